@@ -1,0 +1,130 @@
+"""sandbox: run the commands an AI agent writes without trusting them.
+
+This module is the table of contents. Names load on first use (PEP 562), because agents
+import the package on every start and most of them use a fraction of it: ``import sandbox``
+costs well under a millisecond, and ``from sandbox import X`` loads only X's module.
+"""
+
+from __future__ import annotations
+
+from sandbox._version import __version__
+
+# Not typing.TYPE_CHECKING: importing typing alone costs more than the rest of this module.
+# mypy is told to treat this name as true (always_true in pyproject.toml).
+TYPE_CHECKING = False
+
+# name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    # §1 capabilities of the host
+    "available": "sandbox.host",
+    "is_available": "sandbox.host",
+    "landlock_available": "sandbox.host",
+    "landlock_abi": "sandbox.host",
+    "seccomp_available": "sandbox.host",
+    "docker_available": "sandbox.host",
+    "gvisor_available": "sandbox.host",
+    "gvisor_docker_args": "sandbox.host",
+    "seatbelt_available": "sandbox.host",
+    "probe": "sandbox.host",
+    "select_sandbox": "sandbox.host",
+    "Backend": "sandbox.host",
+    "Capability": "sandbox.host",
+    "HostSupport": "sandbox.host",
+    "SandboxSelection": "sandbox.host",
+    # §2 configuration and modes
+    "Config": "sandbox.policy",
+    "default_config": "sandbox.policy",
+    "SandboxConfig": "sandbox.policy",
+    "Limits": "sandbox.policy",
+    "Mode": "sandbox.policy",
+    "parse_mode": "sandbox.policy",
+    "use_mode": "sandbox.policy",
+    "current_mode": "sandbox.policy",
+    "IsolationLevel": "sandbox.policy",
+    # §3 Seatbelt
+    "SeatbeltPolicy": "sandbox.confine.seatbelt",
+    "default_seatbelt_policy": "sandbox.confine.seatbelt",
+    "generate_seatbelt_profile": "sandbox.confine.seatbelt",
+    "run_seatbelted": "sandbox.confine.seatbelt",
+    # §8 errors
+    "SandboxError": "sandbox.errors",
+    "PolicyError": "sandbox.errors",
+    "UnsupportedError": "sandbox.errors",
+    "ConfinementError": "sandbox.errors",
+    "LandlockError": "sandbox.errors",
+    "SeccompError": "sandbox.errors",
+    "CommandTimeoutError": "sandbox.errors",
+    "ProxyError": "sandbox.errors",
+    "ContainerError": "sandbox.errors",
+    "SnapshotError": "sandbox.errors",
+    "Reason": "sandbox.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sandbox.confine.seatbelt import (
+        SeatbeltPolicy,
+        default_seatbelt_policy,
+        generate_seatbelt_profile,
+        run_seatbelted,
+    )
+    from sandbox.errors import (
+        CommandTimeoutError,
+        ConfinementError,
+        ContainerError,
+        LandlockError,
+        PolicyError,
+        ProxyError,
+        Reason,
+        SandboxError,
+        SeccompError,
+        SnapshotError,
+        UnsupportedError,
+    )
+    from sandbox.host import (
+        Backend,
+        Capability,
+        HostSupport,
+        SandboxSelection,
+        available,
+        docker_available,
+        gvisor_available,
+        gvisor_docker_args,
+        is_available,
+        landlock_abi,
+        landlock_available,
+        probe,
+        seatbelt_available,
+        seccomp_available,
+        select_sandbox,
+    )
+    from sandbox.policy import (
+        Config,
+        IsolationLevel,
+        Limits,
+        Mode,
+        SandboxConfig,
+        current_mode,
+        default_config,
+        parse_mode,
+        use_mode,
+    )

@@ -1,0 +1,1 @@
+"""Local kernel confinement of a child process: Landlock, seccomp, the launcher, Seatbelt."""

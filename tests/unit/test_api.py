@@ -1,0 +1,50 @@
+"""The public surface of API.md is importable from `sandbox`, and `import sandbox` stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import sandbox
+
+SECTION_1 = [
+    "available", "is_available", "landlock_available", "landlock_abi", "seccomp_available",
+    "docker_available", "gvisor_available", "gvisor_docker_args", "seatbelt_available", "probe",
+    "select_sandbox",
+]
+SECTION_2 = [
+    "Config", "default_config", "SandboxConfig", "Mode", "parse_mode", "use_mode", "current_mode",
+    "IsolationLevel",
+]
+SECTION_3_SEATBELT = ["SeatbeltPolicy", "default_seatbelt_policy", "generate_seatbelt_profile", "run_seatbelted"]
+SECTION_8 = [
+    "SandboxError", "PolicyError", "UnsupportedError", "ConfinementError", "LandlockError",
+    "SeccompError", "CommandTimeoutError", "ProxyError", "ContainerError", "SnapshotError", "Reason",
+]
+
+
+@pytest.mark.parametrize("name", SECTION_1 + SECTION_2 + SECTION_3_SEATBELT + SECTION_8)
+def test_documented_name_imports_from_the_top_level(name: str) -> None:
+    assert getattr(sandbox, name) is not None
+    assert name in sandbox.__all__
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in sandbox.__all__:
+        getattr(sandbox, name)
+
+
+def test_unknown_attribute_raises_attribute_error() -> None:
+    with pytest.raises(AttributeError):
+        sandbox.NoSuchThing  # noqa: B018
+
+
+def test_import_sandbox_loads_nothing_heavy() -> None:
+    code = "import sys, json, sandbox; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out))
+    heavy = {"docker", "asyncio", "typing", "dataclasses", "subprocess", "socket", "ssl", "sandbox.host"}
+    assert not (heavy & loaded), heavy & loaded

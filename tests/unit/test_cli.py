@@ -1,0 +1,58 @@
+"""`sandbox --version` and `sandbox doctor`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import sandbox
+from sandbox.cli import main
+
+# The console script installed beside this interpreter: what a user runs.
+SANDBOX = str(Path(sys.executable).with_name("sandbox"))
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SANDBOX, *args], capture_output=True, text=True, check=False)
+
+
+def test_version_prints_the_package_version() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"sandbox {sandbox.__version__}"
+
+
+def test_doctor_json_lists_every_capability_with_reason_or_detail() -> None:
+    done = run_cli("doctor", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    host = sandbox.probe()
+    assert report["landlock_abi"] == host.landlock_abi
+    assert set(report["capabilities"]) == {cap.name for cap in host.items()}
+    for name, item in report["capabilities"].items():
+        if item["available"]:
+            assert item["reason"] is None, name
+        else:
+            assert item["reason"] in {r.value for r in sandbox.Reason}, name
+            assert item["hint"], name
+    assert report["levels"]["off"]["backend"] == "none"
+
+
+def test_doctor_table_shows_a_hint_for_each_missing_item(capsys) -> None:
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    host = sandbox.probe()
+    for cap in host.items():
+        assert cap.name in out
+    for cap in host.items():
+        if not cap.available:
+            assert cap.reason is not None
+            assert f"Hint: {cap.reason.hint}" in out, cap.name
+
+
+def test_unknown_subcommand_exits_with_usage_error() -> None:
+    done = run_cli("frobnicate")
+    assert done.returncode == 2
+    assert "invalid choice" in done.stderr
