@@ -65,7 +65,7 @@ def _missing(marker: str) -> Capability | None:
 def pytest_configure(config: pytest.Config) -> None:
     # Tests run against the installed package. `python -m pytest` from the checkout would
     # import the source tree instead, where the extension modules are not built.
-    if Path(sandbox.__file__).resolve().is_relative_to(ROOT) and not any(
+    if Path(sandbox.__file__).resolve().parent == ROOT / "sandbox" and not any(
         (ROOT / "sandbox" / "_native").glob("_landlock*.so")
     ):
         raise pytest.UsageError(
