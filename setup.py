@@ -14,6 +14,7 @@ from setuptools.command.build_ext import build_ext
 
 CSRC = ["csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c"]
 MODULES = ["_landlock", "_seccomp", "_spawn"]
+LAUNCHER = "csrc/launcher.c"
 
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wformat=2", "-Wvla"]
 ldflags = []
@@ -25,12 +26,24 @@ if os.environ.get("SANDBOX_SANITIZE"):
 
 
 class BuildExt(build_ext):
-    """Builds csrc/ first, also for `build_ext --inplace` and editable installs."""
+    """Builds csrc/ first (also for `build_ext --inplace` and editable installs), then the
+    extension modules, then the sbx-launch executable beside them."""
 
     def run(self):
-        if self.distribution.has_c_libraries():
-            self.run_command("build_clib")
+        if not self.distribution.has_c_libraries():
+            super().run()
+            return
+        self.run_command("build_clib")
         super().run()
+        clib = self.get_finalized_command("build_clib")
+        objects = self.compiler.compile(
+            [LAUNCHER], output_dir=self.build_temp, include_dirs=["csrc"], extra_postargs=cflags
+        )
+        out_dir = os.path.dirname(self.get_ext_fullpath("sandbox._native._spawn"))
+        self.compiler.link_executable(
+            objects, "sbx-launch", output_dir=out_dir,
+            libraries=["sbxcore"], library_dirs=[clib.build_clib], extra_postargs=ldflags,
+        )
 
 
 if sys.platform.startswith("linux"):

@@ -6,17 +6,70 @@
 #ifndef SBX_H
 #define SBX_H
 
+#include <stdint.h>
+
 /* landlock.c */
 
 /* The kernel's Landlock ABI version (>= 1), or -ENOSYS when the kernel was built without
  * Landlock, or -EOPNOTSUPP when it is built in but was not enabled at boot (lsm=). */
 int sbx_landlock_abi(void);
 
-/* seccomp.c */
+/* A new ruleset handling these rights (a zero mask is left out of the request, so a kernel
+ * older than that part of the ABI still accepts it). Returns an O_CLOEXEC fd or -errno. */
+int sbx_landlock_create(uint64_t handled_fs, uint64_t handled_net, uint64_t scoped);
+
+/* Allow `access` beneath `path` (opened O_PATH|O_NOFOLLOW; a symlink is -ELOOP). On a
+ * non-directory only the file rights are kept. *is_dir tells which it was. */
+int sbx_landlock_add_path(int ruleset_fd, const char *path, uint64_t access, int *is_dir);
+
+/* Allow `access` (bind/connect) on TCP `port`. */
+int sbx_landlock_add_port(int ruleset_fd, uint64_t port, uint64_t access);
+
+/* no_new_privs, then landlock_restrict_self on the calling thread. Async-signal-safe. */
+int sbx_landlock_restrict(int ruleset_fd, uint32_t flags);
+
+/* seccomp.c ------------------------------------------------------------------------------ */
+
+#include <linux/filter.h>
+#include <stddef.h>
 
 /* 0 when this process may install a seccomp filter that returns errno; -errno otherwise
  * (-EINVAL: kernel without CONFIG_SECCOMP_FILTER, -ENOSYS: no seccomp syscall). */
 int sbx_seccomp_available(void);
+
+/* How a rule looks at its argument. Only the LOW 32 bits are compared: the kernel truncates
+ * int and unsigned int arguments (ioctl cmd, socket domain, clone's namespace flags,
+ * personality) to 32 bits, so high bits a caller sets must not let it dodge the rule. */
+#define SBX_CMP_ALWAYS 0    /* the syscall number alone decides */
+#define SBX_CMP_MASKED_EQ 1 /* (low32(args[arg]) & mask) == value */
+#define SBX_CMP_MASKED_NE 2 /* (low32(args[arg]) & mask) != value */
+
+/* One rule: when syscall `nr` matches (and the comparison holds) the filter returns
+ * `action`. The first matching rule wins; `arg` (0..5) is ignored for SBX_CMP_ALWAYS. */
+struct sbx_seccomp_rule {
+    int32_t nr;
+    uint32_t action;
+    int8_t arg;
+    uint8_t op;
+    uint32_t mask;
+    uint32_t value;
+};
+
+/* Assemble a filter for `audit_arch` (AUDIT_ARCH_X86_64 or AUDIT_ARCH_AARCH64) into `out`:
+ * a foreign architecture is killed, then (x86_64 only, when x32_guard) every x32 syscall
+ * number is killed, then the rules in order, then `default_action`. Returns the number of
+ * instructions, -EINVAL for an invalid rule, architecture or action, -E2BIG when `cap` (or
+ * BPF_MAXINSNS) is too small. Writes nothing but `out`; allocates nothing. */
+int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_action,
+                         const struct sbx_seccomp_rule *rules, size_t n, struct sock_filter *out,
+                         size_t cap);
+
+/* no_new_privs, then install `prog` on every thread of the process (SECCOMP_FILTER_FLAG_TSYNC).
+ * -ESRCH when a thread could not be synchronised (it has a diverging filter). Irreversible.
+ * Async-signal-safe: also called in a forked child before execve. */
+int sbx_seccomp_install(const struct sock_filter *prog, size_t len);
+
+/* end of seccomp.c ----------------------------------------------------------------------- */
 
 /* spawn.c */
 

@@ -41,6 +41,13 @@ _EXPORTS: dict[str, str] = {
     "use_mode": "sandbox.policy",
     "current_mode": "sandbox.policy",
     "IsolationLevel": "sandbox.policy",
+    # §3 running commands confined
+    "Sandbox": "sandbox.runner",
+    "Result": "sandbox.runner",
+    "wrap_command": "sandbox.runner",
+    "LandlockSandbox": "sandbox.confine.landlock",
+    "default_seccomp_profile": "sandbox.confine.seccomp",
+    "apply_seccomp": "sandbox.confine.seccomp",
     # §3 Seatbelt
     "SeatbeltPolicy": "sandbox.confine.seatbelt",
     "default_seatbelt_policy": "sandbox.confine.seatbelt",
@@ -58,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "ContainerError": "sandbox.errors",
     "SnapshotError": "sandbox.errors",
     "Reason": "sandbox.errors",
+    "CommandNotFoundError": "sandbox.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -81,13 +89,16 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from typing import Any
 
+    from sandbox.confine.landlock import LandlockSandbox
     from sandbox.confine.seatbelt import (
         SeatbeltPolicy,
         default_seatbelt_policy,
         generate_seatbelt_profile,
         run_seatbelted,
     )
+    from sandbox.confine.seccomp import apply_seccomp, default_seccomp_profile
     from sandbox.errors import (
+        CommandNotFoundError,
         CommandTimeoutError,
         ConfinementError,
         ContainerError,
@@ -128,3 +139,4 @@ if TYPE_CHECKING:
         parse_mode,
         use_mode,
     )
+    from sandbox.runner import Result, Sandbox, wrap_command

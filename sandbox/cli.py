@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,6 +79,78 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+_DENIED = re.compile(r"(Permission denied|Operation not permitted)")
+_DENIED_PATH = re.compile(r"(/[^\s:'\"`]+)['\"`]?: (?:cannot [^:]*: )?(?:Permission denied|Operation not permitted)")
+
+
+def denial_hint(stderr_text: str) -> str | None:
+    """A one-line hint naming the flag that would allow what the command reports refused."""
+    if not _DENIED.search(stderr_text):
+        return None
+    match = _DENIED_PATH.search(stderr_text)
+    if match:
+        path = match.group(1)
+        return f"sandbox: {path} was refused. Hint: --ro {path} allows reading it, --rw {path} writing it."
+    if "Operation not permitted" in stderr_text:
+        return (
+            "sandbox: an operation was refused (EPERM). Hint: network sockets need --allow-network; "
+            "mount, ptrace, namespaces and similar calls are never allowed."
+        )
+    return "sandbox: access was refused (EACCES). Hint: --ro PATH or --rw PATH allows a path outside the workspace."
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sandbox.policy import Mode, SandboxConfig
+    from sandbox.runner import Sandbox, _GroupReaper
+
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        sys.stderr.write("sandbox run: no command given (usage: sandbox run [OPTIONS] -- COMMAND...)\n")
+        return 2
+    cfg = SandboxConfig(
+        Mode(args.mode),
+        os.path.abspath(args.workspace),
+        args.allow_network,
+        read_only_paths=tuple(os.path.abspath(p) for p in args.ro),
+        writable_paths=tuple(os.path.abspath(p) for p in args.rw),
+    )
+    with Sandbox(cfg) as box:
+        # A terminal on stdin would let the command read what the user types next.
+        stdin = None if not sys.stdin.isatty() else subprocess.DEVNULL
+        proc = box.popen(command, stdin=stdin, stderr=subprocess.PIPE)
+        reaper = _GroupReaper(proc.pid, kill_group=True)
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            reaper.kill()
+
+        timer = threading.Timer(args.timeout, expire) if args.timeout else None
+        if timer:
+            timer.start()
+        tail: list[bytes] = []
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                sys.stderr.buffer.write(line)
+                sys.stderr.buffer.flush()
+                tail = [*tail[-49:], line]
+            status = proc.wait()
+        finally:
+            if timer:
+                timer.cancel()
+            reaper.kill()
+    if timed_out.is_set():
+        sys.stderr.write(f"sandbox: killed after the {args.timeout:g} s timeout\n")
+        return 124
+    hint = denial_hint(b"".join(tail).decode(errors="replace"))
+    if hint:
+        sys.stderr.write(hint + "\n")
+    return status if status >= 0 else 128 - status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sandbox", description="Run the commands an AI agent writes without trusting them."
@@ -84,6 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="show what this host can enforce, and how to fix what it cannot")
     doctor.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     doctor.set_defaults(func=_cmd_doctor)
+    run = sub.add_parser(
+        "run", help="run a command confined", usage="sandbox run [OPTIONS] -- COMMAND [ARGS...]",
+        description="Run COMMAND confined to the workspace (the current directory by default) with Landlock, "
+        "seccomp and limits; exits with the command's status (124 after --timeout).",
+    )
+    run.add_argument("--mode", choices=["workspace", "strict"], default="workspace",
+                     help="workspace: the workspace and a private temp dir writable; strict: nothing writable "
+                     "but the temp dir, no network (default: workspace)")
+    run.add_argument("--workspace", default=".", metavar="DIR", help="the workspace directory (default: .)")
+    run.add_argument("--rw", action="append", default=[], metavar="PATH", help="also writable (repeatable)")
+    run.add_argument("--ro", action="append", default=[], metavar="PATH", help="also readable (repeatable)")
+    run.add_argument("--allow-network", action="store_true", help="give the command the network")
+    run.add_argument("--timeout", type=float, metavar="S",
+                     help="kill the command and everything it started after S seconds")
+    run.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
+    run.set_defaults(func=_cmd_run)
     return parser
 
 

@@ -170,6 +170,10 @@ class SeccompError(ConfinementError):
     """A seccomp filter could not be built or installed."""
 
 
+class CommandNotFoundError(SandboxError, FileNotFoundError):
+    """The program to run does not exist (on PATH, or at the path given)."""
+
+
 class CommandTimeoutError(SandboxError, TimeoutError):
     """A command or operation ran past its deadline."""
 

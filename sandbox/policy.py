@@ -113,8 +113,17 @@ class IsolationLevel(str, enum.Enum):
 BACKEND_NAMES = ("auto", "landlock", "bwrap", "docker", "gvisor", "seatbelt", "none")
 
 #: Read-denied by default, even where a parent directory is readable: credentials an agent
-#: must never see. `~` is the home directory of the user running the sandbox.
+#: must never see. `~` is the home directory of the user running the sandbox; `*` and `?`
+#: match within one path component.
 DEFAULT_DENY_READ: tuple[str, ...] = (
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/ssh/ssh_host_*_key",
+    "/etc/ssl/private",
     "~/.ssh",
     "~/.gnupg",
     "~/.aws",
@@ -364,6 +373,11 @@ class SandboxConfig:
             raise PolicyError(f"backend: {self.backend!r} is not one of {', '.join(BACKEND_NAMES)}")
         if self.mode is Mode.STRICT and self.writable_paths:
             raise PolicyError("writable_paths: strict mode makes nothing writable; use workspace mode")
+
+    @property
+    def network_enabled(self) -> bool:
+        """Whether commands get the network: asked for, and not in strict mode (which forces it off)."""
+        return self.allow_network and self.mode is not Mode.STRICT
 
     @classmethod
     def from_config(cls, config: Config, workspace_dir: str | os.PathLike[str] | None = None) -> SandboxConfig:

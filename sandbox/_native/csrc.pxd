@@ -1,5 +1,34 @@
 # Declarations of csrc/sbx.h for the Cython bindings.
+from libc.stdint cimport uint32_t, uint64_t
+
 cdef extern from "sbx.h" nogil:
     int sbx_landlock_abi()
+    int sbx_landlock_create(uint64_t handled_fs, uint64_t handled_net, uint64_t scoped)
+    int sbx_landlock_add_path(int ruleset_fd, const char *path, uint64_t access, int *is_dir)
+    int sbx_landlock_add_port(int ruleset_fd, uint64_t port, uint64_t access)
+    int sbx_landlock_restrict(int ruleset_fd, uint32_t flags)
     int sbx_seccomp_available()
     int sbx_userns_probe()
+
+# seccomp.c: the assembler and the installer
+from libc.stddef cimport size_t
+from libc.stdint cimport int8_t, int32_t, uint8_t, uint16_t, uint32_t
+
+cdef extern from "sbx.h" nogil:
+    struct sock_filter:
+        uint16_t code
+        uint8_t jt
+        uint8_t jf
+        uint32_t k
+
+    struct sbx_seccomp_rule:
+        int32_t nr
+        uint32_t action
+        int8_t arg
+        uint8_t op
+        uint32_t mask
+        uint32_t value
+
+    int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_action,
+                             const sbx_seccomp_rule *rules, size_t n, sock_filter *out, size_t cap)
+    int sbx_seccomp_install(const sock_filter *prog, size_t len)

@@ -1,0 +1,331 @@
+/* sbx-launch: apply a confinement policy given on the command line, then exec the command.
+ *
+ *   sbx-launch [OPTIONS] -- PROGRAM [ARGS...]
+ *
+ * The policy is compiled by the Python layer (sandbox.confine.launcher); this program only
+ * carries it out, in a fixed order, and never decides anything. It is what Sandbox.run
+ * executes and what wrap_command() hands to callers in any language.
+ *
+ * Options (numbers in decimal or 0x hex):
+ *   --fs-handled MASK    Landlock filesystem rights the ruleset handles (denied unless allowed)
+ *   --net-handled MASK   Landlock TCP rights handled (ABI 4)
+ *   --scoped MASK        Landlock scopes: abstract unix sockets, signals (ABI 6)
+ *   --path MASK:PATH     allow MASK beneath PATH
+ *   --port MASK:PORT     allow MASK on TCP PORT
+ *   --seccomp HEX        a seccomp-BPF program (sock_filter array, native order) to install last
+ *   --rlimit NAME=VALUE  data, as, cpu, nproc, nofile, fsize, core: soft and hard limit
+ *   --chdir DIR          working directory of the command
+ *   --setsid             new session and process group (no controlling terminal)
+ *   --die-with-parent PID  SIGKILL when PID (our parent) exits; refuse to start if it already has
+ *   --cgroup PROCS_FILE  join the cgroup whose cgroup.procs file this is
+ *   --error-fd FD        report a failure as "STAGE ERRNO [WHAT]\n" on FD instead of stderr
+ *   --clear-env          start the command with an empty environment...
+ *   --setenv NAME=VALUE  ...plus these variables
+ *
+ * Exit status on failure before exec: 126 (policy could not be applied), 127 (no program).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "sbx.h"
+
+#define MAX_PATHS 512
+#define MAX_PORTS 64
+#define MAX_RLIMITS 8
+#define MAX_BPF 4096 /* BPF_MAXINSNS */
+#define MAX_ENV 1024
+
+struct rule {
+    uint64_t access;
+    const char *target;
+};
+
+struct opts {
+    uint64_t fs_handled, net_handled, scoped;
+    struct rule paths[MAX_PATHS];
+    size_t n_paths;
+    uint64_t port_access[MAX_PORTS], ports[MAX_PORTS];
+    size_t n_ports;
+    struct sock_filter bpf[MAX_BPF];
+    size_t n_bpf;
+    int rl_resource[MAX_RLIMITS];
+    rlim_t rl_value[MAX_RLIMITS];
+    size_t n_rlimits;
+    const char *chdir_to;
+    const char *cgroup_procs;
+    int setsid;
+    int clear_env;
+    char *setenv[MAX_ENV];
+    size_t n_env;
+    long parent;
+    int error_fd;
+    char **command;
+};
+
+static struct opts o; /* static: the BPF buffer is 32 KiB, too much for a small stack */
+
+/* Report where we failed and with which errno, then exit: the parent turns the record into
+ * a precise exception; a human running this by hand gets a line on stderr. */
+static void fail_on(const char *stage, int err, const char *what, int status)
+{
+    if (o.error_fd >= 0) {
+        dprintf(o.error_fd, "%s %d %s\n", stage, err, what);
+    } else {
+        fprintf(stderr, "sbx-launch: %s: %s%s%s\n", stage, what, *what ? ": " : "", strerror(err));
+    }
+    _exit(status);
+}
+
+static void fail(const char *stage, int err, int status)
+{
+    fail_on(stage, err, "", status);
+}
+
+static void usage(const char *why)
+{
+    fprintf(stderr, "sbx-launch: %s (see the header of csrc/launcher.c)\n", why);
+    _exit(2);
+}
+
+static uint64_t number(const char *text, const char *what)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-')
+        usage(what);
+    return (uint64_t)v;
+}
+
+/* "MASK:REST" -> mask, and REST through *rest. */
+static uint64_t masked(const char *arg, const char **rest, const char *what)
+{
+    const char *colon = strchr(arg, ':');
+    if (colon == NULL || colon == arg || colon[1] == '\0')
+        usage(what);
+    char buf[32];
+    size_t len = (size_t)(colon - arg);
+    if (len >= sizeof(buf))
+        usage(what);
+    memcpy(buf, arg, len);
+    buf[len] = '\0';
+    *rest = colon + 1;
+    return number(buf, what);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static void parse_bpf(const char *hex)
+{
+    size_t len = strlen(hex);
+    size_t bytes = len / 2;
+    if (len % 2 != 0 || bytes == 0 || bytes % sizeof(struct sock_filter) != 0 ||
+        bytes / sizeof(struct sock_filter) > MAX_BPF)
+        usage("--seccomp: not a whole number of sock_filter entries in hex");
+    unsigned char *out = (unsigned char *)o.bpf;
+    for (size_t i = 0; i < bytes; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            usage("--seccomp: not hex");
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    o.n_bpf = bytes / sizeof(struct sock_filter);
+}
+
+static void parse_rlimit(const char *arg)
+{
+    static const struct {
+        const char *name;
+        int resource;
+    } names[] = {
+        {"data", RLIMIT_DATA},   {"as", RLIMIT_AS},       {"cpu", RLIMIT_CPU},
+        {"nproc", RLIMIT_NPROC}, {"nofile", RLIMIT_NOFILE}, {"fsize", RLIMIT_FSIZE},
+        {"core", RLIMIT_CORE},
+    };
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || o.n_rlimits == MAX_RLIMITS)
+        usage("--rlimit NAME=VALUE");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i].name) == (size_t)(eq - arg) && strncmp(arg, names[i].name, (size_t)(eq - arg)) == 0) {
+            o.rl_resource[o.n_rlimits] = names[i].resource;
+            o.rl_value[o.n_rlimits] = (rlim_t)number(eq + 1, "--rlimit value");
+            o.n_rlimits++;
+            return;
+        }
+    }
+    usage("--rlimit: unknown resource");
+}
+
+static void parse(int argc, char **argv)
+{
+    o.error_fd = -1;
+    o.parent = -1;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "--setsid") == 0) {
+            o.setsid = 1;
+            continue;
+        }
+        if (strcmp(a, "--clear-env") == 0) {
+            o.clear_env = 1;
+            continue;
+        }
+        if (v == NULL)
+            usage("an option lacks its value");
+        i++;
+        if (strcmp(a, "--fs-handled") == 0) {
+            o.fs_handled = number(v, a);
+        } else if (strcmp(a, "--net-handled") == 0) {
+            o.net_handled = number(v, a);
+        } else if (strcmp(a, "--scoped") == 0) {
+            o.scoped = number(v, a);
+        } else if (strcmp(a, "--path") == 0) {
+            if (o.n_paths == MAX_PATHS)
+                usage("too many --path rules");
+            o.paths[o.n_paths].access = masked(v, &o.paths[o.n_paths].target, a);
+            o.n_paths++;
+        } else if (strcmp(a, "--port") == 0) {
+            const char *port = NULL;
+            if (o.n_ports == MAX_PORTS)
+                usage("too many --port rules");
+            o.port_access[o.n_ports] = masked(v, &port, a);
+            o.ports[o.n_ports] = number(port, a);
+            o.n_ports++;
+        } else if (strcmp(a, "--seccomp") == 0) {
+            parse_bpf(v);
+        } else if (strcmp(a, "--rlimit") == 0) {
+            parse_rlimit(v);
+        } else if (strcmp(a, "--setenv") == 0) {
+            if (o.n_env == MAX_ENV || strchr(v, '=') == NULL || v[0] == '=')
+                usage("--setenv NAME=VALUE");
+            o.setenv[o.n_env++] = argv[i];
+        } else if (strcmp(a, "--chdir") == 0) {
+            o.chdir_to = v;
+        } else if (strcmp(a, "--cgroup") == 0) {
+            o.cgroup_procs = v;
+        } else if (strcmp(a, "--die-with-parent") == 0) {
+            o.parent = (long)number(v, a);
+        } else if (strcmp(a, "--error-fd") == 0) {
+            o.error_fd = (int)number(v, a);
+        } else {
+            usage("unknown option");
+        }
+    }
+    if (i >= argc)
+        usage("no command after --");
+    o.command = &argv[i];
+}
+
+static void join_cgroup(void)
+{
+    int fd = open(o.cgroup_procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail("cgroup", errno, 126);
+    /* "0" means the writing process itself. */
+    if (write(fd, "0", 1) != 1) {
+        int err = errno;
+        close(fd);
+        fail("cgroup", err, 126);
+    }
+    close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    parse(argc, argv);
+    /* The error pipe must close when the command starts, so the parent's read ends exactly
+     * at exec: EOF there means the policy is in force and the command is running. */
+    if (o.error_fd >= 0 && fcntl(o.error_fd, F_SETFD, FD_CLOEXEC) < 0)
+        fail("error-fd", errno, 126);
+
+    /* A new session: no controlling terminal to push keystrokes into (TIOCSTI), and one
+     * process group the parent can kill whole when the wall-clock limit passes. */
+    if (o.setsid && setsid() < 0)
+        fail("setsid", errno, 126);
+
+    /* Die with the parent, and close the race where it died before we asked. */
+    if (o.parent > 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+            fail("pdeathsig", errno, 126);
+        if (getppid() != (pid_t)o.parent)
+            fail("pdeathsig", ESRCH, 126);
+    }
+
+    if (o.cgroup_procs != NULL)
+        join_cgroup();
+
+    for (size_t i = 0; i < o.n_rlimits; i++) {
+        struct rlimit rl = {o.rl_value[i], o.rl_value[i]};
+        if (setrlimit(o.rl_resource[i], &rl) < 0)
+            fail("rlimit", errno, 126);
+    }
+
+    if (o.chdir_to != NULL && chdir(o.chdir_to) < 0)
+        fail_on("chdir", errno, o.chdir_to, 126);
+
+    if (o.fs_handled || o.net_handled || o.scoped) {
+        int ruleset = sbx_landlock_create(o.fs_handled, o.net_handled, o.scoped);
+        if (ruleset < 0)
+            fail("landlock", -ruleset, 126);
+        for (size_t i = 0; i < o.n_paths; i++) {
+            int is_dir = 0;
+            int rc = sbx_landlock_add_path(ruleset, o.paths[i].target, o.paths[i].access, &is_dir);
+            if (rc < 0)
+                fail_on("landlock-path", -rc, o.paths[i].target, 126);
+        }
+        for (size_t i = 0; i < o.n_ports; i++) {
+            int rc = sbx_landlock_add_port(ruleset, o.ports[i], o.port_access[i]);
+            if (rc < 0)
+                fail("landlock-port", -rc, 126);
+        }
+        int rc = sbx_landlock_restrict(ruleset, 0);
+        if (rc < 0)
+            fail("landlock", -rc, 126);
+        close(ruleset);
+    } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        fail("no_new_privs", errno, 126);
+    }
+
+    /* Seccomp goes last: the filter may deny calls the steps above still need. */
+    if (o.n_bpf > 0) {
+        int rc = sbx_seccomp_install(o.bpf, o.n_bpf);
+        if (rc < 0)
+            fail("seccomp", -rc, 126);
+    }
+
+    if (o.clear_env && clearenv() != 0)
+        fail("environment", ENOMEM, 126);
+    for (size_t i = 0; i < o.n_env; i++) {
+        if (putenv(o.setenv[i]) != 0)
+            fail("environment", errno, 126);
+    }
+
+    execvp(o.command[0], o.command);
+    fail_on("exec", errno, o.command[0], errno == ENOENT ? 127 : 126);
+    return 126;
+}
