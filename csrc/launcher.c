@@ -18,6 +18,15 @@
  *   --setsid             new session and process group (no controlling terminal)
  *   --die-with-parent PID  SIGKILL when PID (our parent) exits; refuse to start if it already has
  *   --cgroup PROCS_FILE  join the cgroup whose cgroup.procs file this is
+ *   --userns             new user, mount and IPC namespaces (the caller's ids mapped to themselves);
+ *                        needed by the four options below
+ *   --netns              also a new network namespace: no interface but a down loopback
+ *   --hide DIR           cover DIR with an empty read-only tmpfs
+ *   --hide-file FILE     cover FILE with /dev/null
+ *   --keep PATH          keep PATH visible where it lies beneath a hidden DIR (bound back in)
+ *   --hold               after entering the namespaces, print "ready" and wait for stdin to close
+ *                        instead of running a command (meanwhile the parent opens the files in /proc/PID/ns)
+ *   --drop-caps          drop every capability (bounding, ambient, effective, permitted, inheritable)
  *   --error-fd FD        report a failure as "STAGE ERRNO [WHAT]\n" on FD instead of stderr
  *   --clear-env          start the command with an empty environment...
  *   --setenv NAME=VALUE  ...plus these variables
@@ -27,14 +36,19 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sbx.h"
@@ -44,6 +58,7 @@
 #define MAX_RLIMITS 8
 #define MAX_BPF 4096 /* BPF_MAXINSNS */
 #define MAX_ENV 1024
+#define MAX_MOUNTS 128
 
 struct rule {
     uint64_t access;
@@ -64,6 +79,14 @@ struct opts {
     const char *chdir_to;
     const char *cgroup_procs;
     int setsid;
+    int userns, netns, drop_caps, hold;
+    const char *hide[MAX_MOUNTS];
+    size_t n_hide;
+    const char *hide_file[MAX_MOUNTS];
+    size_t n_hide_file;
+    const char *keep[MAX_MOUNTS];
+    int keep_fd[MAX_MOUNTS];
+    size_t n_keep;
     int clear_env;
     char *setenv[MAX_ENV];
     size_t n_env;
@@ -195,6 +218,22 @@ static void parse(int argc, char **argv)
             o.clear_env = 1;
             continue;
         }
+        if (strcmp(a, "--userns") == 0) {
+            o.userns = 1;
+            continue;
+        }
+        if (strcmp(a, "--netns") == 0) {
+            o.netns = 1;
+            continue;
+        }
+        if (strcmp(a, "--hold") == 0) {
+            o.hold = 1;
+            continue;
+        }
+        if (strcmp(a, "--drop-caps") == 0) {
+            o.drop_caps = 1;
+            continue;
+        }
         if (v == NULL)
             usage("an option lacks its value");
         i++;
@@ -224,6 +263,18 @@ static void parse(int argc, char **argv)
             if (o.n_env == MAX_ENV || strchr(v, '=') == NULL || v[0] == '=')
                 usage("--setenv NAME=VALUE");
             o.setenv[o.n_env++] = argv[i];
+        } else if (strcmp(a, "--hide") == 0) {
+            if (o.n_hide == MAX_MOUNTS || v[0] != '/')
+                usage("--hide takes an absolute path");
+            o.hide[o.n_hide++] = v;
+        } else if (strcmp(a, "--hide-file") == 0) {
+            if (o.n_hide_file == MAX_MOUNTS || v[0] != '/')
+                usage("--hide-file takes an absolute path");
+            o.hide_file[o.n_hide_file++] = v;
+        } else if (strcmp(a, "--keep") == 0) {
+            if (o.n_keep == MAX_MOUNTS || v[0] != '/')
+                usage("--keep takes an absolute path");
+            o.keep[o.n_keep++] = v;
         } else if (strcmp(a, "--chdir") == 0) {
             o.chdir_to = v;
         } else if (strcmp(a, "--cgroup") == 0) {
@@ -236,8 +287,12 @@ static void parse(int argc, char **argv)
             usage("unknown option");
         }
     }
-    if (i >= argc)
+    if (i >= argc && !o.hold)
         usage("no command after --");
+    if (o.hold && !o.userns)
+        usage("--hold needs --userns");
+    if (!o.userns && (o.netns || o.n_hide || o.n_hide_file))
+        usage("--netns, --hide and --hide-file need --userns");
     o.command = &argv[i];
 }
 
@@ -253,6 +308,126 @@ static void join_cgroup(void)
         fail("cgroup", err, 126);
     }
     close(fd);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail_on("userns", errno, path, 126);
+    ssize_t len = (ssize_t)strlen(text);
+    if (write(fd, text, (size_t)len) != len) {
+        int err = errno;
+        close(fd);
+        fail_on("userns", err, path, 126);
+    }
+    close(fd);
+}
+
+static int beneath(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* mkdir -p for the parents of `path`, then the mount point itself (a dir or an empty file). */
+static void make_mount_point(const char *path, int is_dir)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof(buf))
+        fail_on("mount", ENAMETOOLONG, path, 126);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            fail_on("mount", errno, buf, 126);
+        *p = '/';
+    }
+    if (is_dir) {
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            fail_on("mount", errno, buf, 126);
+    } else {
+        int fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            fail_on("mount", errno, buf, 126);
+        close(fd);
+    }
+}
+
+/* A private view of the filesystem: host daemons' sockets (/run), other users' temp files
+ * and sockets (/tmp) and the secret directories are covered, so that even a connect() to a
+ * pathname socket, which Landlock does not mediate on this ABI, finds nothing there. */
+static void enter_namespaces(void)
+{
+    char map[64];
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC;
+    if (o.netns)
+        flags |= CLONE_NEWNET;
+    if (unshare(flags) < 0)
+        fail("userns", errno, 126);
+    /* setgroups must be denied before an unprivileged gid_map is accepted. */
+    write_file("/proc/self/setgroups", "deny");
+    snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    write_file("/proc/self/uid_map", map);
+    snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    write_file("/proc/self/gid_map", map);
+    /* Nothing we mount may propagate back to the host's mount namespace. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        fail_on("mount", errno, "/", 126);
+    /* Hold what must stay visible before anything is covered; opened here, in the new
+     * namespace, because a bind mount only takes a source from the caller's own namespace. */
+    for (size_t i = 0; i < o.n_keep; i++) {
+        o.keep_fd[i] = open(o.keep[i], O_PATH | O_CLOEXEC);
+        if (o.keep_fd[i] < 0)
+            fail_on("mount", errno, o.keep[i], 126);
+    }
+    for (size_t i = 0; i < o.n_hide; i++) {
+        const char *dir = o.hide[i];
+        if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)
+            fail_on("mount", errno, dir, 126);
+        for (size_t k = 0; k < o.n_keep; k++) {
+            if (!beneath(o.keep[k], dir) || strcmp(o.keep[k], dir) == 0)
+                continue;
+            struct stat st;
+            if (fstat(o.keep_fd[k], &st) < 0)
+                fail_on("mount", errno, o.keep[k], 126);
+            make_mount_point(o.keep[k], S_ISDIR(st.st_mode));
+            char src[64];
+            snprintf(src, sizeof(src), "/proc/self/fd/%d", o.keep_fd[k]);
+            if (mount(src, o.keep[k], NULL, MS_BIND | MS_REC, NULL) < 0)
+                fail_on("mount", errno, o.keep[k], 126);
+        }
+        if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            fail_on("mount", errno, dir, 126);
+    }
+    for (size_t i = 0; i < o.n_hide_file; i++) {
+        if (mount("/dev/null", o.hide_file[i], NULL, MS_BIND, NULL) < 0)
+            fail_on("mount", errno, o.hide_file[i], 126);
+    }
+    for (size_t k = 0; k < o.n_keep; k++)
+        close(o.keep_fd[k]);
+}
+
+/* A confined command needs no capability; in a user namespace it would otherwise keep a
+ * full set over that namespace, and as root outside one, over the host. */
+static void drop_capabilities(void)
+{
+    for (int cap = 0; cap < 64; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
+            fail("capabilities", errno, 126);
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        fail("capabilities", errno, 126);
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    if (syscall(SYS_capset, &header, data) < 0)
+        fail("capabilities", errno, 126);
 }
 
 int main(int argc, char **argv)
@@ -285,6 +460,20 @@ int main(int argc, char **argv)
             fail("rlimit", errno, 126);
     }
 
+    if (o.userns)
+        enter_namespaces();
+
+    if (o.hold) {
+        /* The namespaces live as long as something refers to them: the parent opens them
+         * through /proc/<our pid>/ns while we wait, and they outlive us. */
+        char byte;
+        if (write(STDOUT_FILENO, "ready\n", 6) != 6)
+            fail("hold", errno, 126);
+        while (read(STDIN_FILENO, &byte, 1) > 0)
+            ;
+        _exit(0);
+    }
+
     if (o.chdir_to != NULL && chdir(o.chdir_to) < 0)
         fail_on("chdir", errno, o.chdir_to, 126);
 
@@ -310,6 +499,9 @@ int main(int argc, char **argv)
     } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         fail("no_new_privs", errno, 126);
     }
+
+    if (o.drop_caps)
+        drop_capabilities();
 
     /* Seccomp goes last: the filter may deny calls the steps above still need. */
     if (o.n_bpf > 0) {

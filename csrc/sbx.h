@@ -6,7 +6,9 @@
 #ifndef SBX_H
 #define SBX_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* landlock.c */
 
@@ -76,5 +78,45 @@ int sbx_seccomp_install(const struct sock_filter *prog, size_t len);
 /* 0 when a child of this process can create a user namespace, -errno of unshare()
  * otherwise (-EPERM: blocked by sysctl or LSM, -ENOSPC: max_user_namespaces is 0). */
 int sbx_userns_probe(void);
+
+/* Where a child failed before exec (sbx_spawn's *stage). */
+enum sbx_stage {
+    SBX_STAGE_SETSID = 1,
+    SBX_STAGE_PDEATHSIG,
+    SBX_STAGE_SETNS,
+    SBX_STAGE_RLIMIT,
+    SBX_STAGE_CHDIR,
+    SBX_STAGE_STDIO,
+    SBX_STAGE_LANDLOCK,
+    SBX_STAGE_CAPS,
+    SBX_STAGE_FDS,
+    SBX_STAGE_SECCOMP,
+    SBX_STAGE_EXEC,
+};
+
+/* Everything the child needs, prepared by the parent. */
+struct sbx_spawn_req {
+    const char *path;        /* the program, already resolved (execve does no PATH search) */
+    char *const *argv;       /* NULL-terminated */
+    char *const *envp;       /* NULL-terminated */
+    const char *cwd;         /* NULL: stay where the namespaces leave us */
+    int stdio[3];            /* become fds 0, 1, 2; -1 leaves that fd as is */
+    const int *ns_fds;       /* setns() in this order: the user namespace first */
+    size_t n_ns;
+    int ruleset_fd;          /* a Landlock ruleset to restrict to, or -1 */
+    const struct sock_filter *bpf; /* the seccomp program, installed last */
+    size_t bpf_len;
+    const int *rl_resource;  /* setrlimit(rl_resource[i], rl_value[i] soft and hard) */
+    const uint64_t *rl_value;
+    size_t n_rlimits;
+    pid_t parent_pid;        /* > 0: SIGKILL when this parent exits */
+    int setsid;
+    int drop_caps;
+};
+
+/* Start the command of `req` confined; returns its pid, or -errno with *stage saying where
+ * the child failed (0 when clone itself failed). All descriptors but stdio are closed in
+ * the child. Thread-safe; blocks the calling thread only until the child has exec'd. */
+int sbx_spawn(const struct sbx_spawn_req *req, int *stage);
 
 #endif

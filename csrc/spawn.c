@@ -1,12 +1,31 @@
-/* The child path: fork, confine, exec (and the namespace probe it relies on). */
+/* The child path: one clone, the policy applied in the child, one exec.
+ *
+ * Everything is prepared in the parent (Landlock ruleset fd, namespace fds, BPF program,
+ * argv, envp, the resolved program path). The child shares the parent's memory
+ * (CLONE_VM | CLONE_VFORK, as posix_spawn does), so between clone and execve it makes only
+ * async-signal-safe syscalls, allocates nothing, and reports a failure by writing the stage
+ * and errno into the parent's memory before _exit; the parent, suspended until then, reads
+ * them after the child has exec'd or died. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sbx.h"
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
 
 int sbx_userns_probe(void)
 {
@@ -29,4 +48,179 @@ int sbx_userns_probe(void)
     if (!WIFEXITED(status))
         return -ECHILD;
     return -WEXITSTATUS(status);
+}
+
+struct child_ctx {
+    const struct sbx_spawn_req *req;
+    sigset_t parent_mask;
+    volatile int stage;
+    volatile int err;
+};
+
+#define CHILD_FAIL(ctx, st)                                                                        \
+    do {                                                                                           \
+        (ctx)->err = errno;                                                                        \
+        (ctx)->stage = (st);                                                                       \
+        _exit(127);                                                                                \
+    } while (0)
+
+/* stdio[i] onto fd i, without one dup2 clobbering a source another still needs. */
+static int place_stdio(const int *stdio)
+{
+    int src[3];
+    for (int i = 0; i < 3; i++) {
+        src[i] = stdio[i];
+        if (src[i] >= 0 && src[i] < 3 && src[i] != i) {
+            src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+            if (src[i] < 0)
+                return -1;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (src[i] < 0)
+            continue;
+        if (src[i] == i) {
+            if (fcntl(i, F_SETFD, 0) < 0) /* keep it across exec */
+                return -1;
+        } else if (dup2(src[i], i) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int close_from_3(void)
+{
+    if (syscall(__NR_close_range, 3U, ~0U, 0U) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -1;
+    /* Kernels before 5.9: close one by one up to the descriptor limit. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    rlim_t top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur;
+    for (rlim_t fd = 3; fd < top; fd++)
+        close((int)fd);
+    return 0;
+}
+
+static int drop_capabilities(void)
+{
+    for (int cap = 0; cap < 64; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
+            return -1;
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return -1;
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2] = {{0, 0, 0}, {0, 0, 0}};
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+static int child_main(void *arg)
+{
+    struct child_ctx *ctx = arg;
+    const struct sbx_spawn_req *r = ctx->req;
+
+    /* The handlers are the parent's code in shared memory: none may run here. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    }
+
+    /* A new session: no controlling terminal, and one process group to kill whole. */
+    if (r->setsid && setsid() < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_SETSID);
+
+    if (r->parent_pid > 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+            CHILD_FAIL(ctx, SBX_STAGE_PDEATHSIG);
+        if (getppid() != r->parent_pid) {
+            errno = ESRCH;
+            CHILD_FAIL(ctx, SBX_STAGE_PDEATHSIG);
+        }
+    }
+
+    /* The user namespace first: it grants the capabilities the other joins need. Joining
+     * the mount namespace moves root and cwd to its root, hence chdir below. */
+    for (size_t i = 0; i < r->n_ns; i++) {
+        if (setns(r->ns_fds[i], 0) < 0)
+            CHILD_FAIL(ctx, SBX_STAGE_SETNS);
+    }
+
+    for (size_t i = 0; i < r->n_rlimits; i++) {
+        struct rlimit rl = {(rlim_t)r->rl_value[i], (rlim_t)r->rl_value[i]};
+        if (setrlimit(r->rl_resource[i], &rl) < 0)
+            CHILD_FAIL(ctx, SBX_STAGE_RLIMIT);
+    }
+
+    if (r->cwd != NULL && chdir(r->cwd) < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_CHDIR);
+
+    if (place_stdio(r->stdio) < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_STDIO);
+
+    /* no_new_privs, then the Landlock domain. */
+    if (r->ruleset_fd >= 0) {
+        int rc = sbx_landlock_restrict(r->ruleset_fd, 0);
+        if (rc < 0) {
+            errno = -rc;
+            CHILD_FAIL(ctx, SBX_STAGE_LANDLOCK);
+        }
+    } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        CHILD_FAIL(ctx, SBX_STAGE_LANDLOCK);
+    }
+
+    if (r->drop_caps && drop_capabilities() < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_CAPS);
+
+    /* Nothing of the parent's but stdio crosses into the command: an inherited descriptor
+     * to a secret is a read past every rule above. */
+    if (close_from_3() < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_FDS);
+
+    /* Seccomp goes last: the filter may deny calls the steps above still need. */
+    if (r->bpf_len > 0) {
+        int rc = sbx_seccomp_install(r->bpf, r->bpf_len);
+        if (rc < 0) {
+            errno = -rc;
+            CHILD_FAIL(ctx, SBX_STAGE_SECCOMP);
+        }
+    }
+
+    sigprocmask(SIG_SETMASK, &ctx->parent_mask, NULL);
+    execve(r->path, r->argv, r->envp);
+    CHILD_FAIL(ctx, SBX_STAGE_EXEC);
+    return 127;
+}
+
+#define CHILD_STACK (32 * 1024)
+
+int sbx_spawn(const struct sbx_spawn_req *req, int *stage)
+{
+    *stage = 0;
+    struct child_ctx ctx = {.req = req, .stage = 0, .err = 0};
+    /* The child's stack is a region of ours: we are suspended (CLONE_VFORK) until it has
+     * exec'd or exited, so nothing else uses it meanwhile. */
+    _Alignas(16) char stack[CHILD_STACK];
+    /* No signal may be handled in the child while it runs on our memory: block them all
+     * across clone; the child resets handlers, then restores this mask just before exec. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &ctx.parent_mask);
+    pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &ctx.parent_mask, NULL);
+    if (pid < 0)
+        return -clone_err;
+    if (ctx.stage != 0) {
+        /* The child reported before exec and _exited; reap it so no zombie is left. */
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        *stage = ctx.stage;
+        return ctx.err > 0 ? -ctx.err : -EIO;
+    }
+    return pid;
 }

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.confine import landlock as ll
 from sandbox.confine import launcher
 from sandbox.confine import seccomp as sc
 from sandbox.errors import (
@@ -74,14 +75,18 @@ def _compile(cfg: SandboxConfig, tmpdir: str, *, parent_pid: int | None, best_ef
     """``cfg`` compiled for this host: its Landlock ABI, home, environment and seccomp filter."""
     from sandbox import _native
 
+    # Asked once per Sandbox (a throwaway child); the answer decides the mount namespace
+    # and, without it, whether AF_UNIX sockets must be refused outright.
+    userns = int(_native.load("_spawn").userns_probe()) == 0
     return launcher.compile_policy(
         cfg,
         abi=max(int(_native.load("_landlock").query_abi()), 0),
         tmpdir=tmpdir,
         home=os.path.expanduser("~"),
         environ=os.environ,
-        seccomp_program=sc.sandbox_profile(allow_network=cfg.network_enabled),
+        seccomp_program=sc.sandbox_profile(allow_network=cfg.network_enabled, unix_sockets=userns),
         parent_pid=parent_pid,
+        userns=userns,
         best_effort=best_effort,
     )
 
@@ -131,7 +136,8 @@ def _raise_launch_failure(record: bytes, program: str) -> None:
 
 
 class Sandbox:
-    """Runs commands under one policy. A context manager; close() removes its temp dir.
+    """Runs commands under one policy. A context manager; close() releases its kernel
+    objects (Landlock ruleset, namespaces) and removes its private temp dir.
 
     ``config`` is a :class:`SandboxConfig`, a :class:`Config` (converted by
     :meth:`SandboxConfig.from_config`, for the current directory), or None for
@@ -139,14 +145,18 @@ class Sandbox:
     """
 
     def __init__(self, config: SandboxConfig | Config | None = None, *, best_effort: bool = False) -> None:
-        """Check the host and compile the policy; nothing runs yet.
+        """Check the host, compile the policy and build its kernel objects; nothing runs yet.
+
+        The Landlock ruleset and the namespaces (where user namespaces are allowed) are made
+        once here, so each run only joins them.
 
         ``best_effort`` lets a kernel whose Landlock ABI lacks some rights run without them
-        (they are listed in ``Result.enforced``'s absence and in :attr:`dropped`).
+        (listed in :attr:`dropped`).
 
         Raises:
             PolicyError: the policy is invalid (a path that does not exist, for instance).
             UnsupportedError: the host cannot enforce it (no Landlock, no seccomp, an old ABI).
+            ConfinementError: the kernel refused the ruleset or the namespaces.
         """
         if config is None:
             config = SandboxConfig()
@@ -156,14 +166,23 @@ class Sandbox:
             raise PolicyError(f"config: expected SandboxConfig or Config, got {type(config).__name__}")
         self.config = config
         self.backend = _check_backend(config)
+        self._closed = False
         self._tmpdir: str | None = None
         self._compiled: launcher.CompiledPolicy | None = None
+        self._ruleset_fd = -1
+        self._ns_fds: list[int] = []
         if self.backend == "none":
             return
         self._launcher = launcher.launcher_path()
         self._tmpdir = tempfile.mkdtemp(prefix="sandbox-tmp-")
         try:
             self._compiled = _compile(config, self._tmpdir, parent_pid=os.getpid(), best_effort=best_effort)
+            self._ruleset_fd = ll.apply_plan(self._compiled.landlock)
+            if self._compiled.namespaces is not None:
+                self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
+            self._rlimits = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in self._compiled.rlimits]
+            self._envp = [f"{k}={v}" for k, v in self._compiled.env.items()]
+            self._programs: dict[str, str] = {}
         except BaseException:
             self.close()
             raise
@@ -180,46 +199,27 @@ class Sandbox:
         self.close()
 
     def close(self) -> None:
-        """Remove the private temp dir. Safe to call twice."""
+        """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
+        self._closed = True
+        for fd in [self._ruleset_fd, *self._ns_fds]:
+            if fd >= 0:
+                os.close(fd)
+        self._ruleset_fd, self._ns_fds = -1, []
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
 
-    def _launch_argv(self, argv: list[str], cwd: str | os.PathLike[str] | None, error_fd: int) -> list[str]:
-        assert self._compiled is not None
-        opts = list(self._compiled.options)
-        if cwd is not None:
-            path = os.fspath(cwd)
-            if not os.path.isdir(path):
-                raise PolicyError(f"cwd: {path!r} is not an existing directory")
-            opts[opts.index("--chdir") + 1] = os.path.abspath(path)
-        return [self._launcher, *opts, "--error-fd", str(error_fd), "--", *argv]
-
-    def _start(self, argv: list[str], cwd: str | os.PathLike[str] | None, **popen: Any) -> subprocess.Popen[Any]:
-        if self._compiled is None:
-            if self._tmpdir is None and self.backend != "none":
-                raise PolicyError("this Sandbox is closed")
-            return subprocess.Popen(argv, cwd=cwd if cwd is not None else self.config.workspace_dir, **popen)
-        if self._tmpdir is None:
+    def _check_open(self) -> None:
+        if self._closed:
             raise PolicyError("this Sandbox is closed")
-        read_end, write_end = os.pipe2(os.O_CLOEXEC)
-        try:
-            proc = subprocess.Popen(
-                self._launch_argv(argv, cwd, write_end), env=self._compiled.env, pass_fds=(write_end,), **popen
-            )
-        finally:
-            os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe:
-            # EOF comes when the launcher execs the command (the fd is close-on-exec there),
-            # or after it reported the stage that failed.
-            record = pipe.read()
-        if record:
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
-            _raise_launch_failure(record, argv[0])
-        return proc
+
+    def _cwd(self, cwd: str | os.PathLike[str] | None) -> str:
+        if cwd is None:
+            return self._compiled.cwd if self._compiled else self.config.workspace_dir
+        path = os.fspath(cwd)
+        if not os.path.isdir(path):
+            raise PolicyError(f"cwd: {path!r} is not an existing directory")
+        return os.path.abspath(path)
 
     def run(
         self,
@@ -240,60 +240,285 @@ class Sandbox:
         Raises:
             PolicyError: the command or ``cwd`` is invalid, or the Sandbox is closed.
             CommandNotFoundError: the program does not exist.
-            ConfinementError: the launcher could not apply the policy (LandlockError,
+            ConfinementError: the policy could not be applied in the child (LandlockError,
                 SeccompError), or the program cannot be executed under it.
         """
+        self._check_open()
         argv = _argv(command)
+        where = self._cwd(cwd)
         if timeout is None:
             timeout = self.config.limits.wall_time
-        if isinstance(input, str):
-            input = input.encode()
+        data = input.encode() if isinstance(input, str) else input
         start = time.monotonic()
-        proc = self._start(
-            argv, cwd,
-            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        reaper = _GroupReaper(proc.pid, kill_group=self._compiled is not None)
-        timed_out = False
-        try:
-            out, err = proc.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            reaper.kill()
-            out, err = proc.communicate()
-        finally:
-            reaper.kill()
-        duration = time.monotonic() - start
-        returncode = proc.returncode
+        if self._compiled is None:
+            out, err, status, timed_out = self._run_unconfined(argv, where, data, timeout)
+        else:
+            out, err, status, timed_out = self._run_confined(argv, where, data, timeout)
         return Result(
-            returncode=returncode,
+            returncode=status,
             stdout=out.decode(errors="replace") if text else out,
             stderr=err.decode(errors="replace") if text else err,
-            duration=duration,
+            duration=time.monotonic() - start,
             timed_out=timed_out,
             backend=self.backend,
             enforced=self._compiled.enforced if self._compiled else (),
         )
 
+    def _run_confined(
+        self, argv: list[str], cwd: str, data: bytes | None, timeout: float | None
+    ) -> tuple[bytes, bytes, int, bool]:
+        compiled = self._compiled
+        assert compiled is not None
+        from sandbox import _native
+
+        spawn = _native.load("_spawn").spawn
+        cached = argv[0] in self._programs
+        program = self._resolve(argv[0])
+        with _StdioPipes(data is not None) as stdio:
+            try:
+                pid = spawn(
+                    program, argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True,
+                )
+            except CommandNotFoundError:
+                if not cached:
+                    raise
+                # The program moved since it was looked up: look it up again, once.
+                del self._programs[argv[0]]
+                pid = spawn(
+                    self._resolve(argv[0]), argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True,
+                )
+            stdio.started()
+        return _collect(pid, stdio, data, timeout)
+
+    def _resolve(self, name: str) -> str:
+        """The program ``name`` names on the sandbox's PATH (cached: a PATH search is a stat
+        per directory, a tenth of a millisecond per run)."""
+        if "/" in name:
+            return name
+        program = self._programs.get(name)
+        if program is None:
+            assert self._compiled is not None
+            program = shutil.which(name, path=self._compiled.env.get("PATH", os.defpath))
+            if program is None:
+                raise CommandNotFoundError(errno.ENOENT, f"{name}: command not found", name)
+            self._programs[name] = program
+        return program
+
+    def _run_unconfined(
+        self, argv: list[str], cwd: str, data: bytes | None, timeout: float | None
+    ) -> tuple[bytes, bytes, int, bool]:
+        with _StdioPipes(data is not None) as stdio:
+            proc = subprocess.Popen(
+                argv, cwd=cwd, start_new_session=True, stdin=stdio.child[0], stdout=stdio.child[1],
+                stderr=stdio.child[2],
+            )
+            stdio.started()
+        result = _collect(proc.pid, stdio, data, timeout)
+        proc.returncode = result[2]  # reaped by _collect
+        return result
+
     def popen(self, command: str | Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[Any]:
         """Start ``command`` confined and return it un-waited, for streaming.
 
         Accepts the Popen arguments that do not touch confinement (``stdin``, ``stdout``,
-        ``stderr``, ``text``, ``encoding``, ``errors``, ``bufsize``, ``cwd``). The command
-        leads its own process group: ``os.killpg(proc.pid, signal.SIGKILL)`` ends all of it.
-        It dies if the thread that started it exits first.
+        ``stderr``, ``text``, ``encoding``, ``errors``, ``bufsize``, ``cwd``); stdin defaults
+        to /dev/null. The command leads its own process group:
+        ``os.killpg(proc.pid, signal.SIGKILL)`` ends all of it. It dies if the thread that
+        started it exits first. It runs through the sbx-launch launcher (one exec more than
+        :meth:`run`), which applies the same compiled policy.
 
         Raises:
             PolicyError: an argument would weaken the sandbox, or the command is invalid.
             CommandNotFoundError, ConfinementError: as for :meth:`run`.
         """
+        self._check_open()
         forbidden = sorted(_FORBIDDEN_POPEN & set(popen_kwargs))
         if forbidden:
             raise PolicyError(f"popen: {', '.join(forbidden)} would weaken the sandbox")
-        cwd = popen_kwargs.pop("cwd", None)
+        argv = _argv(command)
+        where = self._cwd(popen_kwargs.pop("cwd", None))
         popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
-        return self._start(_argv(command), cwd, **popen_kwargs)
+        if self._compiled is None:
+            return subprocess.Popen(argv, cwd=where, start_new_session=True, **popen_kwargs)
+        opts = self._compiled.launcher_options()
+        opts[opts.index("--chdir") + 1] = where
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        try:
+            proc = subprocess.Popen(
+                [self._launcher, *opts, "--error-fd", str(write_end), "--", *argv],
+                env=self._compiled.env, pass_fds=(write_end,), **popen_kwargs,
+            )
+        finally:
+            os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            # EOF comes when the launcher execs the command (the fd is close-on-exec there),
+            # or after it reported the stage that failed.
+            record = pipe.read()
+        if record:
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+            _raise_launch_failure(record, argv[0])
+        return proc
+
+
+def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> list[int]:
+    """Create the command's namespaces once, in a short-lived launcher, and keep them by fd.
+
+    A namespace lives as long as a descriptor refers to it, so the holder can exit as soon
+    as its namespaces are open here; each run then joins them with setns(), which costs a
+    fraction of creating them.
+
+    Raises:
+        ConfinementError: the launcher could not create them.
+    """
+    holder = subprocess.Popen(
+        [launcher_exe, *namespaces.options(), "--hold"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    fds: list[int] = []
+    try:
+        if holder.stdout.readline() != b"ready\n":
+            holder.stdin.close()
+            _, err = holder.communicate()
+            raise ConfinementError(
+                errno.EPERM, f"could not create the sandbox's namespaces: {err.decode(errors='replace').strip()}"
+            )
+        names = ["user", "mnt", "ipc"] + (["net"] if namespaces.netns else [])
+        for name in names:
+            fds.append(os.open(f"/proc/{holder.pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC))
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    finally:
+        holder.stdin.close()
+        holder.wait()
+        holder.stdout.close()
+        if holder.stderr is not None:
+            holder.stderr.close()
+    return fds
+
+
+class _StdioPipes:
+    """The three stdio channels of a command: ``child`` fds to hand over, and the parent's
+    ends (``stdin`` is -1 without input). A context manager that closes everything if the
+    start fails; after :meth:`started` it closes only the child's ends."""
+
+    def __init__(self, with_input: bool) -> None:
+        self._opened: list[int] = []
+        if with_input:
+            stdin_r, self.stdin = self._pipe()
+        else:
+            stdin_r, self.stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), -1
+            self._opened.append(stdin_r)
+        self.stdout, out_w = self._pipe()
+        self.stderr, err_w = self._pipe()
+        self.child = (stdin_r, out_w, err_w)
+        self._ok = False
+
+    def _pipe(self) -> tuple[int, int]:
+        r, w = os.pipe2(os.O_CLOEXEC)
+        self._opened += [r, w]
+        return r, w
+
+    def started(self) -> None:
+        self._ok = True
+
+    def __enter__(self) -> _StdioPipes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self.child if self._ok else self._opened:
+            os.close(fd)
+
+
+def _collect(
+    pid: int, streams: _StdioPipes, data: bytes | None, timeout: float | None
+) -> tuple[bytes, bytes, int, bool]:
+    """Feed ``data``, read stdout and stderr, and reap ``pid``; (out, err, returncode, timed_out).
+
+    The command's whole process group is killed when its leader exits (found through a
+    pidfd; the leader stays a zombie until then, so the group id cannot be reused) or when
+    ``timeout`` passes.
+    """
+    import selectors
+
+    stdin_fd, out_fd, err_fd = streams.stdin, streams.stdout, streams.stderr
+    chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
+    pidfd = os.pidfd_open(pid)
+    sel = selectors.DefaultSelector()
+    sel.register(pidfd, selectors.EVENT_READ)
+    for fd in (out_fd, err_fd):
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    pending = memoryview(data or b"")
+    if stdin_fd >= 0:
+        if pending:
+            os.set_blocking(stdin_fd, False)
+            sel.register(stdin_fd, selectors.EVENT_WRITE)
+        else:
+            os.close(stdin_fd)
+            stdin_fd = -1
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    timed_out = False
+    leader_running = True
+    # Once the group is dead the pipes close at once; a pipe still open after this grace is
+    # held by something outside the group, and is not waited for.
+    drain_until: float | None = None
+
+    def kill_group() -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    try:
+        while leader_running or len(sel.get_map()) > 0:
+            limits = [t for t in (deadline, drain_until) if t is not None]
+            events = sel.select(max(0.0, min(limits) - time.monotonic()) if limits else None)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline and not timed_out:
+                timed_out = True
+                kill_group()
+                drain_until = now + 2.0
+            if drain_until is not None and now >= drain_until:
+                break
+            for key, _ in events:
+                fd = key.fd
+                if fd == pidfd:
+                    sel.unregister(pidfd)
+                    leader_running = False
+                    kill_group()  # the leader is gone: so is everything it started
+                    drain_until = drain_until or now + 2.0
+                elif fd == stdin_fd:
+                    try:
+                        pending = pending[os.write(stdin_fd, pending[:65536]) :]
+                    except BrokenPipeError:
+                        pending = pending[:0]
+                    if not pending:
+                        sel.unregister(stdin_fd)
+                        os.close(stdin_fd)
+                        stdin_fd = -1
+                else:
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                    else:
+                        sel.unregister(fd)
+    finally:
+        sel.close()
+        os.close(pidfd)
+        for fd in (stdin_fd, out_fd, err_fd):
+            if fd >= 0:
+                os.close(fd)
+    _, wstatus = os.waitpid(pid, 0)
+    status = os.waitstatus_to_exitcode(wstatus)
+    return b"".join(chunks[out_fd]), b"".join(chunks[err_fd]), status, timed_out
 
 
 class _GroupReaper:
@@ -350,7 +575,7 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
     except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
-    opts = list(compiled.options)
+    opts = compiled.launcher_options()
     env_opts = ["--clear-env"]
     for name, value in sorted(compiled.env.items()):
         env_opts += ["--setenv", f"{name}={value}"]

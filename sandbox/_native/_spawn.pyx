@@ -1,7 +1,35 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """The child path through csrc/spawn.c."""
 
+import os
+
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
 from sandbox._native cimport csrc
+
+from sandbox.errors import CommandNotFoundError, ConfinementError, LandlockError, SeccompError
+
+# enum sbx_stage, in order from 1
+STAGES = (None, "setsid", "pdeathsig", "setns", "rlimit", "chdir", "stdio", "landlock", "capabilities",
+          "close-fds", "seccomp", "exec")
+
+
+cdef int _check(int rc, int stage, str program) except -1:
+    """The one place a -errno from csrc/spawn.c becomes an exception."""
+    if rc >= 0:
+        return rc
+    err = -rc
+    name = STAGES[stage] if 0 < stage < len(STAGES) else "clone"
+    if name == "exec":
+        if err == 2:
+            raise CommandNotFoundError(err, f"{program}: command not found", program)
+        raise ConfinementError(
+            err, f"cannot execute {program}: {os.strerror(err)} (Hint: a program outside the readable "
+            "paths cannot run; add its directory with read_only_paths)")
+    cls = LandlockError if name == "landlock" else SeccompError if name == "seccomp" else ConfinementError
+    raise cls(err, f"the child could not apply the policy at {name!r}: {os.strerror(err)}")
 
 
 def userns_probe() -> int:
@@ -10,3 +38,76 @@ def userns_probe() -> int:
     with nogil:
         rc = csrc.sbx_userns_probe()
     return rc
+
+
+cdef char **_strings(list items, list keep) except NULL:
+    cdef char **out = <char **>malloc((len(items) + 1) * sizeof(char *))
+    if out == NULL:
+        raise MemoryError()
+    for i, item in enumerate(items):
+        raw = os.fsencode(item)
+        if b"\0" in raw:
+            free(out)
+            raise ValueError("NUL byte in an argument or environment entry")
+        keep.append(raw)
+        out[i] = <char *>raw
+    out[len(items)] = NULL
+    return out
+
+
+def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset_fd, bytes bpf,
+          list rlimits, int parent_pid, bint setsid, bint drop_caps) -> int:
+    """Start ``path`` with ``argv``/``envp`` confined; the pid. See struct sbx_spawn_req.
+
+    Raises CommandNotFoundError, ConfinementError (LandlockError, SeccompError) naming the
+    stage at which the child failed.
+    """
+    cdef csrc.sbx_spawn_req req
+    cdef list keep = []
+    cdef bytes path_b = os.fsencode(path)
+    cdef bytes cwd_b = os.fsencode(cwd) if cwd is not None else None
+    cdef int stage = 0
+    cdef int rc
+    cdef int *ns = NULL
+    cdef int *rl_res = NULL
+    cdef uint64_t *rl_val = NULL
+    memset(&req, 0, sizeof(req))
+    req.path = path_b
+    if cwd_b is not None:
+        req.cwd = cwd_b
+    for i in range(3):
+        req.stdio[i] = stdio[i]
+    req.ruleset_fd = ruleset_fd
+    if bpf:
+        req.bpf = <const csrc.sock_filter *><const char *>bpf
+        req.bpf_len = len(bpf) // 8
+    req.parent_pid = parent_pid
+    req.setsid = setsid
+    req.drop_caps = drop_caps
+    try:
+        req.argv = _strings(argv, keep)
+        req.envp = _strings(envp, keep)
+        ns = <int *>malloc((len(ns_fds) + 1) * sizeof(int))
+        rl_res = <int *>malloc((len(rlimits) + 1) * sizeof(int))
+        rl_val = <uint64_t *>malloc((len(rlimits) + 1) * sizeof(uint64_t))
+        if ns == NULL or rl_res == NULL or rl_val == NULL:
+            raise MemoryError()
+        for i, fd in enumerate(ns_fds):
+            ns[i] = fd
+        req.ns_fds = ns
+        req.n_ns = len(ns_fds)
+        for i, (resource, value) in enumerate(rlimits):
+            rl_res[i] = resource
+            rl_val[i] = value
+        req.rl_resource = rl_res
+        req.rl_value = rl_val
+        req.n_rlimits = len(rlimits)
+        with nogil:
+            rc = csrc.sbx_spawn(&req, &stage)
+        return _check(rc, stage, argv[0] if argv else os.fsdecode(path))
+    finally:
+        free(<void *>req.argv)
+        free(<void *>req.envp)
+        free(ns)
+        free(rl_res)
+        free(rl_val)

@@ -32,3 +32,25 @@ cdef extern from "sbx.h" nogil:
     int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_action,
                              const sbx_seccomp_rule *rules, size_t n, sock_filter *out, size_t cap)
     int sbx_seccomp_install(const sock_filter *prog, size_t len)
+
+# spawn.c: the child path
+cdef extern from "sbx.h" nogil:
+    ctypedef int pid_t
+    struct sbx_spawn_req:
+        const char *path
+        char *const *argv
+        char *const *envp
+        const char *cwd
+        int stdio[3]
+        const int *ns_fds
+        size_t n_ns
+        int ruleset_fd
+        const sock_filter *bpf
+        size_t bpf_len
+        const int *rl_resource
+        const uint64_t *rl_value
+        size_t n_rlimits
+        pid_t parent_pid
+        int setsid
+        int drop_caps
+    int sbx_spawn(const sbx_spawn_req *req, int *stage)

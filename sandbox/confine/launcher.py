@@ -12,6 +12,7 @@ import fnmatch
 import glob
 import os
 import re
+import resource
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -31,6 +32,10 @@ HOME_READ_PATHS: tuple[str, ...] = (
     ".cache", ".local", ".cargo", ".rustup", ".npm", ".nvm", ".pyenv", ".rbenv", ".sdkman",
     "go", ".m2", ".gradle", ".gitconfig", ".config/git",
 )
+
+#: Covered by an empty read-only tmpfs in the command's mount namespace (where user
+#: namespaces allow one): host daemons' sockets and runtime state, other users' temp files.
+HIDDEN_DIRS: tuple[str, ...] = ("/tmp", "/var/tmp", "/run", "/var/run", "/dev/shm")
 
 #: Devices a program may open: read and write the sinks and sources, nothing else (no tty:
 #: the command runs in a new session and has no controlling terminal to open).
@@ -81,15 +86,64 @@ def filter_env(environ: Mapping[str, str], allow: tuple[str, ...]) -> dict[str, 
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledPolicy:
-    """What running a command under a policy takes: launcher options, environment, report."""
+class Namespaces:
+    """The private view a command gets where user namespaces are allowed."""
 
-    options: tuple[str, ...]
-    """sbx-launch options, without the program path and without ``-- command``."""
-    env: dict[str, str]
+    netns: bool
+    """An empty network namespace (the network is off)."""
+    hide: tuple[str, ...]
+    """Directories covered by an empty read-only tmpfs."""
+    hide_files: tuple[str, ...]
+    """Files covered by /dev/null."""
+    keep: tuple[str, ...]
+    """Granted paths beneath a hidden directory, bound back in."""
+
+    def options(self) -> list[str]:
+        opts = ["--userns"] + (["--netns"] if self.netns else [])
+        for flag, paths in (("--hide", self.hide), ("--hide-file", self.hide_files), ("--keep", self.keep)):
+            for path in paths:
+                opts += [flag, path]
+        return opts
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """A SandboxConfig decided for this host: every layer, ready for the spawn path or
+    the launcher, and the report of what is in force."""
+
     landlock: ll.LandlockPlan
+    namespaces: Namespaces | None
+    rlimits: tuple[tuple[str, int], ...]
+    """(resource name as the launcher spells it, soft = hard value)."""
+    seccomp: bytes
+    env: dict[str, str]
+    cwd: str
+    parent_pid: int | None
     enforced: tuple[str, ...]
     """The layers in force, for Result.enforced."""
+
+    def launcher_options(self) -> list[str]:
+        """sbx-launch options for this policy (without ``-- command``)."""
+        ruleset = self.landlock
+        opts: list[str] = ["--setsid"]
+        if self.parent_pid is not None:
+            opts += ["--die-with-parent", str(self.parent_pid)]
+        opts += ["--fs-handled", hex(ruleset.handled_fs)]
+        if ruleset.handled_net:
+            opts += ["--net-handled", hex(ruleset.handled_net)]
+        if ruleset.scoped:
+            opts += ["--scoped", hex(ruleset.scoped)]
+        for path, access in ruleset.paths:
+            opts += ["--path", f"{access:#x}:{path}"]
+        for port, access in ruleset.ports:
+            opts += ["--port", f"{access:#x}:{port}"]
+        if self.namespaces is not None:
+            opts += self.namespaces.options()
+        opts.append("--drop-caps")
+        for name, value in self.rlimits:
+            opts += ["--rlimit", f"{name}={value}"]
+        opts += ["--chdir", self.cwd, "--seccomp", self.seccomp.hex()]
+        return opts
 
 
 def _expand(path: str, home: str) -> str:
@@ -111,14 +165,18 @@ def compile_policy(
     environ: Mapping[str, str],
     seccomp_program: bytes,
     parent_pid: int | None,
+    userns: bool,
     best_effort: bool = False,
     listdir: Callable[[str], list[str]] | None = None,
 ) -> CompiledPolicy:
-    """The launcher options and environment that enforce ``cfg``.
+    """Every layer that enforces ``cfg`` on this host, decided.
 
     ``tmpdir`` is the sandbox's private temp dir (writable, and TMPDIR in the command's
     environment); ``home`` expands ``~``; ``seccomp_program`` is the filter to install last;
-    ``parent_pid``, when given, is the process whose exit kills the command.
+    ``parent_pid``, when given, is the process whose exit kills the command; ``userns``
+    says whether the host lets the launcher create user namespaces, in which case the
+    command also gets a private mount namespace (HIDDEN_DIRS and the denied paths covered)
+    and, with the network off, an empty network namespace.
 
     Raises:
         PolicyError: ``cfg`` names a path that does not exist, or a rule inside a denied path.
@@ -168,20 +226,19 @@ def compile_policy(
         listdir=listdir,
     )
 
-    opts: list[str] = ["--setsid"]
-    if parent_pid is not None:
-        opts += ["--die-with-parent", str(parent_pid)]
-    opts += ["--fs-handled", hex(ruleset.handled_fs)]
-    if ruleset.handled_net:
-        opts += ["--net-handled", hex(ruleset.handled_net)]
-    if ruleset.scoped:
-        opts += ["--scoped", hex(ruleset.scoped)]
-    for path, access in ruleset.paths:
-        opts += ["--path", f"{access:#x}:{path}"]
-    for port, access in ruleset.ports:
-        opts += ["--port", f"{access:#x}:{port}"]
-    opts += _rlimit_options(cfg)
-    opts += ["--chdir", workspace, "--seccomp", seccomp_program.hex()]
+    namespaces = None
+    if userns:
+        hidden = _outermost(sorted({os.path.realpath(d) for d in HIDDEN_DIRS if os.path.isdir(d)}))
+        denied = sorted(set(deny))
+        namespaces = Namespaces(
+            netns=not network,
+            hide=tuple(hidden) + tuple(
+                d for d in denied
+                if os.path.isdir(d) and not os.path.islink(d) and not any(ll._inside(d, h) for h in hidden)
+            ),
+            hide_files=tuple(d for d in denied if os.path.isfile(d) and not os.path.islink(d)),
+            keep=tuple(p for p in sorted(grants) if any(ll._inside(p, h) for h in hidden)),
+        )
 
     env = filter_env(environ, cfg.env)
     env.update({"TMPDIR": tmpdir, "TMP": tmpdir, "TEMP": tmpdir})
@@ -196,23 +253,52 @@ def compile_policy(
         enforced.append("die-with-parent")
     if not network:
         enforced.append("network-off")
-    return CompiledPolicy(tuple(opts), env, ruleset, tuple(enforced))
+    if userns:
+        enforced += ["user-namespace", "mount-namespace"] + ([] if network else ["network-namespace"])
+    enforced.append("no-capabilities")
+    return CompiledPolicy(
+        landlock=ruleset,
+        namespaces=namespaces,
+        rlimits=_rlimits(cfg),
+        seccomp=seccomp_program,
+        env=env,
+        cwd=workspace,
+        parent_pid=parent_pid,
+        enforced=tuple(enforced),
+    )
 
 
-def _rlimit_options(cfg: SandboxConfig) -> list[str]:
+def _outermost(paths: list[str]) -> list[str]:
+    """``paths`` without those beneath another of them (one tmpfs covers both)."""
+    return [p for p in paths if not any(q != p and ll._inside(p, q) for q in paths)]
+
+
+def _rlimits(cfg: SandboxConfig) -> tuple[tuple[str, int], ...]:
     lim = cfg.limits
     out = []
     if lim.memory_mb is not None:
         # RLIMIT_DATA, not RLIMIT_AS: it counts the private writable memory a balloon
         # grows, not address space that runtimes (V8, Go, the JVM) reserve and never touch.
-        out += ["--rlimit", f"data={lim.memory_mb << 20}"]
+        out.append(("data", lim.memory_mb << 20))
     if lim.cpu_seconds is not None:
-        out += ["--rlimit", f"cpu={lim.cpu_seconds}"]
+        out.append(("cpu", lim.cpu_seconds))
     if lim.pids is not None:
-        out += ["--rlimit", f"nproc={lim.pids}"]
+        out.append(("nproc", lim.pids))
     if lim.open_files is not None:
-        out += ["--rlimit", f"nofile={lim.open_files}"]
+        out.append(("nofile", lim.open_files))
     if lim.file_size_mb is not None:
-        out += ["--rlimit", f"fsize={lim.file_size_mb << 20}"]
-    out += ["--rlimit", "core=0"]  # a core dump would write the command's memory outside the policy's view
-    return out
+        out.append(("fsize", lim.file_size_mb << 20))
+    out.append(("core", 0))  # a core dump would write the command's memory outside the policy's view
+    return tuple(out)
+
+
+#: The launcher's resource names as setrlimit numbers, for the spawn path.
+RLIMIT_NUMBERS: dict[str, int] = {
+    "data": resource.RLIMIT_DATA,
+    "as": resource.RLIMIT_AS,
+    "cpu": resource.RLIMIT_CPU,
+    "nproc": resource.RLIMIT_NPROC,
+    "nofile": resource.RLIMIT_NOFILE,
+    "fsize": resource.RLIMIT_FSIZE,
+    "core": resource.RLIMIT_CORE,
+}

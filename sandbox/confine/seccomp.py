@@ -370,24 +370,33 @@ _PROCESS_GROUP_SPECS: tuple[_Spec, ...] = (
 )
 
 
-def sandbox_rules(*, allow_network: bool, arch: str) -> tuple[Rule, ...]:
+# Without a mount namespace to cover host daemons' sockets (/run/docker.sock, an ssh or gpg
+# agent), a pathname socket is reachable whatever Landlock allows on this ABI; then only
+# socketpair() gives local sockets.
+_NO_UNIX_SOCKET_SPECS: tuple[_Spec, ...] = (("socket", DENY, 0, Cmp.MASKED_EQ, _ALL, _AF_UNIX),)
+
+
+def sandbox_rules(*, allow_network: bool, unix_sockets: bool, arch: str) -> tuple[Rule, ...]:
     """The rules the runner installs in a launched command: :func:`default_rules` plus the
-    process-group rules (no setsid, no setpgid). Raises as :func:`default_rules`."""
+    process-group rules (no setsid, no setpgid), and, unless ``unix_sockets``, no socket()
+    of family AF_UNIX. Raises as :func:`default_rules`."""
     table = _table(arch)
+    specs = _PROCESS_GROUP_SPECS + (() if unix_sockets else _NO_UNIX_SOCKET_SPECS)
     extra = tuple(Rule(name, table[name], action, arg, op, mask, value)
-                  for name, action, arg, op, mask, value in _PROCESS_GROUP_SPECS)
+                  for name, action, arg, op, mask, value in specs)
     return default_rules(allow_network=allow_network, arch=arch) + extra
 
 
-@functools.lru_cache(maxsize=2)
-def sandbox_profile(*, allow_network: bool) -> bytes:
+@functools.lru_cache(maxsize=4)
+def sandbox_profile(*, allow_network: bool, unix_sockets: bool = True) -> bytes:
     """The filter the runner installs in each confined child (:func:`sandbox_rules`),
-    assembled once per process and network setting.
+    assembled once per process and setting.
 
     Raises what :func:`default_seccomp_profile` raises.
     """
     arch = native_arch()
-    return assemble_profile(sandbox_rules(allow_network=allow_network, arch=arch), arch=arch)
+    rules = sandbox_rules(allow_network=allow_network, unix_sockets=unix_sockets, arch=arch)
+    return assemble_profile(rules, arch=arch)
 
 
 def _check_profile(profile: object) -> bytes:
