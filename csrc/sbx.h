@@ -92,6 +92,7 @@ enum sbx_stage {
     SBX_STAGE_FDS,
     SBX_STAGE_SECCOMP,
     SBX_STAGE_EXEC,
+    SBX_STAGE_CGROUP,
 };
 
 /* Everything the child needs, prepared by the parent. */
@@ -110,6 +111,7 @@ struct sbx_spawn_req {
     const uint64_t *rl_value;
     size_t n_rlimits;
     pid_t parent_pid;        /* > 0: SIGKILL when this parent exits */
+    int cgroup_fd;           /* a cgroup.procs file to join by writing "0", or -1 */
     int setsid;
     int drop_caps;
 };

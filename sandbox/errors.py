@@ -121,6 +121,13 @@ class Reason(str, enum.Enum):
         "the Docker daemon lists no runsc runtime",
         'Install gVisor (runsc) and register it in /etc/docker/daemon.json under "runtimes", then restart dockerd.',
     )
+    PIDS_LIMIT_UNAVAILABLE = (
+        "pids_limit_unavailable",
+        "a process limit cannot be enforced for root here: RLIMIT_NPROC never applies to root and no "
+        "pids cgroup can be created",
+        "Give this process a writable pids cgroup (cgroup v1 pids or v2 with pids delegated), or set "
+        "limits.pids=None to run without a process limit.",
+    )
     NO_BACKEND = (
         "no_backend",
         "no backend that confines commands works on this host",

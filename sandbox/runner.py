@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.confine import cgroup, launcher
 from sandbox.confine import landlock as ll
-from sandbox.confine import launcher
 from sandbox.confine import seccomp as sc
 from sandbox.errors import (
     CommandNotFoundError,
@@ -171,6 +171,8 @@ class Sandbox:
         self._compiled: launcher.CompiledPolicy | None = None
         self._ruleset_fd = -1
         self._ns_fds: list[int] = []
+        self._cgroup: cgroup.PidsCgroup | None = None
+        self._cgroup_fd = -1
         if self.backend == "none":
             return
         self._launcher = launcher.launcher_path()
@@ -181,6 +183,9 @@ class Sandbox:
             if self._compiled.namespaces is not None:
                 self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
             self._rlimits = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in self._compiled.rlimits]
+            self._cgroup = _pids_cgroup(config)
+            if self._cgroup is not None:
+                self._cgroup_fd = os.open(self._cgroup.procs, os.O_WRONLY | os.O_CLOEXEC)
             self._envp = [f"{k}={v}" for k, v in self._compiled.env.items()]
             self._programs: dict[str, str] = {}
         except BaseException:
@@ -201,10 +206,13 @@ class Sandbox:
     def close(self) -> None:
         """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
         self._closed = True
-        for fd in [self._ruleset_fd, *self._ns_fds]:
+        for fd in [self._ruleset_fd, self._cgroup_fd, *self._ns_fds]:
             if fd >= 0:
                 os.close(fd)
-        self._ruleset_fd, self._ns_fds = -1, []
+        self._ruleset_fd, self._cgroup_fd, self._ns_fds = -1, -1, []
+        if self._cgroup is not None:
+            self._cgroup.close()
+            self._cgroup = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
@@ -278,7 +286,7 @@ class Sandbox:
             try:
                 pid = spawn(
                     program, argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fd,
                 )
             except CommandNotFoundError:
                 if not cached:
@@ -287,7 +295,7 @@ class Sandbox:
                 del self._programs[argv[0]]
                 pid = spawn(
                     self._resolve(argv[0]), argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fd,
                 )
             stdio.started()
         return _collect(pid, stdio, data, timeout)
@@ -344,6 +352,8 @@ class Sandbox:
             return subprocess.Popen(argv, cwd=where, start_new_session=True, **popen_kwargs)
         opts = self._compiled.launcher_options()
         opts[opts.index("--chdir") + 1] = where
+        if self._cgroup is not None:
+            opts += ["--cgroup", self._cgroup.procs]
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         try:
             proc = subprocess.Popen(
@@ -363,6 +373,21 @@ class Sandbox:
                     stream.close()
             _raise_launch_failure(record, argv[0])
         return proc
+
+
+def _pids_cgroup(cfg: SandboxConfig) -> cgroup.PidsCgroup | None:
+    """The pids cgroup that enforces ``cfg.limits.pids``, where one is needed and can be made.
+
+    Raises:
+        UnsupportedError: ``PIDS_LIMIT_UNAVAILABLE`` for root with a process limit and no
+            cgroup to enforce it (RLIMIT_NPROC never applies to root).
+    """
+    if cfg.limits.pids is None:
+        return None
+    group = cgroup.create(cfg.limits.pids)
+    if group is None and os.geteuid() == 0:
+        raise UnsupportedError(Reason.PIDS_LIMIT_UNAVAILABLE)
+    return group
 
 
 def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> list[int]:
@@ -558,8 +583,9 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
 
     Any language can ``execve`` the result and get the confinement :class:`Sandbox` applies:
     the launcher sets the environment (the allowlist of ``cfg.env``), Landlock, seccomp and
-    the limits itself. Its private temp dir is created now and is the caller's to remove
-    (it is the command's TMPDIR). Mode ``off`` returns the command unconfined, as asked.
+    the limits itself. Its private temp dir (the command's TMPDIR) and, as root with a
+    process limit, its pids cgroup (``sandbox-*`` under the pids hierarchy) are created now
+    and are the caller's to remove. Mode ``off`` returns the command unconfined, as asked.
 
     Raises:
         PolicyError, UnsupportedError: as for :class:`Sandbox`.
@@ -576,6 +602,10 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
     opts = compiled.launcher_options()
+    group = _pids_cgroup(cfg)
+    if group is not None:
+        # Like the temp dir, the (empty, once the command ends) cgroup is the caller's to remove.
+        opts += ["--cgroup", group.procs]
     env_opts = ["--clear-env"]
     for name, value in sorted(compiled.env.items()):
         env_opts += ["--setenv", f"{name}={value}"]

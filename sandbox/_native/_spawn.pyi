@@ -16,4 +16,5 @@ def spawn(
     parent_pid: int,
     setsid: bool,
     drop_caps: bool,
+    cgroup_fd: int = -1,
 ) -> int: ...

@@ -13,7 +13,7 @@ from sandbox.errors import CommandNotFoundError, ConfinementError, LandlockError
 
 # enum sbx_stage, in order from 1
 STAGES = (None, "setsid", "pdeathsig", "setns", "rlimit", "chdir", "stdio", "landlock", "capabilities",
-          "close-fds", "seccomp", "exec")
+          "close-fds", "seccomp", "exec", "cgroup")
 
 
 cdef int _check(int rc, int stage, str program) except -1:
@@ -56,7 +56,7 @@ cdef char **_strings(list items, list keep) except NULL:
 
 
 def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset_fd, bytes bpf,
-          list rlimits, int parent_pid, bint setsid, bint drop_caps) -> int:
+          list rlimits, int parent_pid, bint setsid, bint drop_caps, int cgroup_fd=-1) -> int:
     """Start ``path`` with ``argv``/``envp`` confined; the pid. See struct sbx_spawn_req.
 
     Raises CommandNotFoundError, ConfinementError (LandlockError, SeccompError) naming the
@@ -82,6 +82,7 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
         req.bpf = <const csrc.sock_filter *><const char *>bpf
         req.bpf_len = len(bpf) // 8
     req.parent_pid = parent_pid
+    req.cgroup_fd = cgroup_fd
     req.setsid = setsid
     req.drop_caps = drop_caps
     try:

@@ -51,6 +51,7 @@ cdef extern from "sbx.h" nogil:
         const uint64_t *rl_value
         size_t n_rlimits
         pid_t parent_pid
+        int cgroup_fd
         int setsid
         int drop_caps
     int sbx_spawn(const sbx_spawn_req *req, int *stage)
