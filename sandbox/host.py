@@ -66,7 +66,7 @@ class Backend(str, enum.Enum):
 
 #: The backends `Sandbox.run` executes in this release. `select_sandbox` never picks another:
 #: a backend the host supports but the runner cannot drive is as good as absent.
-RUNNABLE_BACKENDS: frozenset[Backend] = frozenset({Backend.LANDLOCK, Backend.NONE})
+RUNNABLE_BACKENDS: frozenset[Backend] = frozenset({Backend.LANDLOCK, Backend.BWRAP, Backend.NONE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.confine import bwrap as bw
 from sandbox.confine import cgroup, launcher
 from sandbox.confine import landlock as ll
 from sandbox.confine import seccomp as sc
@@ -71,42 +72,65 @@ def _argv(command: str | Sequence[str]) -> list[str]:
     return argv
 
 
-def _compile(cfg: SandboxConfig, tmpdir: str, *, parent_pid: int | None, best_effort: bool) -> launcher.CompiledPolicy:
-    """``cfg`` compiled for this host: its Landlock ABI, home, environment and seccomp filter."""
+def _compile(
+    cfg: SandboxConfig, tmpdir: str, *, backend: str, parent_pid: int | None, best_effort: bool
+) -> launcher.CompiledPolicy:
+    """``cfg`` compiled for ``backend`` on this host: its Landlock ABI, home, environment
+    and seccomp filter."""
     from sandbox import _native
 
-    # Asked once per Sandbox (a throwaway child); the answer decides the mount namespace
-    # and, without it, whether AF_UNIX sockets must be refused outright.
-    userns = int(_native.load("_spawn").userns_probe()) == 0
+    # bwrap makes the namespaces itself. Otherwise the host is asked once per Sandbox (a
+    # throwaway child): user namespaces decide the mount namespace and, without it,
+    # whether AF_UNIX sockets must be refused outright.
+    userns = backend == "landlock" and int(_native.load("_spawn").userns_probe()) == 0
     return launcher.compile_policy(
         cfg,
         abi=max(int(_native.load("_landlock").query_abi()), 0),
         tmpdir=tmpdir,
         home=os.path.expanduser("~"),
         environ=os.environ,
-        seccomp_program=sc.sandbox_profile(allow_network=cfg.network_enabled, unix_sockets=userns),
-        parent_pid=parent_pid,
+        seccomp_program=sc.sandbox_profile(
+            allow_network=cfg.network_enabled, unix_sockets=userns or backend == "bwrap"
+        ),
+        parent_pid=parent_pid if backend == "landlock" else None,
         userns=userns,
         best_effort=best_effort,
     )
 
 
 def _check_backend(cfg: SandboxConfig) -> str:
-    """The backend this release runs for ``cfg``, or an UnsupportedError."""
+    """The backend this release runs for ``cfg`` here: ``landlock`` (the default where the
+    kernel has Landlock), ``bwrap``, or ``none`` for mode off.
+
+    Raises:
+        UnsupportedError: the requested backend cannot run here, or (``auto``) none can.
+    """
     if cfg.mode is Mode.OFF:
         return "none"
-    if cfg.backend not in ("auto", "landlock"):
+    if cfg.backend not in ("auto", "landlock", "bwrap"):
         raise UnsupportedError(
-            Reason.BACKEND_UNAVAILABLE, f"backend {cfg.backend!r} cannot run commands in this release"
+            Reason.BACKEND_UNAVAILABLE, f"backend {cfg.backend!r} cannot run commands through Sandbox"
         )
     from sandbox import _native
 
-    raw = int(_native.load("_landlock").query_abi())
-    if raw < 1:
-        raise UnsupportedError(Reason.LANDLOCK_DISABLED if raw == -95 else Reason.LANDLOCK_MISSING)
     if int(_native.load("_seccomp").query_available()) != 0:
         raise UnsupportedError(Reason.SECCOMP_MISSING)
-    return "landlock"
+    raw = int(_native.load("_landlock").query_abi())
+    landlock_reason = None if raw >= 1 else Reason.LANDLOCK_DISABLED if raw == -95 else Reason.LANDLOCK_MISSING
+    if cfg.backend == "landlock" or (cfg.backend == "auto" and landlock_reason is None):
+        if landlock_reason is not None:
+            raise UnsupportedError(landlock_reason)
+        return "landlock"
+    from sandbox.host import _probe_bwrap
+
+    bwrap = _probe_bwrap()
+    if not bwrap.available:
+        assert bwrap.reason is not None
+        raise UnsupportedError(bwrap.reason, bwrap.detail or None)
+    if landlock_reason is not None:
+        # bubblewrap alone is a mount view; Landlock is the second layer inside it.
+        raise UnsupportedError(landlock_reason, "the bwrap backend layers Landlock inside bubblewrap")
+    return "bwrap"
 
 
 _STAGE_ERRORS: dict[str, type[ConfinementError]] = {
@@ -178,7 +202,16 @@ class Sandbox:
         self._launcher = launcher.launcher_path()
         self._tmpdir = tempfile.mkdtemp(prefix="sandbox-tmp-")
         try:
-            self._compiled = _compile(config, self._tmpdir, parent_pid=os.getpid(), best_effort=best_effort)
+            self._compiled = _compile(
+                config, self._tmpdir, backend=self.backend, parent_pid=os.getpid(), best_effort=best_effort
+            )
+            if self.backend == "bwrap":
+                bwrap = shutil.which("bwrap")
+                assert bwrap is not None  # _check_backend found it
+                self._prefix = [
+                    *bw.bwrap_argv(bwrap, self._compiled, launcher=self._launcher, network=config.network_enabled),
+                    self._launcher, *bw.inner_options(self._compiled),
+                ]
             self._ruleset_fd = ll.apply_plan(self._compiled.landlock)
             if self._compiled.namespaces is not None:
                 self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
@@ -259,7 +292,9 @@ class Sandbox:
         data = input.encode() if isinstance(input, str) else input
         start = time.monotonic()
         if self._compiled is None:
-            out, err, status, timed_out = self._run_unconfined(argv, where, data, timeout)
+            out, err, status, timed_out = self._run_popen(argv, where, data, timeout)
+        elif self.backend == "bwrap":
+            out, err, status, timed_out = self._run_popen(argv, where, data, timeout, through_bwrap=True)
         else:
             out, err, status, timed_out = self._run_confined(argv, where, data, timeout)
         return Result(
@@ -314,15 +349,38 @@ class Sandbox:
             self._programs[name] = program
         return program
 
-    def _run_unconfined(
-        self, argv: list[str], cwd: str, data: bytes | None, timeout: float | None
+    def _bwrap_command(self, argv: list[str], cwd: str, error_fd: int) -> list[str]:
+        prefix = list(self._prefix)
+        for i, opt in enumerate(prefix):
+            if opt == "--chdir":  # bwrap's and the launcher's
+                prefix[i + 1] = cwd
+        return [*prefix, "--error-fd", str(error_fd), "--", *argv]
+
+    def _run_popen(
+        self, argv: list[str], cwd: str, data: bytes | None, timeout: float | None, *, through_bwrap: bool = False
     ) -> tuple[bytes, bytes, int, bool]:
-        with _StdioPipes(data is not None) as stdio:
-            proc = subprocess.Popen(
-                argv, cwd=cwd, start_new_session=True, stdin=stdio.child[0], stdout=stdio.child[1],
-                stderr=stdio.child[2],
-            )
-            stdio.started()
+        """Run through subprocess: unconfined (mode off), or bwrap with the launcher inside."""
+        read_end = write_end = -1
+        if through_bwrap:
+            read_end, write_end = os.pipe2(os.O_CLOEXEC)
+            argv = self._bwrap_command(argv, cwd, write_end)
+        try:
+            with _StdioPipes(data is not None) as stdio:
+                proc = subprocess.Popen(
+                    argv, cwd=cwd, start_new_session=True, stdin=stdio.child[0], stdout=stdio.child[1],
+                    stderr=stdio.child[2], pass_fds=(write_end,) if through_bwrap else (),
+                    env=self._compiled.env if through_bwrap and self._compiled else None,
+                )
+                stdio.started()
+        finally:
+            if write_end >= 0:
+                os.close(write_end)
+        if through_bwrap:
+            with os.fdopen(read_end, "rb") as pipe:
+                record = pipe.read()  # EOF at the launcher's exec of the command
+            if record:
+                _collect(proc.pid, stdio, None, None)
+                _raise_launch_failure(record, argv[argv.index("--", len(self._prefix)) + 1])
         result = _collect(proc.pid, stdio, data, timeout)
         proc.returncode = result[2]  # reaped by _collect
         return result
@@ -350,16 +408,18 @@ class Sandbox:
         popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
         if self._compiled is None:
             return subprocess.Popen(argv, cwd=where, start_new_session=True, **popen_kwargs)
-        opts = self._compiled.launcher_options()
-        opts[opts.index("--chdir") + 1] = where
-        if self._cgroup is not None:
-            opts += ["--cgroup", self._cgroup.procs]
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        if self.backend == "bwrap":
+            command = self._bwrap_command(argv, where, write_end)
+            popen_kwargs["start_new_session"] = True
+        else:
+            opts = self._compiled.launcher_options()
+            opts[opts.index("--chdir") + 1] = where
+            if self._cgroup is not None:
+                opts += ["--cgroup", self._cgroup.procs]
+            command = [self._launcher, *opts, "--error-fd", str(write_end), "--", *argv]
         try:
-            proc = subprocess.Popen(
-                [self._launcher, *opts, "--error-fd", str(write_end), "--", *argv],
-                env=self._compiled.env, pass_fds=(write_end,), **popen_kwargs,
-            )
+            proc = subprocess.Popen(command, env=self._compiled.env, pass_fds=(write_end,), **popen_kwargs)
         finally:
             os.close(write_end)
         with os.fdopen(read_end, "rb") as pipe:
@@ -471,27 +531,35 @@ def _collect(
     pidfd; the leader stays a zombie until then, so the group id cannot be reused) or when
     ``timeout`` passes.
     """
-    import selectors
+    import select
 
     stdin_fd, out_fd, err_fd = streams.stdin, streams.stdout, streams.stderr
     chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
     pidfd = os.pidfd_open(pid)
-    sel = selectors.DefaultSelector()
-    sel.register(pidfd, selectors.EVENT_READ)
-    for fd in (out_fd, err_fd):
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
+    poller = select.poll()
+    watched: set[int] = set()
+
+    def watch(fd: int, events: int) -> None:
+        poller.register(fd, events)
+        watched.add(fd)
+
+    def unwatch(fd: int) -> None:
+        poller.unregister(fd)
+        watched.discard(fd)
+
+    watch(pidfd, select.POLLIN)
+    watch(out_fd, select.POLLIN)
+    watch(err_fd, select.POLLIN)
     pending = memoryview(data or b"")
     if stdin_fd >= 0:
         if pending:
             os.set_blocking(stdin_fd, False)
-            sel.register(stdin_fd, selectors.EVENT_WRITE)
+            watch(stdin_fd, select.POLLOUT)
         else:
             os.close(stdin_fd)
             stdin_fd = -1
     deadline = time.monotonic() + timeout if timeout is not None else None
     timed_out = False
-    leader_running = True
     # Once the group is dead the pipes close at once; a pipe still open after this grace is
     # held by something outside the group, and is not waited for.
     drain_until: float | None = None
@@ -503,9 +571,10 @@ def _collect(
             pass
 
     try:
-        while leader_running or len(sel.get_map()) > 0:
+        while watched:
             limits = [t for t in (deadline, drain_until) if t is not None]
-            events = sel.select(max(0.0, min(limits) - time.monotonic()) if limits else None)
+            wait_ms = max(0, int((min(limits) - time.monotonic()) * 1000) + 1) if limits else None
+            events = poller.poll(wait_ms)
             now = time.monotonic()
             if deadline is not None and now >= deadline and not timed_out:
                 timed_out = True
@@ -513,20 +582,20 @@ def _collect(
                 drain_until = now + 2.0
             if drain_until is not None and now >= drain_until:
                 break
-            for key, _ in events:
-                fd = key.fd
+            for fd, _ in events:
                 if fd == pidfd:
-                    sel.unregister(pidfd)
-                    leader_running = False
+                    unwatch(pidfd)
                     kill_group()  # the leader is gone: so is everything it started
                     drain_until = drain_until or now + 2.0
                 elif fd == stdin_fd:
                     try:
                         pending = pending[os.write(stdin_fd, pending[:65536]) :]
+                    except BlockingIOError:
+                        pass  # the pipe filled between poll and write; wait for room again
                     except BrokenPipeError:
-                        pending = pending[:0]
+                        pending = pending[:0]  # the command closed its stdin: nothing more to give
                     if not pending:
-                        sel.unregister(stdin_fd)
+                        unwatch(stdin_fd)
                         os.close(stdin_fd)
                         stdin_fd = -1
                 else:
@@ -534,9 +603,8 @@ def _collect(
                     if chunk:
                         chunks[fd].append(chunk)
                     else:
-                        sel.unregister(fd)
+                        unwatch(fd)
     finally:
-        sel.close()
         os.close(pidfd)
         for fd in (stdin_fd, out_fd, err_fd):
             if fd >= 0:
@@ -597,7 +665,7 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
         return program, argv[1:]
     tmpdir = tempfile.mkdtemp(prefix="sandbox-tmp-")
     try:
-        compiled = _compile(cfg, tmpdir, parent_pid=None, best_effort=False)
+        compiled = _compile(cfg, tmpdir, backend=backend, parent_pid=None, best_effort=False)
     except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise

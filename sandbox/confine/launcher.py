@@ -119,6 +119,8 @@ class CompiledPolicy:
     env: dict[str, str]
     cwd: str
     parent_pid: int | None
+    denied: tuple[str, ...]
+    """The secret paths found on this host (and their link targets)."""
     enforced: tuple[str, ...]
     """The layers in force, for Result.enforced."""
 
@@ -209,6 +211,11 @@ def compile_policy(
         grant(_existing(_expand(path, home), "writable_paths"), ll.WRITE)
 
     network = cfg.network_enabled
+    resolv = os.path.realpath("/etc/resolv.conf")
+    if network and os.path.isfile(resolv):
+        # Often a link into /run (systemd-resolved), which the namespaces cover: name
+        # resolution needs its target.
+        grant(resolv, ll.FS_READ_FILE)
     deny: list[str] = []
     for entry in cfg.deny_read:
         pattern = _expand(entry, home)
@@ -229,15 +236,20 @@ def compile_policy(
     namespaces = None
     if userns:
         hidden = _outermost(sorted({os.path.realpath(d) for d in HIDDEN_DIRS if os.path.isdir(d)}))
-        denied = sorted(set(deny))
+        keep = tuple(p for p in sorted(grants) if any(ll._inside(p, h) for h in hidden))
+
+        def visible(path: str) -> bool:
+            # Beneath a hidden dir a path exists in the namespace only if a kept path brings it back.
+            return not any(ll._inside(path, h) for h in hidden) or any(ll._inside(path, k) for k in keep)
+
+        denied = [d for d in sorted(set(deny)) if not os.path.islink(d) and visible(d)]
         namespaces = Namespaces(
             netns=not network,
-            hide=tuple(hidden) + tuple(
-                d for d in denied
-                if os.path.isdir(d) and not os.path.islink(d) and not any(ll._inside(d, h) for h in hidden)
-            ),
-            hide_files=tuple(d for d in denied if os.path.isfile(d) and not os.path.islink(d)),
-            keep=tuple(p for p in sorted(grants) if any(ll._inside(p, h) for h in hidden)),
+            # Denied dirs come after the hidden ones: the launcher covers in order, so a denied
+            # dir inside a kept path (a secret in the workspace) is covered after being bound back.
+            hide=tuple(hidden) + tuple(d for d in denied if os.path.isdir(d) and d not in hidden),
+            hide_files=tuple(d for d in denied if os.path.isfile(d)),
+            keep=keep,
         )
 
     env = filter_env(environ, cfg.env)
@@ -264,6 +276,7 @@ def compile_policy(
         env=env,
         cwd=workspace,
         parent_pid=parent_pid,
+        denied=tuple(sorted(set(deny))),
         enforced=tuple(enforced),
     )
 
