@@ -22,7 +22,8 @@
  *                        needed by the four options below
  *   --netns              also a new network namespace: no interface but a down loopback
  *   --hide DIR           cover DIR with an empty read-only tmpfs
- *   --hide-file FILE     cover FILE with /dev/null
+ *   --hide-file FILE     cover FILE with the --cover-with file (default /dev/null)
+ *   --cover-with FILE    an empty file the policy does not grant, so a covered file is refused
  *   --keep PATH          keep PATH visible where it lies beneath a hidden DIR (bound back in)
  *   --hold               after entering the namespaces, print "ready" and wait for stdin to close
  *                        instead of running a command (meanwhile the parent opens the files in /proc/PID/ns)
@@ -84,6 +85,7 @@ struct opts {
     size_t n_hide;
     const char *hide_file[MAX_MOUNTS];
     size_t n_hide_file;
+    const char *cover_with;
     const char *keep[MAX_MOUNTS];
     int keep_fd[MAX_MOUNTS];
     size_t n_keep;
@@ -271,6 +273,8 @@ static void parse(int argc, char **argv)
             if (o.n_hide_file == MAX_MOUNTS || v[0] != '/')
                 usage("--hide-file takes an absolute path");
             o.hide_file[o.n_hide_file++] = v;
+        } else if (strcmp(a, "--cover-with") == 0) {
+            o.cover_with = v;
         } else if (strcmp(a, "--keep") == 0) {
             if (o.n_keep == MAX_MOUNTS || v[0] != '/')
                 usage("--keep takes an absolute path");
@@ -381,6 +385,9 @@ static void enter_namespaces(void)
         fail_on("mount", errno, "/", 126);
     /* Hold what must stay visible before anything is covered; opened here, in the new
      * namespace, because a bind mount only takes a source from the caller's own namespace. */
+    int cover_fd = open(o.cover_with != NULL ? o.cover_with : "/dev/null", O_PATH | O_CLOEXEC);
+    if (cover_fd < 0)
+        fail_on("mount", errno, o.cover_with != NULL ? o.cover_with : "/dev/null", 126);
     for (size_t i = 0; i < o.n_keep; i++) {
         o.keep_fd[i] = open(o.keep[i], O_PATH | O_CLOEXEC);
         if (o.keep_fd[i] < 0)
@@ -405,10 +412,13 @@ static void enter_namespaces(void)
         if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             fail_on("mount", errno, dir, 126);
     }
+    char cover[64];
+    snprintf(cover, sizeof(cover), "/proc/self/fd/%d", cover_fd);
     for (size_t i = 0; i < o.n_hide_file; i++) {
-        if (mount("/dev/null", o.hide_file[i], NULL, MS_BIND, NULL) < 0)
+        if (mount(cover, o.hide_file[i], NULL, MS_BIND, NULL) < 0)
             fail_on("mount", errno, o.hide_file[i], 126);
     }
+    close(cover_fd);
     for (size_t k = 0; k < o.n_keep; k++)
         close(o.keep_fd[k]);
 }

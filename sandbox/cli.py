@@ -83,13 +83,16 @@ _DENIED = re.compile(r"(Permission denied|Operation not permitted)")
 _DENIED_PATH = re.compile(r"(/[^\s:'\"`]+)['\"`]?: (?:cannot [^:]*: )?(?:Permission denied|Operation not permitted)")
 
 
-def denial_hint(stderr_text: str) -> str | None:
-    """A one-line hint naming the flag that would allow what the command reports refused."""
+def denial_hint(stderr_text: str, secrets: tuple[str, ...] = ()) -> str | None:
+    """A one-line hint naming the flag that would allow what the command reports refused;
+    none for a path beneath one of ``secrets`` (the denied locations), which no flag opens."""
     if not _DENIED.search(stderr_text):
         return None
     match = _DENIED_PATH.search(stderr_text)
     if match:
         path = match.group(1)
+        if any(path == s or path.startswith(s.rstrip("/") + "/") for s in secrets):
+            return f"sandbox: {path} is a protected secret location; the sandbox never lets a command read it."
         return f"sandbox: {path} was refused. Hint: --ro {path} allows reading it, --rw {path} writing it."
     if "Operation not permitted" in stderr_text:
         return (
@@ -117,6 +120,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         writable_paths=tuple(os.path.abspath(p) for p in args.rw),
     )
     with Sandbox(cfg) as box:
+        secrets = box.denied
         # A terminal on stdin would let the command read what the user types next.
         stdin = None if not sys.stdin.isatty() else subprocess.DEVNULL
         proc = box.popen(command, stdin=stdin, stderr=subprocess.PIPE)
@@ -145,7 +149,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if timed_out.is_set():
         sys.stderr.write(f"sandbox: killed after the {args.timeout:g} s timeout\n")
         return 124
-    hint = denial_hint(b"".join(tail).decode(errors="replace"))
+    hint = denial_hint(b"".join(tail).decode(errors="replace"), secrets)
     if hint:
         sys.stderr.write(hint + "\n")
     return status if status >= 0 else 128 - status

@@ -72,8 +72,18 @@ def _argv(command: str | Sequence[str]) -> list[str]:
     return argv
 
 
+def _make_statedir() -> str:
+    """A private directory for one sandbox: ``tmp/`` (the command's TMPDIR, granted) and
+    ``covered`` (an empty file no rule grants, mounted over secret files)."""
+    statedir = tempfile.mkdtemp(prefix="sandbox-")
+    os.mkdir(os.path.join(statedir, "tmp"), 0o700)
+    cover = os.path.join(statedir, "covered")
+    os.close(os.open(cover, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o000))
+    return statedir
+
+
 def _compile(
-    cfg: SandboxConfig, tmpdir: str, *, backend: str, parent_pid: int | None, best_effort: bool
+    cfg: SandboxConfig, statedir: str, *, backend: str, parent_pid: int | None, best_effort: bool
 ) -> launcher.CompiledPolicy:
     """``cfg`` compiled for ``backend`` on this host: its Landlock ABI, home, environment
     and seccomp filter."""
@@ -86,7 +96,8 @@ def _compile(
     return launcher.compile_policy(
         cfg,
         abi=max(int(_native.load("_landlock").query_abi()), 0),
-        tmpdir=tmpdir,
+        tmpdir=os.path.join(statedir, "tmp"),
+        cover=os.path.join(statedir, "covered"),
         home=os.path.expanduser("~"),
         environ=os.environ,
         seccomp_program=sc.sandbox_profile(
@@ -191,7 +202,7 @@ class Sandbox:
         self.config = config
         self.backend = _check_backend(config)
         self._closed = False
-        self._tmpdir: str | None = None
+        self._statedir: str | None = None
         self._compiled: launcher.CompiledPolicy | None = None
         self._ruleset_fd = -1
         self._ns_fds: list[int] = []
@@ -200,10 +211,10 @@ class Sandbox:
         if self.backend == "none":
             return
         self._launcher = launcher.launcher_path()
-        self._tmpdir = tempfile.mkdtemp(prefix="sandbox-tmp-")
+        self._statedir = _make_statedir()
         try:
             self._compiled = _compile(
-                config, self._tmpdir, backend=self.backend, parent_pid=os.getpid(), best_effort=best_effort
+                config, self._statedir, backend=self.backend, parent_pid=os.getpid(), best_effort=best_effort
             )
             if self.backend == "bwrap":
                 bwrap = shutil.which("bwrap")
@@ -226,6 +237,11 @@ class Sandbox:
             raise
 
     @property
+    def denied(self) -> tuple[str, ...]:
+        """The secret locations found on this host that no command may read."""
+        return self._compiled.denied if self._compiled else ()
+
+    @property
     def dropped(self) -> tuple[str, ...]:
         """Rights the kernel's Landlock ABI could not enforce (only with best_effort)."""
         return self._compiled.landlock.dropped if self._compiled else ()
@@ -246,9 +262,9 @@ class Sandbox:
         if self._cgroup is not None:
             self._cgroup.close()
             self._cgroup = None
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        if self._statedir is not None:
+            shutil.rmtree(self._statedir, ignore_errors=True)
+            self._statedir = None
 
     def _check_open(self) -> None:
         if self._closed:
@@ -651,9 +667,10 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
 
     Any language can ``execve`` the result and get the confinement :class:`Sandbox` applies:
     the launcher sets the environment (the allowlist of ``cfg.env``), Landlock, seccomp and
-    the limits itself. Its private temp dir (the command's TMPDIR) and, as root with a
-    process limit, its pids cgroup (``sandbox-*`` under the pids hierarchy) are created now
-    and are the caller's to remove. Mode ``off`` returns the command unconfined, as asked.
+    the limits itself. Its private directory (``sandbox-*`` in the system temp dir, holding
+    the command's TMPDIR) and, as root with a process limit, its pids cgroup (``sandbox-*``
+    under the pids hierarchy) are created now and are the caller's to remove. Mode ``off``
+    returns the command unconfined, as asked.
 
     Raises:
         PolicyError, UnsupportedError: as for :class:`Sandbox`.
@@ -663,11 +680,11 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
     if backend == "none":
         program = shutil.which(argv[0]) or argv[0]
         return program, argv[1:]
-    tmpdir = tempfile.mkdtemp(prefix="sandbox-tmp-")
+    statedir = _make_statedir()
     try:
-        compiled = _compile(cfg, tmpdir, backend=backend, parent_pid=None, best_effort=False)
+        compiled = _compile(cfg, statedir, backend=backend, parent_pid=None, best_effort=False)
     except BaseException:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        shutil.rmtree(statedir, ignore_errors=True)
         raise
     opts = compiled.launcher_options()
     group = _pids_cgroup(cfg)

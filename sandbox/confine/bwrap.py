@@ -17,7 +17,7 @@ from sandbox.confine.launcher import HIDDEN_DIRS, CompiledPolicy
 def bwrap_argv(bwrap: str, compiled: CompiledPolicy, *, launcher: str, network: bool) -> list[str]:
     """The bubblewrap command line (up to and including ``--``) for ``compiled``: the paths
     it grants writable are bound read-write, its denied paths covered (dirs with an empty
-    read-only tmpfs, files with /dev/null), and every namespace new but the network's when
+    read-only tmpfs, files with the policy's empty cover file), and every namespace new but the network's when
     ``network``. ``launcher`` (run inside) stays visible wherever it is installed."""
     argv = [
         bwrap,
@@ -35,7 +35,7 @@ def bwrap_argv(bwrap: str, compiled: CompiledPolicy, *, launcher: str, network: 
         if os.path.isdir(d) and not os.path.islink(d):
             argv += ["--tmpfs", d, "--remount-ro", d]
         elif os.path.isfile(d) and not os.path.islink(d):
-            argv += ["--ro-bind", "/dev/null", d]
+            argv += ["--ro-bind", compiled.cover, d]
     # Bound back read-only: granted paths a hidden dir would otherwise cover.
     for path, access in compiled.landlock.paths:
         if access & ll.FS_WRITE_FILE == 0 and any(ll._inside(path, h) for h in hidden):

@@ -94,12 +94,14 @@ class Namespaces:
     hide: tuple[str, ...]
     """Directories covered by an empty read-only tmpfs."""
     hide_files: tuple[str, ...]
-    """Files covered by /dev/null."""
+    """Files covered by ``cover``."""
+    cover: str
+    """An empty file no rule grants: a covered file reads as refused, not as empty."""
     keep: tuple[str, ...]
     """Granted paths beneath a hidden directory, bound back in."""
 
     def options(self) -> list[str]:
-        opts = ["--userns"] + (["--netns"] if self.netns else [])
+        opts = ["--userns"] + (["--netns"] if self.netns else []) + ["--cover-with", self.cover]
         for flag, paths in (("--hide", self.hide), ("--hide-file", self.hide_files), ("--keep", self.keep)):
             for path in paths:
                 opts += [flag, path]
@@ -119,6 +121,7 @@ class CompiledPolicy:
     env: dict[str, str]
     cwd: str
     parent_pid: int | None
+    cover: str
     denied: tuple[str, ...]
     """The secret paths found on this host (and their link targets)."""
     enforced: tuple[str, ...]
@@ -163,6 +166,7 @@ def compile_policy(
     *,
     abi: int,
     tmpdir: str,
+    cover: str,
     home: str,
     environ: Mapping[str, str],
     seccomp_program: bytes,
@@ -174,7 +178,8 @@ def compile_policy(
     """Every layer that enforces ``cfg`` on this host, decided.
 
     ``tmpdir`` is the sandbox's private temp dir (writable, and TMPDIR in the command's
-    environment); ``home`` expands ``~``; ``seccomp_program`` is the filter to install last;
+    environment); ``cover`` an empty file outside every grant, put over denied files;
+    ``home`` expands ``~``; ``seccomp_program`` is the filter to install last;
     ``parent_pid``, when given, is the process whose exit kills the command; ``userns``
     says whether the host lets the launcher create user namespaces, in which case the
     command also gets a private mount namespace (HIDDEN_DIRS and the denied paths covered)
@@ -249,6 +254,7 @@ def compile_policy(
             # dir inside a kept path (a secret in the workspace) is covered after being bound back.
             hide=tuple(hidden) + tuple(d for d in denied if os.path.isdir(d) and d not in hidden),
             hide_files=tuple(d for d in denied if os.path.isfile(d)),
+            cover=cover,
             keep=keep,
         )
 
@@ -276,6 +282,7 @@ def compile_policy(
         env=env,
         cwd=workspace,
         parent_pid=parent_pid,
+        cover=cover,
         denied=tuple(sorted(set(deny))),
         enforced=tuple(enforced),
     )

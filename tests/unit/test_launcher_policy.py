@@ -27,8 +27,11 @@ def home(tmp_path: Path) -> Path:
 def compile_(cfg: SandboxConfig, home: Path, tmp_path: Path, **kw: object):
     tmpdir = tmp_path / "private-tmp"
     tmpdir.mkdir(exist_ok=True)
-    args = dict(abi=7, tmpdir=str(tmpdir), home=str(home), environ={"PATH": "/usr/bin", "HOME": str(home)},
-                seccomp_program=SECCOMP, parent_pid=1234, userns=True)
+    cover = tmp_path / "covered"
+    cover.touch()
+    args = dict(abi=7, tmpdir=str(tmpdir), cover=str(cover), home=str(home),
+                environ={"PATH": "/usr/bin", "HOME": str(home)}, seccomp_program=SECCOMP, parent_pid=1234,
+                userns=True)
     args.update(kw)
     return compile_policy(cfg, **args)  # type: ignore[arg-type]
 
