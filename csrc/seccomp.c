@@ -62,8 +62,9 @@ static int action_valid(uint32_t action)
     }
 }
 
-/* Instructions a rule assembles to, or -EINVAL. Every rule is a self-contained block that
- * leaves the syscall number in the accumulator, so every jump stays short (at most 5). */
+/* Instructions a rule assembles to on its own, or -EINVAL. Every rule is a self-contained
+ * block that leaves the syscall number in the accumulator, so jumps stay short; runs of
+ * unconditional rules are packed further by sbx_seccomp_assemble. */
 static int rule_size(const struct sbx_seccomp_rule *rule)
 {
     if (rule->nr < 0 || !action_valid(rule->action))
@@ -116,6 +117,19 @@ static void emit_rule(struct sock_filter *out, size_t *at, const struct sbx_secc
     emit(out, at, BPF_LD | BPF_W | BPF_ABS, 0, 0, SBX_SECCOMP_DATA_NR);
 }
 
+/* How many rules from rules[i] on form a run that shares one return: consecutive
+ * unconditional rules with the same action, bounded so every jump fits in 8 bits. */
+static size_t run_length(const struct sbx_seccomp_rule *rules, size_t n, size_t i)
+{
+    size_t len = 1;
+    if (rules[i].op != SBX_CMP_ALWAYS)
+        return 1;
+    while (i + len < n && len < 200 && rules[i + len].op == SBX_CMP_ALWAYS &&
+           rules[i + len].action == rules[i].action)
+        len++;
+    return len;
+}
+
 int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_action,
                          const struct sbx_seccomp_rule *rules, size_t n, struct sock_filter *out,
                          size_t cap)
@@ -130,10 +144,14 @@ int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_ac
 
     size_t total = 4 + (x32_guard ? 2 : 0) + 1;
     for (size_t i = 0; i < n; i++) {
-        int size = rule_size(&rules[i]);
-        if (size < 0)
-            return size;
-        total += (size_t)size;
+        if (rule_size(&rules[i]) < 0)
+            return rule_size(&rules[i]);
+    }
+    for (size_t i = 0; i < n;) {
+        size_t len = run_length(rules, n, i);
+        /* A run of unconditional rules is one compare each and one shared return. */
+        total += rules[i].op == SBX_CMP_ALWAYS ? len + 1 : (size_t)rule_size(&rules[i]);
+        i += len;
     }
     if (total > cap || total > SBX_BPF_MAXINSNS)
         return -E2BIG;
@@ -151,8 +169,20 @@ int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_ac
         emit(out, &at, BPF_JMP | BPF_JSET | BPF_K, 0, 1, SBX_X32_SYSCALL_BIT);
         emit(out, &at, BPF_RET | BPF_K, 0, 0, SBX_SECCOMP_RET_KILL_PROCESS);
     }
-    for (size_t i = 0; i < n; i++)
-        emit_rule(out, &at, &rules[i], rule_size(&rules[i]));
+    for (size_t i = 0; i < n;) {
+        size_t len = run_length(rules, n, i);
+        if (rules[i].op != SBX_CMP_ALWAYS) {
+            emit_rule(out, &at, &rules[i], rule_size(&rules[i]));
+        } else {
+            /* Every match jumps to the shared return; the last miss jumps over it. A shorter
+             * program costs less to install in every child (the kernel JITs it each time). */
+            for (size_t k = 0; k < len; k++)
+                emit(out, &at, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(len - 1 - k), k == len - 1 ? 1 : 0,
+                     (uint32_t)rules[i + k].nr);
+            emit(out, &at, BPF_RET | BPF_K, 0, 0, rules[i].action);
+        }
+        i += len;
+    }
     emit(out, &at, BPF_RET | BPF_K, 0, 0, default_action);
     return (int)at;
 }

@@ -224,11 +224,20 @@ def test_assembler_refuses_an_invalid_rule(rule: tuple[int, ...]) -> None:
 
 def test_assembler_refuses_a_program_past_4096_instructions() -> None:
     module = _native.load("_seccomp")
-    fits = [(1, DENY, -1, 0, 0, 0)] * ((4096 - 7) // 2)
+    # Alternating actions, so no two neighbours share a return: two instructions a rule.
+    fits = [(1, DENY if i % 2 else ENOSYS_ACTION, -1, 0, 0, 0) for i in range((4096 - 7) // 2)]
     assert len(module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, fits)) == 8 * (7 + 2 * len(fits))
     with pytest.raises(SeccompError) as raised:
-        module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, [*fits, (1, DENY, -1, 0, 0, 0)])
+        module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, [*fits, (1, ENOSYS_ACTION, -1, 0, 0, 0)])
     assert raised.value.errno == errno.E2BIG
+
+
+def test_unconditional_rules_with_one_action_share_one_return() -> None:
+    module = _native.load("_seccomp")
+    run = [(nr, DENY, -1, 0, 0, 0) for nr in (10, 11, 12)]
+    program = module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, run)
+    # header (4) + x32 guard (2) + three compares + one shared return + the default return
+    assert len(program) == 8 * (6 + 3 + 1 + 1)
 
 
 def test_aarch64_program_has_no_x32_guard() -> None:
