@@ -37,7 +37,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/filter.h>
 #include <sched.h>
 #include <signal.h>
@@ -423,23 +422,6 @@ static void enter_namespaces(void)
         close(o.keep_fd[k]);
 }
 
-/* A confined command needs no capability; in a user namespace it would otherwise keep a
- * full set over that namespace, and as root outside one, over the host. */
-static void drop_capabilities(void)
-{
-    for (int cap = 0; cap < 64; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
-            fail("capabilities", errno, 126);
-    }
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        fail("capabilities", errno, 126);
-    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2];
-    memset(data, 0, sizeof(data));
-    if (syscall(SYS_capset, &header, data) < 0)
-        fail("capabilities", errno, 126);
-}
-
 int main(int argc, char **argv)
 {
     parse(argc, argv);
@@ -510,8 +492,11 @@ int main(int argc, char **argv)
         fail("no_new_privs", errno, 126);
     }
 
-    if (o.drop_caps)
-        drop_capabilities();
+    if (o.drop_caps) {
+        int rc = sbx_drop_capabilities();
+        if (rc < 0)
+            fail("capabilities", -rc, 126);
+    }
 
     /* Seccomp goes last: the filter may deny calls the steps above still need. */
     if (o.n_bpf > 0) {

@@ -73,6 +73,12 @@ int sbx_seccomp_install(const struct sock_filter *prog, size_t len);
 
 /* end of seccomp.c ----------------------------------------------------------------------- */
 
+/* caps.c */
+
+/* Drop every capability and keep root from regaining them at exec (SECBIT_NOROOT, locked).
+ * Async-signal-safe. */
+int sbx_drop_capabilities(void);
+
 /* spawn.c */
 
 /* 0 when a child of this process can create a user namespace, -errno of unshare()

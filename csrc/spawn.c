@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -105,19 +104,6 @@ static int close_from_3(void)
     return 0;
 }
 
-static int drop_capabilities(void)
-{
-    for (int cap = 0; cap < 64; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
-            return -1;
-    }
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return -1;
-    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2] = {{0, 0, 0}, {0, 0, 0}};
-    return (int)syscall(SYS_capset, &header, data);
-}
-
 static int child_main(void *arg)
 {
     struct child_ctx *ctx = arg;
@@ -178,8 +164,13 @@ static int child_main(void *arg)
         CHILD_FAIL(ctx, SBX_STAGE_LANDLOCK);
     }
 
-    if (r->drop_caps && drop_capabilities() < 0)
-        CHILD_FAIL(ctx, SBX_STAGE_CAPS);
+    if (r->drop_caps) {
+        int rc = sbx_drop_capabilities();
+        if (rc < 0) {
+            errno = -rc;
+            CHILD_FAIL(ctx, SBX_STAGE_CAPS);
+        }
+    }
 
     /* Nothing of the parent's but stdio crosses into the command: an inherited descriptor
      * to a secret is a read past every rule above. */
