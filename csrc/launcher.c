@@ -488,8 +488,6 @@ int main(int argc, char **argv)
         if (rc < 0)
             fail("landlock", -rc, 126);
         close(ruleset);
-    } else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-        fail("no_new_privs", errno, 126);
     }
 
     if (o.drop_caps) {

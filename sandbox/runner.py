@@ -216,13 +216,6 @@ class Sandbox:
             self._compiled = _compile(
                 config, self._statedir, backend=self.backend, parent_pid=os.getpid(), best_effort=best_effort
             )
-            if self.backend == "bwrap":
-                bwrap = shutil.which("bwrap")
-                assert bwrap is not None  # _check_backend found it
-                self._prefix = [
-                    *bw.bwrap_argv(bwrap, self._compiled, launcher=self._launcher, network=config.network_enabled),
-                    self._launcher, *bw.inner_options(self._compiled),
-                ]
             self._ruleset_fd = ll.apply_plan(self._compiled.landlock)
             if self._compiled.namespaces is not None:
                 self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
@@ -230,6 +223,17 @@ class Sandbox:
             self._cgroup = _pids_cgroup(config)
             if self._cgroup is not None:
                 self._cgroup_fd = os.open(self._cgroup.procs, os.O_WRONLY | os.O_CLOEXEC)
+            if self.backend == "bwrap":
+                bwrap = shutil.which("bwrap")
+                assert bwrap is not None  # _check_backend found it
+                # bwrap itself joins the cgroup first (through a bare launcher), so that
+                # nothing it forks escapes the process limit; /sys is read-only inside.
+                outer = [self._launcher, "--cgroup", self._cgroup.procs, "--"] if self._cgroup else []
+                self._prefix = [
+                    *outer,
+                    *bw.bwrap_argv(bwrap, self._compiled, launcher=self._launcher, network=config.network_enabled),
+                    self._launcher, *bw.inner_options(self._compiled),
+                ]
             self._envp = [f"{k}={v}" for k, v in self._compiled.env.items()]
             self._programs: dict[str, str] = {}
         except BaseException:
