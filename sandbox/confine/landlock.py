@@ -8,6 +8,7 @@ that cut removed is reported (or refused, unless the policy allows best effort).
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -80,6 +81,14 @@ READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
 WRITE = (
     READ | FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_DIR | FS_MAKE_REG | FS_MAKE_SOCK
     | FS_MAKE_FIFO | FS_MAKE_SYM | FS_REFER | FS_TRUNCATE
+)
+
+
+#: Readable and executable by default: what programs and toolchains need. Absent ones
+#: are skipped. /etc is readable but for the secrets that DEFAULT_DENY_READ punches out.
+SYSTEM_READ_PATHS: tuple[str, ...] = (
+    "/bin", "/sbin", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
+    "/proc", "/sys", "/var/lib/dpkg", "/nix/store",
 )
 
 
@@ -156,6 +165,19 @@ def plan(
     )
 
 
+def resolve_denied(entries: Iterable[str], home: str) -> list[str]:
+    """The existing paths ``entries`` name (``~`` is ``home``; ``*`` and ``?`` match within
+    a component), each as written and as its link target, sorted."""
+    out: set[str] = set()
+    for entry in entries:
+        pattern = home + entry[1:] if entry == "~" or entry.startswith("~/") else entry
+        for match in glob.glob(pattern if glob.has_magic(pattern) else glob.escape(pattern)):
+            # Both the name and what it points to: a link such as ~/.ssh -> dotfiles/ssh must
+            # not leave the target readable through a grant on the dotfiles directory.
+            out.update((os.path.abspath(match), os.path.realpath(match)))
+    return sorted(out)
+
+
 def _listdir(path: str) -> list[str]:
     """The entries of ``path`` a rule can name: symlinks are left out, since a rule lands on
     an inode and a link's target is covered (or not) by the rules on its own location."""
@@ -224,7 +246,9 @@ def apply_plan(ruleset_plan: LandlockPlan) -> int:
 class LandlockSandbox:
     """Confine the *calling process* to a project directory with Landlock, irreversibly.
 
-    The project directory is readable and writable; add more with
+    The project directory is readable and writable, the system directories
+    (:data:`SYSTEM_READ_PATHS`) and this interpreter's installation readable but for the secrets of
+    :data:`sandbox.policy.DEFAULT_DENY_READ`; add more with
     :meth:`add_read_only_path` and :meth:`add_read_write_path`, then call :meth:`apply`.
     For confining a command, use :class:`sandbox.Sandbox` instead: it confines a child.
     """
@@ -235,7 +259,13 @@ class LandlockSandbox:
         if not os.path.isdir(path):
             raise PolicyError(f"project_dir: {path!r} is not an existing directory")
         self.project_dir = path
-        self._grants: dict[str, int] = {path: WRITE}
+        # The calling process is a Python interpreter: its own installation stays readable,
+        # or the first import after apply() would fail.
+        import sys
+
+        defaults = [*SYSTEM_READ_PATHS, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+        self._grants: dict[str, int] = {os.path.realpath(p): READ for p in defaults if os.path.exists(p)}
+        self._grants[path] = WRITE
         self.applied = False
 
     def _add(self, path: str | os.PathLike[str], access: int) -> None:
@@ -276,7 +306,10 @@ class LandlockSandbox:
                 1, f"{threads} threads are running; Landlock ABI {abi_raw} confines only the calling thread, "
                 "so apply() must run before any other thread starts"
             )
-        ruleset = plan(self._grants, abi=abi_raw, restrict_net=False, scope_ipc=True, best_effort=True)
+        from sandbox.policy import DEFAULT_DENY_READ
+
+        deny = resolve_denied(DEFAULT_DENY_READ, os.path.expanduser("~"))
+        ruleset = plan(self._grants, abi=abi_raw, deny=deny, restrict_net=False, scope_ipc=True, best_effort=True)
         fd = apply_plan(ruleset)
         try:
             _native.load("_landlock").restrict_self(fd)

@@ -9,7 +9,6 @@ the result, so a caller in any language gets the confinement Python code gets.
 from __future__ import annotations
 
 import fnmatch
-import glob
 import os
 import re
 import resource
@@ -19,13 +18,6 @@ from dataclasses import dataclass
 from sandbox.confine import landlock as ll
 from sandbox.errors import PolicyError, Reason, UnsupportedError
 from sandbox.policy import Mode, SandboxConfig
-
-#: Readable and executable in every mode: what programs and toolchains need. Absent ones
-#: are skipped. /etc is readable but for the secrets that DEFAULT_DENY_READ punches out.
-SYSTEM_READ_PATHS: tuple[str, ...] = (
-    "/bin", "/sbin", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
-    "/proc", "/sys", "/var/lib/dpkg", "/nix/store",
-)
 
 #: Beneath the home directory, readable: toolchains and their caches, never credentials.
 HOME_READ_PATHS: tuple[str, ...] = (
@@ -197,7 +189,7 @@ def compile_policy(
     def grant(path: str, access: int) -> None:
         grants[path] = grants.get(path, 0) | access
 
-    for path in SYSTEM_READ_PATHS:
+    for path in ll.SYSTEM_READ_PATHS:
         if os.path.exists(path):
             grant(os.path.realpath(path), ll.READ)
     for rel in HOME_READ_PATHS:
@@ -221,17 +213,11 @@ def compile_policy(
         # Often a link into /run (systemd-resolved), which the namespaces cover: name
         # resolution needs its target.
         grant(resolv, ll.FS_READ_FILE)
-    deny: list[str] = []
-    for entry in cfg.deny_read:
-        pattern = _expand(entry, home)
-        matches = glob.glob(glob.escape(pattern) if not glob.has_magic(pattern) else pattern)
-        # Both the name and what it points to: a link such as ~/.ssh -> dotfiles/ssh must
-        # not leave the target readable through a grant on the dotfiles directory.
-        deny += {p for m in matches for p in (os.path.abspath(m), os.path.realpath(m))}
+    deny = ll.resolve_denied(cfg.deny_read, home)
     ruleset = ll.plan(
         grants,
         abi=abi,
-        deny=sorted(set(deny)),
+        deny=deny,
         restrict_net=not network,
         scope_ipc=True,
         best_effort=best_effort,
