@@ -131,3 +131,15 @@ def _runner_stays_unconfined() -> object:
     yield
     after = _confinement_signs()
     assert after == before, f"the pytest process itself was confined during the run: {before} -> {after}"
+
+
+# ---------------------------------------------------------------------------------------
+# C helpers shared by the suites that run attacks in confined children (native/, system/).
+
+
+@pytest.fixture(scope="session")
+def try_syscall(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``try_syscall``, built once per session (see tests/helpers/try_syscall.c)."""
+    from helpers.build import build_try_syscall
+
+    return build_try_syscall(tmp_path_factory.mktemp("helpers"))

@@ -66,6 +66,12 @@
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 #define TRY_X32_SYSCALL_BIT 0x40000000UL
 #define TRY_FSOPEN_CLOEXEC 0x1U
@@ -173,10 +179,19 @@ static int parse_ulong(const char *text, int base, unsigned long *out)
     return 0;
 }
 
-/* The fd argument of a terminal action: the given number, or stdin. */
+/* The fd argument of a terminal action: the given number, stdin, or a terminal opened by
+ * its absolute path (a pty follower such as /dev/pts/3, opened without becoming our
+ * controlling terminal). A refused open is the answer: -1 with errno set. */
 static long fd_arg(int argc, char **argv, long *fd)
 {
     *fd = 0;
+    if (argc >= 1 && argv[0][0] == '/') {
+        int opened = open(argv[0], O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (opened < 0)
+            return failed("open");
+        *fd = opened;
+        return 0;
+    }
     if (argc >= 1 && (parse_long(argv[0], 10, fd) < 0 || *fd < 0 || *fd > INT_MAX))
         return USAGE_ERROR;
     return 0;
@@ -348,6 +363,89 @@ static long act_getpid(int argc, char **argv)
     return syscall(SYS_getpid);
 }
 
+/* euid: says "uid R euid E" on stderr; a setuid file run through exec shows whether it
+ * changed the effective uid. Always ok. */
+static long act_euid(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    fprintf(stderr, "uid %ld euid %ld\n", syscall(SYS_getuid), syscall(SYS_geteuid));
+    return 0;
+}
+
+/* fork-many N: N children that wait to be killed, then all killed and reaped. Unconfined:
+ * ok. Under a process limit: the errno of the first refused fork (EAGAIN), and on stderr
+ * how many children it got. */
+static long act_fork_many(int argc, char **argv)
+{
+    long want;
+    if (argc < 1 || parse_long(argv[0], 10, &want) < 0 || want < 1 || want > 4096)
+        return USAGE_ERROR;
+    pid_t children[4096];
+    long made = 0, rc = 0;
+    int code = 0;
+    while (made < want) {
+        long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+        if (pid == 0) {
+            for (;;)
+                pause();
+        }
+        if (pid < 0) {
+            code = errno;
+            rc = -1;
+            break;
+        }
+        children[made++] = (pid_t)pid;
+    }
+    for (long i = 0; i < made; i++)
+        kill(children[i], SIGKILL);
+    for (long i = 0; i < made; i++)
+        waitpid(children[i], NULL, 0);
+    fprintf(stderr, "try_syscall: forked %ld of %ld\n", made, want);
+    errno = code;
+    return rc;
+}
+
+/* sigio-kill PID SIG: ask for SIG to be sent to PID whenever a pipe of ours becomes
+ * readable (F_SETOWN, F_SETSIG, O_ASYNC), then write to it. The kernel reports nothing
+ * back: ok either way, and the caller looks at PID. */
+static long act_sigio_kill(int argc, char **argv)
+{
+    long pid, sig;
+    int fds[2];
+    if (argc < 2 || parse_long(argv[0], 10, &pid) < 0 || parse_long(argv[1], 10, &sig) < 0)
+        return USAGE_ERROR;
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return failed("pipe2");
+    if (fcntl(fds[0], F_SETOWN, (int)pid) < 0)
+        return failed("F_SETOWN");
+    if (fcntl(fds[0], F_SETSIG, (int)sig) < 0)
+        return failed("F_SETSIG");
+    if (fcntl(fds[0], F_SETFL, O_ASYNC) < 0)
+        return failed("O_ASYNC");
+    if (write(fds[1], "x", 1) != 1)
+        return failed("write");
+    close(fds[0]);
+    close(fds[1]);
+    return 0;
+}
+
+/* pidfd-kill PID SIG: pidfd_open, then pidfd_send_signal. Unconfined: ok when we may
+ * signal PID. */
+static long act_pidfd_kill(int argc, char **argv)
+{
+    long pid, sig;
+    if (argc < 2 || parse_long(argv[0], 10, &pid) < 0 || parse_long(argv[1], 10, &sig) < 0)
+        return USAGE_ERROR;
+    long fd = syscall(SYS_pidfd_open, pid, 0U);
+    if (fd < 0)
+        return failed("pidfd_open");
+    long rc = syscall(SYS_pidfd_send_signal, (int)fd, (int)sig, NULL, 0U);
+    int code = errno;
+    close((int)fd);
+    errno = code;
+    return rc;
+}
+
 /* ---- mounts ----------------------------------------------------------------------------- */
 
 /* mount [DIR]: with DIR, a real tmpfs there, taken down again at once. Without, a
@@ -414,11 +512,13 @@ static long act_move_mount(int argc, char **argv)
     return syscall(SYS_move_mount, -1, "", -1, "", 0x40000000UL);
 }
 
-/* Opening "/" by handle: name_to_handle_at is allowed, open_by_handle_at is the "shocker"
- * escape. Unconfined: ok (EINVAL where the filesystem gives no handles). */
+/* open_by_handle_at [DIR]: open DIR (default "/") by handle: name_to_handle_at is allowed,
+ * open_by_handle_at is the "shocker" escape. DIR also gives the mount fd, so the call is
+ * reached where "/" itself cannot be opened (a sandbox with no rule on it). Unconfined: ok
+ * (EINVAL where the filesystem gives no handles). */
 static long act_open_by_handle_at(int argc, char **argv)
 {
-    (void)argc, (void)argv;
+    const char *dir = argc >= 1 ? argv[0] : "/";
     struct {
         unsigned int handle_bytes;
         int handle_type;
@@ -427,19 +527,19 @@ static long act_open_by_handle_at(int argc, char **argv)
     int mount_id = 0;
     memset(&handle, 0, sizeof(handle));
     handle.handle_bytes = sizeof(handle.f_handle);
-    if (syscall(SYS_name_to_handle_at, AT_FDCWD, "/", &handle, &mount_id, 0) < 0) {
+    if (syscall(SYS_name_to_handle_at, AT_FDCWD, dir, &handle, &mount_id, 0) < 0) {
         failed("name_to_handle_at (trying an empty handle instead)");
         handle.handle_bytes = 0;
     }
     /* Not O_PATH: the kernel does not take an O_PATH fd as the mount fd (EBADF). */
-    int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
-        return failed("open /");
-    long fd = syscall(SYS_open_by_handle_at, root, &handle, O_RDONLY | O_CLOEXEC);
+    int mount_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (mount_fd < 0)
+        return failed("open");
+    long fd = syscall(SYS_open_by_handle_at, mount_fd, &handle, O_RDONLY | O_CLOEXEC);
     int code = errno;
     if (fd >= 0)
         close((int)fd);
-    close(root);
+    close(mount_fd);
     errno = code;
     return fd;
 }
@@ -587,14 +687,16 @@ static long act_io_uring_setup(int argc, char **argv)
 
 /* ---- terminals -------------------------------------------------------------------------- */
 
-/* tiocsti [FD]: push "x" into the input of the terminal on FD (default stdin). Unconfined:
+/* tiocsti [FD|PATH]: push "x" into the input of the terminal on FD (default stdin), or of
+ * the terminal at PATH (a refused open answers for it: EACCES from Landlock). Unconfined:
  * ok as root (non-root: EPERM unless it is our controlling terminal and
  * dev.tty.legacy_tiocsti=1). */
 static long act_tiocsti(int argc, char **argv)
 {
     long fd;
-    if (fd_arg(argc, argv, &fd) < 0)
-        return USAGE_ERROR;
+    long got = fd_arg(argc, argv, &fd);
+    if (got < 0)
+        return got;
     char c = 'x';
     return syscall(SYS_ioctl, fd, (unsigned long)TIOCSTI, &c);
 }
@@ -603,19 +705,21 @@ static long act_tiocsti(int argc, char **argv)
 static long act_tiocsti_highbits(int argc, char **argv)
 {
     long fd;
-    if (fd_arg(argc, argv, &fd) < 0)
-        return USAGE_ERROR;
+    long got = fd_arg(argc, argv, &fd);
+    if (got < 0)
+        return got;
     char c = 'x';
     return syscall(SYS_ioctl, fd, (1UL << 32) | (unsigned long)TIOCSTI, &c);
 }
 
-/* tioclinux [FD]: an unknown TIOCLINUX subcode. Unconfined: EINVAL on a virtual console,
+/* tioclinux [FD|PATH]: an unknown TIOCLINUX subcode. Unconfined: EINVAL on a virtual console,
  * ENOTTY on any other terminal. */
 static long act_tioclinux(int argc, char **argv)
 {
     long fd;
-    if (fd_arg(argc, argv, &fd) < 0)
-        return USAGE_ERROR;
+    long got = fd_arg(argc, argv, &fd);
+    if (got < 0)
+        return got;
     char subcode = 0x7f;
     return syscall(SYS_ioctl, fd, (unsigned long)TIOCLINUX, &subcode);
 }
@@ -674,8 +778,9 @@ static long act_unsupported(int argc, char **argv)
 
 /* ---- exec from memory ------------------------------------------------------------------- */
 
-/* memfd-exec [BINARY]: copy BINARY (default /bin/echo) into a memfd and execveat it with
- * the argument "ok". Unconfined: the copy runs and prints "ok". */
+/* memfd-exec [BINARY [ARGS...]]: copy BINARY (default /bin/echo) into a memfd and execveat
+ * it with ARGS (default: the one argument "ok"). Unconfined: the copy runs, and the default
+ * prints "ok". */
 static long act_memfd_exec(int argc, char **argv)
 {
     const char *source = argc >= 1 ? argv[0] : "/bin/echo";
@@ -707,7 +812,9 @@ static long act_memfd_exec(int argc, char **argv)
         }
     }
     close(in);
-    char *args[] = {(char *)"echo", (char *)"ok", NULL};
+    char *fallback[] = {(char *)"echo", (char *)"ok", NULL};
+    /* With ARGS, argv[0] (BINARY) names the program and the rest follow it. */
+    char **args = argc >= 2 ? argv : fallback;
     fflush(stdout);
     syscall(SYS_execveat, mfd, "", args, environ, AT_EMPTY_PATH);
     return failed("execveat");
@@ -886,25 +993,29 @@ static const struct {
     {"add_key", "", act_add_key},
     {"request_key", "", act_request_key},
     {"io_uring_setup", "", act_io_uring_setup},
-    {"tiocsti", "[FD]", act_tiocsti},
-    {"tiocsti-highbits", "[FD]", act_tiocsti_highbits},
-    {"tioclinux", "[FD]", act_tioclinux},
+    {"tiocsti", "[FD|PATH]", act_tiocsti},
+    {"tiocsti-highbits", "[FD|PATH]", act_tiocsti_highbits},
+    {"tioclinux", "[FD|PATH]", act_tioclinux},
     {"personality", "HEX", act_personality},
     {"swapon", "", act_swapon},
     {"swapoff", "", act_swapoff},
     {"reboot", "", act_reboot},
     {"iopl", "", act_iopl},
     {"ioperm", "", act_ioperm},
-    {"open_by_handle_at", "", act_open_by_handle_at},
+    {"open_by_handle_at", "[DIR]", act_open_by_handle_at},
     {"x32", "", act_x32},
     {"int80", "", act_int80},
-    {"memfd-exec", "[BINARY]", act_memfd_exec},
+    {"memfd-exec", "[BINARY [ARGS...]]", act_memfd_exec},
     {"socket", "FAMILY TYPE", act_socket},
     {"connect-tcp", "IP PORT", act_connect_tcp},
     {"udp-send", "IP PORT", act_udp_send},
     {"abstract-connect", "NAME", act_abstract_connect},
     {"unix-connect", "PATH", act_unix_connect},
     {"kill", "PID SIG", act_kill},
+    {"pidfd-kill", "PID SIG", act_pidfd_kill},
+    {"sigio-kill", "PID SIG", act_sigio_kill},
+    {"euid", "", act_euid},
+    {"fork-many", "N", act_fork_many},
 };
 
 static int usage(void)
