@@ -316,9 +316,12 @@ class Limits:
     """Largest file the command may write, in MiB (RLIMIT_FSIZE)."""
     wall_time: float | None = None
     """Seconds before the whole process tree is killed."""
+    output_mb: int | None = 64
+    """Output kept per stream by Sandbox.run, in MiB; the rest is read and dropped, so a
+    command printing without end cannot exhaust the caller's memory."""
 
     def __post_init__(self) -> None:
-        for name in ("memory_mb", "cpu_seconds", "pids", "open_files", "file_size_mb"):
+        for name in ("memory_mb", "cpu_seconds", "pids", "open_files", "file_size_mb", "output_mb"):
             value = getattr(self, name)
             if value is not None and (not _is_int(value) or value <= 0):
                 raise PolicyError(f"limits.{name}: expected a positive integer or None, got {value!r}")

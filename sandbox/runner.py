@@ -201,6 +201,8 @@ class Sandbox:
             raise PolicyError(f"config: expected SandboxConfig or Config, got {type(config).__name__}")
         self.config = config
         self.backend = _check_backend(config)
+        mb = config.limits.output_mb
+        self._output_cap = None if mb is None else mb << 20
         self._closed = False
         self._statedir: str | None = None
         self._compiled: launcher.CompiledPolicy | None = None
@@ -353,7 +355,7 @@ class Sandbox:
                     compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fd,
                 )
             stdio.started()
-        return _collect(pid, stdio, data, timeout)
+        return _collect(pid, stdio, data, timeout, self._output_cap)
 
     def _resolve(self, name: str) -> str:
         """The program ``name`` names on the sandbox's PATH (cached: a PATH search is a stat
@@ -363,7 +365,7 @@ class Sandbox:
         program = self._programs.get(name)
         if program is None:
             assert self._compiled is not None
-            program = shutil.which(name, path=self._compiled.env.get("PATH", os.defpath))
+            program = self._compiled.find_program(name)
             if program is None:
                 raise CommandNotFoundError(errno.ENOENT, f"{name}: command not found", name)
             self._programs[name] = program
@@ -401,7 +403,7 @@ class Sandbox:
             if record:
                 _collect(proc.pid, stdio, None, None)
                 _raise_launch_failure(record, argv[argv.index("--", len(self._prefix)) + 1])
-        result = _collect(proc.pid, stdio, data, timeout)
+        result = _collect(proc.pid, stdio, data, timeout, self._output_cap)
         proc.returncode = result[2]  # reaped by _collect
         return result
 
@@ -543,18 +545,21 @@ class _StdioPipes:
 
 
 def _collect(
-    pid: int, streams: _StdioPipes, data: bytes | None, timeout: float | None
+    pid: int, streams: _StdioPipes, data: bytes | None, timeout: float | None, keep: int | None = None
 ) -> tuple[bytes, bytes, int, bool]:
     """Feed ``data``, read stdout and stderr, and reap ``pid``; (out, err, returncode, timed_out).
 
     The command's whole process group is killed when its leader exits (found through a
     pidfd; the leader stays a zombie until then, so the group id cannot be reused) or when
-    ``timeout`` passes.
+    ``timeout`` passes. At most ``keep`` bytes of each stream are kept; the rest is read
+    and dropped (the command is not blocked), and a marker line ends stderr.
     """
     import select
 
     stdin_fd, out_fd, err_fd = streams.stdin, streams.stdout, streams.stderr
     chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
+    kept = {out_fd: 0, err_fd: 0}
+    dropped = False
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     watched: set[int] = set()
@@ -620,10 +625,14 @@ def _collect(
                         stdin_fd = -1
                 else:
                     chunk = os.read(fd, 65536)
-                    if chunk:
-                        chunks[fd].append(chunk)
-                    else:
+                    if not chunk:
                         unwatch(fd)
+                    elif keep is None or kept[fd] < keep:
+                        chunk = chunk if keep is None else chunk[: keep - kept[fd]]
+                        chunks[fd].append(chunk)
+                        kept[fd] += len(chunk)
+                    else:
+                        dropped = True
     finally:
         os.close(pidfd)
         for fd in (stdin_fd, out_fd, err_fd):
@@ -631,6 +640,8 @@ def _collect(
                 os.close(fd)
     _, wstatus = os.waitpid(pid, 0)
     status = os.waitstatus_to_exitcode(wstatus)
+    if dropped and keep is not None:
+        chunks[err_fd].append(b"\n[sandbox: output beyond %d bytes per stream was dropped]\n" % keep)
     return b"".join(chunks[out_fd]), b"".join(chunks[err_fd]), status, timed_out
 
 

@@ -308,7 +308,9 @@ class LandlockSandbox:
             )
         from sandbox.policy import DEFAULT_DENY_READ
 
-        deny = resolve_denied(DEFAULT_DENY_READ, os.path.expanduser("~"))
+        home = os.path.expanduser("~")
+        literal = [home + e[1:] if e == "~" or e.startswith("~/") else e for e in DEFAULT_DENY_READ]
+        deny = sorted(set(resolve_denied(DEFAULT_DENY_READ, home)) | set(literal))
         ruleset = plan(self._grants, abi=abi_raw, deny=deny, restrict_net=False, scope_ipc=True, best_effort=True)
         fd = apply_plan(ruleset)
         try:

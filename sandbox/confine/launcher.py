@@ -12,6 +12,7 @@ import fnmatch
 import os
 import re
 import resource
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -119,6 +120,26 @@ class CompiledPolicy:
     enforced: tuple[str, ...]
     """The layers in force, for Result.enforced."""
 
+    def find_program(self, name: str) -> str | None:
+        """``name`` looked up on the command's PATH as the command would see it: only in
+        directories the sandbox lets it execute from and that its mount namespace shows, so
+        an unreadable ``~/bin`` earlier on PATH does not shadow ``/usr/bin``."""
+        for directory in self.env.get("PATH", os.defpath).split(os.pathsep):
+            if not os.path.isabs(directory):
+                continue
+            real = os.path.realpath(directory)
+            if not any(a & ll.FS_EXECUTE and ll._inside(real, p) for p, a in self.landlock.paths):
+                continue
+            ns = self.namespaces
+            if ns is not None and any(ll._inside(real, h) for h in ns.hide) and not any(
+                ll._inside(real, k) for k in ns.keep
+            ):
+                continue
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+        return None
+
     def launcher_options(self) -> list[str]:
         """sbx-launch options for this policy (without ``-- command``)."""
         ruleset = self.landlock
@@ -213,11 +234,17 @@ def compile_policy(
         # Often a link into /run (systemd-resolved), which the namespaces cover: name
         # resolution needs its target.
         grant(resolv, ll.FS_READ_FILE)
-    deny = ll.resolve_denied(cfg.deny_read, home)
+    # What exists is punched out of the grants and covered in the mount namespace. What does
+    # not exist yet is punched out too (the grant around it is split now), so a secret
+    # created later (`aws configure` after the Sandbox was built) is not covered by a grant.
+    # Files in /etc that only their owner or group may read are secrets too: a root agent
+    # would read them through ownership alone.
+    deny = sorted(set(ll.resolve_denied(cfg.deny_read, home)) | set(private_entries("/etc")))
+    holes = sorted(set(deny) | {_expand(entry, home) for entry in cfg.deny_read})
     ruleset = ll.plan(
         grants,
         abi=abi,
-        deny=deny,
+        deny=holes,
         restrict_net=not network,
         scope_ipc=True,
         best_effort=best_effort,
@@ -272,6 +299,31 @@ def compile_policy(
         denied=tuple(sorted(set(deny))),
         enforced=tuple(enforced),
     )
+
+
+def private_entries(root: str) -> list[str]:
+    """Files and directories beneath ``root`` that others may not read (no S_IROTH); a
+    directory is listed whole, without descending into it. Symlinks are not followed."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in list(dirnames):
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IROTH:
+                out.append(path)
+                dirnames.remove(name)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and not st.st_mode & stat.S_IROTH:
+                out.append(path)
+    return sorted(out)
 
 
 def _outermost(paths: list[str]) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import bug, canary, plant, sandbox_path
+from harness import canary, plant, sandbox_path
 
 from sandbox import Mode, Result, Sandbox, SandboxConfig
 
@@ -199,12 +199,6 @@ def test_home_under_tmp_with_credentials_in_it_still_runs(tmp_path: Path, work: 
     assert canary("~/.netrc") not in result.stdout
 
 
-@bug(
-    "Sandbox.run looks an argv program up on PATH in the parent, so a PATH directory "
-    "the sandbox cannot see or read (~/bin here) shadows the copy later on PATH, and the run fails "
-    "(CommandNotFoundError, or 'cannot execute python3: Permission denied' where the directory is "
-    "visible but unreadable); the shell form of the same command, like execvp, skips that entry"
-)
 def test_program_later_on_path_runs_when_an_earlier_path_directory_is_unreadable(
     work: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
