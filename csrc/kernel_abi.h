@@ -11,6 +11,20 @@
 #define SBX_NR_landlock_add_rule 445
 #define SBX_NR_landlock_restrict_self 446
 
+/* mount_setattr(2), Linux 5.12: older than Landlock, so present wherever this core runs. */
+#define SBX_NR_mount_setattr 442
+#define SBX_AT_RECURSIVE 0x8000
+#define SBX_MOUNT_ATTR_RDONLY 0x00000001ULL
+#define SBX_MOUNT_ATTR_NOSUID 0x00000002ULL
+#define SBX_MOUNT_ATTR_NODEV 0x00000004ULL
+
+struct sbx_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+
 /* landlock_create_ruleset() flags */
 #define SBX_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 

@@ -25,6 +25,9 @@
  *   --hide-file FILE     cover FILE with the --cover-with file (default /dev/null)
  *   --cover-with FILE    an empty file the policy does not grant, so a covered file is refused
  *   --keep PATH          keep PATH visible where it lies beneath a hidden DIR (bound back in)
+ *   --writable PATH      with any --writable, every mount becomes read-only (chmod, utimes and
+ *                        xattrs, which Landlock does not mediate, fail with EROFS) but these
+ *                        paths, bound back read-write, nosuid and nodev
  *   --hold               after entering the namespaces, print "ready" and wait for stdin to close
  *                        instead of running a command (meanwhile the parent opens the files in /proc/PID/ns)
  *   --drop-caps          drop every capability (bounding, ambient, effective, permitted, inheritable)
@@ -51,6 +54,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kernel_abi.h"
 #include "sbx.h"
 
 #define MAX_PATHS 512
@@ -88,6 +92,8 @@ struct opts {
     const char *keep[MAX_MOUNTS];
     int keep_fd[MAX_MOUNTS];
     size_t n_keep;
+    const char *writable[MAX_MOUNTS];
+    size_t n_writable;
     int clear_env;
     char *setenv[MAX_ENV];
     size_t n_env;
@@ -274,6 +280,10 @@ static void parse(int argc, char **argv)
             o.hide_file[o.n_hide_file++] = v;
         } else if (strcmp(a, "--cover-with") == 0) {
             o.cover_with = v;
+        } else if (strcmp(a, "--writable") == 0) {
+            if (o.n_writable == MAX_MOUNTS || v[0] != '/')
+                usage("--writable takes an absolute path");
+            o.writable[o.n_writable++] = v;
         } else if (strcmp(a, "--keep") == 0) {
             if (o.n_keep == MAX_MOUNTS || v[0] != '/')
                 usage("--keep takes an absolute path");
@@ -294,8 +304,8 @@ static void parse(int argc, char **argv)
         usage("no command after --");
     if (o.hold && !o.userns)
         usage("--hold needs --userns");
-    if (!o.userns && (o.netns || o.n_hide || o.n_hide_file))
-        usage("--netns, --hide and --hide-file need --userns");
+    if (!o.userns && (o.netns || o.n_hide || o.n_hide_file || o.n_writable))
+        usage("--netns, --hide, --hide-file and --writable need --userns");
     o.command = &argv[i];
 }
 
@@ -360,6 +370,31 @@ static void make_mount_point(const char *path, int is_dir)
     }
 }
 
+static int set_mount_attr(const char *path, unsigned flags, uint64_t set, uint64_t clear)
+{
+    struct sbx_mount_attr attr = {.attr_set = set, .attr_clr = clear};
+    return (int)syscall(SBX_NR_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof(attr));
+}
+
+/* Landlock (through ABI 7) does not mediate chmod, utimes or extended attributes, which the
+ * owner of a file may always change: with every mount read-only they fail with EROFS. The
+ * writable paths are bound back on themselves and made writable again, nosuid and nodev, one
+ * mount each (not recursively: a secret covered inside the workspace stays read-only). */
+static void read_only_but_writable(void)
+{
+    if (set_mount_attr("/", SBX_AT_RECURSIVE, SBX_MOUNT_ATTR_RDONLY, 0) < 0)
+        fail_on("mount", errno, "/ read-only", 126);
+    for (size_t i = 0; i < o.n_writable; i++) {
+        const char *path = o.writable[i];
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+            fail_on("mount", errno, path, 126);
+        /* EPERM: the host mounted it read-only and locked it so; it stays read-only. */
+        if (set_mount_attr(path, 0, SBX_MOUNT_ATTR_NOSUID | SBX_MOUNT_ATTR_NODEV, SBX_MOUNT_ATTR_RDONLY) < 0 &&
+            errno != EPERM)
+            fail_on("mount", errno, path, 126);
+    }
+}
+
 /* A private view of the filesystem: host daemons' sockets (/run), other users' temp files
  * and sockets (/tmp) and the secret directories are covered, so that even a connect() to a
  * pathname socket, which Landlock does not mediate on this ABI, finds nothing there. */
@@ -420,6 +455,8 @@ static void enter_namespaces(void)
     close(cover_fd);
     for (size_t k = 0; k < o.n_keep; k++)
         close(o.keep_fd[k]);
+    if (o.n_writable > 0)
+        read_only_but_writable();
 }
 
 int main(int argc, char **argv)

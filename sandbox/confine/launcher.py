@@ -92,10 +92,14 @@ class Namespaces:
     """An empty file no rule grants: a covered file reads as refused, not as empty."""
     keep: tuple[str, ...]
     """Granted paths beneath a hidden directory, bound back in."""
+    writable: tuple[str, ...]
+    """The paths left writable; every other mount is read-only."""
 
     def options(self) -> list[str]:
         opts = ["--userns"] + (["--netns"] if self.netns else []) + ["--cover-with", self.cover]
-        for flag, paths in (("--hide", self.hide), ("--hide-file", self.hide_files), ("--keep", self.keep)):
+        pairs = (("--hide", self.hide), ("--hide-file", self.hide_files), ("--keep", self.keep),
+                 ("--writable", self.writable))
+        for flag, paths in pairs:
             for path in paths:
                 opts += [flag, path]
         return opts
@@ -269,6 +273,7 @@ def compile_policy(
             hide_files=tuple(d for d in denied if os.path.isfile(d)),
             cover=cover,
             keep=keep,
+            writable=tuple(p for p, a in sorted(grants.items()) if a & ll.FS_WRITE_FILE and not p.startswith("/dev/")),
         )
 
     env = filter_env(environ, cfg.env)

@@ -108,13 +108,19 @@ class Rule:
 # (include/uapi/asm-generic/unistd.h) that aarch64 uses. Only the calls the rules name;
 # aarch64 has no iopl/ioperm (no I/O port space).
 _X86_64 = {
+    "open": 2,
     "ioctl": 16,
     "socket": 41,
     "socketpair": 53,
     "clone": 56,
     "ptrace": 101,
+    "mkdir": 83,
+    "creat": 85,
+    "chmod": 90,
+    "fchmod": 91,
     "setpgid": 109,
     "setsid": 112,
+    "mknod": 133,
     "personality": 135,
     "pivot_root": 155,
     "chroot": 161,
@@ -141,6 +147,10 @@ _X86_64 = {
     "kexec_file_load": 320,
     "bpf": 321,
     "userfaultfd": 323,
+    "openat": 257,
+    "mkdirat": 258,
+    "mknodat": 259,
+    "fchmodat": 268,
 }
 _AARCH64 = {
     "ioctl": 29,
@@ -174,6 +184,11 @@ _AARCH64 = {
     "bpf": 280,
     "userfaultfd": 282,
     "kexec_file_load": 294,
+    "mknodat": 33,
+    "mkdirat": 34,
+    "fchmod": 52,
+    "fchmodat": 53,
+    "openat": 56,
 }
 # Calls added since the tables were unified: the same number on every architecture.
 _UNIFIED = {
@@ -187,7 +202,9 @@ _UNIFIED = {
     "fsmount": 432,
     "fspick": 433,
     "clone3": 435,
+    "openat2": 437,
     "mount_setattr": 442,
+    "fchmodat2": 452,
     "open_tree_attr": 467,
 }
 
@@ -376,15 +393,45 @@ _PROCESS_GROUP_SPECS: tuple[_Spec, ...] = (
 _NO_UNIX_SOCKET_SPECS: tuple[_Spec, ...] = (("socket", DENY, 0, Cmp.MASKED_EQ, _ALL, _AF_UNIX),)
 
 
+_SETID = 0o6000
+_SETUID = 0o4000
+# A setuid or setgid file made inside the sandbox outlives it: whoever runs it later, outside,
+# runs it with the owner's privileges (root's, when the agent runs as root). Landlock does not
+# mediate mode changes, so the mode arguments are checked here; openat is first because it is
+# the most frequent call a program makes. A setgid directory only passes its group on, so
+# mkdir refuses only the setuid bit.
+_SETID_MODE_SPECS: tuple[_Spec, ...] = (
+    ("openat", DENY, 3, Cmp.MASKED_NE, _SETID, 0),
+    ("open", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("creat", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
+    ("chmod", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
+    ("fchmod", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
+    ("fchmodat", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("fchmodat2", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("mknod", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
+    ("mknodat", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("mkdir", DENY, 1, Cmp.MASKED_NE, _SETUID, 0),
+    ("mkdirat", DENY, 2, Cmp.MASKED_NE, _SETUID, 0),
+    # openat2 keeps its mode in a struct seccomp cannot read; ENOSYS makes callers use openat.
+    ("openat2", ENOSYS_ACTION, -1, Cmp.ALWAYS, 0, 0),
+)
+
+
 def sandbox_rules(*, allow_network: bool, unix_sockets: bool, arch: str) -> tuple[Rule, ...]:
-    """The rules the runner installs in a launched command: :func:`default_rules` plus the
-    process-group rules (no setsid, no setpgid), and, unless ``unix_sockets``, no socket()
-    of family AF_UNIX. Raises as :func:`default_rules`."""
+    """The rules the runner installs in a launched command: no setuid or setgid modes,
+    :func:`default_rules`, the process-group rules (no setsid, no setpgid), and, unless
+    ``unix_sockets``, no socket() of family AF_UNIX. Raises as :func:`default_rules`."""
     table = _table(arch)
-    specs = _PROCESS_GROUP_SPECS + (() if unix_sockets else _NO_UNIX_SOCKET_SPECS)
-    extra = tuple(Rule(name, table[name], action, arg, op, mask, value)
-                  for name, action, arg, op, mask, value in specs)
-    return default_rules(allow_network=allow_network, arch=arch) + extra
+
+    def rules(specs: tuple[_Spec, ...]) -> tuple[Rule, ...]:
+        return tuple(
+            Rule(name, table[name], action, arg, op, mask, value)
+            for name, action, arg, op, mask, value in specs
+            if name in table
+        )
+
+    extra = _PROCESS_GROUP_SPECS + (() if unix_sockets else _NO_UNIX_SOCKET_SPECS)
+    return rules(_SETID_MODE_SPECS) + default_rules(allow_network=allow_network, arch=arch) + rules(extra)
 
 
 @functools.lru_cache(maxsize=4)

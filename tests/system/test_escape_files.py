@@ -25,6 +25,10 @@ from sandbox import Result
 pytestmark = [pytest.mark.linux, pytest.mark.native, pytest.mark.landlock, pytest.mark.seccomp]
 
 EACCES = refused(errno.EACCES)
+# Outside the writable paths every mount is read-only (where user namespaces allow), and the
+# kernel checks that before Landlock: EROFS is the sandbox's answer there too, and EXDEV for a
+# rename between the workspace (a mount of its own then) and the rest.
+REFUSED = (EACCES, refused(errno.EROFS), refused(errno.EXDEV))
 
 
 def test_write_to_a_sibling_of_the_workspace_is_denied(box: Box) -> None:
@@ -34,7 +38,7 @@ def test_write_to_a_sibling_of_the_workspace_is_denied(box: Box) -> None:
     baseline(line(before) == "ok" and target.exists(), "the sibling directory is writable", before)
     target.unlink()
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert not target.exists()
 
 
@@ -47,7 +51,7 @@ def test_write_to_the_home_directory_is_denied(box: Box) -> None:
     baseline(line(before) == "ok" and "evil" in rc.read_text(), "~/.bashrc is writable", before)
     rc.write_text("# the user's own\n")
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert rc.read_text() == "# the user's own\n"
 
 
@@ -60,7 +64,7 @@ def test_write_to_etc_is_denied(box: Box) -> None:
         baseline(line(before) == "ok" and target.exists(), "/etc is writable by root", before)
         target.unlink()
         after = box.confined(command)
-        assert line(after) == EACCES
+        assert line(after) in REFUSED
         assert not target.exists()
     finally:
         target.unlink(missing_ok=True)
@@ -73,7 +77,7 @@ def test_write_to_proc_sys_is_denied(box: Box) -> None:
     command = pyop("p = '/proc/sys/kernel/hostname'", "v = open(p).read()", "open(p, 'w').write(v)")
     before, after = box.attack(command)
     baseline(line(before) == "ok", "root may write /proc/sys", before)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
 
 
 @pytest.mark.userns
@@ -98,7 +102,7 @@ def test_overwrite_of_an_outside_file_is_denied(box: Box) -> None:
     baseline(line(before) == "ok" and victim.read_text().startswith("changed"), "the file is writable", before)
     victim.write_text("original\n")
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert victim.read_text() == "original\n"
 
 
@@ -110,7 +114,7 @@ def test_truncate_of_an_outside_file_is_denied(box: Box) -> None:
     baseline(line(before) == "ok" and victim.read_text() == "", "the file can be truncated", before)
     victim.write_text("original\n")
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert victim.read_text() == "original\n"
 
 
@@ -122,7 +126,7 @@ def test_delete_of_an_outside_file_is_denied(box: Box) -> None:
     baseline(line(before) == "ok" and not victim.exists(), "the file can be deleted", before)
     victim.write_text("original\n")
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert victim.read_text() == "original\n"
 
 
@@ -141,7 +145,7 @@ def test_creating_a_node_outside_the_workspace_is_denied(box: Box, kind: str, st
     baseline(line(before) == "ok" and os.path.lexists(target), f"a {kind} can be created there", before)
     shutil.rmtree(target) if kind == "directory" else target.unlink()
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert not os.path.lexists(target)
 
 
@@ -153,7 +157,7 @@ def test_rename_of_a_workspace_file_onto_an_outside_path_is_denied(box: Box) -> 
     baseline(line(before) == "ok" and target.exists(), "a file can be moved out of the workspace", before)
     target.unlink()
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert not target.exists()
 
 
@@ -166,7 +170,7 @@ def test_rename_of_an_outside_file_into_the_workspace_is_denied(box: Box) -> Non
     baseline(line(before) == "ok" and stolen.exists(), "the file can be moved into the workspace", before)
     os.rename(stolen, secret)
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert secret.read_text() == "s3cret\n" and not stolen.exists()
 
 
@@ -180,7 +184,7 @@ def test_move_of_an_outside_directory_into_the_workspace_is_denied(box: Box) -> 
     baseline(line(before) == "ok" and dst.is_dir(), "the directory can be moved", before)
     os.rename(dst, src)
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert (src / "db.env").exists() and not dst.exists()
 
 
@@ -206,7 +210,7 @@ def test_hardlink_of_a_workspace_file_into_an_outside_directory_is_denied(box: B
     baseline(line(before) == "ok" and target.exists(), "a workspace file can be linked out", before)
     target.unlink()
     after = box.confined(command)
-    assert line(after) == EACCES
+    assert line(after) in REFUSED
     assert not target.exists()
 
 
@@ -231,40 +235,32 @@ def test_symlink_to_an_outside_directory_cannot_be_written_through(box: Box) -> 
     target.unlink()
     after = box.confined(command)
     assert after.returncode != 0
-    assert "door/dropped.txt: Permission denied" in after.stderr
+    assert "door/dropped.txt: Permission denied" in after.stderr or "door/dropped.txt: Read-only file system" in after.stderr
     assert not target.exists()
 
 
 # ---------------------------------------------------------------------------------------
-# Metadata. Landlock (through ABI 7) does not mediate chmod, utimes or extended attributes:
-# only the owner's permission checks stand, and the files are the user's own.
+# Metadata. Landlock (through ABI 7) does not mediate chmod, utimes or extended attributes,
+# which the owner may always change; the sandbox makes every mount but the writable paths
+# read-only (where user namespaces allow), so they fail with EROFS.
 
 
-@hole(
-    "chmod reaches files outside the workspace: Landlock does not handle it, and the owner "
-    "(the sandbox's uid) may chmod them, so a confined command can make the user's files "
-    "world-writable or setuid; when the agent runs as root that is every root-owned file: "
-    "chmod 644 /etc/shadow, 666 /etc/passwd, u+s on /usr/bin/python3 for every local user "
-    "(the test uses a file of its own)"
-)
+@pytest.mark.userns
 def test_chmod_of_an_outside_file_is_denied(box: Box) -> None:
     victim = box.outside / "deploy.sh"
     victim.write_text("#!/bin/sh\n")
     victim.chmod(0o700)
-    command = pyop(f"os.chmod({str(victim)!r}, 0o4777)")
+    # No setuid bit: that alone is refused by seccomp (see the setuid tests below).
+    command = pyop(f"os.chmod({str(victim)!r}, 0o777)")
     before = box.unconfined(command)
-    baseline(line(before) == "ok" and stat.S_IMODE(victim.stat().st_mode) == 0o4777, "the owner can chmod", before)
+    baseline(line(before) == "ok" and stat.S_IMODE(victim.stat().st_mode) == 0o777, "the owner can chmod", before)
     victim.chmod(0o700)
     after = box.confined(command)
     assert stat.S_IMODE(victim.stat().st_mode) == 0o700
-    assert line(after) in (EACCES, refused(errno.EPERM))
+    assert line(after) in (*REFUSED, refused(errno.EPERM))
 
 
-@hole(
-    "utimes reaches files outside the workspace (Landlock does not handle it): a confined "
-    "command can back-date or forge the timestamps of the user's files, e.g. to hide a change "
-    "from make or a backup"
-)
+@pytest.mark.userns
 def test_timestamps_of_an_outside_file_cannot_be_changed(box: Box) -> None:
     victim = box.outside / "notes.txt"
     victim.write_text("original\n")
@@ -275,13 +271,10 @@ def test_timestamps_of_an_outside_file_cannot_be_changed(box: Box) -> None:
     os.utime(victim, (mtime, mtime))
     after = box.confined(command)
     assert victim.stat().st_mtime == mtime
-    assert line(after) in (EACCES, refused(errno.EPERM))
+    assert line(after) in (*REFUSED, refused(errno.EPERM))
 
 
-@hole(
-    "setxattr reaches files outside the workspace (Landlock does not handle extended "
-    "attributes): a confined command can write user.* attributes on the user's files"
-)
+@pytest.mark.userns
 def test_extended_attributes_of_an_outside_file_cannot_be_written(box: Box) -> None:
     victim = box.outside / "notes.txt"
     victim.write_text("original\n")
@@ -291,7 +284,7 @@ def test_extended_attributes_of_an_outside_file_cannot_be_written(box: Box) -> N
     os.removexattr(victim, "user.sbx")
     after = box.confined(command)
     assert "user.sbx" not in os.listxattr(victim)
-    assert line(after) in (EACCES, refused(errno.EPERM))
+    assert line(after) in (*REFUSED, refused(errno.EPERM))
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,12 +308,6 @@ def test_setuid_executable_gives_no_privilege(box: Box) -> None:
     assert f"euid {os.geteuid()}" in str(after.stderr)
 
 
-@hole(
-    "a confined command can leave a setuid executable in the workspace, owned by the sandbox's "
-    "uid (root when the agent runs as root): whoever runs it later, from outside the sandbox, "
-    "gets that uid; nothing (a nosuid workspace mount, or a seccomp rule on S_ISUID/S_ISGID in "
-    "chmod) stops the bit"
-)
 def test_setuid_bit_cannot_be_planted_in_the_workspace(box: Box) -> None:
     command = "cp /bin/true {name} && chmod 4755 {name}"
     before = box.unconfined(command.format(name="planted-unconfined"))

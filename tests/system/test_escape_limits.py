@@ -220,7 +220,7 @@ def test_leaving_the_pids_cgroup_is_refused(box: Box) -> None:
     # Unconfined the process sits in the root cgroup, and writing itself there works.
     before, after = box.attack(pyop(*LEAVE_CGROUP), limits=Limits(pids=16))
     baseline(line(before) == "ok", "root may move a process between cgroups", before)
-    assert line(after) == refused(errno.EACCES)
+    assert line(after) in (refused(errno.EACCES), refused(errno.EROFS))
 
 
 # An agent process that runs one command, with or without the sandbox, until it is killed.
