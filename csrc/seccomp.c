@@ -93,15 +93,10 @@ static void emit(struct sock_filter *out, size_t *at, uint16_t code, uint8_t jt,
     (*at)++;
 }
 
-static void emit_rule(struct sock_filter *out, size_t *at, const struct sbx_seccomp_rule *rule,
-                      int size)
+/* A rule's argument check, entered with the syscall number matched: on a match return the
+ * rule's action, else reload the number for the rules after it. */
+static void emit_check(struct sock_filter *out, size_t *at, const struct sbx_seccomp_rule *rule)
 {
-    /* Not this syscall: skip the rest of the block. */
-    emit(out, at, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(size - 1), (uint32_t)rule->nr);
-    if (rule->op == SBX_CMP_ALWAYS) {
-        emit(out, at, BPF_RET | BPF_K, 0, 0, rule->action);
-        return;
-    }
     /* Only the low word: the kernel truncates these arguments to 32 bits itself, so a
      * caller setting the high word must not make the comparison fail. */
     emit(out, at, BPF_LD | BPF_W | BPF_ABS, 0, 0,
@@ -117,17 +112,28 @@ static void emit_rule(struct sock_filter *out, size_t *at, const struct sbx_secc
     emit(out, at, BPF_LD | BPF_W | BPF_ABS, 0, 0, SBX_SECCOMP_DATA_NR);
 }
 
-/* How many rules from rules[i] on form a run that shares one return: consecutive
- * unconditional rules with the same action, bounded so every jump fits in 8 bits. */
+/* Two rules whose conditions and actions are the same, so that they can share one block. */
+static int same_check(const struct sbx_seccomp_rule *a, const struct sbx_seccomp_rule *b)
+{
+    return a->op == b->op && a->action == b->action &&
+           (a->op == SBX_CMP_ALWAYS || (a->arg == b->arg && a->mask == b->mask && a->value == b->value));
+}
+
+/* How many rules from rules[i] on form a run that shares one block: consecutive rules with
+ * the same condition and action, bounded so every jump fits in 8 bits. */
 static size_t run_length(const struct sbx_seccomp_rule *rules, size_t n, size_t i)
 {
     size_t len = 1;
-    if (rules[i].op != SBX_CMP_ALWAYS)
-        return 1;
-    while (i + len < n && len < 200 && rules[i + len].op == SBX_CMP_ALWAYS &&
-           rules[i + len].action == rules[i].action)
+    while (i + len < n && len < 200 && same_check(&rules[i], &rules[i + len]))
         len++;
     return len;
+}
+
+/* The block a run shares after its compares: the return alone for unconditional rules, the
+ * rule's argument check otherwise (its own compare left out). */
+static size_t shared_size(const struct sbx_seccomp_rule *rule)
+{
+    return rule->op == SBX_CMP_ALWAYS ? 1 : (size_t)rule_size(rule) - 1;
 }
 
 int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_action,
@@ -149,8 +155,8 @@ int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_ac
     }
     for (size_t i = 0; i < n;) {
         size_t len = run_length(rules, n, i);
-        /* A run of unconditional rules is one compare each and one shared return. */
-        total += rules[i].op == SBX_CMP_ALWAYS ? len + 1 : (size_t)rule_size(&rules[i]);
+        /* A run is one compare per syscall and one shared block. */
+        total += len + shared_size(&rules[i]);
         i += len;
     }
     if (total > cap || total > SBX_BPF_MAXINSNS)
@@ -171,16 +177,16 @@ int sbx_seccomp_assemble(uint32_t audit_arch, int x32_guard, uint32_t default_ac
     }
     for (size_t i = 0; i < n;) {
         size_t len = run_length(rules, n, i);
-        if (rules[i].op != SBX_CMP_ALWAYS) {
-            emit_rule(out, &at, &rules[i], rule_size(&rules[i]));
-        } else {
-            /* Every match jumps to the shared return; the last miss jumps over it. A shorter
-             * program costs less to install in every child (the kernel JITs it each time). */
-            for (size_t k = 0; k < len; k++)
-                emit(out, &at, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(len - 1 - k), k == len - 1 ? 1 : 0,
-                     (uint32_t)rules[i + k].nr);
+        size_t shared = shared_size(&rules[i]);
+        /* Every match jumps to the shared block; the last miss jumps over it. A shorter
+         * program costs less to install in every child (the kernel JITs it each time). */
+        for (size_t k = 0; k < len; k++)
+            emit(out, &at, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(len - 1 - k), k == len - 1 ? (uint8_t)shared : 0,
+                 (uint32_t)rules[i + k].nr);
+        if (rules[i].op == SBX_CMP_ALWAYS)
             emit(out, &at, BPF_RET | BPF_K, 0, 0, rules[i].action);
-        }
+        else
+            emit_check(out, &at, &rules[i]);
         i += len;
     }
     emit(out, &at, BPF_RET | BPF_K, 0, 0, default_action);

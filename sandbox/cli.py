@@ -80,7 +80,9 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 _DENIED = re.compile(r"(Permission denied|Operation not permitted|Read-only file system)")
-_DENIED_PATH = re.compile(r"(/[^\s:'\"`]+)['\"`]?: (?:cannot [^:]*: )?(?:Permission denied|Operation not permitted|Read-only file system)")
+_DENIED_PATH = re.compile(
+    r"(/[^\s:'\"`]+)['\"`]?: (?:cannot [^:]*: )?(?:Permission denied|Operation not permitted|Read-only file system)"
+)
 
 
 def denial_hint(stderr_text: str, secrets: tuple[str, ...] = ()) -> str | None:

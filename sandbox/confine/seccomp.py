@@ -402,14 +402,15 @@ _SETUID = 0o4000
 # mkdir refuses only the setuid bit.
 _SETID_MODE_SPECS: tuple[_Spec, ...] = (
     ("openat", DENY, 3, Cmp.MASKED_NE, _SETID, 0),
+    # Grouped by the argument that holds the mode: neighbours with one check share its block.
     ("open", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("fchmodat", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("fchmodat2", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
+    ("mknodat", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
     ("creat", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
     ("chmod", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
     ("fchmod", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
-    ("fchmodat", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
-    ("fchmodat2", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
     ("mknod", DENY, 1, Cmp.MASKED_NE, _SETID, 0),
-    ("mknodat", DENY, 2, Cmp.MASKED_NE, _SETID, 0),
     ("mkdir", DENY, 1, Cmp.MASKED_NE, _SETUID, 0),
     ("mkdirat", DENY, 2, Cmp.MASKED_NE, _SETUID, 0),
     # openat2 keeps its mode in a struct seccomp cannot read; ENOSYS makes callers use openat.
