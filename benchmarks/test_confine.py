@@ -13,7 +13,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import compare, record
+from conftest import compare, interleave, record
 
 from sandbox import Mode, Sandbox, SandboxConfig, wrap_command
 
@@ -76,3 +76,14 @@ def test_bwrap_typical(benchmark, workspace: str) -> None:
     assert subprocess.run(argv).returncode == 0
     benchmark.pedantic(subprocess.run, args=(argv,), rounds=ROUNDS // 2, warmup_rounds=10)
     record("bwrap", benchmark)
+
+
+@pytest.mark.benchmark(group="spawn")
+def test_sandbox_run_interleaved_with_subprocess_run(benchmark, box: Sandbox) -> None:
+    """The same ratio as above with the two calls alternating, so drift hits both alike."""
+    sandboxed, plain = interleave(
+        "Sandbox.run(['true']) / subprocess.run(['true'])",
+        lambda: box.run([TRUE]), lambda: subprocess.run([TRUE]), ROUNDS * 2,
+    )
+    benchmark.extra_info["ratio"] = sandboxed / plain
+    benchmark.pedantic(box.run, args=([TRUE],), rounds=20)
