@@ -237,6 +237,9 @@ class Sandbox:
                     self._launcher, *bw.inner_options(self._compiled),
                 ]
             self._envp = [f"{k}={v}" for k, v in self._compiled.env.items()]
+            from sandbox import _native
+
+            self._spawn = _native.load("_spawn").spawn
             self._programs: dict[str, str] = {}
         except BaseException:
             self.close()
@@ -334,9 +337,7 @@ class Sandbox:
     ) -> tuple[bytes, bytes, int, bool]:
         compiled = self._compiled
         assert compiled is not None
-        from sandbox import _native
-
-        spawn = _native.load("_spawn").spawn
+        spawn = self._spawn
         cached = argv[0] in self._programs
         program = self._resolve(argv[0])
         with _StdioPipes(data is not None) as stdio:

@@ -44,7 +44,9 @@ only_x86_64 = pytest.mark.skipif(not X86_64, reason="an x86_64 ABI detail")
 # Classic BPF opcodes (include/uapi/linux/bpf_common.h).
 LD_W_ABS = 0x20
 JEQ_K = 0x15
+JGE_K = 0x35
 JSET_K = 0x45
+JA = 0x05
 AND_K = 0x54
 RET_K = 0x06
 
@@ -69,6 +71,10 @@ def run_filter(program: bytes, nr: int, *args: int, arch: int | None = None) -> 
             pc += 1
         elif code == JEQ_K:
             pc += 1 + (jt if acc == k else jf)
+        elif code == JGE_K:
+            pc += 1 + (jt if acc >= k else jf)
+        elif code == JA:
+            pc += 1 + k
         elif code == JSET_K:
             pc += 1 + (jt if acc & k else jf)
         elif code == RET_K:
@@ -115,15 +121,35 @@ def test_default_profile_is_deterministic() -> None:
 
 
 def test_argument_rules_compare_only_the_low_word() -> None:
-    # The TIOCSTI block: number, low word of args[1] (no AND: the mask is all ones), value.
+    # The ioctl body: low word of args[1] (no AND: the mask is all ones) against TIOCSTI,
+    # then TIOCLINUX, then the default.
     insns = decode(default_seccomp_profile())
-    start = insns.index((JEQ_K, 0, 4, nr("ioctl")))
-    assert insns[start + 1 : start + 5] == [
+    start = next(i for i, insn in enumerate(insns) if insn[0] == JEQ_K and insn[3] == nr("ioctl"))
+    assert insns[start + 1 : start + 8] == [
         (LD_W_ABS, 0, 0, 16 + 8 * 1),
         (JEQ_K, 0, 1, 0x5412),
         (RET_K, 0, 0, DENY),
-        (LD_W_ABS, 0, 0, 0),
+        (LD_W_ABS, 0, 0, 16 + 8 * 1),
+        (JEQ_K, 0, 1, 0x541C),
+        (RET_K, 0, 0, DENY),
+        (RET_K, 0, 0, ALLOW),
     ]
+
+
+def test_every_number_takes_a_short_path() -> None:
+    # The kernel runs the filter once per syscall number at install; a search tree keeps
+    # that (and every call) to a short path whatever the number of rules.
+    program = decode(default_seccomp_profile())
+    longest = 0
+    for number in range(0, 470):
+        pc, steps, acc = 6 if X86_64 else 4, 0, number
+        while program[pc][0] != RET_K and program[pc][0] != LD_W_ABS:
+            code, jt, jf, k = program[pc]
+            taken = acc == k if code == JEQ_K else acc >= k if code == JGE_K else True
+            pc += 1 + (k if code == JA else jt if taken else jf)
+            steps += 1
+        longest = max(longest, steps)
+    assert longest <= 12
 
 
 # ---------------------------------------------------------------------------------------
@@ -224,20 +250,23 @@ def test_assembler_refuses_an_invalid_rule(rule: tuple[int, ...]) -> None:
 
 def test_assembler_refuses_a_program_past_4096_instructions() -> None:
     module = _native.load("_seccomp")
-    # Alternating actions, so no two neighbours share a return: two instructions a rule.
-    fits = [(1, DENY if i % 2 else ENOSYS_ACTION, -1, 0, 0, 0) for i in range((4096 - 7) // 2)]
-    assert len(module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, fits)) == 8 * (7 + 2 * len(fits))
+    # One number with argument rules (4 instructions each): header 6, compare and long jump 2,
+    # the rules, the number's default and the tree's default.
+    fits = [(1, DENY, 0, 1, 0xF, i & 0xF) for i in range((4096 - 10) // 4)]
+    assert len(module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, fits)) == 8 * (10 + 4 * len(fits))
     with pytest.raises(SeccompError) as raised:
-        module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, [*fits, (1, ENOSYS_ACTION, -1, 0, 0, 0)])
+        module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, [*fits, (1, DENY, 0, 1, 0xF, 0)])
     assert raised.value.errno == errno.E2BIG
 
 
-def test_unconditional_rules_with_one_action_share_one_return() -> None:
+def test_rules_of_one_number_keep_their_order_wherever_they_were_given() -> None:
     module = _native.load("_seccomp")
-    run = [(nr, DENY, -1, 0, 0, 0) for nr in (10, 11, 12)]
-    program = module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, run)
-    # header (4) + x32 guard (2) + three compares + one shared return + the default return
-    assert len(program) == 8 * (6 + 3 + 1 + 1)
+    rules = [(20, ALLOW, 0, 1, 0xFFFFFFFF, 7), (10, DENY, -1, 0, 0, 0), (20, DENY, -1, 0, 0, 0)]
+    program = module.assemble(AUDIT_ARCH["x86_64"], True, ALLOW, rules)
+    assert run_filter(program, 20, 7) == ALLOW
+    assert run_filter(program, 20, 8) == DENY
+    assert run_filter(program, 10) == DENY
+    assert run_filter(program, 11) == ALLOW
 
 
 def test_aarch64_program_has_no_x32_guard() -> None:
