@@ -85,15 +85,33 @@ _DENIED_PATH = re.compile(
 )
 
 
-def denial_hint(stderr_text: str, secrets: tuple[str, ...] = ()) -> str | None:
+_MISSING_PATH = re.compile(
+    r"(/[^\s:'\"`]+)['\"`]?: (?:cannot [^:]*: )?(?:No such file or directory|Directory nonexistent)"
+)
+
+
+def _beneath(path: str, dirs: tuple[str, ...]) -> bool:
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
+
+
+def denial_hint(stderr_text: str, secrets: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> str | None:
     """A one-line hint naming the flag that would allow what the command reports refused;
-    none for a path beneath one of ``secrets`` (the denied locations), which no flag opens."""
+    none for a path beneath one of ``secrets`` (the denied locations), which no flag opens.
+    A path the command found missing beneath a ``hidden`` directory (covered in its mount
+    namespace) gets the same hint."""
+    missing = _MISSING_PATH.search(stderr_text)
+    if missing and _beneath(missing.group(1), hidden) and not _beneath(missing.group(1), secrets):
+        path = missing.group(1)
+        return (
+            f"sandbox: {path} is not visible inside the sandbox (the home, /tmp and /run are covered). "
+            f"Hint: --ro {path} shows it read-only, --rw {path} writable."
+        )
     if not _DENIED.search(stderr_text):
         return None
     match = _DENIED_PATH.search(stderr_text)
     if match:
         path = match.group(1)
-        if any(path == s or path.startswith(s.rstrip("/") + "/") for s in secrets):
+        if _beneath(path, secrets):
             return f"sandbox: {path} is a protected secret location; the sandbox never lets a command read it."
         return f"sandbox: {path} was refused. Hint: --ro {path} allows reading it, --rw {path} writing it."
     if "Operation not permitted" in stderr_text:
@@ -122,7 +140,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         writable_paths=tuple(os.path.abspath(p) for p in args.rw),
     )
     with Sandbox(cfg) as box:
-        secrets = box.denied
+        secrets, hidden = box.denied, box.hidden
         # A terminal on stdin would let the command read what the user types next.
         stdin = None if not sys.stdin.isatty() else subprocess.DEVNULL
         proc = box.popen(command, stdin=stdin, stderr=subprocess.PIPE)
@@ -151,7 +169,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if timed_out.is_set():
         sys.stderr.write(f"sandbox: killed after the {args.timeout:g} s timeout\n")
         return 124
-    hint = denial_hint(b"".join(tail).decode(errors="replace"), secrets)
+    hint = denial_hint(b"".join(tail).decode(errors="replace"), secrets, hidden)
     if hint:
         sys.stderr.write(hint + "\n")
     return status if status >= 0 else 128 - status

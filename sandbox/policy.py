@@ -361,9 +361,14 @@ class SandboxConfig:
     env: tuple[str, ...] = DEFAULT_ENV_PASSTHROUGH
     limits: Limits = field(default_factory=Limits)
     backend: str = "auto"
+    namespaces: bool = True
+    """Add user, mount, IPC and network namespaces where the host allows them (the landlock
+    backend). False confines with Landlock, seccomp and limits alone, as on a host without
+    user namespaces: AF_UNIX sockets are then refused outright."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", _coerce_mode(self.mode))
+        _check_bool(self.namespaces, "namespaces")
         object.__setattr__(self, "workspace_dir", _check_path(self.workspace_dir, "workspace_dir", allow_home=False))
         _check_bool(self.allow_network, "allow_network")
         for name in ("read_only_paths", "writable_paths", "deny_read"):

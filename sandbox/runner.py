@@ -92,7 +92,7 @@ def _compile(
     # bwrap makes the namespaces itself. Otherwise the host is asked once per Sandbox (a
     # throwaway child): user namespaces decide the mount namespace and, without it,
     # whether AF_UNIX sockets must be refused outright.
-    userns = backend == "landlock" and int(_native.load("_spawn").userns_probe()) == 0
+    userns = backend == "landlock" and cfg.namespaces and int(_native.load("_spawn").userns_probe()) == 0
     return launcher.compile_policy(
         cfg,
         abi=max(int(_native.load("_landlock").query_abi()), 0),
@@ -249,6 +249,12 @@ class Sandbox:
     def denied(self) -> tuple[str, ...]:
         """The secret locations found on this host that no command may read."""
         return self._compiled.denied if self._compiled else ()
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The directories covered in the command's mount namespace (empty without one)."""
+        c = self._compiled
+        return c.hidden if c is not None and (c.namespaces is not None or self.backend == "bwrap") else ()
 
     @property
     def dropped(self) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from sandbox.confine import landlock as ll
-from sandbox.confine.launcher import HIDDEN_DIRS, CompiledPolicy
+from sandbox.confine.launcher import CompiledPolicy
 
 
 def bwrap_argv(bwrap: str, compiled: CompiledPolicy, *, launcher: str, network: bool) -> list[str]:
@@ -25,7 +25,7 @@ def bwrap_argv(bwrap: str, compiled: CompiledPolicy, *, launcher: str, network: 
         "--dev", "/dev",
         "--proc", "/proc",
     ]
-    hidden = sorted({os.path.realpath(d) for d in HIDDEN_DIRS if os.path.isdir(d)} - {"/dev/shm"})
+    hidden = [d for d in compiled.hidden if d != "/dev/shm"]
     for d in hidden:
         argv += ["--tmpfs", d]
     for path, access in compiled.landlock.paths:

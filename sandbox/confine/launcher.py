@@ -28,7 +28,21 @@ HOME_READ_PATHS: tuple[str, ...] = (
 
 #: Covered by an empty read-only tmpfs in the command's mount namespace (where user
 #: namespaces allow one): host daemons' sockets and runtime state, other users' temp files.
-HIDDEN_DIRS: tuple[str, ...] = ("/tmp", "/var/tmp", "/run", "/var/run", "/dev/shm")
+HIDDEN_DIRS: tuple[str, ...] = ("/tmp", "/var/tmp", "/run", "/var/run", "/dev/shm", "/var/lib", "/var/snap")
+
+
+def hidden_dirs(home: str) -> list[str]:
+    """The directories to cover on this host: HIDDEN_DIRS and the home directories (``home``
+    and the account's own), which hold sockets of their own (Docker Desktop's, podman's, an
+    editor's) that Landlock does not stop a connect() to. Granted paths inside come back."""
+    import pwd
+
+    try:
+        account = pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        account = home
+    candidates = {os.path.realpath(d) for d in (*HIDDEN_DIRS, home, account) if d and os.path.isdir(d)}
+    return _outermost(sorted(candidates - {"/"}))
 
 #: Devices a program may open: read and write the sinks and sources, nothing else (no tty:
 #: the command runs in a new session and has no controlling terminal to open).
@@ -119,6 +133,8 @@ class CompiledPolicy:
     cwd: str
     parent_pid: int | None
     cover: str
+    hidden: tuple[str, ...]
+    """The directories covered on this host (in the mount namespace, or by bwrap)."""
     denied: tuple[str, ...]
     """The secret paths found on this host (and their link targets)."""
     enforced: tuple[str, ...]
@@ -257,7 +273,7 @@ def compile_policy(
 
     namespaces = None
     if userns:
-        hidden = _outermost(sorted({os.path.realpath(d) for d in HIDDEN_DIRS if os.path.isdir(d)}))
+        hidden = hidden_dirs(home)
         keep = tuple(p for p in sorted(grants) if any(ll._inside(p, h) for h in hidden))
 
         def visible(path: str) -> bool:
@@ -301,6 +317,7 @@ def compile_policy(
         cwd=workspace,
         parent_pid=parent_pid,
         cover=cover,
+        hidden=tuple(hidden_dirs(home)),
         denied=tuple(sorted(set(deny))),
         enforced=tuple(enforced),
     )

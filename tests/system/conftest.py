@@ -49,8 +49,14 @@ def scratch_root() -> Iterator[Path]:
         force_remove(root)
 
 
-@pytest.fixture
-def box(scratch_root: Path, try_syscall: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Box]:
+@pytest.fixture(params=[True, False], ids=["namespaces", "landlock-only"])
+def box(
+    request: pytest.FixtureRequest, scratch_root: Path, try_syscall: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Box]:
+    """Every attack runs against both configurations: the default (namespaces where the host
+    allows them, which cover the home, /tmp, /run and the like), and Landlock with seccomp
+    alone (``namespaces=False``, as on a host without user namespaces), where the victims
+    in the home are visible and only Landlock stands in the way."""
     """A fresh workspace, sibling and fake home in the scratch area; HOME and PATH set."""
     root = Path(tempfile.mkdtemp(prefix="t-", dir=scratch_root))
     ws, outside, home = root / "workspace", root / "outside", root / "home"
@@ -61,7 +67,7 @@ def box(scratch_root: Path, try_syscall: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PATH", sandbox_path(os.environ.get("PATH", os.defpath)))
     try:
-        yield Box(root, ws, outside, home, helper)
+        yield Box(root, ws, outside, home, helper, namespaces=request.param)
     finally:
         force_remove(root)
 

@@ -47,6 +47,11 @@ def baseline(condition: object, what: str, outcome: Outcome[str] | None = None) 
         raise BaselineFailed(f"unconfined, {what}{detail}")
 
 
+#: For a test of what the namespaces add (covered directories, read-only mounts): run it in
+#: the default configuration only, not again with ``namespaces=False``.
+only_namespaces = pytest.mark.parametrize("box", [True], indirect=True, ids=["namespaces"])
+
+
 def hole(reason: str) -> pytest.MarkDecorator:
     """A known hole: the test states what the sandbox should do, and fails until it does."""
     return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"HOLE: {reason}")
@@ -146,9 +151,32 @@ class Box:
     outside: Path
     home: Path
     helper: Path
+    namespaces: bool = True
 
     def config(self, mode: Mode = Mode.WORKSPACE, **kwargs: object) -> SandboxConfig:
+        kwargs.setdefault("namespaces", self.namespaces)
         return SandboxConfig(mode, str(self.ws), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """The answers that mean the sandbox stopped a file operation outside the workspace:
+        Landlock's EACCES (EXDEV for a link or rename that would widen a file's rights), and
+        with namespaces also EROFS (every mount but the writable paths is read-only) and
+        ENOENT (the home and the like are covered, so the target is not there at all)."""
+        base = (refused(errno.EACCES), refused(errno.EXDEV))
+        return (*base, refused(errno.EROFS), refused(errno.ENOENT)) if self.namespaces else base
+
+    def denied(self, stderr: object, what: str = "") -> bool:
+        """Whether ``stderr`` reports one of :attr:`refusal_messages` (for ``what``, if given)."""
+        text = str(stderr)
+        return any((f"{what}: {m}" if what else m) in text for m in self.refusal_messages)
+
+    @property
+    def refusal_messages(self) -> tuple[str, ...]:
+        """The same answers as a shell prints them."""
+        base = ("Permission denied", "Invalid cross-device link")
+        covered = ("Read-only file system", "No such file or directory", "Directory nonexistent")
+        return (*base, *covered) if self.namespaces else base
 
     def sandbox(self, mode: Mode = Mode.WORKSPACE, **kwargs: object) -> Sandbox:
         """A Sandbox over the workspace, built now; HOME is the fake home already."""

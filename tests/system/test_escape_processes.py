@@ -52,7 +52,7 @@ def test_proc_self_root_does_not_lead_outside(box: Box) -> None:
     before, after = box.attack(["cat", via])
     baseline(before.stdout == "s3cret\n", "/proc/self/root reaches the file", before)
     assert after.returncode == 1 and "s3cret" not in str(after.stdout)
-    assert f"{via}: {DENIED}" in str(after.stderr)
+    assert box.denied(after.stderr, str(via))
 
 
 def test_proc_root_of_the_parent_does_not_lead_outside(box: Box) -> None:
@@ -62,14 +62,14 @@ def test_proc_root_of_the_parent_does_not_lead_outside(box: Box) -> None:
     before, after = box.attack(["cat", via])
     baseline(before.stdout == "s3cret\n", "the parent's root link reaches the file", before)
     assert after.returncode == 1 and "s3cret" not in str(after.stdout)
-    assert f"{via}: {DENIED}" in str(after.stderr)
+    assert box.denied(after.stderr, str(via))
 
 
 def test_proc_cwd_of_the_parent_cannot_be_listed(box: Box) -> None:
     via = f"/proc/{os.getpid()}/cwd/"
     before, after = box.attack(["ls", via])
     baseline(before.returncode == 0, "the parent's cwd can be listed", before)
-    assert after.returncode == 2 and DENIED in str(after.stderr)
+    assert after.returncode == 2 and box.denied(after.stderr)
 
 
 def test_proc_environ_of_the_parent_is_unreadable(box: Box) -> None:
@@ -78,7 +78,7 @@ def test_proc_environ_of_the_parent_is_unreadable(box: Box) -> None:
     before, after = box.attack(["cat", via])
     baseline(before.returncode == 0 and "PATH=" in before.stdout, "the parent's environ is readable", before)
     assert after.returncode == 1 and str(after.stdout) == ""
-    assert f"{via}: {DENIED}" in str(after.stderr)
+    assert box.denied(after.stderr, str(via))
 
 
 def test_proc_mem_of_the_parent_cannot_be_opened(box: Box) -> None:
@@ -100,7 +100,7 @@ def test_proc_fd_of_the_parent_does_not_reopen_its_secret(box: Box) -> None:
         os.close(fd)
     baseline(before.stdout == "s3cret\n", "the parent's fd link reopens the file", before)
     assert after.returncode == 1 and "s3cret" not in str(after.stdout)
-    assert f"{via}: {DENIED}" in str(after.stderr)
+    assert box.denied(after.stderr, str(via))
 
 
 def test_proc_environ_of_another_process_is_unreadable(box: Box) -> None:
@@ -118,7 +118,7 @@ def test_proc_environ_of_another_process_is_unreadable(box: Box) -> None:
         daemon.wait()
     baseline("hunter2-canary" in before.stdout, "the daemon's environ is readable", before)
     assert after.returncode == 1 and "hunter2-canary" not in str(after.stdout)
-    assert f"{via}: {DENIED}" in str(after.stderr)
+    assert box.denied(after.stderr, str(via))
 
 
 # ---------------------------------------------------------------------------------------
