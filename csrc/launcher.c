@@ -17,7 +17,7 @@
  *   --chdir DIR          working directory of the command
  *   --setsid             new session and process group (no controlling terminal)
  *   --die-with-parent PID  SIGKILL when PID (our parent) exits; refuse to start if it already has
- *   --cgroup PROCS_FILE  join the cgroup whose cgroup.procs file this is
+ *   --cgroup PROCS_FILE  join the cgroup whose cgroup.procs file this is (repeatable, up to 4)
  *   --userns             new user, mount and IPC namespaces (the caller's ids mapped to themselves);
  *                        needed by the four options below
  *   --netns              also a new network namespace: no interface but a down loopback
@@ -81,7 +81,8 @@ struct opts {
     rlim_t rl_value[MAX_RLIMITS];
     size_t n_rlimits;
     const char *chdir_to;
-    const char *cgroup_procs;
+    const char *cgroup_procs[4];
+    size_t n_cgroups;
     int setsid;
     int userns, netns, drop_caps, hold;
     const char *hide[MAX_MOUNTS];
@@ -291,7 +292,9 @@ static void parse(int argc, char **argv)
         } else if (strcmp(a, "--chdir") == 0) {
             o.chdir_to = v;
         } else if (strcmp(a, "--cgroup") == 0) {
-            o.cgroup_procs = v;
+            if (o.n_cgroups == 4)
+                usage("too many --cgroup");
+            o.cgroup_procs[o.n_cgroups++] = v;
         } else if (strcmp(a, "--die-with-parent") == 0) {
             o.parent = (long)number(v, a);
         } else if (strcmp(a, "--error-fd") == 0) {
@@ -309,9 +312,9 @@ static void parse(int argc, char **argv)
     o.command = &argv[i];
 }
 
-static void join_cgroup(void)
+static void join_cgroup(const char *procs)
 {
-    int fd = open(o.cgroup_procs, O_WRONLY | O_CLOEXEC);
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         fail("cgroup", errno, 126);
     /* "0" means the writing process itself. */
@@ -480,8 +483,8 @@ int main(int argc, char **argv)
             fail("pdeathsig", ESRCH, 126);
     }
 
-    if (o.cgroup_procs != NULL)
-        join_cgroup();
+    for (size_t i = 0; i < o.n_cgroups; i++)
+        join_cgroup(o.cgroup_procs[i]);
 
     for (size_t i = 0; i < o.n_rlimits; i++) {
         struct rlimit rl = {o.rl_value[i], o.rl_value[i]};

@@ -117,7 +117,8 @@ struct sbx_spawn_req {
     const uint64_t *rl_value;
     size_t n_rlimits;
     pid_t parent_pid;        /* > 0: SIGKILL when this parent exits */
-    int cgroup_fd;           /* a cgroup.procs file to join by writing "0", or -1 */
+    const int *cgroup_fds;   /* cgroup.procs files to join by writing "0" */
+    size_t n_cgroups;
     int setsid;
     int drop_caps;
 };

@@ -129,10 +129,12 @@ static int child_main(void *arg)
         }
     }
 
-    /* Join the cgroup before the namespaces: its file was opened by the parent, whose
-     * credentials the kernel checks, and the pids limit must count everything from here. */
-    if (r->cgroup_fd >= 0 && write(r->cgroup_fd, "0", 1) != 1)
-        CHILD_FAIL(ctx, SBX_STAGE_CGROUP);
+    /* Join the cgroups before the namespaces: their files were opened by the parent, whose
+     * credentials the kernel checks, and the limits must count everything from here. */
+    for (size_t i = 0; i < r->n_cgroups; i++) {
+        if (write(r->cgroup_fds[i], "0", 1) != 1)
+            CHILD_FAIL(ctx, SBX_STAGE_CGROUP);
+    }
 
     /* The user namespace first: it grants the capabilities the other joins need. Joining
      * the mount namespace moves root and cwd to its root, hence chdir below. */

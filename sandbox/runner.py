@@ -208,8 +208,8 @@ class Sandbox:
         self._compiled: launcher.CompiledPolicy | None = None
         self._ruleset_fd = -1
         self._ns_fds: list[int] = []
-        self._cgroup: cgroup.PidsCgroup | None = None
-        self._cgroup_fd = -1
+        self._cgroups: cgroup.Cgroups | None = None
+        self._cgroup_fds: list[int] = []
         if self.backend == "none":
             return
         self._launcher = launcher.launcher_path()
@@ -222,15 +222,18 @@ class Sandbox:
             if self._compiled.namespaces is not None:
                 self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
             self._rlimits = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in self._compiled.rlimits]
-            self._cgroup = _pids_cgroup(config)
-            if self._cgroup is not None:
-                self._cgroup_fd = os.open(self._cgroup.procs, os.O_WRONLY | os.O_CLOEXEC)
+            self._cgroups = _cgroups(config)
+            if self._cgroups is not None:
+                self._cgroup_fds = [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in self._cgroups.procs]
+            self._enforced = self._compiled.enforced + tuple(
+                f"cgroup-{name}" for name in (self._cgroups.limits if self._cgroups else ())
+            )
             if self.backend == "bwrap":
                 bwrap = shutil.which("bwrap")
                 assert bwrap is not None  # _check_backend found it
                 # bwrap itself joins the cgroup first (through a bare launcher), so that
                 # nothing it forks escapes the process limit; /sys is read-only inside.
-                outer = [self._launcher, "--cgroup", self._cgroup.procs, "--"] if self._cgroup else []
+                outer = [self._launcher, *_cgroup_options(self._cgroups), "--"] if self._cgroups else []
                 self._prefix = [
                     *outer,
                     *bw.bwrap_argv(bwrap, self._compiled, launcher=self._launcher, network=config.network_enabled),
@@ -270,13 +273,13 @@ class Sandbox:
     def close(self) -> None:
         """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
         self._closed = True
-        for fd in [self._ruleset_fd, self._cgroup_fd, *self._ns_fds]:
+        for fd in [self._ruleset_fd, *self._cgroup_fds, *self._ns_fds]:
             if fd >= 0:
                 os.close(fd)
-        self._ruleset_fd, self._cgroup_fd, self._ns_fds = -1, -1, []
-        if self._cgroup is not None:
-            self._cgroup.close()
-            self._cgroup = None
+        self._ruleset_fd, self._cgroup_fds, self._ns_fds = -1, [], []
+        if self._cgroups is not None:
+            self._cgroups.close()
+            self._cgroups = None
         if self._statedir is not None:
             shutil.rmtree(self._statedir, ignore_errors=True)
             self._statedir = None
@@ -335,7 +338,7 @@ class Sandbox:
             duration=time.monotonic() - start,
             timed_out=timed_out,
             backend=self.backend,
-            enforced=self._compiled.enforced if self._compiled else (),
+            enforced=self._enforced if self._compiled else (),
         )
 
     def _run_confined(
@@ -350,7 +353,7 @@ class Sandbox:
             try:
                 pid = spawn(
                     program, argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fd,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds,
                 )
             except CommandNotFoundError:
                 if not cached:
@@ -359,7 +362,7 @@ class Sandbox:
                 del self._programs[argv[0]]
                 pid = spawn(
                     self._resolve(argv[0]), argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fd,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds,
                 )
             stdio.started()
         return _collect(pid, stdio, data, timeout, self._output_cap)
@@ -444,8 +447,7 @@ class Sandbox:
         else:
             opts = self._compiled.launcher_options()
             opts[opts.index("--chdir") + 1] = where
-            if self._cgroup is not None:
-                opts += ["--cgroup", self._cgroup.procs]
+            opts += _cgroup_options(self._cgroups)
             command = [self._launcher, *opts, "--error-fd", str(write_end), "--", *argv]
         try:
             proc = subprocess.Popen(command, env=self._compiled.env, pass_fds=(write_end,), **popen_kwargs)
@@ -464,19 +466,27 @@ class Sandbox:
         return proc
 
 
-def _pids_cgroup(cfg: SandboxConfig) -> cgroup.PidsCgroup | None:
-    """The pids cgroup that enforces ``cfg.limits.pids``, where one is needed and can be made.
+def _cgroups(cfg: SandboxConfig) -> cgroup.Cgroups | None:
+    """The cgroups that enforce ``cfg.limits.pids`` and ``memory_mb``, where they can be made.
+
+    The memory limit is also RLIMIT_DATA, which holds without a cgroup (shared memory aside);
+    the process limit has no such second line for root.
 
     Raises:
         UnsupportedError: ``PIDS_LIMIT_UNAVAILABLE`` for root with a process limit and no
-            cgroup to enforce it (RLIMIT_NPROC never applies to root).
+            pids cgroup to enforce it (RLIMIT_NPROC never applies to root).
     """
-    if cfg.limits.pids is None:
-        return None
-    group = cgroup.create(cfg.limits.pids)
-    if group is None and os.geteuid() == 0:
+    lim = cfg.limits
+    groups = cgroup.create(pids=lim.pids, memory_bytes=None if lim.memory_mb is None else lim.memory_mb << 20)
+    if lim.pids is not None and os.geteuid() == 0 and (groups is None or "pids" not in groups.limits):
+        if groups is not None:
+            groups.close()
         raise UnsupportedError(Reason.PIDS_LIMIT_UNAVAILABLE)
-    return group
+    return groups
+
+
+def _cgroup_options(groups: cgroup.Cgroups | None) -> list[str]:
+    return [opt for procs in (groups.procs if groups else ()) for opt in ("--cgroup", procs)]
 
 
 def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> list[int]:
@@ -690,8 +700,8 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
     Any language can ``execve`` the result and get the confinement :class:`Sandbox` applies:
     the launcher sets the environment (the allowlist of ``cfg.env``), Landlock, seccomp and
     the limits itself. Its private directory (``sandbox-*`` in the system temp dir, holding
-    the command's TMPDIR) and, as root with a process limit, its pids cgroup (``sandbox-*``
-    under the pids hierarchy) are created now and are the caller's to remove. Mode ``off``
+    the command's TMPDIR) and, where they can be made, its cgroups (``sandbox-*`` under the
+    pids and memory hierarchies) are created now and are the caller's to remove. Mode ``off``
     returns the command unconfined, as asked.
 
     Raises:
@@ -709,10 +719,8 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
         shutil.rmtree(statedir, ignore_errors=True)
         raise
     opts = compiled.launcher_options()
-    group = _pids_cgroup(cfg)
-    if group is not None:
-        # Like the temp dir, the (empty, once the command ends) cgroup is the caller's to remove.
-        opts += ["--cgroup", group.procs]
+    # Like the temp dir, the cgroups (empty once the command ends) are the caller's to remove.
+    opts += _cgroup_options(_cgroups(cfg))
     env_opts = ["--clear-env"]
     for name, value in sorted(compiled.env.items()):
         env_opts += ["--setenv", f"{name}={value}"]

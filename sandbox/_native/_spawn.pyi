@@ -16,5 +16,5 @@ def spawn(
     parent_pid: int,
     setsid: bool,
     drop_caps: bool,
-    cgroup_fd: int = -1,
+    cgroup_fds: list[int] | None = None,
 ) -> int: ...

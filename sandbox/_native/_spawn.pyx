@@ -56,7 +56,7 @@ cdef char **_strings(list items, list keep) except NULL:
 
 
 def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset_fd, bytes bpf,
-          list rlimits, int parent_pid, bint setsid, bint drop_caps, int cgroup_fd=-1) -> int:
+          list rlimits, int parent_pid, bint setsid, bint drop_caps, list cgroup_fds=None) -> int:
     """Start ``path`` with ``argv``/``envp`` confined; the pid. See struct sbx_spawn_req.
 
     Raises CommandNotFoundError, ConfinementError (LandlockError, SeccompError) naming the
@@ -71,6 +71,8 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
     cdef int *ns = NULL
     cdef int *rl_res = NULL
     cdef uint64_t *rl_val = NULL
+    cdef int *cg = NULL
+    cgroup_fds = cgroup_fds or []
     memset(&req, 0, sizeof(req))
     req.path = path_b
     if cwd_b is not None:
@@ -82,7 +84,6 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
         req.bpf = <const csrc.sock_filter *><const char *>bpf
         req.bpf_len = len(bpf) // 8
     req.parent_pid = parent_pid
-    req.cgroup_fd = cgroup_fd
     req.setsid = setsid
     req.drop_caps = drop_caps
     try:
@@ -91,8 +92,13 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
         ns = <int *>malloc((len(ns_fds) + 1) * sizeof(int))
         rl_res = <int *>malloc((len(rlimits) + 1) * sizeof(int))
         rl_val = <uint64_t *>malloc((len(rlimits) + 1) * sizeof(uint64_t))
-        if ns == NULL or rl_res == NULL or rl_val == NULL:
+        cg = <int *>malloc((len(cgroup_fds) + 1) * sizeof(int))
+        if ns == NULL or rl_res == NULL or rl_val == NULL or cg == NULL:
             raise MemoryError()
+        for i, fd in enumerate(cgroup_fds):
+            cg[i] = fd
+        req.cgroup_fds = cg
+        req.n_cgroups = len(cgroup_fds)
         for i, fd in enumerate(ns_fds):
             ns[i] = fd
         req.ns_fds = ns
@@ -112,3 +118,4 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
         free(ns)
         free(rl_res)
         free(rl_val)
+        free(cg)

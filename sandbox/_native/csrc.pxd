@@ -51,7 +51,8 @@ cdef extern from "sbx.h" nogil:
         const uint64_t *rl_value
         size_t n_rlimits
         pid_t parent_pid
-        int cgroup_fd
+        const int *cgroup_fds
+        size_t n_cgroups
         int setsid
         int drop_caps
     int sbx_spawn(const sbx_spawn_req *req, int *stage)

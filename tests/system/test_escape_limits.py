@@ -19,6 +19,7 @@ import pytest
 from harness import Box, baseline, gone, hole, line, pyop, refused
 
 from sandbox import Limits
+from sandbox.confine import cgroup
 
 pytestmark = [pytest.mark.linux, pytest.mark.native, pytest.mark.landlock, pytest.mark.seccomp]
 
@@ -63,11 +64,22 @@ BALLOONS = {
 }
 
 
-@hole(
-    "limits.memory_mb is RLIMIT_DATA, which counts private writable mappings only: shared "
-    "anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS, what Python's mmap.mmap(-1, n) gives) "
-    "and memfd/tmpfs pages are not counted, so a command with memory_mb=64 fills 256 MiB of "
-    "RAM (and as much as the host has)"
+def _memory_cgroup_available() -> bool:
+    groups = cgroup.create(pids=None, memory_bytes=1 << 30)
+    if groups is None:
+        return False
+    groups.close()
+    return "memory" in groups.limits
+
+
+# Where a memory cgroup can be made (root here, or a delegated subtree) it holds the limit;
+# elsewhere RLIMIT_DATA alone stands, and it does not count shared memory: a known hole.
+@pytest.mark.xfail(
+    condition=not _memory_cgroup_available(),
+    strict=True,
+    raises=AssertionError,
+    reason="HOLE: without a memory cgroup, limits.memory_mb is RLIMIT_DATA, which counts private writable "
+    "mappings only: shared anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS) and memfd pages are not counted",
 )
 @pytest.mark.parametrize("kind", sorted(BALLOONS))
 def test_shared_memory_balloon_stops_at_the_memory_limit(box: Box, kind: str) -> None:
