@@ -328,23 +328,17 @@ def private_entries(root: str) -> list[str]:
     directory is listed whole, without descending into it. Symlinks are not followed."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
-        for name in list(dirnames):
+        for name in [*dirnames, *filenames]:
             path = os.path.join(dirpath, name)
             try:
-                st = os.lstat(path)
+                mode = os.lstat(path).st_mode
             except OSError:
                 continue
-            if stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IROTH:
-                out.append(path)
+            if mode & stat.S_IROTH or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                continue
+            out.append(path)
+            if stat.S_ISDIR(mode):
                 dirnames.remove(name)
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode) and not st.st_mode & stat.S_IROTH:
-                out.append(path)
     return sorted(out)
 
 

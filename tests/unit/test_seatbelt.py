@@ -122,8 +122,8 @@ EXPECTED_SMALL_PROFILE = """\
 (version 1)
 (deny default)
 ; read: the readable and writable paths
+(allow file-read* (subpath "/sbxtest/proj"))
 (allow file-read* (subpath "/sbxtest/tools"))
-(allow file-read* (subpath "/sbxtest/work"))
 ; lookup: stat of ancestors and links, for realpath() and getcwd(); no listing
 (allow file-read-metadata (literal "/"))
 (allow file-read-metadata (literal "/dev/stderr"))
@@ -134,7 +134,7 @@ EXPECTED_SMALL_PROFILE = """\
 (allow file-read-metadata (literal "/tmp"))
 (allow file-read-metadata (literal "/var"))
 ; write
-(allow file-write* (subpath "/sbxtest/work"))
+(allow file-write* (subpath "/sbxtest/proj"))
 ; devices every program expects
 (allow file-read* file-write* (literal "/dev/null"))
 (allow file-read* file-write* (subpath "/dev/fd"))
@@ -167,7 +167,7 @@ def test_small_policy_renders_exact_profile() -> None:
         allow_write=True,
         allow_sysctl=True,
         readable_paths=("/sbxtest/tools",),
-        writable_paths=("/sbxtest/work",),
+        writable_paths=("/sbxtest/proj",),
     )
 
     assert generate_seatbelt_profile(policy, home=HOME) == EXPECTED_SMALL_PROFILE
@@ -205,9 +205,9 @@ def test_macos_root_links_are_resolved_to_private(given: str, canonical: str) ->
 @pytest.mark.parametrize(
     ("given", "canonical"),
     [
-        ("/sbxtest/work/", "/sbxtest/work"),
-        ("/sbxtest/a/../work", "/sbxtest/work"),
-        ("//sbxtest///work/./", "/sbxtest/work"),
+        ("/sbxtest/proj/", "/sbxtest/proj"),
+        ("/sbxtest/a/../proj", "/sbxtest/proj"),
+        ("//sbxtest///proj/./", "/sbxtest/proj"),
     ],
 )
 def test_trailing_slashes_dots_and_dotdot_are_normalised(given: str, canonical: str) -> None:
