@@ -239,7 +239,7 @@ class Sandbox:
                     *bw.bwrap_argv(bwrap, self._compiled, launcher=self._launcher, network=config.network_enabled),
                     self._launcher, *bw.inner_options(self._compiled),
                 ]
-            self._envp = [f"{k}={v}" for k, v in self._compiled.env.items()]
+            self._envp = [os.fsencode(f"{k}={v}") for k, v in self._compiled.env.items()]
             from sandbox import _native
 
             self._spawn = _native.load("_spawn").spawn
@@ -531,7 +531,9 @@ def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> list
 class _StdioPipes:
     """The three stdio channels of a command: ``child`` fds to hand over, and the parent's
     ends (``stdin`` is -1 without input). A context manager that closes everything if the
-    start fails; after :meth:`started` it closes only the child's ends."""
+    start fails; after :meth:`started` it closes only the child's ends. /dev/null is opened
+    afresh each time: a descriptor cached across calls could have been closed and reused by
+    the caller for a file the command must never see."""
 
     def __init__(self, with_input: bool) -> None:
         self._opened: list[int] = []

@@ -6,7 +6,7 @@ def userns_probe() -> int: ...
 def spawn(
     path: str | bytes | os.PathLike[str],
     argv: list[str],
-    envp: list[str],
+    envp: list[str] | list[bytes],
     cwd: str | None,
     stdio: tuple[int, int, int],
     ns_fds: list[int],

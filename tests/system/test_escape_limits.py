@@ -9,6 +9,7 @@ nothing the command started in the background survives it.
 from __future__ import annotations
 
 import errno
+import re
 import signal
 import subprocess
 import sys
@@ -32,8 +33,11 @@ def test_fork_bomb_stops_at_the_process_limit(box: Box) -> None:
     before, after = box.attack(box.ts("fork-many", "64"), limits=Limits(pids=16))
     baseline(line(before) == "ok", "64 processes can be started", before)
     assert (after.returncode, line(after)) == (1, refused(errno.EAGAIN))
-    # 16 processes in all: the helper and 15 children.
-    assert "forked 15 of 64" in str(after.stderr)
+    # At most 16 processes: the helper and 15 children. Fewer where RLIMIT_NPROC is what
+    # holds (no cgroup, no user namespace): it counts every process of the uid, the test
+    # runner's included.
+    forked = re.search(r"forked (\d+) of 64", str(after.stderr))
+    assert forked is not None and 1 <= int(forked.group(1)) <= 15
 
 
 def test_shell_fork_bomb_stops_at_the_process_limit(box: Box) -> None:
