@@ -404,6 +404,10 @@ class Sandbox:
                     env=self._compiled.env if through_bwrap and self._compiled else None,
                 )
                 stdio.started()
+        except BaseException:
+            if read_end >= 0:
+                os.close(read_end)
+            raise
         finally:
             if write_end >= 0:
                 os.close(write_end)
@@ -451,6 +455,9 @@ class Sandbox:
             command = [self._launcher, *opts, "--error-fd", str(write_end), "--", *argv]
         try:
             proc = subprocess.Popen(command, env=self._compiled.env, pass_fds=(write_end,), **popen_kwargs)
+        except BaseException:
+            os.close(read_end)
+            raise
         finally:
             os.close(write_end)
         with os.fdopen(read_end, "rb") as pipe:
