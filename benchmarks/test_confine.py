@@ -85,5 +85,10 @@ def test_sandbox_run_interleaved_with_subprocess_run(benchmark, box: Sandbox) ->
         "Sandbox.run(['true']) / subprocess.run(['true'])",
         lambda: box.run([TRUE]), lambda: subprocess.run([TRUE]), ROUNDS * 2,
     )
+    captured, plain_capture = interleave(
+        "Sandbox.run(['true']) / subprocess.run(['true'], capture_output=True)",
+        lambda: box.run([TRUE]), lambda: subprocess.run([TRUE], capture_output=True), ROUNDS * 2,
+    )
     benchmark.extra_info["ratio"] = sandboxed / plain
+    benchmark.extra_info["ratio_capture"] = captured / plain_capture
     benchmark.pedantic(box.run, args=([TRUE],), rounds=20)
