@@ -11,6 +11,9 @@
 #define SBX_NR_landlock_add_rule 445
 #define SBX_NR_landlock_restrict_self 446
 
+/* pidfd_open(2), Linux 5.3. */
+#define SBX_NR_pidfd_open 434
+
 /* mount_setattr(2), Linux 5.12: older than Landlock, so present wherever this core runs. */
 #define SBX_NR_mount_setattr 442
 #define SBX_AT_RECURSIVE 0x8000

@@ -47,11 +47,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kernel_abi.h"
@@ -409,6 +411,9 @@ static void enter_namespaces(void)
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC;
     if (o.netns)
         flags |= CLONE_NEWNET;
+    /* With --hold, a pid namespace for the commands' children (see hold()). */
+    if (o.hold)
+        flags |= CLONE_NEWPID;
     if (unshare(flags) < 0)
         fail("userns", errno, 126);
     /* setgroups must be denied before an unprivileged gid_map is accepted. */
@@ -462,6 +467,76 @@ static void enter_namespaces(void)
         read_only_but_writable();
 }
 
+/* The init of the commands' pid namespace: it reaps what is reparented to it, and dies with
+ * the holder, which takes every process of the namespace with it (the kernel kills them all
+ * when a pid namespace's init exits). */
+static void pid_namespace_init(int holder_alive)
+{
+    /* getppid() is 0 here (the holder is outside the namespace), so the race with the
+     * holder dying before PDEATHSIG was set is closed with a pipe: EOF means it is gone. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        _exit(0);
+    struct pollfd alive = {.fd = holder_alive, .events = POLLIN};
+    if (poll(&alive, 1, 0) != 0)
+        _exit(0);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    for (;;) {
+        int sig = 0;
+        sigwait(&chld, &sig);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+    }
+}
+
+/* --hold: keep the namespaces for a Sandbox. The parent opens them through /proc/<our
+ * pid>/ns (a namespace lives as long as something refers to it), and each command joins
+ * them. The pid namespace needs a live init, so we stay until stdin closes (Sandbox.close)
+ * or the agent process that started us exits: then the init dies, and with it everything
+ * the commands left running, even when the agent was killed and could not clean up. */
+static void hold(void)
+{
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) < 0)
+        fail("hold", errno, 126);
+    pid_t init = fork();
+    if (init < 0)
+        fail("hold", errno, 126);
+    if (init == 0) {
+        close(alive[1]);
+        pid_namespace_init(alive[0]);
+    }
+    close(alive[0]);
+    /* The agent process, not our parent thread: a Sandbox made in a worker thread must
+     * outlive that thread. */
+    int agent = (int)syscall(SBX_NR_pidfd_open, getppid(), 0);
+    if (agent < 0)
+        fail("hold", errno, 126);
+    if (write(STDOUT_FILENO, "ready\n", 6) != 6)
+        fail("hold", errno, 126);
+    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = agent, .events = POLLIN}};
+    char byte;
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[1].revents)
+            break; /* the agent is gone */
+        if (fds[0].revents && read(STDIN_FILENO, &byte, 1) <= 0)
+            break; /* Sandbox.close() */
+    }
+    kill(init, SIGKILL);
+    while (waitpid(init, NULL, 0) < 0 && errno == EINTR)
+        ;
+    _exit(0);
+}
+
 int main(int argc, char **argv)
 {
     parse(argc, argv);
@@ -495,16 +570,8 @@ int main(int argc, char **argv)
     if (o.userns)
         enter_namespaces();
 
-    if (o.hold) {
-        /* The namespaces live as long as something refers to them: the parent opens them
-         * through /proc/<our pid>/ns while we wait, and they outlive us. */
-        char byte;
-        if (write(STDOUT_FILENO, "ready\n", 6) != 6)
-            fail("hold", errno, 126);
-        while (read(STDIN_FILENO, &byte, 1) > 0)
-            ;
-        _exit(0);
-    }
+    if (o.hold)
+        hold();
 
     if (o.chdir_to != NULL && chdir(o.chdir_to) < 0)
         fail_on("chdir", errno, o.chdir_to, 126);

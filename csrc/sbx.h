@@ -110,6 +110,7 @@ struct sbx_spawn_req {
     int stdio[3];            /* become fds 0, 1, 2; -1 leaves that fd as is */
     const int *ns_fds;       /* setns() in this order: the user namespace first */
     size_t n_ns;
+    int pid_ns_fd;           /* a pid namespace (pid_for_children) the command is made in, or -1 */
     int ruleset_fd;          /* a Landlock ruleset to restrict to, or -1 */
     const struct sock_filter *bpf; /* the seccomp program, installed last */
     size_t bpf_len;

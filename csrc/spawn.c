@@ -54,6 +54,7 @@ struct child_ctx {
     sigset_t parent_mask;
     volatile int stage;
     volatile int err;
+    volatile pid_t command; /* the command's pid, when it is a second clone (pid namespace) */
 };
 
 #define CHILD_FAIL(ctx, st)                                                                        \
@@ -104,17 +105,11 @@ static int close_from_3(void)
     return 0;
 }
 
-static int child_main(void *arg)
+/* The command's own steps, in the process that execs it. `in_pid_ns`: it was created inside
+ * the Sandbox's pid namespace, where getppid() is 0 (its parent, the agent, is outside). */
+static int confine_and_exec(struct child_ctx *ctx, int in_pid_ns)
 {
-    struct child_ctx *ctx = arg;
     const struct sbx_spawn_req *r = ctx->req;
-
-    /* The handlers are the parent's code in shared memory: none may run here. */
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
-    }
 
     /* A new session: no controlling terminal, and one process group to kill whole. */
     if (r->setsid && setsid() < 0)
@@ -123,24 +118,13 @@ static int child_main(void *arg)
     if (r->parent_pid > 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
             CHILD_FAIL(ctx, SBX_STAGE_PDEATHSIG);
-        if (getppid() != r->parent_pid) {
+        /* Close the race with a parent that died before we asked. Inside the pid namespace
+         * the parent is not visible; there the namespace's init, which dies with the agent,
+         * covers it. */
+        if (!in_pid_ns && getppid() != r->parent_pid) {
             errno = ESRCH;
             CHILD_FAIL(ctx, SBX_STAGE_PDEATHSIG);
         }
-    }
-
-    /* Join the cgroups before the namespaces: their files were opened by the parent, whose
-     * credentials the kernel checks, and the limits must count everything from here. */
-    for (size_t i = 0; i < r->n_cgroups; i++) {
-        if (write(r->cgroup_fds[i], "0", 1) != 1)
-            CHILD_FAIL(ctx, SBX_STAGE_CGROUP);
-    }
-
-    /* The user namespace first: it grants the capabilities the other joins need. Joining
-     * the mount namespace moves root and cwd to its root, hence chdir below. */
-    for (size_t i = 0; i < r->n_ns; i++) {
-        if (setns(r->ns_fds[i], 0) < 0)
-            CHILD_FAIL(ctx, SBX_STAGE_SETNS);
     }
 
     for (size_t i = 0; i < r->n_rlimits; i++) {
@@ -194,29 +178,86 @@ static int child_main(void *arg)
     return 127;
 }
 
+static int command_main(void *arg)
+{
+    return confine_and_exec(arg, 1);
+}
+
 #define CHILD_STACK (32 * 1024)
+
+static int child_main(void *arg)
+{
+    struct child_ctx *ctx = arg;
+    const struct sbx_spawn_req *r = ctx->req;
+
+    /* The handlers are the parent's code in shared memory: none may run here. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    }
+
+    /* Join the cgroups before the namespaces: their files were opened by the parent, whose
+     * credentials the kernel checks, and the limits must count everything from here. */
+    for (size_t i = 0; i < r->n_cgroups; i++) {
+        if (write(r->cgroup_fds[i], "0", 1) != 1)
+            CHILD_FAIL(ctx, SBX_STAGE_CGROUP);
+    }
+
+    /* The user namespace first: it grants the capabilities the other joins need. Joining
+     * the mount namespace moves root and cwd to its root, hence the chdir later. */
+    for (size_t i = 0; i < r->n_ns; i++) {
+        if (setns(r->ns_fds[i], 0) < 0)
+            CHILD_FAIL(ctx, SBX_STAGE_SETNS);
+    }
+
+    if (r->pid_ns_fd < 0)
+        return confine_and_exec(ctx, 0);
+
+    /* The pid namespace takes only the children of whoever joins it, and a process whose
+     * children go elsewhere cannot start threads: so the command is one more clone, made in
+     * the namespace, with the agent as its parent (CLONE_PARENT) so that it is the agent's to
+     * wait for. We are suspended until it execs, then exit. */
+    if (setns(r->pid_ns_fd, CLONE_NEWPID) < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_SETNS);
+    _Alignas(16) char stack[CHILD_STACK];
+    pid_t pid = clone(command_main, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, ctx);
+    if (pid < 0)
+        CHILD_FAIL(ctx, SBX_STAGE_SETNS);
+    ctx->command = pid;
+    _exit(0);
+}
 
 int sbx_spawn(const struct sbx_spawn_req *req, int *stage)
 {
     *stage = 0;
-    struct child_ctx ctx = {.req = req, .stage = 0, .err = 0};
+    struct child_ctx ctx = {.req = req, .stage = 0, .err = 0, .command = 0};
     /* The child's stack is a region of ours: we are suspended (CLONE_VFORK) until it has
-     * exec'd or exited, so nothing else uses it meanwhile. */
-    _Alignas(16) char stack[CHILD_STACK];
+     * exec'd or exited, so nothing else uses it meanwhile. With a pid namespace the child
+     * makes the command on a stack of its own the same way. */
+    _Alignas(16) char stack[2 * CHILD_STACK];
     /* No signal may be handled in the child while it runs on our memory: block them all
      * across clone; the child resets handlers, then restores this mask just before exec. */
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &ctx.parent_mask);
-    pid_t pid = clone(child_main, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+    pid_t pid = clone(child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
     int clone_err = errno;
     pthread_sigmask(SIG_SETMASK, &ctx.parent_mask, NULL);
     if (pid < 0)
         return -clone_err;
-    if (ctx.stage != 0) {
-        /* The child reported before exec and _exited; reap it so no zombie is left. */
+    if (req->pid_ns_fd >= 0) {
+        /* The first child only made the command (our child too, by CLONE_PARENT): reap it. */
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
+        pid = ctx.command;
+    }
+    if (ctx.stage != 0) {
+        /* The command reported before exec and _exited; reap it so no zombie is left. */
+        if (pid > 0) {
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
         *stage = ctx.stage;
         return ctx.err > 0 ? -ctx.err : -EIO;
     }

@@ -208,6 +208,8 @@ class Sandbox:
         self._compiled: launcher.CompiledPolicy | None = None
         self._ruleset_fd = -1
         self._ns_fds: list[int] = []
+        self._holder: subprocess.Popen[bytes] | None = None
+        self._pid_ns_fd = -1
         self._cgroups: cgroup.Cgroups | None = None
         self._cgroup_fds: list[int] = []
         if self.backend == "none":
@@ -220,7 +222,8 @@ class Sandbox:
             )
             self._ruleset_fd = ll.apply_plan(self._compiled.landlock)
             if self._compiled.namespaces is not None:
-                self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
+                self._holder, self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
+                self._pid_ns_fd = self._ns_fds.pop()
             self._rlimits = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in self._compiled.rlimits]
             self._cgroups = _cgroups(config)
             if self._cgroups is not None:
@@ -273,10 +276,13 @@ class Sandbox:
     def close(self) -> None:
         """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
         self._closed = True
-        for fd in [self._ruleset_fd, *self._cgroup_fds, *self._ns_fds]:
+        for fd in [self._ruleset_fd, self._pid_ns_fd, *self._cgroup_fds, *self._ns_fds]:
             if fd >= 0:
                 os.close(fd)
-        self._ruleset_fd, self._cgroup_fds, self._ns_fds = -1, [], []
+        self._ruleset_fd, self._pid_ns_fd, self._cgroup_fds, self._ns_fds = -1, -1, [], []
+        if self._holder is not None:
+            _release_holder(self._holder)
+            self._holder = None
         if self._cgroups is not None:
             self._cgroups.close()
             self._cgroups = None
@@ -353,7 +359,7 @@ class Sandbox:
             try:
                 pid = spawn(
                     program, argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds, self._pid_ns_fd,
                 )
             except CommandNotFoundError:
                 if not cached:
@@ -362,7 +368,7 @@ class Sandbox:
                 del self._programs[argv[0]]
                 pid = spawn(
                     self._resolve(argv[0]), argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds,
+                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds, self._pid_ns_fd,
                 )
             stdio.started()
         return _collect(pid, stdio, data, timeout, self._output_cap)
@@ -496,12 +502,13 @@ def _cgroup_options(groups: cgroup.Cgroups | None) -> list[str]:
     return [opt for procs in (groups.procs if groups else ()) for opt in ("--cgroup", procs)]
 
 
-def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> list[int]:
-    """Create the command's namespaces once, in a short-lived launcher, and keep them by fd.
+def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """Create the command's namespaces once, in a launcher that holds them, and open them.
 
-    A namespace lives as long as a descriptor refers to it, so the holder can exit as soon
-    as its namespaces are open here; each run then joins them with setns(), which costs a
-    fraction of creating them.
+    Each run joins them with setns(), which costs a fraction of creating them. The holder
+    stays for the Sandbox's life: it is the parent of the init of the pid namespace the
+    commands' children live in, and when it goes (Sandbox.close, or this process dying
+    however it dies) that init and every process of the namespace go with it.
 
     Raises:
         ConfinementError: the launcher could not create them.
@@ -519,20 +526,25 @@ def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> list
             raise ConfinementError(
                 errno.EPERM, f"could not create the sandbox's namespaces: {err.decode(errors='replace').strip()}"
             )
-        names = ["user", "mnt", "ipc"] + (["net"] if namespaces.netns else [])
+        # pid_for_children last: the spawn path takes it apart from the others (it is joined
+        # for the command's own clone only).
+        names = ["user", "mnt", "ipc"] + (["net"] if namespaces.netns else []) + ["pid_for_children"]
         for name in names:
             fds.append(os.open(f"/proc/{holder.pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC))
     except BaseException:
         for fd in fds:
             os.close(fd)
+        _release_holder(holder)
         raise
-    finally:
-        holder.stdin.close()
-        holder.wait()
-        holder.stdout.close()
-        if holder.stderr is not None:
-            holder.stderr.close()
-    return fds
+    return holder, fds
+
+
+def _release_holder(holder: subprocess.Popen[bytes]) -> None:
+    """End a namespace holder: its pid namespace, and anything left running in it, go too."""
+    for stream in (holder.stdin, holder.stdout, holder.stderr):
+        if stream is not None and not stream.closed:
+            stream.close()
+    holder.wait()
 
 
 class _StdioPipes:

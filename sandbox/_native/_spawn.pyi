@@ -17,4 +17,5 @@ def spawn(
     setsid: bool,
     drop_caps: bool,
     cgroup_fds: list[int] | None = None,
+    pid_ns_fd: int = -1,
 ) -> int: ...

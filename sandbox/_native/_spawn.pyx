@@ -56,7 +56,8 @@ cdef char **_strings(list items, list keep) except NULL:
 
 
 def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset_fd, bytes bpf,
-          list rlimits, int parent_pid, bint setsid, bint drop_caps, list cgroup_fds=None) -> int:
+          list rlimits, int parent_pid, bint setsid, bint drop_caps, list cgroup_fds=None,
+          int pid_ns_fd=-1) -> int:
     """Start ``path`` with ``argv``/``envp`` confined; the pid. See struct sbx_spawn_req.
 
     Raises CommandNotFoundError, ConfinementError (LandlockError, SeccompError) naming the
@@ -84,6 +85,7 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
         req.bpf = <const csrc.sock_filter *><const char *>bpf
         req.bpf_len = len(bpf) // 8
     req.parent_pid = parent_pid
+    req.pid_ns_fd = pid_ns_fd
     req.setsid = setsid
     req.drop_caps = drop_caps
     try:

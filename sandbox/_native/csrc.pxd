@@ -44,6 +44,7 @@ cdef extern from "sbx.h" nogil:
         int stdio[3]
         const int *ns_fds
         size_t n_ns
+        int pid_ns_fd
         int ruleset_fd
         const sock_filter *bpf
         size_t bpf_len

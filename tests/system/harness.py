@@ -166,6 +166,13 @@ class Box:
         base = (refused(errno.EACCES), refused(errno.EXDEV))
         return (*base, refused(errno.EROFS), refused(errno.ENOENT)) if self.namespaces else base
 
+    @property
+    def signal_refused(self) -> tuple[str, ...]:
+        """A signal to a process outside: Landlock's scope answers EPERM; in the Sandbox's
+        pid namespace (with namespaces) an outside pid does not exist at all: ESRCH."""
+        base = (refused(errno.EPERM),)
+        return (*base, refused(errno.ESRCH)) if self.namespaces else base
+
     def denied(self, stderr: object, what: str = "") -> bool:
         """Whether ``stderr`` reports one of :attr:`refusal_messages` (for ``what``, if given)."""
         text = str(stderr)
@@ -274,6 +281,30 @@ def hidden(result: Result) -> bool:
     """Whether the command ran in the sandbox's own mount namespace, where the covered
     directories and the denied paths are hidden (it needs user namespaces)."""
     return "mount-namespace" in result.enforced
+
+
+def host_pids(pid: int, in_namespace: bool) -> list[int]:
+    """The processes ``pid`` names: itself, or (``in_namespace``: printed by ``$!`` inside a
+    sandbox's pid namespace) every process whose innermost pid is ``pid``."""
+    if not in_namespace:
+        return [pid]
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                nspids = next((line.split()[1:] for line in f if line.startswith("NSpid:")), [])
+        except OSError:
+            continue
+        if len(nspids) > 1 and nspids[-1] == str(pid):
+            found.append(int(entry))
+    return found
+
+
+def gone_anywhere(pid: int, in_namespace: bool, within: float = 3.0) -> bool:
+    """:func:`gone` for a pid a confined command printed, in its own numbering."""
+    return all(gone(p, within) for p in host_pids(pid, in_namespace))
 
 
 def gone(pid: int, within: float = 3.0) -> bool:

@@ -17,7 +17,7 @@ import textwrap
 import time
 
 import pytest
-from harness import Box, baseline, gone, hole, line, pyop, refused
+from harness import Box, baseline, gone, gone_anywhere, host_pids, line, only_namespaces, pyop, refused
 
 from sandbox import Limits
 from sandbox.confine import cgroup
@@ -182,7 +182,7 @@ def test_process_left_running_dies_with_the_command(box: Box, command: str, reap
     after = box.confined(command)
     pid = int(str(after.stdout).split()[0])
     reap_later.append(pid)
-    assert gone(pid)
+    assert gone_anywhere(pid, box.namespaces)
 
 
 def test_timed_out_command_leaves_no_background_process(box: Box, reap_later: list[int]) -> None:
@@ -191,7 +191,7 @@ def test_timed_out_command_leaves_no_background_process(box: Box, reap_later: li
     pid = int(str(after.stdout).split()[0])
     reap_later.append(pid)
     assert after.timed_out
-    assert gone(pid)
+    assert gone_anywhere(pid, box.namespaces)
 
 
 IN_CHILD = """\
@@ -274,13 +274,32 @@ def _run_agent_and_kill_it(box: Box, how: str, reap_later: list[int]) -> int:
     return pid
 
 
-@hole(
-    "when the agent process dies (crash, OOM kill, SIGKILL), only the command's first process "
-    "dies with it (PDEATHSIG): the group kill is the parent's job, there is no pid namespace, so "
-    "everything the command started lives on, reparented to init, for as long as it likes"
-)
+# The agent below builds a default Sandbox (namespaces where the host allows them): the
+# commands' children live in a pid namespace whose init dies with the agent.
+@only_namespaces
 def test_processes_left_running_die_with_the_agent(box: Box, reap_later: list[int]) -> None:
     before = _run_agent_and_kill_it(box, "off", reap_later)
     baseline(not gone(before, within=0.5), "a process outlives its agent")
     after = _run_agent_and_kill_it(box, "confined", reap_later)
-    assert gone(after, within=1.5)
+    assert gone_anywhere(after, True, within=1.5)
+
+
+@only_namespaces
+def test_pids_printed_inside_the_pid_namespace_are_found_outside(box: Box) -> None:
+    # The checks above look processes up by the pid a command printed inside its pid
+    # namespace: this shows the look-up finds a live one, so "gone" there means gone.
+    import threading
+
+    results = []
+    with box.sandbox() as sb:
+        runner = threading.Thread(target=lambda: results.append(sb.run("echo $$ > pid.txt; sleep 2")))
+        runner.start()
+        deadline = time.monotonic() + 5
+        while not (box.ws / "pid.txt").exists() or not (box.ws / "pid.txt").read_text().strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        ns_pid = int((box.ws / "pid.txt").read_text())
+        found = host_pids(ns_pid, True)
+        runner.join()
+    assert found and all(p != ns_pid for p in found)
+    assert results[0].returncode == 0

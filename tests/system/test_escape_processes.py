@@ -146,7 +146,7 @@ def test_kill_of_an_outside_process_is_refused(box: Box, start_victim: Callable[
     before = box.unconfined(box.ts("kill", str(first.pid), str(int(signal.SIGKILL))))
     baseline(line(before) == "ok" and not alive(first), "the victim can be killed", before)
     after = box.confined(box.ts("kill", str(second.pid), str(int(signal.SIGKILL))))
-    assert (after.returncode, line(after)) == (1, EPERM)
+    assert after.returncode == 1 and line(after) in box.signal_refused
     assert alive(second)
 
 
@@ -157,7 +157,7 @@ def test_pidfd_signal_to_an_outside_process_is_refused(
     before = box.unconfined(box.ts("pidfd-kill", str(first.pid), str(int(signal.SIGKILL))))
     baseline(line(before) == "ok" and not alive(first), "pidfd_send_signal kills the victim", before)
     after = box.confined(box.ts("pidfd-kill", str(second.pid), str(int(signal.SIGKILL))))
-    assert (after.returncode, line(after)) == (1, EPERM)
+    assert after.returncode == 1 and line(after) in box.signal_refused
     assert alive(second)
 
 
@@ -169,7 +169,9 @@ def test_sigio_to_an_outside_process_is_not_delivered(
     before = box.unconfined(box.ts("sigio-kill", str(first.pid), str(int(signal.SIGKILL))))
     baseline(line(before) == "ok" and not alive(first), "SIGIO kills the victim", before)
     after = box.confined(box.ts("sigio-kill", str(second.pid), str(int(signal.SIGKILL))))
-    assert after.returncode == 0  # the kernel reports nothing to the sender...
+    # The kernel reports nothing to the sender (or, in the pid namespace, finds no such
+    # owner)...
+    assert after.returncode == 0 or line(after) in box.signal_refused
     assert alive(second)  # ...and the signal never arrives
 
 
@@ -183,6 +185,6 @@ def test_kill_of_every_process_spares_the_outside(
     baseline(before.returncode == 0, "the victim can be signalled", before)
     # Only once a targeted kill is seen refused does the test dare the broadcast.
     targeted = box.confined(box.ts("kill", str(victim.pid), "0"))
-    assert line(targeted) == EPERM, "a targeted kill got through; not trying kill -9 -1"
+    assert line(targeted) in box.signal_refused, "a targeted kill got through; not trying kill -9 -1"
     box.confined("kill -9 -1")
     assert alive(victim)
