@@ -91,7 +91,9 @@ _MISSING_PATH = re.compile(
 
 
 def _beneath(path: str, dirs: tuple[str, ...]) -> bool:
-    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
+    from sandbox.confine.landlock import inside
+
+    return any(inside(path, d) for d in dirs)
 
 
 def denial_hint(stderr_text: str, secrets: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> str | None:

@@ -38,9 +38,9 @@ def bwrap_argv(bwrap: str, compiled: CompiledPolicy, *, launcher: str, network: 
             argv += ["--ro-bind", compiled.cover, d]
     # Bound back read-only: granted paths a hidden dir would otherwise cover.
     for path, access in compiled.landlock.paths:
-        if access & ll.FS_WRITE_FILE == 0 and any(ll._inside(path, h) for h in hidden):
+        if access & ll.FS_WRITE_FILE == 0 and any(ll.inside(path, h) for h in hidden):
             argv += ["--ro-bind", path, path]
-    if any(ll._inside(launcher, h) for h in hidden):
+    if any(ll.inside(launcher, h) for h in hidden):
         argv += ["--ro-bind", launcher, launcher]
     argv += ["--unshare-all", "--unshare-user", "--disable-userns"]
     if network:

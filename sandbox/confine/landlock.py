@@ -188,7 +188,8 @@ def _listdir(path: str) -> list[str]:
         return []
 
 
-def _inside(path: str, parent: str) -> bool:
+def inside(path: str, parent: str) -> bool:
+    """Whether ``path`` is ``parent`` or beneath it (by components: /a/bc is not in /a/b)."""
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
@@ -205,9 +206,9 @@ def punch_holes(grants: Mapping[str, int], deny: Iterable[str], listdir: Callabl
             raise PolicyError(f"{path!r}: Landlock rules take absolute paths")
         path = os.path.normpath(path)
         for d in denied:
-            if _inside(path, d):
+            if inside(path, d):
                 raise PolicyError(f"{path!r} lies inside the denied path {d!r}; remove it from deny_read or the rule")
-        _split(path, access, [d for d in denied if _inside(d, path)], listdir, rules)
+        _split(path, access, [d for d in denied if inside(d, path)], listdir, rules)
     return rules
 
 
@@ -219,7 +220,7 @@ def _split(path: str, access: int, holes: list[str], listdir: Callable[[str], li
         child = os.path.join(path, name)
         if child in holes:
             continue
-        _split(child, access, [h for h in holes if _inside(h, child)], listdir, out)
+        _split(child, access, [h for h in holes if inside(h, child)], listdir, out)
 
 
 def apply_plan(ruleset_plan: LandlockPlan) -> int:

@@ -148,11 +148,11 @@ class CompiledPolicy:
             if not os.path.isabs(directory):
                 continue
             real = os.path.realpath(directory)
-            if not any(a & ll.FS_EXECUTE and ll._inside(real, p) for p, a in self.landlock.paths):
+            if not any(a & ll.FS_EXECUTE and ll.inside(real, p) for p, a in self.landlock.paths):
                 continue
             ns = self.namespaces
-            if ns is not None and any(ll._inside(real, h) for h in ns.hide) and not any(
-                ll._inside(real, k) for k in ns.keep
+            if ns is not None and any(ll.inside(real, h) for h in ns.hide) and not any(
+                ll.inside(real, k) for k in ns.keep
             ):
                 continue
             candidate = os.path.join(directory, name)
@@ -271,16 +271,16 @@ def compile_policy(
         listdir=listdir,
     )
 
+    hidden = hidden_dirs(home)
     namespaces = None
     if userns:
-        hidden = hidden_dirs(home)
-        keep = tuple(p for p in sorted(grants) if any(ll._inside(p, h) for h in hidden))
+        keep = tuple(p for p in sorted(grants) if any(ll.inside(p, h) for h in hidden))
 
         def visible(path: str) -> bool:
             # Beneath a hidden dir a path exists in the namespace only if a kept path brings it back.
-            return not any(ll._inside(path, h) for h in hidden) or any(ll._inside(path, k) for k in keep)
+            return not any(ll.inside(path, h) for h in hidden) or any(ll.inside(path, k) for k in keep)
 
-        denied = [d for d in sorted(set(deny)) if not os.path.islink(d) and visible(d)]
+        denied = [d for d in deny if not os.path.islink(d) and visible(d)]
         namespaces = Namespaces(
             netns=not network,
             # Denied dirs come after the hidden ones: the launcher covers in order, so a denied
@@ -317,8 +317,8 @@ def compile_policy(
         cwd=workspace,
         parent_pid=parent_pid,
         cover=cover,
-        hidden=tuple(hidden_dirs(home)),
-        denied=tuple(sorted(set(deny))),
+        hidden=tuple(hidden),
+        denied=tuple(deny),
         enforced=tuple(enforced),
     )
 
@@ -344,7 +344,7 @@ def private_entries(root: str) -> list[str]:
 
 def _outermost(paths: list[str]) -> list[str]:
     """``paths`` without those beneath another of them (one tmpfs covers both)."""
-    return [p for p in paths if not any(q != p and ll._inside(p, q) for q in paths)]
+    return [p for p in paths if not any(q != p and ll.inside(p, q) for q in paths)]
 
 
 def _rlimits(cfg: SandboxConfig) -> tuple[tuple[str, int], ...]:
