@@ -12,7 +12,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CSRC = ["csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c"]
+CSRC = ["csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/zygote.c"]
 MODULES = ["_landlock", "_seccomp", "_spawn"]
 LAUNCHER = "csrc/launcher.c"
 

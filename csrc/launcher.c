@@ -34,6 +34,9 @@
  *   --error-fd FD        report a failure as "STAGE ERRNO [WHAT]\n" on FD instead of stderr
  *   --clear-env          start the command with an empty environment...
  *   --setenv NAME=VALUE  ...plus these variables
+ *   --serve              be a Sandbox's zygote (csrc/zygote.c) instead of running a command: the
+ *                        caller has confined us already; fd 0 is the request channel, and
+ *                        --seccomp and --rlimit apply to each command started
  *
  * Exit status on failure before exec: 126 (policy could not be applied), 127 (no program).
  */
@@ -86,7 +89,7 @@ struct opts {
     const char *cgroup_procs[4];
     size_t n_cgroups;
     int setsid;
-    int userns, netns, drop_caps, hold;
+    int userns, netns, drop_caps, hold, serve;
     const char *hide[MAX_MOUNTS];
     size_t n_hide;
     const char *hide_file[MAX_MOUNTS];
@@ -240,6 +243,10 @@ static void parse(int argc, char **argv)
             o.hold = 1;
             continue;
         }
+        if (strcmp(a, "--serve") == 0) {
+            o.serve = 1;
+            continue;
+        }
         if (strcmp(a, "--drop-caps") == 0) {
             o.drop_caps = 1;
             continue;
@@ -305,8 +312,10 @@ static void parse(int argc, char **argv)
             usage("unknown option");
         }
     }
-    if (i >= argc && !o.hold)
+    if (i >= argc && !o.hold && !o.serve)
         usage("no command after --");
+    if (o.serve && (o.userns || o.hold || o.fs_handled || o.net_handled || o.scoped || o.n_cgroups || o.setsid))
+        usage("--serve takes only --seccomp and --rlimit (the caller confines the zygote)");
     if (o.hold && !o.userns)
         usage("--hold needs --userns");
     if (!o.userns && (o.netns || o.n_hide || o.n_hide_file || o.n_writable))
@@ -537,9 +546,26 @@ static void hold(void)
     _exit(0);
 }
 
+/* --serve: the zygote of a Sandbox (csrc/zygote.c). */
+static void serve(void)
+{
+    struct sbx_zygote_opts z = {.bpf = o.bpf, .bpf_len = o.n_bpf, .rl_resource = o.rl_resource,
+                                .n_rlimits = o.n_rlimits, .envp = environ};
+    static uint64_t values[MAX_RLIMITS];
+    for (size_t i = 0; i < o.n_rlimits; i++)
+        values[i] = (uint64_t)o.rl_value[i];
+    z.rl_value = values;
+    int rc = sbx_zygote_serve(STDIN_FILENO, &z);
+    if (rc < 0)
+        fail("serve", -rc, 126);
+    _exit(0);
+}
+
 int main(int argc, char **argv)
 {
     parse(argc, argv);
+    if (o.serve)
+        serve();
     /* The error pipe must close when the command starts, so the parent's read ends exactly
      * at exec: EOF there means the policy is in force and the command is running. */
     if (o.error_fd >= 0 && fcntl(o.error_fd, F_SETFD, FD_CLOEXEC) < 0)

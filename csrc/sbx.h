@@ -99,6 +99,7 @@ enum sbx_stage {
     SBX_STAGE_SECCOMP,
     SBX_STAGE_EXEC,
     SBX_STAGE_CGROUP,
+    SBX_STAGE_REQUEST, /* the zygote could not read the request */
 };
 
 /* Everything the child needs, prepared by the parent. */
@@ -122,11 +123,51 @@ struct sbx_spawn_req {
     size_t n_cgroups;
     int setsid;
     int drop_caps;
+    int exec_fd;             /* >= 3: run this open file (execveat), not `path`; else -1 */
 };
 
 /* Start the command of `req` confined; returns its pid, or -errno with *stage saying where
  * the child failed (0 when clone itself failed). All descriptors but stdio are closed in
  * the child. Thread-safe; blocks the calling thread only until the child has exec'd. */
 int sbx_spawn(const struct sbx_spawn_req *req, int *stage);
+
+/* Helpers of the child path, shared with the zygote. Async-signal-safe; -1 and errno set on
+ * failure. stdio[i] onto fd i (-1 leaves it), without one dup2 clobbering a source another
+ * still needs; then every descriptor from 3 up but `keep` (-1: none) is closed. */
+int sbx_place_stdio(const int *stdio);
+int sbx_close_fds_except(int keep);
+
+/* zygote.c ------------------------------------------------------------------------------- */
+/* A zygote is a process already inside a Sandbox's namespaces, cgroups, Landlock domain and
+ * seccomp filter, and a child of the agent, that starts each command with one clone
+ * (CLONE_PARENT: the command is the agent's child too). Requests come on a SOCK_SEQPACKET
+ * channel, one datagram each: struct sbx_zygote_request, then NUL-terminated strings (the
+ * program's path, the working directory, then `argc` arguments), with the command's three
+ * stdio descriptors attached (SCM_RIGHTS). For each, the command first sends the one byte
+ * 'p' on the channel (the kernel attaches its pid, translated into the agent's pid
+ * namespace, when the agent's end has SO_PASSCRED), then the zygote answers with struct
+ * sbx_zygote_reply once the command has exec'd (stage 0) or failed. */
+#define SBX_ZYGOTE_MAGIC 0x31475a53U /* "SZG1" */
+#define SBX_ZYGOTE_MAX_REQUEST (128 * 1024)
+#define SBX_ZYGOTE_MAX_ARGS 8192
+struct sbx_zygote_request {
+    uint32_t magic;
+    uint32_t argc;
+};
+struct sbx_zygote_reply {
+    int32_t stage; /* enum sbx_stage, SBX_STAGE_REQUEST for a malformed request, or 0 */
+    int32_t err;   /* errno */
+};
+/* What each command gets on top of what it inherits from the zygote. */
+struct sbx_zygote_opts {
+    const struct sock_filter *bpf;  /* a seccomp filter stacked after setsid, or NULL */
+    size_t bpf_len;
+    const int *rl_resource;         /* rlimits set in the command (RLIMIT_CPU: the zygote */
+    const uint64_t *rl_value;       /* itself must not run out of CPU time) */
+    size_t n_rlimits;
+    char *const *envp;
+};
+/* Serve requests on `chan` until it closes (returns 0) or fails (-errno). */
+int sbx_zygote_serve(int chan, const struct sbx_zygote_opts *opts);
 
 #endif

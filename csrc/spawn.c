@@ -64,8 +64,7 @@ struct child_ctx {
         _exit(127);                                                                                \
     } while (0)
 
-/* stdio[i] onto fd i, without one dup2 clobbering a source another still needs. */
-static int place_stdio(const int *stdio)
+int sbx_place_stdio(const int *stdio)
 {
     int src[3];
     for (int i = 0; i < 3; i++) {
@@ -89,9 +88,10 @@ static int place_stdio(const int *stdio)
     return 0;
 }
 
-static int close_from_3(void)
+/* Close every descriptor from `first` up. */
+static int close_from(unsigned first)
 {
-    if (syscall(__NR_close_range, 3U, ~0U, 0U) == 0)
+    if (syscall(__NR_close_range, first, ~0U, 0U) == 0)
         return 0;
     if (errno != ENOSYS)
         return -1;
@@ -100,9 +100,22 @@ static int close_from_3(void)
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return -1;
     rlim_t top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur;
-    for (rlim_t fd = 3; fd < top; fd++)
+    for (rlim_t fd = first; fd < top; fd++)
         close((int)fd);
     return 0;
+}
+
+int sbx_close_fds_except(int keep)
+{
+    if (keep < 3)
+        return close_from(3);
+    if (keep > 3 && syscall(__NR_close_range, 3U, (unsigned)keep - 1, 0U) < 0) {
+        if (errno != ENOSYS)
+            return -1;
+        for (int fd = 3; fd < keep; fd++)
+            close(fd);
+    }
+    return close_from((unsigned)keep + 1);
 }
 
 /* The command's own steps, in the process that execs it. `in_pid_ns`: it was created inside
@@ -136,7 +149,7 @@ static int confine_and_exec(struct child_ctx *ctx, int in_pid_ns)
     if (r->cwd != NULL && chdir(r->cwd) < 0)
         CHILD_FAIL(ctx, SBX_STAGE_CHDIR);
 
-    if (place_stdio(r->stdio) < 0)
+    if (sbx_place_stdio(r->stdio) < 0)
         CHILD_FAIL(ctx, SBX_STAGE_STDIO);
 
     /* no_new_privs, then the Landlock domain. */
@@ -159,8 +172,9 @@ static int confine_and_exec(struct child_ctx *ctx, int in_pid_ns)
     }
 
     /* Nothing of the parent's but stdio crosses into the command: an inherited descriptor
-     * to a secret is a read past every rule above. */
-    if (close_from_3() < 0)
+     * to a secret is a read past every rule above. The program's own descriptor, when it is
+     * run from one, is close-on-exec. */
+    if (sbx_close_fds_except(r->exec_fd) < 0)
         CHILD_FAIL(ctx, SBX_STAGE_FDS);
 
     /* Seccomp goes last: the filter may deny calls the steps above still need. */
@@ -173,7 +187,10 @@ static int confine_and_exec(struct child_ctx *ctx, int in_pid_ns)
     }
 
     sigprocmask(SIG_SETMASK, &ctx->parent_mask, NULL);
-    execve(r->path, r->argv, r->envp);
+    if (r->exec_fd >= 0)
+        syscall(__NR_execveat, r->exec_fd, "", r->argv, r->envp, AT_EMPTY_PATH);
+    else
+        execve(r->path, r->argv, r->envp);
     CHILD_FAIL(ctx, SBX_STAGE_EXEC);
     return 127;
 }

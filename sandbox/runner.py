@@ -8,6 +8,7 @@ which applies Landlock, seccomp and the limits in the child before exec.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.confine import bwrap as bw
-from sandbox.confine import cgroup, launcher
+from sandbox.confine import cgroup, launcher, zygote
 from sandbox.confine import landlock as ll
 from sandbox.confine import seccomp as sc
 from sandbox.errors import (
@@ -212,6 +213,8 @@ class Sandbox:
         self._pid_ns_fd = -1
         self._cgroups: cgroup.Cgroups | None = None
         self._cgroup_fds: list[int] = []
+        self._zygote: zygote.Zygote | None = None
+        self._zygote_lock = threading.Lock()
         if self.backend == "none":
             return
         self._launcher = launcher.launcher_path()
@@ -247,6 +250,12 @@ class Sandbox:
 
             self._spawn = _native.load("_spawn").spawn
             self._programs: dict[str, str] = {}
+            if self._zygote_fits():
+                # The zygote is the launcher, run from a descriptor; it may execute that one
+                # file (which can only add restrictions to whoever runs it).
+                exe = os.path.realpath(self._launcher)
+                _native.load("_landlock").add_path(self._ruleset_fd, exe, ll.FS_EXECUTE | ll.FS_READ_FILE)
+                self._zygote = self._start_zygote()
         except BaseException:
             self.close()
             raise
@@ -276,6 +285,11 @@ class Sandbox:
     def close(self) -> None:
         """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
         self._closed = True
+        z, self._zygote = self._zygote, None
+        if z is not None:
+            # Before the holder: the init of the pid namespace, on its way out, waits until
+            # every process of the namespace is reaped, and the zygote is ours to reap.
+            z.close()
         for fd in [self._ruleset_fd, self._pid_ns_fd, *self._cgroup_fds, *self._ns_fds]:
             if fd >= 0:
                 os.close(fd)
@@ -350,28 +364,95 @@ class Sandbox:
     def _run_confined(
         self, argv: list[str], cwd: str, data: bytes | None, timeout: float | None
     ) -> tuple[bytes, bytes, int, bool]:
-        compiled = self._compiled
-        assert compiled is not None
-        spawn = self._spawn
         cached = argv[0] in self._programs
         program = self._resolve(argv[0])
         with _StdioPipes(data is not None) as stdio:
             try:
-                pid = spawn(
-                    program, argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds, self._pid_ns_fd,
-                )
+                pid = self._start(program, argv, cwd, stdio.child)
             except CommandNotFoundError:
                 if not cached:
                     raise
                 # The program moved since it was looked up: look it up again, once.
                 del self._programs[argv[0]]
-                pid = spawn(
-                    self._resolve(argv[0]), argv, self._envp, cwd, stdio.child, self._ns_fds, self._ruleset_fd,
-                    compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds, self._pid_ns_fd,
-                )
+                pid = self._start(self._resolve(argv[0]), argv, cwd, stdio.child)
             stdio.started()
         return _collect(pid, stdio, data, timeout, self._output_cap)
+
+    def _start(self, program: str, argv: list[str], cwd: str, stdio: tuple[int, int, int]) -> int:
+        """Start one confined command; its pid. Through the zygote when there is one (and the
+        request fits in its datagram), else on the direct child path: the same layers either way."""
+        z = self._zygote
+        if z is not None and z.usable:
+            path = os.fsencode(os.path.join(cwd, program))  # execve after chdir(cwd) would do the same
+            args = [os.fsencode(a) for a in argv]
+            where = os.fsencode(cwd)
+            if z.fits(path, args, where):
+                try:
+                    return z.spawn(path, args, where, stdio, argv[0])
+                except zygote.ZygoteGone:
+                    # Killed from outside, or it failed: one new zygote, once.
+                    z = self._restart_zygote(z)
+                    return z.spawn(path, args, where, stdio, argv[0])
+        compiled = self._compiled
+        assert compiled is not None
+        pid: int = self._spawn(
+            program, argv, self._envp, cwd, stdio, self._ns_fds, self._ruleset_fd,
+            compiled.seccomp, self._rlimits, os.getpid(), True, True, self._cgroup_fds, self._pid_ns_fd,
+        )
+        return pid
+
+    def _zygote_fits(self) -> bool:
+        """A zygote serves this Sandbox when its commands get a pid namespace, whose init
+        kills them with the agent (see sandbox.confine.zygote)."""
+        return self.backend == "landlock" and self._compiled is not None and self._pid_ns_fd >= 0
+
+    def _start_zygote(self) -> zygote.Zygote:
+        """Start this Sandbox's zygote on the direct child path, with every layer but the
+        process-group rules and the CPU-time limit, which each command takes on itself.
+
+        Raises:
+            ConfinementError: the kernel refused a layer (as for a command).
+        """
+        compiled = self._compiled
+        assert compiled is not None
+        cpu = [(name, value) for name, value in compiled.rlimits if name == "cpu"]
+        inherited = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in compiled.rlimits if name != "cpu"]
+        argv = [
+            "sbx-zygote", "--serve", "--seccomp", sc.process_group_profile().hex(),
+            *(opt for name, value in cpu for opt in ("--rlimit", f"{name}={value}")),
+        ]
+        bpf = sc.sandbox_profile(
+            allow_network=self.config.network_enabled, unix_sockets=True, process_group=False
+        )
+        # Run from a descriptor: the package directory may be hidden in the mount namespace
+        # (under the home or /tmp). The ruleset grants this one file execute (see __init__).
+        exec_fd = fcntl.fcntl(os.open(self._launcher, os.O_RDONLY | os.O_CLOEXEC), fcntl.F_DUPFD_CLOEXEC, 3)
+
+        def start(channel: int) -> int:
+            null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                pid: int = self._spawn(
+                    self._launcher, argv, self._envp, compiled.cwd, (channel, null, null), self._ns_fds,
+                    self._ruleset_fd, bpf, inherited, 0, True, True, self._cgroup_fds, self._pid_ns_fd, exec_fd,
+                )
+                return pid
+            finally:
+                os.close(null)
+
+        try:
+            return zygote.Zygote(start)
+        finally:
+            os.close(exec_fd)
+
+    def _restart_zygote(self, gone: zygote.Zygote) -> zygote.Zygote:
+        with self._zygote_lock:
+            current = self._zygote
+            if current is gone:
+                gone.close()
+                self._check_open()
+                current = self._zygote = self._start_zygote()
+            assert current is not None
+            return current
 
     def _resolve(self, name: str) -> str:
         """The program ``name`` names on the sandbox's PATH (cached: a PATH search is a stat

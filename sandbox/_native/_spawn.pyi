@@ -1,6 +1,12 @@
 import os
+from typing import NoReturn
 
 STAGES: tuple[str | None, ...]
+ZYGOTE_MAGIC: int
+ZYGOTE_MAX_REQUEST: int
+ZYGOTE_MAX_ARGS: int
+
+def raise_for(stage: int, err: int, program: str) -> NoReturn: ...
 
 def userns_probe() -> int: ...
 def spawn(
@@ -18,4 +24,5 @@ def spawn(
     drop_caps: bool,
     cgroup_fds: list[int] | None = None,
     pid_ns_fd: int = -1,
+    exec_fd: int = -1,
 ) -> int: ...

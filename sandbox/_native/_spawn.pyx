@@ -13,7 +13,13 @@ from sandbox.errors import CommandNotFoundError, ConfinementError, LandlockError
 
 # enum sbx_stage, in order from 1
 STAGES = (None, "setsid", "pdeathsig", "setns", "rlimit", "chdir", "stdio", "landlock", "capabilities",
-          "close-fds", "seccomp", "exec", "cgroup")
+          "close-fds", "seccomp", "exec", "cgroup", "request")
+
+# The zygote's protocol (csrc/sbx.h, struct sbx_zygote_request): the header is two
+# native-order uint32, MAGIC and argc.
+ZYGOTE_MAGIC = csrc.SBX_ZYGOTE_MAGIC
+ZYGOTE_MAX_REQUEST = csrc.SBX_ZYGOTE_MAX_REQUEST
+ZYGOTE_MAX_ARGS = csrc.SBX_ZYGOTE_MAX_ARGS
 
 
 cdef int _check(int rc, int stage, str program) except -1:
@@ -25,11 +31,17 @@ cdef int _check(int rc, int stage, str program) except -1:
     if name == "exec":
         if err == 2:
             raise CommandNotFoundError(err, f"{program}: command not found", program)
-        raise ConfinementError(
-            err, f"cannot execute {program}: {os.strerror(err)} (Hint: a program outside the readable "
-            "paths cannot run; add its directory with read_only_paths)")
+        hint = (" (Hint: a program outside the readable paths cannot run; add its directory with "
+                "read_only_paths)") if err in (1, 13) else ""
+        raise ConfinementError(err, f"cannot execute {program}: {os.strerror(err)}{hint}")
     cls = LandlockError if name == "landlock" else SeccompError if name == "seccomp" else ConfinementError
     raise cls(err, f"the child could not apply the policy at {name!r}: {os.strerror(err)}")
+
+
+def raise_for(int stage, int err, str program):
+    """Raise what a child that failed at ``stage`` with ``err`` means (``stage`` 0: clone
+    itself failed). For failures reported by the zygote."""
+    _check(-err if err > 0 else -5, stage, program)
 
 
 def userns_probe() -> int:
@@ -57,8 +69,10 @@ cdef char **_strings(list items, list keep) except NULL:
 
 def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset_fd, bytes bpf,
           list rlimits, int parent_pid, bint setsid, bint drop_caps, list cgroup_fds=None,
-          int pid_ns_fd=-1) -> int:
+          int pid_ns_fd=-1, int exec_fd=-1) -> int:
     """Start ``path`` with ``argv``/``envp`` confined; the pid. See struct sbx_spawn_req.
+    With ``exec_fd`` (an open descriptor of the program, 3 or above) the program is run from
+    it, so it need not be visible in the command's mount namespace.
 
     Raises CommandNotFoundError, ConfinementError (LandlockError, SeccompError) naming the
     stage at which the child failed.
@@ -88,6 +102,9 @@ def spawn(path, list argv, list envp, cwd, tuple stdio, list ns_fds, int ruleset
     req.pid_ns_fd = pid_ns_fd
     req.setsid = setsid
     req.drop_caps = drop_caps
+    if exec_fd >= 0 and exec_fd < 3:
+        raise ValueError("exec_fd must be 3 or above: 0-2 become the command's stdio")
+    req.exec_fd = exec_fd
     try:
         req.argv = _strings(argv, keep)
         req.envp = _strings(envp, keep)

@@ -56,4 +56,9 @@ cdef extern from "sbx.h" nogil:
         size_t n_cgroups
         int setsid
         int drop_caps
+        int exec_fd
     int sbx_spawn(const sbx_spawn_req *req, int *stage)
+    enum:
+        SBX_ZYGOTE_MAGIC
+        SBX_ZYGOTE_MAX_REQUEST
+        SBX_ZYGOTE_MAX_ARGS

@@ -418,33 +418,54 @@ _SETID_MODE_SPECS: tuple[_Spec, ...] = (
 )
 
 
-def sandbox_rules(*, allow_network: bool, unix_sockets: bool, arch: str) -> tuple[Rule, ...]:
+def sandbox_rules(
+    *, allow_network: bool, unix_sockets: bool, arch: str, process_group: bool = True
+) -> tuple[Rule, ...]:
     """The rules the runner installs in a launched command: no setuid or setgid modes,
-    :func:`default_rules`, the process-group rules (no setsid, no setpgid), and, unless
-    ``unix_sockets``, no socket() of family AF_UNIX. Raises as :func:`default_rules`."""
+    :func:`default_rules`, the process-group rules (no setsid, no setpgid; left out with
+    ``process_group=False``, for a zygote that stacks them on each command after its setsid),
+    and, unless ``unix_sockets``, no socket() of family AF_UNIX. Raises as :func:`default_rules`."""
     table = _table(arch)
 
     def rules(specs: tuple[_Spec, ...]) -> tuple[Rule, ...]:
-        return tuple(
-            Rule(name, table[name], action, arg, op, mask, value)
-            for name, action, arg, op, mask, value in specs
-            if name in table
-        )
+        return _rules(specs, table)
 
-    extra = _PROCESS_GROUP_SPECS + (() if unix_sockets else _NO_UNIX_SOCKET_SPECS)
+    extra = (_PROCESS_GROUP_SPECS if process_group else ()) + (() if unix_sockets else _NO_UNIX_SOCKET_SPECS)
     return rules(_SETID_MODE_SPECS) + default_rules(allow_network=allow_network, arch=arch) + rules(extra)
 
 
-@functools.lru_cache(maxsize=4)
-def sandbox_profile(*, allow_network: bool, unix_sockets: bool = True) -> bytes:
+@functools.lru_cache(maxsize=8)
+def sandbox_profile(*, allow_network: bool, unix_sockets: bool = True, process_group: bool = True) -> bytes:
     """The filter the runner installs in each confined child (:func:`sandbox_rules`),
     assembled once per process and setting.
 
     Raises what :func:`default_seccomp_profile` raises.
     """
     arch = native_arch()
-    rules = sandbox_rules(allow_network=allow_network, unix_sockets=unix_sockets, arch=arch)
+    rules = sandbox_rules(
+        allow_network=allow_network, unix_sockets=unix_sockets, arch=arch, process_group=process_group
+    )
     return assemble_profile(rules, arch=arch)
+
+
+@functools.lru_cache(maxsize=1)
+def process_group_profile() -> bytes:
+    """Only the process-group rules (no setsid, no setpgid): what a zygote's command stacks on
+    the zygote's filter (``sandbox_profile(process_group=False)``) once it has its session.
+
+    Raises what :func:`default_seccomp_profile` raises.
+    """
+    arch = native_arch()
+    return assemble_profile(_rules(_PROCESS_GROUP_SPECS, _table(arch)), arch=arch)
+
+
+def _rules(specs: tuple[_Spec, ...], table: Mapping[str, int]) -> tuple[Rule, ...]:
+    """``specs`` as rules for the architecture of ``table``, leaving out syscalls it lacks."""
+    return tuple(
+        Rule(name, table[name], action, arg, op, mask, value)
+        for name, action, arg, op, mask, value in specs
+        if name in table
+    )
 
 
 def _check_profile(profile: object) -> bytes:

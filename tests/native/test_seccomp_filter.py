@@ -29,10 +29,13 @@ from sandbox.confine.seccomp import (
     DENY,
     ENOSYS_ACTION,
     SECCOMP_RET_KILL_PROCESS,
+    SYSCALLS,
     Cmp,
     default_rules,
     default_seccomp_profile,
     native_arch,
+    process_group_profile,
+    sandbox_profile,
 )
 from sandbox.errors import SeccompError
 
@@ -212,6 +215,25 @@ def test_unlisted_syscalls_are_allowed() -> None:
     for number in range(0, 470):
         if number not in {r.nr for r in default_rules(allow_network=False, arch=native_arch())}:
             assert run_filter(program, number) == ALLOW, number
+
+
+def test_the_zygote_and_its_commands_split_the_process_group_rules_between_them() -> None:
+    # A zygote's filter lets it give each command a session; the filter each command stacks
+    # then refuses leaving it. Together they refuse what the direct path's filter refuses.
+    table = SYSCALLS[native_arch()]
+    direct = sandbox_profile(allow_network=False)
+    zygote = sandbox_profile(allow_network=False, process_group=False)
+    command = process_group_profile()
+    for name in ("setsid", "setpgid"):
+        assert run_filter(direct, table[name]) == DENY
+        assert run_filter(zygote, table[name]) == ALLOW
+        assert run_filter(command, table[name]) == DENY
+    for name in ("mount", "ptrace", "bpf"):
+        assert run_filter(zygote, table[name]) == run_filter(direct, table[name]) == DENY
+        assert run_filter(command, table[name]) == ALLOW  # left to the zygote's, which stays
+    for name in ("openat", "clone"):
+        assert run_filter(zygote, table[name]) == run_filter(command, table[name]) == ALLOW
+    assert run_filter(command, table["openat"], arch=0x1234) == SECCOMP_RET_KILL_PROCESS
 
 
 # ---------------------------------------------------------------------------------------
