@@ -13,6 +13,14 @@ INTERLEAVED: dict[str, tuple[float, float]] = {}
 COMPARISONS: list[tuple[str, str, str]] = []
 
 
+# Free-form figures (throughputs, detection rates), printed after the ratios.
+NOTES: list[str] = []
+
+
+def note(line: str) -> None:
+    NOTES.append(line)
+
+
 def record(name: str, benchmark: object) -> None:
     """Keep ``benchmark``'s median (seconds) under ``name`` for the closing summary."""
     stats = getattr(benchmark, "stats", None)
@@ -46,6 +54,10 @@ def interleave(label: str, measured: object, baseline: object, rounds: int) -> t
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     rows = [(label, m, b) for label, m, b in COMPARISONS if m in MEDIANS and b in MEDIANS]
+    if NOTES:
+        terminalreporter.section("figures")
+        for line in NOTES:
+            terminalreporter.write_line(line)
     if not rows and not INTERLEAVED:
         return
     terminalreporter.section("ratios (medians, same run)")

@@ -53,6 +53,11 @@ _EXPORTS: dict[str, str] = {
     "default_seatbelt_policy": "sandbox.confine.seatbelt",
     "generate_seatbelt_profile": "sandbox.confine.seatbelt",
     "run_seatbelted": "sandbox.confine.seatbelt",
+    # §5 inspection
+    "CodeVerifier": "sandbox.inspectors.code_verifier",
+    "VerificationResult": "sandbox.inspectors.code_verifier",
+    "Violation": "sandbox.inspectors.code_verifier",
+    "format_result": "sandbox.inspectors.code_verifier",
     # §8 errors
     "SandboxError": "sandbox.errors",
     "PolicyError": "sandbox.errors",
@@ -128,6 +133,7 @@ if TYPE_CHECKING:
         seccomp_available,
         select_sandbox,
     )
+    from sandbox.inspectors.code_verifier import CodeVerifier, VerificationResult, Violation, format_result
     from sandbox.policy import (
         Config,
         IsolationLevel,

@@ -138,6 +138,11 @@ class Reason(str, enum.Enum):
         "the requested backend cannot run on this host",
         "Run `sandbox doctor` to see which backends work here.",
     )
+    CODE_PARSER_MISSING = (
+        "code_parser_missing",
+        "the tree-sitter parser for this language is not installed",
+        "Reinstall sandbox (it depends on tree-sitter, tree-sitter-go and tree-sitter-bash): pip install sandbox.",
+    )
 
 
 class SandboxError(Exception):
