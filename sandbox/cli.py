@@ -177,6 +177,58 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return status if status >= 0 else 128 - status
 
 
+_EXTENSIONS = {".py": "python", ".pyw": "python", ".go": "go", ".sh": "bash", ".bash": "bash"}
+
+
+def _language_of(path: str, text: str) -> str | None:
+    """The language of a file, from its extension or its #! line."""
+    language = _EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    if language is None and text.startswith("#!"):
+        interpreter = text.splitlines()[0]
+        if "python" in interpreter:
+            language = "python"
+        elif re.search(r"\b(ba|z|da|k)?sh\b", interpreter):
+            language = "bash"
+    return language
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from sandbox.inspectors.code_verifier import CodeVerifier, format_result
+
+    verifier = CodeVerifier()
+    for path in args.allow_path:
+        verifier.allowed_paths.append(path)
+    unsafe = False
+    for path in args.files:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                    text = f.read()
+            except OSError as exc:
+                sys.stderr.write(f"sandbox verify: {path}: {exc.strerror}\n")
+                return 2
+        language = args.language or _language_of(path, text)
+        if language is None:
+            sys.stderr.write(f"sandbox verify: {path}: cannot tell the language (Hint: pass --language)\n")
+            return 2
+        result = verifier.verify(text, language)
+        unsafe |= not result.safe
+        if args.json:
+            record = {
+                "file": path, "language": result.language, "safe": result.safe, "warnings": list(result.warnings),
+                "violations": [
+                    {"type": v.type, "line": v.line, "code": v.code, "reason": v.reason, "severity": v.severity}
+                    for v in result.violations
+                ],
+            }
+            sys.stdout.write(json.dumps(record) + "\n")
+        else:
+            sys.stdout.write(f"{path}: {format_result(result)}\n")
+    return 1 if unsafe else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sandbox", description="Run the commands an AI agent writes without trusting them."
@@ -202,6 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="kill the command and everything it started after S seconds")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
     run.set_defaults(func=_cmd_run)
+    verify = sub.add_parser(
+        "verify", help="check code for dangerous constructs before running it",
+        description="Check Python, Go or Bash files with CodeVerifier; exits 0 when every file is safe, "
+        "1 when one is not, 2 on an error.",
+    )
+    verify.add_argument("files", nargs="+", metavar="FILE", help="files to check (- for stdin)")
+    verify.add_argument("--language", help="python, go or bash (default: from the extension or the #! line)")
+    verify.add_argument("--allow-path", action="append", default=[], metavar="PATH",
+                        help="also allow writes beneath PATH (repeatable; the project and /tmp always are)")
+    verify.add_argument("--json", action="store_true", help="one JSON object per file")
+    verify.set_defaults(func=_cmd_verify)
     return parser
 
 

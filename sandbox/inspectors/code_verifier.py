@@ -145,7 +145,7 @@ class CodeVerifier:
             found += _python(code, lines, rules)
         elif canonical in ("go", "bash"):
             module = go_code if canonical == "go" else bash_code
-            violations, clean = module.check(code.encode("utf-8", errors="surrogateescape"), lines, rules)
+            violations, clean = module.check(code.encode("utf-8", errors="surrogatepass"), lines, rules)
             found += violations
             if not clean:
                 line = _first_error_line(code, canonical)
@@ -201,7 +201,7 @@ def _python(code: str, lines: list[str], rules: Rules) -> list[Violation]:
 def _first_error_line(code: str, language: str) -> int:
     from sandbox.inspectors import treesitter as ts
 
-    tree = ts.parser(language).parse(code.encode("utf-8", errors="surrogateescape"))
+    tree = ts.parser(language).parse(code.encode("utf-8", errors="surrogatepass"))
     for node in ts.walk(tree.root_node):
         if node.type == "ERROR" or node.is_missing:
             line: int = node.start_point[0] + 1

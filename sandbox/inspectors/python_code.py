@@ -124,6 +124,8 @@ class _Checker:
                         yield from self._module_used(node, full)
 
     def _bind_assignments(self) -> None:
+        # What the names bound so far stand for, by their first part.
+        self._roots = {v.split(".")[0] for v in self.aliases.values()}
         # Two passes, so that `o = os; run = o.system` resolves whatever the order.
         for _ in range(2):
             for node in ast.walk(self.tree):
@@ -141,6 +143,7 @@ class _Checker:
                 if name is not None and name != key and self._names_something(value, name):
                     for k in keys:
                         self.aliases[k] = name
+                    self._roots.add(name.split(".")[0])
                 path = self.literal_path(value)
                 if path is not None:
                     for k in keys:
@@ -161,10 +164,7 @@ class _Checker:
         reached from an imported name, or a builtin that runs code."""
         if isinstance(value, ast.Call):
             return True  # qualname() resolves only imports and getattr() calls
-        root = name.split(".")[0]
-        return name in _CODE_BUILTINS or root in self.aliases.values() or any(
-            v.split(".")[0] == root for v in self.aliases.values()
-        )
+        return name in _CODE_BUILTINS or name.split(".")[0] in self._roots
 
     def qualname(self, node: ast.AST) -> str | None:
         """The dotted name ``node`` refers to (``subprocess.Popen``, ``eval``), or None."""

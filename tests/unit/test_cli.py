@@ -56,3 +56,35 @@ def test_unknown_subcommand_exits_with_usage_error() -> None:
     done = run_cli("frobnicate")
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
+
+
+def test_verify_reports_each_file_and_exits_1_when_one_is_unsafe(tmp_path: Path) -> None:
+    (tmp_path / "fix.py").write_text("import os\nos.system(cmd)\n")
+    (tmp_path / "build").write_text("#!/bin/bash\nmake -j4\n")
+    done = run_cli("verify", str(tmp_path / "fix.py"), str(tmp_path / "build"))
+    assert done.returncode == 1
+    assert "fix.py: python: UNSAFE (1 error, 0 warnings)" in done.stdout
+    assert "line 2: error [system_call]" in done.stdout
+    assert "build: bash: safe" in done.stdout
+
+
+def test_verify_json_reads_stdin_with_a_language() -> None:
+    done = subprocess.run([SANDBOX, "verify", "--json", "--language", "sh", "-"], input="sudo reboot\n",
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    record = json.loads(done.stdout)
+    assert record["safe"] is False and record["language"] == "bash"
+    assert [(v["line"], v["type"]) for v in record["violations"]] == [(1, "system_call"), (1, "system_call")]
+
+
+def test_verify_allow_path_widens_the_allowed_paths(tmp_path: Path) -> None:
+    (tmp_path / "w.py").write_text("open('/srv/out.txt', 'w')\n")
+    assert run_cli("verify", str(tmp_path / "w.py")).returncode == 1
+    assert run_cli("verify", "--allow-path", "/srv", str(tmp_path / "w.py")).returncode == 0
+
+
+def test_verify_without_a_language_it_can_tell_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("rm -rf /\n")
+    done = run_cli("verify", str(tmp_path / "notes.txt"))
+    assert done.returncode == 2 and "--language" in done.stderr
+    assert run_cli("verify", str(tmp_path / "missing.py")).returncode == 2

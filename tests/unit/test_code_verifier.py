@@ -347,6 +347,28 @@ def test_verify_while_another_thread_adds_rules(verifier: CodeVerifier) -> None:
     assert failures == []
 
 
+@pytest.mark.parametrize(
+    ("code", "language"),
+    [
+        ("x = " + "[" * 3000 + "]" * 3000, "python"),
+        ("(" * 500 + ")" * 500, "python"),
+        ("y = a" + ".b" * 5000, "python"),
+        ("x = 1 +" + " 1 +" * 20000 + " 1", "python"),
+        ("echo $(" * 300 + "x" + ")" * 300, "bash"),
+        ("sh -c " + "'sh -c " * 50 + "x" + "'" * 50, "bash"),
+        ("package main\nfunc f() {" + "{" * 2000 + "}" * 2000 + "}", "go"),
+        ("\0\x00 \ud800", "python"),
+        ("echo \ud800 \0; rm -rf /", "bash"),
+    ],
+    ids=["deep-list", "deep-parens", "long-attribute-chain", "long-expression", "nested-substitution",
+         "nested-sh-c", "deep-go-blocks", "nul-and-surrogate", "bash-surrogate"],
+)
+def test_hostile_input_gets_a_result_not_an_exception(verifier: CodeVerifier, code: str, language: str) -> None:
+    result = verifier.verify(code, language)
+    assert isinstance(result, VerificationResult)
+    assert result.language == language
+
+
 # ---------------------------------------------------------------------------------------
 # format_result
 
