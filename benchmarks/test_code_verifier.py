@@ -39,8 +39,8 @@ SOURCES = _sources()
 LINES = sum(text.count("\n") + 1 for _, text in SOURCES)
 
 
-def _corpus(language: str) -> list[dict[str, str]]:
-    with open(CORPUS / f"{language}.jsonl", encoding="utf-8") as f:
+def _corpus(language: str, prefix: str = "") -> list[dict[str, str]]:
+    with open(CORPUS / f"{prefix}{language}.jsonl", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -95,10 +95,11 @@ def test_verifier_tree_sitter_languages(benchmark, language: str) -> None:
     note(f"CodeVerifier, {language}: {lines / benchmark.stats.stats.median:,.0f} lines/s over {len(rows)} corpus files")
 
 
+@pytest.mark.parametrize("prefix", ["", "holdout-"])
 @pytest.mark.parametrize("language", ["python", "go", "bash"])
-def test_corpus_detection_rates(language: str) -> None:
+def test_corpus_detection_rates(language: str, prefix: str) -> None:
     verifier = CodeVerifier()
-    rows = _corpus(language)
+    rows = _corpus(language, prefix)
     tp = fp = dangerous = benign = 0
     for row in rows:
         unsafe = not verifier.verify(row["code"], language).safe
@@ -108,5 +109,5 @@ def test_corpus_detection_rates(language: str) -> None:
         else:
             benign += 1
             fp += unsafe
-    note(f"corpus {language}: recall {tp / dangerous:.1%} ({tp}/{dangerous}), false positives {fp / benign:.1%} "
-         f"({fp}/{benign})")
+    note(f"corpus {prefix}{language}: recall {tp / dangerous:.1%} ({tp}/{dangerous}), "
+         f"false positives {fp / benign:.1%} ({fp}/{benign})")

@@ -21,7 +21,7 @@ from sandbox.inspectors.code_report import Rules, Severity, Violation, Violation
 _MAX_DEPTH = 3  # sh -c inside sh -c inside eval …
 # Programs that run the command named after their own options.
 _WRAPPERS = frozenset({"command", "builtin", "exec", "nohup", "nice", "time", "env", "timeout", "stdbuf", "ionice",
-                       "setsid", "chronic", "unbuffer"})
+                       "setsid", "chronic", "unbuffer", "xargs", "watch", "caffeinate"})
 _PRIVILEGE = frozenset({"sudo", "su", "doas", "pkexec", "run0"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "ash", "busybox"})
 _INTERPRETERS = _SHELLS | frozenset(
@@ -182,14 +182,17 @@ class _Checker:
                 self._one_command(at, name, arg_nodes, depth)
 
     def _one_command(self, node: Any, name: str, arg_nodes: list[Any], depth: int) -> None:
-        args = [self.word(a) for a in arg_nodes]
-        # Options and destinations are judged by their static start when the rest is computed.
-        prefixes = {id(a): self.prefix(a) for a in arg_nodes}
+        self._judge(node, name, [self.word(a) for a in arg_nodes], arg_nodes, depth)
+
+    def _judge(self, node: Any, name: str, args: list[str | None], arg_nodes: list[Any], depth: int) -> None:
+        """Check one command; ``arg_nodes`` are the arguments' tree nodes, or None for an
+        argument that has none (the command of a find -exec)."""
         resolved, args, arg_nodes = self._unwrap(node, name.rsplit("/", 1)[-1], args, arg_nodes)
         if resolved is None:
             return
         name = resolved
-        starts = [a if isinstance(a, str) else prefixes.get(id(a), "") for a in arg_nodes]
+        # Options and destinations are judged by their static start when the rest is computed.
+        starts = [self.prefix(n) if n is not None else (a or "") for a, n in zip(args, arg_nodes, strict=True)]
         known = [a if a is not None else _known_dir(p) for a, p in zip(args, starts, strict=True)]
         blocked = self.rules.function_blocked(name)
         if blocked is not None and blocked not in _PYTHON_BUILTINS:
@@ -199,6 +202,8 @@ class _Checker:
             self._report(node, "dangerous_pattern", f"{name} formats a device")
         elif name == "journalctl":
             self._journalctl(node, starts)
+        elif name == "find":
+            self._find(node, known, depth)
         elif handler is not None:
             handler(node, args)
         if name in _FETCHERS:
@@ -206,6 +211,34 @@ class _Checker:
         self._writes(node, name, known)
         if name in _INTERPRETERS or name == "eval":
             self._code_from_strings(node, name, args, arg_nodes, depth)
+
+    def _find(self, node: Any, args: list[str | None], depth: int) -> None:
+        """find ROOT … -exec CMD {} ;: CMD is a command of its own, run on what lies in ROOT."""
+        i = 0
+        roots: list[str | None] = []
+        while i < len(args) and not (args[i] or "-").startswith(("-", "(", "!")):
+            roots.append(args[i])
+            i += 1
+        root = roots[0] if len(roots) == 1 else None
+        inside = root.rstrip("/") + "/_" if root else None
+        while i < len(args):
+            if args[i] in ("-exec", "-execdir", "-ok", "-okdir"):
+                j = i + 1
+                while j < len(args) and args[j] not in (";", "+"):
+                    j += 1
+                command = args[i + 1 : j]
+                if command and command[0] is not None:
+                    rest = [inside if a == "{}" else a for a in command[1:]]
+                    self._judge(node, command[0], rest, [None] * len(rest), depth)
+                i = j + 1
+            elif args[i] == "-delete" and root is not None and _is_precious(root):
+                self._report(node, "dangerous_pattern", f"find {root} -delete deletes a whole system or home tree")
+                i += 1
+            elif args[i] == "-delete" and inside is not None:
+                self._destination(node, inside, "rm")
+                i += 1
+            else:
+                i += 1
 
     def _unwrap(
         self, node: Any, name: str, args: list[str | None], nodes: list[Any]
@@ -229,8 +262,10 @@ class _Checker:
                     return None, [], []
                 if a.startswith("-"):
                     # sudo -u root, timeout -s KILL, nice -n 5: options with a value.
-                    if a in ("-u", "-g", "-n", "-s", "-k", "-C", "-E", "-D", "-h", "-p", "-U", "-o", "-e", "-i"):
-                        i += 2 if a not in ("-E", "-k", "-i", "-h") else 1
+                    # xargs -I {} -P 4 -L 1 -d '\n' likewise.
+                    takes_value = ("-u", "-g", "-n", "-s", "-C", "-D", "-p", "-U", "-o", "-e", "-I", "-P", "-L", "-d")
+                    if a in takes_value:
+                        i += 2
                     else:
                         i += 1
                     continue
@@ -411,6 +446,8 @@ class _Checker:
     def _code_from_strings(self, node: Any, name: str, args: list[str | None], nodes: list[Any], depth: int) -> None:
         # bash <(curl …), source <(curl …), eval "$(curl …)", sh -c "$(wget -qO- …)"
         for arg in nodes:
+            if arg is None:
+                continue
             for inner in ts.walk(arg):
                 if inner.type in ("process_substitution", "command_substitution") and self._fetches(inner):
                     self._report(node, "dangerous_pattern", f"{name} runs code downloaded from the network")

@@ -18,18 +18,21 @@ from sandbox import CodeVerifier
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "code"
 LANGUAGES = ("python", "go", "bash")
+# The main corpus (language.jsonl) and a smaller held-out one (holdout-language.jsonl),
+# written later by another hand, to see whether the rules generalise.
+SETS = [(language, prefix) for language in LANGUAGES for prefix in ("", "holdout-")]
 
 
-def load(language: str) -> list[dict[str, str]]:
-    with open(CORPUS / f"{language}.jsonl", encoding="utf-8") as f:
+def load(language: str, prefix: str = "") -> list[dict[str, str]]:
+    with open(CORPUS / f"{prefix}{language}.jsonl", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def score(language: str) -> tuple[float, float, list[str], list[str]]:
+def score(language: str, prefix: str = "") -> tuple[float, float, list[str], list[str]]:
     """(recall, false-positive rate, ids missed, ids falsely flagged)."""
     verifier = CodeVerifier()
     missed, flagged = [], []
-    rows = load(language)
+    rows = load(language, prefix)
     for row in rows:
         unsafe = not verifier.verify(row["code"], language).safe
         if row["label"] == "dangerous" and not unsafe:
@@ -50,8 +53,8 @@ def test_the_corpus_is_large_enough_and_well_formed(language: str) -> None:
     assert sum(r["label"] == "benign" for r in rows) >= 150
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_recall_and_false_positive_rate_meet_the_targets(language: str) -> None:
-    recall, fpr, missed, flagged = score(language)
+@pytest.mark.parametrize(("language", "prefix"), SETS)
+def test_recall_and_false_positive_rate_meet_the_targets(language: str, prefix: str) -> None:
+    recall, fpr, missed, flagged = score(language, prefix)
     assert recall >= 0.95, f"recall {recall:.1%}; missed {missed}"
     assert fpr <= 0.02, f"false positives {fpr:.1%}: {flagged}"

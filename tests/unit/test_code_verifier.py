@@ -214,6 +214,10 @@ def test_go_benign_code_is_safe_with_its_warnings(verifier: CodeVerifier) -> Non
         ("export HISTFILE=/dev/null", [(1, "dangerous_pattern")]),
         ("> /var/log/auth.log", [(1, "dangerous_pattern")]),
         ('journalctl --vacuum-time="$AGE"', [(1, "dangerous_pattern")]),
+        ("find . -type d -exec chmod 777 {} +", [(1, "dangerous_pattern")]),
+        ("find /var/log -name '*.log' -exec truncate -s 0 {} \\;", [(1, "dangerous_pattern")]),
+        ("find ~ -delete", [(1, "dangerous_pattern")]),
+        ("ls | xargs -0 -n 1 sudo chown me", [(1, "system_call")]),
     ],
 )
 def test_bash_dangerous_constructs_are_found_at_their_line(verifier: CodeVerifier, code: str, expected) -> None:
@@ -232,6 +236,8 @@ def test_bash_dangerous_constructs_are_found_at_their_line(verifier: CodeVerifie
         'kill "$server_pid"; kill -9 "$worker"',
         "crontab -l > backups/crontab.txt",
         "echo done >> ./logs/app.log 2>/dev/null",
+        "find build -name '*.o' -delete && find . -name '*.pyc' -exec rm -f {} +",
+        "git ls-files -z | xargs -0 -n 50 wc -l",
     ],
 )
 def test_bash_benign_scripts_are_safe(verifier: CodeVerifier, code: str) -> None:
