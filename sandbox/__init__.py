@@ -58,6 +58,9 @@ _EXPORTS: dict[str, str] = {
     "VerificationResult": "sandbox.inspectors.code_verifier",
     "Violation": "sandbox.inspectors.code_verifier",
     "format_result": "sandbox.inspectors.code_verifier",
+    # §7 sandbox state
+    "SandboxManager": "sandbox.state.manager",
+    "SandboxState": "sandbox.state.manager",
     # §8 errors
     "SandboxError": "sandbox.errors",
     "PolicyError": "sandbox.errors",
@@ -146,3 +149,4 @@ if TYPE_CHECKING:
         use_mode,
     )
     from sandbox.runner import Result, Sandbox, wrap_command
+    from sandbox.state.manager import SandboxManager, SandboxState

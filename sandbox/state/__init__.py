@@ -1,0 +1,1 @@
+"""Sandbox state: content-addressed saved states, snapshots and diffs (SandboxManager)."""

@@ -1,0 +1,178 @@
+"""Manifests: what a saved state of a work directory holds, entry by entry.
+
+A manifest is a sorted list of entries (relative path, type, mode, size, content hash,
+symlink target), plus the stat fields that let the next capture recognise an unchanged
+file without reading it. It is data from disk or from a snapshot someone sent: every field
+is validated on load (``Manifest.from_json``) before any path is formed from it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from sandbox.errors import SnapshotError
+
+FORMAT = 1
+FILE, DIR, SYMLINK = "file", "dir", "symlink"
+_HASH = re.compile(r"[0-9a-f]{64}")
+# Modes a restore may set: permission bits and the sticky bit. Setuid and setgid never come
+# back from saved state: a snapshot from elsewhere must not plant a privileged program.
+MODE_MASK = 0o1777
+MAX_PATH = 4096
+MAX_NAME = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing in a work directory. ``hash`` and ``size`` only for files, ``target`` only
+    for symlinks; ``mtime_ns``, ``ino`` and ``dev`` are the capture's stat cache (zero when
+    unknown, as in a restored snapshot)."""
+
+    path: str
+    type: str
+    mode: int
+    size: int = 0
+    hash: str = ""
+    target: str = ""
+    mtime_ns: int = 0
+    ino: int = 0
+    dev: int = 0
+
+    def same_content(self, other: Entry) -> bool:
+        """Equal for a restore: type, mode and content (not the stat cache)."""
+        return (self.type, self.mode, self.size, self.hash, self.target) == (
+            other.type, other.mode, other.size, other.hash, other.target
+        )
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"path": self.path, "type": self.type, "mode": self.mode}
+        if self.type == FILE:
+            out.update(size=self.size, hash=self.hash, mtime_ns=self.mtime_ns, ino=self.ino, dev=self.dev)
+        elif self.type == SYMLINK:
+            out["target"] = self.target
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A saved state: entries by relative path (sorted)."""
+
+    entries: Mapping[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> Manifest:
+        return cls({e.path: e for e in sorted(entries, key=lambda e: e.path)})
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def hashes(self) -> set[str]:
+        return {e.hash for e in self if e.type == FILE}
+
+    def total_size(self) -> int:
+        return sum(e.size for e in self if e.type == FILE)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, "entries": [e.to_json() for e in self]}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Manifest:
+        """Parse and validate. Raises SnapshotError for anything malformed or hostile."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SnapshotError(f"a manifest is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), list):
+            raise SnapshotError(f"a manifest is not of format {FORMAT}")
+        return cls.validated(_entry(raw) for raw in data["entries"])
+
+    @classmethod
+    def validated(cls, entries: Iterable[Entry]) -> Manifest:
+        """A manifest from entries whose fields are valid each, after the checks that need
+        them all: no duplicates, and every parent a directory of the manifest (so no entry
+        can be reached through a symlink the manifest itself plants)."""
+        out: dict[str, Entry] = {}
+        for e in entries:
+            if e.path in out:
+                raise SnapshotError(f"duplicate entry {e.path!r}")
+            out[e.path] = e
+        for e in out.values():
+            parent = e.path.rpartition("/")[0]
+            if parent and (parent not in out or out[parent].type != DIR):
+                raise SnapshotError(f"entry {e.path!r} lies beneath {parent!r}, which is not a directory of the state")
+        return cls.of(out.values())
+
+
+def check_path(path: object) -> str:
+    """A relative path of a manifest: components that are not empty, ``.`` or ``..``, no
+    NUL, no leading ``/``, within the kernel's limits. Raises SnapshotError."""
+    if not isinstance(path, str) or not path:
+        raise SnapshotError(f"an entry path must be a non-empty string, not {path!r}")
+    if "\0" in path or path.startswith("/") or len(path.encode("utf-8", "surrogateescape")) > MAX_PATH:
+        raise SnapshotError(f"entry path {path!r} is absolute, too long or contains NUL")
+    for part in path.split("/"):
+        if part in ("", ".", "..") or len(part.encode("utf-8", "surrogateescape")) > MAX_NAME:
+            raise SnapshotError(f"entry path {path!r} has a component {part!r} that is not a plain name")
+    return path
+
+
+def _int(raw: Mapping[str, object], key: str, limit: int = 1 << 62) -> int:
+    value = raw.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:
+        raise SnapshotError(f"entry field {key!r} is not a valid number: {value!r}")
+    return value
+
+
+def _entry(raw: object) -> Entry:
+    if not isinstance(raw, dict):
+        raise SnapshotError("a manifest entry is not an object")
+    path = check_path(raw.get("path"))
+    kind = raw.get("type")
+    mode = _int(raw, "mode", 0o7777) & MODE_MASK
+    if kind == FILE:
+        digest = raw.get("hash")
+        if not isinstance(digest, str) or not _HASH.fullmatch(digest):
+            raise SnapshotError(f"entry {path!r} has no valid content hash")
+        return Entry(path, FILE, mode, _int(raw, "size"), digest, "", _int(raw, "mtime_ns"), _int(raw, "ino"),
+                     _int(raw, "dev"))
+    if kind == DIR:
+        return Entry(path, DIR, mode)
+    if kind == SYMLINK:
+        target = raw.get("target")
+        if not isinstance(target, str) or not target or "\0" in target or len(target) > MAX_PATH:
+            raise SnapshotError(f"symlink {path!r} has no valid target")
+        return Entry(path, SYMLINK, 0o777, target=target)
+    raise SnapshotError(f"entry {path!r} has an unknown type {kind!r}")
+
+
+def diff(before: Manifest, after: Manifest) -> list[str]:
+    """``added: p``, ``modified: p``, ``deleted: p`` lines, sorted."""
+    lines = []
+    for path, entry in after.entries.items():
+        old = before.entries.get(path)
+        if old is None:
+            lines.append(f"added: {path}")
+        elif not old.same_content(entry):
+            lines.append(f"modified: {path}")
+    lines += [f"deleted: {path}" for path in before.entries if path not in after.entries]
+    return sorted(lines)
+
+
+def entry_from_stat(path: str, st: object, *, digest: str = "", target: str = "") -> Entry:
+    """An entry for ``path`` from an lstat result."""
+    mode = st.st_mode  # type: ignore[attr-defined]
+    if stat.S_ISDIR(mode):
+        return Entry(path, DIR, stat.S_IMODE(mode) & MODE_MASK)
+    if stat.S_ISLNK(mode):
+        return Entry(path, SYMLINK, 0o777, target=target)
+    return Entry(
+        path, FILE, stat.S_IMODE(mode) & MODE_MASK, st.st_size, digest, "",  # type: ignore[attr-defined]
+        st.st_mtime_ns, st.st_ino, st.st_dev,  # type: ignore[attr-defined]
+    )

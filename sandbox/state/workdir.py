@@ -1,0 +1,293 @@
+"""Reading a work directory into a manifest, and making it equal to one.
+
+Every operation goes through directory descriptors: a path is walked one component at a
+time with ``O_NOFOLLOW | O_DIRECTORY``, and files are created, replaced and removed
+relative to their parent's descriptor. A symlink anywhere inside the work directory (one
+that the state itself creates, or one a process plants meanwhile, on a parent directory
+too) is a link to read or replace, never a way out: nothing outside the work directory is
+read through it or written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import secrets
+import stat
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from sandbox.errors import SnapshotError
+from sandbox.state.manifest import DIR, FILE, SYMLINK, Entry, Manifest, entry_from_stat
+from sandbox.state.store import CHUNK, Batch, ObjectStore
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def open_root(work_dir: str) -> int:
+    """A descriptor of the work directory itself, which must be a real directory (not a
+    symlink). Raises SnapshotError."""
+    try:
+        return os.open(work_dir, _DIR_FLAGS)
+    except OSError as exc:
+        raise SnapshotError(f"work directory {work_dir!r} cannot be opened as a directory: {exc.strerror}") from exc
+
+
+def _ignored(path: str, patterns: Iterable[str]) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def capture(
+    work_dir: str, *, batch: Batch | None, previous: Manifest | None = None, ignore: Iterable[str] = ()
+) -> Manifest:
+    """The state of ``work_dir``. Files unchanged since ``previous`` (same size, mtime,
+    inode and device) keep their hash without being read; the others are read once, hashed
+    and, with a ``batch``, copied into it. Special files (FIFOs, sockets, devices) are not
+    state and are left out. Raises SnapshotError when the directory cannot be read."""
+    patterns = tuple(ignore)
+    known = previous.entries if previous is not None else {}
+    entries: list[Entry] = []
+    stack = [("", open_root(work_dir))]
+    try:
+        while stack:
+            rel, fd = stack.pop()
+            try:
+                with os.scandir(fd) as listing:
+                    names = sorted(e.name for e in listing)
+                for name in names:
+                    path = f"{rel}/{name}" if rel else name
+                    if patterns and _ignored(path, patterns):
+                        continue
+                    try:
+                        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed while we looked
+                    if stat.S_ISDIR(st.st_mode):
+                        entries.append(entry_from_stat(path, st))
+                        stack.append((path, os.open(name, _DIR_FLAGS, dir_fd=fd)))
+                    elif stat.S_ISLNK(st.st_mode):
+                        entries.append(entry_from_stat(path, st, target=os.readlink(name, dir_fd=fd)))
+                    elif stat.S_ISREG(st.st_mode):
+                        entry = _file(fd, name, path, st, known.get(path), batch)
+                        if entry is not None:
+                            entries.append(entry)
+            finally:
+                os.close(fd)
+    except BaseException:
+        for _, fd in stack:
+            os.close(fd)
+        raise
+    return Manifest.of(entries)
+
+
+def _file(
+    dir_fd: int, name: str, path: str, st: os.stat_result, cached: Entry | None, batch: Batch | None
+) -> Entry | None:
+    if (
+        cached is not None
+        and cached.type == FILE
+        and cached.mtime_ns
+        and (cached.size, cached.mtime_ns, cached.ino, cached.dev) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        and (batch is None or batch.store.has(cached.hash))
+    ):
+        return entry_from_stat(path, st, digest=cached.hash)
+    # O_NONBLOCK: if a FIFO took the file's place since lstat, the open must not hang.
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            return None
+        if batch is not None:
+            digest, size = batch.add_fd(fd, before.st_size)
+        else:
+            h = hashlib.sha256()
+            size = 0
+            while chunk := os.read(fd, CHUNK):
+                h.update(chunk)
+                size += len(chunk)
+            digest = h.hexdigest()
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    entry = entry_from_stat(path, after, digest=digest)
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != after.st_size:
+        # Written while we read it: keep what we read, and no stat cache to trust next time.
+        return Entry(path, FILE, entry.mode, size, digest)
+    return entry
+
+
+class _Dirs:
+    """Descriptors of the work directory's subdirectories, each opened from its parent's
+    descriptor without following links, kept (up to a bound) so that a tree of ten
+    thousand files is walked once, not once per file."""
+
+    LIMIT = 256
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.fds: OrderedDict[str, int] = OrderedDict()
+
+    def get(self, directory: str) -> int:
+        if not directory:
+            return self.root
+        fd = self.fds.get(directory)
+        if fd is not None:
+            self.fds.move_to_end(directory)
+            return fd
+        parent, _, name = directory.rpartition("/")
+        parent_fd = self.get(parent)
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except OSError as exc:
+            raise SnapshotError(f"{directory!r} is not a directory of the work directory ({exc.strerror})") from exc
+        self.fds[directory] = fd
+        while len(self.fds) > self.LIMIT:
+            _, old = self.fds.popitem(last=False)
+            os.close(old)
+        return fd
+
+    def parent(self, path: str) -> tuple[int, str]:
+        directory, _, name = path.rpartition("/")
+        return self.get(directory), name
+
+    def forget(self, path: str) -> None:
+        for key in [k for k in self.fds if k == path or k.startswith(path + "/")]:
+            os.close(self.fds.pop(key))
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+
+
+def _remove(parent: int, name: str) -> None:
+    """Remove ``name`` (a whole tree for a directory) by descriptor, never following a link:
+    a link inside is removed, not what it points to. (shutil.rmtree takes dir_fd only from
+    Python 3.11.)"""
+    try:
+        st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(name, dir_fd=parent)
+        return
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    try:
+        with os.scandir(fd) as listing:
+            children = [e.name for e in listing]
+        for child in children:
+            _remove(fd, child)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=parent)
+
+
+def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore) -> None:
+    """Make ``work_dir`` (whose state is ``current``) equal to ``target``: what is not in
+    the target removed, what differs put back from the store, modes restored. Raises
+    SnapshotError (an object missing, a path that cannot be walked) and OSError."""
+    root = open_root(work_dir)
+    dirs = _Dirs(root)
+    packs: dict[str, int] = {}
+    try:
+        # Removals first, deepest first: extra entries, and entries whose type changes.
+        doomed = [e for e in current if e.path not in target.entries or target.entries[e.path].type != e.type]
+        gone: list[str] = []
+        for e in sorted(doomed, key=lambda e: e.path.count("/"), reverse=True):
+            dirs.forget(e.path)
+            parent, name = dirs.parent(e.path)
+            _remove(parent, name)
+            gone.append(e.path)
+        removed = set(gone)
+        present = {p: e for p, e in current.entries.items() if not _within(p, removed)}
+        for e in target:  # sorted: parents before children
+            have = present.get(e.path)
+            parent, name = dirs.parent(e.path)
+            if e.type == DIR:
+                if have is None:
+                    os.mkdir(name, 0o700, dir_fd=parent)
+            elif e.type == SYMLINK:
+                if have is None:
+                    os.symlink(e.target, name, dir_fd=parent)
+                elif have.target != e.target:
+                    _replace(parent, name, lambda tmp, p=parent, t=e.target: os.symlink(t, tmp, dir_fd=p))
+            elif have is None:
+                # Nothing there: create in place. O_EXCL|O_NOFOLLOW: whatever appeared there
+                # meanwhile (a planted link) makes this fail rather than be written through.
+                _write_file(parent, name, e, store, packs, in_place=True)
+            elif not have.same_content(e):
+                _write_file(parent, name, e, store, packs, in_place=False)
+        # Modes last, deepest first, so that a read-only directory is filled before it closes.
+        for e in sorted((e for e in target if e.type == DIR), key=lambda e: e.path.count("/"), reverse=True):
+            os.fchmod(dirs.get(e.path), e.mode)
+    finally:
+        dirs.close()
+        for fd in packs.values():
+            os.close(fd)
+        os.close(root)
+
+
+def _within(path: str, removed: set[str]) -> bool:
+    """Whether ``path`` or a directory above it is in ``removed``."""
+    while path:
+        if path in removed:
+            return True
+        path = path.rpartition("/")[0]
+    return False
+
+
+def _replace(parent: int, name: str, make: object) -> None:
+    """Create the new entry under a temporary name with ``make(tmp)``, then rename it over
+    ``name`` (a file or link there is replaced atomically)."""
+    tmp = f".sbx-{secrets.token_hex(6)}"
+    make(tmp)  # type: ignore[operator]
+    try:
+        os.rename(tmp, name, src_dir_fd=parent, dst_dir_fd=parent)
+    except BaseException:
+        os.unlink(tmp, dir_fd=parent)
+        raise
+
+
+def _write_file(parent: int, name: str, e: Entry, store: ObjectStore, packs: dict[str, int], *, in_place: bool) -> None:
+    def make(path: str) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=parent)
+        try:
+            where = store.index().get(e.hash)
+            if where is not None:
+                pack, offset, length = where
+                source = packs.get(pack)
+                if source is None:
+                    pack_path = os.path.join(store.packs, pack + ".pack")
+                    source = packs[pack] = os.open(pack_path, os.O_RDONLY | os.O_CLOEXEC)
+                data = os.pread(source, length, offset)
+                if len(data) != length:
+                    raise SnapshotError(f"pack {pack} is truncated")
+                _write_all(fd, data)
+            else:
+                with store.open(e.hash) as f:
+                    while chunk := f.read(CHUNK):
+                        _write_all(fd, chunk)
+            os.fchmod(fd, e.mode)
+            if e.mtime_ns:
+                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+        except BaseException:
+            os.close(fd)
+            os.unlink(path, dir_fd=parent)
+            raise
+        os.close(fd)
+
+    if in_place:
+        make(name)
+    else:
+        _replace(parent, name, make)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

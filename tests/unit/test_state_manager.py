@@ -1,0 +1,258 @@
+"""SandboxManager: the lifecycle, diff, listing and errors, on real directories."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sandbox import PolicyError, SandboxManager, SandboxState, SnapshotError
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    w = tmp_path / "work"
+    (w / "src" / "pkg").mkdir(parents=True)
+    (w / "src" / "pkg" / "main.py").write_text("print('hi')\n")
+    (w / ".env").write_text("TOKEN=secret\n")
+    (w / "empty").mkdir()
+    (w / "tool.sh").write_text("#!/bin/sh\necho tool\n")
+    (w / "tool.sh").chmod(0o755)
+    (w / "link").symlink_to("src/pkg/main.py")
+    (w / "big.bin").write_bytes(os.urandom(1 << 20))  # larger than a pack entry: stored loose
+    return w
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> SandboxManager:
+    return SandboxManager(tmp_path / "state")
+
+
+def tree(root: Path) -> dict[str, object]:
+    """Everything about a directory a restore must reproduce."""
+    out: dict[str, object] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            st = p.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), p.read_bytes())
+    return out
+
+
+def test_create_records_a_running_sandbox_with_its_baseline(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work), {"API_URL": "http://localhost"})
+    assert isinstance(state, SandboxState)
+    assert state.id.startswith("sb-") and len(state.id) == 15
+    assert state.status == "running" and state.paused_at is None
+    assert state.work_dir == str(work) and state.env_vars == {"API_URL": "http://localhost"}
+    assert state.files["src/pkg/main.py"] == b"print('hi')\n"
+    assert set(state.files) == {"src/pkg/main.py", ".env", "tool.sh", "big.bin"}
+    assert manager.diff_sandbox(state.id) == []
+
+
+def test_the_state_directory_is_private(manager: SandboxManager, work: Path) -> None:
+    manager.create(str(work))
+    for dirpath, _, filenames in os.walk(manager.dir):
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) == 0o700, dirpath
+        for name in filenames:
+            assert stat.S_IMODE(os.stat(os.path.join(dirpath, name)).st_mode) == 0o600, name
+
+
+def test_diff_lists_added_modified_and_deleted_sorted(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work))
+    (work / "z-new.txt").write_text("new")
+    (work / "src" / "pkg" / "main.py").write_text("print('changed')\n")
+    (work / ".env").unlink()
+    (work / "tool.sh").chmod(0o644)
+    assert manager.diff_sandbox(state.id) == [
+        "added: z-new.txt", "deleted: .env", "modified: src/pkg/main.py", "modified: tool.sh",
+    ]
+
+
+def test_pause_then_resume_puts_back_exactly_the_paused_state(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work))
+    (work / "added-before-pause.txt").write_text("keep me")
+    paused = manager.pause(state.id)
+    assert paused.status == "paused" and paused.paused_at is not None
+    expected = tree(work)
+    # What the agent does afterwards, all of which resume must undo.
+    (work / "src" / "pkg" / "main.py").write_text("broken")
+    (work / "added-after.txt").write_text("remove me")
+    (work / "newdir" / "deep").mkdir(parents=True)
+    (work / "newdir" / "deep" / "f").write_text("x")
+    (work / "big.bin").unlink()
+    (work / "empty").rmdir()
+    (work / "tool.sh").chmod(0o600)
+    (work / "link").unlink()
+    (work / "link").symlink_to("elsewhere")
+    (work / "src" / "pkg").chmod(0o500)
+    resumed = manager.resume(state.id)
+    assert resumed.status == "running" and resumed.resumed_at is not None
+    assert tree(work) == expected
+
+
+def test_resume_replaces_a_directory_turned_into_a_link_without_following_it(
+    manager: SandboxManager, work: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim").write_text("untouched")
+    state = manager.create(str(work))
+    manager.pause(state.id)
+    # An agent swaps a directory of the state for a link out of the work directory.
+    import shutil
+
+    shutil.rmtree(work / "src")
+    (work / "src").symlink_to(outside)
+    manager.resume(state.id)
+    assert (work / "src").is_dir() and not (work / "src").is_symlink()
+    assert (work / "src" / "pkg" / "main.py").read_text() == "print('hi')\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["victim"]
+    assert (outside / "victim").read_text() == "untouched"
+
+
+def test_a_second_pause_reads_only_what_changed(manager: SandboxManager, work: Path, monkeypatch) -> None:
+    state = manager.create(str(work))
+    manager.pause(state.id)
+    manager.resume(state.id)
+    (work / "src" / "pkg" / "main.py").write_text("print('v2')\n")
+    from sandbox.state import workdir
+
+    opened: list[str] = []
+    real = workdir._file
+
+    def spy(dir_fd, name, path, st, cached, batch):
+        entry = real(dir_fd, name, path, st, cached, batch)
+        if cached is None or entry is None or cached.mtime_ns != entry.mtime_ns or not cached.mtime_ns:
+            opened.append(path)
+        return entry
+
+    monkeypatch.setattr(workdir, "_file", spy)
+    paused = manager.pause(state.id)
+    assert opened == ["src/pkg/main.py"]
+    assert paused.files["src/pkg/main.py"] == b"print('v2')\n"
+
+
+def test_list_is_newest_first_and_format_status_is_a_table(manager: SandboxManager, work: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    first = manager.create(str(work))
+    second = manager.create(str(other))
+    manager.pause(second.id)
+    assert [s.id for s in manager.list()] == [second.id, first.id]
+    assert set(manager.sandboxes) == {first.id, second.id}
+    table = manager.format_status().splitlines()
+    assert table[0].split() == ["ID", "STATUS", "CREATED", "PAUSED", "FILES", "WORK", "DIR"]
+    assert table[1].startswith(second.id) and " paused " in table[1]
+    assert table[2].startswith(first.id) and " running " in table[2]
+
+
+@pytest.mark.parametrize("bad", ["sb-123", "sb-XXXXXXXXXXXX", "../../etc", "sb-0123456789ab/..", "", None, 7])
+def test_an_invalid_id_raises_policy_error_before_any_path_is_formed(manager: SandboxManager, bad: object) -> None:
+    for call in (manager.pause, manager.resume, manager.snapshot, manager.diff_sandbox, manager.get, manager.terminate):
+        with pytest.raises(PolicyError):
+            call(bad)  # type: ignore[arg-type]
+
+
+def test_unknown_ids_and_wrong_states_raise_policy_error(manager: SandboxManager, work: Path) -> None:
+    with pytest.raises(PolicyError):
+        manager.pause("sb-0123456789ab")
+    state = manager.create(str(work))
+    with pytest.raises(PolicyError):
+        manager.resume(state.id)  # running
+    manager.pause(state.id)
+    with pytest.raises(PolicyError):
+        manager.pause(state.id)  # paused
+    manager.terminate(state.id)
+    with pytest.raises(PolicyError):
+        manager.resume(state.id)
+    with pytest.raises(PolicyError):
+        manager.diff_sandbox(state.id, since="yesterday")
+
+
+@pytest.mark.parametrize("work_dir", ["relative/dir", "/does/not/exist"])
+def test_create_refuses_a_bad_work_dir(manager: SandboxManager, work_dir: str) -> None:
+    with pytest.raises(PolicyError):
+        manager.create(work_dir)
+
+
+def test_max_sandboxes_counts_live_sandboxes(tmp_path: Path, work: Path) -> None:
+    manager = SandboxManager(tmp_path / "state", max_sandboxes=2)
+    a = manager.create(str(work))
+    manager.create(str(work))
+    with pytest.raises(PolicyError):
+        manager.create(str(work))
+    manager.terminate(a.id)
+    manager.create(str(work))
+    with pytest.raises(PolicyError):
+        SandboxManager(tmp_path / "s2", max_sandboxes=0)
+
+
+def test_snapshot_and_restore_round_trip_elsewhere(manager: SandboxManager, work: Path, tmp_path: Path) -> None:
+    state = manager.create(str(work), {"A": "1"})
+    (work / "after.txt").write_text("after creation")
+    data = manager.snapshot(state.id)
+    elsewhere = SandboxManager(tmp_path / "state2")
+    restored = elsewhere.restore(data, work_dir=str(tmp_path / "restored"))
+    assert restored.id == state.id and restored.env_vars == {"A": "1"} and restored.status == "paused"
+    assert tree(tmp_path / "restored") == tree(work)
+    # The diff baseline travelled with it.
+    assert elsewhere.diff_sandbox(restored.id) == ["added: after.txt"]
+
+
+def test_restore_never_replaces_an_existing_sandbox(manager: SandboxManager, work: Path, tmp_path: Path) -> None:
+    state = manager.create(str(work))
+    data = manager.snapshot(state.id)
+    with pytest.raises(SnapshotError):
+        manager.restore(data, work_dir=str(tmp_path / "new-place"))
+    assert not (tmp_path / "new-place").exists()
+
+
+def test_diff_survives_a_new_manager(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work))
+    (work / "x.txt").write_text("x")
+    again = SandboxManager(manager.dir)
+    assert again.diff_sandbox(state.id) == ["added: x.txt"]
+    manager.pause(state.id)
+    assert again.diff_sandbox(state.id, since="baseline", until="saved") == ["added: x.txt"]
+    assert again.diff_sandbox(state.id, since="saved") == []
+
+
+def test_cleanup_removes_old_sandboxes_and_unreferenced_objects(manager: SandboxManager, work: Path) -> None:
+    old = manager.create(str(work))
+    (work / "big.bin").write_bytes(os.urandom(1 << 20))
+    manager.pause(old.id)
+    objects_before = manager.store.all()
+    assert manager.cleanup(timedelta(days=1)) == []
+    assert manager.store.all() == objects_before
+    assert manager.cleanup(timedelta(0)) == [old.id]
+    assert manager.list() == [] and manager.store.all() == set()
+    assert work.exists(), "cleanup never touches a work directory"
+    with pytest.raises(PolicyError):
+        manager.cleanup(timedelta(seconds=-1))
+
+
+def test_files_is_a_read_only_lazy_mapping(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work))
+    with pytest.raises(KeyError):
+        state.files["nope"]
+    with pytest.raises(TypeError):
+        state.files["x"] = b"y"  # type: ignore[index]
+    assert len(state.files) == 4
+
+
+def test_ignore_patterns_leave_paths_out(tmp_path: Path, work: Path) -> None:
+    (work / "node_modules").mkdir()
+    (work / "node_modules" / "dep.js").write_text("x")
+    manager = SandboxManager(tmp_path / "state", ignore=("node_modules", "*.bin"))
+    state = manager.create(str(work))
+    assert "big.bin" not in state.files and not any(p.startswith("node_modules") for p in state.files)
