@@ -229,6 +229,71 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1 if unsafe else 0
 
 
+def _state_dir(args: argparse.Namespace) -> str:
+    if args.dir:
+        return str(args.dir)
+    if os.environ.get("SANDBOX_STATE_DIR"):
+        return os.environ["SANDBOX_STATE_DIR"]
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "sandbox")
+
+
+def _max_age(text: str) -> Any:
+    from datetime import timedelta
+
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an age like 30m, 12h or 7d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def _cmd_state(args: argparse.Namespace) -> int:
+    from sandbox.errors import PolicyError
+    from sandbox.state.manager import SandboxManager
+
+    manager = SandboxManager(_state_dir(args))
+    action = args.action
+    if action == "create":
+        env = {}
+        for item in args.env:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise PolicyError(f"--env takes NAME=VALUE, not {item!r}")
+            env[name] = value
+        sys.stdout.write(manager.create(os.path.abspath(args.work_dir), env).id + "\n")
+    elif action == "list":
+        sys.stdout.write(manager.format_status() + "\n")
+    elif action in ("pause", "resume"):
+        state = getattr(manager, action)(args.id)
+        sys.stdout.write(f"{state.id} {state.status}\n")
+    elif action == "diff":
+        for line in manager.diff_sandbox(args.id, since=args.since, until=args.until):
+            sys.stdout.write(line + "\n")
+    elif action == "snapshot":
+        data = manager.snapshot(args.id)
+        if args.output in (None, "-"):
+            sys.stdout.buffer.write(data)
+        else:
+            from sandbox.state.store import write_atomic
+
+            write_atomic(os.path.abspath(args.output), data, 0o600)
+    elif action == "restore":
+        try:
+            with open(args.file, "rb") if args.file != "-" else sys.stdin.buffer as f:
+                data = f.read()
+        except OSError as exc:
+            sys.stderr.write(f"sandbox state restore: {args.file}: {exc.strerror}\n")
+            return 2
+        work_dir = os.path.abspath(args.work_dir) if args.work_dir else None
+        state = manager.restore(data, work_dir=work_dir)
+        sys.stdout.write(f"{state.id} {state.status} {state.work_dir}\n")
+    elif action == "cleanup":
+        for removed in manager.cleanup(args.max_age):
+            sys.stdout.write(f"removed {removed}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sandbox", description="Run the commands an AI agent writes without trusting them."
@@ -265,6 +330,32 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also allow writes beneath PATH (repeatable; the project and /tmp always are)")
     verify.add_argument("--json", action="store_true", help="one JSON object per file")
     verify.set_defaults(func=_cmd_verify)
+    state = sub.add_parser(
+        "state", help="create, pause, resume, snapshot, restore and diff sandboxes",
+        description="Saved sandbox states (SandboxManager) under --dir, $SANDBOX_STATE_DIR or "
+        "$XDG_STATE_HOME/sandbox (~/.local/state/sandbox).",
+    )
+    state.add_argument("--dir", help="the state directory")
+    actions = state.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="a sandbox over an existing work directory; prints its id")
+    create.add_argument("work_dir")
+    create.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="repeatable")
+    actions.add_parser("list", help="every sandbox, newest first")
+    for name, text in (("pause", "save the work directory"), ("resume", "put the paused state back")):
+        actions.add_parser(name, help=text).add_argument("id")
+    diff = actions.add_parser("diff", help="what changed: added/modified/deleted lines")
+    diff.add_argument("id")
+    diff.add_argument("--since", default="baseline", choices=["baseline", "saved", "current"])
+    diff.add_argument("--until", default="current", choices=["baseline", "saved", "current"])
+    snapshot = actions.add_parser("snapshot", help="portable bytes of a sandbox")
+    snapshot.add_argument("id")
+    snapshot.add_argument("-o", "--output", help="file to write (default: stdout)")
+    restore = actions.add_parser("restore", help="a sandbox from snapshot bytes, paused")
+    restore.add_argument("file", help="the snapshot (- for stdin)")
+    restore.add_argument("--work-dir", help="restore into this (absent or empty) directory")
+    cleanup = actions.add_parser("cleanup", help="remove old sandboxes and unused content")
+    cleanup.add_argument("--max-age", type=_max_age, required=True, metavar="AGE", help="30m, 12h, 7d …")
+    state.set_defaults(func=_cmd_state)
     return parser
 
 

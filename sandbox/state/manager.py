@@ -131,6 +131,7 @@ class SandboxManager:
         fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            self.store.refresh()  # another manager may have written or collected packs
             yield
         finally:
             os.close(fd)

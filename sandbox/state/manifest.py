@@ -115,12 +115,22 @@ def check_path(path: object) -> str:
     NUL, no leading ``/``, within the kernel's limits. Raises SnapshotError."""
     if not isinstance(path, str) or not path:
         raise SnapshotError(f"an entry path must be a non-empty string, not {path!r}")
+    _encodable(path)
     if "\0" in path or path.startswith("/") or len(path.encode("utf-8", "surrogateescape")) > MAX_PATH:
         raise SnapshotError(f"entry path {path!r} is absolute, too long or contains NUL")
     for part in path.split("/"):
         if part in ("", ".", "..") or len(part.encode("utf-8", "surrogateescape")) > MAX_NAME:
             raise SnapshotError(f"entry path {path!r} has a component {part!r} that is not a plain name")
     return path
+
+
+def _encodable(text: str) -> None:
+    """A name the filesystem can take: encodable as this system encodes file names (a lone
+    surrogate from JSON is not)."""
+    try:
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise SnapshotError(f"{text!r} is not a valid file name") from exc
 
 
 def _int(raw: Mapping[str, object], key: str, limit: int = 1 << 62) -> int:
@@ -148,6 +158,7 @@ def _entry(raw: object) -> Entry:
         target = raw.get("target")
         if not isinstance(target, str) or not target or "\0" in target or len(target) > MAX_PATH:
             raise SnapshotError(f"symlink {path!r} has no valid target")
+        _encodable(target)
         return Entry(path, SYMLINK, 0o777, target=target)
     raise SnapshotError(f"entry {path!r} has an unknown type {kind!r}")
 

@@ -103,6 +103,7 @@ class ObjectStore:
         for d in (root, self.objects, self.packs, self.tmp):
             os.makedirs(d, mode=0o700, exist_ok=True)  # makedirs gives 0700 to the last part only
         self._index: dict[str, tuple[str, int, int]] | None = None
+        self._stamp: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     # -- where an object is ------------------------------------------------------------------
@@ -112,10 +113,22 @@ class ObjectStore:
             raise SnapshotError(f"not an object name: {digest!r}")
         return os.path.join(self.objects, digest[:2], digest)
 
+    def refresh(self) -> None:
+        """Re-read the pack indexes if another manager added or removed a pack (the packs
+        directory changed). Called under the manager's lock, before each operation."""
+        # The names, not only the directory's mtime: two changes within one timestamp tick
+        # would look like none.
+        if self._listing() != self._stamp:
+            self.index(reload=True)
+
+    def _listing(self) -> frozenset[str]:
+        return frozenset(n for n in os.listdir(self.packs) if n.endswith(".idx"))
+
     def index(self, reload: bool = False) -> dict[str, tuple[str, int, int]]:
         """digest -> (pack name, offset, length) over every complete pack."""
         with self._lock:
             if self._index is None or reload:
+                self._stamp = self._listing()
                 index: dict[str, tuple[str, int, int]] = {}
                 for name in os.listdir(self.packs):
                     if not name.endswith(".idx"):
@@ -144,8 +157,11 @@ class ObjectStore:
             where = self.index(reload=attempt).get(digest)
             if where is not None:
                 pack, offset, length = where
-                with open(os.path.join(self.packs, pack + ".pack"), "rb") as f:
-                    data = os.pread(f.fileno(), length, offset)
+                try:
+                    with open(os.path.join(self.packs, pack + ".pack"), "rb") as f:
+                        data = os.pread(f.fileno(), length, offset)
+                except FileNotFoundError:
+                    continue  # repacked by another manager's cleanup: look again
                 if len(data) != length:
                     raise SnapshotError(f"pack {pack} is truncated")
                 return io.BytesIO(data)

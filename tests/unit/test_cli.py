@@ -88,3 +88,36 @@ def test_verify_without_a_language_it_can_tell_is_a_usage_error(tmp_path: Path) 
     done = run_cli("verify", str(tmp_path / "notes.txt"))
     assert done.returncode == 2 and "--language" in done.stderr
     assert run_cli("verify", str(tmp_path / "missing.py")).returncode == 2
+
+
+def test_state_commands_drive_a_sandbox_through_its_life(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "a.txt").write_text("a")
+    state = ["state", "--dir", str(tmp_path / "state")]
+    created = run_cli(*state, "create", str(work), "--env", "A=1")
+    assert created.returncode == 0, created.stderr
+    sandbox_id = created.stdout.strip()
+    (work / "b.txt").write_text("b")
+    assert run_cli(*state, "diff", sandbox_id).stdout.splitlines() == ["added: b.txt"]
+    assert run_cli(*state, "pause", sandbox_id).stdout.split() == [sandbox_id, "paused"]
+    (work / "c.txt").write_text("c")
+    assert run_cli(*state, "resume", sandbox_id).stdout.split() == [sandbox_id, "running"]
+    assert sorted(p.name for p in work.iterdir()) == ["a.txt", "b.txt"]
+    assert sandbox_id in run_cli(*state, "list").stdout
+    snap = tmp_path / "snap.bin"
+    assert run_cli(*state, "snapshot", sandbox_id, "-o", str(snap)).returncode == 0
+    other = ["state", "--dir", str(tmp_path / "state2")]
+    restored = run_cli(*other, "restore", str(snap), "--work-dir", str(tmp_path / "copy"))
+    assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "copy" / "b.txt").read_text() == "b"
+    assert run_cli(*state, "cleanup", "--max-age", "0s").stdout.split() == ["removed", sandbox_id]
+
+
+def test_state_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    state = ["state", "--dir", str(tmp_path / "state")]
+    done = run_cli(*state, "pause", "sb-0123456789ab")
+    assert done.returncode == 2 and done.stderr.startswith("sandbox: no sandbox")
+    (tmp_path / "junk").write_bytes(b"not a snapshot")
+    done = run_cli(*state, "restore", str(tmp_path / "junk"))
+    assert done.returncode == 2 and "not a sandbox snapshot" in done.stderr
