@@ -18,7 +18,6 @@ import hashlib
 import json
 import struct
 import zlib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,11 +110,10 @@ def read(data: bytes, batch: Batch, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sn
     if sum(sizes.values()) > max_bytes:
         raise SnapshotError(f"snapshot content of {sum(sizes.values())} bytes is over the {max_bytes} byte bound")
     for digest, size in sizes.items():
-        h = hashlib.sha256()
-        chunks = list(stream.chunks(size, h.update))
-        if h.hexdigest() != digest:
+        content = stream.take(size)
+        if hashlib.sha256(content).hexdigest() != digest:
             raise SnapshotError(f"object {digest} does not match its content")
-        batch.add_bytes(b"".join(chunks))
+        batch.add_bytes(content, digest=digest)
     if not stream.at_end():
         raise SnapshotError("snapshot has data past its last object")
     return Snapshot(header["sandbox"], manifest, baseline)
@@ -129,11 +127,12 @@ class _Inflater:
         self._z = zlib.decompressobj()
         self._body = body
         self._pos = 0
-        self._buf = b""
+        self._buf = b""  # decompressed, not yet taken from _off on
+        self._off = 0
         self._total = 0
         self._limit = limit + MAX_HEADER + 8
 
-    def _more(self) -> bool:
+    def _more(self) -> bytes:
         try:
             if self._z.unconsumed_tail:
                 out = self._z.decompress(self._z.unconsumed_tail, CHUNK)
@@ -142,32 +141,39 @@ class _Inflater:
                 self._pos += len(piece)
                 out = self._z.decompress(piece, CHUNK)
             else:
-                return False
+                return b""
         except zlib.error as exc:
             raise SnapshotError(f"snapshot data is corrupt: {exc}") from exc
         self._total += len(out)
         if self._total > self._limit:
             raise SnapshotError("snapshot expands past its bound")
-        self._buf += out
-        return True
-
-    def take(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            if not self._more():
-                raise SnapshotError("snapshot ends early")
-        out, self._buf = self._buf[:n], self._buf[n:]
         return out
 
-    def chunks(self, n: int, each: Callable[[bytes], object]) -> Iterator[bytes]:
-        while n > 0:
-            if not self._buf and not self._more():
-                raise SnapshotError("snapshot ends early")
-            piece, self._buf = self._buf[:n], self._buf[n:]
-            n -= len(piece)
-            each(piece)
-            yield piece
+    def take(self, n: int) -> bytes:
+        """The next ``n`` bytes (held in memory: one header, or one object)."""
+        end = self._off + n
+        if end <= len(self._buf):
+            out = self._buf[self._off : end]
+            self._off = end
+            return out
+        parts = [self._buf[self._off :]]
+        have = len(parts[0])
+        while have < n:
+            more = self._more()
+            if not more:
+                if self._pos >= len(self._body) and not self._z.unconsumed_tail:
+                    raise SnapshotError("snapshot ends early")
+                continue
+            parts.append(more)
+            have += len(more)
+        joined = b"".join(parts)
+        self._buf, self._off = joined, n
+        return joined[:n]
 
     def at_end(self) -> bool:
-        while not self._buf and self._more():
-            pass
-        return not self._buf and self._z.eof
+        if self._off < len(self._buf):
+            return False
+        while self._pos < len(self._body) or self._z.unconsumed_tail:
+            if self._more():
+                return False
+        return self._z.eof

@@ -122,6 +122,7 @@ class SandboxManager:
         except OSError as exc:
             raise PolicyError(f"cannot use {self.dir!r} for sandbox state: {exc.strerror}") from exc
         self.store = ObjectStore(os.path.join(self.dir, "store"))
+        self._cache: dict[str, tuple[tuple[int, int, int, int], Manifest]] = {}
         self._lock_path = os.path.join(self.dir, ".lock")
 
     # -- locking and records ---------------------------------------------------------------
@@ -159,9 +160,23 @@ class SandboxManager:
         path = os.path.join(self._folder(sandbox_id), f"{name}.json")
         try:
             with open(path, "rb") as f:
-                return Manifest.from_json(f.read())
+                # Parsed manifests are kept while the file is the same one (a manifest is only
+                # ever replaced by rename, so a new one has a new inode): pause after pause
+                # need not parse ten thousand entries again.
+                key = _file_key(os.fstat(f.fileno()))
+                cached = self._cache.get(path)
+                if cached is not None and cached[0] == key:
+                    return cached[1]
+                manifest = Manifest.from_json(f.read())
         except FileNotFoundError as exc:
             raise SnapshotError(f"the {name} state of {sandbox_id} is missing") from exc
+        self._cache[path] = (key, manifest)
+        return manifest
+
+    def _write_manifest(self, sandbox_id: str, name: str, manifest: Manifest) -> None:
+        path = os.path.join(self._folder(sandbox_id), f"{name}.json")
+        write_atomic(path, manifest.to_json().encode())
+        self._cache[path] = (_file_key(os.stat(path)), manifest)
 
     def _saved(self, sandbox_id: str) -> Manifest:
         folder = self._folder(sandbox_id)
@@ -190,7 +205,10 @@ class SandboxManager:
         except BaseException:
             batch.abort()
             raise
-        write_atomic(os.path.join(self._folder(sandbox_id), f"{name}.json"), manifest.to_json().encode())
+        if manifest != previous or name != "saved" or not os.path.exists(
+            os.path.join(self._folder(sandbox_id), "saved.json")
+        ):
+            self._write_manifest(sandbox_id, name, manifest)
         return manifest
 
     # -- the API ---------------------------------------------------------------------------
@@ -360,8 +378,8 @@ class SandboxManager:
                 # a restore that fails or is killed leaves no half-filled work directory.
                 staging = f"{target}.sbx-restoring-{secrets.token_hex(4)}"
                 try:
-                    write_atomic(os.path.join(folder, "baseline.json"), snap.baseline.to_json().encode())
-                    write_atomic(os.path.join(folder, "saved.json"), snap.manifest.to_json().encode())
+                    self._write_manifest(record["id"], "baseline", snap.baseline)
+                    self._write_manifest(record["id"], "saved", snap.manifest)
                     os.mkdir(staging, 0o700)
                     apply(staging, snap.manifest, Manifest.of([]), self.store)
                     # The record first: killed between the two, the sandbox exists, paused,
@@ -437,6 +455,10 @@ class SandboxManager:
             ))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
+def _file_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _now() -> str:

@@ -6,16 +6,14 @@ saw them (see ObjectStore). Everything is written under a temporary name and nam
 once its data is on disk, so an object the store knows is always whole: a later save that
 finds it there reuses it without reading it again. Files are 0600 in 0700 directories.
 
-Durability is batched: a save writes all its new objects, flushes the filesystem once
-(``syncfs``), renames them, flushes again, and only then writes the manifest that refers
-to them (temp file, fsync, rename, fsync of the directory). Flushing per object would cost
-a disk round trip per file — seconds for a tree of ten thousand — for the same guarantee.
+Durability: every new file (a save's pack, its index, each large object) is fsynced when
+written, renamed to its name, and the directories renamed into are fsynced; only then is
+the manifest that refers to them written (temp file, fsync, rename, fsync of the
+directory). A save of ten thousand small files flushes one pack, not ten thousand files.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import io
 import os
@@ -29,24 +27,6 @@ from sandbox.errors import SnapshotError
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
-
-
-def _libc_syncfs() -> object:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.syncfs
-    except (OSError, AttributeError):
-        return None
-
-
-_SYNCFS = _libc_syncfs()
-
-
-def syncfs(fd: int) -> None:
-    """Flush the filesystem that holds ``fd`` (all of them where syncfs is missing)."""
-    if _SYNCFS is not None and _SYNCFS(fd) == 0:  # type: ignore[operator]
-        return
-    os.sync()
 
 
 def fsync_dir(path: str) -> None:
@@ -143,8 +123,12 @@ class ObjectStore:
                 self._index = index
             return self._index
 
-    def has(self, digest: str) -> bool:
-        return digest in self.index() or os.path.exists(self.path(digest))
+    def has(self, digest: str, *, small: bool = False) -> bool:
+        """Whether the store holds ``digest``; ``small`` contents are only ever packed, so
+        for them the index alone answers."""
+        if digest in self.index():
+            return True
+        return not small and os.path.exists(self.path(digest))
 
     def read(self, digest: str) -> bytes:
         """The whole content (for packed objects, which are small). Raises SnapshotError."""
@@ -219,32 +203,45 @@ class Batch:
         self._pack_path = os.path.join(store.tmp, f"pack-{self._pack_name}")
         self._pack_fd = -1
         self._pack_size = 0
+        self._pending: list[bytes] = []
+        self._pending_size = 0
 
-    def _known(self, digest: str, force: bool) -> bool:
-        return digest in self.loose or digest in self.packed or (not force and self.store.has(digest))
+    def _flush_pending(self) -> None:
+        if self._pending:
+            _write_all(self._pack_fd, b"".join(self._pending))
+            self._pending.clear()
+            self._pending_size = 0
+
+    def _known(self, digest: str, force: bool, small: bool = False) -> bool:
+        return digest in self.loose or digest in self.packed or (not force and self.store.has(digest, small=small))
 
     def _temp(self) -> tuple[str, int]:
         path = os.path.join(self.store.tmp, f"obj-{secrets.token_hex(8)}")
         return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
 
-    def add_bytes(self, data: bytes, *, force: bool = False) -> str:
+    def add_bytes(self, data: bytes, *, force: bool = False, digest: str | None = None) -> str:
         """Store ``data``; its digest. ``force`` stores it even where the store has it (to
-        rewrite a pack)."""
-        digest = hashlib.sha256(data).hexdigest()
-        if self._known(digest, force):
+        rewrite a pack); ``digest``, when the caller has just checked it, spares a second hash."""
+        digest = digest or hashlib.sha256(data).hexdigest()
+        if self._known(digest, force, small=len(data) <= PACK_LIMIT):
             return digest
         if len(data) <= PACK_LIMIT:
             if self._pack_fd < 0:
                 self._pack_fd = os.open(
                     self._pack_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
                 )
-            _write_all(self._pack_fd, data)
+            # Small contents are gathered and written a megabyte at a time.
+            self._pending.append(data)
+            self._pending_size += len(data)
+            if self._pending_size >= CHUNK:
+                self._flush_pending()
             self.packed[digest] = (self._pack_size, len(data))
             self._pack_size += len(data)
             return digest
         path, fd = self._temp()
         try:
             _write_all(fd, data)
+            os.fsync(fd)
         finally:
             os.close(fd)
         self.loose[digest] = path
@@ -254,7 +251,10 @@ class Batch:
         """Copy an open file into the batch, hashing what is copied (so the object is what
         its name says even if the file changes meanwhile); (digest, size)."""
         if size_hint <= PACK_LIMIT:
-            data = b""
+            data = os.read(source, PACK_LIMIT + 1)
+            if len(data) == size_hint:
+                # A regular file's read is short only at its end: no second read to see EOF.
+                return self.add_bytes(data), len(data)
             while len(data) <= PACK_LIMIT:
                 chunk = os.read(source, PACK_LIMIT + 1 - len(data))
                 if not chunk:
@@ -276,12 +276,14 @@ class Batch:
                 chunk = os.read(source, CHUNK)
                 if not chunk:
                     break
+            digest = h.hexdigest()
+            if not self._known(digest, False):
+                os.fsync(fd)
         except BaseException:
             os.close(fd)
             os.unlink(path)
             raise
         os.close(fd)
-        digest = h.hexdigest()
         if self._known(digest, False):
             os.unlink(path)
         else:
@@ -289,36 +291,41 @@ class Batch:
         return digest, size
 
     def commit(self) -> None:
-        """Flush, name every object (the pack, then its index), flush again."""
+        """Name every object (the pack, then its index) and make the names durable. Each
+        file's data was flushed when it was written (fsync), so a name never points at
+        data that is not on disk."""
         if not self.loose and not self.packed:
             self.abort()
             return
         index_tmp = ""
         if self.packed:
+            self._flush_pending()
+            os.fsync(self._pack_fd)
             os.close(self._pack_fd)
             self._pack_fd = -1
             index_tmp = self._pack_path + ".idx"
             fd = os.open(index_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
             try:
                 _write_all(fd, b"".join(_INDEX_ENTRY.pack(bytes.fromhex(d), o, n) for d, (o, n) in self.packed.items()))
+                os.fsync(fd)
             finally:
                 os.close(fd)
-        fd = os.open(self.store.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            syncfs(fd)
-            for digest, tmp in self.loose.items():
-                final = self.store.path(digest)
-                try:
-                    os.rename(tmp, final)
-                except FileNotFoundError:
-                    os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
-                    os.rename(tmp, final)
-            if self.packed:
-                os.rename(self._pack_path, os.path.join(self.store.packs, self._pack_name + ".pack"))
-                os.rename(index_tmp, os.path.join(self.store.packs, self._pack_name + ".idx"))
-            syncfs(fd)
-        finally:
-            os.close(fd)
+        touched = set()
+        for digest, tmp in self.loose.items():
+            final = self.store.path(digest)
+            try:
+                os.rename(tmp, final)
+            except FileNotFoundError:
+                os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
+                os.rename(tmp, final)
+                touched.add(self.store.objects)
+            touched.add(os.path.dirname(final))
+        if self.packed:
+            os.rename(self._pack_path, os.path.join(self.store.packs, self._pack_name + ".pack"))
+            os.rename(index_tmp, os.path.join(self.store.packs, self._pack_name + ".idx"))
+            touched.add(self.store.packs)
+        for directory in sorted(touched, key=len, reverse=True):
+            fsync_dir(directory)
         index = self.store.index()
         with self.store._lock:
             for digest, (offset, length) in self.packed.items():
@@ -327,6 +334,7 @@ class Batch:
         self.packed.clear()
 
     def abort(self) -> None:
+        self._pending.clear()
         if self._pack_fd >= 0:
             os.close(self._pack_fd)
             self._pack_fd = -1

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from sandbox.errors import SnapshotError
-from sandbox.state.manifest import DIR, FILE, SYMLINK, Entry, Manifest, entry_from_stat
+from sandbox.state.manifest import DIR, FILE, MODE_MASK, SYMLINK, Entry, Manifest, entry_from_stat
 from sandbox.state.store import CHUNK, Batch, ObjectStore
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -92,18 +92,17 @@ def _file(
         and (cached.size, cached.mtime_ns, cached.ino, cached.dev) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
         and (batch is None or batch.store.has(cached.hash))
     ):
-        return entry_from_stat(path, st, digest=cached.hash)
-    # O_NONBLOCK: if a FIFO took the file's place since lstat, the open must not hang.
+        mode = stat.S_IMODE(st.st_mode) & MODE_MASK
+        return cached if cached.mode == mode else Entry(path, FILE, mode, *_rest(cached))
+    # O_NONBLOCK: if a FIFO took the file's place since lstat, the open must not hang (and a
+    # read of it gives nothing). Four syscalls a file, as tar: lstat, open, read, close.
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, OSError):
+        return None  # gone, or replaced by something that cannot be opened (a socket)
     try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            return None
         if batch is not None:
-            digest, size = batch.add_fd(fd, before.st_size)
+            digest, size = batch.add_fd(fd, st.st_size)
         else:
             h = hashlib.sha256()
             size = 0
@@ -111,14 +110,19 @@ def _file(
                 h.update(chunk)
                 size += len(chunk)
             digest = h.hexdigest()
-        after = os.fstat(fd)
+    except (IsADirectoryError, BlockingIOError):
+        return None  # replaced by a directory or a FIFO since lstat
     finally:
         os.close(fd)
-    entry = entry_from_stat(path, after, digest=digest)
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != after.st_size:
-        # Written while we read it: keep what we read, and no stat cache to trust next time.
-        return Entry(path, FILE, entry.mode, size, digest)
-    return entry
+    if size != st.st_size:
+        # Written while we read it: keep what we read, and no stat cache to trust next time
+        # (a write after our lstat also moves the mtime, so the next capture reads it again).
+        return Entry(path, FILE, stat.S_IMODE(st.st_mode) & MODE_MASK, size, digest)
+    return entry_from_stat(path, st, digest=digest)
+
+
+def _rest(e: Entry) -> tuple[int, str, str, int, int, int]:
+    return (e.size, e.hash, e.target, e.mtime_ns, e.ino, e.dev)
 
 
 class _Dirs:
