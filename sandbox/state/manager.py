@@ -10,6 +10,7 @@ and environment variables)::
     sandboxes/<id>/record.json the sandbox's record (status, times, work dir, environment)
     sandboxes/<id>/baseline.json   its state at creation, for diff_sandbox
     sandboxes/<id>/saved.json      its state at the last pause
+    sandboxes/<id>/history/N.json  every pause's state (second names of saved.json files)
 
 Every file there is written atomically and after the objects it names, so a state on disk
 is complete or absent: a process killed at any point leaves the previous state loadable.
@@ -34,7 +35,7 @@ from typing import Any
 from sandbox.errors import PolicyError, SnapshotError
 from sandbox.state import archive
 from sandbox.state.manifest import FILE, Manifest, diff
-from sandbox.state.store import Batch, ObjectStore, write_atomic
+from sandbox.state.store import Batch, ObjectStore, fsync_dir, write_atomic
 from sandbox.state.workdir import apply, capture
 
 ID = re.compile(r"sb-[0-9a-f]{12}")
@@ -238,9 +239,9 @@ class SandboxManager:
             os.mkdir(folder, 0o700)
             try:
                 baseline = self._save_state(sandbox_id, "baseline", path, None)
-                record = {
+                record: dict[str, Any] = {
                     "id": sandbox_id, "work_dir": path, "env_vars": env, "process_state": {},
-                    "created_at": _now(), "paused_at": None, "resumed_at": None, "status": RUNNING,
+                    "created_at": _now(), "paused_at": None, "resumed_at": None, "status": RUNNING, "states": [],
                 }
                 self._write_record(record)  # last: the sandbox exists once this is on disk
             except BaseException:
@@ -264,9 +265,32 @@ class SandboxManager:
             if record["status"] != RUNNING:
                 raise PolicyError(f"sandbox {sandbox_id} is {record['status']}, not running: it cannot be paused")
             manifest = self._save_state(sandbox_id, "saved", record["work_dir"], self._saved(sandbox_id))
-            record.update(status=PAUSED, paused_at=_now())
-            self._write_record(record)
+            now = _now()
+            record["states"].append([self._keep_history(sandbox_id, len(record["states"]) + 1), now])
+            record.update(status=PAUSED, paused_at=now)
+            self._write_record(record)  # last: a pause killed before this left the old state
         return self._state(record, manifest)
+
+    def _keep_history(self, sandbox_id: str, number: int) -> str:
+        """Keep the state just saved as ``history/<number>.json``: a second name for the same
+        file (saved.json is only ever replaced by rename), so it costs no copy."""
+        folder = self._folder(sandbox_id)
+        history = os.path.join(folder, "history")
+        os.makedirs(history, mode=0o700, exist_ok=True)
+        path = os.path.join(history, f"{number:06d}.json")
+        try:
+            os.unlink(path)  # a pause killed after linking, before its record: not in use
+        except FileNotFoundError:
+            pass
+        os.link(os.path.join(folder, "saved.json"), path)
+        fsync_dir(history)
+        return str(number)
+
+    def states(self, sandbox_id: str) -> builtins.list[tuple[str, datetime]]:
+        """The sandbox's saved states, oldest first: (name, when it was saved). Each name can
+        be given to diff_sandbox as ``since`` or ``until``. Raises PolicyError (unknown id)."""
+        with self._locked(exclusive=False):
+            return [(name, datetime.fromisoformat(at)) for name, at in self._record(sandbox_id)["states"]]
 
     def resume(self, sandbox_id: str) -> SandboxState:
         """Make the work directory equal to the paused state (what was added since is
@@ -317,7 +341,8 @@ class SandboxManager:
     ) -> builtins.list[str]:
         """What changed in the sandbox: ``added: p``, ``modified: p``, ``deleted: p``,
         sorted. ``since`` and ``until`` each name a state: ``baseline`` (at creation),
-        ``saved`` (the last pause) or ``current`` (the work directory now).
+        ``saved`` (the last pause), ``current`` (the work directory now), or a saved state
+        by the name :meth:`states` gives it (``"1"`` for the first pause, …).
 
         Raises PolicyError (unknown id or state name), SnapshotError.
         """
@@ -332,7 +357,9 @@ class SandboxManager:
             return self._saved(record["id"])
         if name == "current":
             return capture(record["work_dir"], batch=None, previous=self._saved(record["id"]), ignore=self.ignore)
-        raise PolicyError(f"no state {name!r}: use baseline, saved or current")
+        if any(name == saved for saved, _ in record["states"]):
+            return self._manifest(record["id"], f"history/{int(name):06d}")
+        raise PolicyError(f"no state {name!r}: use baseline, saved, current or a name from states()")
 
     def snapshot(self, sandbox_id: str) -> bytes:
         """The sandbox as portable bytes (versioned, checksummed, compressed): its record,
@@ -362,7 +389,7 @@ class SandboxManager:
             snap = archive.read(data, batch, max_bytes=self.max_snapshot_bytes)
             record = _check_record(snap.record, None, source="snapshot")
             target = _work_dir(work_dir if work_dir is not None else record["work_dir"], error=SnapshotError)
-            record.update(work_dir=target, status=PAUSED)
+            record.update(work_dir=target, status=PAUSED, states=[])  # the history stays where it was made
             _check_restore_target(target, self.dir)
             with self._locked():
                 folder = self._folder(record["id"])
@@ -432,7 +459,11 @@ class SandboxManager:
             for name in os.listdir(os.path.join(self.dir, "sandboxes")):
                 if not ID.fullmatch(name):
                     continue
-                for kind in ("baseline", "saved"):
+                history = os.path.join(self._folder(name), "history")
+                kept = [f"history/{n[:-5]}" for n in os.listdir(history) if n.endswith(".json")] if os.path.isdir(
+                    history
+                ) else []
+                for kind in ("baseline", "saved", *kept):
                     try:
                         referenced |= self._manifest(name, kind).hashes()
                     except SnapshotError:
@@ -513,7 +544,14 @@ def _check_record(record: object, sandbox_id: str | None, source: str = "record"
                 raise err(f"the {source} has an invalid {key}") from exc
             if parsed.tzinfo is None:
                 raise err(f"the {source} has a {key} without a time zone")
+    states = record.get("states", [])
+    if not isinstance(states, list) or not all(
+        isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) and s[0].isdigit() and isinstance(s[1], str)
+        for s in states
+    ):
+        raise err(f"the {source} has an invalid list of states")
     return {
+        "states": [list(s) for s in states],
         "id": rid, "work_dir": os.path.normpath(work_dir), "env_vars": dict(env),
         "process_state": dict(record.get("process_state") or {}), "created_at": record["created_at"],
         "paused_at": record.get("paused_at"), "resumed_at": record.get("resumed_at"), "status": record["status"],

@@ -256,3 +256,26 @@ def test_ignore_patterns_leave_paths_out(tmp_path: Path, work: Path) -> None:
     manager = SandboxManager(tmp_path / "state", ignore=("node_modules", "*.bin"))
     state = manager.create(str(work))
     assert "big.bin" not in state.files and not any(p.startswith("node_modules") for p in state.files)
+
+
+def test_every_pause_is_kept_and_any_two_states_can_be_compared(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work))
+    (work / "one.txt").write_text("1")
+    manager.pause(state.id)
+    manager.resume(state.id)
+    (work / "two.txt").write_text("2")
+    (work / "one.txt").write_text("1 changed")
+    manager.pause(state.id)
+    names = [name for name, _ in manager.states(state.id)]
+    assert names == ["1", "2"]
+    assert manager.diff_sandbox(state.id, since="1", until="2") == ["added: two.txt", "modified: one.txt"]
+    assert manager.diff_sandbox(state.id, since="baseline", until="1") == ["added: one.txt"]
+    assert manager.diff_sandbox(state.id, since="2", until="saved") == []
+    with pytest.raises(PolicyError):
+        manager.diff_sandbox(state.id, since="3")
+    # cleanup keeps what the history refers to
+    from datetime import timedelta
+
+    manager.cleanup(timedelta(days=1))
+    manager.resume(state.id)
+    assert manager.diff_sandbox(state.id, since="1", until="2") == ["added: two.txt", "modified: one.txt"]
