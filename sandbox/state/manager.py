@@ -304,7 +304,7 @@ class SandboxManager:
                 raise PolicyError(f"sandbox {sandbox_id} is {record['status']}, not paused: it cannot be resumed")
             saved = self._saved(sandbox_id)
             os.makedirs(record["work_dir"], mode=0o700, exist_ok=True)
-            current = capture(record["work_dir"], batch=None, previous=saved, ignore=self.ignore)
+            current = capture(record["work_dir"], batch=None, previous=saved, ignore=self.ignore, repair=True)
             apply(record["work_dir"], saved, current, self.store)
             record.update(status=RUNNING, resumed_at=_now())
             self._write_record(record)

@@ -10,6 +10,7 @@ read through it or written.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import os
@@ -40,12 +41,36 @@ def _ignored(path: str, patterns: Iterable[str]) -> bool:
 
 
 def capture(
-    work_dir: str, *, batch: Batch | None, previous: Manifest | None = None, ignore: Iterable[str] = ()
+    work_dir: str,
+    *,
+    batch: Batch | None,
+    previous: Manifest | None = None,
+    ignore: Iterable[str] = (),
+    repair: bool = False,
 ) -> Manifest:
     """The state of ``work_dir``. Files unchanged since ``previous`` (same size, mtime,
     inode and device) keep their hash without being read; the others are read once, hashed
     and, with a ``batch``, copied into it. Special files (FIFOs, sockets, devices) are not
-    state and are left out. Raises SnapshotError when the directory cannot be read."""
+    state and are left out.
+
+    Raises SnapshotError when the directory or anything in it cannot be read: a state that
+    silently lacked a file would lose it at the next resume. With ``repair`` (the capture a
+    resume makes before rewriting the directory) unreadable directories are given back
+    their owner's rights, and an unreadable file is taken as changed (an empty hash), so
+    that the resume replaces it.
+    """
+    try:
+        return _capture(work_dir, batch, previous, ignore, repair)
+    except SnapshotError:
+        raise
+    except OSError as exc:
+        where = f"{exc.filename!r}" if exc.filename else "an entry"
+        raise SnapshotError(f"cannot save {work_dir!r}: {where}: {exc.strerror}") from exc
+
+
+def _capture(
+    work_dir: str, batch: Batch | None, previous: Manifest | None, ignore: Iterable[str], repair: bool
+) -> Manifest:
     patterns = tuple(ignore)
     known = previous.entries if previous is not None else {}
     entries: list[Entry] = []
@@ -66,11 +91,17 @@ def capture(
                         continue  # removed while we looked
                     if stat.S_ISDIR(st.st_mode):
                         entries.append(entry_from_stat(path, st))
-                        stack.append((path, os.open(name, _DIR_FLAGS, dir_fd=fd)))
+                        child = _open_writable(fd, name, path) if repair else os.open(name, _DIR_FLAGS, dir_fd=fd)
+                        stack.append((path, child))
                     elif stat.S_ISLNK(st.st_mode):
                         entries.append(entry_from_stat(path, st, target=os.readlink(name, dir_fd=fd)))
                     elif stat.S_ISREG(st.st_mode):
-                        entry = _file(fd, name, path, st, known.get(path), batch)
+                        try:
+                            entry = _file(fd, name, path, st, known.get(path), batch)
+                        except PermissionError:
+                            if not repair:
+                                raise
+                            entry = Entry(path, FILE, stat.S_IMODE(st.st_mode) & MODE_MASK, st.st_size, "")
                         if entry is not None:
                             entries.append(entry)
             finally:
@@ -98,8 +129,12 @@ def _file(
     # read of it gives nothing). Four syscalls a file, as tar: lstat, open, read, close.
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-    except (FileNotFoundError, OSError):
-        return None  # gone, or replaced by something that cannot be opened (a socket)
+    except FileNotFoundError:
+        return None  # gone since lstat
+    except OSError as exc:
+        if exc.errno in (errno.ENXIO, errno.ELOOP):
+            return None  # replaced by a socket or a link since lstat: not a file any more
+        raise OSError(exc.errno, exc.strerror, path) from exc
     try:
         if batch is not None:
             digest, size = batch.add_fd(fd, st.st_size)
@@ -145,10 +180,7 @@ class _Dirs:
             return fd
         parent, _, name = directory.rpartition("/")
         parent_fd = self.get(parent)
-        try:
-            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-        except OSError as exc:
-            raise SnapshotError(f"{directory!r} is not a directory of the work directory ({exc.strerror})") from exc
+        fd = _open_writable(parent_fd, name, directory)
         self.fds[directory] = fd
         while len(self.fds) > self.LIMIT:
             _, old = self.fds.popitem(last=False)
@@ -169,6 +201,30 @@ class _Dirs:
         self.fds.clear()
 
 
+def _open_writable(parent: int, name: str, shown: str) -> int:
+    """Open the directory ``name`` (never through a link) and give its owner rwx on it, so
+    that what the state puts inside can be written even where the agent made it read-only
+    (apply sets the state's own modes at the end). Raises SnapshotError."""
+    try:
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+        except PermissionError:
+            # Not even readable: an O_PATH descriptor needs no right on the directory itself,
+            # and through /proc its owner may still change its mode.
+            path_fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=parent)
+            try:
+                os.chmod(f"/proc/self/fd/{path_fd}", 0o700)
+            finally:
+                os.close(path_fd)
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except OSError as exc:
+        raise SnapshotError(f"{shown!r} is not a directory of the work directory ({exc.strerror})") from exc
+    mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    if mode & 0o700 != 0o700:
+        os.fchmod(fd, mode | 0o700)
+    return fd
+
+
 def _remove(parent: int, name: str) -> None:
     """Remove ``name`` (a whole tree for a directory) by descriptor, never following a link:
     a link inside is removed, not what it points to. (shutil.rmtree takes dir_fd only from
@@ -180,7 +236,7 @@ def _remove(parent: int, name: str) -> None:
     if not stat.S_ISDIR(st.st_mode):
         os.unlink(name, dir_fd=parent)
         return
-    fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    fd = _open_writable(parent, name, name)
     try:
         with os.scandir(fd) as listing:
             children = [e.name for e in listing]
@@ -196,6 +252,9 @@ def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore
     the target removed, what differs put back from the store, modes restored. Raises
     SnapshotError (an object missing, a path that cannot be walked) and OSError."""
     root = open_root(work_dir)
+    mode = stat.S_IMODE(os.fstat(root).st_mode)
+    if mode & 0o700 != 0o700:
+        os.fchmod(root, mode | 0o700)
     dirs = _Dirs(root)
     packs: dict[str, int] = {}
     try:

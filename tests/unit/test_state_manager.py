@@ -94,7 +94,8 @@ def test_pause_then_resume_puts_back_exactly_the_paused_state(manager: SandboxMa
     (work / "tool.sh").chmod(0o600)
     (work / "link").unlink()
     (work / "link").symlink_to("elsewhere")
-    (work / "src" / "pkg").chmod(0o500)
+    (work / "src" / "pkg").chmod(0o500)  # read-only: resume must still write main.py back
+    (work / "empty2").mkdir(mode=0o000)  # unreadable: resume must still remove it
     resumed = manager.resume(state.id)
     assert resumed.status == "running" and resumed.resumed_at is not None
     assert tree(work) == expected
@@ -279,3 +280,20 @@ def test_every_pause_is_kept_and_any_two_states_can_be_compared(manager: Sandbox
     manager.cleanup(timedelta(days=1))
     manager.resume(state.id)
     assert manager.diff_sandbox(state.id, since="1", until="2") == ["added: two.txt", "modified: one.txt"]
+
+
+def test_an_unreadable_file_stops_the_pause_instead_of_being_left_out(manager: SandboxManager, work: Path) -> None:
+    state = manager.create(str(work))
+    secret = work / "unreadable.txt"
+    secret.write_text("mine")
+    secret.chmod(0o000)
+    try:
+        if os.geteuid() == 0:
+            # root reads it anyway: then it is saved like any file.
+            assert manager.pause(state.id).files["unreadable.txt"] == b"mine"
+        else:
+            with pytest.raises(SnapshotError, match=r"unreadable\.txt"):
+                manager.pause(state.id)
+            assert manager.get(state.id).status == "running"
+    finally:
+        secret.chmod(0o600)
