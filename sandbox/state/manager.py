@@ -305,7 +305,10 @@ class SandboxManager:
             saved = self._saved(sandbox_id)
             os.makedirs(record["work_dir"], mode=0o700, exist_ok=True)
             current = capture(record["work_dir"], batch=None, previous=saved, ignore=self.ignore, repair=True)
-            apply(record["work_dir"], saved, current, self.store)
+            now_saved = apply(record["work_dir"], saved, current, self.store)
+            if now_saved != saved:
+                # The same state, with the new files' inodes: the next pause need not read them.
+                self._write_manifest(sandbox_id, "saved", now_saved)
             record.update(status=RUNNING, resumed_at=_now())
             self._write_record(record)
         return self._state(record, saved)
@@ -408,7 +411,8 @@ class SandboxManager:
                     self._write_manifest(record["id"], "baseline", snap.baseline)
                     self._write_manifest(record["id"], "saved", snap.manifest)
                     os.mkdir(staging, 0o700)
-                    apply(staging, snap.manifest, Manifest.of([]), self.store)
+                    written = apply(staging, snap.manifest, Manifest.of([]), self.store)
+                    self._write_manifest(record["id"], "saved", written)  # with the stat cache
                     # The record first: killed between the two, the sandbox exists, paused,
                     # and resume() puts its files back.
                     self._write_record(record)

@@ -247,10 +247,12 @@ def _remove(parent: int, name: str) -> None:
     os.rmdir(name, dir_fd=parent)
 
 
-def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore) -> None:
+def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore) -> Manifest:
     """Make ``work_dir`` (whose state is ``current``) equal to ``target``: what is not in
-    the target removed, what differs put back from the store, modes restored. Raises
-    SnapshotError (an object missing, a path that cannot be walked) and OSError."""
+    the target removed, what differs put back from the store, modes restored. Returns the
+    target with the stat fields of the files written (for the next capture's cache).
+    Raises SnapshotError (an object missing, a path that cannot be walked) and OSError."""
+    rewritten: dict[str, Entry] = {}
     root = open_root(work_dir)
     mode = stat.S_IMODE(os.fstat(root).st_mode)
     if mode & 0o700 != 0o700:
@@ -282,12 +284,15 @@ def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore
             elif have is None:
                 # Nothing there: create in place. O_EXCL|O_NOFOLLOW: whatever appeared there
                 # meanwhile (a planted link) makes this fail rather than be written through.
-                _write_file(parent, name, e, store, packs, in_place=True)
+                rewritten[e.path] = _write_file(parent, name, e, store, packs, in_place=True)
             elif not have.same_content(e):
-                _write_file(parent, name, e, store, packs, in_place=False)
+                rewritten[e.path] = _write_file(parent, name, e, store, packs, in_place=False)
         # Modes last, deepest first, so that a read-only directory is filled before it closes.
         for e in sorted((e for e in target if e.type == DIR), key=lambda e: e.path.count("/"), reverse=True):
             os.fchmod(dirs.get(e.path), e.mode)
+        if not rewritten:
+            return target
+        return Manifest.of(rewritten.get(e.path, e) for e in target)
     finally:
         dirs.close()
         for fd in packs.values():
@@ -316,7 +321,13 @@ def _replace(parent: int, name: str, make: object) -> None:
         raise
 
 
-def _write_file(parent: int, name: str, e: Entry, store: ObjectStore, packs: dict[str, int], *, in_place: bool) -> None:
+def _write_file(
+    parent: int, name: str, e: Entry, store: ObjectStore, packs: dict[str, int], *, in_place: bool
+) -> Entry:
+    """Write ``e`` from the store; ``e`` with the new file's stat fields (its inode is new),
+    so that the next capture recognises it without reading it."""
+    written: list[os.stat_result] = []
+
     def make(path: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=parent)
         try:
@@ -338,6 +349,7 @@ def _write_file(parent: int, name: str, e: Entry, store: ObjectStore, packs: dic
             os.fchmod(fd, e.mode)
             if e.mtime_ns:
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+            written.append(os.fstat(fd))
         except BaseException:
             os.close(fd)
             os.unlink(path, dir_fd=parent)
@@ -348,6 +360,8 @@ def _write_file(parent: int, name: str, e: Entry, store: ObjectStore, packs: dic
         make(name)
     else:
         _replace(parent, name, make)
+    st = written[0]
+    return Entry(e.path, FILE, e.mode, e.size, e.hash, "", st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
 def _write_all(fd: int, data: bytes) -> None:

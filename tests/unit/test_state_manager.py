@@ -297,3 +297,31 @@ def test_an_unreadable_file_stops_the_pause_instead_of_being_left_out(manager: S
             assert manager.get(state.id).status == "running"
     finally:
         secret.chmod(0o600)
+
+
+def test_after_a_restore_or_resume_the_next_pause_reads_nothing_unchanged(
+    manager: SandboxManager, work: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from sandbox.state import workdir
+
+    state = manager.create(str(work))
+    manager.pause(state.id)
+    (work / "src" / "pkg" / "main.py").write_text("changed by the agent")
+    manager.resume(state.id)  # rewrites main.py
+    elsewhere = SandboxManager(tmp_path / "state2")
+    restored = elsewhere.restore(manager.snapshot(state.id), work_dir=str(tmp_path / "copy"))
+    elsewhere.resume(restored.id)
+
+    opened: list[str] = []
+    real = workdir._file
+
+    def spy(dir_fd, name, path, st, cached, batch):
+        entry = real(dir_fd, name, path, st, cached, batch)
+        if entry is not cached:
+            opened.append(path)
+        return entry
+
+    monkeypatch.setattr(workdir, "_file", spy)
+    manager.pause(state.id)
+    elsewhere.pause(restored.id)
+    assert opened == []
