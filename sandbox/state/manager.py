@@ -409,7 +409,6 @@ class SandboxManager:
                 staging = f"{target}.sbx-restoring-{secrets.token_hex(4)}"
                 try:
                     self._write_manifest(record["id"], "baseline", snap.baseline)
-                    self._write_manifest(record["id"], "saved", snap.manifest)
                     os.mkdir(staging, 0o700)
                     written = apply(staging, snap.manifest, Manifest.of([]), self.store)
                     self._write_manifest(record["id"], "saved", written)  # with the stat cache
