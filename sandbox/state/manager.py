@@ -305,7 +305,11 @@ class SandboxManager:
             saved = self._saved(sandbox_id)
             os.makedirs(record["work_dir"], mode=0o700, exist_ok=True)
             current = capture(record["work_dir"], batch=None, previous=saved, ignore=self.ignore, repair=True)
-            now_saved = apply(record["work_dir"], saved, current, self.store)
+            try:
+                now_saved = apply(record["work_dir"], saved, current, self.store)
+            except OSError as exc:
+                # The sandbox stays paused: resume can be asked again once the cause is fixed.
+                raise SnapshotError(f"cannot resume {sandbox_id} into {record['work_dir']!r}: {exc}") from exc
             if now_saved != saved:
                 # The same state, with the new files' inodes: the next pause need not read them.
                 self._write_manifest(sandbox_id, "saved", now_saved)
@@ -409,6 +413,7 @@ class SandboxManager:
                 staging = f"{target}.sbx-restoring-{secrets.token_hex(4)}"
                 try:
                     self._write_manifest(record["id"], "baseline", snap.baseline)
+                    os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
                     os.mkdir(staging, 0o700)
                     written = apply(staging, snap.manifest, Manifest.of([]), self.store)
                     self._write_manifest(record["id"], "saved", written)  # with the stat cache
@@ -422,6 +427,9 @@ class SandboxManager:
                     shutil.rmtree(folder, ignore_errors=True)
                     shutil.rmtree(staging, ignore_errors=True)
                     raise
+        except OSError as exc:
+            batch.abort()
+            raise SnapshotError(f"cannot restore into {work_dir or 'the snapshot work directory'!s}: {exc}") from exc
         except BaseException:
             batch.abort()
             raise

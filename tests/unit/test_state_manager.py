@@ -325,3 +325,18 @@ def test_after_a_restore_or_resume_the_next_pause_reads_nothing_unchanged(
     manager.pause(state.id)
     elsewhere.pause(restored.id)
     assert opened == []
+
+
+def test_restore_creates_missing_parents_and_reports_what_it_cannot_write(
+    manager: SandboxManager, work: Path, tmp_path: Path
+) -> None:
+    data = manager.snapshot(manager.create(str(work)).id)
+    other = SandboxManager(tmp_path / "state2")
+    restored = other.restore(data, work_dir=str(tmp_path / "a" / "b" / "copy"))
+    assert (Path(restored.work_dir) / "src" / "pkg" / "main.py").exists()
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    third = SandboxManager(tmp_path / "state3")
+    with pytest.raises(SnapshotError):
+        third.restore(data, work_dir=str(blocker / "copy"))
+    assert third.list() == [] and blocker.read_text() == "x"
