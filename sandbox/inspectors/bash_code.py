@@ -44,12 +44,13 @@ _WRITE_REDIRECTS = (">", ">>", "&>", "&>>", ">|")
 _PYTHON_BUILTINS = frozenset({"eval", "exec", "compile"})
 
 
-def check(source: bytes, lines: list[str], rules: Rules) -> tuple[list[Violation], bool]:
-    """Every finding in Bash ``source`` under ``rules``, and whether it parsed cleanly."""
+def check(source: bytes, lines: list[str], rules: Rules) -> tuple[list[Violation], int | None]:
+    """Every finding in Bash ``source`` under ``rules``, and the first line that does not
+    parse (None when all of it does)."""
     tree = ts.parser("bash").parse(source)
     checker = _Checker(lines, rules)
     checker.visit(tree.root_node, depth=0, line_offset=None)
-    return checker.found, not tree.root_node.has_error
+    return checker.found, ts.first_error_line(tree.root_node)
 
 
 class _Checker:
@@ -92,17 +93,24 @@ class _Checker:
 
     def word(self, node: Any) -> str | None:
         """The static value of a word, or None when it is computed at run time."""
+        text, complete = self._static(node)
+        return text if complete else None
+
+    def prefix(self, node: Any) -> str:
+        """The static start of a word: all of it when it is static, else what comes before
+        the first part computed at run time (``/etc/app/`` of ``/etc/app/${NAME}.conf``)."""
+        return self._static(node)[0]
+
+    def _static(self, node: Any) -> tuple[str, bool]:
+        """(the static text of a word up to its first computed part, whether that is all of it)."""
         kind = node.type
         if kind == "word" or kind == "number":
-            return re.sub(r"\\(.)", r"\1", ts.text(node).strip())
+            return re.sub(r"\\(.)", r"\1", ts.text(node).strip()), True
         if kind == "raw_string":
-            return ts.text(node)[1:-1]
-        if kind == "simple_expansion":
-            name = ts.text(node)[1:]
-            return "$HOME" if name == "HOME" else None
-        if kind == "expansion":
-            inner = ts.text(node)
-            return "$HOME" if inner == "${HOME}" else None
+            return ts.text(node)[1:-1], True
+        if kind in ("simple_expansion", "expansion"):
+            home = ts.text(node) in ("$HOME", "${HOME}")
+            return ("$HOME", True) if home else ("", False)
         if kind in ("string", "concatenation", "command_name"):
             parts = []
             for child in node.children:
@@ -111,34 +119,12 @@ class _Checker:
                 if child.type == "string_content":
                     parts.append(ts.text(child))
                     continue
-                value = self.word(child)
-                if value is None:
-                    return None
-                parts.append(value)
-            return "".join(parts)
-        return None
-
-    def prefix(self, node: Any) -> str:
-        """The static start of a word: all of it when it is static, else what comes before
-        the first part computed at run time (``/etc/app/`` of ``/etc/app/${NAME}.conf``)."""
-        full = self.word(node)
-        if full is not None:
-            return full
-        if node.type in ("string", "concatenation"):
-            parts = []
-            for child in node.children:
-                if child.type == '"':
-                    continue
-                if child.type == "string_content":
-                    parts.append(ts.text(child))
-                    continue
-                value = self.word(child)
-                if value is None:
-                    parts.append(self.prefix(child))
-                    break
-                parts.append(value)
-            return "".join(parts)
-        return ""
+                text, complete = self._static(child)
+                parts.append(text)
+                if not complete:
+                    return "".join(parts), False
+            return "".join(parts), True
+        return "", False
 
     def _argv(self, node: Any) -> tuple[str | None, list[Any]]:
         segments = self._segments(node)

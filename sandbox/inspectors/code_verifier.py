@@ -145,10 +145,9 @@ class CodeVerifier:
             found += _python(code, lines, rules)
         elif canonical in ("go", "bash"):
             module = go_code if canonical == "go" else bash_code
-            violations, clean = module.check(code.encode("utf-8", errors="surrogatepass"), lines, rules)
+            violations, line = module.check(code.encode("utf-8", errors="surrogatepass"), lines, rules)
             found += violations
-            if not clean:
-                line = _first_error_line(code, canonical)
+            if line is not None:
                 found.append(
                     Violation(
                         "dangerous_pattern", line, source_line(lines, line),
@@ -196,17 +195,6 @@ def _python(code: str, lines: list[str], rules: Rules) -> list[Violation]:
         return python_code.check(tree, lines, rules)
     except RecursionError:
         return [Violation("dangerous_pattern", 1, source_line(lines, 1), "nesting too deep to check")]
-
-
-def _first_error_line(code: str, language: str) -> int:
-    from sandbox.inspectors import treesitter as ts
-
-    tree = ts.parser(language).parse(code.encode("utf-8", errors="surrogatepass"))
-    for node in ts.walk(tree.root_node):
-        if node.type == "ERROR" or node.is_missing:
-            line: int = node.start_point[0] + 1
-            return line
-    return 1
 
 
 def _patterns(code: str, lines: list[str], patterns: list[tuple[str, Any]]) -> list[Violation]:

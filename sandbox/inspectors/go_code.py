@@ -30,15 +30,16 @@ _MOVES = frozenset({"os.Rename", "os.Symlink", "os.Link"})
 _WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREATE", "O_TRUNC", "O_APPEND")
 
 
-def check(source: bytes, lines: list[str], rules: Rules) -> tuple[list[Violation], bool]:
-    """Every finding in Go ``source`` under ``rules``, and whether it parsed cleanly."""
+def check(source: bytes, lines: list[str], rules: Rules) -> tuple[list[Violation], int | None]:
+    """Every finding in Go ``source`` under ``rules``, and the first line that does not
+    parse (None when all of it does)."""
     tree = ts.parser("go").parse(source)
     checker = _Checker(lines, rules)
     found = list(checker.imports(tree.root_node))
     for node in ts.walk(tree.root_node):
         if node.type == "call_expression":
             found.extend(checker.call(node))
-    return found, not tree.root_node.has_error
+    return found, ts.first_error_line(tree.root_node)
 
 
 class _Checker:

@@ -61,6 +61,17 @@ def text(node: Any) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def first_error_line(root: Any) -> int | None:
+    """The 1-based line of the first part of the tree that did not parse, or None."""
+    if not root.has_error:
+        return None
+    for node in walk(root):
+        if node.type == "ERROR" or node.is_missing:
+            line: int = node.start_point[0] + 1
+            return line
+    return 1
+
+
 def walk(node: Any) -> Any:
     """Every node beneath ``node``, ``node`` first (iteratively: deep trees do not recurse)."""
     stack = [node]

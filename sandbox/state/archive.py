@@ -50,8 +50,8 @@ def write(
         {
             "format": VERSION,
             "sandbox": record,
-            "manifest": json.loads(manifest.to_json()),
-            "baseline": json.loads(baseline.to_json()),
+            "manifest": manifest.to_obj(),
+            "baseline": baseline.to_obj(),
             "objects": [[h, n] for h, n in objects],
         },
         separators=(",", ":"),
@@ -91,8 +91,8 @@ def read(data: bytes, batch: Batch, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sn
         raise SnapshotError(f"snapshot header is not valid JSON: {exc}") from exc
     if not isinstance(header, dict) or header.get("format") != VERSION or not isinstance(header.get("sandbox"), dict):
         raise SnapshotError("snapshot header is malformed")
-    manifest = Manifest.from_json(json.dumps(header.get("manifest")))
-    baseline = Manifest.from_json(json.dumps(header.get("baseline")))
+    manifest = Manifest.from_obj(header.get("manifest"))
+    baseline = Manifest.from_obj(header.get("baseline"))
     objects = header.get("objects")
     if not isinstance(objects, list):
         raise SnapshotError("snapshot header has no object list")

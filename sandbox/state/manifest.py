@@ -79,8 +79,11 @@ class Manifest:
     def total_size(self) -> int:
         return sum(e.size for e in self if e.type == FILE)
 
+    def to_obj(self) -> dict[str, object]:
+        return {"format": FORMAT, "entries": [e.to_json() for e in self]}
+
     def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, "entries": [e.to_json() for e in self]}, separators=(",", ":"))
+        return json.dumps(self.to_obj(), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Manifest:
@@ -89,6 +92,11 @@ class Manifest:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise SnapshotError(f"a manifest is not valid JSON: {exc}") from exc
+        return cls.from_obj(data)
+
+    @classmethod
+    def from_obj(cls, data: object) -> Manifest:
+        """Validate a parsed manifest (see from_json). Raises SnapshotError."""
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), list):
             raise SnapshotError(f"a manifest is not of format {FORMAT}")
         return cls.validated(_entry(raw) for raw in data["entries"])

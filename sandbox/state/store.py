@@ -18,7 +18,6 @@ import hashlib
 import io
 import os
 import secrets
-import stat
 import struct
 import threading
 from typing import BinaryIO
@@ -44,9 +43,7 @@ def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     tmp = os.path.join(directory, f".tmp-{secrets.token_hex(8)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -208,7 +205,7 @@ class Batch:
 
     def _flush_pending(self) -> None:
         if self._pending:
-            _write_all(self._pack_fd, b"".join(self._pending))
+            write_all(self._pack_fd, b"".join(self._pending))
             self._pending.clear()
             self._pending_size = 0
 
@@ -240,7 +237,7 @@ class Batch:
             return digest
         path, fd = self._temp()
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -271,7 +268,7 @@ class Batch:
             while True:
                 if chunk:
                     h.update(chunk)
-                    _write_all(fd, chunk)
+                    write_all(fd, chunk)
                     size += len(chunk)
                 chunk = os.read(source, CHUNK)
                 if not chunk:
@@ -306,7 +303,7 @@ class Batch:
             index_tmp = self._pack_path + ".idx"
             fd = os.open(index_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
             try:
-                _write_all(fd, b"".join(_INDEX_ENTRY.pack(bytes.fromhex(d), o, n) for d, (o, n) in self.packed.items()))
+                write_all(fd, b"".join(_INDEX_ENTRY.pack(bytes.fromhex(d), o, n) for d, (o, n) in self.packed.items()))
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -347,11 +344,8 @@ class Batch:
         self.packed.clear()
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (os.write may write less than asked)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def is_regular(st: os.stat_result) -> bool:
-    return stat.S_ISREG(st.st_mode)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from sandbox.errors import SnapshotError
 from sandbox.state.manifest import DIR, FILE, MODE_MASK, SYMLINK, Entry, Manifest, entry_from_stat
-from sandbox.state.store import CHUNK, Batch, ObjectStore
+from sandbox.state.store import CHUNK, Batch, ObjectStore, write_all
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -341,11 +341,11 @@ def _write_file(
                 data = os.pread(source, length, offset)
                 if len(data) != length:
                     raise SnapshotError(f"pack {pack} is truncated")
-                _write_all(fd, data)
+                write_all(fd, data)
             else:
                 with store.open(e.hash) as f:
                     while chunk := f.read(CHUNK):
-                        _write_all(fd, chunk)
+                        write_all(fd, chunk)
             os.fchmod(fd, e.mode)
             if e.mtime_ns:
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
@@ -363,8 +363,3 @@ def _write_file(
     st = written[0]
     return Entry(e.path, FILE, e.mode, e.size, e.hash, "", st.st_mtime_ns, st.st_ino, st.st_dev)
 
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
