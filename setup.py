@@ -12,8 +12,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CSRC = ["csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/zygote.c"]
-MODULES = ["_landlock", "_seccomp", "_spawn"]
+CSRC = ["csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/treescan.c", "csrc/zygote.c"]
+MODULES = ["_landlock", "_seccomp", "_spawn", "_treescan"]
 LAUNCHER = "csrc/launcher.c"
 
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wformat=2", "-Wvla"]
@@ -52,7 +52,7 @@ if sys.platform.startswith("linux"):
         "ext_modules": cythonize(
             [
                 Extension(f"sandbox._native.{name}", [f"sandbox/_native/{name}.pyx"],
-                          include_dirs=["csrc"], extra_link_args=ldflags)
+                          include_dirs=["csrc"], extra_link_args=ldflags + ["-pthread"])
                 for name in MODULES
             ],
             language_level=3,

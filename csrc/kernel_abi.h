@@ -16,6 +16,16 @@
 
 /* mount_setattr(2), Linux 5.12: older than Landlock, so present wherever this core runs. */
 #define SBX_NR_mount_setattr 442
+/* openat2 (5.6): the same number on every architecture. */
+#define SBX_NR_openat2 437
+struct sbx_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+#define SBX_RESOLVE_NO_MAGICLINKS 0x02
+#define SBX_RESOLVE_NO_SYMLINKS 0x04
+#define SBX_RESOLVE_BENEATH 0x08
 #define SBX_AT_RECURSIVE 0x8000
 #define SBX_MOUNT_ATTR_RDONLY 0x00000001ULL
 #define SBX_MOUNT_ATTR_NOSUID 0x00000002ULL

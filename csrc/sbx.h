@@ -170,4 +170,48 @@ struct sbx_zygote_opts {
 /* Serve requests on `chan` until it closes (returns 0) or fails (-errno). */
 int sbx_zygote_serve(int chan, const struct sbx_zygote_opts *opts);
 
+/* treescan.c ------------------------------------------------------------------------------ */
+
+#include <sys/stat.h>
+
+/* One thing found in a scanned tree. `mode` keeps the type bits and the permission and
+ * sticky bits only (setuid/setgid are never state). Size, mtime, inode and device are the
+ * stat cache of regular files and zero for the rest. Strings live in the scan's arena. */
+struct sbx_scan_entry {
+    size_t path;   /* offset of the relative path (NUL-terminated) in the arena */
+    size_t target; /* offset of a symlink's target, or (size_t)-1 */
+    uint32_t mode;
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t ino;
+    uint64_t dev;
+};
+struct sbx_scan {
+    struct sbx_scan_entry *entries;
+    size_t n, cap;
+    char *arena;
+    size_t used, arena_cap;
+    char errpath[4352]; /* the relative path a failure is about */
+};
+/* Asked for each name before it is looked at: 1 leaves it (and a directory's whole tree)
+ * out, 0 keeps it, a negative value stops the scan with that value. */
+typedef int (*sbx_scan_skip_fn)(void *ctx, const char *path, size_t len);
+/* Every directory, regular file and symlink beneath `root_fd` (not the root itself), never
+ * following a link, sorted by path bytes. Entries that vanish while the scan looks are left
+ * out, as are FIFOs, sockets and devices. Returns the count or -errno (errpath says where);
+ * `skip` may be NULL. Without `skip`, the root's subdirectories are walked by up to
+ * `nthreads` threads (the caller's among them). The caller frees with sbx_scan_free, also
+ * after a failure. */
+long sbx_tree_scan(int root_fd, struct sbx_scan *out, sbx_scan_skip_fn skip, void *ctx, int nthreads);
+void sbx_scan_free(struct sbx_scan *s);
+/* Open the regular file at relative `path` beneath `root_fd` for reading, refusing a link
+ * in any component (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or a walk with O_NOFOLLOW
+ * where openat2 is missing) and anything that is not a regular file by now (-EFTYPE is
+ * spelled -ENODATA). Non-blocking, so a FIFO planted meanwhile cannot hang the caller.
+ * Returns the fd, its fstat in *st, or -errno. */
+int sbx_open_beneath(int root_fd, const char *path, struct stat *st);
+/* Ask the kernel to start writing `fd`'s dirty pages now (sync_file_range WRITE), so that
+ * the fsync that makes them durable later finds them mostly written. 0 or -errno. */
+int sbx_start_writeback(int fd);
+
 #endif

@@ -102,6 +102,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# The state module scans work directories in C (csrc/treescan.c) and, where that was not
+# built, in Python: its tests run against both.
+
+
+@pytest.fixture(params=[pytest.param("native", marks=pytest.mark.native), "python"])
+def state_scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    from sandbox.state import workdir
+
+    if request.param == "python":
+        monkeypatch.setattr(workdir, "_scanner", None)
+    return str(request.param)
+
+
+# ---------------------------------------------------------------------------------------
 # The pytest process must never be confined: every enforcement test confines a child.
 
 

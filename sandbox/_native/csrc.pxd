@@ -62,3 +62,29 @@ cdef extern from "sbx.h" nogil:
         SBX_ZYGOTE_MAGIC
         SBX_ZYGOTE_MAX_REQUEST
         SBX_ZYGOTE_MAX_ARGS
+
+# treescan.c: the state module's scan of a work directory
+from libc.stdint cimport int64_t
+from posix.stat cimport struct_stat
+
+cdef extern from "sbx.h" nogil:
+    struct sbx_scan_entry:
+        size_t path
+        size_t target
+        uint32_t mode
+        uint64_t size
+        int64_t mtime_ns
+        uint64_t ino
+        uint64_t dev
+
+    struct sbx_scan:
+        sbx_scan_entry *entries
+        size_t n
+        char *arena
+        char errpath[4352]
+
+    ctypedef int (*sbx_scan_skip_fn)(void *ctx, const char *path, size_t len) noexcept
+    long sbx_tree_scan(int root_fd, sbx_scan *out, sbx_scan_skip_fn skip, void *ctx, int nthreads)
+    void sbx_scan_free(sbx_scan *s)
+    int sbx_open_beneath(int root_fd, const char *path, struct_stat *st)
+    int sbx_start_writeback(int fd)

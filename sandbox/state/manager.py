@@ -53,7 +53,13 @@ class StateFiles(Mapping[str, bytes]):
     def __init__(self, manifest: Manifest, store: ObjectStore) -> None:
         self._manifest = manifest
         self._store = store
-        self._paths = [e.path for e in manifest if e.type == FILE]
+        self._listed: list[str] | None = None
+
+    @property
+    def _paths(self) -> list[str]:
+        if self._listed is None:  # on first use: a pause need not list ten thousand paths
+            self._listed = [e.path for e in self._manifest if e.type == FILE]
+        return self._listed
 
     def __getitem__(self, path: str) -> bytes:
         entry = self._manifest.entries.get(path)

@@ -20,9 +20,15 @@ import os
 import secrets
 import struct
 import threading
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sandbox.errors import SnapshotError
+from sandbox import _native
+from sandbox.errors import SnapshotError, UnsupportedError
+
+try:
+    _scanner: Any = _native.load("_treescan")
+except UnsupportedError:
+    _scanner = None  # then commit()'s fsync alone makes the data durable
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
@@ -190,10 +196,16 @@ class ObjectStore:
 
 class Batch:
     """New objects of one save: written to temporary files now (small contents into one
-    pack), made durable and named by :meth:`commit`, or removed by :meth:`abort`."""
+    pack), made durable and named by :meth:`commit`, or removed by :meth:`abort`. Several
+    threads may add to one batch.
+
+    The kernel is asked to start writing each file as soon as it is written (see
+    sandbox._native._treescan.start_writeback), and commit() fsyncs them all: the flush of
+    one file overlaps the reading and hashing of the next, instead of stopping them."""
 
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
+        self._mutex = threading.Lock()
         self.loose: dict[str, str] = {}  # digest -> temporary path
         self.packed: dict[str, tuple[int, int]] = {}  # digest -> (offset, length) in the pack
         self._pack_name = secrets.token_hex(8)
@@ -208,6 +220,7 @@ class Batch:
             write_all(self._pack_fd, b"".join(self._pending))
             self._pending.clear()
             self._pending_size = 0
+            _writeback(self._pack_fd)
 
     def _known(self, digest: str, force: bool, small: bool = False) -> bool:
         return digest in self.loose or digest in self.packed or (not force and self.store.has(digest, small=small))
@@ -220,29 +233,41 @@ class Batch:
         """Store ``data``; its digest. ``force`` stores it even where the store has it (to
         rewrite a pack); ``digest``, when the caller has just checked it, spares a second hash."""
         digest = digest or hashlib.sha256(data).hexdigest()
-        if self._known(digest, force, small=len(data) <= PACK_LIMIT):
-            return digest
         if len(data) <= PACK_LIMIT:
-            if self._pack_fd < 0:
-                self._pack_fd = os.open(
-                    self._pack_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
-                )
-            # Small contents are gathered and written a megabyte at a time.
-            self._pending.append(data)
-            self._pending_size += len(data)
-            if self._pending_size >= CHUNK:
-                self._flush_pending()
-            self.packed[digest] = (self._pack_size, len(data))
-            self._pack_size += len(data)
+            with self._mutex:
+                if self._known(digest, force, small=True):
+                    return digest
+                if self._pack_fd < 0:
+                    self._pack_fd = os.open(
+                        self._pack_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+                    )
+                # Small contents are gathered and written a megabyte at a time.
+                self._pending.append(data)
+                self._pending_size += len(data)
+                if self._pending_size >= CHUNK:
+                    self._flush_pending()
+                self.packed[digest] = (self._pack_size, len(data))
+                self._pack_size += len(data)
+            return digest
+        if self._known(digest, force):
             return digest
         path, fd = self._temp()
         try:
             write_all(fd, data)
-            os.fsync(fd)
+            _writeback(fd)
         finally:
             os.close(fd)
-        self.loose[digest] = path
+        self._adopt(digest, path)
         return digest
+
+    def _adopt(self, digest: str, path: str) -> None:
+        """Take the temporary file ``path`` as the object ``digest``, unless another thread
+        has just done so with the same content."""
+        with self._mutex:
+            if digest not in self.loose:
+                self.loose[digest] = path
+                return
+        os.unlink(path)
 
     def add_fd(self, source: int, size_hint: int) -> tuple[str, int]:
         """Copy an open file into the batch, hashing what is copied (so the object is what
@@ -275,7 +300,7 @@ class Batch:
                     break
             digest = h.hexdigest()
             if not self._known(digest, False):
-                os.fsync(fd)
+                _writeback(fd)
         except BaseException:
             os.close(fd)
             os.unlink(path)
@@ -284,16 +309,21 @@ class Batch:
         if self._known(digest, False):
             os.unlink(path)
         else:
-            self.loose[digest] = path
+            self._adopt(digest, path)
         return digest, size
 
     def commit(self) -> None:
-        """Name every object (the pack, then its index) and make the names durable. Each
-        file's data was flushed when it was written (fsync), so a name never points at
-        data that is not on disk."""
+        """Make every object's data durable (fsync), then name them (the pack, then its
+        index) and make the names durable: a name never points at data not on disk."""
         if not self.loose and not self.packed:
             self.abort()
             return
+        for tmp in self.loose.values():
+            fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         index_tmp = ""
         if self.packed:
             self._flush_pending()
@@ -342,6 +372,11 @@ class Batch:
                 pass
         self.loose.clear()
         self.packed.clear()
+
+
+def _writeback(fd: int) -> None:
+    if _scanner is not None:
+        _scanner.start_writeback(fd)
 
 
 def write_all(fd: int, data: bytes) -> None:

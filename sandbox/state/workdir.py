@@ -17,13 +17,26 @@ import os
 import secrets
 import stat
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from sandbox.errors import SnapshotError
-from sandbox.state.manifest import DIR, FILE, MODE_MASK, SYMLINK, Entry, Manifest, entry_from_stat
-from sandbox.state.store import CHUNK, Batch, ObjectStore, write_all
+from sandbox import _native
+from sandbox.errors import SnapshotError, UnsupportedError
+from sandbox.state.manifest import DIR, FILE, MODE_MASK, SYMLINK, Entry, Manifest, entry_from_stat, stat_keys
+from sandbox.state.store import CHUNK, PACK_LIMIT, Batch, ObjectStore, write_all
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+try:
+    # The scan in C (csrc/treescan.c); where it was not built, the walk in Python below
+    # gives the same manifests (the state tests run against both).
+    _scanner: Any = _native.load("_treescan")
+except UnsupportedError:
+    _scanner = None
+# Files read at once by a first save: hashing and copying overlap on several cores (the
+# GIL is released while reading, hashing and writing).
+MAX_READERS = 4
 
 
 def open_root(work_dir: str) -> int:
@@ -60,12 +73,154 @@ def capture(
     that the resume replaces it.
     """
     try:
+        if _scanner is not None and not repair:
+            return _capture_scanned(work_dir, batch, previous, tuple(ignore))
         return _capture(work_dir, batch, previous, ignore, repair)
     except SnapshotError:
         raise
     except OSError as exc:
         where = f"{exc.filename!r}" if exc.filename else "an entry"
         raise SnapshotError(f"cannot save {work_dir!r}: {where}: {exc.strerror}") from exc
+
+
+def _capture_scanned(
+    work_dir: str, batch: Batch | None, previous: Manifest | None, patterns: tuple[str, ...]
+) -> Manifest:
+    """capture() on the C scan: one call lists and stats the whole tree and names what
+    differs from the previous manifest's stat keys; the rest are that manifest's own Entry
+    objects, and when nothing changed the previous manifest itself is the answer (the
+    caller then writes nothing)."""
+    root = open_root(work_dir)
+    try:
+        skip = (lambda path: _ignored(path, patterns)) if patterns else None
+        before = stat_keys(previous) if previous is not None else None
+        paths, changed = _scanner.scan(root, skip, before)
+        known = previous.entries if previous is not None else {}
+        fresh: dict[str, Entry] = {}
+        keys = before if before is not None else {}  # copied below before any change
+        unread: list[str] = []
+        if changed and before is not None:
+            keys = dict(before)
+        for path, key, target in changed:
+            mode = key[0]
+            if stat.S_ISLNK(mode):
+                old = known.get(path)
+                if old is not None and old.type == SYMLINK and old.target == target:
+                    continue  # unchanged: links are always reported, for their targets
+                fresh[path] = Entry(path, SYMLINK, 0o777, target=target)
+                keys[path] = key
+            elif stat.S_ISDIR(mode):
+                fresh[path] = Entry(path, DIR, mode & MODE_MASK)
+                keys[path] = key
+            else:
+                keys.pop(path, None)  # set again once read
+                unread.append(path)
+        if batch is not None and previous is not None and previous.memo.get("stored") is not batch.store.index():
+            # An unchanged file is reused only while the store still holds its content
+            # (checked once per manifest and pack index: see "stored" below).
+            missing = _missing_objects(batch.store, known, changed)
+            if missing and keys is before:
+                keys = dict(before)
+            for path in missing:
+                keys.pop(path, None)
+                unread.append(path)
+            if not missing:
+                previous.memo["stored"] = batch.store.index()
+        gone = set()
+        for path, entry in zip(unread, _read_files(root, unread, batch, keys), strict=True):
+            if entry is None:
+                gone.add(path)  # removed between the scan and its read
+            else:
+                fresh[path] = entry
+    finally:
+        os.close(root)
+    if previous is not None and not gone and len(paths) == len(known) and all(p in known for p in fresh):
+        # The same paths (an addition would be in `fresh`, and then a deletion too for the
+        # count to match): the previous manifest, with what changed replaced.
+        if not fresh:
+            return previous
+        manifest = previous.updated(fresh)
+    else:
+        entries = {}
+        for path in paths:
+            if path not in gone:
+                entries[path] = fresh.get(path) or known[path]
+        manifest = Manifest(entries)
+        if previous is not None:
+            manifest.memo["texts"] = previous.texts()
+    if len(keys) > len(manifest):
+        keys = {p: k for p, k in keys.items() if p in manifest.entries}
+    manifest.memo["keys"] = keys
+    if batch is not None:
+        # Every content of this manifest is in the store or the batch: the next capture
+        # need not look again while the store's index is this one (a cleanup or another
+        # manager's pack makes a new one).
+        manifest.memo["stored"] = batch.store.index()
+    return manifest
+
+
+def _missing_objects(
+    store: ObjectStore, known: Mapping[str, Entry], changed: list[tuple[str, Any, Any]]
+) -> list[str]:
+    """The unchanged files whose content the store no longer holds (damaged or removed by
+    hand): they are read again rather than recorded without content."""
+    index = store.index()
+    again = {path for path, _, _ in changed}
+    return [
+        e.path for e in known.values()
+        if e.type == FILE and e.hash not in index and e.path not in again
+        and (e.size <= PACK_LIMIT or not os.path.exists(store.path(e.hash)))
+    ]
+
+
+def _read_files(
+    root: int, paths: list[str], batch: Batch | None, keys: dict[str, tuple[int, int, int, int, int]]
+) -> list[Entry | None]:
+    """The entries of the files at ``paths`` (None for one gone meanwhile), each read once,
+    hashed and, with a batch, copied into it; several at once when there are many."""
+    out: list[Entry | None] = [None] * len(paths)
+
+    def read(start: int, step: int) -> None:
+        for i in range(start, len(paths), step):
+            out[i] = _read_file(root, paths[i], batch, keys)
+
+    workers = min(MAX_READERS, os.cpu_count() or 1, 1 + len(paths) // 256)
+    if workers <= 1:
+        read(0, 1)
+    else:
+        # Interleaved shares, so that the large files of one directory spread over workers.
+        with ThreadPoolExecutor(workers, thread_name_prefix="sandbox-state") as pool:
+            for done in [pool.submit(read, k, workers) for k in range(workers)]:
+                done.result()
+    return out
+
+
+def _read_file(
+    root: int, path: str, batch: Batch | None, keys: dict[str, tuple[int, int, int, int, int]]
+) -> Entry | None:
+    opened = _scanner.open_file(root, path)  # no link followed on the way; None: not there now
+    if opened is None:
+        return None
+    fd, key = opened
+    try:
+        digest, size = batch.add_fd(fd, key[1]) if batch is not None else _hash_fd(fd)
+    finally:
+        os.close(fd)
+    mode = key[0] & MODE_MASK
+    if size != key[1]:
+        # Written while we read it: keep what we read, and no stat cache to trust next time.
+        return Entry(path, FILE, mode, size, digest)
+    keys[path] = key
+    return Entry(path, FILE, mode, size, digest, "", key[2], key[3], key[4])
+
+
+def _hash_fd(fd: int) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    while chunk := os.read(fd, CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+    return h.hexdigest(), size
 
 
 def _capture(
@@ -136,15 +291,7 @@ def _file(
             return None  # replaced by a socket or a link since lstat: not a file any more
         raise OSError(exc.errno, exc.strerror, path) from exc
     try:
-        if batch is not None:
-            digest, size = batch.add_fd(fd, st.st_size)
-        else:
-            h = hashlib.sha256()
-            size = 0
-            while chunk := os.read(fd, CHUNK):
-                h.update(chunk)
-                size += len(chunk)
-            digest = h.hexdigest()
+        digest, size = batch.add_fd(fd, st.st_size) if batch is not None else _hash_fd(fd)
     except (IsADirectoryError, BlockingIOError):
         return None  # replaced by a directory or a FIFO since lstat
     finally:

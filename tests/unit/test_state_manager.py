@@ -11,6 +11,9 @@ import pytest
 
 from sandbox import PolicyError, SandboxManager, SandboxState, SnapshotError
 
+# Each test runs against the C scan and the Python walk (see state_scan in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("state_scan")
+
 
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
@@ -121,6 +124,28 @@ def test_resume_replaces_a_directory_turned_into_a_link_without_following_it(
     assert (outside / "victim").read_text() == "untouched"
 
 
+def _spy_reads(workdir, monkeypatch) -> list[str]:
+    """The paths a capture reads, by either scanner: the C scan reads with _read_file
+    (called only for what changed), the Python walk with _file (called for every file,
+    returning the cached entry itself for an unchanged one)."""
+    opened: list[str] = []
+    real_file, real_read = workdir._file, workdir._read_file
+
+    def spy_file(dir_fd, name, path, st, cached, batch):
+        entry = real_file(dir_fd, name, path, st, cached, batch)
+        if entry is not cached:
+            opened.append(path)
+        return entry
+
+    def spy_read(root, path, batch, keys):
+        opened.append(path)
+        return real_read(root, path, batch, keys)
+
+    monkeypatch.setattr(workdir, "_file", spy_file)
+    monkeypatch.setattr(workdir, "_read_file", spy_read)
+    return opened
+
+
 def test_a_second_pause_reads_only_what_changed(manager: SandboxManager, work: Path, monkeypatch) -> None:
     state = manager.create(str(work))
     manager.pause(state.id)
@@ -128,16 +153,7 @@ def test_a_second_pause_reads_only_what_changed(manager: SandboxManager, work: P
     (work / "src" / "pkg" / "main.py").write_text("print('v2')\n")
     from sandbox.state import workdir
 
-    opened: list[str] = []
-    real = workdir._file
-
-    def spy(dir_fd, name, path, st, cached, batch):
-        entry = real(dir_fd, name, path, st, cached, batch)
-        if cached is None or entry is None or cached.mtime_ns != entry.mtime_ns or not cached.mtime_ns:
-            opened.append(path)
-        return entry
-
-    monkeypatch.setattr(workdir, "_file", spy)
+    opened = _spy_reads(workdir, monkeypatch)
     paused = manager.pause(state.id)
     assert opened == ["src/pkg/main.py"]
     assert paused.files["src/pkg/main.py"] == b"print('v2')\n"
@@ -312,16 +328,7 @@ def test_after_a_restore_or_resume_the_next_pause_reads_nothing_unchanged(
     restored = elsewhere.restore(manager.snapshot(state.id), work_dir=str(tmp_path / "copy"))
     elsewhere.resume(restored.id)
 
-    opened: list[str] = []
-    real = workdir._file
-
-    def spy(dir_fd, name, path, st, cached, batch):
-        entry = real(dir_fd, name, path, st, cached, batch)
-        if entry is not cached:
-            opened.append(path)
-        return entry
-
-    monkeypatch.setattr(workdir, "_file", spy)
+    opened = _spy_reads(workdir, monkeypatch)
     manager.pause(state.id)
     elsewhere.pause(restored.id)
     assert opened == []
