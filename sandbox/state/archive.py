@@ -92,7 +92,9 @@ def read(data: bytes, batch: Batch, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Sn
     if not isinstance(header, dict) or header.get("format") != VERSION or not isinstance(header.get("sandbox"), dict):
         raise SnapshotError("snapshot header is malformed")
     manifest = Manifest.from_obj(header.get("manifest"))
-    baseline = Manifest.from_obj(header.get("baseline"))
+    # The baseline is often the saved state itself, entry for entry: validated once then.
+    same = header.get("baseline") == header.get("manifest")
+    baseline = manifest if same else Manifest.from_obj(header.get("baseline"))
     objects = header.get("objects")
     if not isinstance(objects, list):
         raise SnapshotError("snapshot header has no object list")

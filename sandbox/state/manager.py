@@ -11,6 +11,12 @@ and environment variables)::
     sandboxes/<id>/baseline.json   its state at creation, for diff_sandbox
     sandboxes/<id>/saved.json      its state at the last pause
     sandboxes/<id>/history/N.json  every pause's state (second names of saved.json files)
+    sandboxes/<id>/bases/<sha256>.json  whole manifests, named by the SHA-256 of their bytes
+
+A state file (baseline, saved, history) names a base manifest and lists what differs from
+it (manifest.delta): pausing a tree of ten thousand files after one change writes one
+entry, not ten thousand. A new base is written when the differences grow large. A state
+file may also be a whole manifest itself (no base).
 
 Every file there is written atomically and after the objects it names, so a state on disk
 is complete or absent: a process killed at any point leaves the previous state loadable.
@@ -34,11 +40,12 @@ from typing import Any
 
 from sandbox.errors import PolicyError, SnapshotError
 from sandbox.state import archive
-from sandbox.state.manifest import FILE, Manifest, diff
+from sandbox.state.manifest import FILE, Manifest, apply_delta, delta, delta_text, diff
 from sandbox.state.store import Batch, ObjectStore, fsync_dir, write_atomic
 from sandbox.state.workdir import apply, capture
 
 ID = re.compile(r"sb-[0-9a-f]{12}")
+_SHA = re.compile(r"[0-9a-f]{64}")
 RUNNING, PAUSED, TERMINATED = "running", "paused", "terminated"
 _STATUSES = (RUNNING, PAUSED, TERMINATED)
 # Directories a restored snapshot may never take as its work directory: the whole system,
@@ -164,6 +171,7 @@ class SandboxManager:
         write_atomic(os.path.join(self._folder(record["id"]), "record.json"), json.dumps(record).encode())
 
     def _manifest(self, sandbox_id: str, name: str) -> Manifest:
+        """The state ``name`` (baseline, saved, history/N). Raises SnapshotError."""
         path = os.path.join(self._folder(sandbox_id), f"{name}.json")
         try:
             with open(path, "rb") as f:
@@ -174,15 +182,72 @@ class SandboxManager:
                 cached = self._cache.get(path)
                 if cached is not None and cached[0] == key:
                     return cached[1]
-                manifest = Manifest.from_json(f.read())
+                data = f.read()
         except FileNotFoundError as exc:
             raise SnapshotError(f"the {name} state of {sandbox_id} is missing") from exc
+        try:
+            parsed = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SnapshotError(f"the {name} state of {sandbox_id} is not valid JSON: {exc}") from exc
+        if isinstance(parsed, dict) and "base" in parsed:
+            sha = parsed["base"]
+            base = self._base(sandbox_id, sha)
+            manifest = apply_delta(base, parsed)
+            manifest.memo["base"] = (sha, base)
+        else:
+            manifest = Manifest.from_obj(parsed)
         self._cache[path] = (key, manifest)
         return manifest
 
-    def _write_manifest(self, sandbox_id: str, name: str, manifest: Manifest) -> None:
-        path = os.path.join(self._folder(sandbox_id), f"{name}.json")
-        write_atomic(path, manifest.to_json().encode())
+    def _base(self, sandbox_id: str, sha: object) -> Manifest:
+        """The base manifest ``sha`` of the sandbox, checked against its name. Raises
+        SnapshotError."""
+        if not isinstance(sha, str) or not _SHA.fullmatch(sha):
+            raise SnapshotError(f"a state of {sandbox_id} names no valid base: {sha!r}")
+        path = os.path.join(self._folder(sandbox_id), "bases", f"{sha}.json")
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached[1]  # bases never change: written once, under their content's name
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError as exc:
+            raise SnapshotError(f"the base manifest {sha} of {sandbox_id} is missing") from exc
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise SnapshotError(f"the base manifest {sha} of {sandbox_id} is damaged")
+        base = Manifest.from_json(data)
+        base.memo.update(base=(sha, base), dirty=frozenset())
+        self._cache[path] = ((0, 0, 0, 0), base)
+        return base
+
+    def _write_manifest(
+        self, sandbox_id: str, name: str, manifest: Manifest, like: Manifest | None = None
+    ) -> None:
+        """Write the state ``name``: as its differences from the base of ``manifest`` or of
+        ``like`` (the state it was made from), or from a new base of its own when those
+        differences are large. The base is on disk before the file that names it."""
+        folder = self._folder(sandbox_id)
+        path = os.path.join(folder, f"{name}.json")
+        candidates = [manifest.memo.get("base"), like.memo.get("base") if like is not None else None]
+        for base in candidates:
+            if base is not None and (found := delta(base[1], manifest)) is not None:
+                sha, (changes, deleted) = base[0], found
+                break
+        else:
+            data = manifest.to_json().encode()
+            sha = hashlib.sha256(data).hexdigest()
+            bases = os.path.join(folder, "bases")
+            if not os.path.isdir(bases):
+                os.mkdir(bases, 0o700)
+                fsync_dir(folder)
+            base_path = os.path.join(bases, f"{sha}.json")
+            if not os.path.exists(base_path):
+                write_atomic(base_path, data)
+            self._cache[base_path] = ((0, 0, 0, 0), manifest)
+            base, changes, deleted = (sha, manifest), [], []
+        write_atomic(path, delta_text(sha, changes, deleted).encode())
+        manifest.memo["base"] = base
+        manifest.memo["dirty"] = frozenset(e.path for e in changes) | frozenset(deleted)
         self._cache[path] = (_file_key(os.stat(path)), manifest)
 
     def _saved(self, sandbox_id: str) -> Manifest:
@@ -215,7 +280,7 @@ class SandboxManager:
         if manifest != previous or name != "saved" or not os.path.exists(
             os.path.join(self._folder(sandbox_id), "saved.json")
         ):
-            self._write_manifest(sandbox_id, name, manifest)
+            self._write_manifest(sandbox_id, name, manifest, like=previous)
         return manifest
 
     # -- the API ---------------------------------------------------------------------------
@@ -318,7 +383,7 @@ class SandboxManager:
                 raise SnapshotError(f"cannot resume {sandbox_id} into {record['work_dir']!r}: {exc}") from exc
             if now_saved != saved:
                 # The same state, with the new files' inodes: the next pause need not read them.
-                self._write_manifest(sandbox_id, "saved", now_saved)
+                self._write_manifest(sandbox_id, "saved", now_saved, like=saved)
             record.update(status=RUNNING, resumed_at=_now())
             self._write_record(record)
         return self._state(record, saved)
@@ -422,7 +487,8 @@ class SandboxManager:
                     os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
                     os.mkdir(staging, 0o700)
                     written = apply(staging, snap.manifest, Manifest.of([]), self.store)
-                    self._write_manifest(record["id"], "saved", written)  # with the stat cache
+                    # With the stat cache; written as its differences from the baseline.
+                    self._write_manifest(record["id"], "saved", written, like=snap.baseline)
                     # The record first: killed between the two, the sandbox exists, paused,
                     # and resume() puts its files back.
                     self._write_record(record)
@@ -481,10 +547,11 @@ class SandboxManager:
                     history
                 ) else []
                 for kind in ("baseline", "saved", *kept):
-                    try:
-                        referenced |= self._manifest(name, kind).hashes()
-                    except SnapshotError:
-                        pass
+                    if not os.path.exists(os.path.join(self._folder(name), f"{kind}.json")):
+                        continue  # no pause yet: no saved state
+                    # A state that cannot be read stops the cleanup here: collecting without
+                    # knowing what it refers to could delete the only copy of its files.
+                    referenced |= self._manifest(name, kind).hashes()
             self.store.collect(referenced)
             for leftover in os.listdir(self.store.tmp):
                 os.unlink(os.path.join(self.store.tmp, leftover))

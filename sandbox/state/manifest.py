@@ -118,6 +118,10 @@ class Manifest:
             for path, e in changes.items():
                 parts[positions[path]] = _entry_text(e)
             out.memo.update(parts=parts, positions=positions)
+        if "base" in self.memo:
+            # The same base serves, and what may differ from it is known (see delta).
+            out.memo["base"] = self.memo["base"]
+            out.memo["dirty"] = self.memo.get("dirty", frozenset()) | changes.keys()
         return out
 
     def texts(self) -> dict[str, tuple[Entry, str]]:
@@ -158,6 +162,64 @@ class Manifest:
             if parent and (parent not in out or out[parent].type != DIR):
                 raise SnapshotError(f"entry {e.path!r} lies beneath {parent!r}, which is not a directory of the state")
         return cls.of(out.values())
+
+
+# A state is written as its differences from a base manifest while they stay this small
+# (see sandbox.state.manager): a pause after a small change then writes a small file, not
+# every entry of a large tree again.
+DELTA_LIMIT = 1024
+
+
+def delta(base: Manifest, m: Manifest) -> tuple[list[Entry], list[str]] | None:
+    """What turns ``base`` into ``m``: (entries new or changed, paths deleted), or None
+    when that is more than a delta is worth (over DELTA_LIMIT, or an eighth of the base)."""
+    b = base.entries
+    dirty = m.memo.get("dirty")
+    if dirty is not None and m.memo.get("base", (None, None))[1] is base:
+        # Known to differ from the base only at these paths (see updated and apply_delta).
+        changes, deleted = [], []
+        for p in sorted(dirty):
+            e = m.entries.get(p)
+            if e is None:
+                if p in b:
+                    deleted.append(p)
+            elif e != b.get(p):
+                changes.append(e)
+        return (changes, deleted) if len(changes) + len(deleted) <= max(DELTA_LIMIT, len(b) // 8) else None
+    # Identity first: a captured manifest shares the Entry objects of what it came from.
+    changes = [e for p, e in m.entries.items() if (old := b.get(p)) is not e and old != e]
+    added = sum(1 for e in changes if e.path not in b)
+    deleted = [p for p in b if p not in m.entries] if len(m) - added != len(b) else []
+    if len(changes) + len(deleted) > max(DELTA_LIMIT, len(b) // 8):
+        return None
+    return changes, deleted
+
+
+def delta_text(base_sha: str, changes: list[Entry], deleted: list[str]) -> str:
+    """A state file that names its base manifest (by the SHA-256 of its bytes) and lists
+    what differs from it."""
+    return (
+        f'{{"format":{FORMAT},"base":"{base_sha}","entries":[' + ",".join(_entry_text(e) for e in changes)
+        + '],"deleted":[' + ",".join(_quote(p) for p in deleted) + "]}"
+    )
+
+
+def apply_delta(base: Manifest, data: Mapping[str, object]) -> Manifest:
+    """The manifest a parsed state file of delta_text's form describes over ``base``.
+    Validated as a whole manifest is. Raises SnapshotError."""
+    raw, deleted = data.get("entries"), data.get("deleted")
+    if data.get("format") != FORMAT or not isinstance(raw, list) or not isinstance(deleted, list):
+        raise SnapshotError(f"a state file is not of format {FORMAT}")
+    out = dict(base.entries)
+    for path in deleted:
+        if out.pop(check_path(path), None) is None:
+            raise SnapshotError(f"a state file deletes {path!r}, which its base does not have")
+    changes = [_entry(r) for r in raw]
+    for e in changes:
+        out[e.path] = e
+    manifest = Manifest.validated(out.values())
+    manifest.memo["dirty"] = frozenset(e.path for e in changes) | frozenset(deleted)
+    return manifest
 
 
 def _entry_text(e: Entry) -> str:

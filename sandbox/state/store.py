@@ -66,16 +66,19 @@ def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
 
 PACK_LIMIT = 256 << 10  # contents up to this size go into the save's pack
 _INDEX_ENTRY = struct.Struct(">32sQQ")  # digest, offset, length
+_PACK_FOOTER = struct.Struct(">8sQ")  # magic, number of index entries
+_PACK_MAGIC = b"SBXPACK1"
 
 
 class ObjectStore:
     """Objects under ``root``: large contents loose (``objects/ab/<sha256>``), small ones in
-    packs (``packs/<name>.pack``, located by ``packs/<name>.idx``: digest, offset, length).
+    packs (``packs/<name>.pack``: the contents, then their index (digest, offset, length),
+    then a footer with the index's length).
 
     Packing is what makes a save of many small files cheap: one file and one rename per
     save instead of one per content (measured: ten thousand loose objects cost several
-    times a tar of the same tree). An index is written after its pack and names it, so a
-    pack is in use only once both are whole on disk.
+    times a tar of the same tree). A pack is written whole under a temporary name and
+    renamed into packs/ only then, so every pack there is complete.
     """
 
     def __init__(self, root: str) -> None:
@@ -105,24 +108,18 @@ class ObjectStore:
             self.index(reload=True)
 
     def _listing(self) -> frozenset[str]:
-        return frozenset(n for n in os.listdir(self.packs) if n.endswith(".idx"))
+        return frozenset(n for n in os.listdir(self.packs) if n.endswith(".pack"))
 
     def index(self, reload: bool = False) -> dict[str, tuple[str, int, int]]:
-        """digest -> (pack name, offset, length) over every complete pack."""
+        """digest -> (pack name, offset, length) over every pack. Raises SnapshotError for
+        a damaged pack."""
         with self._lock:
             if self._index is None or reload:
                 self._stamp = self._listing()
                 index: dict[str, tuple[str, int, int]] = {}
-                for name in os.listdir(self.packs):
-                    if not name.endswith(".idx"):
-                        continue
-                    pack = name[:-4]
-                    with open(os.path.join(self.packs, name), "rb") as f:
-                        data = f.read()
-                    if len(data) % _INDEX_ENTRY.size:
-                        raise SnapshotError(f"pack index {name} is damaged")
-                    for digest, offset, length in _INDEX_ENTRY.iter_unpack(data):
-                        index[digest.hex()] = (pack, offset, length)
+                for name in self._stamp:
+                    for digest, offset, length in _read_pack_index(os.path.join(self.packs, name)):
+                        index[digest.hex()] = (name[:-5], offset, length)
                 self._index = index
             return self._index
 
@@ -186,11 +183,7 @@ class ObjectStore:
                 for digest in live:
                     batch.add_bytes(self.read(digest), force=True)
                 batch.commit()
-            for suffix in (".idx", ".pack"):  # the index first: without it the pack is unused
-                os.unlink(os.path.join(self.packs, pack + suffix))
-        for name in os.listdir(self.packs):  # packs whose index never made it
-            if name.endswith(".pack") and not os.path.exists(os.path.join(self.packs, name[:-5] + ".idx")):
-                os.unlink(os.path.join(self.packs, name))
+            os.unlink(os.path.join(self.packs, pack + ".pack"))
         self.index(reload=True)
 
 
@@ -324,19 +317,13 @@ class Batch:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        index_tmp = ""
         if self.packed:
             self._flush_pending()
+            entries = b"".join(_INDEX_ENTRY.pack(bytes.fromhex(d), o, n) for d, (o, n) in self.packed.items())
+            write_all(self._pack_fd, entries + _PACK_FOOTER.pack(_PACK_MAGIC, len(self.packed)))
             os.fsync(self._pack_fd)
             os.close(self._pack_fd)
             self._pack_fd = -1
-            index_tmp = self._pack_path + ".idx"
-            fd = os.open(index_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-            try:
-                write_all(fd, b"".join(_INDEX_ENTRY.pack(bytes.fromhex(d), o, n) for d, (o, n) in self.packed.items()))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
         touched = set()
         for digest, tmp in self.loose.items():
             final = self.store.path(digest)
@@ -349,7 +336,6 @@ class Batch:
             touched.add(os.path.dirname(final))
         if self.packed:
             os.rename(self._pack_path, os.path.join(self.store.packs, self._pack_name + ".pack"))
-            os.rename(index_tmp, os.path.join(self.store.packs, self._pack_name + ".idx"))
             touched.add(self.store.packs)
         for directory in sorted(touched, key=len, reverse=True):
             fsync_dir(directory)
@@ -357,6 +343,9 @@ class Batch:
         with self.store._lock:
             for digest, (offset, length) in self.packed.items():
                 index[digest] = (self._pack_name, offset, length)
+            if self.packed:
+                # Our own pack is in the index already: refresh() need not read them all again.
+                self.store._stamp = self.store._stamp | {self._pack_name + ".pack"}
         self.loose.clear()
         self.packed.clear()
 
@@ -365,13 +354,32 @@ class Batch:
         if self._pack_fd >= 0:
             os.close(self._pack_fd)
             self._pack_fd = -1
-        for tmp in [*self.loose.values(), self._pack_path, self._pack_path + ".idx"]:
+        for tmp in [*self.loose.values(), self._pack_path]:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
         self.loose.clear()
         self.packed.clear()
+
+
+def _read_pack_index(path: str) -> list[tuple[bytes, int, int]]:
+    """The index at the end of the pack at ``path``. Raises SnapshotError when the pack is
+    damaged (no footer, an index that does not fit, an entry outside the contents)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        footer = os.pread(f.fileno(), _PACK_FOOTER.size, size - _PACK_FOOTER.size) if size >= _PACK_FOOTER.size else b""
+        if len(footer) != _PACK_FOOTER.size or _PACK_FOOTER.unpack(footer)[0] != _PACK_MAGIC:
+            raise SnapshotError(f"pack {os.path.basename(path)} is damaged: no footer")
+        count = _PACK_FOOTER.unpack(footer)[1]
+        start = size - _PACK_FOOTER.size - count * _INDEX_ENTRY.size
+        if start < 0:
+            raise SnapshotError(f"pack {os.path.basename(path)} is damaged: its index does not fit")
+        data = os.pread(f.fileno(), count * _INDEX_ENTRY.size, start)
+    entries = list(_INDEX_ENTRY.iter_unpack(data))
+    if len(entries) != count or any(offset + length > start for _, offset, length in entries):
+        raise SnapshotError(f"pack {os.path.basename(path)} is damaged: an entry lies outside it")
+    return entries
 
 
 def _writeback(fd: int) -> None:

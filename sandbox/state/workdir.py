@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import hashlib
+import io
 import os
 import secrets
 import stat
@@ -86,71 +87,63 @@ def capture(
 def _capture_scanned(
     work_dir: str, batch: Batch | None, previous: Manifest | None, patterns: tuple[str, ...]
 ) -> Manifest:
-    """capture() on the C scan: one call lists and stats the whole tree and names what
-    differs from the previous manifest's stat keys; the rest are that manifest's own Entry
-    objects, and when nothing changed the previous manifest itself is the answer (the
-    caller then writes nothing)."""
+    """capture() on the C scan. One call lists and stats the whole tree and names what
+    differs from the previous capture: from its scan, kept in C memory with the manifest it
+    made (``memo["scan"]``), or else from the stat keys of its entries. What did not change
+    keeps the previous manifest's own Entry objects, and when nothing changed the previous
+    manifest itself is the answer (the caller then writes nothing)."""
     root = open_root(work_dir)
     try:
         skip = (lambda path: _ignored(path, patterns)) if patterns else None
-        before = stat_keys(previous) if previous is not None else None
-        paths, changed = _scanner.scan(root, skip, before)
+        handle = previous.memo.get("scan") if previous is not None else None
+        before = stat_keys(previous) if previous is not None and handle is None else None
+        result, changed, deleted, paths = _scanner.scan(root, skip, before, 0, handle)
         known = previous.entries if previous is not None else {}
+        if paths is not None and known:  # compared by keys: deleted is what the scan did not see
+            seen = set(paths)
+            deleted = [p for p in known if p not in seen]
         fresh: dict[str, Entry] = {}
-        keys = before if before is not None else {}  # copied below before any change
-        unread: list[str] = []
-        if changed and before is not None:
-            keys = dict(before)
+        scanned: dict[str, tuple[int, int, int, int, int]] = {}
         for path, key, target in changed:
             mode = key[0]
             if stat.S_ISLNK(mode):
                 old = known.get(path)
-                if old is not None and old.type == SYMLINK and old.target == target:
-                    continue  # unchanged: links are always reported, for their targets
-                fresh[path] = Entry(path, SYMLINK, 0o777, target=target)
-                keys[path] = key
+                if old is None or old.type != SYMLINK or old.target != target:
+                    fresh[path] = Entry(path, SYMLINK, 0o777, target=target)
             elif stat.S_ISDIR(mode):
                 fresh[path] = Entry(path, DIR, mode & MODE_MASK)
-                keys[path] = key
             else:
-                keys.pop(path, None)  # set again once read
-                unread.append(path)
+                scanned[path] = key
+        unread = list(scanned)
         if batch is not None and previous is not None and previous.memo.get("stored") is not batch.store.index():
             # An unchanged file is reused only while the store still holds its content
             # (checked once per manifest and pack index: see "stored" below).
-            missing = _missing_objects(batch.store, known, changed)
-            if missing and keys is before:
-                keys = dict(before)
-            for path in missing:
-                keys.pop(path, None)
-                unread.append(path)
-            if not missing:
-                previous.memo["stored"] = batch.store.index()
-        gone = set()
-        for path, entry in zip(unread, _read_files(root, unread, batch, keys), strict=True):
+            unread += _missing_objects(batch.store, known, scanned)
+        removed = set(deleted)
+        untrusted = []  # read, but not as scanned: read again next time
+        for path, entry in zip(unread, _read_files(root, unread, batch), strict=True):
             if entry is None:
-                gone.add(path)  # removed between the scan and its read
+                removed.add(path)  # gone between the scan and its read
             else:
                 fresh[path] = entry
+            if entry is None or scanned.get(path) != _key(entry):
+                untrusted.append(path)
     finally:
         os.close(root)
-    if previous is not None and not gone and len(paths) == len(known) and all(p in known for p in fresh):
-        # The same paths (an addition would be in `fresh`, and then a deletion too for the
-        # count to match): the previous manifest, with what changed replaced.
-        if not fresh:
-            return previous
-        manifest = previous.updated(fresh)
+    if untrusted:
+        result.forget(untrusted)
+    if previous is not None and not removed and all(p in known for p in fresh):
+        # The same paths (an addition would be in `fresh`): the previous manifest, with
+        # what changed replaced.
+        manifest = previous.updated(fresh) if fresh else previous
     else:
-        entries = {}
-        for path in paths:
-            if path not in gone:
-                entries[path] = fresh.get(path) or known[path]
-        manifest = Manifest(entries)
+        entries = {p: e for p, e in known.items() if p not in removed}
+        entries.update(fresh)
+        added = any(p not in known for p in fresh)
+        manifest = Manifest.of(entries.values()) if added else Manifest(entries)
         if previous is not None:
             manifest.memo["texts"] = previous.texts()
-    if len(keys) > len(manifest):
-        keys = {p: k for p, k in keys.items() if p in manifest.entries}
-    manifest.memo["keys"] = keys
+    manifest.memo["scan"] = result
     if batch is not None:
         # Every content of this manifest is in the store or the batch: the next capture
         # need not look again while the store's index is this one (a cleanup or another
@@ -159,13 +152,15 @@ def _capture_scanned(
     return manifest
 
 
-def _missing_objects(
-    store: ObjectStore, known: Mapping[str, Entry], changed: list[tuple[str, Any, Any]]
-) -> list[str]:
+def _key(e: Entry) -> tuple[int, int, int, int, int] | None:
+    """The scan key an unchanged file gives (see stat_keys), or None without a stat cache."""
+    return (stat.S_IFREG | e.mode, e.size, e.mtime_ns, e.ino, e.dev) if e.mtime_ns else None
+
+
+def _missing_objects(store: ObjectStore, known: Mapping[str, Entry], again: Mapping[str, object]) -> list[str]:
     """The unchanged files whose content the store no longer holds (damaged or removed by
     hand): they are read again rather than recorded without content."""
     index = store.index()
-    again = {path for path, _, _ in changed}
     return [
         e.path for e in known.values()
         if e.type == FILE and e.hash not in index and e.path not in again
@@ -173,16 +168,14 @@ def _missing_objects(
     ]
 
 
-def _read_files(
-    root: int, paths: list[str], batch: Batch | None, keys: dict[str, tuple[int, int, int, int, int]]
-) -> list[Entry | None]:
+def _read_files(root: int, paths: list[str], batch: Batch | None) -> list[Entry | None]:
     """The entries of the files at ``paths`` (None for one gone meanwhile), each read once,
     hashed and, with a batch, copied into it; several at once when there are many."""
     out: list[Entry | None] = [None] * len(paths)
 
     def read(start: int, step: int) -> None:
         for i in range(start, len(paths), step):
-            out[i] = _read_file(root, paths[i], batch, keys)
+            out[i] = _read_file(root, paths[i], batch)
 
     workers = min(MAX_READERS, os.cpu_count() or 1, 1 + len(paths) // 256)
     if workers <= 1:
@@ -195,9 +188,7 @@ def _read_files(
     return out
 
 
-def _read_file(
-    root: int, path: str, batch: Batch | None, keys: dict[str, tuple[int, int, int, int, int]]
-) -> Entry | None:
+def _read_file(root: int, path: str, batch: Batch | None) -> Entry | None:
     opened = _scanner.open_file(root, path)  # no link followed on the way; None: not there now
     if opened is None:
         return None
@@ -210,7 +201,6 @@ def _read_file(
     if size != key[1]:
         # Written while we read it: keep what we read, and no stat cache to trust next time.
         return Entry(path, FILE, mode, size, digest)
-    keys[path] = key
     return Entry(path, FILE, mode, size, digest, "", key[2], key[3], key[4])
 
 
@@ -399,13 +389,12 @@ def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore
     the target removed, what differs put back from the store, modes restored. Returns the
     target with the stat fields of the files written (for the next capture's cache).
     Raises SnapshotError (an object missing, a path that cannot be walked) and OSError."""
-    rewritten: dict[str, Entry] = {}
+    files: list[tuple[Entry, bool]] = []  # to write: (entry, whether nothing is there)
     root = open_root(work_dir)
     mode = stat.S_IMODE(os.fstat(root).st_mode)
     if mode & 0o700 != 0o700:
         os.fchmod(root, mode | 0o700)
     dirs = _Dirs(root)
-    packs: dict[str, int] = {}
     try:
         # Removals first, deepest first: extra entries, and entries whose type changes.
         doomed = [e for e in current if e.path not in target.entries or target.entries[e.path].type != e.type]
@@ -431,9 +420,10 @@ def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore
             elif have is None:
                 # Nothing there: create in place. O_EXCL|O_NOFOLLOW: whatever appeared there
                 # meanwhile (a planted link) makes this fail rather than be written through.
-                rewritten[e.path] = _write_file(parent, name, e, store, packs, in_place=True)
+                files.append((e, True))
             elif not have.same_content(e):
-                rewritten[e.path] = _write_file(parent, name, e, store, packs, in_place=False)
+                files.append((e, False))
+        rewritten = _write_files(root, files, store)
         # Modes last, deepest first, so that a read-only directory is filled before it closes.
         for e in sorted((e for e in target if e.type == DIR), key=lambda e: e.path.count("/"), reverse=True):
             os.fchmod(dirs.get(e.path), e.mode)
@@ -442,9 +432,65 @@ def apply(work_dir: str, target: Manifest, current: Manifest, store: ObjectStore
         return Manifest.of(rewritten.get(e.path, e) for e in target)
     finally:
         dirs.close()
-        for fd in packs.values():
-            os.close(fd)
         os.close(root)
+
+
+def _write_files(root: int, files: list[tuple[Entry, bool]], store: ObjectStore) -> dict[str, Entry]:
+    """Write ``files`` (their directories exist) from the store; path -> entry with the new
+    file's stat fields. Creating a file is most of a restore's cost, and it runs in the
+    kernel, so several threads write at once, each with its own directory descriptors
+    (opened as apply's are, never through a link), each taking whole directories."""
+    out: dict[str, Entry] = {}
+    by_dir: dict[str, list[tuple[Entry, bool]]] = {}
+    for job in files:
+        by_dir.setdefault(job[0].path.rpartition("/")[0], []).append(job)
+    groups = list(by_dir.values())
+    workers = min(MAX_READERS, os.cpu_count() or 1, 1 + len(files) // 256)
+
+    def write(start: int, step: int) -> None:
+        dirs = _Dirs(root)
+        packs: dict[str, int] = {}
+        try:
+            for group in groups[start::step]:
+                for e, in_place in group:
+                    parent, name = dirs.parent(e.path)
+                    out[e.path] = _write_file(parent, name, e, store, packs, in_place=in_place)
+        finally:
+            dirs.close()
+            for fd in packs.values():
+                os.close(fd)
+
+    if workers <= 1:
+        write(0, 1)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="sandbox-state") as pool:
+            for done in [pool.submit(write, k, workers) for k in range(workers)]:
+                done.result()
+    return out
+
+
+def _copy(source: int, dest: int, offset: int, length: int) -> int:
+    """Copy ``length`` bytes of ``source`` from ``offset`` to ``dest``'s position; the bytes
+    copied (fewer at the source's end). In the kernel (copy_file_range: no trip through
+    Python's memory) where the two files allow it, by read and write otherwise."""
+    done = 0
+    while done < length:
+        try:
+            n = os.copy_file_range(source, dest, length - done, offset + done)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            break
+        if n == 0:
+            return done
+        done += n
+    while done < length:
+        data = os.pread(source, min(CHUNK, length - done), offset + done)
+        if not data:
+            break
+        write_all(dest, data)
+        done += len(data)
+    return done
 
 
 def _within(path: str, removed: set[str]) -> bool:
@@ -485,14 +531,14 @@ def _write_file(
                 if source is None:
                     pack_path = os.path.join(store.packs, pack + ".pack")
                     source = packs[pack] = os.open(pack_path, os.O_RDONLY | os.O_CLOEXEC)
-                data = os.pread(source, length, offset)
-                if len(data) != length:
+                if _copy(source, fd, offset, length) != length:
                     raise SnapshotError(f"pack {pack} is truncated")
-                write_all(fd, data)
             else:
                 with store.open(e.hash) as f:
-                    while chunk := f.read(CHUNK):
-                        write_all(fd, chunk)
+                    if isinstance(f, io.BytesIO):  # packed meanwhile by another manager
+                        write_all(fd, f.getvalue())
+                    else:
+                        _copy(f.fileno(), fd, 0, os.fstat(f.fileno()).st_size)
             os.fchmod(fd, e.mode)
             if e.mtime_ns:
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))

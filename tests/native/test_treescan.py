@@ -88,11 +88,12 @@ def test_threads_do_not_change_the_result(tmp_path: Path, scanner) -> None:
             (work / f"d{i}" / "sub" / f"f{j}").write_text(str(i * j))
     fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        one = scanner.scan(fd, None, None, 1)
-        assert scanner.scan(fd, None, None, 2) == one
-        assert scanner.scan(fd, None, None, 4) == one
-        assert len(one[0]) == 40 * 2 + 40 * 5
-        assert one[0] == sorted(one[0], key=os.fsencode)
+        one = scanner.scan(fd, None, None, 1)[1:]
+        assert scanner.scan(fd, None, None, 2)[1:] == one
+        assert scanner.scan(fd, None, None, 4)[1:] == one
+        paths = one[2]
+        assert len(paths) == 40 * 2 + 40 * 5
+        assert paths == sorted(paths, key=os.fsencode)
     finally:
         os.close(fd)
 
@@ -103,13 +104,28 @@ def test_only_what_differs_from_the_previous_keys_is_reported(tmp_path: Path, sc
     _tree(work)
     fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        paths, changed = scanner.scan(fd)
+        first, changed, _, _ = scanner.scan(fd)
         before = {path: key for path, key, _ in changed}
         assert scanner.scan(fd, None, before)[1] == [c for c in changed if c[2] is not None]  # links only
+        assert scanner.scan(fd, None, None, 0, first)[1:3] == ([], [])  # by the kept scan: nothing
         (work / "src" / "pkg" / "main.py").write_text("print(2)\n")  # the hard link with it
         (work / "src" / "pkg" / "run.sh").chmod(0o700)
-        again = {path for path, _, target in scanner.scan(fd, None, before)[1] if target is None}
-        assert again == {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh"}
+        (work / "dangling").unlink()
+        (work / "dangling").symlink_to("elsewhere")
+        (work / "a" / "x").unlink()
+        (work / "a" / "new").write_text("added")
+        by_keys = {path for path, _, target in scanner.scan(fd, None, before)[1] if target is None}
+        assert by_keys == {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh", "a/new"}
+        _, changed, deleted, paths = scanner.scan(fd, None, None, 0, first)
+        assert paths is None and deleted == ["a/x"]
+        # A directory's key is its mode: new names in it are entries of their own.
+        expected = {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh", "a/new", "dangling"}
+        assert {path for path, _, _ in changed} == expected
+        assert ("dangling", (stat.S_IFLNK | 0o777, 0, 0, 0, 0), "elsewhere") in changed
+        # An entry the caller forgets is reported again, even unchanged.
+        again, _, _, _ = scanner.scan(fd)
+        again.forget(["src/pkg/main.py", "not/there"])
+        assert [c[0] for c in scanner.scan(fd, None, None, 0, again)[1]] == ["src/pkg/main.py"]
     finally:
         os.close(fd)
 
@@ -133,7 +149,7 @@ def test_a_link_planted_on_a_parent_is_never_read_through(tmp_path: Path, scanne
         # ...and not through the scanner's open, which refuses a link in any component.
         assert scanner.open_file(fd, "src/main.py") is None
         assert scanner.open_file(fd, "src.real/main.py") is not None
-        assert "src/main.py" not in scanner.scan(fd)[0]
+        assert "src/main.py" not in scanner.scan(fd)[3]
     finally:
         os.close(fd)
 
@@ -235,7 +251,7 @@ def test_an_error_raised_by_skip_comes_back_unchanged(tmp_path: Path, scanner) -
         with pytest.raises(KeyError, match="from the predicate"):
             scanner.scan(fd, skip)
         seen: list[str] = []
-        paths, _ = scanner.scan(fd, lambda p: seen.append(p) or p == "src")
+        paths = scanner.scan(fd, lambda p: seen.append(p) or p == "src")[3]
         assert "src" not in paths and not any(p.startswith("src/") for p in seen)
     finally:
         os.close(fd)
@@ -250,7 +266,7 @@ def test_the_scan_keys_match_the_manifests_stat_keys(tmp_path: Path, scanner) ->
     manifest: Manifest = workdir.capture(str(work), batch=None)
     fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        _, changed = scanner.scan(fd, None, stat_keys(Manifest(dict(manifest.entries))))
+        _, changed, _, _ = scanner.scan(fd, None, stat_keys(Manifest(dict(manifest.entries))))
     finally:
         os.close(fd)
     # Only links come back (for their targets): every other key was recognised.

@@ -137,9 +137,9 @@ def _spy_reads(workdir, monkeypatch) -> list[str]:
             opened.append(path)
         return entry
 
-    def spy_read(root, path, batch, keys):
+    def spy_read(root, path, batch):
         opened.append(path)
-        return real_read(root, path, batch, keys)
+        return real_read(root, path, batch)
 
     monkeypatch.setattr(workdir, "_file", spy_file)
     monkeypatch.setattr(workdir, "_read_file", spy_read)
@@ -347,3 +347,79 @@ def test_restore_creates_missing_parents_and_reports_what_it_cannot_write(
     with pytest.raises(SnapshotError):
         third.restore(data, work_dir=str(blocker / "copy"))
     assert third.list() == [] and blocker.read_text() == "x"
+
+
+def test_a_pause_writes_only_what_differs_from_its_base(manager: SandboxManager, work: Path, tmp_path: Path) -> None:
+    import json
+
+    from sandbox.state import manifest as manifest_module
+
+    for i in range(300):
+        (work / "src" / f"m{i}.py").write_text(f"x = {i}\n")
+    state = manager.create(str(work))
+    manager.pause(state.id)
+    manager.resume(state.id)
+    (work / "src" / "m7.py").write_text("x = 'changed'\n")
+    (work / "src" / "m8.py").unlink()
+    manager.pause(state.id)
+    folder = tmp_path / "state" / "sandboxes" / state.id
+    saved = json.loads((folder / "saved.json").read_bytes())
+    assert [e["path"] for e in saved["entries"]] == ["src/m7.py"] and saved["deleted"] == ["src/m8.py"]
+    assert (folder / "bases" / f"{saved['base']}.json").stat().st_size > 20 * (folder / "saved.json").stat().st_size
+    # A new manager (a restarted process) reads every state back as the first one holds it.
+    again = SandboxManager(tmp_path / "state")
+    for name in ("baseline", "saved", "history/000001", "history/000002"):
+        assert again._manifest(state.id, name) == manager._manifest(state.id, name)
+    assert again.diff_sandbox(state.id, since="1", until="2") == ["deleted: src/m8.py", "modified: src/m7.py"]
+
+    # Past the delta limit, the state gets a base of its own and its file lists nothing.
+    manager.resume(state.id)
+    for i in range(300):
+        (work / "src" / f"m{i}.py").unlink(missing_ok=True)
+    monkey_limit = manifest_module.DELTA_LIMIT
+    try:
+        manifest_module.DELTA_LIMIT = 16
+        manager.pause(state.id)
+    finally:
+        manifest_module.DELTA_LIMIT = monkey_limit
+    latest = json.loads((folder / "saved.json").read_bytes())
+    assert latest["base"] != saved["base"] and latest["entries"] == [] and latest["deleted"] == []
+    assert SandboxManager(tmp_path / "state").get(state.id).files.keys() == manager.get(state.id).files.keys()
+
+
+def test_a_damaged_base_is_refused_and_stops_cleanup_from_collecting(
+    manager: SandboxManager, work: Path, tmp_path: Path
+) -> None:
+    state = manager.create(str(work))
+    manager.pause(state.id)
+    folder = tmp_path / "state" / "sandboxes" / state.id
+    bases = list((folder / "bases").iterdir())
+    assert bases
+    objects_before = sorted(p.name for p in (tmp_path / "state" / "store").rglob("*") if p.is_file())
+    for base in bases:
+        base.write_bytes(base.read_bytes().replace(b'"mode":', b'"mode" :', 1))  # valid JSON, other bytes
+    fresh = SandboxManager(tmp_path / "state")
+    with pytest.raises(SnapshotError, match="damaged"):
+        fresh.diff_sandbox(state.id, since="baseline", until="saved")
+    with pytest.raises(SnapshotError, match="damaged"):
+        fresh.cleanup(timedelta(days=1))
+    assert sorted(p.name for p in (tmp_path / "state" / "store").rglob("*") if p.is_file()) == objects_before
+
+
+def test_a_damaged_pack_is_refused_not_read(manager: SandboxManager, work: Path, tmp_path: Path) -> None:
+    import struct
+
+    state = manager.create(str(work))
+    packs = list((tmp_path / "state" / "store" / "packs").iterdir())
+    assert len(packs) == 1 and packs[0].suffix == ".pack"
+    whole = packs[0].read_bytes()
+    magic, count = struct.unpack(">8sQ", whole[-16:])
+    assert magic == b"SBXPACK1" and count >= 3  # .env, main.py, tool.sh at least
+    for damaged in (
+        whole[:-5],  # truncated: no footer
+        whole[:-16] + struct.pack(">8sQ", magic, 10**6),  # an index longer than the pack
+        whole[: -16 - 48] + whole[-16 - 48 : -16 - 16] + struct.pack(">Q", 10**9) + whole[-16:],  # past the end
+    ):
+        packs[0].write_bytes(damaged)
+        with pytest.raises(SnapshotError, match="damaged"):
+            SandboxManager(tmp_path / "state").get(state.id).files[".env"]
