@@ -264,8 +264,17 @@ def _cmd_state(args: argparse.Namespace) -> int:
         sys.stdout.write(manager.create(os.path.abspath(args.work_dir), env).id + "\n")
     elif action == "list":
         sys.stdout.write(manager.format_status() + "\n")
-    elif action in ("pause", "resume"):
-        state = getattr(manager, action)(args.id)
+    elif action == "pause":
+        process_state = None
+        if args.process_state is not None:
+            try:
+                process_state = json.loads(args.process_state)
+            except ValueError as exc:
+                raise PolicyError(f"--process-state is not JSON: {exc}") from exc
+        state = manager.pause(args.id, process_state=process_state)
+        sys.stdout.write(f"{state.id} {state.status}\n")
+    elif action == "resume":
+        state = manager.resume(args.id)
         sys.stdout.write(f"{state.id} {state.status}\n")
     elif action == "diff":
         for line in manager.diff_sandbox(args.id, since=args.since, until=args.until):
@@ -341,12 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("work_dir")
     create.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="repeatable")
     actions.add_parser("list", help="every sandbox, newest first")
-    for name, text in (("pause", "save the work directory"), ("resume", "put the paused state back")):
-        actions.add_parser(name, help=text).add_argument("id")
+    pause = actions.add_parser("pause", help="save the work directory")
+    pause.add_argument("id")
+    pause.add_argument("--process-state", metavar="JSON", help="a JSON object kept with the state (64 KiB at most)")
+    actions.add_parser("resume", help="put the paused state back").add_argument("id")
     diff = actions.add_parser("diff", help="what changed: added/modified/deleted lines")
     diff.add_argument("id")
-    diff.add_argument("--since", default="baseline", choices=["baseline", "saved", "current"])
-    diff.add_argument("--until", default="current", choices=["baseline", "saved", "current"])
+    states_help = "baseline, saved, current, or N for the Nth pause"
+    diff.add_argument("--since", default="baseline", help=f"{states_help} (default: baseline)")
+    diff.add_argument("--until", default="current", help=f"{states_help} (default: current)")
     snapshot = actions.add_parser("snapshot", help="portable bytes of a sandbox")
     snapshot.add_argument("id")
     snapshot.add_argument("-o", "--output", help="file to write (default: stdout)")

@@ -12,6 +12,8 @@ and environment variables)::
     sandboxes/<id>/saved.json      its state at the last pause
     sandboxes/<id>/history/N.json  every pause's state (second names of saved.json files)
     sandboxes/<id>/bases/<sha256>.json  whole manifests, named by the SHA-256 of their bytes
+    restoring/<token>          a restore's staging directory, noted before it is made, so
+                               that cleanup() removes it if the restore was killed
 
 A state file (baseline, saved, history) names a base manifest and lists what differs from
 it (manifest.delta): pausing a tree of ten thousand files after one change writes one
@@ -325,12 +327,19 @@ class SandboxManager:
         with self._locked(exclusive=False):
             return self._state(self._record(sandbox_id), self._saved(sandbox_id))
 
-    def pause(self, sandbox_id: str) -> SandboxState:
+    def pause(self, sandbox_id: str, *, process_state: Mapping[str, Any] | None = None) -> SandboxState:
         """Save the work directory; the sandbox is paused. Pausing again after a small change
         reads only what changed (files are recognised by size, mtime and inode).
 
-        Raises PolicyError (unknown id, not running), SnapshotError.
+        ``process_state``: what the caller wants back on resume about the processes it ran
+        (a shell's working directory, the command in progress, …): JSON data up to 64 KiB,
+        kept with the state and in snapshots, returned as ``SandboxState.process_state``.
+        The files are the sandbox's state; processes themselves are not frozen.
+
+        Raises PolicyError (unknown id, not running, a process_state that is not small JSON
+        data), SnapshotError.
         """
+        kept = _process_state(process_state) if process_state is not None else None
         with self._locked():
             record = self._record(sandbox_id)
             if record["status"] != RUNNING:
@@ -339,6 +348,8 @@ class SandboxManager:
             now = _now()
             record["states"].append([self._keep_history(sandbox_id, len(record["states"]) + 1), now])
             record.update(status=PAUSED, paused_at=now)
+            if kept is not None:
+                record["process_state"] = kept
             self._write_record(record)  # last: a pause killed before this left the old state
         return self._state(record, manifest)
 
@@ -481,9 +492,14 @@ class SandboxManager:
                 os.mkdir(folder, 0o700)
                 # The files go into a hidden sibling first, renamed into place when whole:
                 # a restore that fails or is killed leaves no half-filled work directory.
-                staging = f"{target}.sbx-restoring-{secrets.token_hex(4)}"
+                # The sibling is noted first, so that cleanup() finds it after a crash.
+                token = secrets.token_hex(4)
+                staging = f"{target}{_STAGING}{token}"
+                marker = os.path.join(self.dir, "restoring", token)
                 try:
                     self._write_manifest(record["id"], "baseline", snap.baseline)
+                    os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
+                    write_atomic(marker, json.dumps({"staging": staging}).encode())
                     os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
                     os.mkdir(staging, 0o700)
                     written = apply(staging, snap.manifest, Manifest.of([]), self.store)
@@ -495,9 +511,12 @@ class SandboxManager:
                     if os.path.isdir(target):
                         os.rmdir(target)  # empty (checked): never a user's content
                     os.rename(staging, target)
+                    os.unlink(marker)
                 except BaseException:
                     shutil.rmtree(folder, ignore_errors=True)
                     shutil.rmtree(staging, ignore_errors=True)
+                    if os.path.exists(marker):
+                        os.unlink(marker)
                     raise
         except OSError as exc:
             batch.abort()
@@ -555,7 +574,27 @@ class SandboxManager:
             self.store.collect(referenced)
             for leftover in os.listdir(self.store.tmp):
                 os.unlink(os.path.join(self.store.tmp, leftover))
+            self._collect_interrupted_restores()
         return removed
+
+    def _collect_interrupted_restores(self) -> None:
+        """Remove the staging directories of restores killed before they finished (each
+        noted in ``restoring/<token>`` before it was made; see restore)."""
+        notes = os.path.join(self.dir, "restoring")
+        for token in os.listdir(notes) if os.path.isdir(notes) else ():
+            marker = os.path.join(notes, token)
+            try:
+                with open(marker, "rb") as f:
+                    staging = json.load(f).get("staging")
+            except (OSError, ValueError, AttributeError):
+                staging = None
+            # Only ever a directory of the name restore gives it, never through a link.
+            if (
+                isinstance(staging, str) and os.path.isabs(staging) and staging.endswith(f"{_STAGING}{token}")
+                and os.path.isdir(staging) and not os.path.islink(staging)
+            ):
+                shutil.rmtree(staging)
+            os.unlink(marker)
 
     def format_status(self) -> str:
         """A table of the sandboxes, newest first."""
@@ -601,6 +640,25 @@ def _env(env_vars: Mapping[str, str] | None) -> dict[str, str]:
     return env
 
 
+MAX_PROCESS_STATE = 64 << 10
+_STAGING = ".sbx-restoring-"  # restore's sibling of a work directory while it is filled
+
+
+def _process_state(value: object) -> dict[str, Any]:
+    """A caller's process_state: a mapping with string keys whose JSON is at most
+    MAX_PROCESS_STATE bytes (no NaN or infinity: not JSON). Raises PolicyError."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise PolicyError(f"process_state must be a mapping with string keys, not {type(value).__name__}")
+    try:
+        text = json.dumps(dict(value), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise PolicyError(f"process_state must be JSON data: {exc}") from exc
+    if len(text.encode()) > MAX_PROCESS_STATE:
+        raise PolicyError(f"process_state is {len(text.encode())} bytes as JSON, over {MAX_PROCESS_STATE}")
+    loaded: dict[str, Any] = json.loads(text)  # a copy the caller cannot change afterwards
+    return loaded
+
+
 def _check_record(record: object, sandbox_id: str | None, source: str = "record") -> dict[str, Any]:
     """A record's fields, validated (it may come from a snapshot someone sent)."""
     err = SnapshotError
@@ -617,8 +675,10 @@ def _check_record(record: object, sandbox_id: str | None, source: str = "record"
     env = record.get("env_vars")
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
         raise err(f"the {source} has invalid env_vars")
-    if not isinstance(record.get("process_state", {}), dict):
-        raise err(f"the {source} has an invalid process_state")
+    try:
+        _process_state(record.get("process_state") or {})
+    except PolicyError as exc:
+        raise err(f"the {source} has an invalid process_state: {exc}") from exc
     for key in ("created_at", "paused_at", "resumed_at"):
         value = record.get(key)
         if key == "created_at" or value is not None:

@@ -100,10 +100,15 @@ def test_state_commands_drive_a_sandbox_through_its_life(tmp_path: Path) -> None
     sandbox_id = created.stdout.strip()
     (work / "b.txt").write_text("b")
     assert run_cli(*state, "diff", sandbox_id).stdout.splitlines() == ["added: b.txt"]
-    assert run_cli(*state, "pause", sandbox_id).stdout.split() == [sandbox_id, "paused"]
+    paused = run_cli(*state, "pause", sandbox_id, "--process-state", '{"cwd": "src"}')
+    assert paused.stdout.split() == [sandbox_id, "paused"], paused.stderr
     (work / "c.txt").write_text("c")
     assert run_cli(*state, "resume", sandbox_id).stdout.split() == [sandbox_id, "running"]
     assert sorted(p.name for p in work.iterdir()) == ["a.txt", "b.txt"]
+    (work / "a.txt").write_text("a2")
+    assert run_cli(*state, "pause", sandbox_id).returncode == 0
+    assert run_cli(*state, "diff", sandbox_id, "--since", "1", "--until", "2").stdout.splitlines() == ["modified: a.txt"]
+    assert run_cli(*state, "resume", sandbox_id).returncode == 0
     assert sandbox_id in run_cli(*state, "list").stdout
     snap = tmp_path / "snap.bin"
     assert run_cli(*state, "snapshot", sandbox_id, "-o", str(snap)).returncode == 0
@@ -118,6 +123,8 @@ def test_state_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     state = ["state", "--dir", str(tmp_path / "state")]
     done = run_cli(*state, "pause", "sb-0123456789ab")
     assert done.returncode == 2 and done.stderr.startswith("sandbox: no sandbox")
+    done = run_cli(*state, "pause", "sb-0123456789ab", "--process-state", "{not json")
+    assert done.returncode == 2 and "--process-state is not JSON" in done.stderr
     (tmp_path / "junk").write_bytes(b"not a snapshot")
     done = run_cli(*state, "restore", str(tmp_path / "junk"))
     assert done.returncode == 2 and "not a sandbox snapshot" in done.stderr

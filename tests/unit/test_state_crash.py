@@ -109,3 +109,39 @@ def test_sigkill_at_many_points_leaves_every_state_loadable(setup) -> None:
     manager.cleanup(timedelta(days=1))
     manager.verify(sandbox_id)
     assert os.listdir(manager.store.tmp) == []
+    # A restore killed half-way left its hidden staging directory; its manager's cleanup
+    # removes it (and only it: completed restores keep their work directories).
+    finished = sorted(n for n in os.listdir(restore_root) if n.startswith("w") and ".sbx-restoring-" not in n)
+    for name in [n for n in os.listdir(restore_root) if n.startswith("m")]:
+        SandboxManager(restore_root / name).cleanup(timedelta(days=1))
+    assert [n for n in os.listdir(restore_root) if ".sbx-restoring-" in n] == []
+    assert sorted(n for n in os.listdir(restore_root) if n.startswith("w")) == finished
+
+
+def test_a_restore_killed_before_its_rename_leaves_only_what_cleanup_removes(setup, tmp_path: Path) -> None:
+    state, _, _, sandbox_id = setup
+    data = tmp_path / "snapshot.bin"
+    data.write_bytes(SandboxManager(state).snapshot(sandbox_id))
+    other, target = tmp_path / "other", tmp_path / "restored"
+    # The child fills the staging directory, then dies by SIGKILL before renaming it.
+    child = textwrap.dedent(
+        f"""
+        import os, signal
+        from sandbox.state import manager
+        real = manager.apply
+        def apply_then_die(*args, **kwargs):
+            real(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+        manager.apply = apply_then_die
+        manager.SandboxManager({str(other)!r}).restore(open({str(data)!r}, "rb").read(), work_dir={str(target)!r})
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    leftovers = [p for p in tmp_path.iterdir() if ".sbx-restoring-" in p.name]
+    assert len(leftovers) == 1 and any(leftovers[0].rglob("*")) and not target.exists()
+    from datetime import timedelta
+
+    SandboxManager(other).cleanup(timedelta(days=1))
+    assert [p for p in tmp_path.iterdir() if ".sbx-restoring-" in p.name] == []
+    assert not (other / "restoring").exists() or list((other / "restoring").iterdir()) == []

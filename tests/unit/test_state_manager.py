@@ -423,3 +423,20 @@ def test_a_damaged_pack_is_refused_not_read(manager: SandboxManager, work: Path,
         packs[0].write_bytes(damaged)
         with pytest.raises(SnapshotError, match="damaged"):
             SandboxManager(tmp_path / "state").get(state.id).files[".env"]
+
+
+def test_process_state_is_kept_with_the_pause_and_in_snapshots(
+    manager: SandboxManager, work: Path, tmp_path: Path
+) -> None:
+    state = manager.create(str(work))
+    assert state.process_state == {}
+    paused = manager.pause(state.id, process_state={"cwd": "src/pkg", "history": ["make", "pytest -x"]})
+    assert paused.process_state == {"cwd": "src/pkg", "history": ["make", "pytest -x"]}
+    assert SandboxManager(tmp_path / "state").get(state.id).process_state["cwd"] == "src/pkg"
+    restored = SandboxManager(tmp_path / "other").restore(manager.snapshot(state.id), work_dir=str(tmp_path / "copy"))
+    assert restored.process_state == paused.process_state
+    manager.resume(state.id)
+    for bad in ({"x": float("nan")}, {1: "not a string key"}, {"x": object()}, {"big": "x" * (65 << 10)}, ["a"]):
+        with pytest.raises(PolicyError, match="process_state"):
+            manager.pause(state.id, process_state=bad)  # type: ignore[arg-type]
+    assert manager.get(state.id).status == "running"  # refused before anything was saved
