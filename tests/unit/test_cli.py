@@ -107,7 +107,8 @@ def test_state_commands_drive_a_sandbox_through_its_life(tmp_path: Path) -> None
     assert sorted(p.name for p in work.iterdir()) == ["a.txt", "b.txt"]
     (work / "a.txt").write_text("a2")
     assert run_cli(*state, "pause", sandbox_id).returncode == 0
-    assert run_cli(*state, "diff", sandbox_id, "--since", "1", "--until", "2").stdout.splitlines() == ["modified: a.txt"]
+    between = run_cli(*state, "diff", sandbox_id, "--since", "1", "--until", "2")
+    assert between.stdout.splitlines() == ["modified: a.txt"]
     assert run_cli(*state, "resume", sandbox_id).returncode == 0
     assert sandbox_id in run_cli(*state, "list").stdout
     snap = tmp_path / "snap.bin"
