@@ -195,7 +195,8 @@ finally:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    # cwd: not the checkout, whose sandbox/ has no build: the child imports the installed one.
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["ok: a plain path opens", "planted parent: None", "planted last: None"]
 

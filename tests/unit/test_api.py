@@ -47,7 +47,8 @@ def test_unknown_attribute_raises_attribute_error() -> None:
 
 def test_import_sandbox_loads_nothing_heavy() -> None:
     code = "import sys, json, sandbox; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # cwd: not the checkout, so that the installed package is the one imported.
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/").stdout
     loaded = set(json.loads(out))
     heavy = {"docker", "asyncio", "typing", "dataclasses", "subprocess", "socket", "ssl", "sandbox.host"}
     assert not (heavy & loaded), heavy & loaded

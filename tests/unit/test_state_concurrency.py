@@ -46,7 +46,10 @@ def test_two_processes_share_one_directory(tmp_path: Path) -> None:
         (work / "seed.txt").write_text(tag * 1000)
         works.append(work)
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(state), str(w), w.name], stdout=subprocess.PIPE, text=True)
+        # cwd: not the checkout, so that each child imports the installed package (native scan).
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(state), str(w), w.name], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+        )
         for w in works
     ]
     ids = []

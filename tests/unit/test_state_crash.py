@@ -89,7 +89,10 @@ def test_sigkill_at_many_points_leaves_every_state_loadable(setup) -> None:
     rng = random.Random(1234)
     kills = 0
     for _ in range(24):
-        child = subprocess.Popen([sys.executable, "-c", WORKER, str(state), str(work), str(restore_root)])
+        # cwd: a directory without the checkout, so that the child imports the installed package.
+        child = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(state), str(work), str(restore_root)], cwd=restore_root
+        )
         time.sleep(rng.uniform(0.05, 0.8))
         if child.poll() is not None:
             pytest.fail(f"the worker died on its own with status {child.returncode}")
@@ -136,7 +139,7 @@ def test_a_restore_killed_before_its_rename_leaves_only_what_cleanup_removes(set
         manager.SandboxManager({str(other)!r}).restore(open({str(data)!r}, "rb").read(), work_dir={str(target)!r})
         """
     )
-    done = subprocess.run([sys.executable, "-c", child], timeout=120)
+    done = subprocess.run([sys.executable, "-c", child], timeout=120, cwd=tmp_path)
     assert done.returncode == -signal.SIGKILL
     leftovers = [p for p in tmp_path.iterdir() if ".sbx-restoring-" in p.name]
     assert len(leftovers) == 1 and any(leftovers[0].rglob("*")) and not target.exists()
