@@ -177,15 +177,22 @@ def _read_files(root: int, paths: list[str], batch: Batch | None) -> list[Entry 
         for i in range(start, len(paths), step):
             out[i] = _read_file(root, paths[i], batch)
 
-    workers = min(MAX_READERS, os.cpu_count() or 1, 1 + len(paths) // 256)
-    if workers <= 1:
-        read(0, 1)
-    else:
-        # Interleaved shares, so that the large files of one directory spread over workers.
-        with ThreadPoolExecutor(workers, thread_name_prefix="sandbox-state") as pool:
-            for done in [pool.submit(read, k, workers) for k in range(workers)]:
-                done.result()
+    _in_shares(read, len(paths))
     return out
+
+
+def _in_shares(work: Any, items: int) -> None:
+    """Call ``work(k, n)`` for k in 0..n-1 (interleaved shares of ``items``: the large files
+    of one directory spread over them), on n threads when there are enough items to be worth
+    it. The threads overlap in the kernel and in hashing, which release the GIL. Raises what
+    a share raised (after all have finished)."""
+    workers = min(MAX_READERS, os.cpu_count() or 1, 1 + items // 256)
+    if workers <= 1:
+        work(0, 1)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="sandbox-state") as pool:
+        for done in [pool.submit(work, k, workers) for k in range(workers)]:
+            done.result()
 
 
 def _read_file(root: int, path: str, batch: Batch | None) -> Entry | None:
@@ -445,7 +452,6 @@ def _write_files(root: int, files: list[tuple[Entry, bool]], store: ObjectStore)
     for job in files:
         by_dir.setdefault(job[0].path.rpartition("/")[0], []).append(job)
     groups = list(by_dir.values())
-    workers = min(MAX_READERS, os.cpu_count() or 1, 1 + len(files) // 256)
 
     def write(start: int, step: int) -> None:
         dirs = _Dirs(root)
@@ -460,12 +466,7 @@ def _write_files(root: int, files: list[tuple[Entry, bool]], store: ObjectStore)
             for fd in packs.values():
                 os.close(fd)
 
-    if workers <= 1:
-        write(0, 1)
-    else:
-        with ThreadPoolExecutor(workers, thread_name_prefix="sandbox-state") as pool:
-            for done in [pool.submit(write, k, workers) for k in range(workers)]:
-                done.result()
+    _in_shares(write, len(files))
     return out
 
 

@@ -49,6 +49,17 @@ def _tree(root: Path) -> None:
     (root / "a" / "x").write_text("inside a/")
 
 
+@pytest.fixture
+def tree_fd(tmp_path: Path):
+    """(the work directory holding _tree, a descriptor of it)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    _tree(work)
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    yield work, fd
+    os.close(fd)
+
+
 def test_the_c_scan_and_the_python_walk_capture_the_same_state(tmp_path: Path, monkeypatch) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -98,36 +109,30 @@ def test_threads_do_not_change_the_result(tmp_path: Path, scanner) -> None:
         os.close(fd)
 
 
-def test_only_what_differs_from_the_previous_keys_is_reported(tmp_path: Path, scanner) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    _tree(work)
-    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        first, changed, _, _ = scanner.scan(fd)
-        before = {path: key for path, key, _ in changed}
-        assert scanner.scan(fd, None, before)[1] == [c for c in changed if c[2] is not None]  # links only
-        assert scanner.scan(fd, None, None, 0, first)[1:3] == ([], [])  # by the kept scan: nothing
-        (work / "src" / "pkg" / "main.py").write_text("print(2)\n")  # the hard link with it
-        (work / "src" / "pkg" / "run.sh").chmod(0o700)
-        (work / "dangling").unlink()
-        (work / "dangling").symlink_to("elsewhere")
-        (work / "a" / "x").unlink()
-        (work / "a" / "new").write_text("added")
-        by_keys = {path for path, _, target in scanner.scan(fd, None, before)[1] if target is None}
-        assert by_keys == {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh", "a/new"}
-        _, changed, deleted, paths = scanner.scan(fd, None, None, 0, first)
-        assert paths is None and deleted == ["a/x"]
-        # A directory's key is its mode: new names in it are entries of their own.
-        expected = {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh", "a/new", "dangling"}
-        assert {path for path, _, _ in changed} == expected
-        assert ("dangling", (stat.S_IFLNK | 0o777, 0, 0, 0, 0), "elsewhere") in changed
-        # An entry the caller forgets is reported again, even unchanged.
-        again, _, _, _ = scanner.scan(fd)
-        again.forget(["src/pkg/main.py", "not/there"])
-        assert [c[0] for c in scanner.scan(fd, None, None, 0, again)[1]] == ["src/pkg/main.py"]
-    finally:
-        os.close(fd)
+def test_only_what_differs_from_the_previous_keys_is_reported(tree_fd, scanner) -> None:
+    work, fd = tree_fd
+    first, changed, _, _ = scanner.scan(fd)
+    before = {path: key for path, key, _ in changed}
+    assert scanner.scan(fd, None, before)[1] == [c for c in changed if c[2] is not None]  # links only
+    assert scanner.scan(fd, None, None, 0, first)[1:3] == ([], [])  # by the kept scan: nothing
+    (work / "src" / "pkg" / "main.py").write_text("print(2)\n")  # the hard link with it
+    (work / "src" / "pkg" / "run.sh").chmod(0o700)
+    (work / "dangling").unlink()
+    (work / "dangling").symlink_to("elsewhere")
+    (work / "a" / "x").unlink()
+    (work / "a" / "new").write_text("added")
+    by_keys = {path for path, _, target in scanner.scan(fd, None, before)[1] if target is None}
+    assert by_keys == {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh", "a/new"}
+    _, changed, deleted, paths = scanner.scan(fd, None, None, 0, first)
+    assert paths is None and deleted == ["a/x"]
+    # A directory's key is its mode: new names in it are entries of their own.
+    expected = {"src/pkg/main.py", "hardlink.py", "src/pkg/run.sh", "a/new", "dangling"}
+    assert {path for path, _, _ in changed} == expected
+    assert ("dangling", (stat.S_IFLNK | 0o777, 0, 0, 0, 0), "elsewhere") in changed
+    # An entry the caller forgets is reported again, even unchanged.
+    again, _, _, _ = scanner.scan(fd)
+    again.forget(["src/pkg/main.py", "not/there"])
+    assert [c[0] for c in scanner.scan(fd, None, None, 0, again)[1]] == ["src/pkg/main.py"]
 
 
 def test_a_link_planted_on_a_parent_is_never_read_through(tmp_path: Path, scanner) -> None:
@@ -237,38 +242,26 @@ def test_an_unreadable_directory_is_named_in_the_error(tmp_path: Path) -> None:
         locked.chmod(0o700)
 
 
-def test_an_error_raised_by_skip_comes_back_unchanged(tmp_path: Path, scanner) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    _tree(work)
-    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+def test_an_error_raised_by_skip_comes_back_unchanged(tree_fd, scanner) -> None:
+    _, fd = tree_fd
 
     def skip(path: str) -> bool:
         if path == "src/pkg":
             raise KeyError("from the predicate")
         return False
 
-    try:
-        with pytest.raises(KeyError, match="from the predicate"):
-            scanner.scan(fd, skip)
-        seen: list[str] = []
-        paths = scanner.scan(fd, lambda p: seen.append(p) or p == "src")[3]
-        assert "src" not in paths and not any(p.startswith("src/") for p in seen)
-    finally:
-        os.close(fd)
+    with pytest.raises(KeyError, match="from the predicate"):
+        scanner.scan(fd, skip)
+    seen: list[str] = []
+    paths = scanner.scan(fd, lambda p: seen.append(p) or p == "src")[3]
+    assert "src" not in paths and not any(p.startswith("src/") for p in seen)
 
 
-def test_the_scan_keys_match_the_manifests_stat_keys(tmp_path: Path, scanner) -> None:
+def test_the_scan_keys_match_the_manifests_stat_keys(tree_fd, scanner) -> None:
     from sandbox.state.manifest import stat_keys
 
-    work = tmp_path / "work"
-    work.mkdir()
-    _tree(work)
+    work, fd = tree_fd
     manifest: Manifest = workdir.capture(str(work), batch=None)
-    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        _, changed, _, _ = scanner.scan(fd, None, stat_keys(Manifest(dict(manifest.entries))))
-    finally:
-        os.close(fd)
+    _, changed, _, _ = scanner.scan(fd, None, stat_keys(Manifest(dict(manifest.entries))))
     # Only links come back (for their targets): every other key was recognised.
     assert all(stat.S_ISLNK(key[0]) for _, key, _ in changed)
