@@ -197,13 +197,16 @@ struct sbx_scan {
  * out, 0 keeps it, a negative value stops the scan with that value. */
 typedef int (*sbx_scan_skip_fn)(void *ctx, const char *path, size_t len);
 /* Every directory, regular file and symlink beneath `root_fd` (not the root itself), never
- * following a link, sorted by path bytes. Entries that vanish while the scan looks are left
+ * following a link, in path order (sbx_path_cmp). Entries that vanish while the scan looks are left
  * out, as are FIFOs, sockets and devices. Returns the count or -errno (errpath says where);
  * `skip` may be NULL. Without `skip`, the root's subdirectories are walked by up to
  * `nthreads` threads (the caller's among them). The caller frees with sbx_scan_free, also
  * after a failure. */
 long sbx_tree_scan(int root_fd, struct sbx_scan *out, sbx_scan_skip_fn skip, void *ctx, int nthreads);
 void sbx_scan_free(struct sbx_scan *s);
+/* The order of a scan: paths compared component by component (bytes within a component), so
+ * that a directory's entries follow it and each other sorted by name. <0, 0 or >0. */
+int sbx_path_cmp(const char *a, const char *b);
 /* Open the regular file at relative `path` beneath `root_fd` for reading, refusing a link
  * in any component (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or a walk with O_NOFOLLOW
  * where openat2 is missing) and anything that is not a regular file by now (-EFTYPE is

@@ -31,6 +31,8 @@ struct job {
     int fd;
     size_t len;
     char *path;
+    struct sbx_scan part; /* what the walk of this directory found */
+    int rc;
 };
 struct jobs {
     struct job *items;
@@ -194,7 +196,7 @@ static int visit(struct walk *w, int dfd, const char *name, unsigned char type, 
             close(child);
             return fail(w, ENOMEM, plen);
         }
-        q->items[q->n++] = (struct job){.fd = child, .len = plen, .path = copy};
+        q->items[q->n++] = (struct job){.fd = child, .len = plen, .path = copy, .rc = 0};
         return 0;
     }
     return walk_dir(w, child, plen, depth + 1);
@@ -235,44 +237,74 @@ static long read_dir(int fd, char **buf)
     }
 }
 
-/* Takes ownership of `fd`. */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(struct linux_dirent64 *const *)a)->d_name, (*(struct linux_dirent64 *const *)b)->d_name);
+}
+
+/* Takes ownership of `fd`. The names are visited sorted, so that a scan comes out in path
+ * order (sbx_path_cmp) without a sort of the whole tree at the end. */
 static int walk_dir(struct walk *w, int fd, size_t len, int depth)
 {
     char *buf = NULL;
+    struct linux_dirent64 **names = NULL;
+    size_t count = 0;
     long n = read_dir(fd, &buf);
     int rc = n < 0 ? fail(w, (int)-n, len) : 0;
-    for (long off = 0; rc == 0 && off < n;) {
-        struct linux_dirent64 *de = (struct linux_dirent64 *)(buf + off);
-        off += de->d_reclen;
-        const char *name = de->d_name;
-        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-            continue;
-        rc = visit(w, fd, name, de->d_type, len, depth);
+    if (rc == 0 && n > 0) {
+        size_t cap = 0;
+        for (long off = 0; off < n; off += ((struct linux_dirent64 *)(buf + off))->d_reclen)
+            cap++;
+        if (!(names = malloc(cap * sizeof(*names))))
+            rc = fail(w, ENOMEM, len);
+        for (long off = 0; rc == 0 && off < n;) {
+            struct linux_dirent64 *de = (struct linux_dirent64 *)(buf + off);
+            off += de->d_reclen;
+            const char *name = de->d_name;
+            if (!(name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))))
+                names[count++] = de;
+        }
+        if (rc == 0)
+            qsort(names, count, sizeof(*names), by_name);
     }
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = visit(w, fd, names[i]->d_name, names[i]->d_type, len, depth);
+    free(names);
     free(buf);
     close(fd);
     return rc;
 }
 
-static int by_path(const void *a, const void *b, void *arena)
+int sbx_path_cmp(const char *a, const char *b)
 {
-    const struct sbx_scan_entry *x = a, *y = b;
-    return strcmp((const char *)arena + x->path, (const char *)arena + y->path);
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x == y) {
+            if (!x)
+                return 0;
+            continue;
+        }
+        /* A path's end, then '/', sort before any byte: a directory comes right before its
+         * own entries, and those before a sibling whose name extends the directory's. */
+        if (!x || (x == '/' && y))
+            return -1;
+        if (!y || y == '/')
+            return 1;
+        return x < y ? -1 : 1;
+    }
 }
 
-/* One worker: its own walk and its own results, merged by the caller. */
+/* One worker: its own walk; the results go into each job's own scan. */
 struct worker {
     pthread_t thread;
     struct jobs *jobs;
-    struct sbx_scan part;
     struct walk *w;
-    int rc;
 };
 
 static void *work(void *arg)
 {
     struct worker *me = arg;
-    me->w->s = &me->part;
+    int failed = 0;
     for (;;) {
         pthread_mutex_lock(&me->jobs->lock);
         size_t i = me->jobs->next < me->jobs->n ? me->jobs->next++ : (size_t)-1;
@@ -283,26 +315,29 @@ static void *work(void *arg)
         memcpy(me->w->path, job->path, job->len + 1);
         int fd = job->fd;
         job->fd = -1; /* walk_dir owns it now */
-        if (me->rc == 0)
-            me->rc = walk_dir(me->w, fd, job->len, 1);
-        else
+        if (failed) {
             close(fd); /* after a failure, drain the queue without walking */
+            continue;
+        }
+        me->w->s = &job->part;
+        job->rc = walk_dir(me->w, fd, job->len, 1);
+        failed = job->rc < 0;
     }
 }
 
-static int merge(struct sbx_scan *into, struct sbx_scan *part)
+static int append(struct sbx_scan *into, const struct sbx_scan *part, size_t from, size_t to)
 {
-    for (size_t i = 0; i < part->n; i++) {
-        struct sbx_scan_entry *from = &part->entries[i];
-        const char *path = part->arena + from->path;
+    for (size_t i = from; i < to; i++) {
+        const struct sbx_scan_entry *src = &part->entries[i];
+        const char *path = part->arena + src->path;
         struct sbx_scan_entry *e = entry_new(into, path, strlen(path));
         if (!e)
             return -ENOMEM;
         size_t at = e->path;
-        *e = *from;
+        *e = *src;
         e->path = at;
-        if (from->target != (size_t)-1) {
-            const char *target = part->arena + from->target;
+        if (src->target != (size_t)-1) {
+            const char *target = part->arena + src->target;
             if (arena_put(into, target, strlen(target), &e->target) < 0)
                 return -ENOMEM;
         }
@@ -311,11 +346,15 @@ static int merge(struct sbx_scan *into, struct sbx_scan *part)
 }
 
 /* The root is read by the calling thread, its subdirectories by `nthreads` workers: the
- * cost of a scan is the kernel's path lookups and getattr calls, which run in parallel. */
+ * cost of a scan is the kernel's path lookups and getattr calls, which run in parallel.
+ * Each subdirectory's entries are then put right after it, which keeps the path order. */
 static long scan_parallel(struct walk *w, int fd, int nthreads)
 {
     struct jobs jobs = {0};
     pthread_mutex_init(&jobs.lock, NULL);
+    struct sbx_scan *out = w->s;
+    struct sbx_scan root = {0};
+    w->s = &root;
     w->defer = &jobs;
     long rc = walk_dir(w, fd, 0, 0);
     w->defer = NULL;
@@ -326,10 +365,8 @@ static long scan_parallel(struct walk *w, int fd, int nthreads)
     for (int i = 0; rc == 0 && i < nthreads; i++) {
         workers[i].jobs = &jobs;
         workers[i].w = i == 0 ? w : malloc(sizeof(struct walk));
-        if (!workers[i].w) {
-            rc = -ENOMEM;
-            break;
-        }
+        if (!workers[i].w)
+            break; /* fewer workers */
         if (i > 0)
             *workers[i].w = (struct walk){.skip = NULL};
         /* The first worker is this thread, after the others are started. */
@@ -341,28 +378,38 @@ static long scan_parallel(struct walk *w, int fd, int nthreads)
         started = i + 1;
     }
     if (started > 0) {
-        struct sbx_scan *out = w->s;
         work(&workers[0]);
-        w->s = out;
         for (int i = 1; i < started; i++)
             pthread_join(workers[i].thread, NULL);
     }
-    for (int i = 0; i < started; i++) {
-        if (rc == 0 && workers[i].rc < 0) {
-            rc = workers[i].rc;
-            memcpy(w->s->errpath, workers[i].part.errpath, sizeof(w->s->errpath));
+    w->s = out;
+    for (size_t i = 0; rc == 0 && i < jobs.n; i++) {
+        if (jobs.items[i].rc < 0) {
+            rc = jobs.items[i].rc;
+            memcpy(out->errpath, jobs.items[i].part.errpath, sizeof(out->errpath));
         }
-        if (rc == 0)
-            rc = merge(w->s, &workers[i].part);
-        sbx_scan_free(&workers[i].part);
-        if (i > 0)
-            free(workers[i].w);
     }
+    if (rc < 0 && root.errpath[0])
+        memcpy(out->errpath, root.errpath, sizeof(out->errpath));
+    /* The root's entries in order, each directory's walked entries right after it (the
+     * root walk queued one job per directory entry, in the same order). */
+    size_t next_job = 0;
+    for (size_t i = 0; rc == 0 && i < root.n; i++) {
+        rc = append(out, &root, i, i + 1);
+        if (rc == 0 && S_ISDIR(root.entries[i].mode) && next_job < jobs.n) {
+            struct sbx_scan *part = &jobs.items[next_job++].part;
+            rc = append(out, part, 0, part->n);
+        }
+    }
+    for (int i = 1; i < started; i++)
+        free(workers[i].w);
     for (size_t i = 0; i < jobs.n; i++) {
         if (jobs.items[i].fd >= 0)
             close(jobs.items[i].fd); /* not walked: the scan failed first */
         free(jobs.items[i].path);
+        sbx_scan_free(&jobs.items[i].part);
     }
+    sbx_scan_free(&root);
     free(jobs.items);
     free(workers);
     pthread_mutex_destroy(&jobs.lock);
@@ -376,7 +423,7 @@ long sbx_tree_scan(int root_fd, struct sbx_scan *out, sbx_scan_skip_fn skip, voi
     if (!w)
         return -ENOMEM;
     *w = (struct walk){.s = out, .skip = skip, .ctx = ctx};
-    /* A descriptor of our own: fdopendir takes it, and the caller keeps root_fd. */
+    /* A descriptor of our own for walk_dir to close; the caller keeps root_fd. */
     int fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     long rc;
     if (fd < 0)
@@ -386,10 +433,7 @@ long sbx_tree_scan(int root_fd, struct sbx_scan *out, sbx_scan_skip_fn skip, voi
     else
         rc = walk_dir(w, fd, 0, 0);
     free(w);
-    if (rc < 0)
-        return rc;
-    qsort_r(out->entries, out->n, sizeof(*out->entries), by_path, out->arena);
-    return (long)out->n;
+    return rc < 0 ? rc : (long)out->n;
 }
 
 void sbx_scan_free(struct sbx_scan *s)

@@ -80,9 +80,9 @@ cdef class Scan:
         for path in paths:
             raw = os.fsencode(path)
             lo, hi = 0, self.s.n
-            while lo < hi:  # the entries are sorted by path bytes
+            while lo < hi:  # the entries are in path order (csrc sbx_path_cmp)
                 mid = (lo + hi) // 2
-                c = strcmp(self.s.arena + self.s.entries[mid].path, raw)
+                c = csrc.sbx_path_cmp(self.s.arena + self.s.entries[mid].path, raw)
                 if c == 0:
                     self.stale[mid] = 1
                     break
@@ -113,7 +113,8 @@ def scan(int root_fd, skip=None, dict before=None, int threads=0, Scan previous=
     else everything. ``mode`` keeps the type, permission and sticky bits; the rest of the
     key is zero except for files; ``target`` is None except for links. ``deleted`` lists
     what ``previous`` had and the tree no longer has (empty without ``previous``);
-    ``paths``, without ``previous``, every path in order (sorted by path bytes), else None.
+    ``paths``, without ``previous``, every path in order (component by component, bytes
+    within a component: a directory's entries right after it), else None.
     ``skip(path)`` true leaves a name (and a directory's tree) out. ``threads``: how many
     threads may walk (0: one per CPU, up to 4; one with ``skip``).
 
@@ -144,7 +145,7 @@ def scan(int root_fd, skip=None, dict before=None, int threads=0, Scan previous=
         changed = []
         deleted = []
         if previous is not None:
-            # Both sorted by path bytes: one merge, objects only for what differs.
+            # Both in path order: one merge, objects only for what differs.
             i = j = 0
             while i < s.n or j < previous.s.n:
                 if i == s.n:
@@ -152,7 +153,7 @@ def scan(int root_fd, skip=None, dict before=None, int threads=0, Scan previous=
                 elif j == previous.s.n:
                     c = -1
                 else:
-                    c = strcmp(s.arena + s.entries[i].path, previous.s.arena + previous.s.entries[j].path)
+                    c = csrc.sbx_path_cmp(s.arena + s.entries[i].path, previous.s.arena + previous.s.entries[j].path)
                 if c > 0:
                     deleted.append(_text(previous.s.arena + previous.s.entries[j].path))
                     j += 1

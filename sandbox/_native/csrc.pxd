@@ -86,5 +86,6 @@ cdef extern from "sbx.h" nogil:
     ctypedef int (*sbx_scan_skip_fn)(void *ctx, const char *path, size_t len) noexcept
     long sbx_tree_scan(int root_fd, sbx_scan *out, sbx_scan_skip_fn skip, void *ctx, int nthreads)
     void sbx_scan_free(sbx_scan *s)
+    int sbx_path_cmp(const char *a, const char *b)
     int sbx_open_beneath(int root_fd, const char *path, struct_stat *st)
     int sbx_start_writeback(int fd)

@@ -7,10 +7,12 @@ and environment variables)::
                                on one directory never interleave their writes
     store/objects/ab/<sha256>  file contents, each stored once (store.py)
     store/tmp/                 objects being written; leftovers of a crash, removed by cleanup
-    sandboxes/<id>/record.json the sandbox's record (status, times, work dir, environment)
+    sandboxes/<id>/record.json the sandbox's record (status, times, work dir, environment,
+                               and which state file holds the state resume puts back)
     sandboxes/<id>/baseline.json   its state at creation, for diff_sandbox
-    sandboxes/<id>/saved.json      its state at the last pause
-    sandboxes/<id>/history/N.json  every pause's state (second names of saved.json files)
+    sandboxes/<id>/history/N.json  the state of its Nth pause
+    sandboxes/<id>/saved.json      the state a restore put in place (a restored sandbox has
+                                   no history of its own)
     sandboxes/<id>/bases/<sha256>.json  whole manifests, named by the SHA-256 of their bytes
     restoring/<token>          a restore's staging directory, noted before it is made, so
                                that cleanup() removes it if the restore was killed
@@ -21,7 +23,8 @@ entry, not ten thousand. A new base is written when the differences grow large. 
 file may also be a whole manifest itself (no base).
 
 Every file there is written atomically and after the objects it names, so a state on disk
-is complete or absent: a process killed at any point leaves the previous state loadable.
+is complete or absent, and the record is written last: it is the one commit of a pause,
+so a process killed at any point leaves the previous state loadable and named.
 """
 
 from __future__ import annotations
@@ -252,10 +255,10 @@ class SandboxManager:
         manifest.memo["dirty"] = frozenset(e.path for e in changes) | frozenset(deleted)
         self._cache[path] = (_file_key(os.stat(path)), manifest)
 
-    def _saved(self, sandbox_id: str) -> Manifest:
-        folder = self._folder(sandbox_id)
-        name = "saved" if os.path.exists(os.path.join(folder, "saved.json")) else "baseline"
-        return self._manifest(sandbox_id, name)
+    def _saved(self, record: dict[str, Any]) -> Manifest:
+        """The state resume puts back: the one the record names (the last pause's, the
+        restored one, or the baseline before any)."""
+        return self._manifest(record["id"], record["saved"])
 
     def _state(self, record: dict[str, Any], manifest: Manifest) -> SandboxState:
         return SandboxState(
@@ -270,8 +273,9 @@ class SandboxManager:
             status=record["status"],
         )
 
-    def _save_state(self, sandbox_id: str, name: str, work_dir: str, previous: Manifest | None) -> Manifest:
-        """Capture ``work_dir`` into the store, then write the manifest ``name``."""
+    def _save_state(self, sandbox_id: str, name: str | None, work_dir: str, previous: Manifest | None) -> Manifest:
+        """Capture ``work_dir`` into the store, then write the state ``name`` (None: only
+        the contents, for a snapshot of a running sandbox)."""
         batch = Batch(self.store)
         try:
             manifest = capture(work_dir, batch=batch, previous=previous, ignore=self.ignore)
@@ -279,9 +283,7 @@ class SandboxManager:
         except BaseException:
             batch.abort()
             raise
-        if manifest != previous or name != "saved" or not os.path.exists(
-            os.path.join(self._folder(sandbox_id), "saved.json")
-        ):
+        if name is not None:
             self._write_manifest(sandbox_id, name, manifest, like=previous)
         return manifest
 
@@ -315,6 +317,7 @@ class SandboxManager:
                 record: dict[str, Any] = {
                     "id": sandbox_id, "work_dir": path, "env_vars": env, "process_state": {},
                     "created_at": _now(), "paused_at": None, "resumed_at": None, "status": RUNNING, "states": [],
+                    "saved": "baseline",
                 }
                 self._write_record(record)  # last: the sandbox exists once this is on disk
             except BaseException:
@@ -325,7 +328,8 @@ class SandboxManager:
     def get(self, sandbox_id: str) -> SandboxState:
         """The sandbox ``sandbox_id`` as last saved."""
         with self._locked(exclusive=False):
-            return self._state(self._record(sandbox_id), self._saved(sandbox_id))
+            record = self._record(sandbox_id)
+            return self._state(record, self._saved(record))
 
     def pause(self, sandbox_id: str, *, process_state: Mapping[str, Any] | None = None) -> SandboxState:
         """Save the work directory; the sandbox is paused. Pausing again after a small change
@@ -344,29 +348,22 @@ class SandboxManager:
             record = self._record(sandbox_id)
             if record["status"] != RUNNING:
                 raise PolicyError(f"sandbox {sandbox_id} is {record['status']}, not running: it cannot be paused")
-            manifest = self._save_state(sandbox_id, "saved", record["work_dir"], self._saved(sandbox_id))
+            number = len(record["states"]) + 1
+            history = os.path.join(self._folder(sandbox_id), "history")
+            if not os.path.isdir(history):
+                os.mkdir(history, 0o700)
+                fsync_dir(os.path.dirname(history))
+            # Each pause is a state file of its own, history/N.json (a pause killed before
+            # its record left an unnamed one, which the next pause replaces).
+            name = _history(number)
+            manifest = self._save_state(sandbox_id, name, record["work_dir"], self._saved(record))
             now = _now()
-            record["states"].append([self._keep_history(sandbox_id, len(record["states"]) + 1), now])
-            record.update(status=PAUSED, paused_at=now)
+            record["states"].append([str(number), now])
+            record.update(status=PAUSED, paused_at=now, saved=name)
             if kept is not None:
                 record["process_state"] = kept
-            self._write_record(record)  # last: a pause killed before this left the old state
+            self._write_record(record)  # last: the one commit of the pause; killed before, nothing changed
         return self._state(record, manifest)
-
-    def _keep_history(self, sandbox_id: str, number: int) -> str:
-        """Keep the state just saved as ``history/<number>.json``: a second name for the same
-        file (saved.json is only ever replaced by rename), so it costs no copy."""
-        folder = self._folder(sandbox_id)
-        history = os.path.join(folder, "history")
-        os.makedirs(history, mode=0o700, exist_ok=True)
-        path = os.path.join(history, f"{number:06d}.json")
-        try:
-            os.unlink(path)  # a pause killed after linking, before its record: not in use
-        except FileNotFoundError:
-            pass
-        os.link(os.path.join(folder, "saved.json"), path)
-        fsync_dir(history)
-        return str(number)
 
     def states(self, sandbox_id: str) -> builtins.list[tuple[str, datetime]]:
         """The sandbox's saved states, oldest first: (name, when it was saved). Each name can
@@ -384,7 +381,7 @@ class SandboxManager:
             record = self._record(sandbox_id)
             if record["status"] != PAUSED:
                 raise PolicyError(f"sandbox {sandbox_id} is {record['status']}, not paused: it cannot be resumed")
-            saved = self._saved(sandbox_id)
+            saved = self._saved(record)
             os.makedirs(record["work_dir"], mode=0o700, exist_ok=True)
             current = capture(record["work_dir"], batch=None, previous=saved, ignore=self.ignore, repair=True)
             try:
@@ -394,7 +391,7 @@ class SandboxManager:
                 raise SnapshotError(f"cannot resume {sandbox_id} into {record['work_dir']!r}: {exc}") from exc
             if now_saved != saved:
                 # The same state, with the new files' inodes: the next pause need not read them.
-                self._write_manifest(sandbox_id, "saved", now_saved, like=saved)
+                self._write_manifest(sandbox_id, record["saved"], now_saved, like=saved)
             record.update(status=RUNNING, resumed_at=_now())
             self._write_record(record)
         return self._state(record, saved)
@@ -406,8 +403,7 @@ class SandboxManager:
 
         Raises PolicyError (unknown id), SnapshotError (what is wrong)."""
         with self._locked(exclusive=False):
-            self._record(sandbox_id)
-            for e in self._saved(sandbox_id):
+            for e in self._saved(self._record(sandbox_id)):
                 if e.type != FILE:
                     continue
                 h = hashlib.sha256()
@@ -423,7 +419,7 @@ class SandboxManager:
             record = self._record(sandbox_id)
             record["status"] = TERMINATED
             self._write_record(record)
-            return self._state(record, self._saved(sandbox_id))
+            return self._state(record, self._saved(record))
 
     def diff_sandbox(
         self, sandbox_id: str, *, since: str = "baseline", until: str = "current"
@@ -443,11 +439,11 @@ class SandboxManager:
         if name == "baseline":
             return self._manifest(record["id"], "baseline")
         if name == "saved":
-            return self._saved(record["id"])
+            return self._saved(record)
         if name == "current":
-            return capture(record["work_dir"], batch=None, previous=self._saved(record["id"]), ignore=self.ignore)
+            return capture(record["work_dir"], batch=None, previous=self._saved(record), ignore=self.ignore)
         if any(name == saved for saved, _ in record["states"]):
-            return self._manifest(record["id"], f"history/{int(name):06d}")
+            return self._manifest(record["id"], _history(int(name)))
         raise PolicyError(f"no state {name!r}: use baseline, saved, current or a name from states()")
 
     def snapshot(self, sandbox_id: str) -> bytes:
@@ -459,9 +455,11 @@ class SandboxManager:
         with self._locked():
             record = self._record(sandbox_id)
             if record["status"] == RUNNING:
-                manifest = self._save_state(sandbox_id, "saved", record["work_dir"], self._saved(sandbox_id))
+                # The work directory now; its contents go into the store (the snapshot reads
+                # them there), but it is not a state of the sandbox: no pause happened.
+                manifest = self._save_state(sandbox_id, None, record["work_dir"], self._saved(record))
             else:
-                manifest = self._saved(sandbox_id)
+                manifest = self._saved(record)
             return archive.write(record, manifest, self._manifest(sandbox_id, "baseline"), self.store)
 
     def restore(self, data: bytes, *, work_dir: str | os.PathLike[str] | None = None) -> SandboxState:
@@ -478,7 +476,8 @@ class SandboxManager:
             snap = archive.read(data, batch, max_bytes=self.max_snapshot_bytes)
             record = _check_record(snap.record, None, source="snapshot")
             target = _work_dir(work_dir if work_dir is not None else record["work_dir"], error=SnapshotError)
-            record.update(work_dir=target, status=PAUSED, states=[])  # the history stays where it was made
+            # The history stays where it was made; the restored state is saved.json.
+            record.update(work_dir=target, status=PAUSED, states=[], saved="saved")
             _check_restore_target(target, self.dir)
             with self._locked():
                 folder = self._folder(record["id"])
@@ -535,7 +534,7 @@ class SandboxManager:
                 continue
             try:
                 record = self._record(name)
-                out.append(self._state(record, self._saved(name)))
+                out.append(self._state(record, self._saved(record)))
             except (PolicyError, SnapshotError):
                 continue  # being created or removed by another manager, or damaged
         return sorted(out, key=lambda s: s.created_at, reverse=True)
@@ -659,6 +658,14 @@ def _process_state(value: object) -> dict[str, Any]:
     return loaded
 
 
+def _history(number: int) -> str:
+    """The state file name of the ``number``th pause."""
+    return f"history/{number:06d}"
+
+
+_SAVED = re.compile(r"baseline|saved|history/[0-9]{6}")
+
+
 def _check_record(record: object, sandbox_id: str | None, source: str = "record") -> dict[str, Any]:
     """A record's fields, validated (it may come from a snapshot someone sent)."""
     err = SnapshotError
@@ -694,7 +701,11 @@ def _check_record(record: object, sandbox_id: str | None, source: str = "record"
         for s in states
     ):
         raise err(f"the {source} has an invalid list of states")
+    saved = record.get("saved", "baseline")
+    if not isinstance(saved, str) or not _SAVED.fullmatch(saved):
+        raise err(f"the {source} names an invalid saved state {saved!r}")
     return {
+        "saved": saved,
         "states": [list(s) for s in states],
         "id": rid, "work_dir": os.path.normpath(work_dir), "env_vars": dict(env),
         "process_state": dict(record.get("process_state") or {}), "created_at": record["created_at"],

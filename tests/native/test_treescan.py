@@ -97,14 +97,19 @@ def test_threads_do_not_change_the_result(tmp_path: Path, scanner) -> None:
         (work / f"d{i}" / "sub").mkdir(parents=True)
         for j in range(5):
             (work / f"d{i}" / "sub" / f"f{j}").write_text(str(i * j))
+    # Names that sort differently by whole path and by component: by path bytes "d1\x01" <
+    # "d1-x" < "d1.x" < "d1/sub"; by component, d1's own entries come right after it.
+    for odd in ("d1-x", "d1.x", "d1\x01", "d10.txt"):
+        (work / odd).write_text(odd)
     fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     try:
         one = scanner.scan(fd, None, None, 1)[1:]
         assert scanner.scan(fd, None, None, 2)[1:] == one
         assert scanner.scan(fd, None, None, 4)[1:] == one
         paths = one[2]
-        assert len(paths) == 40 * 2 + 40 * 5
-        assert paths == sorted(paths, key=os.fsencode)
+        assert len(paths) == 40 * 2 + 40 * 5 + 4
+        assert paths.index("d1/sub/f4") + 1 == paths.index("d1\x01")
+        assert paths == sorted(paths, key=lambda p: os.fsencode(p).split(b"/"))  # component order
     finally:
         os.close(fd)
 

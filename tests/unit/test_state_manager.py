@@ -363,12 +363,14 @@ def test_a_pause_writes_only_what_differs_from_its_base(manager: SandboxManager,
     (work / "src" / "m8.py").unlink()
     manager.pause(state.id)
     folder = tmp_path / "state" / "sandboxes" / state.id
-    saved = json.loads((folder / "saved.json").read_bytes())
+    saved = json.loads((folder / "history" / "000002.json").read_bytes())
     assert [e["path"] for e in saved["entries"]] == ["src/m7.py"] and saved["deleted"] == ["src/m8.py"]
-    assert (folder / "bases" / f"{saved['base']}.json").stat().st_size > 20 * (folder / "saved.json").stat().st_size
+    assert (folder / "bases" / f"{saved['base']}.json").stat().st_size > 20 * (
+        folder / "history" / "000002.json"
+    ).stat().st_size
     # A new manager (a restarted process) reads every state back as the first one holds it.
     again = SandboxManager(tmp_path / "state")
-    for name in ("baseline", "saved", "history/000001", "history/000002"):
+    for name in ("baseline", "history/000001", "history/000002"):
         assert again._manifest(state.id, name) == manager._manifest(state.id, name)
     assert again.diff_sandbox(state.id, since="1", until="2") == ["deleted: src/m8.py", "modified: src/m7.py"]
 
@@ -382,7 +384,7 @@ def test_a_pause_writes_only_what_differs_from_its_base(manager: SandboxManager,
         manager.pause(state.id)
     finally:
         manifest_module.DELTA_LIMIT = monkey_limit
-    latest = json.loads((folder / "saved.json").read_bytes())
+    latest = json.loads((folder / "history" / "000003.json").read_bytes())
     assert latest["base"] != saved["base"] and latest["entries"] == [] and latest["deleted"] == []
     assert SandboxManager(tmp_path / "state").get(state.id).files.keys() == manager.get(state.id).files.keys()
 
