@@ -111,9 +111,13 @@ def test_state_against_tar(tree: Path) -> None:
          f"{first / _median(tar_c_sync):.2f}x tar+sync")
     note(f"pause with nothing changed: {_median(unchanged) * 1e3:.1f} ms "
          f"({_median(unchanged) / first:.1%} of the first)")
-    note(f"second pause after one file changed: {_median(second) * 1e3:.1f} ms "
-         f"({_median(second) / first:.1%} of the first, target < 5%; per round: "
-         + ", ".join(f"{s / c:.1%}" for s, c in zip(second, created, strict=True)) + ")")
+    # Each round's ratio pairs two figures measured seconds apart, under the same load: its
+    # median is the headline; the ratio of the medians is given too.
+    paired = sorted(s / c for s, c in zip(second, created, strict=True))
+    note(f"second pause after one file changed: {_median(second) * 1e3:.1f} ms, "
+         f"{_median(paired):.1%} of the first save in the median round (target < 5%; rounds "
+         + ", ".join(f"{s / c:.1%}" for s, c in zip(second, created, strict=True))
+         + f"; ratio of the medians {_median(second) / first:.1%})")
     note(f"resume after 100 files changed: {_median(resumed) * 1e3:.1f} ms")
 
     manager = SandboxManager(tree / f"state{ROUNDS - 1}")
