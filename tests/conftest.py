@@ -108,10 +108,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(params=[pytest.param("native", marks=pytest.mark.native), "python"])
 def state_scan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    from sandbox.state import workdir
+    from sandbox.state import scanner as scanner_module
 
     if request.param == "python":
-        monkeypatch.setattr(workdir, "_scanner", None)
+        monkeypatch.setattr(scanner_module, "native", None)
     return str(request.param)
 
 

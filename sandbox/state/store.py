@@ -20,15 +20,10 @@ import os
 import secrets
 import struct
 import threading
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from sandbox import _native
-from sandbox.errors import SnapshotError, UnsupportedError
-
-try:
-    _scanner: Any = _native.load("_treescan")
-except UnsupportedError:
-    _scanner = None  # then commit()'s fsync alone makes the data durable
+from sandbox.errors import SnapshotError
+from sandbox.state import scanner
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
@@ -383,8 +378,8 @@ def _read_pack_index(path: str) -> list[tuple[bytes, int, int]]:
 
 
 def _writeback(fd: int) -> None:
-    if _scanner is not None:
-        _scanner.start_writeback(fd)
+    if scanner.native is not None:  # without it, commit()'s fsync alone does the flushing
+        scanner.native.start_writeback(fd)
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -22,19 +22,13 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sandbox import _native
-from sandbox.errors import SnapshotError, UnsupportedError
+from sandbox.errors import SnapshotError
+from sandbox.state import scanner
 from sandbox.state.manifest import DIR, FILE, MODE_MASK, SYMLINK, Entry, Manifest, entry_from_stat, stat_keys
 from sandbox.state.store import CHUNK, PACK_LIMIT, Batch, ObjectStore, write_all
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
-try:
-    # The scan in C (csrc/treescan.c); where it was not built, the walk in Python below
-    # gives the same manifests (the state tests run against both).
-    _scanner: Any = _native.load("_treescan")
-except UnsupportedError:
-    _scanner = None
 # Files read at once by a first save: hashing and copying overlap on several cores (the
 # GIL is released while reading, hashing and writing).
 MAX_READERS = 4
@@ -74,7 +68,7 @@ def capture(
     that the resume replaces it.
     """
     try:
-        if _scanner is not None and not repair:
+        if scanner.native is not None and not repair:
             return _capture_scanned(work_dir, batch, previous, tuple(ignore))
         return _capture(work_dir, batch, previous, ignore, repair)
     except SnapshotError:
@@ -97,7 +91,7 @@ def _capture_scanned(
         skip = (lambda path: _ignored(path, patterns)) if patterns else None
         handle = previous.memo.get("scan") if previous is not None else None
         before = stat_keys(previous) if previous is not None and handle is None else None
-        result, changed, deleted, paths = _scanner.scan(root, skip, before, 0, handle)
+        result, changed, deleted, paths = scanner.native.scan(root, skip, before, 0, handle)
         known = previous.entries if previous is not None else {}
         if paths is not None and known:  # compared by keys: deleted is what the scan did not see
             seen = set(paths)
@@ -196,7 +190,7 @@ def _in_shares(work: Any, items: int) -> None:
 
 
 def _read_file(root: int, path: str, batch: Batch | None) -> Entry | None:
-    opened = _scanner.open_file(root, path)  # no link followed on the way; None: not there now
+    opened = scanner.native.open_file(root, path)  # no link followed on the way; None: not there now
     if opened is None:
         return None
     fd, key = opened

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import SnapshotError
+from sandbox.state import scanner as scanner_module
 from sandbox.state import workdir
 from sandbox.state.manifest import Manifest
 
@@ -20,8 +21,8 @@ pytestmark = [pytest.mark.linux, pytest.mark.native]
 
 @pytest.fixture
 def scanner():
-    assert workdir._scanner is not None
-    return workdir._scanner
+    assert scanner_module.backend() == "native"
+    return scanner_module.native
 
 
 def _tree(root: Path) -> None:
@@ -65,7 +66,7 @@ def test_the_c_scan_and_the_python_walk_capture_the_same_state(tmp_path: Path, m
     work.mkdir()
     _tree(work)
     native = workdir.capture(str(work), batch=None)
-    monkeypatch.setattr(workdir, "_scanner", None)
+    monkeypatch.setattr(scanner_module, "native", None)
     walked = workdir.capture(str(work), batch=None)
     assert native == walked
     paths = set(native.entries)
@@ -86,7 +87,7 @@ def test_ignore_patterns_prune_the_same_entries_in_both(tmp_path: Path, monkeypa
     (work / "src" / "pkg" / "cache.pyc").write_text("x")
     ignore = ("node_modules", "*.pyc", "src/pkg/run.*")
     native = workdir.capture(str(work), batch=None, ignore=ignore)
-    monkeypatch.setattr(workdir, "_scanner", None)
+    monkeypatch.setattr(scanner_module, "native", None)
     assert native == workdir.capture(str(work), batch=None, ignore=ignore)
     assert not any(p.startswith("node_modules") or p.endswith((".pyc", "run.sh")) for p in native.entries)
 
