@@ -12,8 +12,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CSRC = ["csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/treescan.c", "csrc/zygote.c"]
-MODULES = ["_landlock", "_seccomp", "_spawn", "_treescan"]
+CSRC = ["csrc/ahocorasick.c", "csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/treescan.c", "csrc/zygote.c"]
+MODULES = ["_ahocorasick", "_landlock", "_seccomp", "_spawn", "_treescan"]
 LAUNCHER = "csrc/launcher.c"
 
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wformat=2", "-Wvla"]

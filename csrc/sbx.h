@@ -217,4 +217,24 @@ int sbx_open_beneath(int root_fd, const char *path, struct stat *st);
  * the fsync that makes them durable later finds them mostly written. 0 or -errno. */
 int sbx_start_writeback(int fd);
 
+/* ahocorasick.c --------------------------------------------------------------------------- */
+
+/* Every occurrence of a set of literals, ASCII letters without regard to case. */
+struct sbx_ac;
+struct sbx_ac_match {
+    uint32_t id;  /* the literal's index in the build */
+    size_t end;   /* the offset just past its last byte */
+};
+/* An automaton for the `n` literals (each 1 to 4096 bytes, 256 KiB in all): 0, -EINVAL for
+ * an empty, overlong or missing literal, -E2BIG past the total, -ENOMEM. */
+int sbx_ac_build(const uint8_t *const *lits, const size_t *lens, size_t n, struct sbx_ac **out);
+void sbx_ac_free(struct sbx_ac *ac);
+/* The most matches a single byte can end (the caller's array must hold that many). */
+uint32_t sbx_ac_max_matches_per_byte(const struct sbx_ac *ac);
+/* Scan buf[*pos .. len) from automaton state *state (0 at the start of a text), writing up
+ * to `cap` matches in order of their end, then of their id; returns how many. *pos and
+ * *state say where to resume: *pos == len once the text is done. Never fails. */
+size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size_t *pos, uint32_t *state,
+                   struct sbx_ac_match *out, size_t cap);
+
 #endif

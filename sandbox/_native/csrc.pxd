@@ -89,3 +89,20 @@ cdef extern from "sbx.h" nogil:
     int sbx_path_cmp(const char *a, const char *b)
     int sbx_open_beneath(int root_fd, const char *path, struct_stat *st)
     int sbx_start_writeback(int fd)
+
+# ahocorasick.c: the inspectors' literal prefilter
+from libc.stdint cimport uint8_t
+
+cdef extern from "sbx.h" nogil:
+    struct sbx_ac:
+        pass
+
+    struct sbx_ac_match:
+        uint32_t id
+        size_t end
+
+    int sbx_ac_build(const uint8_t *const *lits, const size_t *lens, size_t n, sbx_ac **out)
+    void sbx_ac_free(sbx_ac *ac)
+    uint32_t sbx_ac_max_matches_per_byte(const sbx_ac *ac)
+    size_t sbx_ac_scan(const sbx_ac *ac, const uint8_t *buf, size_t len, size_t *pos, uint32_t *state,
+                       sbx_ac_match *out, size_t cap)

@@ -1,0 +1,6 @@
+from collections.abc import Iterable
+
+class Automaton:
+    count: int
+    def __init__(self, literals: Iterable[bytes]) -> None: ...
+    def find(self, data: bytes | bytearray | memoryview, limit: int = -1) -> tuple[list[tuple[int, int]], bool]: ...
