@@ -54,6 +54,10 @@ _EXPORTS: dict[str, str] = {
     "generate_seatbelt_profile": "sandbox.confine.seatbelt",
     "run_seatbelted": "sandbox.confine.seatbelt",
     # §5 inspection
+    "ThreatLevel": "sandbox.inspectors.findings",
+    "Finding": "sandbox.inspectors.findings",
+    "InspectionResult": "sandbox.inspectors.findings",
+    "AdversaryInspector": "sandbox.inspectors.adversary",
     "CodeVerifier": "sandbox.inspectors.code_verifier",
     "VerificationResult": "sandbox.inspectors.code_verifier",
     "Violation": "sandbox.inspectors.code_verifier",
@@ -136,7 +140,9 @@ if TYPE_CHECKING:
         seccomp_available,
         select_sandbox,
     )
+    from sandbox.inspectors.adversary import AdversaryInspector
     from sandbox.inspectors.code_verifier import CodeVerifier, VerificationResult, Violation, format_result
+    from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
     from sandbox.policy import (
         Config,
         IsolationLevel,

@@ -10,6 +10,7 @@ which is in use.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +65,25 @@ class LiteralSet:
         more were left out."""
         found: tuple[list[Match], bool] = self._automaton.find(_encode(text), limit)
         return found
+
+
+def byte_runs(data: bytes, members: bytes, min_len: int, limit: int = -1) -> tuple[list[tuple[int, int]], bool]:
+    """``(spans, complete)``: every run of at least ``min_len`` bytes from ``members`` in
+    ``data`` (where base64 or hex blocks may hide), at most ``limit`` (all when negative)."""
+    if _native_module is not None:
+        found: tuple[list[tuple[int, int]], bool] = _native_module.byte_runs(data, members, min_len, limit)
+        return found
+    return _py_byte_runs(data, members, min_len, limit)
+
+
+def _py_byte_runs(data: bytes, members: bytes, min_len: int, limit: int) -> tuple[list[tuple[int, int]], bool]:
+    klass = b"[" + b"".join(b"\\x%02x" % b for b in sorted(set(members))) + b"]"
+    out: list[tuple[int, int]] = []
+    for match in re.finditer(klass + b"{%d,}" % max(min_len, 1), data):
+        if 0 <= limit <= len(out):
+            return out, False
+        out.append(match.span())
+    return out, True
 
 
 def _encode(value: str | bytes) -> bytes:

@@ -1,0 +1,116 @@
+"""AdversaryInspector: prompt injection in what an agent reads (tool outputs, web pages,
+READMEs, issues, logs), before the agent acts on it.
+
+The text is normalised first (sandbox.inspectors.normalize), the rules run on it and on
+every payload decoded from it (sandbox.inspectors.adversary_rules, through the engine),
+then findings that mean more together are raised: a request to run a command is a note
+alone and HIGH in a text that addresses the agent; anything instruction-like inside an HTML
+comment or invisible styling is a hidden instruction.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sandbox.errors import PolicyError
+from sandbox.inspectors.adversary_rules import ACTIONS, RULES
+from sandbox.inspectors.engine import RuleSet
+from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
+from sandbox.inspectors.normalize import normalize
+
+# Rules whose matches are instructions to the reader (as opposed to notes about the text).
+_INSTRUCTIONS = frozenset(
+    {"instruction_override", "new_instructions", "role_hijack", "fake_system_message", "asks_to_send_data",
+     "markdown_exfiltration", "addressed_to_agent", *ACTIONS}
+)
+
+
+@lru_cache(maxsize=1)
+def _rules() -> RuleSet:
+    return RuleSet(RULES)
+
+
+class AdversaryInspector:
+    """Prompt-injection detection. ``inspect(content)`` reports every match of every rule;
+    the result is not ``safe`` when any finding is above LOW."""
+
+    def __init__(self) -> None:
+        self._rules = _rules()
+
+    @property
+    def backend(self) -> str:
+        """``"native"`` or ``"python"``: which prefilter scans (see inspectors.prefilter)."""
+        return self._rules.backend
+
+    def inspect(self, content: str) -> InspectionResult:
+        """Raises PolicyError when ``content`` is not text."""
+        if not isinstance(content, str):
+            raise PolicyError(f"AdversaryInspector.inspect takes str, not {type(content).__name__}")
+        norm = normalize(content)
+        findings = self._rules.scan(norm.text)
+        findings += _invisible(norm.invisible)
+        for layer in norm.layers:
+            found = self._rules.scan(layer.text, layer=layer.kind)
+            findings += found
+            if any(f.level >= ThreatLevel.MEDIUM for f in found):
+                findings.append(
+                    Finding("encoded_instructions", ThreatLevel.HIGH,
+                            f"instructions hidden in {layer.kind}-encoded text", _short(layer.text), layer.origin,
+                            layer.kind)
+                )
+        findings += _combined(findings, norm.text)
+        return InspectionResult.of(findings)
+
+
+def _invisible(counts: dict[str, int]) -> list[Finding]:
+    out = []
+    if counts.get("tags"):
+        out.append(Finding("unicode_tag_characters", ThreatLevel.HIGH,
+                           f"{counts['tags']} invisible Unicode tag characters (they can spell text no one sees)", ""))
+    if counts.get("zero_width_in_words"):
+        out.append(Finding("zero_width_characters", ThreatLevel.MEDIUM,
+                           f"zero-width characters inside {counts['zero_width_in_words']} words", ""))
+    if counts.get("bidi"):
+        out.append(Finding("bidi_controls", ThreatLevel.LOW,
+                           f"{counts['bidi']} bidirectional control characters (they reorder what is shown)", ""))
+    return out
+
+
+def _combined(findings: list[Finding], text: str) -> list[Finding]:
+    """Findings that mean more together."""
+    out = []
+    types = {f.type for f in findings}
+    if "addressed_to_agent" in types and types & ACTIONS:
+        action = next(f for f in findings if f.type in ACTIONS)
+        out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
+                           "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
+    instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
+    comments = _comment_spans(text) if "<!--" in text and instructions else []
+    for f in instructions:
+        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments):
+            out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
+                               "an instruction inside an HTML comment, which a person reading the page does not see",
+                               f.content, f.span))
+            break
+    if "invisible_text" in types and any(f.level >= ThreatLevel.MEDIUM for f in instructions):
+        hidden = next(f for f in findings if f.type == "invisible_text")
+        out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
+                           "instructions in a text that also hides content from people", hidden.content, hidden.span))
+    return out
+
+
+def _comment_spans(text: str) -> list[tuple[int, int]]:
+    """HTML comments, as UTF-8 byte offsets (the engine's spans)."""
+    data = text.encode("utf-8", "surrogatepass")
+    spans, at = [], 0
+    while (start := data.find(b"<!--", at)) >= 0:
+        end = data.find(b"-->", start + 4)
+        end = len(data) if end < 0 else end + 3
+        spans.append((start, end))
+        at = end
+    return spans
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 160 else text[:159] + "…"

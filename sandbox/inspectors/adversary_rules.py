@@ -1,0 +1,288 @@
+"""The AdversaryInspector's rules: the shapes of text that try to steer an agent reading
+it. Each rule names its anchors (literals the prefilter looks for) and the pattern that
+confirms it in a window around them; levels are graded: a chat-template token alone is a
+note, an instruction override is HIGH.
+
+Patterns keep to the syntax of Python's ``re`` (checked by engine.vet): words are joined by
+``\\s++`` (any run of whitespace), filler words are ``(?:\\w++\\W++){0,N}`` (possessive,
+so nothing backtracks).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from sandbox.inspectors.engine import Rule
+from sandbox.inspectors.findings import ThreatLevel
+
+HIGH, MEDIUM, LOW = ThreatLevel.HIGH, ThreatLevel.MEDIUM, ThreatLevel.LOW
+
+_FILL = r"(?:\w++[^\w\n]++){0,%d}?"  # up to N filler words on one line
+
+
+def _fill(n: int) -> str:
+    return _FILL % n
+
+
+# -- instruction override, in English and the main European languages ------------------------
+
+_EARLIER = (
+    r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|old|given|current|"
+    r"system|developer|safety|all|any|every|your|these|those|the)"
+)
+_ORDERS = (
+    r"(?:instructions?|prompts?|directions?|directives?|rules?|guidelines?|context|commands?|orders?|"
+    r"constraints?|guardrails?|polic(?:y|ies)|programming|restrictions?|safeguards?|messages?|tasks?)"
+)
+
+OVERRIDE = Rule(
+    "instruction_override", HIGH, "text tells the reader to drop the instructions it was given",
+    ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "overrule"),
+    r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|set\s++aside|overrule|throw\s++out)\b"
+    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b",
+)
+OVERRIDE_EVERYTHING = Rule(
+    "instruction_override", HIGH, "text tells the reader to drop everything it was told",
+    ("ignore", "disregard", "forget"),
+    r"\b(?:ignore|disregard|forget)\s++(?:everything|all|anything)\s++(?:(?:you(?:'ve|\s++have)?\s++)?"
+    r"(?:been\s++)?(?:told|said|given|instructed|read|above|before|so\s++far|up\s++to\s++now|previously)|"
+    r"(?:above|before|previously|prior))\b",
+)
+NEW_INSTRUCTIONS = Rule(
+    "new_instructions", HIGH, "text announces instructions that replace the reader's",
+    ("instruction", "task", "objective", "goal", "from now on", "henceforth"),
+    r"\b(?:(?:your|the)\s++(?:new|real|actual|true|updated|revised|only|primary)\s++"
+    r"(?:instructions?|task|objective|goal|mission|directive|orders?)\s++(?:is|are|:)|"
+    r"new\s++(?:system\s++)?instructions?\s*+:|"
+    r"(?:from\s++now\s++on|henceforth|starting\s++now)[,\s]++(?:you|the\s++assistant|the\s++agent)\s++"
+    r"(?:will|must|shall|should|are|have\s++to)\b)",
+)
+
+_OTHER_LANGUAGES = [
+    # German
+    (
+        ("ignorier", "vergiss", "vergessen", "missacht", "anweisung", "instruktion"),
+        r"\b(?:ignorier\w*+|vergiss|vergessen\s++sie|missacht\w*+|verwirf|übergeh\w*+)\b[^\w\n]++" + _fill(4)
+        + r"(?:anweisung\w*+|instruktion\w*+|befehl\w*+|regeln|vorgaben|richtlinien|prompts?)\b",
+    ),
+    # French
+    (
+        ("ignor", "oubli", "instruction", "consigne"),
+        r"\b(?:ignore[rz]?|oublie[rz]?|néglige[rz]?|fais\s++abstraction\s++de)\b[^\w\n]++" + _fill(4)
+        + r"(?:instructions?|consignes?|directives?|règles|ordres)\b",
+    ),
+    # Spanish
+    (
+        ("ignora", "olvida", "instruc", "descarta"),
+        r"\b(?:ignora[rd]?|olvida[rd]?|descarta[rd]?|omite|haz\s++caso\s++omiso\s++de)\b[^\w\n]++" + _fill(4)
+        + r"(?:instrucciones|indicaciones|órdenes|reglas|directrices)\b",
+    ),
+    # Italian
+    (
+        ("ignora", "dimentica", "istruzion"),
+        r"\b(?:ignora(?:re)?|dimentica(?:re)?|trascura(?:re)?|non\s++seguire)\b[^\w\n]++" + _fill(4)
+        + r"(?:istruzioni|indicazioni|regole|direttive|ordini)\b",
+    ),
+    # Portuguese
+    (
+        ("ignore", "ignora", "esque", "instru", "desconsider"),
+        r"\b(?:ignore|ignora[r]?|esqueça|esquece[r]?|desconsidere|desconsiderar)\b[^\w\n]++" + _fill(4)
+        + r"(?:instruções|instrucoes|orientações|regras|diretrizes|ordens)\b",
+    ),
+    # Dutch
+    (
+        ("negeer", "vergeet", "instructie"),
+        r"\b(?:negeer|vergeet|negeren|vergeten)\b[^\w\n]++" + _fill(4)
+        + r"(?:instructies|opdrachten|aanwijzingen|regels|richtlijnen)\b",
+    ),
+    # Polish
+    (
+        ("zignoruj", "ignoruj", "zapomnij", "instrukcj", "polecen"),
+        r"\b(?:zignoruj|ignoruj|zapomnij\s++o|pomiń|lekceważ)\b[^\w\n]++" + _fill(4)
+        + r"(?:instrukcj\w*+|polecen\w*+|zasad\w*+|reguł\w*+|wytyczn\w*+)\b",
+    ),
+    # Swedish
+    (
+        ("ignorera", "instruktion"),
+        r"\b(?:ignorera|glöm|bortse\s++från|strunta\s++i)\b[^\w\n]++" + _fill(4)
+        + r"(?:instruktioner(?:na)?|anvisningar(?:na)?|regler(?:na)?|direktiv(?:en)?)\b",
+    ),
+]
+OVERRIDE_OTHER = [
+    Rule("instruction_override", HIGH, "text tells the reader to drop the instructions it was given", anchors, pattern)
+    for anchors, pattern in _OTHER_LANGUAGES
+]
+
+# -- role and persona hijack ----------------------------------------------------------------
+
+ROLE_HIJACK = Rule(
+    "role_hijack", HIGH, "text tries to give the reader another role or persona",
+    ("you are now", "you're now", "pretend", "act as", "roleplay", "role-play", "developer mode", "jailbreak",
+     "do anything now", "new role", "new persona", "new identity", "dan mode", "unrestricted"),
+    r"\b(?:you\s++are\s++now|you're\s++now|from\s++now\s++on\s++you\s++are)\s++(?:an?\s++|the\s++|in\s++)?"
+    r"(?:\w++\s++){0,2}?(?:unrestricted|unfiltered|jailbroken|uncensored|evil|rogue|dan|developer\s++mode|"
+    r"god\s++mode|free|different|new|no\s++longer)\b|"
+    r"\b(?:pretend|imagine)\s++(?:that\s++)?(?:you\s++are|you're|to\s++be)\s++(?:an?\s++)?"
+    r"(?:\w++\s++){0,2}?(?:ai|assistant|model|bot|agent)\s++(?:with(?:out)?|that|who)\b|"
+    r"\b(?:enable|activate|enter|switch\s++to)\s++(?:\w++\s++)?(?:developer|dan|god|jailbreak|debug)\s++mode\b|"
+    r"\bdo\s++anything\s++now\b|"
+    r"\byour\s++new\s++(?:role|persona|identity|name|personality)\s++(?:is|will\s++be)\b|"
+    r"\b(?:act|behave|respond)\s++as\s++(?:if\s++you\s++(?:are|were)\s++)?(?:an?\s++)?"
+    r"(?:unrestricted|unfiltered|jailbroken|uncensored|evil)\b",
+)
+
+# -- fake system, developer and tool messages -------------------------------------------------
+
+_TEMPLATE_TOKENS = (
+    "<|im_start|>", "<|im_end|>", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "<|system|>", "<|user|>",
+    "<|assistant|>", "<|endoftext|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+    "### instruction", "### system", "### response", "<system>", "</system>", "<|begin_of_text|>",
+)
+TEMPLATE_TOKEN = Rule(
+    "chat_template_token", LOW, "a chat-template delimiter in text the reader takes in",
+    _TEMPLATE_TOKENS,
+    r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|end_header_id|eot_id|"
+    r"begin_of_text)\|>|\[/?inst\]|<</?sys>>|^\s*+###\s*+(?:instruction|system|response)\b|</?system>",
+)
+FAKE_SYSTEM = Rule(
+    "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
+    ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
+     "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
+     "<|start_header_id|>"),
+    r"(?:<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|<<sys>>|\[inst\]|<system>|"
+    r"<\|start_header_id\|>\s*+system|^\s*+###\s*+(?:system|instruction)\b|^\s*+\[?(?:system|developer)\]?\s*+:|"
+    r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
+    r"[\s\S]{0,400}?"
+    r"\b(?:ignore|disregard|override|you\s++(?:must|will|are|should)|do\s++not|don't|always|never|execute|run|"
+    r"send|upload|reveal|print|output|new\s++instructions?|from\s++now)\b",
+    window=480,
+)
+
+# -- authority framing aimed at an agent --------------------------------------------------------
+
+_AGENT = (
+    r"(?:ai|a\.i\.|llm|llms|language\s++models?|assistants?|agents?|copilots?|bots?|models?|chatbots?|"
+    r"claude|chatgpt|gpt|gemini|codex|cursor|devin|autonomous\s++(?:agents?|systems?)|automated\s++(?:tools?|agents?|systems?))"
+)
+ADDRESSED = Rule(
+    "addressed_to_agent", MEDIUM, "text addresses the AI agent reading it",
+    ("to the ai", "for the ai", "ai assistant", "ai agent", "language model", "llm", "if you are an",
+     "note to", "message to", "attention", "maintainer action required", "agents reading", "assistant reading",
+     "to any ai", "for any ai", "automated", "copilot", "claude", "chatgpt", "gpt", "codex"),
+    r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
+    r"directive)\s++(?:\w++\s++){0,2}?(?:to|for)\s++(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
+    r"if\s++you\s++are\s++(?:an?\s++)?" + _AGENT + r"\b|"
+    + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
+    r"maintainer\s++action\s++required|"
+    r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b)",
+)
+
+# -- what the text asks the agent to do ---------------------------------------------------------
+
+RUN_COMMAND = Rule(
+    "asks_to_run_command", LOW, "text asks for a command to be run",
+    ("run", "execute", "exec", "type", "paste"),
+    r"\b(?:please\s++)?(?:run|execute|exec|type|paste|enter|invoke)\s++(?:the\s++following|this|these|that)\s++"
+    r"(?:\w++\s++)?(?:commands?|scripts?|code|snippet|one-liner|line)\b|"
+    r"\b(?:run|execute)\s*+[:`]",
+)
+PIPE_TO_SHELL = Rule(
+    "download_and_execute", MEDIUM, "a download piped into a shell",
+    ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression"),
+    r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|]{1,300}\|\s*+(?:sudo\s++)?(?:sh|bash|zsh|dash|python3?|perl|ruby)\b|"
+    r"\b(?:bash|sh|zsh)\s++<\(\s*+(?:curl|wget)\b|"
+    r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b",
+)
+EDIT_CONFIG = Rule(
+    "asks_to_edit_agent_config", MEDIUM, "text asks for the agent's or the shell's configuration to be changed",
+    (".bashrc", ".zshrc", ".profile", ".bash_profile", "git/hooks", "pre-commit", "settings.json", "mcp.json",
+     ".cursorrules", "claude.md", "agents.md", "config.toml", ".npmrc", ".pypirc", "authorized_keys", "crontab",
+     "auto-approve", "autoapprove", "yolo", "dangerously"),
+    r"\b(?:add|append|write|insert|put|modify|edit|update|change|create|overwrite|echo|set)\b[^\n]{0,120}"
+    r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.git/hooks|hooks/(?:pre|post)-\w++|settings\.json|mcp\.json|"
+    r"\.cursorrules|claude\.md|agents\.md|\.npmrc|\.pypirc|authorized_keys|crontab)\b|"
+    r"\b(?:disable|turn\s++off|skip|bypass)\s++(?:\w++\s++){0,2}?(?:confirmation|approval|permission|sandbox|"
+    r"safety|security)\s++(?:checks?|prompts?|mode|settings?)?\b|"
+    r"\b(?:auto-?approve|dangerously-skip-permissions|yolo\s++mode)\b",
+)
+ADD_DEPENDENCY = Rule(
+    "asks_to_add_dependency", LOW, "text asks for a dependency to be added",
+    ("pip install", "npm install", "yarn add", "pnpm add", "cargo add", "go get", "gem install", "add the package",
+     "add the dependency", "install the package", "requirements.txt", "package.json"),
+    r"\b(?:add|install|include|require)\s++(?:the\s++)?(?:\w++\s++)?(?:package|dependency|library|module|plugin)\s++"
+    r"[`'\"]?[\w@./-]{2,80}|"
+    r"\b(?:pip3?\s++install|npm\s++(?:install|i)|yarn\s++add|pnpm\s++add|cargo\s++add|go\s++get|gem\s++install)\s++"
+    r"[\w@./=<>~-]{2,80}",
+)
+SEND_DATA = Rule(
+    "asks_to_send_data", HIGH, "text asks for secrets or private data to be sent somewhere",
+    ("send", "post", "upload", "transmit", "forward", "exfiltrate", "share", "email", "leak", "include", "paste",
+     "submit", "copy"),
+    r"\b(?:send|post|upload|transmit|forward|exfiltrate|share|e-?mail|leak|submit|report|paste|copy|include)\b"
+    r"[^\n]{0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
+    r"access\s++tokens?|tokens?|passwords?|ssh\s++keys?|private\s++keys?|id_rsa|\.aws|aws\s++keys?|"
+    r"conversation|chat\s++history|system\s++prompt|session\s++cookies?)\b)"
+    r"[^\n]{0,120}?\b(?:to|into|at|via|on)\b[^\n]{0,40}?(?:https?://|www\.|\w++@\w++\.\w++|webhook|"
+    r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
+    window=320,
+)
+
+# -- exfiltration through markdown ------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{[^}]{1,60}\}|\$\{?\w+|<[\w\s-]{1,40}>|\[[A-Z][A-Z_ ]{2,40}\]|%[0-9a-fA-F]{2}")
+
+
+def _carries_data(match: re.Match[str]) -> bool:
+    """The address has a place for data (a template, a variable) or already carries a long
+    opaque value: not a badge's ``?style=flat``."""
+    parts = urllib.parse.urlsplit(match.group("url"))
+    values = [v for _, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    values += [parts.path, parts.fragment]
+    return any(
+        _PLACEHOLDER.search(v) or (len(v) >= 32 and re.fullmatch(r"[A-Za-z0-9+/=_.-]+", v) and "/" not in v)
+        for v in values
+    )
+
+
+MARKDOWN_EXFIL = Rule(
+    "markdown_exfiltration", HIGH, "a markdown image or link whose address would carry data out",
+    ("![", "]("),
+    r"!?\[[^\]\n]{0,200}\]\(\s*+(?P<url>https?://[^\s)]{1,600}+)",
+    check=_carries_data,
+)
+MARKDOWN_APPEND = Rule(
+    "markdown_exfiltration", HIGH, "text asks for data to be put into a link or image address",
+    ("image", "url", "link", "markdown", "query", "parameter"),
+    r"\b(?:append|add|include|put|insert|encode|embed|replace)\b[^\n]{0,100}?\b(?:to|in|into|as)\s++(?:the\s++)?"
+    r"(?:\w++\s++)?(?:url|link|image\s++(?:url|link|source)|query(?:\s++string)?|parameter|markdown\s++image)\b",
+)
+
+# -- hidden carriers -----------------------------------------------------------------------
+
+HIDDEN_STYLE = Rule(
+    "invisible_text", LOW, "text styled so that a person would not see it",
+    ("display:none", "display: none", "visibility:hidden", "visibility: hidden", "font-size:0", "font-size: 0",
+     "opacity:0", "opacity: 0", "color:#fff", "color: #fff", "color:white", "color: white", "hidden"),
+    r"style\s*+=\s*+[\"'][^\"'>]{0,200}?(?:display\s*+:\s*+none|visibility\s*+:\s*+hidden|font-size\s*+:\s*+0(?:px|pt|em)?\b|"
+    r"opacity\s*+:\s*+0(?:\.0++)?\b|color\s*+:\s*+(?:#fff(?:fff)?|white)\b)|<[a-z]++[^>]{0,100}\bhidden\b[^>]*+>",
+)
+DECODE_ASK = Rule(
+    "asks_to_decode", MEDIUM, "text asks for an encoded payload to be decoded and followed",
+    ("decode", "base64", "atob", "rot13", "unhex", "from hex"),
+    r"\b(?:decode|base64\s++-d|atob|unhex|rot13)\b[^\n]{0,120}?\b(?:follow|execute|run|obey|do\s++what|"
+    r"instructions?|carry\s++out|apply)\b",
+)
+
+RULES: tuple[Rule, ...] = (
+    OVERRIDE, OVERRIDE_EVERYTHING, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, ROLE_HIJACK, TEMPLATE_TOKEN, FAKE_SYSTEM,
+    ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_DATA, MARKDOWN_EXFIL, MARKDOWN_APPEND,
+    HIDDEN_STYLE, DECODE_ASK,
+)
+
+# Requests that are harmless alone but not when the same text addresses the agent: the
+# inspector raises them together to one HIGH finding (see adversary.py).
+ACTIONS = frozenset(
+    {"asks_to_run_command", "download_and_execute", "asks_to_edit_agent_config", "asks_to_add_dependency",
+     "asks_to_decode"}
+)
