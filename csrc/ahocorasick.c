@@ -1,6 +1,6 @@
 /* The inspectors' prefilter: every occurrence of a set of literals in one pass, ASCII
- * letters matched without regard to case (the text is normalised before it gets here, so
- * other scripts arrive folded already).
+ * letters matched without regard to case and any run of whitespace matched as one space
+ * (the text is normalised before it gets here, so other scripts arrive folded already).
  *
  * An Aho-Corasick automaton compiled into a DFA over byte classes: bytes that no literal
  * tells apart share a class, so a row of the transition table is as wide as the distinct
@@ -30,8 +30,17 @@ struct sbx_ac {
     uint32_t *out;       /* literal ids: a state's own, then those of its failure chain */
 };
 
+static int is_space(uint8_t b)
+{
+    return b == ' ' || (b >= '\t' && b <= '\r');
+}
+
+/* ASCII letters to lower case, and every whitespace byte to a space: with runs of
+ * whitespace read as one (see sbx_ac_scan), "ignore  all\nprevious" is "ignore all previous". */
 static uint8_t fold(uint8_t b)
 {
+    if (is_space(b))
+        return ' ';
     return (b >= 'A' && b <= 'Z') ? (uint8_t)(b + ('a' - 'A')) : b;
 }
 
@@ -203,12 +212,22 @@ size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size
     const uint32_t classes = ac->classes;
     size_t found = 0, i = *pos;
     uint32_t s = *state;
+    int after_space = i > 0 && is_space(buf[i - 1]);
     while (i < len) {
+        /* A whitespace byte after another is skipped: a run of them is one space. */
+        int space = is_space(buf[i]);
+        if (space && after_space) {
+            i++;
+            continue;
+        }
+        after_space = space;
         uint32_t t = next[(size_t)s * classes + ac->cls[buf[i]]];
         uint32_t a = starts[t], b = starts[t + 1];
         if (a != b) {
-            if (found + (b - a) > cap)
+            if (found + (b - a) > cap) {
+                after_space = 0;
                 break; /* this byte's matches on the next call: it is not consumed */
+            }
             for (uint32_t k = a; k < b; k++) {
                 out[found].id = ac->out[k];
                 out[found].end = i + 1;

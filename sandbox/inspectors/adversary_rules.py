@@ -51,7 +51,10 @@ OVERRIDE_EVERYTHING = Rule(
 )
 NEW_INSTRUCTIONS = Rule(
     "new_instructions", HIGH, "text announces instructions that replace the reader's",
-    ("instruction", "task", "objective", "goal", "from now on", "henceforth"),
+    ("your new", "your real", "your actual", "your true", "your updated", "your revised", "your only",
+     "your primary", "the new", "the real", "the actual", "the true", "the updated", "the revised", "the only",
+     "the primary", "new instructions", "new instruction", "new system instruction", "from now on", "henceforth",
+     "starting now"),
     r"\b(?:(?:your|the)\s++(?:new|real|actual|true|updated|revised|only|primary)\s++"
     r"(?:instructions?|task|objective|goal|mission|directive|orders?)\s++(?:is|are|:)|"
     r"new\s++(?:system\s++)?instructions?\s*+:|"
@@ -62,49 +65,50 @@ NEW_INSTRUCTIONS = Rule(
 _OTHER_LANGUAGES = [
     # German
     (
-        ("ignorier", "vergiss", "vergessen", "missacht", "anweisung", "instruktion"),
+        ("ignorier", "vergiss", "vergessen sie", "missacht", "verwirf", "bergeh"),
         r"\b(?:ignorier\w*+|vergiss|vergessen\s++sie|missacht\w*+|verwirf|übergeh\w*+)\b[^\w\n]++" + _fill(4)
         + r"(?:anweisung\w*+|instruktion\w*+|befehl\w*+|regeln|vorgaben|richtlinien|prompts?)\b",
     ),
     # French
     (
-        ("ignor", "oubli", "instruction", "consigne"),
+        ("ignorez", "ignorer", "ignore les", "ignore toutes", "ignore tes", "ignore vos", "oubli", "consigne",
+         "néglige", "fais abstraction"),
         r"\b(?:ignore[rz]?|oublie[rz]?|néglige[rz]?|fais\s++abstraction\s++de)\b[^\w\n]++" + _fill(4)
         + r"(?:instructions?|consignes?|directives?|règles|ordres)\b",
     ),
     # Spanish
     (
-        ("ignora", "olvida", "instruc", "descarta"),
+        ("ignora ", "ignorar", "ignorad", "olvida", "descarta", "omite", "caso omiso"),
         r"\b(?:ignora[rd]?|olvida[rd]?|descarta[rd]?|omite|haz\s++caso\s++omiso\s++de)\b[^\w\n]++" + _fill(4)
         + r"(?:instrucciones|indicaciones|órdenes|reglas|directrices)\b",
     ),
     # Italian
     (
-        ("ignora", "dimentica", "istruzion"),
+        ("ignora ", "ignorare", "dimentica", "trascura", "non seguire"),
         r"\b(?:ignora(?:re)?|dimentica(?:re)?|trascura(?:re)?|non\s++seguire)\b[^\w\n]++" + _fill(4)
         + r"(?:istruzioni|indicazioni|regole|direttive|ordini)\b",
     ),
     # Portuguese
     (
-        ("ignore", "ignora", "esque", "instru", "desconsider"),
+        ("ignore as", "ignore todas", "ignore suas", "ignore os", "ignorar", "esque", "desconsider"),
         r"\b(?:ignore|ignora[r]?|esqueça|esquece[r]?|desconsidere|desconsiderar)\b[^\w\n]++" + _fill(4)
         + r"(?:instruções|instrucoes|orientações|regras|diretrizes|ordens)\b",
     ),
     # Dutch
     (
-        ("negeer", "vergeet", "instructie"),
+        ("negeer", "vergeet", "negeren", "vergeten"),
         r"\b(?:negeer|vergeet|negeren|vergeten)\b[^\w\n]++" + _fill(4)
         + r"(?:instructies|opdrachten|aanwijzingen|regels|richtlijnen)\b",
     ),
     # Polish
     (
-        ("zignoruj", "ignoruj", "zapomnij", "instrukcj", "polecen"),
+        ("zignoruj", "ignoruj", "zapomnij", "pomi", "lekcewa"),
         r"\b(?:zignoruj|ignoruj|zapomnij\s++o|pomiń|lekceważ)\b[^\w\n]++" + _fill(4)
         + r"(?:instrukcj\w*+|polecen\w*+|zasad\w*+|reguł\w*+|wytyczn\w*+)\b",
     ),
     # Swedish
     (
-        ("ignorera", "instruktion"),
+        ("ignorera", "glöm", "bortse", "strunta"),
         r"\b(?:ignorera|glöm|bortse\s++från|strunta\s++i)\b[^\w\n]++" + _fill(4)
         + r"(?:instruktioner(?:na)?|anvisningar(?:na)?|regler(?:na)?|direktiv(?:en)?)\b",
     ),
@@ -182,7 +186,10 @@ ADDRESSED = Rule(
 
 RUN_COMMAND = Rule(
     "asks_to_run_command", LOW, "text asks for a command to be run",
-    ("run", "execute", "exec", "type", "paste"),
+    ("run the following", "run this", "run these", "run that", "execute the following", "execute this",
+     "execute these", "exec this", "type the following", "type this", "paste the following", "paste this",
+     "enter the following", "enter this", "invoke the following", "invoke this", "run:", "execute:", "run `",
+     "execute `"),
     r"\b(?:please\s++)?(?:run|execute|exec|type|paste|enter|invoke)\s++(?:the\s++following|this|these|that)\s++"
     r"(?:\w++\s++)?(?:commands?|scripts?|code|snippet|one-liner|line)\b|"
     r"\b(?:run|execute)\s*+[:`]",
@@ -208,8 +215,9 @@ EDIT_CONFIG = Rule(
 )
 ADD_DEPENDENCY = Rule(
     "asks_to_add_dependency", LOW, "text asks for a dependency to be added",
-    ("pip install", "npm install", "yarn add", "pnpm add", "cargo add", "go get", "gem install", "add the package",
-     "add the dependency", "install the package", "requirements.txt", "package.json"),
+    ("pip install", "pip3 install", "npm install", "npm i ", "yarn add", "pnpm add", "cargo add", "go get",
+     "gem install", "add the", "install the", "include the", "require the", "add a ", "install a ", "add package",
+     "add dependency"),
     r"\b(?:add|install|include|require)\s++(?:the\s++)?(?:\w++\s++)?(?:package|dependency|library|module|plugin)\s++"
     r"[`'\"]?[\w@./-]{2,80}|"
     r"\b(?:pip3?\s++install|npm\s++(?:install|i)|yarn\s++add|pnpm\s++add|cargo\s++add|go\s++get|gem\s++install)\s++"
@@ -217,8 +225,10 @@ ADD_DEPENDENCY = Rule(
 )
 SEND_DATA = Rule(
     "asks_to_send_data", HIGH, "text asks for secrets or private data to be sent somewhere",
-    ("send", "post", "upload", "transmit", "forward", "exfiltrate", "share", "email", "leak", "include", "paste",
-     "submit", "copy"),
+    ("send", "upload", "transmit", "forward", "exfiltrate", "leak", "email", "e-mail", "post the", "post your",
+     "post all", "share the", "share your", "share all", "copy the", "copy your", "copy all", "include the",
+     "include your", "include all", "paste the", "paste your", "submit the", "submit your", "report the",
+     "report your", "post it", "share it", "copy it", "paste it"),
     r"\b(?:send|post|upload|transmit|forward|exfiltrate|share|e-?mail|leak|submit|report|paste|copy|include)\b"
     r"[^\n]{0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
     r"access\s++tokens?|tokens?|passwords?|ssh\s++keys?|private\s++keys?|id_rsa|\.aws|aws\s++keys?|"
@@ -253,7 +263,9 @@ MARKDOWN_EXFIL = Rule(
 )
 MARKDOWN_APPEND = Rule(
     "markdown_exfiltration", HIGH, "text asks for data to be put into a link or image address",
-    ("image", "url", "link", "markdown", "query", "parameter"),
+    ("to the url", "to the link", "in the url", "into the url", "in the link",
+     "into the link", "to the image", "in the image", "into the image", "to the query", "in the query",
+     "query string", "as a parameter", "as the parameter", "as a query", "markdown image"),
     r"\b(?:append|add|include|put|insert|encode|embed|replace)\b[^\n]{0,100}?\b(?:to|in|into|as)\s++(?:the\s++)?"
     r"(?:\w++\s++)?(?:url|link|image\s++(?:url|link|source)|query(?:\s++string)?|parameter|markdown\s++image)\b",
 )
@@ -263,13 +275,15 @@ MARKDOWN_APPEND = Rule(
 HIDDEN_STYLE = Rule(
     "invisible_text", LOW, "text styled so that a person would not see it",
     ("display:none", "display: none", "visibility:hidden", "visibility: hidden", "font-size:0", "font-size: 0",
-     "opacity:0", "opacity: 0", "color:#fff", "color: #fff", "color:white", "color: white", "hidden"),
+     "opacity:0", "opacity: 0", "color:#fff", "color: #fff", "color:white", "color: white", " hidden>",
+     " hidden "),
     r"style\s*+=\s*+[\"'][^\"'>]{0,200}?(?:display\s*+:\s*+none|visibility\s*+:\s*+hidden|font-size\s*+:\s*+0(?:px|pt|em)?\b|"
     r"opacity\s*+:\s*+0(?:\.0++)?\b|color\s*+:\s*+(?:#fff(?:fff)?|white)\b)|<[a-z]++[^>]{0,100}\bhidden\b[^>]*+>",
 )
 DECODE_ASK = Rule(
     "asks_to_decode", MEDIUM, "text asks for an encoded payload to be decoded and followed",
-    ("decode", "base64", "atob", "rot13", "unhex", "from hex"),
+    ("decode this", "decode the", "decode it", "decode and", "base64 -d", "base64 --decode", "base64-decode",
+     "atob", "unhex", "rot13", "from hex", "from base64"),
     r"\b(?:decode|base64\s++-d|atob|unhex|rot13)\b[^\n]{0,120}?\b(?:follow|execute|run|obey|do\s++what|"
     r"instructions?|carry\s++out|apply)\b",
 )

@@ -135,7 +135,13 @@ class RuleSet:
                 try:
                     matches = list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
                 except TimeoutError:
-                    matches = []
+                    # Never a silent pass: the window that could not be read is reported.
+                    key = ("inspection_incomplete", low, high)
+                    findings[key] = Finding(
+                        "inspection_incomplete", ThreatLevel.MEDIUM,
+                        f"rule {rule.id} ran out of time on this part of the text", "", (low, high), layer,
+                    )
+                    continue
                 for match in matches:
                     if rule.check is not None and not rule.check(match):
                         continue
@@ -168,13 +174,20 @@ def _outermost(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+MAX_WINDOW = 4096  # bytes: overlapping windows merge up to this, so one match never runs long
+
+
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping windows joined, but never past MAX_WINDOW: text dense with anchors must
+    not make one window of a megabyte (whose match would time out and hide what is in it).
+    Each anchor's own window is always whole inside one of the results."""
     spans.sort()
     out = [spans[0]]
     for low, high in spans[1:]:
-        if low <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], high))
-        else:
+        last_low, last_high = out[-1]
+        if low <= last_high and max(last_high, high) - last_low <= MAX_WINDOW:
+            out[-1] = (last_low, max(last_high, high))
+        elif high > last_high:
             out.append((low, high))
     return out
 

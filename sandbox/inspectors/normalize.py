@@ -56,8 +56,12 @@ _CONFUSABLES = str.maketrans(
     }
 )
 
+_CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLES)
+
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
 _HEX = b"0123456789abcdefABCDEF"
+_ESCAPE_BYTES = b"\\xu0123456789abcdefABCDEF"
+_PERCENT_BYTES = b"%0123456789abcdefABCDEF"
 _ESCAPES = re.compile(r"(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\u[0-9a-fA-F]{4}){4,}")
 _PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
 
@@ -65,8 +69,8 @@ _PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
 @dataclass(frozen=True, slots=True)
 class Layer:
     """A payload decoded from a text: how (``base64``, ``hex``, ``url``, ``escape``,
-    ``unicode_tags``), from where (its span in the text it came from: UTF-8 byte offsets for
-    base64 and hex blocks, character offsets for the others), how deep."""
+    ``unicode_tags``), from where (its span in the text it came from: UTF-8 byte offsets of
+    the encoded blocks, character offsets for tag characters), how deep."""
 
     kind: str
     text: str
@@ -88,20 +92,14 @@ def normalize(text: str, *, decode: bool = True, budget: int | None = None) -> N
     invisible: dict[str, int] = {}
     layers: list[Layer] = []
     if not text.isascii():
-        tags = _TAGS.findall(text)
-        if tags:
-            invisible["tags"] = sum(len(t) for t in tags)
-            spelled = "".join(chr(ord(c) - 0xE0000) for t in tags for c in t if 0x20 <= ord(c) - 0xE0000 < 0x7F)
-            if spelled.strip():
-                layers.append(Layer("unicode_tags", spelled, 1, (0, 0)))
-        bidi = sum(text.count(c) for c in _BIDI)
-        if bidi:
-            invisible["bidi"] = bidi
-        in_words = len(_ZW_IN_WORD.findall(text))
-        if in_words:
-            invisible["zero_width_in_words"] = in_words
-        text = text.translate(_REMOVE)
-        text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
+        # Only the pieces that are not ASCII need the Unicode work (a big log or source file
+        # is mostly ASCII): pieces end at a newline, so nothing that combines is cut.
+        pieces = []
+        for piece in _pieces(text):
+            if not piece.isascii():
+                piece = _unicode(piece, invisible, layers)
+            pieces.append(piece)
+        text = "".join(pieces)
     if "&" in text:
         text = html.unescape(text)
     if decode:
@@ -110,6 +108,46 @@ def normalize(text: str, *, decode: bool = True, budget: int | None = None) -> N
             layers.extend(_nested(layer, left))
         layers.extend(_decoded(text, 1, left))
     return Normalized(text, invisible, tuple(layers))
+
+
+PIECE = 1 << 16
+
+
+def _pieces(text: str) -> list[str]:
+    out, at = [], 0
+    while at < len(text):
+        cut = text.find("\n", at + PIECE)
+        cut = len(text) if cut < 0 else cut + 1
+        out.append(text[at:cut])
+        at = cut
+    return out
+
+
+def _unicode(text: str, invisible: dict[str, int], layers: list[Layer]) -> str:
+    """The Unicode part of normalize() for one piece: invisible characters counted and
+    removed (tag characters kept as the payload they spell), NFKC, look-alikes folded."""
+    if _TAGS.search(text):
+        tags = _TAGS.findall(text)
+        if tags:
+            invisible["tags"] = invisible.get("tags", 0) + sum(len(t) for t in tags)
+            spelled = "".join(chr(ord(c) - 0xE0000) for t in tags for c in t if 0x20 <= ord(c) - 0xE0000 < 0x7F)
+            if spelled.strip():
+                layers.append(Layer("unicode_tags", spelled, 1, (0, 0)))
+    bidi = sum(text.count(c) for c in _BIDI)
+    if bidi:
+        invisible["bidi"] = invisible.get("bidi", 0) + bidi
+    zero_width = sum(text.count(c) for c in _ZERO_WIDTH)
+    if zero_width:
+        in_words = len(_ZW_IN_WORD.findall(text))
+        if in_words:
+            invisible["zero_width_in_words"] = invisible.get("zero_width_in_words", 0) + in_words
+    if bidi or zero_width or "tags" in invisible:
+        text = text.translate(_REMOVE)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if not _CONFUSABLE_CHARS.isdisjoint(text):  # translate() is slow on long non-ASCII text
+        text = text.translate(_CONFUSABLES)
+    return text
 
 
 def _nested(layer: Layer, left: list[int]) -> list[Layer]:
@@ -147,12 +185,19 @@ def _candidates(text: str) -> list[tuple[str, int, int, str | None]]:
             found.append(("hex", start, end, _readable(_unhex(block))))
         else:
             found.append(("base64", start, end, _readable(_unbase64(block))))
+    # Escapes are looked for only in runs of the bytes they are made of (found in C): a
+    # regular expression over megabytes of text with "%" in every format string is not.
     if "\\x" in text or "\\u" in text:
-        for m in _ESCAPES.finditer(text):
-            found.append(("escape", m.start(), m.end(), _readable(_unescape(m.group()))))
+        for start, end in byte_runs(data, _ESCAPE_BYTES, 16, MAX_RUNS)[0]:
+            run = data[start:end].decode("ascii")
+            for m in _ESCAPES.finditer(run):
+                found.append(("escape", start + m.start(), start + m.end(), _readable(_unescape(m.group()))))
     if "%" in text:
-        for m in _PERCENT.finditer(text):
-            found.append(("url", m.start(), m.end(), _readable(urllib.parse.unquote_to_bytes(m.group()))))
+        for start, end in byte_runs(data, _PERCENT_BYTES, 9, MAX_RUNS)[0]:
+            run = data[start:end].decode("ascii")
+            for m in _PERCENT.finditer(run):
+                found.append(("url", start + m.start(), start + m.end(),
+                              _readable(urllib.parse.unquote_to_bytes(m.group()))))
     return found
 
 

@@ -1,6 +1,7 @@
 """The literal prefilter the inspectors share: every occurrence of every rule's anchor
-literals in one pass, ASCII letters without regard to case, so that benign text costs one
-scan and only the rules a literal triggers run their regular expressions.
+literals in one pass, ASCII letters without regard to case and a run of whitespace read as
+one space (so a literal "run this" is found in "run\n   this"), so that benign text costs
+one scan and only the rules a literal triggers run their regular expressions.
 
 Two backends with the same results (the tests run against both): the Aho-Corasick DFA of
 csrc/ahocorasick.c, which scans without the GIL, and a pure-Python automaton for platforms
@@ -25,7 +26,11 @@ except UnsupportedError:
 
 MAX_LITERAL = 4096  # bytes, as csrc/ahocorasick.c bounds them
 MAX_TOTAL = (1 << 18) - 1
-_FOLD = bytes.maketrans(bytes(range(ord("A"), ord("Z") + 1)), bytes(range(ord("a"), ord("z") + 1)))
+_SPACES = b" \t\n\v\f\r"
+_FOLD = bytes.maketrans(
+    bytes(range(ord("A"), ord("Z") + 1)) + _SPACES[1:], bytes(range(ord("a"), ord("z") + 1)) + b" " * 5
+)
+_RUNS = re.compile(rb"[ \t\n\v\f\r]{2,}")
 
 Match = tuple[int, int]  # (literal index, byte offset just past its end)
 
@@ -45,7 +50,8 @@ class LiteralSet:
 
     def __init__(self, literals: Sequence[str | bytes], *, native: bool | None = None) -> None:
         """``native``: force a backend (tests); None picks the native one where built."""
-        encoded = [_encode(x) for x in literals]
+        # A run of whitespace in a literal is one space, as a run in the text is.
+        encoded = [_RUNS.sub(b" ", _encode(x)) for x in literals]
         if not encoded:
             raise PolicyError("a literal set needs at least one literal")
         if any(not 1 <= len(x) <= MAX_LITERAL for x in encoded):
@@ -103,7 +109,7 @@ class _PyAutomaton:
         own: list[list[int]] = [[]]
         for index, literal in enumerate(literals):
             state = 0
-            for byte in literal.translate(_FOLD):
+            for byte in _RUNS.sub(b" ", literal.translate(_FOLD)):
                 nxt = self.goto[state].get(byte)
                 if nxt is None:
                     nxt = self.goto[state][byte] = len(self.goto)
@@ -129,7 +135,12 @@ class _PyAutomaton:
     def find(self, data: bytes, limit: int) -> tuple[list[Match], bool]:
         out: list[Match] = []
         state = 0
+        after_space = False
         for end, byte in enumerate(data.translate(_FOLD), 1):
+            space = byte == 0x20
+            if space and after_space:
+                continue  # a run of whitespace is one space
+            after_space = space
             while state and byte not in self.goto[state]:
                 state = self.fail[state]
             state = self.goto[state].get(byte, 0)

@@ -4,6 +4,8 @@ search on any literals and text."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,14 +16,28 @@ from sandbox.inspectors.prefilter import LiteralSet
 BACKENDS = [pytest.param(True, marks=pytest.mark.native, id="native"), pytest.param(False, id="python")]
 
 
+SPACE = frozenset(b" \t\n\v\f\r")
+
+
+def fold(data: bytes) -> bytes:
+    return bytes(32 if b in SPACE else b + 32 if 65 <= b <= 90 else b for b in data)
+
+
 def naive(literals: list[bytes], text: bytes) -> list[tuple[int, int]]:
-    """Every (index, end) where a literal occurs, ASCII letters folded, by end then index."""
-    low = text.lower() if text.isascii() else bytes(b + 32 if 65 <= b <= 90 else b for b in text)
-    folded = [bytes(b + 32 if 65 <= b <= 90 else b for b in lit) for lit in literals]
+    """Every (index, end) where a literal occurs, ASCII letters folded and a run of
+    whitespace read as one space; ``end`` is the offset in the original text."""
+    kept, ends = [], []  # the text with every whitespace run cut to its first byte
+    for i, b in enumerate(fold(text)):
+        if b == 32 and kept and kept[-1] == 32:
+            continue
+        kept.append(b)
+        ends.append(i + 1)
+    low = bytes(kept)
+    wanted = [re.sub(rb" +", b" ", fold(lit)) for lit in literals]
     return sorted(
-        (i, end)
-        for i, lit in enumerate(folded)
-        for end in range(len(lit), len(text) + 1)
+        (i, ends[end - 1])
+        for i, lit in enumerate(wanted)
+        for end in range(len(lit), len(low) + 1)
         if low[end - len(lit) : end] == lit
     )
 
@@ -46,6 +62,12 @@ def test_a_limit_keeps_the_first_matches_and_says_more_were_left(native: bool) -
 
 
 @pytest.mark.parametrize("native", BACKENDS)
+def test_a_run_of_whitespace_is_one_space(native: bool) -> None:
+    literals = LiteralSet(["run this", "a\t\tb"], native=native)
+    assert literals.find("please RUN \n\t  this now, a b")[0] == [(0, 19), (1, 28)]
+
+
+@pytest.mark.parametrize("native", BACKENDS)
 def test_offsets_are_utf8_bytes_and_other_scripts_are_not_folded(native: bool) -> None:
     literals = LiteralSet(["ignore", "é", "Ä"], native=native)
     found, _ = literals.find("Éé IGNORE ä\udc80")  # a lone surrogate is scanned, not refused
@@ -59,7 +81,7 @@ def test_bad_literal_sets_are_refused(native: bool, bad: list[str]) -> None:
         LiteralSet(bad, native=native)
 
 
-alphabet = st.sampled_from(list(b"abAB\x00\xc3\xa9 "))
+alphabet = st.sampled_from(list(b"abAB\x00\xc3\xa9 \t\n"))
 literals_strategy = st.lists(st.lists(alphabet, min_size=1, max_size=6).map(bytes), min_size=1, max_size=12)
 text_strategy = st.lists(alphabet, max_size=200).map(bytes)
 
