@@ -100,7 +100,8 @@ def test_adversary_throughput_on_dense_text(benchmark) -> None:
     text = (text * ((1 << 20) // len(text) + 1))[: 1 << 20]
     inspector = AdversaryInspector()
     benchmark.pedantic(inspector.inspect, args=(text,), rounds=3, warmup_rounds=1)
-    note(f"AdversaryInspector on 1 MB dense with injections: {len(text.encode()) / 1e6 / benchmark.stats.stats.median:.1f} MB/s")
+    speed = len(text.encode()) / 1e6 / benchmark.stats.stats.median
+    note(f"AdversaryInspector on 1 MB dense with injections: {speed:.1f} MB/s")
 
 
 def test_adversary_crafted_megabyte() -> None:
