@@ -113,3 +113,51 @@ def test_adversary_crafted_megabyte() -> None:
     elapsed = time.perf_counter() - started
     assert not result.safe
     note(f"AdversaryInspector on a 1 MB input crafted against its rules: {elapsed * 1e3:.0f} ms (target < 50 ms)")
+
+
+EGRESS_ALLOWLIST = [
+    # The corpus was written against "*.githubusercontent.com"; the host policy refuses a
+    # wildcard over a public suffix (githubusercontent.com is one), so its hosts are listed.
+    "github.com", "*.github.com", "raw.githubusercontent.com", "objects.githubusercontent.com",
+    "avatars.githubusercontent.com", "media.githubusercontent.com", "release-assets.githubusercontent.com",
+    "user-images.githubusercontent.com", "pypi.org", "files.pythonhosted.org",
+    "registry.npmjs.org", "crates.io", "static.crates.io", "proxy.golang.org", "rubygems.org", "repo1.maven.org",
+    "registry-1.docker.io", "localhost", "127.0.0.1",
+]
+
+
+@pytest.mark.parametrize("name", ["egress.jsonl", "holdout-egress.jsonl"])
+def test_egress_detection(name: str) -> None:
+    from sandbox import EgressInspector
+
+    rows = _load(name)
+    assert rows, f"{name} is missing"
+    inspector = EgressInspector(EGRESS_ALLOWLIST)
+    tp = fp = fn = tn = 0
+    for row in rows:
+        flagged = not inspector.inspect(row["text"]).safe
+        if row["label"] == "exfiltration":
+            tp, fn = tp + flagged, fn + (not flagged)
+        else:
+            fp, tn = fp + flagged, tn + (not flagged)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    note(f"EgressInspector on {name}: recall {tp / (tp + fn):.1%} ({tp}/{tp + fn}), false-positive rate "
+         f"{fp / (fp + tn):.1%} ({fp}/{fp + tn}), precision {precision:.1%} (targets: recall >= 90 %, FPR <= 2 %)")
+
+
+def test_secret_detection_and_redaction() -> None:
+    from sandbox import EgressInspector
+
+    rows = _load("secrets.jsonl")
+    assert rows, "secrets.jsonl is missing"
+    inspector = EgressInspector()
+    tp = fp = fn = tn = leaked = 0
+    for row in rows:
+        found = [f for f in inspector.inspect(row["text"]).findings if f.type.startswith("secret")]
+        if row["label"] == "secret":
+            tp, fn = tp + bool(found), fn + (not found)
+            leaked += any(row["secret"] in f.content for f in found)
+        else:
+            fp, tn = fp + bool(found), tn + (not found)
+    note(f"EgressInspector secrets on secrets.jsonl: recall {tp / (tp + fn):.1%} ({tp}/{tp + fn}), false-positive "
+         f"rate {fp / (fp + tn):.1%} ({fp}/{fp + tn}); findings that show a secret unredacted: {leaked}")

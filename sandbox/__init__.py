@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "Finding": "sandbox.inspectors.findings",
     "InspectionResult": "sandbox.inspectors.findings",
     "AdversaryInspector": "sandbox.inspectors.adversary",
+    "EgressInspector": "sandbox.inspectors.egress",
     "CodeVerifier": "sandbox.inspectors.code_verifier",
     "VerificationResult": "sandbox.inspectors.code_verifier",
     "Violation": "sandbox.inspectors.code_verifier",
@@ -142,6 +143,7 @@ if TYPE_CHECKING:
     )
     from sandbox.inspectors.adversary import AdversaryInspector
     from sandbox.inspectors.code_verifier import CodeVerifier, VerificationResult, Violation, format_result
+    from sandbox.inspectors.egress import EgressInspector
     from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
     from sandbox.policy import (
         Config,

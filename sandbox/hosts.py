@@ -294,7 +294,10 @@ def _refuse_public_suffix(entry: str, labels: list[str]) -> None:
             break
         fixed_tail.insert(0, label)
     if not fixed_tail or _is_public_suffix(".".join(fixed_tail)):
-        raise PolicyError(f"host entry {entry!r} puts a wildcard directly over a public suffix")
+        raise PolicyError(
+            f"host entry {entry!r} puts a wildcard directly over a public suffix (anyone can have a name "
+            "under it, by the Public Suffix List): list the hosts you need instead"
+        )
 
 
 @lru_cache(maxsize=1024)

@@ -1,0 +1,381 @@
+"""EgressInspector: data leaving through the commands an agent is about to run, and
+secrets in what it reads or writes.
+
+Commands are parsed, not grepped: each line is split into shell words (``shlex``, with the
+operators ``|``, ``;``, ``&&``, ``||`` between commands), wrappers such as ``sudo``, ``env``
+and ``xargs`` are looked through, and each network tool is read with its own options
+(``curl -d @file``, ``wget --post-file``, ``scp file host:``, ``git push URL``, ``nc host``,
+``/dev/tcp/host/port``). A destination is judged by its parsed host with the same rules as
+the proxy (sandbox.hosts): ``github.com.evil.example`` is not GitHub. Levels:
+
+- MEDIUM: a connection to a host the allowlist does not name;
+- HIGH: data sent to such a host (an upload, a request body, a pipe into a socket, a push),
+  or any use of a paste, webhook or tunnelling service;
+- CRITICAL: secret material (a key file, credentials, an environment dump, a token in the
+  command line) flowing into any network sink, allowed host or not.
+
+Secrets found in the text itself (secret_rules) are HIGH, their values redacted.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import regex
+
+from sandbox.errors import PolicyError
+from sandbox.hosts import HostPolicy, canonical_host
+from sandbox.inspectors.engine import MATCH_TIMEOUT, RuleSet, redacted
+from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
+from sandbox.inspectors.normalize import normalize
+from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
+
+MEDIUM, HIGH, CRITICAL = ThreatLevel.MEDIUM, ThreatLevel.HIGH, ThreatLevel.CRITICAL
+
+# Services whose whole purpose is to receive data from anyone, or to expose a local port.
+EXFIL_SERVICES = (
+    "pastebin.com", "paste.ee", "hastebin.com", "ghostbin.com", "dpaste.org", "dpaste.com", "termbin.com",
+    "ix.io", "sprunge.us", "0x0.st", "transfer.sh", "file.io", "tmpfiles.org", "paste.rs", "rentry.co",
+    "controlc.com", "webhook.site", "requestbin.com", "requestbin.net", "pipedream.net", "pipedream.com",
+    "beeceptor.com", "hookbin.com", "mockbin.org", "postb.in", "requestcatcher.com", "interact.sh", "oast.fun",
+    "oast.me", "oast.pro", "oast.site", "oast.live", "burpcollaborator.net", "canarytokens.com", "dnslog.cn",
+    "ngrok.io", "ngrok-free.app", "ngrok.app", "ngrok.dev", "loca.lt", "localtunnel.me", "serveo.net",
+    "trycloudflare.com", "localhost.run", "lhr.life", "bore.pub", "pagekite.me", "telebit.cloud",
+    "discord.com/api/webhooks", "discordapp.com/api/webhooks", "api.telegram.org", "hooks.slack.com",
+)
+_SERVICE_HOSTS = tuple(s for s in EXFIL_SERVICES if "/" not in s)
+_SERVICE_URLS = tuple(s for s in EXFIL_SERVICES if "/" in s)
+
+_SECRET_PATH = re.compile(
+    r"(?:^|[\s\"'=@<:])(?:~|\$HOME|/home/[^/\s]+|/root)?/?(?:\.ssh/[^\s\"']*|[^\s\"']*id_(?:rsa|dsa|ecdsa|ed25519)\b|"
+    r"\.env(?:\.[\w.-]+)?\b|\.aws/credentials|\.aws/config|\.netrc|\.docker/config\.json|\.kube/config|"
+    r"\.git-credentials|\.npmrc|\.pypirc|\.config/gh/hosts\.yml|\.gnupg/[^\s\"']*)|/etc/shadow\b|/etc/gshadow\b|"
+    r"/proc/(?:self|\d+)/environ\b"
+)
+_SECRET_ENV = re.compile(
+    r"\$\{?(?:AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|GITHUB_TOKEN|GH_TOKEN|GITLAB_TOKEN|NPM_TOKEN|"
+    r"OPENAI_API_KEY|ANTHROPIC_API_KEY|[A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY)[A-Z0-9_]*)\b"
+)
+_ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare"})
+_READERS = frozenset({"cat", "tac", "head", "tail", "less", "more", "base64", "xxd", "od", "gzip", "bzip2", "xz",
+                      "tar", "zip", "openssl", "gpg", "strings", "cp", "dd", "sed", "awk", "grep", "jq", "cut"})
+_WRAPPERS = frozenset({"sudo", "doas", "nohup", "time", "nice", "ionice", "stdbuf", "command", "builtin", "exec",
+                       "timeout", "env", "xargs", "busybox", "torsocks", "proxychains", "proxychains4"})
+_INTERPRETERS = {"python": "-c", "python3": "-c", "python2": "-c", "node": "-e", "nodejs": "-e", "deno": "eval",
+                 "ruby": "-e", "perl": "-e", "php": "-r", "powershell": "-c", "pwsh": "-c", "lua": "-e"}
+_URL = re.compile(r"\b(?:https?|ftp|ftps|sftp|scp|ssh|git|rsync|wss?|tcp|udp)://[^\s\"'<>`)]{1,2000}", re.I)
+_DEV_NET = re.compile(r"/dev/(?:tcp|udp)/([^/\s\"']{1,253})/(\d{1,5})")
+_REMOTE = re.compile(r"^(?:[^@\s/:]{1,64}@)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]{1,253}):(?!//)")
+_NET_CODE = re.compile(
+    r"socket|urlopen|urllib|requests\.|http\.client|httpx|fetch\(|XMLHttpRequest|net\.connect|https?\.request|"
+    r"Net::HTTP|TCPSocket|IO::Socket|LWP|curl_exec|fsockopen|WebClient|Invoke-WebRequest|Invoke-RestMethod|"
+    r"iwr\b|irm\b|Net\.Sockets|UploadString|UploadFile|DownloadString",
+    re.I,
+)
+_HOST_IN_CODE = re.compile(r"[\"']([A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|\d{1,3}(?:\.\d{1,3}){3})[\"']")
+
+
+@lru_cache(maxsize=1)
+def _secret_rules() -> RuleSet:
+    return RuleSet(SECRET_RULES)
+
+
+@dataclass
+class _Command:
+    words: list[str]
+    line: str
+    pipeline: list[list[str]]  # every command of the pipeline it is in
+
+
+class EgressInspector:
+    """Exfiltration detection in commands and outputs, against ``allowed_domains`` (host
+    patterns as the proxy takes them). Raises PolicyError for a bad allowlist entry."""
+
+    def __init__(self, allowed_domains: Iterable[str] = ()) -> None:
+        self.allowed_domains = tuple(allowed_domains)
+        self._policy = HostPolicy(allowed=self.allowed_domains, mode="allowlist")
+        self._secrets = _secret_rules()
+
+    def inspect(self, content: str) -> InspectionResult:
+        """Raises PolicyError when ``content`` is not text."""
+        if not isinstance(content, str):
+            raise PolicyError(f"EgressInspector.inspect takes str, not {type(content).__name__}")
+        norm = normalize(content)
+        findings = _specific(self._secrets.scan(norm.text))
+        for layer in norm.layers:
+            findings += _specific(self._secrets.scan(layer.text, layer=layer.kind))
+        secret_values = {f.content for f in findings}
+        for command in _commands(norm.text):
+            findings += self._judge(command, bool(secret_values) and _mentions_secret(command, findings))
+        return InspectionResult.of(_unique(findings))
+
+    # -- one command ---------------------------------------------------------------------
+
+    def _judge(self, command: _Command, carries_found_secret: bool) -> list[Finding]:
+        words = _unwrapped(command.words)
+        if not words:
+            return []
+        name = words[0].rsplit("/", 1)[-1].lower()
+        destinations, sends = _destinations(name, words, command.line)
+        if not destinations:
+            return []
+        out = []
+        for host, how in destinations:
+            service = _service(host, command.line)
+            canonical = canonical_host(host.strip("[]")) if host else None
+            allowed = canonical is not None and self._policy.decide(host.strip("[]") if canonical.ip is None
+                                                                    else canonical.name).allowed
+            # A token in the authentication header of a request to the allowed service it
+            # is for is how that service is used, not a leak; anywhere else it is one.
+            secret = carries_found_secret or _secret_flow(command, auth_is_use=allowed)
+            shown = _redact(" ".join(command.line.split()))[:200]
+            if secret:
+                out.append(Finding("secret_exfiltration", CRITICAL,
+                                   f"secret material flows into {how} to {host or 'a remote host'}", shown))
+            elif service:
+                out.append(Finding("exfiltration_service", HIGH, f"{how} to {service}, a service that takes data "
+                                   "from anyone or exposes a local port", shown))
+            elif not allowed and sends:
+                out.append(Finding("data_to_unlisted_host", HIGH,
+                                   f"{how} sends data to {host}, which the allowlist does not name", shown))
+            elif not allowed:
+                out.append(Finding("unlisted_destination", MEDIUM,
+                                   f"{how} connects to {host}, which the allowlist does not name", shown))
+        return out
+
+
+@lru_cache(maxsize=1)
+def _secret_patterns() -> list[tuple[Any, object]]:
+    return [(regex.compile(r.pattern, regex.IGNORECASE | regex.MULTILINE), r.check) for r in SECRET_RULES]
+
+
+def _redact(line: str) -> str:
+    """The line as a report may show it: every secret the rules recognise in it redacted."""
+    for pattern, check in _secret_patterns():
+        if "secret" not in pattern.groupindex:
+            continue
+        try:
+            matches = list(pattern.finditer(line, timeout=MATCH_TIMEOUT))
+        except TimeoutError:
+            return "[the command is withheld: it could not be checked for secrets in time]"
+        for match in matches:
+            if check is None or check(match):  # type: ignore[operator]
+                line = line.replace(match.group("secret"), redacted(match.group("secret")))
+    return line
+
+
+def _specific(findings: list[Finding]) -> list[Finding]:
+    """A value a format rule recognised is not reported again as a generic assignment."""
+    named = [f.span for f in findings if f.type != "secret_assigned_secret"]
+    return [
+        f for f in findings
+        if f.type != "secret_assigned_secret" or not any(a < f.span[1] and f.span[0] < b for a, b in named)
+    ]
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        key = (f.type, f.message, f.content)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _commands(text: str) -> list[_Command]:
+    """The simple commands of every line (continuations joined), with their pipelines."""
+    out: list[_Command] = []
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        if not line.strip() or len(line) > 20_000:
+            continue
+        # Not "(" and ")": $(…) stays inside its word, where a DNS name may carry it.
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True
+        lexer.commenters = ""
+        try:
+            tokens = list(lexer)
+        except ValueError:  # an unclosed quote: judge the words as far as they go
+            tokens = line.split()
+        pipelines: list[list[list[str]]] = [[[]]]
+        for token in tokens:
+            if token in ("|", "|&"):
+                pipelines[-1].append([])
+            elif token and set(token) <= set(";&|"):
+                pipelines.append([[]])
+            else:
+                pipelines[-1][-1].append(token)
+        for pipeline in pipelines:
+            cmds = [c for c in pipeline if c]
+            for words in cmds:
+                out.append(_Command(words, line, cmds))
+    return out
+
+
+def _unwrapped(words: list[str]) -> list[str]:
+    """The command a wrapper runs: ``sudo -u x curl …`` is curl."""
+    words = [w for w in words if w]
+    for _ in range(8):
+        while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
+            words = words[1:]  # VAR=value prefixes
+        if not words:
+            return []
+        head = words[0].rsplit("/", 1)[-1]
+        if head not in _WRAPPERS:
+            return words
+        rest = words[1:]
+        while rest and (rest[0].startswith("-") or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*|\d+[smhd]?", rest[0])):
+            rest = rest[1 + (rest[0] in ("-u", "-g", "-I", "-n", "-P", "-s", "-k") and len(rest) > 1):]
+        words = rest
+    return words
+
+
+_DATA_FLAGS = {
+    "curl": ("-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "--data-ascii", "-F", "--form",
+             "--form-string", "-T", "--upload-file", "--json", "-X", "--request"),
+    "wget": ("--post-data", "--post-file", "--body-data", "--body-file", "--method"),
+}
+
+
+def _destinations(name: str, words: list[str], line: str) -> tuple[list[tuple[str, str]], bool]:
+    """(host, how) pairs the command reaches, and whether it sends data."""
+    out: list[tuple[str, str]] = []
+    sends = False
+    for host, _port in _DEV_NET.findall(line):
+        out.append((host, "a /dev/tcp redirection"))
+        sends = True
+    args = words[1:]
+    if name in ("curl", "wget", "http", "https", "xh", "aria2c", "lynx"):
+        flags = _DATA_FLAGS.get(name, ())
+        for i, arg in enumerate(args):
+            flag = arg.split("=", 1)[0]
+            if any(flag == f or (len(f) == 2 and arg.startswith(f) and len(arg) > 2) for f in flags):
+                method = args[i + 1].upper() if flag in ("-X", "--request", "--method") and i + 1 < len(args) else ""
+                sends = sends or flag not in ("-X", "--request", "--method") or method in ("POST", "PUT", "PATCH")
+        for arg in args:
+            host = _host_of(arg.split("=", 1)[1] if arg.startswith("--url=") else arg)
+            if host:
+                out.append((host, name))
+    elif name in ("nc", "ncat", "netcat", "telnet", "socat", "openssl"):
+        for arg in args:
+            m = re.search(r"(?:tcp|udp|tcp4|tcp6|udp4|openssl|ssl|connect)[:=]([^:,\s]+)", arg, re.I)
+            if m:
+                out.append((m.group(1), name))
+            elif not arg.startswith("-") and name != "socat" and not arg.isdigit() and _looks_like_host(arg):
+                out.append((arg, name))
+                break
+        sends = True
+    elif name in ("ssh", "scp", "sftp", "rsync", "sshpass"):
+        for arg in args:
+            if arg.startswith("-"):
+                continue
+            m = _REMOTE.match(arg)
+            if m:
+                out.append((m.group(1), name))
+                sends = True
+            elif name in ("ssh", "sftp") and _looks_like_host(arg.split("@")[-1]):
+                out.append((arg.split("@")[-1], name))
+                sends = sends or name == "sftp"
+                break
+            url_host = _host_of(arg)
+            if url_host:
+                out.append((url_host, name))
+                sends = True
+    elif name == "git" and args:
+        verb = args[0]
+        if verb in ("push", "remote", "clone", "fetch", "pull", "send-email", "archive", "ls-remote"):
+            for arg in args[1:]:
+                remote = _REMOTE.match(arg)
+                host = _host_of(arg) or (remote.group(1) if remote else None)
+                if host:
+                    out.append((host, f"git {verb}"))
+            sends = verb in ("push", "send-email") or (verb == "remote" and "push" in line)
+    elif name in ("ftp", "tftp", "lftp", "ncftp", "ncftpput", "curlftpfs"):
+        for arg in args:
+            host = _host_of(arg) or (arg if _looks_like_host(arg) else None)
+            if host:
+                out.append((host, name))
+                break
+        sends = True
+    elif name in ("dig", "nslookup", "host", "drill", "resolvectl"):
+        for arg in args:
+            if arg.startswith(("-", "+", "@")):
+                continue
+            if "$(" in arg or "`" in arg or any(len(label) >= 40 for label in arg.split(".")):
+                out.append((arg.split(".", 1)[-1] if "." in arg else arg, f"a DNS query carrying data ({name})"))
+                sends = True
+            break
+    elif name in _INTERPRETERS:
+        code = " ".join(args)
+        if _NET_CODE.search(code):
+            hosts = [_host_of(u) for u in _URL.findall(code)] + _HOST_IN_CODE.findall(code)
+            for host in hosts:
+                if host:
+                    out.append((host, f"a {name} one-liner"))
+            sends = True
+    return out, sends
+
+
+def _host_of(arg: str) -> str | None:
+    if "://" not in arg:
+        return None
+    try:
+        parts = urlsplit(arg.strip("\"'"))
+        host = parts.hostname
+    except ValueError:
+        return None
+    if host is None:
+        netloc = arg.split("://", 1)[1].split("/", 1)[0]
+        host = netloc.rsplit("@", 1)[-1].split(":")[0] or None
+    return host
+
+
+_HOSTLIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z0-9-]{1,63}|\d+|0x[0-9a-fA-F]+|\[[0-9a-fA-F:]+\]")
+
+
+def _looks_like_host(word: str) -> bool:
+    return bool(_HOSTLIKE.fullmatch(word)) and not word.endswith((".txt", ".sh", ".py", ".json", ".log"))
+
+
+def _service(host: str, line: str) -> str | None:
+    canonical = canonical_host(host) if host else None
+    name = canonical.name if canonical else (host or "").lower()
+    for service in _SERVICE_HOSTS:
+        if name == service or name.endswith("." + service):
+            return service
+    lowered = line.lower()
+    return next((s for s in _SERVICE_URLS if s in lowered), None)
+
+
+_AUTH_OPTIONS = frozenset({"-H", "--header", "-u", "--user", "--oauth2-bearer", "--proxy-user"})
+
+
+def _secret_flow(command: _Command, *, auth_is_use: bool = False) -> bool:
+    """Secret material in the command or in the pipeline feeding it: a key file read, an
+    environment dump, a secret variable. ``auth_is_use``: a secret variable as the value of
+    an authentication option of this command does not count."""
+    for words in command.pipeline:
+        name = words[0].rsplit("/", 1)[-1] if words else ""
+        if auth_is_use and words is command.words:
+            words = [w for i, w in enumerate(words) if not (i and words[i - 1] in _AUTH_OPTIONS)]
+        joined = " ".join(words)
+        if _SECRET_PATH.search(" " + joined) or _SECRET_ENV.search(joined):
+            return True
+        if name in _ENV_DUMPS and (len(words) == 1 or name in ("env", "printenv")):
+            return True
+    return False
+
+
+def _mentions_secret(command: _Command, findings: list[Finding]) -> bool:
+    """A secret the rules found is written in this command's line."""
+    prefixes = {f.content.split("…", 1)[0] for f in findings if f.type.startswith("secret_") and "…" in f.content}
+    return any(p and p in command.line for p in prefixes)
+
+
+__all__ = ["EXFIL_SERVICES", "EgressInspector", "redacted"]
