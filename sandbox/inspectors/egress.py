@@ -136,7 +136,7 @@ class EgressInspector:
             secret = carries_found_secret or _secret_flow(command, auth_is_use=allowed)
             shown = _redact(" ".join(command.line.split()))[:200]
             if secret:
-                out.append(Finding("secret_exfiltration", CRITICAL,
+                out.append(Finding("exfiltration_of_secrets", CRITICAL,
                                    f"secret material flows into {how} to {host or 'a remote host'}", shown))
             elif service:
                 out.append(Finding("exfiltration_service", HIGH, f"{how} to {service}, a service that takes data "

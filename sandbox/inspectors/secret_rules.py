@@ -7,6 +7,7 @@ context word. Formats with a fixed shape match on their own; generic key-value p
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -22,9 +23,25 @@ DOCUMENTED_EXAMPLES = frozenset(
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "AKIAI44QH8DHBEXAMPLE",
         "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",  # Stripe's API reference
+        "2YotnFZFEjr1zCsicMWpAA",  # RFC 6749
+        "tGzv3JOkF0XG5Qx2TlKWIA",
+        "mF_9.B5f-4.1JqM",  # RFC 6750
+        # Azurite, the Azure storage emulator: a published, fixed development key.
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
     }
 )
-_PLACEHOLDER_WORDS = ("example", "placeholder", "your", "xxxx", "changeme", "dummy", "sample", "redacted", "<", "${")
+# The claims of the sample token on jwt.io ({"sub":"1234567890","name":"John Doe",
+# "iat":1516239022}), which documentation everywhere copies, signature and all.
+_JWT_IO_SAMPLE = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+# A value that names where a secret comes from rather than being one.
+_REFERENCE = re.compile(
+    r"(?:process\.env|os\.environ|import\.meta\.env|ENV|env)\b.*|[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++"
+)
+_PLACEHOLDER_WORDS = ("example", "placeholder", "your", "xxxx", "changeme", "dummy", "sample", "redacted", "<", "${",
+                      "generate", "replace", "insert", "fill-in", "fillme", "todo", "-here", "_here")
+# Values that are stored encrypted (sealed secrets, sops, ansible-vault): ciphertext, not keys.
+_ENCRYPTED_CONTEXT = ("encrypteddata", "enc[", "$ansible_vault", "sops:", "sealedsecret")
 
 
 def entropy(value: str) -> float:
@@ -37,14 +54,24 @@ def _real(match: Any) -> bool:
     """Not a documented example or an obvious placeholder."""
     value: str = match.group("secret")
     lowered = value.lower()
-    return value not in DOCUMENTED_EXAMPLES and not any(w in lowered for w in _PLACEHOLDER_WORDS)
+    return (
+        value not in DOCUMENTED_EXAMPLES and not any(w in lowered for w in _PLACEHOLDER_WORDS)
+        and _JWT_IO_SAMPLE not in value
+        and not (value.isalpha() and value.isupper())  # USER:PASSWORD@HOST
+        and not _REFERENCE.fullmatch(value)
+    )
 
 
 def _random(min_entropy: float) -> Any:
     def check(match: Any) -> bool:
         value: str = match.group("secret")
+        key = match.group("key").lower() if match.re.groupindex.get("key") else ""
+        context = match.string.lower()
+        if any(w in key for w in ("csrf", "xsrf", "nonce")) or any(c in context for c in _ENCRYPTED_CONTEXT):
+            return False
         mixed = sum(any(f(c) for c in value) for f in (str.islower, str.isupper, str.isdigit)) >= 2
-        return _real(match) and mixed and entropy(value) >= min_entropy
+        wordy = re.fullmatch(r"[a-z]+(?:[-_.][a-z0-9]+)+", value) is not None  # my-app-secret-key
+        return _real(match) and mixed and not wordy and entropy(value) >= min_entropy
 
     return check
 
@@ -53,7 +80,7 @@ def _rule(kind: str, message: str, anchors: tuple[str, ...], pattern: str, check
     return Rule(f"secret_{kind}", HIGH, message, anchors, pattern, window=600, redact=True, check=check)
 
 
-_B = r"(?<![A-Za-z0-9_+/=-])"  # the secret starts here (no longer token around it)
+_B = r"(?<![A-Za-z0-9_+/-])"  # the secret starts here (no longer token around it; "key=" may precede)
 _E = r"(?![A-Za-z0-9_+/=-])"
 
 RULES: tuple[Rule, ...] = (
@@ -61,7 +88,7 @@ RULES: tuple[Rule, ...] = (
           _B + r"(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})" + _E),
     _rule("aws_secret_access_key", "an AWS secret access key",
           ("aws_secret", "secret_access_key", "secretaccesskey", "aws secret", "aws_secret_key"),
-          r"(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?\s*+[:=]\s*+[\"']?"
+          r"(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)[\"']?(?:\s*+[:=]\s*+|\s++)[\"']?"
           r"(?P<secret>[A-Za-z0-9/+]{40})" + _E),
     _rule("github_token", "a GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
           _B + r"(?P<secret>gh[pousr]_[A-Za-z0-9]{36,255})" + _E),
@@ -87,13 +114,15 @@ RULES: tuple[Rule, ...] = (
           r"(?:AccountKey|account_?key)[\"']?\s*+[=:]\s*+[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"),
     _rule("jwt", "a JSON Web Token", ("eyj",),
           _B + r"(?P<secret>eyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{16,1000})" + _E),
-    _rule("private_key", "a private key", ("private key-----", "-----begin"),
-          r"(?P<secret>-----BEGIN[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----[\s\S]{40,12000}?"
-          r"-----END[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----)"),
+    # The header and the start of the body: the END line may lie kilobytes further on.
+    _rule("private_key", "a private key", ("private key-----", "private key block-----"),
+          r"-----BEGIN[ A-Z0-9]{0,20}PRIVATE KEY(?: BLOCK)?-----(?P<secret>[\s\S]{0,240}?[A-Za-z0-9+/]{32,})"),
     _rule("connection_string_password", "a connection string with a password",
           ("://",), r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|"
-          r"clickhouse|cockroachdb|https?|ftp|smtp)://[^\s:@/]{0,80}:(?P<secret>[^\s@/]{3,200})@[\w.-]{1,253}",
-          check=lambda m: _real(m) and m.group("secret") not in ("password", "pass", "****", "*****", "********")),
+          r"clickhouse|cockroachdb|oracle|https?|ftp|smtp)(?:\+\w++)?://[^\s:@/]{0,80}:(?P<secret>[^\s@/]{3,200})@"
+          r"[\w.-]{1,253}",
+          check=lambda m: _real(m) and m.group("secret").lower() not in ("password", "pass", "passwd", "secret")
+          and set(m.group("secret")) != {"*"}),
     _rule("npm_token", "an npm token", ("npm_",), _B + r"(?P<secret>npm_[A-Za-z0-9]{36})" + _E),
     _rule("pypi_token", "a PyPI token", ("pypi-ageicHlwaS5vcmc",),
           _B + r"(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300})" + _E),
@@ -106,8 +135,8 @@ RULES: tuple[Rule, ...] = (
     _rule("assigned_secret", "a secret assigned to a key that says it is one",
           ("secret", "token", "password", "passwd", "api_key", "apikey", "api-key", "private_key", "client_secret",
            "access_key", "auth"),
-          r"(?:^|[\s\"'{,;(])(?:export\s++)?[\"']?[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd|api_?key|apikey|"
-          r"private_?key|access_?key|auth_?key|credentials?)[\w.-]{0,20}[\"']?\s*+[:=]\s*+[\"']?"
+          r"(?:^|[\s\"'{,;(])(?:export\s++)?[\"']?(?P<key>[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd|api_?key|"
+          r"apikey|private_?key|access_?key|auth_?key|credentials?)[\w.-]{0,20})[\"']?\s*+[:=]\s*+[\"']?"
           r"(?P<secret>[A-Za-z0-9+/_.~!@#$%^&*=-]{16,200})",
           check=_random(3.3)),
 )
