@@ -80,8 +80,9 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
     """Findings that mean more together."""
     out = []
     types = {f.type for f in findings}
-    if "addressed_to_agent" in types and types & ACTIONS:
-        action = next(f for f in findings if f.type in ACTIONS)
+    cues = types & (ACTIONS | {"chat_template_token", "invisible_text"})
+    if "addressed_to_agent" in types and cues:
+        action = next(f for f in findings if f.type in cues)
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]

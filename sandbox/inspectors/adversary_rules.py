@@ -25,6 +25,32 @@ def _fill(n: int) -> str:
     return _FILL % n
 
 
+_META = re.compile(
+    r"attack|attacker|injection|malicious|adversar|jailbreak|example|e\.g\.|such as|phrases?\s+like|for instance|"
+    r"detect|classifier|payload|red[- ]team|owasp|researchers?|common(?:ly)?|typical|known as|warn|beware|filter|"
+    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przyk",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
+
+
+def _mentioned(match: re.Match[str]) -> bool:
+    """The phrase is quoted in text that talks about such phrases (documentation about
+    injection, a filter's test data): a mention, not a use."""
+    text = match.string
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text[line_start : match.start()]
+    quoted = sum(before.count(q) for q in _QUOTES) % 2 == 1 or before.rstrip().endswith(("“", "«", "„"))
+    around = text[max(0, match.start() - 300) : match.end() + 300]
+    return quoted and _META.search(around) is not None
+
+
+
+def _use(match: re.Match[str]) -> bool:
+    """The phrase is used on the reader, not quoted as an example of what attackers write."""
+    return not _mentioned(match)
+
+
 # -- instruction override, in English and the main European languages ------------------------
 
 _EARLIER = (
@@ -41,6 +67,7 @@ OVERRIDE = Rule(
     ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "overrule"),
     r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|set\s++aside|overrule|throw\s++out)\b"
     r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b",
+    check=_use,
 )
 OVERRIDE_EVERYTHING = Rule(
     "instruction_override", HIGH, "text tells the reader to drop everything it was told",
@@ -48,7 +75,32 @@ OVERRIDE_EVERYTHING = Rule(
     r"\b(?:ignore|disregard|forget)\s++(?:everything|all|anything)\s++(?:(?:you(?:'ve|\s++have)?\s++)?"
     r"(?:been\s++)?(?:told|said|given|instructed|read|above|before|so\s++far|up\s++to\s++now|previously)|"
     r"(?:above|before|previously|prior))\b",
+    check=_use,
 )
+_DISMISS = (
+    r"(?:ignore|ignoring|disregard\w*+|forget|drop|abandon|cancel|halt|scratch\s++that|replace|supersed\w*+|"
+    r"overrid\w*+|overrul\w*+|revok\w*+|deprecated|stale|obsolete|void|invalid(?:ated)?|discard\w*+|"
+    r"no\s++longer\s++(?:apply|applies|valid|relevant|binding)|(?:do\s++not|don't|stop)\s++follow(?:ing)?|"
+    r"pay\s++no\s++attention\s++to|set\s++aside|throw\s++away|must\s++not\s++complete|do\s++not\s++complete)"
+)
+_THEIR_ORDERS = (
+    r"(?:instructions?|prompts?|system\s++prompt|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
+    r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
+    r"guardrails|context(?:\s++window)?|request|brief)|what(?:ever)?\s++(?:the\s++)?(?:user|human|operator|developer)"
+    r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator)'s\s++(?:request|"
+    r"instructions?|task|message|prompt))"
+)
+OVERRIDE_CUES = Rule(
+    "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
+    ("ignore", "disregard", "forget", "drop ", "abandon", "cancel ", "halt", "scratch that", "replace them",
+     "supersed", "overrid", "overrul", "revok", "deprecated", "stale", "obsolete", "void", "invalid", "no longer",
+     "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete"),
+    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b|"
+    r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
+    r"(?:\w++\s++)?" + _DISMISS + r"\b",
+    check=_use,
+)
+
 NEW_INSTRUCTIONS = Rule(
     "new_instructions", HIGH, "text announces instructions that replace the reader's",
     ("your new", "your real", "your actual", "your true", "your updated", "your revised", "your only",
@@ -60,6 +112,7 @@ NEW_INSTRUCTIONS = Rule(
     r"new\s++(?:system\s++)?instructions?\s*+:|"
     r"(?:from\s++now\s++on|henceforth|starting\s++now)[,\s]++(?:you|the\s++assistant|the\s++agent)\s++"
     r"(?:will|must|shall|should|are|have\s++to)\b)",
+    check=_use,
 )
 
 _OTHER_LANGUAGES = [
@@ -114,7 +167,8 @@ _OTHER_LANGUAGES = [
     ),
 ]
 OVERRIDE_OTHER = [
-    Rule("instruction_override", HIGH, "text tells the reader to drop the instructions it was given", anchors, pattern)
+    Rule("instruction_override", HIGH, "text tells the reader to drop the instructions it was given", anchors, pattern,
+         check=_use)
     for anchors, pattern in _OTHER_LANGUAGES
 ]
 
@@ -123,7 +177,9 @@ OVERRIDE_OTHER = [
 ROLE_HIJACK = Rule(
     "role_hijack", HIGH, "text tries to give the reader another role or persona",
     ("you are now", "you're now", "pretend", "act as", "roleplay", "role-play", "developer mode", "jailbreak",
-     "do anything now", "new role", "new persona", "new identity", "dan mode", "unrestricted"),
+     "do anything now", "new role", "new persona", "new identity", "dan mode", "unrestricted", "behave as",
+     "operate as", "respond as", "function as", "assume the identity", "assume the role", "assume the persona",
+     " mode"),
     r"\b(?:you\s++are\s++now|you're\s++now|from\s++now\s++on\s++you\s++are)\s++(?:an?\s++|the\s++|in\s++)?"
     r"(?:\w++\s++){0,2}?(?:unrestricted|unfiltered|jailbroken|uncensored|evil|rogue|dan|developer\s++mode|"
     r"god\s++mode|free|different|new|no\s++longer)\b|"
@@ -133,7 +189,15 @@ ROLE_HIJACK = Rule(
     r"\bdo\s++anything\s++now\b|"
     r"\byour\s++new\s++(?:role|persona|identity|name|personality)\s++(?:is|will\s++be)\b|"
     r"\b(?:act|behave|respond)\s++as\s++(?:if\s++you\s++(?:are|were)\s++)?(?:an?\s++)?"
-    r"(?:unrestricted|unfiltered|jailbroken|uncensored|evil)\b",
+    r"(?:unrestricted|unfiltered|jailbroken|uncensored|evil)\b|"
+    r"\b(?:act|behave|operate|respond|function)\s++as\s++(?:if\s++you\s++(?:are|were)\s++)?(?:my|a|an|the)\s++"
+    r"[^\n.]{1,60}?[.;,]\s*+[^\n]{0,120}?\b(?:do(?:es)?n't|do(?:es)?\s++not|never|without|no)\s++"
+    r"(?:ask(?:ing)?|confirm\w*+|approv\w*+|warn\w*+|question\w*+|check\w*+|restrictions?|limits?|rules)\b|"
+    r"\bassume\s++the\s++(?:identity|role|persona)\s++of\b|"
+    r"\byou\s++are\s++(?:now\s++)?(?:in|running\s++in|operating\s++in)\s++(?:\w++\s++)?mode\b|"
+    r"\b(?:maintenance|developer|debug|admin|god|unrestricted|unsafe|root|sudo|yolo)\s++mode\b[^\n]{0,120}?"
+    r"\b(?:off|disabled|no\s++(?:safety|confirmation|approval)|without|skip|unattended)\b",
+    check=_use,
 )
 
 # -- fake system, developer and tool messages -------------------------------------------------
@@ -153,14 +217,18 @@ FAKE_SYSTEM = Rule(
     "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
     ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
      "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
-     "<|start_header_id|>"),
+     "<|start_header_id|>", '"system"', '"developer"'),
     r"(?:<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|<<sys>>|\[inst\]|<system>|"
     r"<\|start_header_id\|>\s*+system|^\s*+###\s*+(?:system|instruction)\b|^\s*+\[?(?:system|developer)\]?\s*+:|"
+    r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
     r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
     r"[\s\S]{0,400}?"
-    r"\b(?:ignore|disregard|override|you\s++(?:must|will|are|should)|do\s++not|don't|always|never|execute|run|"
-    r"send|upload|reveal|print|output|new\s++instructions?|from\s++now)\b",
+    r"\b(?:ignore|disregard|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
+    r"print\s++(?:your|the)\s++(?:system|instructions|prompt)|new\s++instructions?|from\s++now\s++on|trust\s++all|"
+    r"(?:do\s++not|don't|never)\s++(?:ask|confirm|tell|warn|mention)|without\s++(?:asking|confirmation|approval)|"
+    r"delete|rm\s++-rf|curl|wget)\b",
     window=480,
+    check=_use,
 )
 
 # -- authority framing aimed at an agent --------------------------------------------------------
@@ -170,15 +238,21 @@ _AGENT = (
     r"claude|chatgpt|gpt|gemini|codex|cursor|devin|autonomous\s++(?:agents?|systems?)|automated\s++(?:tools?|agents?|systems?))"
 )
 ADDRESSED = Rule(
-    "addressed_to_agent", MEDIUM, "text addresses the AI agent reading it",
+    "addressed_to_agent", LOW, "text addresses the AI agent reading it",
     ("to the ai", "for the ai", "ai assistant", "ai agent", "language model", "llm", "if you are an",
      "note to", "message to", "attention", "maintainer action required", "agents reading", "assistant reading",
-     "to any ai", "for any ai", "automated", "copilot", "claude", "chatgpt", "gpt", "codex"),
+     "to any ai", "for any ai", "automated", "copilot", "claude", "chatgpt", "gpt", "codex", "assistant,",
+     "assistant:", "agent,", "agent:", "ai,", "ai:", "the ai", "the assistant", "the agent", "the model", "any ai",
+     "an ai", "an assistant", "bot,", "bot:"),
     r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive)\s++(?:\w++\s++){0,2}?(?:to|for)\s++(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
     r"if\s++you\s++are\s++(?:an?\s++)?" + _AGENT + r"\b|"
     + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
-    r"maintainer\s++action\s++required|"
+    r"maintainer\s++action\s++required|notes?\s++for\s++(?:automated|ai|llm)\b|"
+    r"(?:^|[.!?]\s++|[\"'`]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention)\s++)?(?:assistant|ai|agent|copilot|claude|model|bot)"
+    r"\s*+[,:]\s|"
+    r"\b(?:the|any|an?)\s++(?:ai|assistant|agent|model|llm|bot|automated\s++tool)s?\s++(?:should|must|shall|will|"
+    r"needs?\s++to|is\s++(?:to|expected\s++to|required\s++to)|has\s++to)\b|"
     r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b)",
 )
 
@@ -189,20 +263,23 @@ RUN_COMMAND = Rule(
     ("run the following", "run this", "run these", "run that", "execute the following", "execute this",
      "execute these", "exec this", "type the following", "type this", "paste the following", "paste this",
      "enter the following", "enter this", "invoke the following", "invoke this", "run:", "execute:", "run `",
-     "execute `"),
+     "execute `", "run it", "execute it", "run them", "execute them", "run the script", "execute the script",
+     "run the binary", "run the installer", "run the patch", "run the command", "execute the command"),
     r"\b(?:please\s++)?(?:run|execute|exec|type|paste|enter|invoke)\s++(?:the\s++following|this|these|that)\s++"
     r"(?:\w++\s++)?(?:commands?|scripts?|code|snippet|one-liner|line)\b|"
-    r"\b(?:run|execute)\s*+[:`]",
+    r"\b(?:run|execute)\s*+[:`]|"
+    r"\b(?:run|execute|exec|invoke|launch)\s++(?:it|them|the\s++(?:script|binary|file|installer|patch|command))\b|"
+    r"\b(?:please\s++|kindly\s++)?(?:run|execute|exec)\s++`[^`\n]{2,200}`",
 )
 PIPE_TO_SHELL = Rule(
-    "download_and_execute", MEDIUM, "a download piped into a shell",
+    "download_and_execute", LOW, "a download piped into a shell",
     ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression"),
     r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|]{1,300}\|\s*+(?:sudo\s++)?(?:sh|bash|zsh|dash|python3?|perl|ruby)\b|"
     r"\b(?:bash|sh|zsh)\s++<\(\s*+(?:curl|wget)\b|"
     r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b",
 )
 EDIT_CONFIG = Rule(
-    "asks_to_edit_agent_config", MEDIUM, "text asks for the agent's or the shell's configuration to be changed",
+    "asks_to_edit_agent_config", LOW, "text asks for the agent's or the shell's configuration to be changed",
     (".bashrc", ".zshrc", ".profile", ".bash_profile", "git/hooks", "pre-commit", "settings.json", "mcp.json",
      ".cursorrules", "claude.md", "agents.md", "config.toml", ".npmrc", ".pypirc", "authorized_keys", "crontab",
      "auto-approve", "autoapprove", "yolo", "dangerously"),
@@ -223,6 +300,18 @@ ADD_DEPENDENCY = Rule(
     r"\b(?:pip3?\s++install|npm\s++(?:install|i)|yarn\s++add|pnpm\s++add|cargo\s++add|go\s++get|gem\s++install)\s++"
     r"[\w@./=<>~-]{2,80}",
 )
+SEND_ANYTHING = Rule(
+    "asks_to_send_data", HIGH, "text asks for files, code or personal data to be sent to an outside address",
+    ("send", "upload", "post ", "forward", "transmit", "exfiltrate", "email", "e-mail", "mirror", "sync "),
+    r"\b(?:send|upload|post|forward|transmit|exfiltrate|e-?mail|mirror|sync|push|copy)\b[^\n]{0,80}?"
+    r"\b(?:(?:whole|entire|full)\s++[\w/.-]++|src/?|source(?:\s++code)?|repo(?:sitory)?|directory|tarball|archive|"
+    r"zip|dump|database|messages|conversation|chat\s++(?:log|history)|history|logs?|emails?|names?|"
+    r"(?:phone\s++)?numbers|addresses|contacts|customers?|users?'s?\s++(?:data|details|info\w*+)|"
+    r"environment(?:\s++variables)?|env\s++vars?|config(?:uration)?\s++files?|\.git|home\s++directory)\b"
+    r"[^\n]{0,120}?(?:https?://[^\s)\"'>]++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\bwebhook\b)",
+    window=320,
+    check=_use,
+)
 SEND_DATA = Rule(
     "asks_to_send_data", HIGH, "text asks for secrets or private data to be sent somewhere",
     ("send", "upload", "transmit", "forward", "exfiltrate", "leak", "email", "e-mail", "post the", "post your",
@@ -236,11 +325,12 @@ SEND_DATA = Rule(
     r"[^\n]{0,120}?\b(?:to|into|at|via|on)\b[^\n]{0,40}?(?:https?://|www\.|\w++@\w++\.\w++|webhook|"
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
+    check=_use,
 )
 
 # -- exfiltration through markdown ------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{[^}]{1,60}\}|\$\{?\w+|<[\w\s-]{1,40}>|\[[A-Z][A-Z_ ]{2,40}\]|%[0-9a-fA-F]{2}")
+_PLACEHOLDER = re.compile(r"\{[^}]{1,60}\}|\$\{?\w+|<[\w\s-]{1,40}>|\[[A-Z][A-Z_ ]{2,40}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}")
 
 
 def _carries_data(match: re.Match[str]) -> bool:
@@ -286,11 +376,13 @@ DECODE_ASK = Rule(
      "atob", "unhex", "rot13", "from hex", "from base64"),
     r"\b(?:decode|base64\s++-d|atob|unhex|rot13)\b[^\n]{0,120}?\b(?:follow|execute|run|obey|do\s++what|"
     r"instructions?|carry\s++out|apply)\b",
+    check=_use,
 )
 
 RULES: tuple[Rule, ...] = (
-    OVERRIDE, OVERRIDE_EVERYTHING, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, ROLE_HIJACK, TEMPLATE_TOKEN, FAKE_SYSTEM,
-    ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_DATA, MARKDOWN_EXFIL, MARKDOWN_APPEND,
+    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, ROLE_HIJACK, TEMPLATE_TOKEN,
+    FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
+    MARKDOWN_EXFIL, MARKDOWN_APPEND,
     HIDDEN_STYLE, DECODE_ASK,
 )
 

@@ -34,6 +34,7 @@ MAX_BLOCK = 64 << 10  # an encoded block longer than this is data, not a message
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u2061\u2062\u2063\u2064\u115f\u1160\u3164"
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
+_FLAG_TAGS = re.compile("\U0001f3f4[\U000e0061-\U000e007a\U000e0030-\U000e0039]{2,6}\U000e007f")
 _REMOVE = {ord(c): None for c in _ZERO_WIDTH + _BIDI} | {c: None for c in range(0xE0000, 0xE0080)}
 _ZW_IN_WORD = re.compile("[A-Za-z][" + _ZERO_WIDTH + "]+[A-Za-z]")
 
@@ -127,7 +128,9 @@ def _unicode(text: str, invisible: dict[str, int], layers: list[Layer]) -> str:
     """The Unicode part of normalize() for one piece: invisible characters counted and
     removed (tag characters kept as the payload they spell), NFKC, look-alikes folded."""
     if _TAGS.search(text):
-        tags = _TAGS.findall(text)
+        # Flag emoji of subdivisions (England, Scotland, Wales) are a black flag, tag letters
+        # spelling the region code, and the cancel tag: Unicode's own use of tags, not a message.
+        tags = _TAGS.findall(_FLAG_TAGS.sub("\U0001f3f4", text))
         if tags:
             invisible["tags"] = invisible.get("tags", 0) + sum(len(t) for t in tags)
             spelled = "".join(chr(ord(c) - 0xE0000) for t in tags for c in t if 0x20 <= ord(c) - 0xE0000 < 0x7F)
