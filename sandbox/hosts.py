@@ -77,8 +77,8 @@ def parse_ipv4(text: str) -> ipaddress.IPv4Address | None:
         return None
     values = []
     for part in parts:
-        if re.fullmatch(r"0[xX][0-9a-fA-F]*", part):
-            value = int(part[2:] or "0", 16)
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+", part):  # "0x" alone is refused, as glibc refuses it
+            value = int(part[2:], 16)
         elif re.fullmatch(r"0[0-7]*", part):
             value = int(part, 8)
         elif re.fullmatch(r"[1-9][0-9]*", part):

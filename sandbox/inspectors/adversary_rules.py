@@ -330,7 +330,9 @@ SEND_DATA = Rule(
 
 # -- exfiltration through markdown ------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{[^}]{1,60}\}|\$\{?\w+|<[\w\s-]{1,40}>|\[[A-Z][A-Z_ ]{2,40}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}")
+_PLACEHOLDER = re.compile(
+    r"\{[^}]{1,60}\}|\$\{?\w+|<[\w\s-]{1,40}>|\[[A-Z][A-Z_ ]{2,40}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}"
+)
 
 
 def _carries_data(match: re.Match[str]) -> bool:
