@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,23 +34,26 @@ def _load(name: str) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl"])
-def test_adversary_detection(name: str) -> None:
+def _rates(what: str, name: str, positive: str, flags: Callable[[str], bool]) -> None:
+    """Note recall, false-positive rate and precision of ``flags`` on the corpus ``name``."""
     rows = _load(name)
     assert rows, f"{name} is missing"
-    inspector = AdversaryInspector()
     tp = fp = fn = tn = 0
     for row in rows:
-        flagged = not inspector.inspect(row["text"]).safe
-        if row["label"] == "injection":
+        flagged = flags(row["text"])
+        if row["label"] == positive:
             tp, fn = tp + flagged, fn + (not flagged)
         else:
             fp, tn = fp + flagged, tn + (not flagged)
     precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn)
-    fpr = fp / (fp + tn)
-    note(f"AdversaryInspector on {name}: recall {recall:.1%} ({tp}/{tp + fn}), false-positive rate {fpr:.1%} "
-         f"({fp}/{fp + tn}), precision {precision:.1%} (targets: recall >= 90 %, FPR <= 2 %)")
+    note(f"{what} on {name}: recall {tp / (tp + fn):.1%} ({tp}/{tp + fn}), false-positive rate "
+         f"{fp / (fp + tn):.1%} ({fp}/{fp + tn}), precision {precision:.1%} (targets: recall >= 90 %, FPR <= 2 %)")
+
+
+@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl"])
+def test_adversary_detection(name: str) -> None:
+    inspector = AdversaryInspector()
+    _rates("AdversaryInspector", name, "injection", lambda text: not inspector.inspect(text).safe)
 
 
 def _benign_text(size: int) -> str:
@@ -130,19 +134,8 @@ EGRESS_ALLOWLIST = [
 def test_egress_detection(name: str) -> None:
     from sandbox import EgressInspector
 
-    rows = _load(name)
-    assert rows, f"{name} is missing"
     inspector = EgressInspector(EGRESS_ALLOWLIST)
-    tp = fp = fn = tn = 0
-    for row in rows:
-        flagged = not inspector.inspect(row["text"]).safe
-        if row["label"] == "exfiltration":
-            tp, fn = tp + flagged, fn + (not flagged)
-        else:
-            fp, tn = fp + flagged, tn + (not flagged)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    note(f"EgressInspector on {name}: recall {tp / (tp + fn):.1%} ({tp}/{tp + fn}), false-positive rate "
-         f"{fp / (fp + tn):.1%} ({fp}/{fp + tn}), precision {precision:.1%} (targets: recall >= 90 %, FPR <= 2 %)")
+    _rates("EgressInspector", name, "exfiltration", lambda text: not inspector.inspect(text).safe)
 
 
 def test_secret_detection_and_redaction() -> None:
