@@ -179,7 +179,8 @@ ROLE_HIJACK = Rule(
     ("you are now", "you're now", "pretend", "act as", "roleplay", "role-play", "developer mode", "jailbreak",
      "do anything now", "new role", "new persona", "new identity", "dan mode", "unrestricted", "behave as",
      "operate as", "respond as", "function as", "assume the identity", "assume the role", "assume the persona",
-     " mode"),
+     " mode", "no longer", "persona", "roleplay", "no constraints", "no restrictions", "no limits", "no filters",
+     "no guardrails", "you're ", "you are "),
     r"\b(?:you\s++are\s++now|you're\s++now|from\s++now\s++on\s++you\s++are)\s++(?:an?\s++|the\s++|in\s++)?"
     r"(?:\w++\s++){0,2}?(?:unrestricted|unfiltered|jailbroken|uncensored|evil|rogue|dan|developer\s++mode|"
     r"god\s++mode|free|different|new|no\s++longer)\b|"
@@ -195,6 +196,11 @@ ROLE_HIJACK = Rule(
     r"(?:ask(?:ing)?|confirm\w*+|approv\w*+|warn\w*+|question\w*+|check\w*+|restrictions?|limits?|rules)\b|"
     r"\bassume\s++the\s++(?:identity|role|persona)\s++of\b|"
     r"\byou\s++are\s++(?:now\s++)?(?:in|running\s++in|operating\s++in)\s++(?:\w++\s++)?mode\b|"
+    r"\byou(?:'re|\s++are)\s++no\s++longer\s++(?:an?\s++|the\s++)?(?:\w++\s++)?(?:assistant|ai|model|agent|bot|helper)\b|"
+    r"\b(?:switch|change)\s++(?:your\s++)?persona\b|\broleplay\s++(?:time|as|mode)\b|"
+    r"\byou(?:'re|\s++are)\s++(?:now\s++)?[A-Z][\w-]{2,30}(?:\s++v?\d[\w.]*+)?,\s++an?\s++(?:\w++\s++){0,3}?"
+    r"(?:bot|assistant|agent|ai|script|tool)\b|"
+    r"\b(?:with\s++)?no\s++(?:constraints|restrictions|limits|filters|guardrails)\b|"
     r"\b(?:maintenance|developer|debug|admin|god|unrestricted|unsafe|root|sudo|yolo)\s++mode\b[^\n]{0,120}?"
     r"\b(?:off|disabled|no\s++(?:safety|confirmation|approval)|without|skip|unattended)\b",
     check=_use,
@@ -243,16 +249,22 @@ ADDRESSED = Rule(
      "note to", "message to", "attention", "maintainer action required", "agents reading", "assistant reading",
      "to any ai", "for any ai", "automated", "copilot", "claude", "chatgpt", "gpt", "codex", "assistant,",
      "assistant:", "agent,", "agent:", "ai,", "ai:", "the ai", "the assistant", "the agent", "the model", "any ai",
-     "an ai", "an assistant", "bot,", "bot:"),
+     "an ai", "an assistant", "bot,", "bot:", "agent must", "agent should", "ai must", "ai should",
+     "assistant must", "assistant should", "model must", "model should", "when you reply", "when you respond",
+     "before you reply", "before you respond", "after you finish", "your reply", "your replies", "your response",
+     "your answer", "your output", "orchestrator", "supervisor note", "bot must", "bot should"),
     r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive)\s++(?:\w++\s++){0,2}?(?:to|for)\s++(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
     r"if\s++you\s++are\s++(?:an?\s++)?" + _AGENT + r"\b|"
     + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
     r"maintainer\s++action\s++required|notes?\s++for\s++(?:automated|ai|llm)\b|"
-    r"(?:^|[.!?]\s++|[\"'`]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention)\s++)?(?:assistant|ai|agent|copilot|claude|model|bot)"
-    r"\s*+[,:]\s|"
-    r"\b(?:the|any|an?)\s++(?:ai|assistant|agent|model|llm|bot|automated\s++tool)s?\s++(?:should|must|shall|will|"
-    r"needs?\s++to|is\s++(?:to|expected\s++to|required\s++to)|has\s++to)\b|"
+    r"(?:^|[.!?:]\s++|[\"'`>]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention|so)\s++)?(?:\w++\s++)?"
+    r"(?:assistant|ai|agent|copilot|claude|model|bot)\s*+[,:]\s|"
+    r"\b(?:the\s++|any\s++|an?\s++)?(?:ai|assistant|agent|model|llm|bot|automated\s++tool)s?\s++(?:now\s++)?"
+    r"(?:should|must|shall|will\s++now|needs?\s++to|is\s++(?:to|expected\s++to|required\s++to)|has\s++to)\b|"
+    r"\b(?:when|before|after)\s++you\s++(?:reply|respond|answer|finish|are\s++done)\b|"
+    r"\b(?:in|to|at\s++the\s++end\s++of)\s++your\s++(?:reply|replies|response|responses|answer|output)\b|"
+    r"\b(?:orchestrator|supervisor|controller|planner)\s++(?:note|message|instruction)s?\b|"
     r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b)",
 )
 
@@ -273,9 +285,11 @@ RUN_COMMAND = Rule(
 )
 PIPE_TO_SHELL = Rule(
     "download_and_execute", LOW, "a download piped into a shell",
-    ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression"),
+    ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression",
+     "-c \"$(curl", "-c \"$(wget", "-c '$(curl", "-c $(curl"),
     r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|]{1,300}\|\s*+(?:sudo\s++)?(?:sh|bash|zsh|dash|python3?|perl|ruby)\b|"
     r"\b(?:bash|sh|zsh)\s++<\(\s*+(?:curl|wget)\b|"
+    r"\b(?:bash|sh|zsh)\s++-c\s++[\"']?\$\(\s*+(?:curl|wget)\b|"
     r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b",
 )
 EDIT_CONFIG = Rule(
@@ -295,8 +309,8 @@ ADD_DEPENDENCY = Rule(
     ("pip install", "pip3 install", "npm install", "npm i ", "yarn add", "pnpm add", "cargo add", "go get",
      "gem install", "add the", "install the", "include the", "require the", "add a ", "install a ", "add package",
      "add dependency"),
-    r"\b(?:add|install|include|require)\s++(?:the\s++)?(?:\w++\s++)?(?:package|dependency|library|module|plugin)\s++"
-    r"[`'\"]?[\w@./-]{2,80}|"
+    r"\b(?:add|install|include|require)\s++(?:the\s++)?(?:[`'\"]?[\w@./-]++[`'\"]?\s++)?"
+    r"(?:package|dependency|library|module|plugin)\b|"
     r"\b(?:pip3?\s++install|npm\s++(?:install|i)|yarn\s++add|pnpm\s++add|cargo\s++add|go\s++get|gem\s++install)\s++"
     r"[\w@./=<>~-]{2,80}",
 )
@@ -321,17 +335,45 @@ SEND_DATA = Rule(
     r"\b(?:send|post|upload|transmit|forward|exfiltrate|share|e-?mail|leak|submit|report|paste|copy|include)\b"
     r"[^\n]{0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
     r"access\s++tokens?|tokens?|passwords?|ssh\s++keys?|private\s++keys?|id_rsa|\.aws|aws\s++keys?|"
-    r"conversation|chat\s++history|system\s++prompt|session\s++cookies?)\b)"
-    r"[^\n]{0,120}?\b(?:to|into|at|via|on)\b[^\n]{0,40}?(?:https?://|www\.|\w++@\w++\.\w++|webhook|"
+    r"conversation|chat\s++history|system\s++prompt|session\s++cookies?|deploy\s++keys?|id_\w++)\b)"
+    r"[^\n]{0,120}?\b(?:to|into|at|via|on)\b[^\n]{0,40}?(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
     check=_use,
 )
 
+DANGEROUS_ACTION = Rule(
+    "asks_for_destructive_action", LOW, "text asks for a destructive or privileged repository action",
+    ("force-push", "force push", "push --force", "push -f", "delete the", "delete all", "drop table", "drop database",
+     "branch protection", "approve this", "approve the", "merge", "without review", "rm -rf", "chmod 777",
+     "revoke", "rotate", "make it public", "make the repo", "disable 2fa", "disable the"),
+    r"\b(?:force[- ]push(?:ing|ed)?|push\s++(?:--force|-f)\b|delet(?:e|ing)\s++(?:the\s++|all\s++)?(?:\w++\s++)?"
+    r"(?:branch(?:es)?|repo(?:sitory)?|database|tables?|backups?|releases?|tags?|history|files|bucket)|"
+    r"drop\s++(?:table|database)|disabl(?:e|ing)\s++(?:the\s++)?(?:branch\s++protection|2fa|mfa|ci|checks|tests|"
+    r"signing|audit\w*+)|approv(?:e|ing)\s++(?:this|the|all)\s++(?:pr|pull\s++requests?|merge\s++requests?|changes?)|"
+    r"merg(?:e|ing)\s++[^\n]{0,60}?without\s++(?:review|approval|checks)|make\s++(?:it|the\s++repo\w*+)\s++public)\b",
+)
+WEAKEN_SAFEGUARDS = Rule(
+    "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
+    ("your", "confirm", "approval", "safety", "guardrail", "sandbox"),
+    r"\b(?:disable|turn\s++off|switch\s++off|bypass|skip|remove|ignore)\s++(?:all\s++)?your\s++(?:\w++\s++){0,2}?"
+    r"(?:confirmations?|approvals?|permission|safety|guardrails?|sandbox\w*+|restrictions?|checks?|prompts?)\b|"
+    r"\b(?:restrictions|rules|guidelines|safety\s++(?:rules|policies))\s++(?:do\s++not|don't|no\s++longer)\s++apply\b|"
+    r"\b(?:sanctioned|authori[sz]ed|approved|allowed)\s++by\s++your\s++(?:developers|creators|operators|admins?)\b",
+)
+SECRET_IN_URL = Rule(
+    "secret_in_url_template", HIGH, "a URL to be requested with a secret filled in",
+    ("=<", "=${", "={{", "=$", "/<", "/${", "/{{", "key>", "token>", "secret>", "password>", "_key}", "_token}"),
+    r"https?://[^\s\"'<>]{1,300}?[?&/][^\s\"'=]{0,40}=?\s*+(?:<[^>\n]{0,60}?(?:key|token|secret|password|env|credential)"
+    r"[^>\n]{0,60}>|\$\{?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS)[A-Z0-9_]*\}?|\{\{?[^}\n]{0,40}(?:key|token|secret|"
+    r"password)[^}\n]{0,40}\}\}?)",
+)
+
 # -- exfiltration through markdown ------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(
-    r"\{[^}]{1,60}\}|\$\{?\w+|<[\w\s-]{1,40}>|\[[A-Z][A-Z_ ]{2,40}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}"
+    r"\{[^}]{1,60}\}|\$\{?\w+|<[^>]{1,60}>|\[[^\]]{3,80}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}|"
+    r"^[A-Z][A-Z0-9]*_[A-Z0-9_]{2,40}$|^(?:api_?key|token|secret|password|email|env|key)$"
 )
 
 
@@ -340,6 +382,7 @@ def _carries_data(match: re.Match[str]) -> bool:
     opaque value: not a badge's ``?style=flat``."""
     parts = urllib.parse.urlsplit(match.group("url"))
     values = [v for _, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    values += re.findall(r"\[[^\]]{3,80}\]", parts.query)  # a bracketed instruction inside the query
     values += [parts.path, parts.fragment]
     return any(
         _PLACEHOLDER.search(v) or (len(v) >= 32 and re.fullmatch(r"[A-Za-z0-9+/=_.-]+", v) and "/" not in v)
@@ -350,7 +393,7 @@ def _carries_data(match: re.Match[str]) -> bool:
 MARKDOWN_EXFIL = Rule(
     "markdown_exfiltration", HIGH, "a markdown image or link whose address would carry data out",
     ("![", "]("),
-    r"!?\[[^\]\n]{0,200}\]\(\s*+(?P<url>https?://[^\s)]{1,600}+)",
+    r"!?\[[^\]\n]{0,200}\]\(\s*+(?P<url>https?://(?:[^\s()\[\]]++|\([^\s()]{0,80}\)|\[[^\]\n]{0,100}\]){1,60}+)",
     check=_carries_data,
 )
 MARKDOWN_APPEND = Rule(
@@ -384,6 +427,7 @@ DECODE_ASK = Rule(
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, ROLE_HIJACK, TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
+    DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND,
     HIDDEN_STYLE, DECODE_ASK,
 )
@@ -392,5 +436,5 @@ RULES: tuple[Rule, ...] = (
 # inspector raises them together to one HIGH finding (see adversary.py).
 ACTIONS = frozenset(
     {"asks_to_run_command", "download_and_execute", "asks_to_edit_agent_config", "asks_to_add_dependency",
-     "asks_to_decode"}
+     "asks_to_decode", "asks_for_destructive_action"}
 )
