@@ -68,6 +68,7 @@ _READERS = frozenset({"cat", "tac", "head", "tail", "less", "more", "base64", "x
 _WRAPPERS = frozenset({"sudo", "doas", "nohup", "time", "nice", "ionice", "stdbuf", "command", "builtin", "exec",
                        "timeout", "env", "xargs", "busybox", "torsocks", "proxychains", "proxychains4"})
 _INTERPRETERS = {"python": "-c", "python3": "-c", "python2": "-c", "node": "-e", "nodejs": "-e", "deno": "eval",
+                 "bun": "-e", "tsx": "-e",
                  "ruby": "-e", "perl": "-e", "php": "-r", "powershell": "-c", "pwsh": "-c", "lua": "-e"}
 _URL = re.compile(r"\b(?:https?|ftp|ftps|sftp|scp|ssh|git|rsync|wss?|tcp|udp)://[^\s\"'<>`)]{1,2000}", re.I)
 _DEV_NET = re.compile(r"/dev/(?:tcp|udp)/([^/\s\"']{1,253})/(\d{1,5})")
@@ -75,10 +76,20 @@ _REMOTE = re.compile(r"^(?:[^@\s/:]{1,64}@)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]{1
 _NET_CODE = re.compile(
     r"socket|urlopen|urllib|requests\.|http\.client|httpx|fetch\(|XMLHttpRequest|net\.connect|https?\.request|"
     r"Net::HTTP|TCPSocket|IO::Socket|LWP|curl_exec|fsockopen|WebClient|Invoke-WebRequest|Invoke-RestMethod|"
-    r"iwr\b|irm\b|Net\.Sockets|UploadString|UploadFile|DownloadString",
+    r"iwr\b|irm\b|Net\.Sockets|UploadString|UploadFile|DownloadString|\.request\(|\.connect\(|"
+    r"create_connection|smtplib|ftplib|Start-BitsTransfer|Resolve-DnsName|Send-MailMessage|open-uri|URI\.open|"
+    r"file_get_contents\(\s*+[\"']https?:",
     re.I,
 )
-_HOST_IN_CODE = re.compile(r"[\"']([A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|\d{1,3}(?:\.\d{1,3}){3})[\"']")
+_HOST_IN_CODE = re.compile(
+    r"[\"']([A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|\d{1,3}(?:\.\d{1,3}){3}|0x[0-9a-fA-F]{1,8}|\d{8,10})"
+    r"(?::\d{1,5})?[\"']|\bhost\s*+:\s*+[\"']([A-Za-z0-9.-]{1,253})[\"']"
+)
+_SECRET_IN_CODE = re.compile(
+    r"process\.env|os\.environ|ENV\[|\$ENV\{|getenv\(|Bun\.env|Deno\.env|Get-ChildItem\s++env:|\$env:|"
+    r"readFileSync\(|open\(|Get-Content|file_get_contents\(",
+    re.I,
+)
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +102,7 @@ class _Command:
     words: list[str]
     line: str
     pipeline: list[list[str]]  # every command of the pipeline it is in
+    text: str = ""  # the whole text the command is in
 
 
 class EgressInspector:
@@ -111,8 +123,11 @@ class EgressInspector:
         for layer in norm.layers:
             findings += _specific(self._secrets.scan(layer.text, layer=layer.kind))
         secret_values = {f.content for f in findings}
-        for command in _commands(norm.text):
-            findings += self._judge(command, bool(secret_values) and _mentions_secret(command, findings))
+        texts = [norm.text] + [layer.text for layer in norm.layers]
+        for text in texts:
+            for command in _commands(_prepared(text)):
+                findings += self._judge(command, bool(secret_values) and _mentions_secret(command, findings))
+        findings += _tunnels(norm.text)
         return InspectionResult.of(_unique(findings))
 
     # -- one command ---------------------------------------------------------------------
@@ -122,7 +137,7 @@ class EgressInspector:
         if not words:
             return []
         name = words[0].rsplit("/", 1)[-1].lower()
-        destinations, sends = _destinations(name, words, command.line)
+        destinations, sends = _destinations(name, words, command.line, command.text)
         if not destinations:
             return []
         out = []
@@ -189,6 +204,55 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+_ASSIGNMENT = re.compile(
+    r"(?:^|[;&|\s])([A-Za-z_][A-Za-z0-9_]{0,40})=([\"']?)([^\s;&|\"'`$]{1,300})\2(?=[;&|\s]|$)", re.M
+)
+_SINKS = re.compile(
+    r"(?<![\w./-])(?:curl|wget2?|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ssh|ftp|tftp|atftp|lftp|dig|nslookup|"
+    r"host|ping|git|gh|python3?|node|bun|deno|ruby|perl|php|powershell|pwsh)\s"
+)
+
+
+_EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|[\"']([^\"'\n]{6,2000})[\"']")
+_EXECUTES = re.compile(
+    r"(?:\beval|-c|\bsystem|\bpopen|\bexec\w*|\bspawn\w*|\bcall|\bcheck_output|\bPopen|\bexecSync|\bshell_exec|"
+    r"\bpassthru|\bIEX|Invoke-Expression|\bsh|\bbash)\s*+[(\[]?\s*+$"
+)
+
+
+def _prepared(text: str) -> str:
+    """The text with what hides a command's words undone, statically: ``${IFS}`` is a
+    space, a variable assigned a literal once (``h=evil.example; curl $h``) is its value,
+    and commands quoted inside ``eval "…"``, ``sh -c '…'``, backticks or an interpreter's
+    ``os.system('…')`` are put on lines of their own, to be judged too."""
+    text = re.sub(r"\$\{?IFS\}?", " ", text)
+    values: dict[str, str] = {}
+    for name, _, value in _ASSIGNMENT.findall(text):
+        values[name] = value if name not in values else ""  # assigned twice: unknown
+    for name, value in values.items():
+        if value and name not in ("HOME", "PATH", "PWD", "USER"):
+            text = re.sub(r"\$\{?" + name + r"\b\}?", value.replace("\\", "\\\\"), text)
+    inner = []
+    for m in _EMBEDDED.finditer(text):
+        body = next(g for g in m.groups() if g)
+        # Backticks and $(…) run what they hold; a quoted string only when something
+        # executes it (eval, sh -c, os.system, …), not when echo prints it.
+        if (m.group(1) or m.group(2) or _EXECUTES.search(text[max(0, m.start() - 40) : m.start()])) and _SINKS.search(
+            body + " "
+        ):
+            inner.append(body)
+    # A sink word in the middle of a line (a Dockerfile step's log, a test's message): the
+    # line from there on is a command too, unless the word is inside a string or a comment.
+    for line in text.splitlines():
+        if re.match(r"\s*+(?:echo|printf|#|//)", line):
+            continue
+        for m in _SINKS.finditer(line):
+            before = line[: m.start()]
+            if m.start() > 0 and before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
+                inner.append(line[m.start() :])
+    return "\n".join([text, *inner]) if inner else text
+
+
 def _commands(text: str) -> list[_Command]:
     """The simple commands of every line (continuations joined), with their pipelines."""
     out: list[_Command] = []
@@ -214,13 +278,19 @@ def _commands(text: str) -> list[_Command]:
         for pipeline in pipelines:
             cmds = [c for c in pipeline if c]
             for words in cmds:
-                out.append(_Command(words, line, cmds))
+                out.append(_Command(words, line, cmds, text))
     return out
 
 
 def _unwrapped(words: list[str]) -> list[str]:
-    """The command a wrapper runs: ``sudo -u x curl …`` is curl."""
+    """The command a wrapper runs: ``sudo -u x curl …`` is curl, ``find … -exec curl … ;``
+    is curl too."""
     words = [w for w in words if w]
+    if words and words[0].rsplit("/", 1)[-1] == "find":
+        for flag in ("-exec", "-execdir", "-ok", "-okdir"):
+            if flag in words:
+                words = words[words.index(flag) + 1 :]
+                break
     for _ in range(8):
         while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
             words = words[1:]  # VAR=value prefixes
@@ -243,25 +313,51 @@ _DATA_FLAGS = {
 }
 
 
-def _destinations(name: str, words: list[str], line: str) -> tuple[list[tuple[str, str]], bool]:
-    """(host, how) pairs the command reaches, and whether it sends data."""
+_CURL_VALUED = frozenset(
+    {"-o", "--output", "-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "-H", "--header", "-X",
+     "--request", "-u", "--user", "-F", "--form", "-T", "--upload-file", "-K", "--config", "-A", "--user-agent",
+     "-e", "--referer", "-b", "--cookie", "-c", "--cookie-jar", "-m", "--max-time", "--connect-timeout", "--retry",
+     "-w", "--write-out", "-x", "--proxy", "--resolve", "--cacert", "--cert", "--key", "-O", "--output-document",
+     "--post-data", "--post-file", "--body-data", "--body-file", "--method", "-P", "--directory-prefix",
+     "--json", "--oauth2-bearer", "-U", "--proxy-user"}
+)
+
+
+def _destinations(name: str, words: list[str], line: str, line_text: str = "") -> tuple[list[tuple[str, str]], bool]:
+    """(host, how) pairs the command reaches, and whether it sends data (``line_text``: the
+    whole text, where a config file given on stdin may be)."""
     out: list[tuple[str, str]] = []
     sends = False
     for host, _port in _DEV_NET.findall(line):
         out.append((host, "a /dev/tcp redirection"))
         sends = True
     args = words[1:]
-    if name in ("curl", "wget", "http", "https", "xh", "aria2c", "lynx"):
-        flags = _DATA_FLAGS.get(name, ())
+    if name in ("curl", "wget", "wget2", "http", "https", "xh", "aria2c", "lynx"):
+        flags = _DATA_FLAGS.get(name.rstrip("2"), ())
         for i, arg in enumerate(args):
             flag = arg.split("=", 1)[0]
             if any(flag == f or (len(f) == 2 and arg.startswith(f) and len(arg) > 2) for f in flags):
                 method = args[i + 1].upper() if flag in ("-X", "--request", "--method") and i + 1 < len(args) else ""
                 sends = sends or flag not in ("-X", "--request", "--method") or method in ("POST", "PUT", "PATCH")
+        skip = False
         for arg in args:
+            if skip:
+                skip = False
+                continue
+            if arg in _CURL_VALUED:
+                skip = True
+                continue
             host = _host_of(arg.split("=", 1)[1] if arg.startswith("--url=") else arg)
+            if host is None and not arg.startswith("-") and _looks_like_host(arg.split("/", 1)[0]):
+                host = arg.split("/", 1)[0]  # curl takes a bare host (ix.io)
             if host:
                 out.append((host, name))
+        if name == "curl" and ("-K" in args or "--config" in args):
+            for url in re.findall(r"^\s*+url\s*+=\s*+\"?([^\"\s]++)", line_text, re.M):
+                if _host_of(url):
+                    out.append((_host_of(url) or "", "curl (a config file)"))
+            data_line = re.search(r"^\s*+(?:data|data-binary|data-urlencode|form|upload-file)\s*+=", line_text, re.M)
+            sends = sends or data_line is not None
     elif name in ("nc", "ncat", "netcat", "telnet", "socat", "openssl"):
         for arg in args:
             m = re.search(r"(?:tcp|udp|tcp4|tcp6|udp4|openssl|ssl|connect)[:=]([^:,\s]+)", arg, re.I)
@@ -288,38 +384,94 @@ def _destinations(name: str, words: list[str], line: str) -> tuple[list[tuple[st
                 out.append((url_host, name))
                 sends = True
     elif name == "git" and args:
-        verb = args[0]
+        while args and args[0] in ("-c", "-C", "--git-dir", "--work-tree") and len(args) > 1:
+            if args[0] == "-c" and "url=" in args[1]:
+                url_host = _host_of(args[1].split("=", 1)[1])
+                if url_host:
+                    out.append((url_host, "git (a remote set on the command line)"))
+            args = args[2:]
+        verb = args[0] if args else ""
+        if verb == "config" and any(re.fullmatch(r"remote\.[^.]+\.(?:push)?url", a) for a in args):
+            for arg in args[1:]:
+                url_host = _host_of(arg)
+                if url_host:
+                    out.append((url_host, "git config (a remote)"))
+            sends = "push" in line_text
         if verb in ("push", "remote", "clone", "fetch", "pull", "send-email", "archive", "ls-remote"):
             for arg in args[1:]:
                 remote = _REMOTE.match(arg)
                 host = _host_of(arg) or (remote.group(1) if remote else None)
                 if host:
                     out.append((host, f"git {verb}"))
-            sends = verb in ("push", "send-email") or (verb == "remote" and "push" in line)
-    elif name in ("ftp", "tftp", "lftp", "ncftp", "ncftpput", "curlftpfs"):
-        for arg in args:
+            sends = verb in ("push", "send-email") or (verb == "remote" and "push" in line_text)
+        if out and verb == "push":
+            sends = True
+    elif name == "gh" and len(args) >= 2 and (args[0], args[1]) in (
+        ("gist", "create"), ("issue", "comment"), ("issue", "create"), ("pr", "comment"), ("pr", "create"),
+        ("release", "upload"), ("release", "create"), ("secret", "set"), ("api", args[1])
+    ):
+        out.append(("github.com", f"gh {args[0]} {args[1]}"))
+        sends = True
+    elif name in ("ftp", "tftp", "lftp", "ncftp", "ncftpput", "curlftpfs", "atftp"):
+        for arg in reversed(args):  # the host is usually last (after -l/-r file options)
             host = _host_of(arg) or (arg if _looks_like_host(arg) else None)
             if host:
                 out.append((host, name))
                 break
         sends = True
-    elif name in ("dig", "nslookup", "host", "drill", "resolvectl"):
+    elif name in ("dig", "nslookup", "host", "drill", "resolvectl", "ping", "ping6", "getent"):
         for arg in args:
             if arg.startswith(("-", "+", "@")):
                 continue
-            if "$(" in arg or "`" in arg or any(len(label) >= 40 for label in arg.split(".")):
+            if "$(" in arg or "`" in arg or "$" in arg or any(len(label) >= 40 for label in arg.split(".")):
                 out.append((arg.split(".", 1)[-1] if "." in arg else arg, f"a DNS query carrying data ({name})"))
                 sends = True
             break
-    elif name in _INTERPRETERS:
+    elif name in _INTERPRETERS or name.startswith("python"):
         code = " ".join(args)
+        if name in ("powershell", "pwsh"):
+            code += " " + _powershell_encoded(args)
+        if (name in ("python", "python3") and args[:1] == ["-"]) or "<<" in line:
+            code += "\n" + line_text  # a script on stdin (a heredoc): judge its lines as code
         if _NET_CODE.search(code):
-            hosts = [_host_of(u) for u in _URL.findall(code)] + _HOST_IN_CODE.findall(code)
+            hosts = [_host_of(u) for u in _URL.findall(code)]
+            hosts += [a or b for a, b in _HOST_IN_CODE.findall(code)]
             for host in hosts:
                 if host:
                     out.append((host, f"a {name} one-liner"))
             sends = True
     return out, sends
+
+
+def _powershell_encoded(args: list[str]) -> str:
+    """The script of ``powershell -EncodedCommand <base64 of UTF-16LE>``."""
+    import base64
+    import binascii
+
+    for i, arg in enumerate(args[:-1]):
+        if arg.lower() in ("-encodedcommand", "-enc", "-e", "-ec"):
+            try:
+                return base64.b64decode(args[i + 1]).decode("utf-16-le", "replace")
+            except (binascii.Error, ValueError):
+                return ""
+    return ""
+
+
+_TUNNELS = re.compile(
+    r"(?<![\w./-])(?:ngrok\s++(?:http|tcp|tls|start)|cloudflared\s++tunnel|(?:npx\s++)?localtunnel|lt\s++--port|"
+    r"bore\s++local|frpc\b|ssh\s++[^\n]{0,80}?-R\s*+[^\n]{0,80}?(?:serveo\.net|localhost\.run|pinggy|lhr\.life)|"
+    r"tailscale\s++funnel|pagekite\.py|expose\s++--)",
+    re.I,
+)
+
+
+def _tunnels(text: str) -> list[Finding]:
+    """Commands that expose a port of this machine to the internet."""
+    return [
+        Finding("tunnel", HIGH, "a tunnel that exposes a local port to the internet",
+                _redact(" ".join(m.group().split())))
+        for m in _TUNNELS.finditer(text)
+    ]
 
 
 def _host_of(arg: str) -> str | None:
@@ -357,6 +509,14 @@ _AUTH_OPTIONS = frozenset({"-H", "--header", "-u", "--user", "--oauth2-bearer", 
 
 
 def _secret_flow(command: _Command, *, auth_is_use: bool = False) -> bool:
+    words0 = command.words[0].rsplit("/", 1)[-1] if command.words else ""
+    if (words0 in _INTERPRETERS or words0.startswith("python")) and _SECRET_IN_CODE.search(" ".join(command.words)):
+        if _NET_CODE.search(" ".join(command.words)):
+            return True
+    return _secret_flow_words(command, auth_is_use=auth_is_use)
+
+
+def _secret_flow_words(command: _Command, *, auth_is_use: bool = False) -> bool:
     """Secret material in the command or in the pipeline feeding it: a key file read, an
     environment dump, a secret variable. ``auth_is_use``: a secret variable as the value of
     an authentication option of this command does not count."""
