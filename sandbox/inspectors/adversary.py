@@ -10,6 +10,7 @@ comment or invisible styling is a hidden instruction.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from sandbox.errors import PolicyError
@@ -58,8 +59,30 @@ class AdversaryInspector:
                             f"instructions hidden in {layer.kind}-encoded text", _short(layer.text), layer.origin,
                             layer.kind)
                 )
+        findings += _embedded_commands(norm.text)
         findings += _combined(findings, norm.text)
         return InspectionResult.of(findings)
+
+
+_CODE_SPANS = re.compile(r"`{1,3}([^`]{4,2000})`{1,3}")
+
+
+def _embedded_commands(text: str) -> list[Finding]:
+    """Commands quoted in the text that the egress recognisers call exfiltration (a secret
+    flowing into a network sink, a paste or webhook service, a tunnel): the text asks the
+    reader to run something that sends data out."""
+    if "`" not in text:
+        return []
+    from sandbox.inspectors.egress import EgressInspector
+
+    egress = EgressInspector()
+    out = []
+    for m in _CODE_SPANS.finditer(text):
+        for f in egress.inspect(m.group(1)).findings:
+            if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
+                out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
+                                   f"the text quotes a command that sends data out ({f.message})", f.content))
+    return out
 
 
 def _invisible(counts: dict[str, int]) -> list[Finding]:

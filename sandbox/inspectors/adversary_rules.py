@@ -80,11 +80,12 @@ OVERRIDE_EVERYTHING = Rule(
 _DISMISS = (
     r"(?:ignore|ignoring|disregard\w*+|forget|drop|abandon|cancel|halt|scratch\s++that|replace|supersed\w*+|"
     r"overrid\w*+|overrul\w*+|revok\w*+|deprecated|stale|obsolete|void|invalid(?:ated)?|discard\w*+|"
-    r"no\s++longer\s++(?:apply|applies|valid|relevant|binding)|(?:do\s++not|don't|stop)\s++follow(?:ing)?|"
-    r"pay\s++no\s++attention\s++to|set\s++aside|throw\s++away|must\s++not\s++complete|do\s++not\s++complete)"
+    r"no\s++longer\s++(?:apply|applies|valid|relevant|binding)|stop\s++following|"
+    r"pay\s++no\s++attention\s++to|set\s++aside|throw\s++away|must\s++not\s++complete|do\s++not\s++complete|"
+    r"irrelevant|start\s++over|no\s++longer\s++matters?)"
 )
 _THEIR_ORDERS = (
-    r"(?:instructions?|prompts?|system\s++prompt|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
+    r"(?:instructions?|prompts?|system\s++prompt|(?:conversation|chat|discussion)\s++so\s++far|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
     r"guardrails|context(?:\s++window)?|request|brief)|what(?:ever)?\s++(?:the\s++)?(?:user|human|operator|developer)"
     r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator)'s\s++(?:request|"
@@ -94,7 +95,8 @@ OVERRIDE_CUES = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
     ("ignore", "disregard", "forget", "drop ", "abandon", "cancel ", "halt", "scratch that", "replace them",
      "supersed", "overrid", "overrul", "revok", "deprecated", "stale", "obsolete", "void", "invalid", "no longer",
-     "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete"),
+     "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
+     "start over", "so far"),
     r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b|"
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
     r"(?:\w++\s++)?" + _DISMISS + r"\b",
@@ -252,9 +254,15 @@ ADDRESSED = Rule(
      "an ai", "an assistant", "bot,", "bot:", "agent must", "agent should", "ai must", "ai should",
      "assistant must", "assistant should", "model must", "model should", "when you reply", "when you respond",
      "before you reply", "before you respond", "after you finish", "your reply", "your replies", "your response",
-     "your answer", "your output", "orchestrator", "supervisor note", "bot must", "bot should"),
+     "your answer", "your output", "orchestrator", "supervisor note", "bot must", "bot should", "information for",
+     "info for", "fyi", "memo", "heads-up", "guidance for", "[[agent", "[agent", "[[ai", "[ai", "[[assistant",
+     "[assistant", "[[system", "agents", "assistants", "models"),
     r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
-    r"directive)\s++(?:\w++\s++){0,2}?(?:to|for)\s++(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
+    r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
+    r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
+    r"\[\[?\s*+(?:agent|ai|assistant|system|llm)\s++(?:directive|instructions?|note|task|order)s?\s*+\]|"
+    r"\b(?:ai|assistant|agent|model|llm|bot|copilot)s?\b[^\n.]{0,60}?\b(?:should|must|shall|needs?\s++to|"
+    r"are\s++(?:required|expected)\s++to|may\s++now)\b|"
     r"if\s++you\s++are\s++(?:an?\s++)?" + _AGENT + r"\b|"
     + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
     r"maintainer\s++action\s++required|notes?\s++for\s++(?:automated|ai|llm)\b|"
@@ -346,12 +354,38 @@ DANGEROUS_ACTION = Rule(
     "asks_for_destructive_action", LOW, "text asks for a destructive or privileged repository action",
     ("force-push", "force push", "push --force", "push -f", "delete the", "delete all", "drop table", "drop database",
      "branch protection", "approve this", "approve the", "merge", "without review", "rm -rf", "chmod 777",
-     "revoke", "rotate", "make it public", "make the repo", "disable 2fa", "disable the"),
+     "revoke", "rotate", "make it public", "make the repo", "disable 2fa", "disable the", "turn off", "unload",
+     "uninstall", "so releases", "so deploys"),
     r"\b(?:force[- ]push(?:ing|ed)?|push\s++(?:--force|-f)\b|delet(?:e|ing)\s++(?:the\s++|all\s++)?(?:\w++\s++)?"
     r"(?:branch(?:es)?|repo(?:sitory)?|database|tables?|backups?|releases?|tags?|history|files|bucket)|"
     r"drop\s++(?:table|database)|disabl(?:e|ing)\s++(?:the\s++)?(?:branch\s++protection|2fa|mfa|ci|checks|tests|"
     r"signing|audit\w*+)|approv(?:e|ing)\s++(?:this|the|all)\s++(?:pr|pull\s++requests?|merge\s++requests?|changes?)|"
-    r"merg(?:e|ing)\s++[^\n]{0,60}?without\s++(?:review|approval|checks)|make\s++(?:it|the\s++repo\w*+)\s++public)\b",
+    r"merg(?:e|ing)\s++[^\n]{0,60}?without\s++(?:review|approval|checks)|make\s++(?:it|the\s++repo\w*+)\s++public|"
+    r"(?:disabl(?:e|ing)|turn(?:ing)?\s++off|unload(?:ing)?|stop(?:ping)?|uninstall(?:ing)?)\s++(?:the\s++)?(?:\w++\s++)?"
+    r"(?:secret\s++scanning|endpoint\s++protection|antivirus|edr|firewall|protection|scanning|monitoring|"
+    r"audit\s++log\w*+|logging|code\s++scanning|dependabot)|remov(?:e|ing)\s++[^\n]{0,60}?\bso\s++(?:that\s++)?"
+    r"(?:releases?|deploys?|merges?)\s++(?:don't|do\s++not|no\s++longer)\s++(?:wait|need))\b",
+)
+HIDE_FROM_USER = Rule(
+    "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user",
+    ("tell", "inform", "mention", "notify", "alert", "reveal", "hide", "secret from", "hidden from"),
+    r"\b(?:do\s++not|don't|never|without|avoid)\s++(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|notify(?:ing)?|"
+    r"alert(?:ing)?|show(?:ing)?|reveal(?:ing)?|let(?:ting)?\s++(?:the\s++)?(?:user|human)\s++know)\s++"
+    r"(?:the\s++|your\s++)?(?:user|human|them|anyone|developer|person|operator|owner|maintainers?)\b|"
+    r"\b(?:keep|hide)\s++(?:this|it|these\s++(?:steps|changes))\s++(?:hidden\s++|secret\s++|private\s++)?from\s++"
+    r"(?:the\s++|your\s++)?(?:user|human|developer|operator)\b",
+    check=_use,
+)
+FAKE_PERMISSION = Rule(
+    "claims_permission", HIGH, "text claims the user already allowed what it asks",
+    ("permission", "authorized", "authorised", "approved", "consent", "verified as", "without asking", "granted",
+     "given you"),
+    r"\b(?:user|owner|admin\w*+|operator|developer|maintainer)s?\s++(?:has|have)\s++(?:already\s++)?"
+    r"(?:given|granted|approved|authori[sz]ed|consented)\b|"
+    r"\b(?:has\s++been|is)\s++verified\s++as\s++(?:an?\s++)?(?:admin\w*+|owner|root|maintainer)\b|"
+    r"\byou\s++(?:may|can|are\s++allowed\s++to|are\s++permitted\s++to)\s++[^\n.]{0,80}?\bwithout\s++"
+    r"(?:asking|confirmation|approval|permission|checking)\b",
+    check=_use,
 )
 WEAKEN_SAFEGUARDS = Rule(
     "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
@@ -373,7 +407,7 @@ SECRET_IN_URL = Rule(
 
 _PLACEHOLDER = re.compile(
     r"\{[^}]{1,60}\}|\$\{?\w+|<[^>]{1,60}>|\[[^\]]{3,80}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}|"
-    r"^[A-Z][A-Z0-9]*_[A-Z0-9_]{2,40}$|^(?:api_?key|token|secret|password|email|env|key)$"
+    r"^[A-Z]{4,20}(?:_[A-Z]++)*+$|^(?:api_?key|token|secret|password|email|env|key)$"
 )
 
 
@@ -429,7 +463,7 @@ RULES: tuple[Rule, ...] = (
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND,
-    HIDDEN_STYLE, DECODE_ASK,
+    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION,
 )
 
 # Requests that are harmless alone but not when the same text addresses the agent: the
