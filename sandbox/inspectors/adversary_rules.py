@@ -403,6 +403,59 @@ SECRET_IN_URL = Rule(
     r"password)[^}\n]{0,40}\}\}?)",
 )
 
+
+# -- a sentence that gives the agent a risky order -----------------------------------------
+# The long tail of phrasings is not one shape: a sentence that names the agent (or speaks to
+# "you"), gives an order, and points it at something risky is scored on those cues, each a
+# small pattern, with weights set by hand (not fitted to any corpus).
+
+_CUE_AGENT = re.compile(r"\b(?:assistant|ai|agents?|models?|llm|copilot|claude|gpt|bot|automated\s++tools?)\b", re.I)
+_CUE_YOU = re.compile(r"\b(?:you|your|yourself)\b", re.I)
+_CUE_ORDER = re.compile(
+    r"^\W*+(?:please\s++|kindly\s++|now\s++|immediately\s++|first\s++|then\s++)?(?:run|execute|install|add|send|"
+    r"post|upload|delete|remove|disable|turn\s++off|approve|merge|push|commit|write|edit|modify|replace|ignore|forget|"
+    r"print|output|reveal|e-?mail|include|append|set|change|grant|create|download|copy|export|open|fetch|call|use|"
+    r"skip|stop|mark|tell|report)\b|\b(?:must|should|need\s++to|needs\s++to|have\s++to|has\s++to|are\s++to|is\s++to|"
+    r"required\s++to|mandatory|make\s++sure\s++(?:to|you))\b",
+    re.I,
+)
+_CUE_RISK = re.compile(
+    r"\.env\b|secrets?|credentials?|tokens?|api[\s_-]?keys?|passwords?|ssh|private\s++keys?|\bkeys?\b|cookies?|"
+    r"environment\s++variables|\bprod(?:uction)?\b|\bmain\b|force|sudo|chmod|rm\s++-rf|curl|wget|\|\s*+(?:ba)?sh\b|"
+    r"\.bashrc|\.zshrc|hooks?|settings|config(?:uration)?|rules\s++file|approv\w*+|review|protection|scanning|"
+    r"https?://|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|delete|wipe|exfiltrat\w*+|upload|publish|deploy",
+    re.I,
+)
+_CUE_PRESSURE = re.compile(
+    r"don't\s++tell|do\s++not\s++tell|without\s++(?:asking|telling|confirmation)|immediately|urgent|important|"
+    r"\badmin\w*+|maintainer|security\s++(?:team|officer)|compliance|required|mandatory|verified|authori[sz]ed|"
+    r"silently|quietly|secretly",
+    re.I,
+)
+
+
+def _risky_order(match: re.Match[str]) -> bool:
+    sentence = match.group()
+    if _mentioned(match):
+        return False
+    agent = 2 if _CUE_AGENT.search(sentence) else (1 if _CUE_YOU.search(sentence) else 0)
+    order = 1 if _CUE_ORDER.search(sentence) else 0
+    risk = min(2, len({m.group().lower() for m in _CUE_RISK.finditer(sentence)}))
+    pressure = 1 if _CUE_PRESSURE.search(sentence) else 0
+    return agent >= 1 and order == 1 and risk >= 1 and agent + order + risk + pressure >= 5
+
+
+RISKY_ORDER = Rule(
+    "risky_order_to_agent", HIGH, "a sentence that orders the agent to do something risky",
+    ("assistant", "ai ", "ai,", "ai:", "agent", "model", "llm", "copilot", "claude", "gpt", "bot", "automated",
+     "you ", "your "),
+    # A sentence ends at ".", "!" or "?" before a space (not inside ".env" or a URL).
+    r"(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){0,300}\b(?:assistant|ai|agents?|models?|llm|copilot|claude|gpt|bot|automated|"
+    r"you|your)\b(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){0,300}",
+    window=320,
+    check=_risky_order,
+)
+
 # -- exfiltration through markdown ------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(
@@ -463,7 +516,7 @@ RULES: tuple[Rule, ...] = (
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND,
-    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION,
+    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER,
 )
 
 # Requests that are harmless alone but not when the same text addresses the agent: the
