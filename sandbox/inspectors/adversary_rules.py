@@ -174,6 +174,115 @@ OVERRIDE_OTHER = [
     for anchors, pattern in _OTHER_LANGUAGES
 ]
 
+
+# The same shapes in the main European languages: words that dismiss, words for the
+# reader's orders, "your real task", and words that address a language model. Each list is
+# the language's own vocabulary for the shape, not a translation of one sentence.
+_LANGUAGES = {
+    "de": (
+        r"ignorier\w*+|vergiss|vergessen|verwirf|verwerfen|überschreib\w*+|ersetz\w*+|aufgehoben|widerrufen|veraltet|"
+        r"ungültig|nicht\s++mehr\s++gültig|hinfällig|links\s++liegen|befolge\s++nicht|folge\s++nicht|nicht\s++befolgen|"
+        r"missacht\w*+|egal,?\s++was|tu\s++es\s++nicht|stammen\s++von\s++einem\s++angreifer|kümmer\w*+\s++dich\s++nicht",
+        r"anweisung\w*+|instruktion\w*+|vorgabe\w*+|system-?prompt|prompt|auftrag|aufgabe\w*+|kontext|regeln|"
+        r"benutzer|nutzer|anwender|anfrage|befehle?",
+        r"(?:der\s++richtige|dein\s++(?:echter|wahrer|eigentlicher)|die\s++eigentliche|die\s++wahre|deine\s++(?:echte|wahre|"
+        r"eigentliche))\s++(?:auftrag|aufgabe)",
+        r"sprachmodell|ki-agent\w*+|ki-assistent\w*+|(?:achtung|hinweis|nachricht)\W++(?:an\s++(?:das|den|die)\s++)?ki\b",
+        ("anweisung", "instruktion", "vorgabe", "prompt", "auftrag", "aufgabe", "kontext", "regeln", "benutzer",
+         "nutzer", "ignorier", "vergiss", "veraltet", "aufgehoben", "widerrufen", "sprachmodell", "ki-agent"),
+    ),
+    "fr": (
+        r"ignore[rz]?|oublie[rz]?|ne\s++suis\s++pas|ne\s++tiens\s++pas\s++compte|remplace[rz]?|révoqu\w*+|annul\w*+|"
+        r"obsolètes?|caduques?|ne\s++sont\s++plus\s++valables|ne\s++valent\s++plus|peu\s++importe|fais\s++abstraction|"
+        r"écarte[rz]?|arrête[rz]?",
+        r"instructions?|consignes?|prompt|tâche|mission|demande|contexte|règles|l'utilisateur|utilisateur",
+        r"(?:ta|votre|la)\s++(?:vraie|véritable|réelle)\s++(?:mission|tâche)|(?:mission|tâche)\s++réelle",
+        r"modèle\s++de\s++langage|agents?\s++(?:d')?ia\b|(?:attention|note|message)\W++(?:à\s++l'|pour\s++l')?ia\b",
+        ("instruction", "consigne", "prompt", "mission", "demande", "contexte", "utilisateur", "ignore", "oubli",
+         "remplace", "revoqu", "annul", "obsol", "caduc", "abstraction", "langage"),
+    ),
+    "es": (
+        r"ignora[rd]?|olvida[rd]?|olvídate|descarta[rd]?|haz\s++caso\s++omiso|sobrescribe|reemplaza|revocad[ao]s|"
+        r"anulad[ao]s|ya\s++no\s++(?:son\s++)?válid[ao]s|obsolet[ao]s|no\s++sigas|deja\s++de\s++lado|sea\s++lo\s++que\s++sea|"
+        r"independientemente|da\s++igual|no\s++lo\s++hagas",
+        r"instrucciones|indicaciones|prompt|tarea|misión|petición|solicitud|contexto|reglas|usuario|"
+        r"lo\s++(?:que\s++)?(?:te\s++)?(?:pidi\w*+|anterior)",
+        r"tu\s++(?:verdadera|real|auténtica)\s++(?:tarea|misión)|(?:la\s++)?(?:tarea|misión)\s++(?:real|verdadera)",
+        r"modelo\s++de\s++lenguaje|agentes?\s++de\s++ia\b|(?:atención|nota|mensaje)\W++(?:al?\s++|para\s++(?:el|la)\s++)?ia\b",
+        ("instrucciones", "indicaciones", "prompt", "tarea", "peticion", "solicitud", "contexto", "usuario", "anterior",
+         "ignora", "olvid", "descarta", "caso omiso", "sobrescrib", "reemplaza", "revocad", "anulad", "lenguaje"),
+    ),
+    "it": (
+        r"ignora(?:re)?|dimentica(?:re)?|trascura|scarta|sovrascrivi|sostituisci|revocat[ei]|annullat[ao]|"
+        r"non\s++(?:sono\s++)?più\s++valid[ei]|obsolet[ei]|non\s++seguire|lascia\s++perdere|qualunque\s++cosa|non\s++farla",
+        r"istruzioni|indicazioni|prompt|compito|richiesta|contesto|regole|l'utente|utente|"
+        r"quello\s++che\s++ti\s++è\s++stato\s++chiesto",
+        r"(?:il\s++tuo\s++vero|il\s++vero|il\s++reale)\s++compito|compito\s++reale",
+        r"modello\s++linguistico|agenti\s++(?:di\s++)?ia\b|(?:attenzione|nota|messaggio)\W++(?:all'|per\s++l')?ia\b",
+        ("istruzioni", "indicazioni", "prompt", "compito", "richiesta", "contesto", "utente", "ignora", "dimentica",
+         "trascura", "scarta", "sovrascrivi", "sostituisci", "revocat", "annullat", "linguistico", "chiesto"),
+    ),
+    "pt": (
+        r"ignor[ae]|desconsider[ae]|esqueça|esquece|descart[ae]|substitua|sobrescreva|revogad[ao]s|cancelad[ao]|"
+        r"não\s++valem\s++mais|não\s++são\s++mais\s++válid[ao]s|obsolet[ao]s|não\s++siga|independentemente|"
+        r"pare\s++o\s++que",
+        r"instruções|instrucoes|orientações|prompt|tarefa|missão|pedido|solicitação|contexto|regras|usuário|utilizador",
+        r"(?:sua|a)\s++(?:verdadeira|real)\s++(?:tarefa|missão)|(?:tarefa|missão)\s++(?:real|verdadeira)",
+        r"modelo\s++de\s++linguagem|agentes?\s++de\s++ia\b|(?:atenção|nota|mensagem)\W++(?:ao?\s++|para\s++(?:o|a)\s++)?ia\b",
+        ("instru", "orienta", "prompt", "tarefa", "pedido", "contexto", "regras", "usuario", "ignor", "desconsider",
+         "esque", "descart", "substitua", "sobrescreva", "revogad", "cancelad", "linguagem"),
+    ),
+    "nl": (
+        r"negeer|vergeet|negeren|vergeten|overschrijf|vervang|herroepen|ingetrokken|geannuleerd|niet\s++meer\s++geldig|"
+        r"verouderd|volg\s++niet|trek\s++je\s++niets\s++aan|stop\s++met|wat\s++de\s++gebruiker\s++ook",
+        r"instructies|opdrachten|aanwijzingen|systeemprompt|prompt|taak|opdracht|verzoek|context|regels|gebruiker",
+        r"(?:je|jouw|de)\s++(?:echte|werkelijke|eigenlijke)\s++(?:taak|opdracht)",
+        r"taalmodel|ai-agent\w*+|ai-assistent\w*+|(?:let\s++op|opgelet|bericht|notitie)\W++(?:aan\s++de\s++|voor\s++de\s++)?ai\b",
+        ("instructies", "opdracht", "aanwijzing", "prompt", "taak", "verzoek", "context", "regels", "gebruiker",
+         "negeer", "vergeet", "overschrijf", "vervang", "herroep", "ingetrokken", "geannuleerd", "geldig", "verouderd",
+         "taalmodel", "trek je"),
+    ),
+    "pl": (
+        r"zignoruj|ignoruj|zapomnij|pomiń|lekceważ\w*+|nie\s++zwracaj\s++uwagi|nadpisz|zastąp|unieważnion\w*+|"
+        r"anulowan\w*+|nieaktualn\w*+|nie\s++obowiązuj\w*+|nie\s++wykonuj|nie\s++stosuj\s++się|cokolwiek|"
+        r"nie\s++rób\s++tego|przestań",
+        r"instrukcj\w*+|polecen\w*+|wytyczn\w*+|prompt\w*+|zadani\w*+|prośb\w*+|kontekst\w*+|zasad\w*+|użytkownik\w*+",
+        r"(?:twoje\s++)?(?:prawdziwe|rzeczywiste|właściwe)\s++zadanie",
+        r"model\w*+\s++językow\w*+|agenci\s++ai\b|(?:uwaga|wiadomość|notatka)\W++(?:dla\s++)?(?:ai|asystenta|agenta)\b",
+        ("instrukcj", "polecen", "wytyczn", "prompt", "zadani", "kontekst", "zasad", "uzytkownik", "zignoruj",
+         "ignoruj", "zapomnij", "nadpisz", "anulowan", "nieaktualn", "cokolwiek", "przesta", "jezykow"),
+    ),
+    "sv": (
+        r"ignorera|glöm|bortse\s++från|strunta\s++i|skriv\s++över|ersätt|återkallad\w*+|avbrut\w*+|ogiltig\w*+|"
+        r"inte\s++längre\s++giltig\w*+|föråldrad\w*+|följ\s++inte|sluta\s++med|oavsett\s++vad",
+        r"instruktion\w*+|anvisning\w*+|systemprompt\w*+|prompt\w*+|uppgift\w*+|uppdrag\w*+|begäran|kontext\w*+|"
+        r"regler\w*+|användare\w*+",
+        r"(?:din\s++)?(?:verkliga|riktiga|egentliga)\s++uppgift",
+        r"språkmodell\w*+|ai-agent\w*+|ai-assistent\w*+|(?:observera|obs|meddelande|notis)\W++(?:till\s++)?(?:ai|assistenten|agenten)\b",
+        ("instruktion", "anvisning", "prompt", "uppgift", "uppdrag", "kontext", "regler", "anv", "ignorera", "bortse",
+         "strunta", "skriv over", "aterkallad", "avbrut", "ogiltig", "sluta med", "oavsett", "ai-"),
+    ),
+}
+
+
+def _language_rules() -> list[Rule]:
+    out = []
+    for lang, (dismiss, orders, real_task, addressing, anchors) in _LANGUAGES.items():
+        out.append(Rule(
+            "instruction_override", HIGH, f"text tells the reader to drop its instructions ({lang})", anchors,
+            r"\b(?:" + dismiss + r")\b[^\n.!?]{0,80}?\b(?:" + orders + r")\b|"
+            r"\b(?:" + orders + r")\b[^\n.!?;]{0,60}?\b(?:" + dismiss + r")\b",
+            check=_use,
+        ))
+        out.append(Rule("new_instructions", HIGH, f"text announces the reader's 'real' task ({lang})", anchors,
+                        r"\b(?:" + real_task + r")\b", check=_use))
+        out.append(Rule("addressed_to_agent", LOW, f"text addresses the AI agent reading it ({lang})", anchors,
+                        r"\b(?:" + addressing + r")"))
+    return out
+
+
+OVERRIDE_LANGUAGES = _language_rules()
+
 # -- role and persona hijack ----------------------------------------------------------------
 
 ROLE_HIJACK = Rule(
@@ -512,7 +621,8 @@ DECODE_ASK = Rule(
 )
 
 RULES: tuple[Rule, ...] = (
-    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, ROLE_HIJACK, TEMPLATE_TOKEN,
+    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
+    TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND,
