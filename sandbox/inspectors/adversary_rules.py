@@ -475,6 +475,17 @@ DANGEROUS_ACTION = Rule(
     r"audit\s++log\w*+|logging|code\s++scanning|dependabot)|remov(?:e|ing)\s++[^\n]{0,60}?\bso\s++(?:that\s++)?"
     r"(?:releases?|deploys?|merges?)\s++(?:don't|do\s++not|no\s++longer)\s++(?:wait|need))\b",
 )
+PERSISTENT_ACCESS = Rule(
+    "asks_for_persistent_access", HIGH, "text asks for a change that keeps sending data out or lets someone in",
+    ("authorized_keys", ".bashrc", ".zshrc", ".profile", "prompt_command", "crontab", "git/hooks", "makefile",
+     "launchagents", "systemd", ".npmrc", "postinstall", "pre-commit"),
+    r"\b(?:add|append|write|insert|put|modify|edit|update|change|set|install|create)\b[^\n]{0,160}?"
+    r"(?:authorized_keys|\.bashrc|\.zshrc|\.profile|PROMPT_COMMAND|crontab|\.git/hooks|hooks/\w++|Makefile|"
+    r"LaunchAgents|systemd|\.npmrc|postinstall|pre-commit)[\s\S]{0,200}?(?:\b(?:curl|wget|nc|ncat)\b[^\n]{0,120}?"
+    r"(?:https?://|\d{1,3}+(?:\.\d{1,3}+){3})|/dev/tcp/|ssh-(?:rsa|ed25519)\s|public\s++key)|"
+    r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:public\s++key|ssh\s++key)\b[^\n]{0,80}?authorized_keys",
+    window=400,
+)
 HIDE_FROM_USER = Rule(
     "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user",
     ("tell", "inform", "mention", "notify", "alert", "reveal", "hide", "secret from", "hidden from"),
@@ -626,7 +637,7 @@ RULES: tuple[Rule, ...] = (
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND,
-    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER,
+    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS,
 )
 
 # Requests that are harmless alone but not when the same text addresses the agent: the
