@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from sandbox.errors import PolicyError
 from sandbox.inspectors.adversary_rules import ACTIONS, RULES
@@ -65,6 +66,17 @@ class AdversaryInspector:
 
 
 _CODE_SPANS = re.compile(r"`{1,3}([^`]{4,2000})`{1,3}")
+_NETWORK_WORD = re.compile(
+    r"\b(?:curl|wget2?|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ftp|tftp|dig|nslookup|ngrok|cloudflared)\b|"
+    r"://|/dev/tcp/|\bgh\s++(?:gist|issue|pr|release|api)\b"
+)
+
+
+@lru_cache(maxsize=1)
+def _egress() -> Any:
+    from sandbox.inspectors.egress import EgressInspector  # the egress recognisers, on demand
+
+    return EgressInspector()
 
 
 def _embedded_commands(text: str) -> list[Finding]:
@@ -73,12 +85,11 @@ def _embedded_commands(text: str) -> list[Finding]:
     reader to run something that sends data out."""
     if "`" not in text:
         return []
-    from sandbox.inspectors.egress import EgressInspector
-
-    egress = EgressInspector()
     out = []
     for m in _CODE_SPANS.finditer(text):
-        for f in egress.inspect(m.group(1)).findings:
+        if not _NETWORK_WORD.search(m.group(1)):
+            continue  # most code spans are not network commands: no parse for them
+        for f in _egress().inspect(m.group(1)).findings:
             if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
                 out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
                                    f"the text quotes a command that sends data out ({f.message})", f.content))

@@ -94,7 +94,8 @@ _THEIR_ORDERS = (
 OVERRIDE_CUES = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
     ("ignore", "disregard", "forget", "drop ", "abandon", "cancel ", "halt", "scratch that", "replace them",
-     "supersed", "overrid", "overrul", "revok", "deprecated", "stale", "obsolete", "void", "invalid", "no longer",
+     "supersed", "overrid", "overrul", "revok", "deprecated", "stale", "obsolete", "are void", "is void",
+     "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far"),
     r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b|"
@@ -364,8 +365,8 @@ ADDRESSED = Rule(
      "assistant must", "assistant should", "model must", "model should", "when you reply", "when you respond",
      "before you reply", "before you respond", "after you finish", "your reply", "your replies", "your response",
      "your answer", "your output", "orchestrator", "supervisor note", "bot must", "bot should", "information for",
-     "info for", "fyi", "memo", "heads-up", "guidance for", "[[agent", "[agent", "[[ai", "[ai", "[[assistant",
-     "[assistant", "[[system", "agents", "assistants", "models"),
+     "info for", "fyi", "memo to", "memo for", "heads-up", "guidance for", "[[agent", "[agent", "[[ai", "[ai",
+     "[[assistant", "[assistant", "[[system", "agents", "assistants", "models"),
     r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
@@ -488,7 +489,10 @@ PERSISTENT_ACCESS = Rule(
 )
 HIDE_FROM_USER = Rule(
     "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user",
-    ("tell", "inform", "mention", "notify", "alert", "reveal", "hide", "secret from", "hidden from"),
+    ("not tell", "n't tell", "never tell", "without telling", "not mention", "n't mention", "not inform",
+     "n't inform", "not notify", "n't notify", "not alert", "n't alert", "not reveal", "n't reveal", "not show",
+     "n't show", "n't let", "not let", "avoid telling", "avoid mentioning", "hide this", "hide it", "hide these",
+     "keep this", "keep it", "keep these"),
     r"\b(?:do\s++not|don't|never|without|avoid)\s++(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|notify(?:ing)?|"
     r"alert(?:ing)?|show(?:ing)?|reveal(?:ing)?|let(?:ting)?\s++(?:the\s++)?(?:user|human)\s++know)\s++"
     r"(?:the\s++|your\s++)?(?:user|human|them|anyone|developer|person|operator|owner|maintainers?)\b|"
@@ -509,7 +513,8 @@ FAKE_PERMISSION = Rule(
 )
 WEAKEN_SAFEGUARDS = Rule(
     "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
-    ("your", "confirm", "approval", "safety", "guardrail", "sandbox"),
+    ("your", "restrictions", "rules", "guidelines", "sanctioned", "authorized", "authorised", "approved by",
+     "allowed by"),
     r"\b(?:disable|turn\s++off|switch\s++off|bypass|skip|remove|ignore)\s++(?:all\s++)?your\s++(?:\w++\s++){0,2}?"
     r"(?:confirmations?|approvals?|permission|safety|guardrails?|sandbox\w*+|restrictions?|checks?|prompts?)\b|"
     r"\b(?:restrictions|rules|guidelines|safety\s++(?:rules|policies))\s++(?:do\s++not|don't|no\s++longer)\s++apply\b|"
@@ -556,7 +561,7 @@ _CUE_PRESSURE = re.compile(
 
 def _risky_order(match: re.Match[str]) -> bool:
     sentence = match.group()
-    if _mentioned(match):
+    if not (_CUE_AGENT.search(sentence) or _CUE_YOU.search(sentence)) or _mentioned(match):
         return False
     agent = 2 if _CUE_AGENT.search(sentence) else (1 if _CUE_YOU.search(sentence) else 0)
     order = 1 if _CUE_ORDER.search(sentence) else 0
@@ -567,11 +572,10 @@ def _risky_order(match: re.Match[str]) -> bool:
 
 RISKY_ORDER = Rule(
     "risky_order_to_agent", HIGH, "a sentence that orders the agent to do something risky",
-    ("assistant", "ai ", "ai,", "ai:", "agent", "model", "llm", "copilot", "claude", "gpt", "bot", "automated",
-     "you ", "your "),
-    # A sentence ends at ".", "!" or "?" before a space (not inside ".env" or a URL).
-    r"(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){0,300}\b(?:assistant|ai|agents?|models?|llm|copilot|claude|gpt|bot|automated|"
-    r"you|your)\b(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){0,300}",
+    ("assistant", "ai ", "ai,", "ai:", "agent", "model", "llm", "copilot", "claude", "gpt", "bot", "automated"),
+    # A whole sentence, taken without backtracking (it ends at ".", "!" or "?" before a
+    # space, not inside ".env" or a URL); which cues it holds is _risky_order's to say.
+    r"(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){8,600}+",
     window=320,
     check=_risky_order,
 )
