@@ -78,7 +78,8 @@ _NET_CODE = re.compile(
     r"Net::HTTP|TCPSocket|IO::Socket|LWP|curl_exec|fsockopen|WebClient|Invoke-WebRequest|Invoke-RestMethod|"
     r"iwr\b|irm\b|Net\.Sockets|UploadString|UploadFile|DownloadString|\.request\(|\.connect\(|"
     r"create_connection|smtplib|ftplib|Start-BitsTransfer|Resolve-DnsName|Send-MailMessage|open-uri|URI\.open|"
-    r"file_get_contents\(\s*+[\"']https?:",
+    r"file_get_contents\(\s*+[\"']https?:|(?:dns\W{0,3}\.|\.)(?:resolve\w*+|lookup)\(|axios|\bgot\(|superagent|node-fetch|"
+    r"\.(?:post|put)\(|HTTP::Tiny|LWP::UserAgent|\bmail\(|Net::SMTP|Mail::",
     re.I,
 )
 _HOST_IN_CODE = re.compile(
@@ -87,7 +88,7 @@ _HOST_IN_CODE = re.compile(
 )
 _SECRET_IN_CODE = re.compile(
     r"process\.env|os\.environ|ENV\[|\$ENV\{|getenv\(|Bun\.env|Deno\.env|Get-ChildItem\s++env:|\$env:|"
-    r"readFileSync\(|open\(|Get-Content|file_get_contents\(",
+    r"readFileSync\(|(?<![\w.])open\(|Get-Content|file_get_contents\(",
     re.I,
 )
 
@@ -103,6 +104,7 @@ class _Command:
     line: str
     pipeline: list[list[str]]  # every command of the pipeline it is in
     text: str = ""  # the whole text the command is in
+    inputs: tuple[str, ...] = ()  # files redirected into it (< file)
 
 
 class EgressInspector:
@@ -144,6 +146,9 @@ class EgressInspector:
         for host, how in destinations:
             service = _service(host, command.line)
             canonical = canonical_host(host.strip("[]")) if host else None
+            if canonical is not None and (canonical.name == "localhost" or (canonical.ip is not None
+                                                                             and canonical.ip.is_loopback)):
+                continue  # this machine: nothing leaves it
             allowed = canonical is not None and self._policy.decide(host.strip("[]") if canonical.ip is None
                                                                     else canonical.name).allowed
             # A token in the authentication header of a request to the allowed service it
@@ -213,7 +218,7 @@ _SINKS = re.compile(
 )
 
 
-_EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|[\"']([^\"'\n]{6,2000})[\"']")
+_EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
 _EXECUTES = re.compile(
     r"(?:\beval|-c|\bsystem|\bpopen|\bexec\w*|\bspawn\w*|\bcall|\bcheck_output|\bPopen|\bexecSync|\bshell_exec|"
     r"\bpassthru|\bIEX|Invoke-Expression|\bsh|\bbash)\s*+[(\[]?\s*+$"
@@ -226,6 +231,7 @@ def _prepared(text: str) -> str:
     and commands quoted inside ``eval "…"``, ``sh -c '…'``, backticks or an interpreter's
     ``os.system('…')`` are put on lines of their own, to be judged too."""
     text = re.sub(r"\$\{?IFS\}?", " ", text)
+    text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
     values: dict[str, str] = {}
     for name, _, value in _ASSIGNMENT.findall(text):
         values[name] = value if name not in values else ""  # assigned twice: unknown
@@ -237,10 +243,11 @@ def _prepared(text: str) -> str:
         body = next(g for g in m.groups() if g)
         # Backticks and $(…) run what they hold; a quoted string only when something
         # executes it (eval, sh -c, os.system, …), not when echo prints it.
+        plain = body.replace('"', "").replace("'", "").replace("\\", "")  # cu"r"l is curl
         if (m.group(1) or m.group(2) or _EXECUTES.search(text[max(0, m.start() - 40) : m.start()])) and _SINKS.search(
-            body + " "
+            plain + " "
         ):
-            inner.append(body)
+            inner.append(plain)
     # A sink word in the middle of a line (a Dockerfile step's log, a test's message): the
     # line from there on is a command too, unless the word is inside a string or a comment.
     for line in text.splitlines():
@@ -268,8 +275,16 @@ def _commands(text: str) -> list[_Command]:
         except ValueError:  # an unclosed quote: judge the words as far as they go
             tokens = line.split()
         pipelines: list[list[list[str]]] = [[[]]]
+        inputs: list[str] = []
+        redirect = ""
         for token in tokens:
-            if token in ("|", "|&"):
+            if redirect:  # the target of a redirection is a file, not an argument
+                if redirect.startswith("<"):
+                    inputs.append(token)
+                redirect = ""
+            elif token and set(token) <= set("<>&") and token not in ("&", "&&"):
+                redirect = token
+            elif token in ("|", "|&"):
                 pipelines[-1].append([])
             elif token and set(token) <= set(";&|"):
                 pipelines.append([[]])
@@ -278,7 +293,7 @@ def _commands(text: str) -> list[_Command]:
         for pipeline in pipelines:
             cmds = [c for c in pipeline if c]
             for words in cmds:
-                out.append(_Command(words, line, cmds, text))
+                out.append(_Command(words, line, cmds, text, tuple(inputs)))
     return out
 
 
@@ -313,6 +328,11 @@ _DATA_FLAGS = {
 }
 
 
+_DNS_TYPES = frozenset({"A", "AAAA", "TXT", "MX", "NS", "CNAME", "ANY", "SOA", "SRV", "PTR", "CAA", "DS", "DNSKEY"})
+_SSH_VALUED = frozenset(
+    {"-p", "-P", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-e", "-m", "-S", "-W", "-w", "-E", "-B",
+     "--rsh", "--port", "-f"}
+)
 _CURL_VALUED = frozenset(
     {"-o", "--output", "-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "-H", "--header", "-X",
      "--request", "-u", "--user", "-F", "--form", "-T", "--upload-file", "-K", "--config", "-A", "--user-agent",
@@ -348,19 +368,20 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
                 skip = True
                 continue
             host = _host_of(arg.split("=", 1)[1] if arg.startswith("--url=") else arg)
-            if host is None and not arg.startswith("-") and _looks_like_host(arg.split("/", 1)[0]):
-                host = arg.split("/", 1)[0]  # curl takes a bare host (ix.io)
+            bare = arg.split("/", 1)[0].rsplit(":", 1)[0] if arg.count(":") <= 1 else ""
+            if host is None and not arg.startswith("-") and bare and _looks_like_host(bare):
+                host = bare  # curl takes a bare host (ix.io, localhost:6060)
             if host:
                 out.append((host, name))
         if name == "curl" and ("-K" in args or "--config" in args):
-            for url in re.findall(r"^\s*+url\s*+=\s*+\"?([^\"\s]++)", line_text, re.M):
+            for url in re.findall(r"\burl\s*+=\s*+\"?([^\"\s\\]++)", line_text):
                 if _host_of(url):
                     out.append((_host_of(url) or "", "curl (a config file)"))
-            data_line = re.search(r"^\s*+(?:data|data-binary|data-urlencode|form|upload-file)\s*+=", line_text, re.M)
+            data_line = re.search(r"\b(?:data|data-binary|data-urlencode|form|upload-file)\s*+=", line_text)
             sends = sends or data_line is not None
-    elif name in ("nc", "ncat", "netcat", "telnet", "socat", "openssl"):
+    elif name in ("nc", "ncat", "netcat", "telnet", "socat") or (name == "openssl" and "s_client" in args):
         for arg in args:
-            m = re.search(r"(?:tcp|udp|tcp4|tcp6|udp4|openssl|ssl|connect)[:=]([^:,\s]+)", arg, re.I)
+            m = re.search(r"(?<![\w-])(?:tcp[46]?|udp[46]?|openssl|ssl|connect)[:=]([^:,\s/][^:,\s]*+)", arg, re.I)
             if m:
                 out.append((m.group(1), name))
             elif not arg.startswith("-") and name != "socat" and not arg.isdigit() and _looks_like_host(arg):
@@ -368,7 +389,14 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
                 break
         sends = True
     elif name in ("ssh", "scp", "sftp", "rsync", "sshpass"):
+        skip = False
         for arg in args:
+            if skip:
+                skip = False
+                continue
+            if arg in _SSH_VALUED:
+                skip = True
+                continue
             if arg.startswith("-"):
                 continue
             m = _REMOTE.match(arg)
@@ -421,9 +449,10 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
         sends = True
     elif name in ("dig", "nslookup", "host", "drill", "resolvectl", "ping", "ping6", "getent"):
         for arg in args:
-            if arg.startswith(("-", "+", "@")):
+            if arg.startswith(("-", "+", "@")) or arg.upper() in _DNS_TYPES:
                 continue
-            if "$(" in arg or "`" in arg or "$" in arg or any(len(label) >= 40 for label in arg.split(".")):
+            dynamic = ("$(" in arg or "`" in arg or "$" in arg) and re.search(r"[)}`\w]\.[A-Za-z0-9-]++\.", arg)
+            if dynamic or any(len(label) >= 40 for label in arg.split(".")):
                 out.append((arg.split(".", 1)[-1] if "." in arg else arg, f"a DNS query carrying data ({name})"))
                 sends = True
             break
@@ -435,7 +464,7 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
             code += "\n" + line_text  # a script on stdin (a heredoc): judge its lines as code
         if _NET_CODE.search(code):
             hosts = [_host_of(u) for u in _URL.findall(code)]
-            hosts += [a or b for a, b in _HOST_IN_CODE.findall(code)]
+            hosts += [(a or b).lstrip(".") for a, b in _HOST_IN_CODE.findall(code)]
             for host in hosts:
                 if host:
                     out.append((host, f"a {name} one-liner"))
@@ -508,6 +537,11 @@ def _service(host: str, line: str) -> str | None:
 _AUTH_OPTIONS = frozenset({"-H", "--header", "-u", "--user", "--oauth2-bearer", "--proxy-user"})
 
 
+def _auth_option(word: str) -> bool:
+    """``-H``, ``--header`` …, or short flags ending in one (``-sH``)."""
+    return word in _AUTH_OPTIONS or bool(re.fullmatch(r"-[A-Za-z]*[Hu]", word))
+
+
 def _secret_flow(command: _Command, *, auth_is_use: bool = False) -> bool:
     words0 = command.words[0].rsplit("/", 1)[-1] if command.words else ""
     if (words0 in _INTERPRETERS or words0.startswith("python")) and _SECRET_IN_CODE.search(" ".join(command.words)):
@@ -523,9 +557,11 @@ def _secret_flow_words(command: _Command, *, auth_is_use: bool = False) -> bool:
     for words in command.pipeline:
         name = words[0].rsplit("/", 1)[-1] if words else ""
         if auth_is_use and words is command.words:
-            words = [w for i, w in enumerate(words) if not (i and words[i - 1] in _AUTH_OPTIONS)]
-        joined = " ".join(words)
+            words = [w for i, w in enumerate(words) if not (i and _auth_option(words[i - 1]))]
+        joined = " ".join([*words, *command.inputs])
         if _SECRET_PATH.search(" " + joined) or _SECRET_ENV.search(joined):
+            return True
+        if re.search(r"\$\(\s*+(?:env|printenv|set)\b|\$\(\s*+cat\s++/proc/(?:self|\d+)/environ", joined):
             return True
         if name in _ENV_DUMPS and (len(words) == 1 or name in ("env", "printenv")):
             return True

@@ -62,6 +62,19 @@ def _real(match: Any) -> bool:
     )
 
 
+# Passwords of local development setups (the user's name again, the service's default):
+# they open nothing outside the developer's machine.
+_DEFAULT_PASSWORDS = frozenset({"password", "pass", "passwd", "secret", "dev", "test", "postgres", "root", "admin",
+                                "example", "changeme", "guest", "mysql", "redis"})
+
+
+def _not_default_password(match: Any) -> bool:
+    value: str = match.group("secret")
+    user = re.search(r"://([^\s:@/]{0,80}):", match.group())
+    return (value.lower() not in _DEFAULT_PASSWORDS and set(value) != {"*"}
+            and not (user is not None and user.group(1) == value))
+
+
 def _random(min_entropy: float) -> Any:
     def check(match: Any) -> bool:
         value: str = match.group("secret")
@@ -121,8 +134,7 @@ RULES: tuple[Rule, ...] = (
           ("://",), r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|"
           r"clickhouse|cockroachdb|oracle|https?|ftp|smtp)(?:\+\w++)?://[^\s:@/]{0,80}:(?P<secret>[^\s@/]{3,200})@"
           r"[\w.-]{1,253}",
-          check=lambda m: _real(m) and m.group("secret").lower() not in ("password", "pass", "passwd", "secret")
-          and set(m.group("secret")) != {"*"}),
+          check=lambda m: _real(m) and _not_default_password(m)),
     _rule("npm_token", "an npm token", ("npm_",), _B + r"(?P<secret>npm_[A-Za-z0-9]{36})" + _E),
     _rule("pypi_token", "a PyPI token", ("pypi-ageicHlwaS5vcmc",),
           _B + r"(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300})" + _E),

