@@ -79,7 +79,8 @@ _NET_CODE = re.compile(
     r"iwr\b|irm\b|Net\.Sockets|UploadString|UploadFile|DownloadString|\.request\(|\.connect\(|"
     r"create_connection|smtplib|ftplib|Start-BitsTransfer|Resolve-DnsName|Send-MailMessage|open-uri|URI\.open|"
     r"file_get_contents\(\s*+[\"']https?:|(?:dns\W{0,3}\.|\.)(?:resolve\w*+|lookup)\(|axios|\bgot\(|superagent|node-fetch|"
-    r"\.(?:post|put)\(|HTTP::Tiny|LWP::UserAgent|\bmail\(|Net::SMTP|Mail::",
+    r"\.(?:post|put)\(|HTTP::Tiny|LWP::UserAgent|\bmail\(|Net::SMTP|Mail::|WebSocket|require\([\"']ws[\"']\)|"
+    r"wss?://|https?\W{0,3}\.(?:get|request)\(",
     re.I,
 )
 _HOST_IN_CODE = re.compile(
@@ -130,12 +131,17 @@ class EgressInspector:
             for command in _commands(_prepared(text)):
                 findings += self._judge(command, bool(secret_values) and _mentions_secret(command, findings))
         findings += _tunnels(norm.text)
+        findings += _published_secrets(norm.text)
+        for layer in norm.layers:  # a decoded script (base64 handed to exec) is code to read too
+            if _NET_CODE.search(layer.text):
+                findings += self._judge(_Command(["python3", "-c", layer.text], layer.text, [["python3", "-c",
+                                                 layer.text]], layer.text), False)
         return InspectionResult.of(_unique(findings))
 
     # -- one command ---------------------------------------------------------------------
 
     def _judge(self, command: _Command, carries_found_secret: bool) -> list[Finding]:
-        words = _unwrapped(command.words)
+        words = _unwrapped(command.words) or (["exec"] if "/dev/" in command.line else [])
         if not words:
             return []
         name = words[0].rsplit("/", 1)[-1].lower()
@@ -221,8 +227,24 @@ _SINKS = re.compile(
 _EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
 _EXECUTES = re.compile(
     r"(?:\beval|-c|\bsystem|\bpopen|\bexec\w*|\bspawn\w*|\bcall|\bcheck_output|\bPopen|\bexecSync|\bshell_exec|"
-    r"\bpassthru|\bIEX|Invoke-Expression|\bsh|\bbash)\s*+[(\[]?\s*+$"
+    r"\bpassthru|\bIEX|Invoke-Expression|\bsh|\bbash|scripts\.[\w:-]++=|\bRUN)\s*+[(\[]?\s*+$"
 )
+
+
+_WHICH = re.compile(
+    r"`\s*+(?:which|command\s++-v)\s++([\w.-]++)\s*+`|\$\(\s*+(?:which|command\s++-v)\s++([\w.-]++)\s*+\)"
+)
+_ESCAPED_WORD = re.compile(
+    r"\$'((?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}|[^'\\])++)'|"
+    r"\$\(\s*+printf\s++'((?:\\x[0-9a-fA-F]{2}|\\[0-7]{3})++)'\s*+\)"
+)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    """``$'\\x63url'`` and ``$(printf '\\143url')`` as the word they spell."""
+    body = match.group(1) or match.group(2) or ""
+    return re.sub(r"\\x([0-9a-fA-F]{2})|\\([0-7]{3})",
+                  lambda m: chr(int(m.group(1), 16)) if m.group(1) else chr(int(m.group(2), 8)), body)
 
 
 def _prepared(text: str) -> str:
@@ -232,6 +254,9 @@ def _prepared(text: str) -> str:
     ``os.system('…')`` are put on lines of their own, to be judged too."""
     text = re.sub(r"\$\{?IFS\}?", " ", text)
     text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
+    text = _WHICH.sub(lambda m: m.group(1) or m.group(2), text)  # `which nc` is nc
+    text = re.sub(r"\$\(\s*+printf\s++'%s '\s++([^)]*+)\)", r"\1", text)  # $(printf '%s ' wget …)
+    text = _ESCAPED_WORD.sub(_unescaped, text)
     values: dict[str, str] = {}
     for name, _, value in _ASSIGNMENT.findall(text):
         values[name] = value if name not in values else ""  # assigned twice: unknown
@@ -248,15 +273,15 @@ def _prepared(text: str) -> str:
             plain + " "
         ):
             inner.append(plain)
-    # A sink word in the middle of a line (a Dockerfile step's log, a test's message): the
-    # line from there on is a command too, unless the word is inside a string or a comment.
-    for line in text.splitlines():
+    # A sink word in the middle of a line (a Dockerfile step's log, a test's message, a call
+    # in code): the line from there on is a command too, unless inside a string or a comment.
+    for line in [*text.splitlines(), *inner]:
         if re.match(r"\s*+(?:echo|printf|#|//)", line):
             continue
         for m in _SINKS.finditer(line):
             before = line[: m.start()]
             if m.start() > 0 and before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
-                inner.append(line[m.start() :])
+                inner.append(line[m.start() :].rstrip(")"))
     return "\n".join([text, *inner]) if inner else text
 
 
@@ -434,13 +459,10 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
             sends = verb in ("push", "send-email") or (verb == "remote" and "push" in line_text)
         if out and verb == "push":
             sends = True
-    elif name == "gh" and len(args) >= 2 and (args[0], args[1]) in (
-        ("gist", "create"), ("issue", "comment"), ("issue", "create"), ("pr", "comment"), ("pr", "create"),
-        ("release", "upload"), ("release", "create"), ("secret", "set"), ("api", args[1])
-    ):
+    elif name == "gh" and len(args) >= 2 and _gh_sends(args):
         out.append(("github.com", f"gh {args[0]} {args[1]}"))
         sends = True
-    elif name in ("ftp", "tftp", "lftp", "ncftp", "ncftpput", "curlftpfs", "atftp"):
+    elif name in ("ftp", "tftp", "lftp", "ncftp", "ncftpput", "curlftpfs", "atftp", "wput", "ftp-upload"):
         for arg in reversed(args):  # the host is usually last (after -l/-r file options)
             host = _host_of(arg) or (arg if _looks_like_host(arg) else None)
             if host:
@@ -451,7 +473,9 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
         for arg in args:
             if arg.startswith(("-", "+", "@")) or arg.upper() in _DNS_TYPES:
                 continue
-            dynamic = ("$(" in arg or "`" in arg or "$" in arg) and re.search(r"[)}`\w]\.[A-Za-z0-9-]++\.", arg)
+            dynamic = ("$(" in arg or "`" in arg or "$" in arg or ")." in arg) and re.search(
+                r"[)}`\w]\.[A-Za-z0-9-]++\.", arg
+            )
             if dynamic or any(len(label) >= 40 for label in arg.split(".")):
                 out.append((arg.split(".", 1)[-1] if "." in arg else arg, f"a DNS query carrying data ({name})"))
                 sends = True
@@ -465,11 +489,24 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
         if _NET_CODE.search(code):
             hosts = [_host_of(u) for u in _URL.findall(code)]
             hosts += [(a or b).lstrip(".") for a, b in _HOST_IN_CODE.findall(code)]
+            hosts += re.findall(r"[\w.+-]++@([\w-]++(?:\.[\w-]++)++)", code)  # mail to an address
             for host in hosts:
                 if host:
                     out.append((host, f"a {name} one-liner"))
             sends = True
     return out, sends
+
+
+_GH_SINKS = frozenset(
+    {("gist", "create"), ("issue", "comment"), ("issue", "create"), ("pr", "comment"), ("pr", "create"),
+     ("release", "upload"), ("release", "create"), ("secret", "set")}
+)
+
+
+def _gh_sends(args: list[str]) -> bool:
+    """A gh subcommand that sends content to GitHub."""
+    verb = (args[0], args[1])
+    return verb in _GH_SINKS or args[0] == "api" or (verb == ("repo", "create") and "--push" in args)
 
 
 def _powershell_encoded(args: list[str]) -> str:
@@ -492,6 +529,26 @@ _TUNNELS = re.compile(
     r"tailscale\s++funnel|pagekite\.py|expose\s++--)",
     re.I,
 )
+
+
+_COPIES_SECRET = re.compile(
+    r"(?<![\w./-])(?:cp|mv|cat|tar|zip|rsync|install|ln)\b[^\n;&|]{0,200}?(?:\.ssh|id_(?:rsa|dsa|ecdsa|ed25519)|"
+    r"\.env\b|\.aws/|\.netrc|\.git-credentials|\.npmrc|\.pypirc|\.docker/config|\.kube/config|/etc/shadow)"
+)
+_PUBLISHES = re.compile(
+    r"(?<![\w./-])(?:git\s++push|npm\s++publish|yarn\s++publish|twine\s++upload|gh\s++(?:repo\s++create[^\n]*?--push|"
+    r"release\s++upload|gist\s++create)|docker\s++push|cargo\s++publish|gem\s++push)\b"
+)
+
+
+def _published_secrets(text: str) -> list[Finding]:
+    """A script that copies secret files into what it then publishes (a commit it pushes, a
+    package it publishes): secrets leave even through an allowed host."""
+    copied = _COPIES_SECRET.search(text)
+    if copied is None or not _PUBLISHES.search(text, copied.end()):
+        return []
+    return [Finding("exfiltration_of_secrets", CRITICAL, "secret files are copied into what the script then publishes",
+                    _redact(" ".join(copied.group().split()))[:200])]
 
 
 def _tunnels(text: str) -> list[Finding]:
