@@ -166,13 +166,13 @@ def test_a_link_planted_on_a_parent_is_never_read_through(tmp_path: Path, scanne
 
 
 def test_a_fifo_swapped_in_for_a_file_does_not_hang_the_read(tmp_path: Path, scanner) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    os.mkfifo(work / "was-a-file")  # nobody writes to it: a blocking open would wait forever
-    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    os.mkfifo(tree / "was-a-file")  # nobody writes to it: a blocking open would wait forever
+    fd = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
     try:
         assert scanner.open_file(fd, "was-a-file") is None
-        assert scanner.open_file(fd, "../work/was-a-file") is None  # beneath the root only
+        assert scanner.open_file(fd, "../tree/was-a-file") is None  # beneath the root only
     finally:
         os.close(fd)
 
