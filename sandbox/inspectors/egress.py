@@ -24,14 +24,11 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from urllib.parse import urlsplit
-
-import regex
 
 from sandbox.errors import PolicyError
 from sandbox.hosts import HostPolicy, canonical_host
-from sandbox.inspectors.engine import MATCH_TIMEOUT, RuleSet, redacted
+from sandbox.inspectors.engine import RuleSet, redacted
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
 from sandbox.inspectors.normalize import normalize
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
@@ -126,11 +123,11 @@ class EgressInspector:
         findings = _specific(self._secrets.scan(norm.text))
         for layer in norm.layers:
             findings += _specific(self._secrets.scan(layer.text, layer=layer.kind))
-        secret_values = {f.content for f in findings}
+        secrets_found = any(f.type.startswith("secret_") for f in findings)
         texts = [norm.text] + [layer.text for layer in norm.layers]
         for text in texts:
             for command in _commands(_prepared(text)):
-                findings += self._judge(command, bool(secret_values) and _mentions_secret(command, findings))
+                findings += self._judge(command, secrets_found)
         findings += _tunnels(norm.text)
         findings += _published_secrets(norm.text)
         for layer in norm.layers:  # a decoded script (base64 handed to exec) is code to read too
@@ -141,7 +138,9 @@ class EgressInspector:
 
     # -- one command ---------------------------------------------------------------------
 
-    def _judge(self, command: _Command, carries_found_secret: bool) -> list[Finding]:
+    def _judge(self, command: _Command, secrets_found: bool) -> list[Finding]:
+        """``secrets_found``: the text holds a secret the rules recognise (then a command
+        that reaches the network is looked at for one in its own line)."""
         if command.truncated:
             return [Finding("inspection_incomplete", MEDIUM,
                             f"more than {MAX_COMMANDS} commands in one text: the rest was not judged", "")]
@@ -163,7 +162,9 @@ class EgressInspector:
                                                                     else canonical.name).allowed
             # A token in the authentication header of a request to the allowed service it
             # is for is how that service is used, not a leak; anywhere else it is one.
-            secret = carries_found_secret or _secret_flow(command, auth_is_use=allowed)
+            secret = _secret_flow(command, auth_is_use=allowed) or (
+                secrets_found and bool(self._secrets.scan(command.line))
+            )
             shown = _redact(" ".join(command.line.split()))[:200]
             if secret:
                 out.append(Finding("exfiltration_of_secrets", CRITICAL,
@@ -180,24 +181,9 @@ class EgressInspector:
         return out
 
 
-@lru_cache(maxsize=1)
-def _secret_patterns() -> list[tuple[Any, object]]:
-    return [(regex.compile(r.pattern, regex.IGNORECASE | regex.MULTILINE), r.check) for r in SECRET_RULES]
-
-
 def _redact(line: str) -> str:
     """The line as a report may show it: every secret the rules recognise in it redacted."""
-    for pattern, check in _secret_patterns():
-        if "secret" not in pattern.groupindex:
-            continue
-        try:
-            matches = list(pattern.finditer(line, timeout=MATCH_TIMEOUT))
-        except TimeoutError:
-            return "[the command is withheld: it could not be checked for secrets in time]"
-        for match in matches:
-            if check is None or check(match):  # type: ignore[operator]
-                line = line.replace(match.group("secret"), redacted(match.group("secret")))
-    return line
+    return _secret_rules().redact(line)
 
 
 def _specific(findings: list[Finding]) -> list[Finding]:
@@ -661,12 +647,6 @@ def _secret_flow_words(command: _Command, *, auth_is_use: bool = False) -> bool:
         if name in _ENV_DUMPS and (len(words) == 1 or name in ("env", "printenv")):
             return True
     return False
-
-
-def _mentions_secret(command: _Command, findings: list[Finding]) -> bool:
-    """A secret the rules found is written in this command's line."""
-    prefixes = {f.content.split("…", 1)[0] for f in findings if f.type.startswith("secret_") and "…" in f.content}
-    return any(p and p in command.line for p in prefixes)
 
 
 __all__ = ["EXFIL_SERVICES", "EgressInspector", "redacted"]

@@ -123,6 +123,22 @@ class RuleSet:
     def backend(self) -> str:
         return self._literals.backend
 
+    def redact(self, text: str) -> str:
+        """``text`` as a report may show it: the value each redacting rule recognises in it
+        (its group ``secret``) redacted. For short texts (a command line): every pattern
+        runs over all of it. A text that cannot be checked in time is withheld whole."""
+        for rule, pattern in zip(self.rules, self._compiled, strict=True):
+            if not rule.redact or "secret" not in pattern.groupindex:
+                continue
+            try:
+                matches = list(pattern.finditer(text, timeout=MATCH_TIMEOUT))
+            except TimeoutError:
+                return "[withheld: it could not be checked for secrets in time]"
+            for match in matches:
+                if rule.check is None or rule.check(match):
+                    text = text.replace(match.group("secret"), redacted(match.group("secret")))
+        return text
+
     def scan(self, text: str, layer: str = "") -> list[Finding]:
         """Every match of every rule in ``text``. Spans are offsets into the UTF-8 bytes
         of ``text`` (equal to character offsets for ASCII text)."""
