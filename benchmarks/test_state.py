@@ -36,9 +36,10 @@ def _tree(root: Path) -> None:
     for i in range(FILES - LARGE):
         d = root / f"pkg{i % 50}" / f"mod{i % 7}"
         d.mkdir(parents=True, exist_ok=True)
-        # Text-like content (compressible, as source trees are), 1-7 KiB.
+        # Text-like content (compressible, as source trees are), 1-7 KiB: enough words that
+        # the cut below is what sets the size.
         vocabulary = ("def", "return", "self", "value", "import", "class", "x", "for")
-        words = " ".join(rng.choice(vocabulary) for _ in range(400))
+        words = " ".join(rng.choice(vocabulary) for _ in range(1800))
         (d / f"f{i}.py").write_text(f"# {i}\n" + words[: rng.randint(1024, 7 * 1024)])
     for i in range(LARGE):
         (root / f"blob{i}.bin").write_bytes(os.urandom(5 << 20) + bytes(5 << 20))
