@@ -63,6 +63,15 @@ _EXPORTS: dict[str, str] = {
     "VerificationResult": "sandbox.inspectors.code_verifier",
     "Violation": "sandbox.inspectors.code_verifier",
     "format_result": "sandbox.inspectors.code_verifier",
+    # §6 containers and development environments
+    "CONTAINER_IMAGE_TAG": "sandbox.containers.container",
+    "ContainerSandbox": "sandbox.containers.container",
+    "ExecResult": "sandbox.containers.execution",
+    "ExecOutput": "sandbox.containers.execution",
+    "ExecExit": "sandbox.containers.execution",
+    "DevEnvManager": "sandbox.containers.devenv",
+    "CachedImage": "sandbox.containers.devenv",
+    "SwapRequest": "sandbox.containers.devenv",
     # §7 sandbox state
     "SandboxManager": "sandbox.state.manager",
     "SandboxState": "sandbox.state.manager",
@@ -110,6 +119,9 @@ if TYPE_CHECKING:
         run_seatbelted,
     )
     from sandbox.confine.seccomp import apply_seccomp, default_seccomp_profile
+    from sandbox.containers.container import CONTAINER_IMAGE_TAG, ContainerSandbox
+    from sandbox.containers.devenv import CachedImage, DevEnvManager, SwapRequest
+    from sandbox.containers.execution import ExecExit, ExecOutput, ExecResult
     from sandbox.errors import (
         CommandNotFoundError,
         CommandTimeoutError,

@@ -284,7 +284,7 @@ def _cmd_state(args: argparse.Namespace) -> int:
         if args.output in (None, "-"):
             sys.stdout.buffer.write(data)
         else:
-            from sandbox.state.store import write_atomic
+            from sandbox.durable import write_atomic
 
             write_atomic(os.path.abspath(args.output), data, 0o600)
     elif action == "restore":
@@ -368,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = actions.add_parser("cleanup", help="remove old sandboxes and unused content")
     cleanup.add_argument("--max-age", type=_max_age, required=True, metavar="AGE", help="30m, 12h, 7d …")
     state.set_defaults(func=_cmd_state)
+    from sandbox.cli_container import add_parser as add_container_parser
+
+    add_container_parser(sub)
     return parser
 
 

@@ -195,7 +195,16 @@ class ProxyError(SandboxError):
 
 
 class ContainerError(SandboxError):
-    """A container or image operation failed."""
+    """A container or image operation failed.
+
+    ``log_tail`` holds the last lines of a failed build's log (empty for other failures).
+    """
+
+    log_tail: tuple[str, ...]
+
+    def __init__(self, message: str, *, log_tail: tuple[str, ...] = ()) -> None:
+        self.log_tail = tuple(log_tail)
+        super().__init__(message)
 
 
 class SnapshotError(SandboxError):

@@ -349,7 +349,8 @@ def docker_available() -> bool:
     return _docker_state()[0].available
 
 
-def _gvisor_runtime(info: dict[str, object] | None) -> str | None:
+def gvisor_runtime(info: dict[str, object] | None) -> str | None:
+    """The name under which a daemon's ``/info`` document lists runsc, or None."""
     runtimes = info.get("Runtimes") if info else None
     if not isinstance(runtimes, dict):
         return None
@@ -364,7 +365,7 @@ def _probe_gvisor(docker: Capability, info: dict[str, object] | None) -> Capabil
     if not docker.available:
         assert docker.reason is not None
         return _missing("gvisor", docker.reason, docker.detail)
-    runtime = _gvisor_runtime(info)
+    runtime = gvisor_runtime(info)
     if runtime is None:
         return _missing("gvisor", Reason.GVISOR_MISSING)
     return _ok("gvisor", f"runtime {runtime}")
@@ -373,13 +374,13 @@ def _probe_gvisor(docker: Capability, info: dict[str, object] | None) -> Capabil
 def gvisor_available() -> bool:
     """True when the Docker daemon lists a runsc runtime."""
     cap, info = _docker_state()
-    return cap.available and _gvisor_runtime(info) is not None
+    return cap.available and gvisor_runtime(info) is not None
 
 
 def gvisor_docker_args() -> list[str]:
     """The `docker run` arguments that select gVisor, or [] when it is unavailable."""
     cap, info = _docker_state()
-    runtime = _gvisor_runtime(info) if cap.available else None
+    runtime = gvisor_runtime(info) if cap.available else None
     return [f"--runtime={runtime}"] if runtime else []
 
 

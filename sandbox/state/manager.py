@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sandbox.durable import fsync_dir, write_atomic
 from sandbox.errors import PolicyError, SnapshotError
 from sandbox.state import archive
 from sandbox.state.manifest import FILE, Manifest, apply_delta, delta, delta_text, diff
-from sandbox.state.store import Batch, ObjectStore, fsync_dir, write_atomic
+from sandbox.state.store import Batch, ObjectStore
 from sandbox.state.workdir import apply, capture
 
 ID = re.compile(r"sb-[0-9a-f]{12}")

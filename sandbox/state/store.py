@@ -22,41 +22,12 @@ import struct
 import threading
 from typing import BinaryIO
 
+from sandbox.durable import fsync_dir, write_all
 from sandbox.errors import SnapshotError
 from sandbox.state import scanner
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
-
-
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data``: a temporary file beside it, fsync, rename, fsync of
-    the directory. A crash leaves the old file or the new one, never a mix."""
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, f".tmp-{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
-    try:
-        write_all(fd, data)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    fsync_dir(directory)
 
 
 PACK_LIMIT = 256 << 10  # contents up to this size go into the save's pack
@@ -380,10 +351,3 @@ def _read_pack_index(path: str) -> list[tuple[bytes, int, int]]:
 def _writeback(fd: int) -> None:
     if scanner.native is not None:  # without it, commit()'s fsync alone does the flushing
         scanner.native.start_writeback(fd)
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` (os.write may write less than asked)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

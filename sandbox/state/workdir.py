@@ -22,10 +22,11 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sandbox.durable import write_all
 from sandbox.errors import SnapshotError
 from sandbox.state import scanner
 from sandbox.state.manifest import DIR, FILE, MODE_MASK, SYMLINK, Entry, Manifest, entry_from_stat, stat_keys
-from sandbox.state.store import CHUNK, PACK_LIMIT, Batch, ObjectStore, write_all
+from sandbox.state.store import CHUNK, PACK_LIMIT, Batch, ObjectStore
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 

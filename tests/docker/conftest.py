@@ -20,6 +20,7 @@ DOCKERFILE = """\
 FROM scratch
 COPY busybox /bin/busybox
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN ["/bin/busybox", "mkdir", "-m", "1777", "/tmp"]
 """
 
 
@@ -60,3 +61,60 @@ def busybox_image(docker_client: object) -> str:
 def docker_label() -> str:
     """The label every test resource carries, so that the session fixture removes it."""
     return LABEL
+
+
+def build_image(client: object, dockerfile: str, files: dict[str, bytes], tag: str) -> str:
+    """Build ``tag`` from ``dockerfile`` and ``files`` (name -> bytes), labelled for cleanup."""
+    with tempfile.TemporaryDirectory() as context:
+        Path(context, "Dockerfile").write_text(dockerfile)
+        for name, data in files.items():
+            Path(context, name).write_bytes(data)
+            Path(context, name).chmod(0o755)
+        client.images.build(path=context, tag=tag, labels={LABEL: "1"}, rm=True)  # type: ignore[attr-defined]
+    return tag
+
+
+@pytest.fixture(scope="session")
+def marked_image(docker_client: object, busybox_image: str) -> str:
+    """The busybox image plus /marker reading "second": a different image to swap to."""
+    return build_image(
+        docker_client, f"FROM {busybox_image}\nCOPY marker /marker\n", {"marker": b"second\n"},
+        busybox_image.replace("busybox:", "busybox-marked:"),
+    )
+
+
+@pytest.fixture(scope="session")
+def shell_less_image(docker_client: object) -> str:
+    """busybox with only `sleep` linked (what keeps a container alive): no /bin/sh for the
+    in-container kill."""
+    return build_image(
+        docker_client,
+        'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/sleep"]\n',
+        {"busybox": _busybox().read_bytes()},
+        "sandbox-test-no-shell:1",
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project directory owned by an ordinary user (uid 1000 when the tests run as root)."""
+    import os
+
+    root = tmp_path / "project"
+    root.mkdir()
+    if os.geteuid() == 0:
+        os.chown(root, 1000, 1000)
+    return root
+
+
+@pytest.fixture
+def unreachable_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DOCKER_HOST at a socket nobody accepts on: what a stopped daemon leaves behind."""
+    import socket
+
+    path = tmp_path / "docker.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.close()  # bound, never listening: connect() gets ECONNREFUSED
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    return str(path)

@@ -1,0 +1,457 @@
+"""ContainerSandbox: one long-lived, hardened container per instance, commands run in it
+with ``exec``.
+
+The project is bind-mounted read-write at its own path; everything else the command sees
+is the image, read-only, plus a small tmpfs ``/tmp``. The hardening is
+:func:`sandbox.containers.hardening.create_arguments`, visible in ``docker inspect``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+from sandbox.containers import client as docker_client
+from sandbox.containers.execution import (
+    DEFAULT_MAX_OUTPUT,
+    KILL_SCRIPT,
+    ExecExit,
+    ExecOutput,
+    ExecResult,
+    argv_of,
+    check_timeout,
+    collect,
+    stream_exec,
+)
+from sandbox.containers.hardening import (
+    KEEPALIVE,
+    LABEL,
+    LABEL_INSTANCE,
+    LABEL_PROJECT,
+    ContainerSettings,
+    create_arguments,
+    slug,
+)
+from sandbox.errors import ContainerError, PolicyError, Reason, UnsupportedError
+from sandbox.host import gvisor_runtime
+from sandbox.policy import Config, IsolationLevel
+
+#: The tag of the default image (``sandbox-env:<tag>``); ``SANDBOX_CONTAINER_IMAGE_TAG``
+#: overrides it.
+CONTAINER_IMAGE_TAG = os.environ.get("SANDBOX_CONTAINER_IMAGE_TAG", "latest")
+DEFAULT_REPOSITORY = "sandbox-env"
+#: Seconds the in-container kill of a timed-out command may take.
+KILL_TIMEOUT = 10.0
+
+
+def default_image() -> str:
+    return f"{DEFAULT_REPOSITORY}:{CONTAINER_IMAGE_TAG}"
+
+
+class ContainerSandbox:
+    """A hardened container for ``project_dir``; a context manager (start on enter, stop
+    on exit).
+
+    ``isolation`` is ``IsolationLevel.CONTAINER`` (the daemon's default runtime) or
+    ``IsolationLevel.MAXIMUM`` (gVisor, which must then be registered with the daemon).
+    Memory and CPU come from ``config`` (a :class:`sandbox.Config`). Commands run as
+    ``user``, by default the owner of ``project_dir``; a project owned by root needs
+    ``user`` given explicitly, so nothing runs as root by accident. The container has no
+    network: a command that must reach the network runs under :class:`sandbox.Sandbox`
+    with the egress proxy instead. PID 1 is Docker's init running ``keepalive`` (default
+    ``sleep infinity``), which the image must provide.
+
+    Raises:
+        PolicyError: a bad option, a root-owned project without ``user``, or a config that
+            asks for network.
+    """
+
+    def __init__(
+        self,
+        project_dir: str | os.PathLike[str],
+        *,
+        image: str | None = None,
+        config: Config | None = None,
+        isolation: IsolationLevel | str = IsolationLevel.CONTAINER,
+        user: str | None = None,
+        pids_limit: int = 256,
+        tmp_mb: int = 64,
+        environment: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        keepalive: list[str] | None = None,
+        client: Any = None,
+    ) -> None:
+        root = os.path.realpath(os.fspath(project_dir))
+        if not os.path.isdir(root):
+            raise PolicyError(f"project_dir: not a directory: {os.fspath(project_dir)!r}")
+        try:
+            self.isolation = IsolationLevel(isolation)
+        except ValueError:
+            raise PolicyError(f"isolation: expected 'container' or 'maximum', got {isolation!r}") from None
+        if self.isolation not in (IsolationLevel.CONTAINER, IsolationLevel.MAXIMUM):
+            raise PolicyError(f"isolation: a container runs at 'container' or 'maximum', not {self.isolation.value!r}")
+        self.config = config if config is not None else Config()
+        if self.config.allow_network:
+            raise PolicyError(
+                "allow_network: a ContainerSandbox has no network; run networked commands with "
+                "sandbox.Sandbox, whose egress goes through the proxy's policy"
+            )
+        if user is None:
+            st = os.stat(root)
+            if st.st_uid == 0:
+                raise PolicyError(
+                    f"{root} belongs to root: pass user='0:0' to run commands as root on purpose, "
+                    "or user='UID:GID' for another account"
+                )
+            user = f"{st.st_uid}:{st.st_gid}"
+        if not isinstance(user, str) or not user or any(c.isspace() or c == "\0" for c in user):
+            raise PolicyError(f"user: expected 'UID[:GID]' or a user name, got {user!r}")
+        if isinstance(max_output, bool) or not isinstance(max_output, int) or max_output <= 0:
+            raise PolicyError(f"max_output: expected a positive number of bytes, got {max_output!r}")
+        self.project_dir = root
+        self.user = user
+        self.instance = secrets.token_hex(6)
+        self._image = image if image is not None else default_image()
+        self._env = {"HOME": "/tmp", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+        self._env.update(environment or {})
+        self._labels = dict(labels or {})
+        self._pids = pids_limit
+        self._tmp_mb = tmp_mb
+        self._max_output = max_output
+        self._keepalive = list(keepalive) if keepalive is not None else list(KEEPALIVE)
+        if not self._keepalive or not all(isinstance(a, str) and a and "\0" not in a for a in self._keepalive):
+            raise PolicyError(f"keepalive: expected a non-empty argv of strings, got {keepalive!r}")
+        self._client = client
+        self._own_client = client is None
+        self._container_id: str | None = None
+        self._lock = threading.Lock()
+        self._settings(self._image, "check")  # every option validated now, not at start()
+
+    @classmethod
+    def attach(
+        cls,
+        project_dir: str | os.PathLike[str],
+        *,
+        labels: Mapping[str, str] | None = None,
+        client: Any = None,
+        **options: Any,
+    ) -> ContainerSandbox | None:
+        """The running container another process started for ``project_dir`` with these
+        ``labels`` (the CLI's ``container run``), adopted; None when there is none.
+
+        Raises:
+            PolicyError: as the constructor. UnsupportedError: no SDK or no daemon.
+        """
+        root = os.path.realpath(os.fspath(project_dir))
+        wanted = {**(labels or {}), LABEL_PROJECT: root}
+        docker = docker_client.docker_module()
+        own = client is None
+        client = docker_client.connect() if client is None else client
+        try:
+            found = client.api.containers(filters={"label": [f"{k}={v}" for k, v in sorted(wanted.items())]})
+            if not found:
+                if own:
+                    client.close()
+                return None
+            newest = max(found, key=lambda c: c.get("Created", 0))
+            config = client.api.inspect_container(newest["Id"])["Config"]
+        except docker.errors.DockerException as exc:
+            raise docker_client.unreachable(exc) from None
+        self = cls(root, image=config["Image"], user=config["User"], labels=labels, client=client, **options)
+        self._own_client = own
+        self.instance = config["Labels"].get(LABEL_INSTANCE, self.instance)
+        self._container_id = str(newest["Id"])
+        return self
+
+    # -- settings and the daemon ------------------------------------------------------
+
+    def _settings(self, image: str, name: str, host_cpus: int = 1, runtime: str | None = None) -> ContainerSettings:
+        labels = {**self._labels, LABEL: "1", LABEL_PROJECT: self.project_dir, LABEL_INSTANCE: self.instance}
+        uid, _, gid = self.user.partition(":")
+        return ContainerSettings(
+            image=image,
+            name=name,
+            project_dir=self.project_dir,
+            user=self.user,
+            uid=int(uid) if uid.isdigit() else None,
+            gid=int(gid) if gid.isdigit() else None,
+            labels=tuple(sorted(labels.items())),
+            memory_mb=self.config.max_memory_mb,
+            cpu_percent=self.config.max_cpu_pct,
+            host_cpus=host_cpus,
+            pids=self._pids,
+            tmp_mb=self._tmp_mb,
+            runtime=runtime,
+            environment=tuple(sorted(self._env.items())),
+            keepalive=tuple(self._keepalive),
+        )
+
+    @property
+    def client(self) -> Any:
+        """The ``docker.DockerClient`` in use (made from the environment when first needed).
+
+        Raises:
+            UnsupportedError: no SDK, or no daemon answers.
+        """
+        if self._client is None:
+            self._client = docker_client.connect()
+        return self._client
+
+    def _create(self, image: str) -> str:
+        docker = docker_client.docker_module()
+        try:
+            info = self.client.info()
+            try:
+                self.client.api.inspect_image(image)
+            except docker.errors.ImageNotFound:
+                raise ContainerError(
+                    f"image {image} is not on the daemon: build it (sandbox container build) or pull it first"
+                ) from None
+            runtime = None
+            if self.isolation is IsolationLevel.MAXIMUM:
+                runtime = gvisor_runtime(info)
+                if runtime is None:
+                    raise UnsupportedError(Reason.GVISOR_MISSING, "isolation 'maximum' runs containers under gVisor")
+            # Unique per container: a hot swap runs two of one instance side by side.
+            name = "-".join(
+                ("sandbox", slug(os.path.basename(self.project_dir), limit=30), self.instance, secrets.token_hex(3))
+            )
+            args = create_arguments(self._settings(image, name, int(info.get("NCPU") or 1), runtime))
+            container = self.client.containers.create(**args)
+        except docker.errors.APIError as exc:
+            raise docker_client.api_error(f"create a container from {image}", exc) from None
+        except docker.errors.DockerException as exc:
+            raise docker_client.unreachable(exc) from None
+        try:
+            container.start()
+            container.reload()
+            if container.attrs["State"]["Running"]:
+                return str(container.id)
+            logs = container.logs(tail=5).decode(errors="replace").strip()
+            problem = ContainerError(
+                f"the container from {image} exited at once ({logs or 'no output'}): PID 1 runs "
+                f"{' '.join(self._keepalive)!r}, which the image must provide (see keepalive=)"
+            )
+        except docker.errors.APIError as exc:
+            problem = docker_client.api_error(f"start a container from {image}", exc)
+        with contextlib.suppress(docker.errors.DockerException):
+            container.remove(force=True)
+        raise problem
+
+    def _remove(self, container_id: str) -> None:
+        docker = docker_client.docker_module()
+        try:
+            self.client.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress
+                raise docker_client.api_error(f"remove container {container_id[:12]}", exc) from None
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create and start the container (nothing happens when it already runs).
+
+        Raises:
+            ContainerError: the image is missing or the daemon refused.
+            UnsupportedError: no SDK, no daemon, or gVisor asked for and absent.
+        """
+        with self._lock:
+            if self._container_id is None:
+                self._container_id = self._create(self._image)
+
+    def stop(self) -> None:
+        """Remove the container and every process in it. The project directory is untouched.
+
+        Raises:
+            ContainerError: the daemon refused. UnsupportedError: no daemon.
+        """
+        with self._lock:
+            if self._container_id is not None:
+                self._remove(self._container_id)
+                self._container_id = None
+
+    def close(self) -> None:
+        """Stop, and close the API connection if this object made it."""
+        try:
+            self.stop()
+        finally:
+            if self._own_client and self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def detach(self) -> None:
+        """Close this object's API connection and leave the container running, for another
+        process to :meth:`attach` to (the CLI's ``run`` and ``exec`` do this)."""
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+        self._container_id = None
+
+    def __enter__(self) -> ContainerSandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def image(self) -> str:
+        """The image the next start or hot swap uses."""
+        return self._image
+
+    @property
+    def container_id(self) -> str | None:
+        return self._container_id
+
+    @property
+    def running(self) -> bool:
+        """True when the container exists and runs (asked of the daemon)."""
+        container_id = self._container_id
+        if container_id is None:
+            return False
+        docker = docker_client.docker_module()
+        try:
+            return bool(self.client.api.inspect_container(container_id)["State"]["Running"])
+        except docker.errors.NotFound:
+            return False
+
+    def set_image(self, image: str) -> None:
+        """Use ``image`` from the next :meth:`start` or :meth:`hot_swap` on.
+
+        Raises:
+            PolicyError: not an image reference.
+        """
+        self._settings(image, "check")
+        self._image = image
+
+    def hot_swap(self, image: str | None = None) -> str:
+        """Move to ``image`` (or the one :meth:`set_image` chose): the new container starts
+        before the old one is removed, so the workspace always has one. Returns the new
+        container's id.
+
+        Raises:
+            ContainerError, UnsupportedError: as :meth:`start`; the old container keeps
+            running when the new one cannot start.
+        """
+        if image is not None:
+            self.set_image(image)
+        with self._lock:
+            new_id = self._create(self._image)
+            old_id, self._container_id = self._container_id, new_id
+        if old_id is not None:
+            self._remove(old_id)
+        return new_id
+
+    def build_from_dockerfile(self, dockerfile: str | os.PathLike[str] = "Dockerfile", *, progress: Any = None) -> str:
+        """Build (or find cached) the project's image from ``dockerfile``, tagged by its
+        content hash, and use it from the next start or hot swap on. Returns the tag.
+
+        Raises:
+            PolicyError: no such Dockerfile. ContainerError: the build failed (its
+            ``log_tail`` holds the end of the log). UnsupportedError: no daemon.
+        """
+        from sandbox.containers.devenv import DevEnvManager
+
+        manager = DevEnvManager(self.project_dir, labels=self._labels, client=self.client)
+        tag = manager.get_or_build(dockerfile, progress=progress)
+        self.set_image(tag)
+        return tag
+
+    # -- commands ---------------------------------------------------------------------
+
+    def _running_id(self) -> str:
+        container_id = self._container_id
+        if container_id is None:
+            raise ContainerError("the container is not started: call start() or use the object as a context manager")
+        return container_id
+
+    def _kill_tree(self, container_id: str, token: str) -> None:
+        events = stream_exec(
+            self.client.api,
+            container_id,
+            ["/bin/sh", "-c", KILL_SCRIPT, "sh", token],
+            user=self.user,
+            workdir="/",
+            environment={},
+            timeout=KILL_TIMEOUT,
+            kill_tree=lambda _token: None,
+        )
+        end = collect(events, text=True, max_output=1 << 16)
+        if end.exit_code != 0 or end.timed_out:
+            # The tree could not be killed selectively (no shell in the image, or a fork
+            # bomb outrunning the kill): nothing of it may survive, so the container goes,
+            # and a fresh one from the same image takes its place.
+            with self._lock:
+                if self._container_id == container_id:
+                    self._container_id = self._create(self._image)
+            self._remove(container_id)
+
+    def stream(
+        self,
+        command: str | list[str],
+        timeout: float | None = None,
+        *,
+        input: bytes | str | None = None,
+        workdir: str | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> Iterator[ExecOutput | ExecExit]:
+        """Run ``command`` and yield :class:`ExecOutput` pieces as they come, then one
+        :class:`ExecExit` with the exit code. A string runs under ``/bin/sh -c``.
+
+        Raises:
+            PolicyError: a bad command or timeout. ContainerError: not started, or the
+            daemon refused. UnsupportedError: no daemon.
+        """
+        argv = argv_of(command)
+        check_timeout(timeout)
+        container_id = self._running_id()
+        env = dict(self._env)
+        env.update(environment or {})
+        data = input.encode() if isinstance(input, str) else input
+        docker = docker_client.docker_module()
+        try:
+            yield from stream_exec(
+                self.client.api,
+                container_id,
+                argv,
+                user=self.user,
+                workdir=workdir or self.project_dir,
+                environment=env,
+                timeout=timeout,
+                input=data,
+                kill_tree=lambda token: self._kill_tree(container_id, token),
+            )
+        except docker.errors.DockerException as exc:
+            if docker_client.is_unreachable(exc):
+                raise docker_client.unreachable(exc) from None
+            raise docker_client.api_error("exec", exc) from None
+
+    def exec(
+        self,
+        command: str | list[str],
+        timeout: float | None = None,
+        *,
+        text: bool = True,
+        input: bytes | str | None = None,
+        workdir: str | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> ExecResult:
+        """Run ``command`` in the container and wait. When ``timeout`` passes, the command's
+        whole process tree is killed inside the container and the result has
+        ``timed_out=True``. A non-zero exit is a result, not an exception.
+
+        Raises:
+            PolicyError, ContainerError, UnsupportedError: as :meth:`stream`.
+        """
+        events = self.stream(command, timeout, input=input, workdir=workdir, environment=environment)
+        return collect(events, text=text, max_output=self._max_output)

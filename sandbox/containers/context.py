@@ -1,0 +1,248 @@
+"""The content hash of a build: what makes two builds of a project the same image.
+
+The key covers the Dockerfile's bytes, the build arguments, the target, the resolved ids
+of the base images, and the sorted (path, mode, content hash) of the build context after
+``.dockerignore`` — the files the SDK would send, chosen by the SDK's own ``.dockerignore``
+matcher so the two can never disagree. Modification times and the directory's name are
+left out: touching a file, or checking the project out elsewhere, is the same image.
+
+Hashing a 10,000-file context on every call would cost seconds, so a stat cache keyed by
+(path, size, mtime, inode) remembers each file's hash; a warm call only ``lstat``s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import stat
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.errors import ContainerError, PolicyError, Reason, UnsupportedError
+
+KEY_VERSION = b"sandbox-devenv-key/1"
+_CHUNK = 1 << 20
+#: Files modified more recently than this are hashed on every call (see StatCache.digest).
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSpec:
+    """One build of a project: where, which Dockerfile, with what arguments.
+
+    Raises:
+        PolicyError: a relative or missing project directory, a missing Dockerfile, or
+            build arguments that are not strings.
+    """
+
+    project_dir: str
+    dockerfile: str
+    build_args: tuple[tuple[str, str], ...] = ()
+    target: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        project_dir: str | os.PathLike[str],
+        dockerfile: str | os.PathLike[str] = "Dockerfile",
+        build_args: Mapping[str, str] | None = None,
+        target: str | None = None,
+    ) -> BuildSpec:
+        root = os.path.realpath(os.fspath(project_dir))
+        if not os.path.isdir(root):
+            raise PolicyError(f"project_dir: not a directory: {os.fspath(project_dir)!r}")
+        path = os.fspath(dockerfile)
+        full = path if os.path.isabs(path) else os.path.join(root, path)
+        if not os.path.isfile(full):
+            raise PolicyError(f"dockerfile: no such file: {full!r}")
+        args = dict(build_args or {})
+        for name, value in args.items():
+            if not isinstance(name, str) or not isinstance(value, str) or not name:
+                raise PolicyError(f"build_args: expected names and values as strings, got {name!r}={value!r}")
+        if target is not None and (not isinstance(target, str) or not target.strip()):
+            raise PolicyError(f"target: expected a stage name, got {target!r}")
+        return cls(root, os.path.realpath(full), tuple(sorted(args.items())), target)
+
+    @property
+    def dockerfile_in_context(self) -> str | None:
+        """The Dockerfile's path inside the context, or None when it lies outside it."""
+        rel = os.path.relpath(self.dockerfile, self.project_dir)
+        return None if rel.startswith("..") else rel
+
+
+def ignore_patterns(root: str) -> list[str]:
+    """The ``.dockerignore`` patterns, read as the SDK reads them before a build."""
+    try:
+        with open(os.path.join(root, ".dockerignore")) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def context_paths(spec: BuildSpec) -> list[str]:
+    """The relative paths (files and directories) the SDK would send as the build context."""
+    from docker.utils.build import exclude_paths
+
+    # The SDK always sends the Dockerfile, whatever .dockerignore says; the same name here.
+    name = spec.dockerfile_in_context
+    return sorted(exclude_paths(spec.project_dir, ignore_patterns(spec.project_dir), dockerfile=name))
+
+
+def _file_digest(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class StatCache:
+    """relative path -> (size, mtime_ns, inode, sha256), loaded from and saved to JSON.
+
+    A file whose size, mtime and inode all match is not read again: an edit changes the
+    mtime (or, for a rename over it, the inode).
+    """
+
+    def __init__(self, entries: dict[str, list[Any]] | None = None) -> None:
+        self.entries: dict[str, list[Any]] = entries or {}
+        self.changed = False
+        self.hashed = 0
+
+    @classmethod
+    def loads(cls, data: bytes) -> StatCache:
+        try:
+            entries = json.loads(data)
+        except ValueError:
+            return cls()  # a cache is only a cache: a damaged one is rebuilt, never trusted
+        if not isinstance(entries, dict):
+            return cls()
+        return cls(entries)
+
+    def dumps(self) -> bytes:
+        return json.dumps(self.entries, separators=(",", ":"), sort_keys=True).encode()
+
+    def digest(self, rel: str, full: str, st: os.stat_result) -> str:
+        hit = self.entries.get(rel)
+        if (
+            isinstance(hit, list)
+            and len(hit) == 4
+            and hit[0] == st.st_size
+            and hit[1] == st.st_mtime_ns
+            and hit[2] == st.st_ino
+        ):
+            return str(hit[3])
+        value = _file_digest(full)
+        self.hashed += 1
+        # A file written moments ago can be written again within the same timestamp tick,
+        # same size, and look unchanged: it is remembered only once its mtime is old enough.
+        if time.time_ns() - st.st_mtime_ns > RACY_NS:
+            self.entries[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, value]
+            self.changed = True
+        elif rel in self.entries:
+            del self.entries[rel]
+            self.changed = True
+        return value
+
+    def prune(self, keep: Iterable[str]) -> None:
+        live = set(keep)
+        for rel in [r for r in self.entries if r not in live]:
+            del self.entries[rel]
+            self.changed = True
+
+
+def context_entries(spec: BuildSpec, cache: StatCache) -> list[tuple[str, int, str]]:
+    """(path, mode, content hash) of every context entry, sorted by path.
+
+    Directories hash to ``""``, symlinks to their target (never followed), files to their
+    content.
+
+    Raises:
+        ContainerError: an entry cannot be read.
+    """
+    out: list[tuple[str, int, str]] = []
+    root = spec.project_dir
+    paths = context_paths(spec)
+    for rel in paths:
+        full = os.path.join(root, rel)
+        try:
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode):
+                digest = cache.digest(rel, full, st)
+            elif stat.S_ISLNK(st.st_mode):
+                digest = "link:" + hashlib.sha256(os.fsencode(os.readlink(full))).hexdigest()
+            else:
+                digest = ""
+        except OSError as exc:
+            raise ContainerError(f"build context: cannot read {rel!r}: {exc.strerror or exc}") from None
+        out.append((rel, st.st_mode, digest))
+    cache.prune(paths)
+    return out
+
+
+def base_images(dockerfile: bytes, build_args: Mapping[str, str]) -> list[str]:
+    """The images a Dockerfile builds on: ``FROM`` lines and ``COPY --from=<image>``, with
+    ``ARG`` values substituted; stage names and ``scratch`` are left out.
+
+    Raises:
+        ContainerError: the Dockerfile cannot be parsed.
+    """
+    try:
+        from dockerfile_parse import DockerfileParser
+    except ImportError:
+        raise UnsupportedError(Reason.DOCKER_SDK_MISSING, "dockerfile-parse is not installed") from None
+
+    try:
+        parser = DockerfileParser(fileobj=io.BytesIO(dockerfile), build_args=dict(build_args))
+        parents = list(parser.parent_images)
+        structure = parser.structure
+    except Exception as exc:  # the parser's errors are not one type
+        raise ContainerError(f"Dockerfile: cannot parse: {exc}") from None
+    stages: set[str] = set()
+    for item in structure:
+        if item["instruction"] == "FROM":
+            words = item["value"].split()
+            if len(words) >= 3 and words[-2].lower() == "as":
+                stages.add(words[-1].lower())
+    found = [p for p in parents if p.lower() not in stages and p != "scratch"]
+    for item in structure:
+        if item["instruction"] == "COPY":
+            for word in item["value"].split():
+                if word.startswith("--from="):
+                    source = word[len("--from=") :]
+                    if source.lower() not in stages and not source.isdigit() and source not in found:
+                        found.append(source)
+    return found
+
+
+def _field(h: Any, value: bytes) -> None:
+    # Length-prefixed, so no two different field lists hash the same.
+    h.update(len(value).to_bytes(8, "big"))
+    h.update(value)
+
+
+def cache_key(
+    spec: BuildSpec,
+    dockerfile: bytes,
+    bases: list[tuple[str, str | None]],
+    entries: list[tuple[str, int, str]],
+) -> str:
+    """The sha256 hex of everything that decides what the build produces."""
+    h = hashlib.sha256()
+    _field(h, KEY_VERSION)
+    _field(h, dockerfile)
+    _field(h, json.dumps(spec.build_args).encode())
+    _field(h, (spec.target or "").encode())
+    for name, image_id in bases:
+        _field(h, name.encode())
+        _field(h, (image_id or "missing").encode())
+    _field(h, str(len(entries)).encode())
+    for rel, mode, digest in entries:
+        _field(h, os.fsencode(rel))
+        _field(h, f"{mode:o}".encode())
+        _field(h, digest.encode())
+    return h.hexdigest()

@@ -1,0 +1,269 @@
+"""Commands in a running container through the Engine API's exec calls, with a real deadline.
+
+The SDK's ``exec_run`` has no timeout, and a timed-out ``docker exec`` client leaves the
+command running in the container. Here the output is read from the exec's own socket
+against a deadline; when it passes, the command's process tree is killed *inside* the
+container by a second exec, and the result says it timed out.
+
+Every exec carries a marker in its environment (``SANDBOX_EXEC=<token>``); the kill looks
+for it in ``/proc/*/environ`` and also follows parent links from what it found, so the
+tree dies even where a child cleared its environment but stayed a descendant. A process
+that both clears its environment and leaves the tree (double fork) escapes that search:
+:meth:`ContainerSandbox.stop` ends it with the container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.containers.client import docker_module
+from sandbox.errors import ContainerError, PolicyError
+
+MARKER = "SANDBOX_EXEC"
+#: After a kill, how long the exec's stream may take to end before it is abandoned.
+KILL_GRACE = 5.0
+#: Output kept per stream; the rest is read and dropped so a chatty command cannot exhaust
+#: the caller's memory.
+DEFAULT_MAX_OUTPUT = 64 << 20
+
+# Kills, as the exec's own user, every process carrying the marker and every descendant of
+# one, until a pass finds none (a fork racing the first pass is caught by the next).
+# busybox sh, dash and bash all run it; it needs only sh, tr, grep, sed and kill.
+KILL_SCRIPT = r"""
+t="$1"; pass=0
+while [ $pass -lt 20 ]; do
+  found=""
+  for d in /proc/[0-9]*; do
+    p=${d#/proc/}
+    [ "$p" = "$$" ] && continue
+    if tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -qx "SANDBOX_EXEC=$t"; then found="$found $p"; fi
+  done
+  grew=1
+  while [ -n "$grew" ]; do
+    grew=""
+    for d in /proc/[0-9]*; do
+      p=${d#/proc/}
+      case " $found " in *" $p "*) continue;; esac
+      pp=$(sed -n 's/^PPid:[[:space:]]*//p' "$d/status" 2>/dev/null)
+      case " $found " in *" $pp "*) found="$found $p"; grew=1;; esac
+    done
+  done
+  [ -z "$found" ] && exit 0
+  kill -9 $found 2>/dev/null
+  pass=$((pass+1))
+  sleep 0.05
+done
+exit 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """What a command run with :meth:`ContainerSandbox.exec` did.
+
+    ``exit_code`` is the command's status (128 + signal when killed; -1 when the daemon
+    never reported one); ``stdout``/``stderr`` are ``str`` or ``bytes`` as asked.
+    """
+
+    exit_code: int
+    stdout: str | bytes
+    stderr: str | bytes
+    duration: float
+    timed_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExecOutput:
+    """A piece of output as it came: ``stream`` is ``"stdout"`` or ``"stderr"``."""
+
+    stream: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExecExit:
+    """The last item a streaming exec yields."""
+
+    exit_code: int
+    duration: float
+    timed_out: bool
+
+
+def argv_of(command: str | list[str]) -> list[str]:
+    """A shell string runs under ``/bin/sh -c``; a list is the argv itself.
+
+    Raises:
+        PolicyError: an empty command, or an argument that is not a string or holds a NUL.
+    """
+    if isinstance(command, str):
+        if not command.strip():
+            raise PolicyError("command: empty")
+        argv = ["/bin/sh", "-c", command]
+    elif isinstance(command, (list, tuple)) and command:
+        argv = list(command)
+    else:
+        raise PolicyError(f"command: expected a string or a non-empty list, got {command!r}")
+    for arg in argv:
+        if not isinstance(arg, str) or "\0" in arg:
+            raise PolicyError(f"command: arguments are strings without NUL, got {arg!r}")
+    return argv
+
+
+def check_timeout(timeout: float | None) -> None:
+    """Raises PolicyError unless ``timeout`` is None or a positive number of seconds."""
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+        raise PolicyError(f"timeout: expected a positive number of seconds or None, got {timeout!r}")
+
+
+def _raw_socket(sock: Any) -> Any:
+    # Unix and plain TCP: a SocketIO whose _sock is the socket; TLS: the SSL socket itself.
+    return getattr(sock, "_sock", sock)
+
+
+def _readable(raw: Any, wait: float | None) -> bool:
+    pending = getattr(raw, "pending", None)
+    if pending is not None and pending():
+        return True  # TLS holds decrypted bytes that select() cannot see
+    ready, _, _ = select.select([raw], [], [], wait)
+    return bool(ready)
+
+
+def _send_input(raw: Any, data: bytes) -> None:
+    try:
+        if data:
+            raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # the command exited without reading its input: not an error of ours
+
+
+def stream_exec(
+    api: Any,
+    container_id: str,
+    argv: list[str],
+    *,
+    user: str,
+    workdir: str,
+    environment: dict[str, str],
+    timeout: float | None,
+    kill_tree: Callable[[str], None],
+    input: bytes | None = None,
+) -> Iterator[ExecOutput | ExecExit]:
+    """Run ``argv`` in the container; yield output as it comes, then one :class:`ExecExit`.
+
+    ``kill_tree(token)`` is called once when the deadline passes.
+
+    Raises:
+        ContainerError: the daemon refused the exec or the container is gone.
+    """
+    docker_errors = docker_module().errors
+    token = os.urandom(8).hex()
+    env = dict(environment)
+    env[MARKER] = token
+    start = time.monotonic()
+    try:
+        exec_id = api.exec_create(
+            container_id,
+            argv,
+            stdout=True,
+            stderr=True,
+            stdin=input is not None,
+            user=user,
+            workdir=workdir,
+            environment=env,
+        )["Id"]
+        sock = api.exec_start(exec_id, socket=True)
+    except docker_errors.APIError as exc:
+        raise ContainerError(f"exec in {container_id[:12]}: {exc.explanation or exc}") from None
+    raw = _raw_socket(sock)
+    feeder = None
+    if input is not None:
+        feeder = threading.Thread(target=_send_input, args=(raw, input), daemon=True)
+        feeder.start()
+    deadline = None if timeout is None else start + timeout
+    timed_out = False
+    buf = bytearray()
+    try:
+        while True:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                if timed_out:
+                    break  # killed, and the stream still has not ended: abandon it
+                timed_out = True
+                kill_tree(token)
+                deadline = time.monotonic() + KILL_GRACE
+                continue
+            if not _readable(raw, wait):
+                continue
+            try:
+                chunk = raw.recv(1 << 16)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                break  # the daemon closed the connection: the exec is over
+            if not chunk:
+                break
+            buf += chunk
+            # Frames: 1 byte stream (1 stdout, 2 stderr), 3 zero bytes, 4 bytes length, payload.
+            while len(buf) >= 8:
+                size = int.from_bytes(buf[4:8], "big")
+                if len(buf) < 8 + size:
+                    break
+                kind = "stderr" if buf[0] == 2 else "stdout"
+                payload = bytes(buf[8 : 8 + size])
+                del buf[: 8 + size]
+                if payload:
+                    yield ExecOutput(kind, payload)
+    finally:
+        with contextlib.suppress(OSError):
+            raw.close()
+        with contextlib.suppress(OSError):
+            sock.close()
+    yield ExecExit(_exit_code(api, exec_id), time.monotonic() - start, timed_out)
+
+
+def _exit_code(api: Any, exec_id: str) -> int:
+    # The stream can end a moment before the daemon records the exit.
+    docker = docker_module()
+    for _ in range(400):
+        try:
+            state = api.exec_inspect(exec_id)
+        except docker.errors.NotFound:
+            return -1  # its container was removed (a kill that had to take the container)
+        if not state.get("Running"):
+            code = state.get("ExitCode")
+            return -1 if code is None else int(code)
+        time.sleep(0.005)
+    return -1
+
+
+def collect(events: Iterator[ExecOutput | ExecExit], *, text: bool, max_output: int) -> ExecResult:
+    """Gather a streaming exec into one :class:`ExecResult`, keeping ``max_output`` bytes
+    per stream."""
+    out = {"stdout": bytearray(), "stderr": bytearray()}
+    end = ExecExit(-1, 0.0, False)
+    for event in events:
+        if isinstance(event, ExecExit):
+            end = event
+            continue
+        kept = out[event.stream]
+        room = max_output - len(kept)
+        if room > 0:
+            kept += event.data[:room]
+    if text:
+        return ExecResult(
+            end.exit_code,
+            out["stdout"].decode(errors="replace"),
+            out["stderr"].decode(errors="replace"),
+            end.duration,
+            end.timed_out,
+        )
+    return ExecResult(end.exit_code, bytes(out["stdout"]), bytes(out["stderr"]), end.duration, end.timed_out)
