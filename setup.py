@@ -15,6 +15,7 @@ from setuptools.command.build_ext import build_ext
 CSRC = ["csrc/ahocorasick.c", "csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/treescan.c", "csrc/zygote.c"]
 MODULES = ["_ahocorasick", "_landlock", "_seccomp", "_spawn", "_treescan"]
 LAUNCHER = "csrc/launcher.c"
+AGENT = "csrc/agent.c"
 
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wformat=2", "-Wvla"]
 ldflags = []
@@ -25,9 +26,13 @@ if os.environ.get("SANDBOX_SANITIZE"):
     ldflags += [flag]
 
 
+# The agent runs inside containers, never in the sanitizer's runtime: no -fsanitize for it.
+agent_cflags = [f for f in cflags if not f.startswith("-fsanitize")]
+
+
 class BuildExt(build_ext):
     """Builds csrc/ first (also for `build_ext --inplace` and editable installs), then the
-    extension modules, then the sbx-launch executable beside them."""
+    extension modules, then the sbx-launch and sbx-agent executables beside them."""
 
     def run(self):
         if not self.distribution.has_c_libraries():
@@ -44,6 +49,21 @@ class BuildExt(build_ext):
             objects, "sbx-launch", output_dir=out_dir,
             libraries=["sbxcore"], library_dirs=[clib.build_clib], extra_postargs=ldflags,
         )
+        self.build_agent(out_dir)
+
+    def build_agent(self, out_dir):
+        """sbx-agent, linked statically so that it runs in any container image. Without a
+        static libc it is left out: ContainerSandbox then starts one exec per command and
+        says so (exec_path), and agent=True raises."""
+        from setuptools.errors import CompileError, LinkError
+
+        objects = self.compiler.compile(
+            [AGENT], output_dir=self.build_temp, include_dirs=["csrc"], extra_postargs=agent_cflags
+        )
+        try:
+            self.compiler.link_executable(objects, "sbx-agent", output_dir=out_dir, extra_postargs=["-static", "-s"])
+        except (CompileError, LinkError) as exc:
+            self.warn(f"sbx-agent not built (no static libc?): {exc}")
 
 
 if sys.platform.startswith("linux"):

@@ -116,6 +116,13 @@ class Reason(str, enum.Enum):
         "no Docker daemon answered a ping",
         "Start dockerd, or point DOCKER_HOST at a reachable daemon.",
     )
+    AGENT_UNAVAILABLE = (
+        "agent_unavailable",
+        "the in-container agent cannot be used here",
+        "It needs the sbx-agent program built with the package (a C compiler with a static libc) and a "
+        "Docker daemon on this machine (unix://); agent=None uses it where it can and one exec per command "
+        "elsewhere.",
+    )
     GVISOR_MISSING = (
         "gvisor_missing",
         "the Docker daemon lists no runsc runtime",

@@ -12,14 +12,17 @@ import contextlib
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 from sandbox.containers import client as docker_client
+from sandbox.containers.agent import AgentSession, AgentUnresponsive, agent_binary, local_daemon
 from sandbox.containers.execution import (
     DEFAULT_MAX_OUTPUT,
     KILL_SCRIPT,
+    MARKER,
     ExecExit,
     ExecOutput,
     ExecResult,
@@ -29,6 +32,7 @@ from sandbox.containers.execution import (
     stream_exec,
 )
 from sandbox.containers.hardening import (
+    AGENT_PATH,
     KEEPALIVE,
     LABEL,
     LABEL_INSTANCE,
@@ -85,6 +89,7 @@ class ContainerSandbox:
         labels: Mapping[str, str] | None = None,
         max_output: int = DEFAULT_MAX_OUTPUT,
         keepalive: list[str] | None = None,
+        agent: bool | None = None,
         client: Any = None,
     ) -> None:
         root = os.path.realpath(os.fspath(project_dir))
@@ -124,9 +129,14 @@ class ContainerSandbox:
         self._pids = pids_limit
         self._tmp_mb = tmp_mb
         self._max_output = max_output
-        self._keepalive = list(keepalive) if keepalive is not None else list(KEEPALIVE)
+        self._agent_source = self._choose_agent(agent)
+        if keepalive is not None:
+            self._keepalive = list(keepalive)
+        else:
+            self._keepalive = [AGENT_PATH, "idle"] if self._agent_source else list(KEEPALIVE)
         if not self._keepalive or not all(isinstance(a, str) and a and "\0" not in a for a in self._keepalive):
             raise PolicyError(f"keepalive: expected a non-empty argv of strings, got {keepalive!r}")
+        self._session: AgentSession | None = None
         self._client = client
         self._own_client = client is None
         self._container_id: str | None = None
@@ -150,6 +160,8 @@ class ContainerSandbox:
         """
         root = os.path.realpath(os.fspath(project_dir))
         wanted = {**(labels or {}), LABEL_PROJECT: root}
+        # A one-off caller (the CLI) gains nothing from starting an agent for one command.
+        options.setdefault("agent", False)
         docker = docker_client.docker_module()
         own = client is None
         client = docker_client.connect() if client is None else client
@@ -190,7 +202,26 @@ class ContainerSandbox:
             runtime=runtime,
             environment=tuple(sorted(self._env.items())),
             keepalive=tuple(self._keepalive),
+            agent_source=self._agent_source,
         )
+
+    @staticmethod
+    def _choose_agent(agent: bool | None) -> str | None:
+        if agent is False:
+            return None
+        binary = agent_binary()
+        if binary is not None and local_daemon():
+            return binary
+        if agent is None:
+            return None  # one exec per command: slower, the same confinement
+        why = "sbx-agent was not built with this package" if binary is None else "the daemon is not on this machine"
+        raise UnsupportedError(Reason.AGENT_UNAVAILABLE, why)
+
+    @property
+    def exec_path(self) -> str:
+        """How commands start: ``"agent"`` (forked by sbx-agent inside the container) or
+        ``"exec"`` (one Engine API exec each)."""
+        return "agent" if self._agent_source is not None else "exec"
 
     @property
     def client(self) -> Any:
@@ -274,9 +305,15 @@ class ContainerSandbox:
             ContainerError: the daemon refused. UnsupportedError: no daemon.
         """
         with self._lock:
+            self._end_session()
             if self._container_id is not None:
                 self._remove(self._container_id)
                 self._container_id = None
+
+    def _end_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def close(self) -> None:
         """Stop, and close the API connection if this object made it."""
@@ -290,6 +327,8 @@ class ContainerSandbox:
     def detach(self) -> None:
         """Close this object's API connection and leave the container running, for another
         process to :meth:`attach` to (the CLI's ``run`` and ``exec`` do this)."""
+        with self._lock:
+            self._end_session()
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
@@ -348,6 +387,7 @@ class ContainerSandbox:
         with self._lock:
             new_id = self._create(self._image)
             old_id, self._container_id = self._container_id, new_id
+            self._end_session()
         if old_id is not None:
             self._remove(old_id)
         return new_id
@@ -391,10 +431,25 @@ class ContainerSandbox:
             # The tree could not be killed selectively (no shell in the image, or a fork
             # bomb outrunning the kill): nothing of it may survive, so the container goes,
             # and a fresh one from the same image takes its place.
-            with self._lock:
-                if self._container_id == container_id:
-                    self._container_id = self._create(self._image)
-            self._remove(container_id)
+            self._replace(container_id)
+
+    def _replace(self, container_id: str) -> None:
+        """A fresh container from the same image instead of ``container_id``, which goes
+        with every process in it."""
+        with self._lock:
+            if self._container_id == container_id:
+                self._container_id = self._create(self._image)
+                self._end_session()
+        self._remove(container_id)
+
+    def _agent(self, container_id: str) -> AgentSession:
+        with self._lock:
+            session = self._session
+            if session is None or not session.alive or session.container_id != container_id:
+                if session is not None:
+                    session.close()
+                session = self._session = AgentSession(self.client.api, container_id, self.user)
+            return session
 
     def stream(
         self,
@@ -420,17 +475,21 @@ class ContainerSandbox:
         data = input.encode() if isinstance(input, str) else input
         docker = docker_client.docker_module()
         try:
-            yield from stream_exec(
-                self.client.api,
-                container_id,
-                argv,
-                user=self.user,
-                workdir=workdir or self.project_dir,
-                environment=env,
-                timeout=timeout,
-                input=data,
-                kill_tree=lambda token: self._kill_tree(container_id, token),
-            )
+            if self._agent_source is None:
+                yield from stream_exec(
+                    self.client.api, container_id, argv, user=self.user, workdir=workdir or self.project_dir,
+                    environment=env, timeout=timeout, input=data,
+                    kill_tree=lambda token: self._kill_tree(container_id, token),
+                )
+                return
+            env[MARKER] = secrets.token_hex(8)
+            start = time.monotonic()
+            try:
+                yield from self._agent(container_id).run(argv, env, workdir or self.project_dir, data, timeout)
+            except AgentUnresponsive:
+                # The tree outran the kill (a fork bomb): the container goes with all of it.
+                self._replace(container_id)
+                yield ExecExit(-1, time.monotonic() - start, True)
         except docker.errors.DockerException as exc:
             if docker_client.is_unreachable(exc):
                 raise docker_client.unreachable(exc) from None

@@ -18,7 +18,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,13 +84,15 @@ def ignore_patterns(root: str) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
+def _matcher_patterns(spec: BuildSpec) -> list[str]:
+    # The SDK always sends the Dockerfile, whatever .dockerignore says: exclude_paths adds
+    # this exception (naming "Dockerfile" when the Dockerfile lies outside the context).
+    return [*ignore_patterns(spec.project_dir), f"!{spec.dockerfile_in_context or 'Dockerfile'}"]
+
+
 def context_paths(spec: BuildSpec) -> list[str]:
     """The relative paths (files and directories) the SDK would send as the build context."""
-    from docker.utils.build import exclude_paths
-
-    # The SDK always sends the Dockerfile, whatever .dockerignore says; the same name here.
-    name = spec.dockerfile_in_context
-    return sorted(exclude_paths(spec.project_dir, ignore_patterns(spec.project_dir), dockerfile=name))
+    return sorted(rel for rel, _ in _walk(spec, StatCache()))
 
 
 def _file_digest(path: str) -> str:
@@ -102,32 +104,43 @@ def _file_digest(path: str) -> str:
 
 
 class StatCache:
-    """relative path -> (size, mtime_ns, inode, sha256), loaded from and saved to JSON.
+    """What a previous key computation learnt, loaded from and saved to JSON.
 
-    A file whose size, mtime and inode all match is not read again: an edit changes the
-    mtime (or, for a rename over it, the inode).
+    ``files``: relative path -> (size, mtime_ns, inode, sha256). A file whose size, mtime
+    and inode all match is not read again: an edit changes the mtime (or, for a rename
+    over it, the inode).
+    ``excluded``: relative path -> whether ``.dockerignore`` excludes it, valid while the
+    patterns (``patterns``, their digest) stay the same: a verdict depends on nothing else.
     """
 
-    def __init__(self, entries: dict[str, list[Any]] | None = None) -> None:
-        self.entries: dict[str, list[Any]] = entries or {}
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        data = data or {}
+        files, excluded = data.get("files"), data.get("excluded")
+        self.files: dict[str, list[Any]] = files if isinstance(files, dict) else {}
+        self.excluded: dict[str, bool] = excluded if isinstance(excluded, dict) else {}
+        self.patterns = str(data.get("patterns", ""))
         self.changed = False
         self.hashed = 0
 
     @classmethod
     def loads(cls, data: bytes) -> StatCache:
         try:
-            entries = json.loads(data)
+            loaded = json.loads(data)
         except ValueError:
             return cls()  # a cache is only a cache: a damaged one is rebuilt, never trusted
-        if not isinstance(entries, dict):
-            return cls()
-        return cls(entries)
+        return cls(loaded if isinstance(loaded, dict) else None)
 
     def dumps(self) -> bytes:
-        return json.dumps(self.entries, separators=(",", ":"), sort_keys=True).encode()
+        data = {"patterns": self.patterns, "excluded": self.excluded, "files": self.files}
+        return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+    def use_patterns(self, patterns: list[str]) -> None:
+        digest = hashlib.sha256("\0".join(patterns).encode()).hexdigest()
+        if digest != self.patterns:
+            self.patterns, self.excluded, self.changed = digest, {}, True
 
     def digest(self, rel: str, full: str, st: os.stat_result) -> str:
-        hit = self.entries.get(rel)
+        hit = self.files.get(rel)
         if (
             isinstance(hit, list)
             and len(hit) == 4
@@ -141,18 +154,60 @@ class StatCache:
         # A file written moments ago can be written again within the same timestamp tick,
         # same size, and look unchanged: it is remembered only once its mtime is old enough.
         if time.time_ns() - st.st_mtime_ns > RACY_NS:
-            self.entries[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, value]
+            self.files[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, value]
             self.changed = True
-        elif rel in self.entries:
-            del self.entries[rel]
+        elif rel in self.files:
+            del self.files[rel]
             self.changed = True
         return value
 
-    def prune(self, keep: Iterable[str]) -> None:
-        live = set(keep)
-        for rel in [r for r in self.entries if r not in live]:
-            del self.entries[rel]
-            self.changed = True
+
+def _walk(spec: BuildSpec, cache: StatCache) -> list[tuple[str, os.DirEntry[str]]]:
+    """The SDK's context walk (``PatternMatcher.walk``), step for step, on ``scandir``.
+
+    The SDK's walk costs a ``relpath``, two ``stat``s and a pattern match per entry; this
+    one takes the directory entry's type and remembers each verdict in ``cache``. The
+    verdicts are the SDK's own (``PatternMatcher.matches``) and the pruning is its rule: an
+    excluded directory is not entered unless an exception pattern (``!...``) starts with
+    its path. tests/unit/test_build_context.py checks the two walks agree.
+    """
+    from docker.utils.build import PatternMatcher
+
+    patterns = _matcher_patterns(spec)
+    cache.use_patterns(patterns)
+    matcher = PatternMatcher(patterns)
+    exceptions = [p.cleaned_pattern for p in matcher.patterns if p.exclusion]
+    verdicts = cache.excluded
+    found: list[tuple[str, os.DirEntry[str]]] = []
+    visited: list[str] = []
+
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                visited.append(rel)
+                excluded = verdicts.get(rel)
+                if excluded is None:
+                    excluded = verdicts[rel] = bool(matcher.matches(rel))
+                    cache.changed = True
+                if not excluded:
+                    found.append((rel, entry))
+                # A symlink to a directory is sent as a link, never followed.
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                if excluded and not any(e.startswith(rel) for e in exceptions):
+                    continue
+                walk(entry.path, rel + "/")
+
+    try:
+        walk(spec.project_dir, "")
+    except OSError as exc:
+        raise ContainerError(f"build context: cannot list {exc.filename!r}: {exc.strerror or exc}") from None
+    if len(verdicts) > len(visited):
+        live = set(visited)
+        for rel in [r for r in verdicts if r not in live]:
+            del verdicts[rel]
+    return found
 
 
 def context_entries(spec: BuildSpec, cache: StatCache) -> list[tuple[str, int, str]]:
@@ -165,22 +220,23 @@ def context_entries(spec: BuildSpec, cache: StatCache) -> list[tuple[str, int, s
         ContainerError: an entry cannot be read.
     """
     out: list[tuple[str, int, str]] = []
-    root = spec.project_dir
-    paths = context_paths(spec)
-    for rel in paths:
-        full = os.path.join(root, rel)
+    for rel, entry in sorted(_walk(spec, cache), key=lambda item: item[0]):
         try:
-            st = os.lstat(full)
+            st = entry.stat(follow_symlinks=False)
             if stat.S_ISREG(st.st_mode):
-                digest = cache.digest(rel, full, st)
+                digest = cache.digest(rel, entry.path, st)
             elif stat.S_ISLNK(st.st_mode):
-                digest = "link:" + hashlib.sha256(os.fsencode(os.readlink(full))).hexdigest()
+                digest = "link:" + hashlib.sha256(os.fsencode(os.readlink(entry.path))).hexdigest()
             else:
                 digest = ""
         except OSError as exc:
             raise ContainerError(f"build context: cannot read {rel!r}: {exc.strerror or exc}") from None
         out.append((rel, st.st_mode, digest))
-    cache.prune(paths)
+    live = {rel for rel, _, _ in out}
+    stale = [r for r in cache.files if r not in live]
+    for rel in stale:
+        del cache.files[rel]
+    cache.changed = cache.changed or bool(stale)
     return out
 
 
@@ -219,10 +275,9 @@ def base_images(dockerfile: bytes, build_args: Mapping[str, str]) -> list[str]:
     return found
 
 
-def _field(h: Any, value: bytes) -> None:
+def _field(value: bytes) -> bytes:
     # Length-prefixed, so no two different field lists hash the same.
-    h.update(len(value).to_bytes(8, "big"))
-    h.update(value)
+    return len(value).to_bytes(8, "big") + value
 
 
 def cache_key(
@@ -232,17 +287,10 @@ def cache_key(
     entries: list[tuple[str, int, str]],
 ) -> str:
     """The sha256 hex of everything that decides what the build produces."""
-    h = hashlib.sha256()
-    _field(h, KEY_VERSION)
-    _field(h, dockerfile)
-    _field(h, json.dumps(spec.build_args).encode())
-    _field(h, (spec.target or "").encode())
+    fields = [KEY_VERSION, dockerfile, json.dumps(spec.build_args).encode(), (spec.target or "").encode()]
     for name, image_id in bases:
-        _field(h, name.encode())
-        _field(h, (image_id or "missing").encode())
-    _field(h, str(len(entries)).encode())
+        fields += [name.encode(), (image_id or "missing").encode()]
+    fields.append(str(len(entries)).encode())
     for rel, mode, digest in entries:
-        _field(h, os.fsencode(rel))
-        _field(h, f"{mode:o}".encode())
-        _field(h, digest.encode())
-    return h.hexdigest()
+        fields += [os.fsencode(rel), f"{mode:o}".encode(), digest.encode()]
+    return hashlib.sha256(b"".join(map(_field, fields))).hexdigest()

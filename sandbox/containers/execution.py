@@ -123,7 +123,8 @@ def check_timeout(timeout: float | None) -> None:
         raise PolicyError(f"timeout: expected a positive number of seconds or None, got {timeout!r}")
 
 
-def _raw_socket(sock: Any) -> Any:
+def raw_socket(sock: Any) -> Any:
+    """The socket under what ``exec_start(socket=True)`` returns."""
     # Unix and plain TCP: a SocketIO whose _sock is the socket; TLS: the SSL socket itself.
     return getattr(sock, "_sock", sock)
 
@@ -134,6 +135,48 @@ def _readable(raw: Any, wait: float | None) -> bool:
         return True  # TLS holds decrypted bytes that select() cannot see
     ready, _, _ = select.select([raw], [], [], wait)
     return bool(ready)
+
+
+class FrameReader:
+    """The Engine API's multiplexed stream of an exec without a TTY: frames of 1 byte
+    stream (1 stdout, 2 stderr), 3 zero bytes, 4 bytes length, then the payload."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.buf = bytearray()
+
+    def read(self, wait: float | None) -> list[tuple[str, bytes]] | None:
+        """Frames that arrived within ``wait`` seconds (None: no limit); None at the end."""
+        try:
+            if not _readable(self.raw, wait):
+                return []
+        except (OSError, ValueError):
+            return None  # closed under us (the session ended): the stream is over
+        try:
+            chunk = self.raw.recv(1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError:
+            return None  # the daemon closed the connection: the exec is over
+        if not chunk:
+            return None
+        self.buf += chunk
+        frames = []
+        while len(self.buf) >= 8:
+            size = int.from_bytes(self.buf[4:8], "big")
+            if len(self.buf) < 8 + size:
+                break
+            kind = "stderr" if self.buf[0] == 2 else "stdout"
+            frames.append((kind, bytes(self.buf[8 : 8 + size])))
+            del self.buf[: 8 + size]
+        return frames
+
+
+def recv_frames(raw: Any) -> Iterator[tuple[str, bytes]]:
+    """Every frame of the stream, blocking, until it ends."""
+    reader = FrameReader(raw)
+    while (frames := reader.read(None)) is not None:
+        yield from frames
 
 
 def _send_input(raw: Any, data: bytes) -> None:
@@ -183,14 +226,14 @@ def stream_exec(
         sock = api.exec_start(exec_id, socket=True)
     except docker_errors.APIError as exc:
         raise ContainerError(f"exec in {container_id[:12]}: {exc.explanation or exc}") from None
-    raw = _raw_socket(sock)
+    raw = raw_socket(sock)
     feeder = None
     if input is not None:
         feeder = threading.Thread(target=_send_input, args=(raw, input), daemon=True)
         feeder.start()
     deadline = None if timeout is None else start + timeout
     timed_out = False
-    buf = bytearray()
+    reader = FrameReader(raw)
     try:
         while True:
             wait = None if deadline is None else deadline - time.monotonic()
@@ -201,25 +244,10 @@ def stream_exec(
                 kill_tree(token)
                 deadline = time.monotonic() + KILL_GRACE
                 continue
-            if not _readable(raw, wait):
-                continue
-            try:
-                chunk = raw.recv(1 << 16)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError:
-                break  # the daemon closed the connection: the exec is over
-            if not chunk:
+            frames = reader.read(wait)
+            if frames is None:
                 break
-            buf += chunk
-            # Frames: 1 byte stream (1 stdout, 2 stderr), 3 zero bytes, 4 bytes length, payload.
-            while len(buf) >= 8:
-                size = int.from_bytes(buf[4:8], "big")
-                if len(buf) < 8 + size:
-                    break
-                kind = "stderr" if buf[0] == 2 else "stdout"
-                payload = bytes(buf[8 : 8 + size])
-                del buf[: 8 + size]
+            for kind, payload in frames:
                 if payload:
                     yield ExecOutput(kind, payload)
     finally:

@@ -20,6 +20,8 @@ LABEL_CONTENT_HASH = "io.github.sandbox.content-hash"
 #: PID 1's program: Docker's init (tini, from the daemon) runs it and reaps what the
 #: commands leave behind, so a killed tree does not linger as zombies.
 KEEPALIVE = ["sleep", "infinity"]
+#: Where sbx-agent (csrc/agent.c) appears inside a container, bind-mounted from the package.
+AGENT_PATH = "/.sandbox/sbx-agent"
 
 _NAME_UNSAFE = re.compile(r"[^a-z0-9]+")
 
@@ -58,6 +60,7 @@ class ContainerSettings:
     network: str | None = None
     environment: tuple[tuple[str, str], ...] = ()
     keepalive: tuple[str, ...] = tuple(KEEPALIVE)
+    agent_source: str | None = None
 
     def __post_init__(self) -> None:
         if not self.image or any(c.isspace() for c in self.image):
@@ -119,4 +122,7 @@ def create_arguments(s: ContainerSettings) -> dict[str, Any]:
         args["nano_cpus"] = s.host_cpus * s.cpu_percent * 10_000_000
     if s.runtime is not None:
         args["runtime"] = s.runtime
+    if s.agent_source is not None:
+        # Read-only: the command cannot replace the program that starts its successors.
+        args["mounts"].append({"Type": "bind", "Source": s.agent_source, "Target": AGENT_PATH, "ReadOnly": True})
     return args

@@ -95,6 +95,15 @@ def shell_less_image(docker_client: object) -> str:
     )
 
 
+@pytest.fixture(scope="session")
+def bare_image(docker_client: object) -> str:
+    """busybox at /bin/busybox and nothing else: no shell, no sleep, no /tmp."""
+    return build_image(
+        docker_client, "FROM scratch\nCOPY busybox /bin/busybox\n", {"busybox": _busybox().read_bytes()},
+        "sandbox-test-bare:1",
+    )
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project directory owned by an ordinary user (uid 1000 when the tests run as root)."""

@@ -1,6 +1,9 @@
 """ContainerSandbox against the real daemon: hardening shown by attacks, exec deadlines,
 concurrency, streaming, hot swap. Each attack runs first in a plain container, where it
-works, then in the sandbox, where it must not."""
+works, then in the sandbox, where it must not.
+
+Commands start in two ways (``exec_path``): forked by sbx-agent inside the container, or one
+Engine API exec each. The tests that run commands run against both."""
 
 from __future__ import annotations
 
@@ -25,9 +28,16 @@ from sandbox import (
 pytestmark = pytest.mark.docker
 
 
+@pytest.fixture(params=["agent", "exec"])
+def options(request: pytest.FixtureRequest, docker_label: str) -> dict[str, object]:
+    """How the sandbox starts commands, and the label that gets its container removed."""
+    return {"agent": request.param == "agent", "labels": {docker_label: "1"}}
+
+
 @pytest.fixture
-def box(project: Path, busybox_image: str, docker_label: str):
-    with ContainerSandbox(project, image=busybox_image, labels={docker_label: "1"}) as sandbox:
+def box(project: Path, busybox_image: str, options: dict[str, object]):
+    with ContainerSandbox(project, image=busybox_image, **options) as sandbox:  # type: ignore[arg-type]
+        assert sandbox.exec_path == ("agent" if options["agent"] else "exec")
         yield sandbox
 
 
@@ -56,8 +66,13 @@ def test_hardening_settings_are_visible_in_docker_inspect(box: ContainerSandbox,
     assert config["User"] == "1000:1000" == f"{project.stat().st_uid}:{project.stat().st_gid}"
     assert config["Labels"]["io.github.sandbox.project"] == str(project)
     assert config["Labels"]["io.github.sandbox.instance"] == box.instance
-    mounts = [(m["Source"], m["Destination"], m["RW"]) for m in attrs["Mounts"]]
-    assert mounts == [(str(project), str(project), True)]
+    mounts = sorted((m["Source"], m["Destination"], m["RW"]) for m in attrs["Mounts"])
+    expected = [(str(project), str(project), True)]
+    if box.exec_path == "agent":
+        from sandbox.containers.agent import agent_binary
+
+        expected.append((agent_binary(), "/.sandbox/sbx-agent", False))
+    assert mounts == sorted(expected)
 
 
 def test_write_outside_the_mount_fails(box: ContainerSandbox, docker_client, busybox_image, docker_label) -> None:
@@ -89,13 +104,13 @@ def test_there_is_no_network(box: ContainerSandbox, docker_client, busybox_image
     assert box.exec(listing).stdout.split() == ["lo"]
 
 
-def test_pids_limit_stops_a_fork_burst(project, busybox_image, docker_client, docker_label) -> None:
+def test_pids_limit_stops_a_fork_burst(project, busybox_image, docker_client, docker_label, options) -> None:
     # The burst runs in a subshell (a shell that cannot fork gives up); the processes are then
     # counted with the shell's own glob over /proc, since at the limit nothing more forks.
     burst = "(for i in $(seq 60); do sleep 5 & done) 2>/dev/null; set -- /proc/[0-9]*; echo $#"
     code, plain = _plain(docker_client, busybox_image, docker_label, burst)
     assert code == 0 and int(plain.split()[-1]) > 60
-    with ContainerSandbox(project, image=busybox_image, pids_limit=20, labels={docker_label: "1"}) as box:
+    with ContainerSandbox(project, image=busybox_image, pids_limit=20, **options) as box:
         started = box.exec(burst, timeout=30)
         assert int(started.stdout.split()[-1]) <= 20
 
@@ -117,7 +132,8 @@ def test_timeout_kills_the_whole_tree_inside_the_container(box: ContainerSandbox
 
 
 def test_timeout_without_a_shell_replaces_the_container(project, shell_less_image, docker_label) -> None:
-    with ContainerSandbox(project, image=shell_less_image, labels={docker_label: "1"}) as box:
+    # One exec per command: the kill needs a shell in the image; without one the container goes.
+    with ContainerSandbox(project, image=shell_less_image, agent=False, labels={docker_label: "1"}) as box:
         old = box.container_id
         done = box.exec(["/bin/busybox", "sleep", "300"], timeout=1)
         assert done.timed_out
@@ -125,6 +141,42 @@ def test_timeout_without_a_shell_replaces_the_container(project, shell_less_imag
         with pytest.raises(Exception, match="No such container"):
             box.client.api.inspect_container(old)
         assert box.exec(["/bin/busybox", "echo", "fresh"]).stdout == "fresh\n"
+
+
+def test_agent_kills_without_a_shell_and_keeps_the_container(project, shell_less_image, docker_label) -> None:
+    with ContainerSandbox(project, image=shell_less_image, agent=True, labels={docker_label: "1"}) as box:
+        old = box.container_id
+        done = box.exec(["/bin/busybox", "sleep", "300"], timeout=1)
+        assert done.timed_out and done.exit_code == 137
+        assert box.container_id == old
+        assert "sleep 300" not in box.exec(["/bin/busybox", "ps"]).stdout
+
+
+def test_agent_needs_nothing_from_the_image(project, bare_image, docker_label) -> None:
+    # No shell, no sleep: PID 1 and every command's parent are the agent.
+    with ContainerSandbox(project, image=bare_image, agent=True, labels={docker_label: "1"}) as box:
+        assert box.exec(["/bin/busybox", "echo", "ran"]).stdout == "ran\n"
+        missing = box.exec(["sh", "-c", "true"])
+        assert missing.exit_code == 127 and "cannot run sh" in missing.stderr
+
+
+def test_agent_is_not_open_to_the_commands(project, busybox_image, docker_label) -> None:
+    # A command of the same user could otherwise write forged answers into the agent's stdout.
+    with ContainerSandbox(project, image=busybox_image, agent=True, labels={docker_label: "1"}) as box:
+        _forge_into_the_agent(box)
+
+
+def _forge_into_the_agent(box: ContainerSandbox) -> None:
+    # Against an ordinary process of the same user the attack works:
+    plain = box.exec("sleep 30 > /tmp/victim-out & echo forged > /proc/$!/fd/1; cat /tmp/victim-out; kill $!")
+    assert plain.stdout == "forged\n", plain.stderr
+    find = ("for p in /proc/[0-9]*; do [ \"$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)\" = "
+            "'/.sandbox/sbx-agent serve ' ] && echo ${p#/proc/}; done")
+    agent = box.exec(find).stdout.split()
+    assert len(agent) == 1, agent
+    forged = box.exec(f"echo forged > /proc/{agent[0]}/fd/1")
+    assert forged.exit_code != 0 and "Permission denied" in forged.stderr, forged
+    assert box.exec("echo still-fine").stdout == "still-fine\n"
 
 
 def test_concurrent_execs_run_side_by_side(box: ContainerSandbox) -> None:
@@ -161,8 +213,8 @@ def test_input_reaches_stdin_and_exit_codes_are_results(box: ContainerSandbox) -
     assert (done.exit_code, done.stdout, done.stderr, done.timed_out) == (7, b"out\n", b"err\n", False)
 
 
-def test_output_beyond_max_output_is_dropped(project, busybox_image, docker_label) -> None:
-    with ContainerSandbox(project, image=busybox_image, max_output=1000, labels={docker_label: "1"}) as box:
+def test_output_beyond_max_output_is_dropped(project, busybox_image, options) -> None:
+    with ContainerSandbox(project, image=busybox_image, max_output=1000, **options) as box:
         done = box.exec("head -c 100000 /dev/zero")
         assert done.exit_code == 0 and len(done.stdout) == 1000
 
@@ -225,8 +277,8 @@ def test_bad_exec_arguments_raise_policy_error(box: ContainerSandbox) -> None:
 
 
 @pytest.mark.gvisor
-def test_maximum_isolation_runs_under_gvisor_and_kills_on_timeout(project, busybox_image, docker_label) -> None:
-    with ContainerSandbox(project, image=busybox_image, isolation="maximum", labels={docker_label: "1"}) as box:
+def test_maximum_isolation_runs_under_gvisor_and_kills_on_timeout(project, busybox_image, options) -> None:
+    with ContainerSandbox(project, image=busybox_image, isolation="maximum", **options) as box:
         assert box.client.api.inspect_container(box.container_id)["HostConfig"]["Runtime"] == "runsc"
         # gVisor's own kernel answers, not the host's.
         assert box.exec("uname -r").stdout.strip() != platform.release()

@@ -142,8 +142,52 @@ def test_a_file_changed_within_the_racy_window_is_hashed_again(tmp_path: Path) -
 
 
 def test_damaged_stat_cache_is_rebuilt_not_trusted() -> None:
-    assert StatCache.loads(b"{not json").entries == {}
-    assert StatCache.loads(b"[1, 2]").entries == {}
+    for damaged in (b"{not json", b"[1, 2]", b'{"files": [1], "excluded": 3}'):
+        cache = StatCache.loads(damaged)
+        assert cache.files == {} and cache.excluded == {}
+
+
+def test_changed_patterns_drop_the_remembered_verdicts(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    cache = StatCache()
+    _key(root, cache)
+    assert cache.excluded["run.log"] is True
+    (root / ".dockerignore").write_text("build\n")
+    assert "run.log" in context_paths(BuildSpec.of(root))
+    _key(root, cache)
+    assert cache.excluded["run.log"] is False
+
+
+PATTERN_SETS = [
+    [],
+    ["*"],
+    ["*", "!src"],
+    ["*", "!src/keep.py"],
+    ["build", "*.log"],
+    ["**/*.pyc", "!**/important.pyc"],
+    ["src/*/deep", "docs/**"],
+    ["/abs-looking", "./dot-prefixed", "trailing/"],
+    ["[ab]*.txt", "?.md", "!a1.txt"],
+    ["node_modules", "!node_modules/pkg/keep.js"],
+]
+
+
+@pytest.mark.parametrize("patterns", PATTERN_SETS, ids=lambda p: " ".join(p) or "none")
+def test_walk_agrees_with_the_sdks_exclude_paths(tmp_path: Path, patterns: list[str]) -> None:
+    from docker.utils.build import exclude_paths
+
+    root = tmp_path / "p"
+    for rel in ["Dockerfile", "a1.txt", "b2.txt", "c.txt", "x.md", "xy.md", "run.log", "abs-looking", "dot-prefixed",
+                "src/keep.py", "src/other.py", "src/m/deep/f.py", "src/m/shallow.py", "docs/a/b.md", "build/out.o",
+                "trailing/t", "lib/x.pyc", "lib/important.pyc", "node_modules/pkg/keep.js", "node_modules/pkg/drop.js"]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    (root / "empty").mkdir()
+    os.symlink("src", root / "link-to-dir")
+    os.symlink("missing", root / "dangling")
+    (root / ".dockerignore").write_text("\n".join(patterns) + "\n")
+    expected = sorted(exclude_paths(str(root), list(patterns), dockerfile=None))
+    assert context_paths(BuildSpec.of(root)) == expected
 
 
 def test_base_images_substitute_args_and_skip_stages_and_scratch() -> None:
