@@ -1,6 +1,7 @@
 /* sbx-agent: runs a ContainerSandbox's commands from inside its container.
  *
- *   sbx-agent serve    read requests on stdin, answer on stdout (below)
+ *   sbx-agent serve [PORT]   read requests on stdin, answer on stdout (below); with PORT,
+ *                            also carry 127.0.0.1:PORT connections to the library
  *   sbx-agent idle     wait for a signal: the container's PID 1 program (under Docker's init)
  *
  * Why: every `docker exec` is a trip through the daemon, containerd and runc (tens of
@@ -23,6 +24,17 @@
  * EOF on stdin (the library closed the stream, or its process died) kills every command's
  * tree and ends the agent: nothing it started outlives the session.
  *
+ * The tunnel (`sbx-agent serve PORT`): the container has no network interface but loopback.
+ * The agent listens on 127.0.0.1:PORT inside it, and each connection a command makes there
+ * is carried over the same stream to the library, which connects it to the egress proxy on
+ * its own machine: the proxy is the only place a command's traffic can go. Frames, with a
+ * connection id in place of the command id:
+ *   agent -> library   'A' accepted, 'F' bytes from the client, 'C' the client is done
+ *                      (u8 0: it sent EOF, 1: the connection is gone), 'W' credit (u32)
+ *   library -> agent   'T' bytes for the client, 'S' upstream EOF, 'Z' abort, 'W' credit
+ * Credit is flow control: each side sends at most WINDOW bytes the other has not yet
+ * written onward, so neither buffers without bound.
+ *
  * A command's tree: it starts in a new session (its pid is its session and group id) and
  * with SANDBOX_EXEC=<token> in its environment, given by the library. The kill takes every
  * process in that session or group, or whose environment holds the marker, or whose
@@ -33,6 +45,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -41,6 +54,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +67,8 @@
 #define MAX_TOKEN 64
 #define MAX_ENVIRON (256u << 10)
 #define KILL_PASSES 50
+#define MAX_CONNS 256
+#define WINDOW (1u << 20)
 
 struct command {
     int used;
@@ -67,6 +83,21 @@ struct command {
 
 static struct command commands[MAX_COMMANDS];
 extern char **environ;
+
+struct conn {
+    int used;
+    uint32_t id;
+    int fd;
+    char *out;          /* from the library, not yet written to the client (<= WINDOW) */
+    size_t out_len;
+    size_t credit;      /* bytes we may still send to the library */
+    int client_eof;     /* the client sent EOF ('C' 0 sent) */
+    int upstream_eof;   /* the library sent 'S': shut the client's write side once flushed */
+    int shut_done;
+};
+
+static struct conn conns[MAX_CONNS];
+static uint32_t next_conn = 1;
 
 /* ---- output frames ------------------------------------------------------------------ */
 
@@ -393,6 +424,123 @@ done:
     free(envp);
 }
 
+/* ---- the tunnel -------------------------------------------------------------------- */
+
+static void close_conn(struct conn *k) {
+    close(k->fd);
+    free(k->out);
+    memset(k, 0, sizeof *k);
+}
+
+static void conn_gone(struct conn *k) {
+    unsigned char why = 1;
+    send_frame('C', k->id, &why, 1);
+    close_conn(k);
+}
+
+static void send_credit(uint32_t id, size_t n) {
+    unsigned char credit[4];
+    put32(credit, (uint32_t)n);
+    send_frame('W', id, credit, 4);
+}
+
+static struct conn *find_conn(uint32_t id) {
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (conns[i].used && conns[i].id == id)
+            return &conns[i];
+    return NULL;
+}
+
+static void accept_conn(int listener) {
+    int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (!conns[i].used) {
+            struct conn *k = &conns[i];
+            memset(k, 0, sizeof *k);
+            k->used = 1;
+            k->id = next_conn++;
+            k->fd = fd;
+            k->credit = WINDOW;
+            send_frame('A', k->id, NULL, 0);
+            return;
+        }
+    close(fd); /* every slot taken: refused like a full backlog */
+}
+
+/* Both directions finished: the client sent EOF and its write side was shut after the
+ * library's last byte. */
+static void maybe_close(struct conn *k) {
+    if (k->client_eof && k->shut_done)
+        close_conn(k);
+}
+
+static void shut_if_flushed(struct conn *k) {
+    if (k->upstream_eof && k->out_len == 0 && !k->shut_done) {
+        shutdown(k->fd, SHUT_WR);
+        k->shut_done = 1;
+        maybe_close(k);
+    }
+}
+
+static void conn_readable(struct conn *k) {
+    static char buf[CHUNK];
+    size_t want = k->credit < sizeof buf ? k->credit : sizeof buf;
+    ssize_t n = read(k->fd, buf, want);
+    if (n > 0) {
+        send_frame('F', k->id, buf, (uint32_t)n);
+        k->credit -= (size_t)n;
+    } else if (n == 0) {
+        unsigned char why = 0;
+        k->client_eof = 1;
+        send_frame('C', k->id, &why, 1);
+        maybe_close(k);
+    } else if (errno != EAGAIN && errno != EINTR) {
+        conn_gone(k);
+    }
+}
+
+static void conn_writable(struct conn *k) {
+    ssize_t n = write(k->fd, k->out, k->out_len);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            conn_gone(k);
+        return;
+    }
+    memmove(k->out, k->out + n, k->out_len - (size_t)n);
+    k->out_len -= (size_t)n;
+    send_credit(k->id, (size_t)n);
+    shut_if_flushed(k);
+}
+
+static void from_library(char type, uint32_t id, const char *payload, uint32_t len) {
+    struct conn *k = find_conn(id);
+    if (k == NULL)
+        return; /* already closed on this side; the library learns it from 'C' */
+    if (type == 'T') {
+        if (k->upstream_eof || k->out_len + len > WINDOW) {
+            conn_gone(k); /* past the credit it was given: not our library */
+            return;
+        }
+        if (k->out == NULL && (k->out = malloc(WINDOW)) == NULL) {
+            conn_gone(k);
+            return;
+        }
+        memcpy(k->out + k->out_len, payload, len);
+        k->out_len += len;
+    } else if (type == 'S') {
+        k->upstream_eof = 1;
+        shut_if_flushed(k);
+    } else if (type == 'Z') {
+        close_conn(k);
+    } else if (type == 'W' && len == 4) {
+        k->credit += get32((const unsigned char *)payload);
+        if (k->credit > WINDOW)
+            k->credit = WINDOW;
+    }
+}
+
 /* ---- the loop ---------------------------------------------------------------------- */
 
 static struct command *find(uint32_t id) {
@@ -462,7 +610,27 @@ static void shutdown_all(void) {
     _exit(0);
 }
 
-static int serve(void) {
+static int listen_on(const char *port_text) {
+    char *end;
+    long port = strtol(port_text, &end, 10);
+    if (*end || port <= 0 || port > 65535)
+        return -EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+static int serve(int listener) {
     /* Orphans of commands come here to be reaped (Docker's init would reap them too, but
      * only here can their pipes and trees be accounted for). */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -481,14 +649,27 @@ static int serve(void) {
         return 2;
     unsigned char *in = NULL;
     size_t in_len = 0, in_cap = 0;
-    struct pollfd fds[2 + 3 * MAX_COMMANDS];
-    struct command *owner[2 + 3 * MAX_COMMANDS];
+    struct pollfd fds[3 + 3 * MAX_COMMANDS + MAX_CONNS];
+    struct command *owner[3 + 3 * MAX_COMMANDS + MAX_CONNS];
+    struct conn *conn_of[3 + 3 * MAX_COMMANDS + MAX_CONNS];
     for (;;) {
         nfds_t n = 0;
         fds[n].fd = 0;
         fds[n++].events = POLLIN;
         fds[n].fd = sfd;
         fds[n++].events = POLLIN;
+        fds[n].fd = listener; /* -1 without a tunnel: poll ignores it */
+        fds[n++].events = POLLIN;
+        for (int i = 0; i < MAX_CONNS; i++) {
+            struct conn *k = &conns[i];
+            short events = (short)((!k->client_eof && k->credit > 0 ? POLLIN : 0) | (k->out_len ? POLLOUT : 0));
+            if (k->used && events) {
+                owner[n] = NULL;
+                conn_of[n] = k;
+                fds[n].fd = k->fd;
+                fds[n++].events = events;
+            }
+        }
         for (int i = 0; i < MAX_COMMANDS; i++) {
             struct command *c = &commands[i];
             if (!c->used)
@@ -497,6 +678,7 @@ static int serve(void) {
             for (int k = 0; k < 3; k++)
                 if (list[k] >= 0) {
                     owner[n] = c;
+                    conn_of[n] = NULL;
                     fds[n].fd = list[k];
                     fds[n++].events = k == 2 ? POLLOUT : POLLIN;
                 }
@@ -512,7 +694,21 @@ static int serve(void) {
             }
             reap();
         }
-        for (nfds_t i = 2; i < n; i++) {
+        if (fds[2].revents)
+            accept_conn(listener);
+        for (nfds_t i = 3; i < n; i++) {
+            struct conn *k = conn_of[i];
+            if (k != NULL) {
+                /* A connection handled earlier in this pass may have been closed: the id
+                 * check keeps a reused slot from being served a stale event. */
+                if (fds[i].revents && k->used && k->fd == fds[i].fd) {
+                    if (fds[i].revents & POLLOUT)
+                        conn_writable(k);
+                    if (k->used && k->fd == fds[i].fd && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                        conn_readable(k);
+                }
+                continue;
+            }
             struct command *c = owner[i];
             if (!fds[i].revents || !c->used)
                 continue;
@@ -560,7 +756,8 @@ static int serve(void) {
                     struct command *c = find(id);
                     if (c != NULL)
                         kill_tree(c);
-                }
+                } else if (type == 'T' || type == 'S' || type == 'Z' || type == 'W')
+                    from_library(type, id, payload, len);
                 at += HEADER + len;
             }
             memmove(in, in + at, in_len - at);
@@ -571,11 +768,19 @@ static int serve(void) {
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "serve") == 0)
-        return serve();
+        return serve(-1);
+    if (argc == 3 && strcmp(argv[1], "serve") == 0) {
+        int listener = listen_on(argv[2]);
+        if (listener < 0) {
+            fprintf(stderr, "sbx-agent: cannot listen on 127.0.0.1:%s: %s\n", argv[2], strerror(-listener));
+            return 2;
+        }
+        return serve(listener);
+    }
     if (argc == 2 && strcmp(argv[1], "idle") == 0) {
         for (;;)
             pause();
     }
-    fprintf(stderr, "usage: sbx-agent serve | idle\n");
+    fprintf(stderr, "usage: sbx-agent serve [PORT] | idle\n");
     return 2;
 }

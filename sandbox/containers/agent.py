@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import socket
 import struct
 import threading
 import time
@@ -30,7 +31,14 @@ from sandbox.errors import ContainerError
 
 _HEADER = struct.Struct(">IBI")  # payload length, type, command id
 _STREAMS = {ord("O"): "stdout", ord("E"): "stderr"}
-_KINDS = frozenset(b"OEX")
+_KINDS = frozenset(b"OEXAFCW")
+_TUNNEL_KINDS = frozenset(b"AFCW")
+#: Bytes either side of a tunnelled connection may have in flight (csrc/agent.c WINDOW).
+WINDOW = 1 << 20
+#: Inside the container, where commands find the proxy (the agent listens there).
+TUNNEL_PORT = 3128
+#: Seconds to connect to the proxy for a tunnelled connection.
+CONNECT_TIMEOUT = 10.0
 #: The agent sends output in chunks of at most 64 KiB.
 MAX_ANSWER = 1 << 16
 _GONE = -1
@@ -72,11 +80,12 @@ class AgentSession:
         ContainerError: the agent could not be started.
     """
 
-    def __init__(self, api: Any, container_id: str, user: str) -> None:
+    def __init__(self, api: Any, container_id: str, user: str, proxy: tuple[str, int] | None = None) -> None:
         docker = docker_module()
+        argv = [AGENT_PATH, "serve"] + ([str(TUNNEL_PORT)] if proxy is not None else [])
         try:
             exec_id = api.exec_create(
-                container_id, [AGENT_PATH, "serve"], stdin=True, stdout=True, stderr=True, user=user, workdir="/"
+                container_id, argv, stdin=True, stdout=True, stderr=True, user=user, workdir="/"
             )["Id"]
             self._sock = api.exec_start(exec_id, socket=True)
         except docker.errors.APIError as exc:
@@ -88,6 +97,8 @@ class AgentSession:
         self._waiting: dict[int, queue.SimpleQueue[tuple[int, bytes]]] = {}
         self._next_id = 1
         self._alive = True
+        self._proxy = proxy
+        self._tunnels: dict[int, _Tunnel] = {}
         self.diagnostics = bytearray()
         self._reader = threading.Thread(target=self._read, name="sbx-agent-reader", daemon=True)
         self._reader.start()
@@ -115,16 +126,40 @@ class AgentSession:
                         break
                     body = bytes(buf[_HEADER.size : _HEADER.size + length])
                     del buf[: _HEADER.size + length]
+                    if kind in _TUNNEL_KINDS:
+                        self._tunnel_frame(kind, ident, body)
+                        continue
                     with self._lock:
                         waiter = self._waiting.get(ident)
                     if waiter is not None:
                         waiter.put((kind, body))
         finally:
             self._alive = False
+            for tunnel in list(self._tunnels.values()):
+                tunnel.abort()
             with self._lock:
                 waiters = list(self._waiting.values())
             for waiter in waiters:
                 waiter.put((_GONE, b""))
+
+    def _tunnel_frame(self, kind: int, ident: int, body: bytes) -> None:
+        if kind == ord("A"):
+            if self._proxy is None:
+                return  # no tunnel was asked for: the agent does not listen
+            self._tunnels[ident] = _Tunnel(self, ident, self._proxy)
+            return
+        tunnel = self._tunnels.get(ident)
+        if tunnel is None:
+            return
+        if kind == ord("F"):
+            tunnel.to_upstream(body)
+        elif kind == ord("C"):
+            tunnel.client_done(gone=body != b"\0")
+        elif kind == ord("W") and len(body) == 4:
+            tunnel.credit_back(struct.unpack(">I", body)[0])
+
+    def _forget(self, ident: int) -> None:
+        self._tunnels.pop(ident, None)
 
     def _send(self, kind: bytes, ident: int, payload: bytes = b"") -> None:
         frame = _HEADER.pack(len(payload), kind[0], ident) + payload
@@ -189,9 +224,123 @@ class AgentSession:
     def close(self) -> None:
         """End the stream: the agent kills what it still runs and exits."""
         self._alive = False
+        for tunnel in list(self._tunnels.values()):
+            tunnel.abort()
         with contextlib.suppress(OSError):
             self._raw.shutdown(2)
         with contextlib.suppress(OSError):
             self._raw.close()
         with contextlib.suppress(OSError):
             self._sock.close()
+
+
+class _Tunnel:
+    """One connection a command made to 127.0.0.1:TUNNEL_PORT in the container, joined to
+    a connection to the proxy from this machine.
+
+    Upstream to the agent: bytes read from the proxy go as 'T' frames while the agent has
+    granted credit (it grants more as it writes them to the client). Agent to upstream:
+    'F' bytes are queued to a writer thread, which grants the agent credit back as it
+    writes them, so neither side buffers more than WINDOW.
+    """
+
+    def __init__(self, session: AgentSession, ident: int, proxy: tuple[str, int]) -> None:
+        self.session = session
+        self.ident = ident
+        self.proxy = proxy
+        self.credit = WINDOW
+        self.cond = threading.Condition()
+        self.closed = False
+        self.finished_halves = 0
+        self.writes: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.sock: socket.socket | None = None
+        threading.Thread(target=self._run, name=f"sbx-tunnel-{ident}", daemon=True).start()
+
+    def _send(self, kind: bytes, payload: bytes = b"") -> None:
+        with contextlib.suppress(OSError):
+            self.session._send(kind, self.ident, payload)
+
+    def _run(self) -> None:
+        try:
+            self.sock = socket.create_connection(self.proxy, timeout=CONNECT_TIMEOUT)
+            self.sock.settimeout(None)
+        except OSError:
+            self._send(b"Z")  # the proxy is not there: the client sees the connection closed
+            self.abort()
+            return
+        threading.Thread(target=self._write, name=f"sbx-tunnel-{self.ident}-w", daemon=True).start()
+        while True:
+            with self.cond:
+                while self.credit == 0 and not self.closed:
+                    self.cond.wait()
+                if self.closed:
+                    return
+                want = min(self.credit, 1 << 16)
+            try:
+                data = self.sock.recv(want)
+            except OSError:
+                data = None
+            if not data:
+                if data is None:
+                    self._send(b"Z")
+                    self.abort()
+                    return
+                # EOF from the proxy: the client's write side is shut after what it has.
+                self._send(b"S")
+                self._half_done()
+                return
+            with self.cond:
+                self.credit -= len(data)
+            self._send(b"T", data)
+
+    def _write(self) -> None:
+        sock = self.sock
+        assert sock is not None
+        while True:
+            item = self.writes.get()
+            if item is None:
+                if not self.closed:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_WR)
+                    self._half_done()
+                return
+            try:
+                sock.sendall(item)
+            except OSError:
+                self._send(b"Z")
+                self.abort()
+                return
+            self._send(b"W", struct.pack(">I", len(item)))
+
+    def _half_done(self) -> None:
+        # Each direction ends once (upstream EOF sent on; the client's EOF written onward):
+        # the connection is closed when both have.
+        with self.cond:
+            self.finished_halves += 1
+            both = self.finished_halves == 2
+        if both:
+            self.abort()
+
+    def to_upstream(self, data: bytes) -> None:
+        self.writes.put(data)
+
+    def client_done(self, *, gone: bool) -> None:
+        if gone:
+            self.abort()
+        else:
+            self.writes.put(None)  # EOF from the client, after what it sent
+
+    def credit_back(self, n: int) -> None:
+        with self.cond:
+            self.credit = min(WINDOW, self.credit + n)
+            self.cond.notify()
+
+    def abort(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        self.writes.put(None)
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+        self.session._forget(self.ident)

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.containers import client as docker_client
-from sandbox.containers.agent import AgentSession, AgentUnresponsive, agent_binary, local_daemon
+from sandbox.containers.agent import TUNNEL_PORT, AgentSession, AgentUnresponsive, agent_binary, local_daemon
 from sandbox.containers.execution import (
     DEFAULT_MAX_OUTPUT,
     KILL_SCRIPT,
@@ -53,6 +53,16 @@ DEFAULT_REPOSITORY = "sandbox-env"
 KILL_TIMEOUT = 10.0
 
 
+def _proxy_address(proxy: str | None) -> tuple[str, int] | None:
+    if proxy is None:
+        return None
+    host, sep, port = proxy.rpartition(":") if isinstance(proxy, str) else ("", "", "")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise PolicyError(f"proxy: expected 'HOST:PORT' of the egress proxy, got {proxy!r}")
+    return host, int(port)
+
+
 def default_image() -> str:
     return f"{DEFAULT_REPOSITORY}:{CONTAINER_IMAGE_TAG}"
 
@@ -65,14 +75,22 @@ class ContainerSandbox:
     ``IsolationLevel.MAXIMUM`` (gVisor, which must then be registered with the daemon).
     Memory and CPU come from ``config`` (a :class:`sandbox.Config`). Commands run as
     ``user``, by default the owner of ``project_dir``; a project owned by root needs
-    ``user`` given explicitly, so nothing runs as root by accident. The container has no
-    network: a command that must reach the network runs under :class:`sandbox.Sandbox`
-    with the egress proxy instead. PID 1 is Docker's init running ``keepalive`` (default
-    ``sleep infinity``), which the image must provide.
+    ``user`` given explicitly, so nothing runs as root by accident.
+
+    The container has no network interface but loopback. With ``proxy='HOST:PORT'`` (the
+    egress proxy on this machine, e.g. what ``NetworkProxy.start()`` returns) commands find
+    ``http_proxy``/``https_proxy`` set to 127.0.0.1:3128 inside, where the agent accepts
+    connections and carries each to the proxy: the proxy is the only way out. PID 1 is
+    Docker's init running ``keepalive`` (default: the agent waiting, else ``sleep
+    infinity``, which the image must then provide).
+
+    ``agent``: None uses sbx-agent where it can be mounted (a daemon on this machine), True
+    requires it, False starts one Engine API exec per command (see :attr:`exec_path`).
 
     Raises:
-        PolicyError: a bad option, a root-owned project without ``user``, or a config that
-            asks for network.
+        PolicyError: a bad option, a root-owned project without ``user``, network asked for
+            without a proxy, or a proxy with ``agent=False``.
+        UnsupportedError: ``agent=True`` (or a proxy) where the agent cannot be used.
     """
 
     def __init__(
@@ -90,6 +108,7 @@ class ContainerSandbox:
         max_output: int = DEFAULT_MAX_OUTPUT,
         keepalive: list[str] | None = None,
         agent: bool | None = None,
+        proxy: str | None = None,
         client: Any = None,
     ) -> None:
         root = os.path.realpath(os.fspath(project_dir))
@@ -102,10 +121,11 @@ class ContainerSandbox:
         if self.isolation not in (IsolationLevel.CONTAINER, IsolationLevel.MAXIMUM):
             raise PolicyError(f"isolation: a container runs at 'container' or 'maximum', not {self.isolation.value!r}")
         self.config = config if config is not None else Config()
-        if self.config.allow_network:
+        self.proxy = _proxy_address(proxy)
+        if self.config.allow_network and self.proxy is None:
             raise PolicyError(
-                "allow_network: a ContainerSandbox has no network; run networked commands with "
-                "sandbox.Sandbox, whose egress goes through the proxy's policy"
+                "allow_network: a container reaches the network only through the egress proxy; pass "
+                "proxy='HOST:PORT' (what NetworkProxy.start() returns)"
             )
         if user is None:
             st = os.stat(root)
@@ -130,6 +150,15 @@ class ContainerSandbox:
         self._tmp_mb = tmp_mb
         self._max_output = max_output
         self._agent_source = self._choose_agent(agent)
+        if self.proxy is not None:
+            if self._agent_source is None:
+                if agent is None:
+                    self._agent_source = self._choose_agent(True)  # raises where it cannot be had
+                else:
+                    raise PolicyError("proxy: the network is carried by the agent's tunnel; agent=False refuses it")
+            url = f"http://127.0.0.1:{TUNNEL_PORT}"
+            for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+                self._env[name] = url
         if keepalive is not None:
             self._keepalive = list(keepalive)
         else:
@@ -448,7 +477,7 @@ class ContainerSandbox:
             if session is None or not session.alive or session.container_id != container_id:
                 if session is not None:
                     session.close()
-                session = self._session = AgentSession(self.client.api, container_id, self.user)
+                session = self._session = AgentSession(self.client.api, container_id, self.user, self.proxy)
             return session
 
     def stream(

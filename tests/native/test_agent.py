@@ -3,14 +3,17 @@ same program ContainerSandbox bind-mounts into its containers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,12 +34,13 @@ def _request(argv: list[str], env: dict[str, str] | None = None, cwd: str = "/",
 class Agent:
     """A tiny client: requests on the agent's stdin, answers collected per command id."""
 
-    def __init__(self, prefix: list[str] | None = None) -> None:
+    def __init__(self, prefix: list[str] | None = None, extra: list[str] | None = None) -> None:
         from sandbox.containers.agent import agent_binary
 
         binary = agent_binary()
         assert binary is not None, "sbx-agent was not built with the package (it needs a static libc)"
-        self.proc = subprocess.Popen([*(prefix or []), binary, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        argv = [*(prefix or []), binary, "serve", *(extra or [])]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.answers: dict[int, list[tuple[str, bytes]]] = {}
         self.done: dict[int, threading.Event] = {}
         self.lock = threading.Lock()
@@ -199,3 +203,105 @@ def test_a_process_of_the_same_user_cannot_trace_the_agent(try_syscall: Path, tm
         victim.wait()
         agent.close()
         shutil.rmtree(tool.parent)
+
+
+# The tunnel: `sbx-agent serve PORT` accepts connections on 127.0.0.1:PORT and carries them
+# over its stream, with credit-based flow control (csrc/agent.c WINDOW, 1 MiB).
+
+WINDOW = 1 << 20
+
+
+@pytest.fixture
+def tunnel_agent() -> Iterator[tuple[Agent, int]]:
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    a = Agent(extra=[str(port)])
+    for _ in range(100):  # until it listens
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    _wait(lambda: bool(_known(a)))  # the probe's connection is known before any test's
+    yield a, port
+    if a.proc.poll() is None:
+        a.close()
+
+
+def _frames(agent: Agent, ident: int, kind: str) -> list[bytes]:
+    with agent.lock:
+        return [b for k, b in agent.answers.get(ident, []) if k == kind]
+
+
+def _accepted(agent: Agent, client: socket.socket, before: set[int]) -> int:
+    """The id the agent gave the connection made after ``before`` was taken."""
+    found: list[int] = []
+
+    def new() -> bool:
+        with agent.lock:
+            found[:] = [i for i, frames in agent.answers.items() if i not in before and ("A", b"") in frames]
+        return bool(found)
+
+    _wait(new)
+    return found[0]
+
+
+def _known(agent: Agent) -> set[int]:
+    with agent.lock:
+        return set(agent.answers)
+
+
+def _wait(predicate, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def test_tunnel_carries_bytes_both_ways(tunnel_agent) -> None:
+    agent, port = tunnel_agent
+    before = _known(agent)
+    with socket.create_connection(("127.0.0.1", port)) as client:
+        ident = _accepted(agent, client, before)
+        client.sendall(b"request bytes")
+        _wait(lambda: b"".join(_frames(agent, ident, "F")) == b"request bytes")
+        agent.send("T", ident, b"answer bytes")
+        assert client.recv(100) == b"answer bytes"
+        agent.send("S", ident)
+        assert client.recv(100) == b""  # the library's EOF reaches the client
+        client.shutdown(socket.SHUT_WR)
+        _wait(lambda: _frames(agent, ident, "C") == [b"\0"])
+
+
+def test_tunnel_reads_no_more_than_its_credit(tunnel_agent) -> None:
+    agent, port = tunnel_agent
+    before = _known(agent)
+    client = socket.create_connection(("127.0.0.1", port))
+    client.setblocking(False)
+    ident = _accepted(agent, client, before)
+    sent = 0
+    chunk = b"x" * 65536
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:  # the client pushes as much as the kernel takes
+        try:
+            sent += client.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.01)
+    received = sum(len(b) for b in _frames(agent, ident, "F"))
+    assert received == WINDOW < sent  # stopped at the credit; the rest waits in the kernel
+    agent.send("W", ident, struct.pack(">I", 65536))
+    _wait(lambda: sum(len(b) for b in _frames(agent, ident, "F")) == WINDOW + 65536)
+    client.close()
+
+
+def test_tunnel_drops_a_connection_sent_past_its_credit(tunnel_agent) -> None:
+    agent, port = tunnel_agent
+    before = _known(agent)
+    with socket.create_connection(("127.0.0.1", port)) as client:
+        ident = _accepted(agent, client, before)
+        agent.send("T", ident, b"y" * (WINDOW + 1))  # more than any credit it ever gives
+        _wait(lambda: _frames(agent, ident, "C") == [b"\x01"])
+        client.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):
+            assert client.recv(1 << 20) == b""  # dropped, nothing of it delivered

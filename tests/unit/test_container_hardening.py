@@ -94,11 +94,22 @@ def test_root_owned_project_needs_an_explicit_user() -> None:
         ContainerSandbox("/")
 
 
-def test_network_is_refused_rather_than_given_unfiltered() -> None:
+def test_network_without_the_proxy_is_refused_rather_than_given_unfiltered() -> None:
     from sandbox import Config
 
     with pytest.raises(PolicyError, match="allow_network"):
         ContainerSandbox("/", user="1000:1000", config=Config(allow_network=True))
+
+
+def test_the_proxy_needs_the_agent_that_carries_it() -> None:
+    with pytest.raises(PolicyError, match="agent"):
+        ContainerSandbox("/", user="1000:1000", proxy="127.0.0.1:3128", agent=False)
+
+
+@pytest.mark.parametrize("bad", ["", "3128", "host:", ":80", "host:0", "host:70000", "host:http", 3128])
+def test_bad_proxy_addresses_raise_policy_error(bad: object) -> None:
+    with pytest.raises(PolicyError, match="proxy"):
+        ContainerSandbox("/", user="1000:1000", proxy=bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("level", ["default", "enhanced", "off", "bogus"])

@@ -1,0 +1,151 @@
+"""A container's only way out is the egress proxy: no interface but loopback, and the agent's
+tunnel from 127.0.0.1:3128 inside to the proxy's address on this machine.
+
+A real HTTP server on this machine's loopback stands in for the proxy (the egress issue's
+NetworkProxy plugs in the same way: ``proxy=NetworkProxy(...).start()``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from sandbox import ContainerSandbox
+
+pytestmark = pytest.mark.docker
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = b"through the proxy\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    """A forward proxy stand-in on loopback: answers every request, records its target."""
+    seen: list[str] = []
+    handler = type("Handler", (_Recorder,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_port}", seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    """A TCP echo server on loopback that half-closes after echoing everything."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+
+            def one(c: socket.socket = conn) -> None:
+                with c:
+                    while data := c.recv(1 << 16):
+                        c.sendall(data)
+                    c.shutdown(socket.SHUT_WR)
+
+            threading.Thread(target=one, daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+@pytest.fixture
+def host_service() -> Iterator[int]:
+    """A service on every interface of this machine: what a container must not reach."""
+    listener = socket.create_server(("0.0.0.0", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"host secret\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def _gateway(client) -> str:
+    return client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+
+
+def test_a_host_service_is_out_of_reach(
+    project, busybox_image, docker_client, docker_label, host_service, proxy
+) -> None:
+    reach = f"nc -w 3 {_gateway(docker_client)} {host_service} </dev/null"
+    plain = docker_client.containers.run(busybox_image, ["sh", "-c", reach], remove=True, labels={docker_label: "1"})
+    assert plain == b"host secret\n"  # an ordinary container reaches it through the bridge
+    address, _ = proxy
+    with ContainerSandbox(project, image=busybox_image, proxy=address, labels={docker_label: "1"}) as box:
+        done = box.exec(reach, timeout=20)
+        assert done.exit_code != 0 and "Network is unreachable" in done.stderr
+
+
+def test_http_goes_through_the_proxy(project, busybox_image, docker_label, proxy) -> None:
+    address, seen = proxy
+    with ContainerSandbox(project, image=busybox_image, proxy=address, labels={docker_label: "1"}) as box:
+        assert box.exec_path == "agent"
+        done = box.exec("wget -q -O- http://pypi.example/simple/", timeout=20)
+        assert done.stdout == "through the proxy\n", done.stderr
+        assert seen == ["http://pypi.example/simple/"]
+
+
+def test_tunnel_carries_large_streams_both_ways(project, busybox_image, docker_label, echo) -> None:
+    data = os.urandom(8 << 20)
+    (project / "blob").write_bytes(data)
+    with ContainerSandbox(project, image=busybox_image, proxy=echo, labels={docker_label: "1"}) as box:
+        done = box.exec("nc 127.0.0.1 3128 < blob > back", timeout=120)
+        assert done.exit_code == 0, done.stderr
+    assert hashlib.sha256((project / "back").read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+def test_tunnelled_connections_run_side_by_side(project, busybox_image, docker_label, echo) -> None:
+    with ContainerSandbox(project, image=busybox_image, proxy=echo, labels={docker_label: "1"}) as box:
+        script = "for i in $(seq 12); do (echo conn-$i | nc 127.0.0.1 3128 > out-$i) & done; wait; cat out-*"
+        done = box.exec(script, timeout=60)
+        assert sorted(done.stdout.split()) == sorted(f"conn-{i}" for i in range(1, 13))
+
+
+def test_an_absent_proxy_closes_the_connection(project, busybox_image, docker_label) -> None:
+    unused = socket.create_server(("127.0.0.1", 0))
+    port = unused.getsockname()[1]
+    unused.close()  # nothing listens there now
+    with ContainerSandbox(project, image=busybox_image, proxy=f"127.0.0.1:{port}", labels={docker_label: "1"}) as box:
+        done = box.exec("echo x | nc 127.0.0.1 3128; echo after", timeout=30)
+        assert not done.timed_out and done.stdout.endswith("after\n")
+
+
+@pytest.mark.gvisor
+def test_tunnel_works_under_gvisor(project, busybox_image, docker_label, proxy) -> None:
+    address, seen = proxy
+    with ContainerSandbox(project, image=busybox_image, proxy=address, isolation="maximum",
+                          labels={docker_label: "1"}) as box:
+        assert box.exec("wget -q -O- http://gvisor.example/", timeout=30).stdout == "through the proxy\n"
+        assert seen == ["http://gvisor.example/"]
