@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sandbox.containers.client import docker_module
-from sandbox.containers.execution import KILL_GRACE, ExecExit, ExecOutput, raw_socket, recv_frames
+from sandbox.containers.execution import KILL_GRACE, ExecExit, ExecOutput, ExecStream, recv_frames
 from sandbox.containers.hardening import AGENT_PATH
 from sandbox.errors import ContainerError
 
@@ -87,11 +87,11 @@ class AgentSession:
             exec_id = api.exec_create(
                 container_id, argv, stdin=True, stdout=True, stderr=True, user=user, workdir="/"
             )["Id"]
-            self._sock = api.exec_start(exec_id, socket=True)
         except docker.errors.APIError as exc:
             raise ContainerError(f"start the agent in {container_id[:12]}: {exc.explanation or exc}") from None
+        self._stream = ExecStream(api, exec_id)
         self.container_id = container_id
-        self._raw = raw_socket(self._sock)
+        self._raw = self._stream.raw
         self._write_lock = threading.Lock()
         self._lock = threading.Lock()
         self._waiting: dict[int, queue.SimpleQueue[tuple[int, bytes]]] = {}
@@ -110,7 +110,7 @@ class AgentSession:
     def _read(self) -> None:
         buf = bytearray()
         try:
-            for stream, payload in recv_frames(self._raw):
+            for stream, payload in recv_frames(self._raw, self._stream.early):
                 if stream == "stderr":
                     self.diagnostics += payload[-4096:]
                     continue
@@ -227,11 +227,8 @@ class AgentSession:
         for tunnel in list(self._tunnels.values()):
             tunnel.abort()
         with contextlib.suppress(OSError):
-            self._raw.shutdown(2)
-        with contextlib.suppress(OSError):
-            self._raw.close()
-        with contextlib.suppress(OSError):
-            self._sock.close()
+            self._raw.shutdown(socket.SHUT_RDWR)
+        self._stream.close()
 
 
 class _Tunnel:

@@ -7,10 +7,12 @@ it. Nothing here pings on import: a client is made when a container or a build n
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
-from sandbox.errors import ContainerError, Reason, UnsupportedError
+from sandbox.errors import ContainerError, Reason, SandboxError, UnsupportedError
 
 #: Seconds an API call may take before the SDK gives up (builds pass their own).
 API_TIMEOUT = 60
@@ -29,6 +31,10 @@ def docker_module() -> Any:
     return docker
 
 
+#: The API version used only to ask the daemon which version it speaks.
+_PROBE_VERSION = "1.24"
+
+
 def connect(timeout: int = API_TIMEOUT) -> Any:
     """A ``docker.DockerClient`` for the daemon the environment names, already answering.
 
@@ -41,10 +47,25 @@ def connect(timeout: int = API_TIMEOUT) -> Any:
     """
     docker = docker_module()
     host = os.environ.get("DOCKER_HOST", "")
+    options = {"timeout": timeout, "use_ssh_client": host.startswith("ssh://")}
     try:
-        client = docker.from_env(timeout=timeout, use_ssh_client=host.startswith("ssh://"))
-        client.ping()
+        options.update(docker.utils.kwargs_from_env())
+        # The HTTP stack must not read its own environment for the daemon's connection:
+        # REQUESTS_CA_BUNDLE would replace the CA of DOCKER_CERT_PATH that the SDK set
+        # (psf/requests#3829), and HTTP(S)_PROXY would send the API calls to a proxy. So the
+        # client is made with a fixed version (no request yet), told so, and only then asked
+        # which version the daemon speaks.
+        probe = docker.DockerClient(version=_PROBE_VERSION, **options)
+        probe.api.trust_env = False
+        try:
+            version = probe.version()["ApiVersion"]
+        finally:
+            probe.close()
+        client = docker.DockerClient(version=version, **options)
+        client.api.trust_env = False
     except docker.errors.DockerException as exc:
+        raise UnsupportedError(Reason.DOCKER_UNREACHABLE, f"{host or 'the default socket'}: {exc}") from None
+    except (OSError, KeyError) as exc:  # the HTTP stack's connection errors, a malformed answer
         raise UnsupportedError(Reason.DOCKER_UNREACHABLE, f"{host or 'the default socket'}: {exc}") from None
     return client
 
@@ -55,13 +76,28 @@ def api_error(action: str, exc: BaseException) -> ContainerError:
     return ContainerError(f"{action}: {explanation}")
 
 
-def is_unreachable(exc: BaseException) -> bool:
-    """True when ``exc`` means the daemon went away (not that it refused the request)."""
+@contextlib.contextmanager
+def daemon_call(action: str) -> Iterator[None]:
+    """Turn what the SDK and its HTTP stack raise into the library's errors: a daemon that
+    cannot be reached (stopped, or the connection dropped) is ``UnsupportedError``
+    (``Reason.DOCKER_UNREACHABLE``); a refusal or any other failure is ``ContainerError``
+    naming ``action``. The library's own errors pass through.
+    """
     import requests
 
-    return isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError)) or (
-        type(exc).__name__ == "DockerException" and "connection" in str(exc).lower()
-    )
+    docker = docker_module()
+    try:
+        yield
+    except SandboxError:
+        raise
+    except docker.errors.APIError as exc:
+        raise api_error(action, exc) from None
+    except (requests.exceptions.ConnectionError, ConnectionError) as exc:
+        raise unreachable(exc) from None
+    except requests.exceptions.Timeout as exc:
+        raise ContainerError(f"{action}: the daemon did not answer in time ({exc})") from None
+    except docker.errors.DockerException as exc:
+        raise ContainerError(f"{action}: {exc}") from None
 
 
 def unreachable(exc: BaseException) -> UnsupportedError:

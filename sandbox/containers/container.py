@@ -191,10 +191,9 @@ class ContainerSandbox:
         wanted = {**(labels or {}), LABEL_PROJECT: root}
         # A one-off caller (the CLI) gains nothing from starting an agent for one command.
         options.setdefault("agent", False)
-        docker = docker_client.docker_module()
         own = client is None
         client = docker_client.connect() if client is None else client
-        try:
+        with docker_client.daemon_call(f"find the container of {root}"):
             found = client.api.containers(filters={"label": [f"{k}={v}" for k, v in sorted(wanted.items())]})
             if not found:
                 if own:
@@ -202,8 +201,6 @@ class ContainerSandbox:
                 return None
             newest = max(found, key=lambda c: c.get("Created", 0))
             config = client.api.inspect_container(newest["Id"])["Config"]
-        except docker.errors.DockerException as exc:
-            raise docker_client.unreachable(exc) from None
         self = cls(root, image=config["Image"], user=config["User"], labels=labels, client=client, **options)
         self._own_client = own
         self.instance = config["Labels"].get(LABEL_INSTANCE, self.instance)
@@ -265,7 +262,7 @@ class ContainerSandbox:
 
     def _create(self, image: str) -> str:
         docker = docker_client.docker_module()
-        try:
+        with docker_client.daemon_call(f"create a container from {image}"):
             info = self.client.info()
             try:
                 self.client.api.inspect_image(image)
@@ -284,35 +281,32 @@ class ContainerSandbox:
             )
             args = create_arguments(self._settings(image, name, int(info.get("NCPU") or 1), runtime))
             container = self.client.containers.create(**args)
-        except docker.errors.APIError as exc:
-            raise docker_client.api_error(f"create a container from {image}", exc) from None
-        except docker.errors.DockerException as exc:
-            raise docker_client.unreachable(exc) from None
         try:
-            container.start()
-            container.reload()
-            if container.attrs["State"]["Running"]:
-                return str(container.id)
-            logs = container.logs(tail=5).decode(errors="replace").strip()
-            problem = ContainerError(
+            with docker_client.daemon_call(f"start a container from {image}"):
+                container.start()
+                container.reload()
+                if container.attrs["State"]["Running"]:
+                    return str(container.id)
+                logs = container.logs(tail=5).decode(errors="replace").strip()
+            raise ContainerError(
                 f"the container from {image} exited at once ({logs or 'no output'}): PID 1 runs "
                 f"{' '.join(self._keepalive)!r}, which the image must provide (see keepalive=)"
             )
-        except docker.errors.APIError as exc:
-            problem = docker_client.api_error(f"start a container from {image}", exc)
-        with contextlib.suppress(docker.errors.DockerException):
-            container.remove(force=True)
-        raise problem
+        except BaseException:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+            raise
 
     def _remove(self, container_id: str) -> None:
         docker = docker_client.docker_module()
-        try:
-            self.client.api.remove_container(container_id, force=True)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # 409: removal already in progress
-                raise docker_client.api_error(f"remove container {container_id[:12]}", exc) from None
+        with docker_client.daemon_call(f"remove container {container_id[:12]}"):
+            try:
+                self.client.api.remove_container(container_id, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # 409: removal already in progress
+                    raise
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -388,10 +382,11 @@ class ContainerSandbox:
         if container_id is None:
             return False
         docker = docker_client.docker_module()
-        try:
-            return bool(self.client.api.inspect_container(container_id)["State"]["Running"])
-        except docker.errors.NotFound:
-            return False
+        with docker_client.daemon_call(f"inspect container {container_id[:12]}"):
+            try:
+                return bool(self.client.api.inspect_container(container_id)["State"]["Running"])
+            except docker.errors.NotFound:
+                return False
 
     def set_image(self, image: str) -> None:
         """Use ``image`` from the next :meth:`start` or :meth:`hot_swap` on.
@@ -502,8 +497,7 @@ class ContainerSandbox:
         env = dict(self._env)
         env.update(environment or {})
         data = input.encode() if isinstance(input, str) else input
-        docker = docker_client.docker_module()
-        try:
+        with docker_client.daemon_call("exec"):
             if self._agent_source is None:
                 yield from stream_exec(
                     self.client.api, container_id, argv, user=self.user, workdir=workdir or self.project_dir,
@@ -519,10 +513,6 @@ class ContainerSandbox:
                 # The tree outran the kill (a fork bomb): the container goes with all of it.
                 self._replace(container_id)
                 yield ExecExit(-1, time.monotonic() - start, True)
-        except docker.errors.DockerException as exc:
-            if docker_client.is_unreachable(exc):
-                raise docker_client.unreachable(exc) from None
-            raise docker_client.api_error("exec", exc) from None
 
     def exec(
         self,

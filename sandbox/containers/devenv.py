@@ -121,14 +121,11 @@ class DevEnvManager:
 
     def _image_id(self, name: str) -> str | None:
         docker = docker_client.docker_module()
-        try:
-            return str(self.client.api.inspect_image(name)["Id"])
-        except docker.errors.ImageNotFound:
-            return None
-        except docker.errors.APIError as exc:
-            if exc.status_code == 404:
+        with docker_client.daemon_call(f"inspect image {name}"):
+            try:
+                return str(self.client.api.inspect_image(name)["Id"])
+            except docker.errors.NotFound:
                 return None
-            raise docker_client.api_error(f"inspect image {name}", exc) from None
 
     # -- the key ----------------------------------------------------------------------
 
@@ -203,6 +200,8 @@ class DevEnvManager:
     # -- building ---------------------------------------------------------------------
 
     def _build(self, spec: BuildSpec, tag: str, key: str, progress: Progress | None, *, nocache: bool) -> None:
+        import requests
+
         docker = docker_client.docker_module()
         labels = {**self.labels, LABEL: "1", LABEL_CONTENT_HASH: key, LABEL_PROJECT: spec.project_dir}
         tail: deque[str] = deque(maxlen=LOG_TAIL)
@@ -241,9 +240,10 @@ class DevEnvManager:
             # The daemon rejects some failures before streaming (a Dockerfile it cannot parse).
             say(str(exc.explanation or exc))
             raise ContainerError(f"build of {tag} failed: {exc.explanation or exc}", log_tail=tuple(tail)) from None
-        except docker.errors.DockerException as exc:
-            if docker_client.is_unreachable(exc):
-                raise docker_client.unreachable(exc) from None
+        except (requests.exceptions.ConnectionError, ConnectionError) as exc:
+            raise docker_client.unreachable(exc) from None
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            # A stream cut mid-build, a read timeout: the build's fate is unknown here.
             raise ContainerError(f"build of {tag} failed: {exc}", log_tail=tuple(tail)) from None
         if self._image_id(tag) is None:
             raise ContainerError(f"build of {tag} ended without an image", log_tail=tuple(tail))
@@ -264,7 +264,8 @@ class DevEnvManager:
         after = self._key(spec)
         if after != key:
             repository, _, _ = image_tag(spec.project_dir, after).rpartition(":")
-            self.client.api.tag(tag, repository, after[:32])
+            with docker_client.daemon_call(f"tag {tag}"):
+                self.client.api.tag(tag, repository, after[:32])
             key, tag = after, image_tag(spec.project_dir, after)
         self._record(spec, tag, key)
         return tag

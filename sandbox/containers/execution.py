@@ -18,6 +18,7 @@ import contextlib
 import os
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -137,16 +138,63 @@ def _readable(raw: Any, wait: float | None) -> bool:
     return bool(ready)
 
 
+class ExecStream:
+    """An exec's attached stream: the socket, and what the HTTP layer read past the
+    response head.
+
+    docker-py's ``exec_start(socket=True)`` hands over the raw socket under the HTTP
+    response's buffered reader, so output that arrived in the same packets as the upgrade
+    response (it does, over TCP and through proxies) would be lost; here those bytes are
+    taken from the reader first.
+
+    Raises:
+        ContainerError: the daemon refused to start the exec.
+    """
+
+    def __init__(self, api: Any, exec_id: str) -> None:
+        docker_errors = docker_module().errors
+        try:
+            # exec_start's own request (docker/api/exec_api.py), keeping the response.
+            self.response = api._post_json(
+                api._url("/exec/{0}/start", exec_id),
+                headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+                data={"Tty": False, "Detach": False},
+                stream=True,
+            )
+            self.sock = api._get_raw_response_socket(self.response)
+        except docker_errors.APIError as exc:
+            raise ContainerError(f"start exec {exec_id[:12]}: {exc.explanation or exc}") from None
+        self.raw = raw_socket(self.sock)
+        early = b""
+        reader = getattr(getattr(getattr(self.response.raw, "_fp", None), "fp", None), "read1", None)
+        if reader is not None:
+            self.raw.settimeout(0)  # what is buffered, without waiting for more
+            with contextlib.suppress(BlockingIOError, ssl.SSLWantReadError):
+                early = reader(1 << 20) or b""
+        # Blocking again: reads wait in select() first, and input is written with sendall.
+        self.raw.settimeout(None)
+        self.early = early
+
+    def close(self) -> None:
+        for closing in (self.raw.close, self.sock.close, self.response.close):
+            with contextlib.suppress(OSError, AttributeError, ValueError):  # ValueError: already closed
+                closing()
+
+
 class FrameReader:
     """The Engine API's multiplexed stream of an exec without a TTY: frames of 1 byte
     stream (1 stdout, 2 stderr), 3 zero bytes, 4 bytes length, then the payload."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, early: bytes = b"") -> None:
         self.raw = raw
-        self.buf = bytearray()
+        self.buf = bytearray(early)
 
     def read(self, wait: float | None) -> list[tuple[str, bytes]] | None:
         """Frames that arrived within ``wait`` seconds (None: no limit); None at the end."""
+        if self.buf:
+            frames = self._frames()
+            if frames:
+                return frames
         try:
             if not _readable(self.raw, wait):
                 return []
@@ -154,13 +202,16 @@ class FrameReader:
             return None  # closed under us (the session ended): the stream is over
         try:
             chunk = self.raw.recv(1 << 16)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
             return []
         except OSError:
             return None  # the daemon closed the connection: the exec is over
         if not chunk:
             return None
         self.buf += chunk
+        return self._frames()
+
+    def _frames(self) -> list[tuple[str, bytes]]:
         frames = []
         while len(self.buf) >= 8:
             size = int.from_bytes(self.buf[4:8], "big")
@@ -172,18 +223,19 @@ class FrameReader:
         return frames
 
 
-def recv_frames(raw: Any) -> Iterator[tuple[str, bytes]]:
+def recv_frames(raw: Any, early: bytes = b"") -> Iterator[tuple[str, bytes]]:
     """Every frame of the stream, blocking, until it ends."""
-    reader = FrameReader(raw)
+    reader = FrameReader(raw, early)
     while (frames := reader.read(None)) is not None:
         yield from frames
 
 
-def _send_input(raw: Any, data: bytes) -> None:
+def _send_input(raw: Any, data: bytes, half_close: bool) -> None:
     try:
         if data:
             raw.sendall(data)
-        raw.shutdown(socket.SHUT_WR)
+        if half_close:
+            raw.shutdown(socket.SHUT_WR)
     except OSError:
         pass  # the command exited without reading its input: not an error of ours
 
@@ -208,6 +260,12 @@ def stream_exec(
         ContainerError: the daemon refused the exec or the container is gone.
     """
     docker_errors = docker_module().errors
+    tls = str(getattr(api, "base_url", "")).startswith("https://")
+    if input is not None and tls:
+        # A TLS stream cannot be half-closed (Python's ssl has no close_notify for one
+        # direction), so stdin would never end: the command reads exactly the input's length
+        # through head instead (the image needs sh and head for this case).
+        argv = ["/bin/sh", "-c", 'head -c "$0" | "$@"', str(len(input)), *argv]
     token = os.urandom(8).hex()
     env = dict(environment)
     env[MARKER] = token
@@ -223,17 +281,17 @@ def stream_exec(
             workdir=workdir,
             environment=env,
         )["Id"]
-        sock = api.exec_start(exec_id, socket=True)
     except docker_errors.APIError as exc:
         raise ContainerError(f"exec in {container_id[:12]}: {exc.explanation or exc}") from None
-    raw = raw_socket(sock)
+    stream = ExecStream(api, exec_id)
+    raw = stream.raw
     feeder = None
     if input is not None:
-        feeder = threading.Thread(target=_send_input, args=(raw, input), daemon=True)
+        feeder = threading.Thread(target=_send_input, args=(raw, input, not tls), daemon=True)
         feeder.start()
     deadline = None if timeout is None else start + timeout
     timed_out = False
-    reader = FrameReader(raw)
+    reader = FrameReader(raw, stream.early)
     try:
         while True:
             wait = None if deadline is None else deadline - time.monotonic()
@@ -251,10 +309,7 @@ def stream_exec(
                 if payload:
                     yield ExecOutput(kind, payload)
     finally:
-        with contextlib.suppress(OSError):
-            raw.close()
-        with contextlib.suppress(OSError):
-            sock.close()
+        stream.close()
     yield ExecExit(_exit_code(api, exec_id), time.monotonic() - start, timed_out)
 
 

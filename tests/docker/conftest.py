@@ -41,6 +41,9 @@ def docker_client() -> Iterator[object]:
         container.remove(force=True)
     for image in client.images.list(filters={"label": LABEL}):
         client.images.remove(image.id, force=True)
+    # Nothing a test created is left: not a container, not an image.
+    assert not client.containers.list(all=True, filters={"label": LABEL})
+    assert not client.images.list(filters={"label": LABEL})
     client.close()
 
 
