@@ -12,8 +12,11 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-CSRC = ["csrc/ahocorasick.c", "csrc/caps.c", "csrc/landlock.c", "csrc/seccomp.c", "csrc/spawn.c", "csrc/treescan.c", "csrc/zygote.c"]
-MODULES = ["_ahocorasick", "_landlock", "_seccomp", "_spawn", "_treescan"]
+CSRC = [
+    "csrc/ahocorasick.c", "csrc/caps.c", "csrc/landlock.c", "csrc/relay.c", "csrc/seccomp.c", "csrc/spawn.c",
+    "csrc/treescan.c", "csrc/zygote.c",
+]
+MODULES = ["_ahocorasick", "_landlock", "_relay", "_seccomp", "_spawn", "_treescan"]
 LAUNCHER = "csrc/launcher.c"
 AGENT = "csrc/agent.c"
 
@@ -72,7 +75,7 @@ if sys.platform.startswith("linux"):
         "ext_modules": cythonize(
             [
                 Extension(f"sandbox._native.{name}", [f"sandbox/_native/{name}.pyx"],
-                          include_dirs=["csrc"], extra_link_args=ldflags + ["-pthread"])
+                          include_dirs=["csrc"], extra_link_args=[*ldflags, "-pthread"])
                 for name in MODULES
             ],
             language_level=3,

@@ -18,6 +18,8 @@
  *   requests   'R' run:  cwd NUL, argc u32, argc strings NUL-terminated, envc u32, envc
  *                        "NAME=VALUE" strings NUL-terminated, input length u32, input bytes
  *              'K' kill: the command's whole tree (empty payload)
+ *              'M' more: u32 bytes of the command's output the library has taken; the agent
+ *                  sends at most WINDOW bytes of a command's output not yet taken
  *   answers    'O' / 'E' stdout / stderr bytes
  *              'X' exit: status i32 (the exit code, or 128 + signal), after all output
  * A command that cannot start gets a message on 'E' and 'X' 127 (not found) or 126.
@@ -78,6 +80,7 @@ struct command {
     char *input;
     size_t input_len, input_off;
     int exited, status;
+    size_t credit;      /* output bytes the library will still take (flow control) */
     char token[MAX_TOKEN + 1];
 };
 
@@ -147,7 +150,7 @@ static void send_exit(struct command *c) {
 
 /* Fields 4-6 of /proc/PID/stat (ppid, pgrp, session), read after the last ')' since the
  * command name may hold spaces and parentheses. */
-static int proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid) {
+static int proc_stat(pid_t pid, char *state_out, pid_t *ppid, pid_t *pgrp, pid_t *sid) {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -165,6 +168,7 @@ static int proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, pid_t *sid) {
     char state;
     if (sscanf(p + 1, " %c %d %d %d", &state, &a, &b, &c) != 4)
         return -1;
+    *state_out = state;
     *ppid = a;
     *pgrp = b;
     *sid = c;
@@ -203,6 +207,9 @@ static int has_marker(pid_t pid, const char *token) {
 
 static void kill_tree(const struct command *c) {
     pid_t self = getpid();
+    /* Once the command itself was reaped its pid may be reused, by another command's
+     * session leader even: from then on only the marker identifies its tree. */
+    int by_pid = !c->exited;
     for (int pass = 0; pass < KILL_PASSES; pass++) {
         static pid_t taken[MAX_TAKEN], parent[MAX_TAKEN], all[MAX_TAKEN];
         size_t ntaken = 0, nall = 0;
@@ -210,15 +217,18 @@ static void kill_tree(const struct command *c) {
         if (proc == NULL)
             break;
         struct dirent *d;
-        while ((d = readdir(proc)) != NULL && nall < MAX_TAKEN) {
+        while ((d = readdir(proc)) != NULL && nall < MAX_TAKEN && ntaken < MAX_TAKEN) {
             char *end;
             long v = strtol(d->d_name, &end, 10);
             if (*end || v <= 1 || (pid_t)v == self)
                 continue;
             pid_t ppid, pgrp, sid;
-            if (proc_stat((pid_t)v, &ppid, &pgrp, &sid) < 0)
+            char state;
+            /* A zombie is dead already (only its parent's wait removes it): counting it would
+             * keep the passes going until the last one. */
+            if (proc_stat((pid_t)v, &state, &ppid, &pgrp, &sid) < 0 || state == 'Z')
                 continue;
-            if (sid == c->pid || pgrp == c->pid || (pid_t)v == c->pid || has_marker((pid_t)v, c->token))
+            if ((by_pid && (sid == c->pid || pgrp == c->pid || (pid_t)v == c->pid)) || has_marker((pid_t)v, c->token))
                 taken[ntaken++] = (pid_t)v;
             else {
                 all[nall] = (pid_t)v;
@@ -247,7 +257,8 @@ static void kill_tree(const struct command *c) {
             return;
         for (size_t j = 0; j < ntaken; j++)
             kill(taken[j], SIGKILL);
-        kill(-c->pid, SIGKILL);
+        if (by_pid)
+            kill(-c->pid, SIGKILL);
         usleep(2000);
     }
 }
@@ -386,6 +397,7 @@ static void start(uint32_t id, const char *payload, uint32_t len) {
     c->id = id;
     c->pid = pid;
     c->out_fd = out[0];
+    c->credit = WINDOW;
     c->err_fd = err[0];
     if (got == (ssize_t)sizeof child_report) {
         /* Not started: the child exits 127 and is reaped as usual; its status is replaced. */
@@ -579,9 +591,10 @@ static void reap(void) {
 
 static void drain(struct command *c, int *fd, char type) {
     static char buf[CHUNK];
-    ssize_t n = read(*fd, buf, sizeof buf);
+    ssize_t n = read(*fd, buf, c->credit < sizeof buf ? c->credit : sizeof buf);
     if (n > 0) {
         send_frame(type, c->id, buf, (uint32_t)n);
+        c->credit -= (size_t)n;
         return;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -674,7 +687,9 @@ static int serve(int listener) {
             struct command *c = &commands[i];
             if (!c->used)
                 continue;
-            int list[3] = {c->out_fd, c->err_fd, c->in_fd};
+            /* Output is read only while the library has room for it: a consumer that stops
+             * reading stops the command (its pipe fills), not the agent's memory. */
+            int list[3] = {c->credit ? c->out_fd : -1, c->credit ? c->err_fd : -1, c->in_fd};
             for (int k = 0; k < 3; k++)
                 if (list[k] >= 0) {
                     owner[n] = c;
@@ -752,7 +767,11 @@ static int serve(int listener) {
                 const char *payload = (const char *)in + at + HEADER;
                 if (type == 'R')
                     start(id, payload, len);
-                else if (type == 'K') {
+                else if (type == 'M' && len == 4) {
+                    struct command *c = find(id);
+                    if (c != NULL && (c->credit += get32((const unsigned char *)payload)) > WINDOW)
+                        c->credit = WINDOW;
+                } else if (type == 'K') {
                     struct command *c = find(id);
                     if (c != NULL)
                         kill_tree(c);

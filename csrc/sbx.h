@@ -244,4 +244,49 @@ struct sbx_span {
 size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t member[256], size_t min_len, size_t *pos,
                      struct sbx_span *out, size_t cap);
 
+/* relay.c --------------------------------------------------------------------------------- */
+
+/* The egress proxy's byte relay: pairs of connected stream sockets, bytes copied both ways
+ * (splice through a pipe where the kernel allows it) by one thread's epoll loop. */
+struct sbx_relay;
+#define SBX_RELAY_MAX_PAIRS 65536
+/* Why a pair finished. */
+#define SBX_RELAY_DONE 1   /* both sides ended their stream and all was written */
+#define SBX_RELAY_ERROR 2  /* a read or write failed (err); both sockets were reset */
+#define SBX_RELAY_IDLE 3   /* no byte either way for the pair's idle timeout */
+#define SBX_RELAY_CLOSED 4 /* sbx_relay_close_all */
+struct sbx_relay_done {
+    uint64_t id;
+    uint64_t bytes[2]; /* [0]: written to b (read from a), [1]: written to a */
+    int32_t reason;    /* SBX_RELAY_* */
+    int32_t err;       /* errno for SBX_RELAY_ERROR, else 0 */
+};
+/* A relay for up to `max_pairs` pairs (1 to SBX_RELAY_MAX_PAIRS; a finished pair counts
+ * until collected): 0, -EINVAL, -ENOMEM, or -errno of epoll_create1/eventfd. */
+int sbx_relay_create(size_t max_pairs, struct sbx_relay **out);
+/* Hand over two connected stream sockets; on success the relay owns them (sets O_NONBLOCK,
+ * closes them when the pair finishes) and *id names the pair. `idle_ms` 0: no idle limit.
+ * Thread-safe, also while sbx_relay_run runs. On failure the caller still owns them:
+ * -EBADF, -ENOTSOCK, -EPROTOTYPE (not SOCK_STREAM), -EINVAL (the same descriptor twice),
+ * -ENOSPC (max_pairs reached), -ENOMEM. */
+int sbx_relay_add(struct sbx_relay *r, int fd_a, int fd_b, uint32_t idle_ms, uint64_t *id);
+/* The loop; one thread at a time (-EBUSY otherwise). Returns 0 once sbx_relay_stop was
+ * called (and at once ever after), 1 when finished pairs wait to be collected (it returns
+ * at once again until they are), or -errno when epoll_wait fails. Blocks SIGPIPE on the
+ * calling thread while it runs. */
+int sbx_relay_run(struct sbx_relay *r);
+/* Make sbx_relay_run return 0, now and ever after. Thread-safe. */
+void sbx_relay_stop(struct sbx_relay *r);
+/* Take up to `cap` finished pairs, oldest first; how many. Thread-safe. */
+size_t sbx_relay_finished(struct sbx_relay *r, struct sbx_relay_done *out, size_t cap);
+/* Finish every pair (SBX_RELAY_CLOSED, recorded for sbx_relay_finished) and close its
+ * sockets: how many, or -EBUSY while sbx_relay_run runs. */
+int sbx_relay_close_all(struct sbx_relay *r);
+/* Bytes written to either side of any pair so far. Thread-safe. */
+uint64_t sbx_relay_total(struct sbx_relay *r);
+/* Pairs added and not yet finished. Thread-safe. */
+size_t sbx_relay_active(struct sbx_relay *r);
+/* Close every socket and free the relay; not while sbx_relay_run runs. NULL is a no-op. */
+void sbx_relay_destroy(struct sbx_relay *r);
+
 #endif

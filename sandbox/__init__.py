@@ -53,6 +53,12 @@ _EXPORTS: dict[str, str] = {
     "default_seatbelt_policy": "sandbox.confine.seatbelt",
     "generate_seatbelt_profile": "sandbox.confine.seatbelt",
     "run_seatbelted": "sandbox.confine.seatbelt",
+    # §4 network egress
+    "ProxyConfig": "sandbox.net.config",
+    "default_development_config": "sandbox.net.config",
+    "ProxyLogEntry": "sandbox.net.config",
+    "ProxyStats": "sandbox.net.config",
+    "NetworkProxy": "sandbox.net.proxy",
     # §5 inspection
     "ThreatLevel": "sandbox.inspectors.findings",
     "Finding": "sandbox.inspectors.findings",
@@ -157,6 +163,8 @@ if TYPE_CHECKING:
     from sandbox.inspectors.code_verifier import CodeVerifier, VerificationResult, Violation, format_result
     from sandbox.inspectors.egress import EgressInspector
     from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
+    from sandbox.net.config import ProxyConfig, ProxyLogEntry, ProxyStats, default_development_config
+    from sandbox.net.proxy import NetworkProxy
     from sandbox.policy import (
         Config,
         IsolationLevel,

@@ -371,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sandbox.cli_container import add_parser as add_container_parser
 
     add_container_parser(sub)
+    from sandbox.cli_proxy import add_parser as add_proxy_parser
+
+    add_proxy_parser(sub)
     return parser
 
 

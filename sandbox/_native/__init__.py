@@ -12,7 +12,7 @@ from types import ModuleType
 from sandbox.errors import Reason, UnsupportedError
 
 #: Every extension module the build produces; `probe()` reports which of them import.
-MODULES = ("_ahocorasick", "_landlock", "_seccomp", "_spawn", "_treescan")
+MODULES = ("_ahocorasick", "_landlock", "_relay", "_seccomp", "_spawn", "_treescan")
 
 
 def load(name: str) -> ModuleType:

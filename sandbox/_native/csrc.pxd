@@ -113,3 +113,33 @@ cdef extern from "sbx.h" nogil:
 
     size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t *member, size_t min_len, size_t *pos,
                          sbx_span *out, size_t cap)
+
+# relay.c: the egress proxy's byte relay
+from libc.stdint cimport int32_t, uint64_t
+
+cdef extern from "sbx.h" nogil:
+    struct sbx_relay:
+        pass
+
+    struct sbx_relay_done:
+        uint64_t id
+        uint64_t bytes[2]
+        int32_t reason
+        int32_t err
+
+    enum:
+        SBX_RELAY_MAX_PAIRS
+        SBX_RELAY_DONE
+        SBX_RELAY_ERROR
+        SBX_RELAY_IDLE
+        SBX_RELAY_CLOSED
+
+    int sbx_relay_create(size_t max_pairs, sbx_relay **out)
+    int sbx_relay_add(sbx_relay *r, int fd_a, int fd_b, uint32_t idle_ms, uint64_t *id)
+    int sbx_relay_run(sbx_relay *r)
+    void sbx_relay_stop(sbx_relay *r)
+    size_t sbx_relay_finished(sbx_relay *r, sbx_relay_done *out, size_t cap)
+    int sbx_relay_close_all(sbx_relay *r)
+    uint64_t sbx_relay_total(sbx_relay *r)
+    size_t sbx_relay_active(sbx_relay *r)
+    void sbx_relay_destroy(sbx_relay *r)

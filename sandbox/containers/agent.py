@@ -39,6 +39,9 @@ WINDOW = 1 << 20
 TUNNEL_PORT = 3128
 #: Seconds to connect to the proxy for a tunnelled connection.
 CONNECT_TIMEOUT = 10.0
+#: The largest input sent through the agent (its frames stop at 64 MiB); a larger one
+#: goes to a command started by its own exec.
+MAX_INPUT = 32 << 20
 #: The agent sends output in chunks of at most 64 KiB.
 MAX_ANSWER = 1 << 16
 _GONE = -1
@@ -112,7 +115,7 @@ class AgentSession:
         try:
             for stream, payload in recv_frames(self._raw, self._stream.early):
                 if stream == "stderr":
-                    self.diagnostics += payload[-4096:]
+                    self.diagnostics = (self.diagnostics + payload)[-4096:]
                     continue
                 buf += payload
                 while len(buf) >= _HEADER.size:
@@ -146,7 +149,8 @@ class AgentSession:
         if kind == ord("A"):
             if self._proxy is None:
                 return  # no tunnel was asked for: the agent does not listen
-            self._tunnels[ident] = _Tunnel(self, ident, self._proxy)
+            opened = self._tunnels[ident] = _Tunnel(self, ident, self._proxy)
+            opened.start()  # registered first: a fast failure's _forget finds it
             return
         tunnel = self._tunnels.get(ident)
         if tunnel is None:
@@ -197,7 +201,10 @@ class AgentSession:
                     if timed_out:
                         raise AgentUnresponsive("the agent did not end a timed-out command")
                     timed_out = True
-                    self._send(b"K", ident)
+                    try:
+                        self._send(b"K", ident)
+                    except OSError as exc:
+                        raise ContainerError(f"the agent's stream broke: {exc}") from None
                     deadline = time.monotonic() + KILL_GRACE
                     continue
                 try:
@@ -213,6 +220,10 @@ class AgentSession:
                     finished = True
                     raise ContainerError("the agent in the container went away (was the container stopped?)")
                 yield ExecOutput(_STREAMS.get(kind, "stdout"), body)
+                # Taken by the caller: the agent may read that much more of the command's
+                # output (it holds back past a window, so a slow reader bounds memory here).
+                with contextlib.suppress(OSError):
+                    self._send(b"M", ident, struct.pack(">I", len(body)))
         finally:
             if not finished and self._alive:
                 # The caller stopped reading early: the command must not run on unobserved.
@@ -251,7 +262,9 @@ class _Tunnel:
         self.finished_halves = 0
         self.writes: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.sock: socket.socket | None = None
-        threading.Thread(target=self._run, name=f"sbx-tunnel-{ident}", daemon=True).start()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name=f"sbx-tunnel-{self.ident}", daemon=True).start()
 
     def _send(self, kind: bytes, payload: bytes = b"") -> None:
         with contextlib.suppress(OSError):
@@ -259,8 +272,13 @@ class _Tunnel:
 
     def _run(self) -> None:
         try:
-            self.sock = socket.create_connection(self.proxy, timeout=CONNECT_TIMEOUT)
-            self.sock.settimeout(None)
+            sock = socket.create_connection(self.proxy, timeout=CONNECT_TIMEOUT)
+            sock.settimeout(None)
+            with self.cond:
+                if self.closed:  # aborted while connecting
+                    sock.close()
+                    return
+                self.sock = sock
         except OSError:
             self._send(b"Z")  # the proxy is not there: the client sees the connection closed
             self.abort()
@@ -336,8 +354,13 @@ class _Tunnel:
         with self.cond:
             self.closed = True
             self.cond.notify_all()
+            sock = self.sock
         self.writes.put(None)
-        if self.sock is not None:
+        if sock is not None:
+            # shutdown first: close() alone does not wake a recv or sendall blocked in the
+            # other thread, and the proxy would never see the connection end.
             with contextlib.suppress(OSError):
-                self.sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
         self.session._forget(self.ident)

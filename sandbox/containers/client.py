@@ -84,6 +84,7 @@ def daemon_call(action: str) -> Iterator[None]:
     naming ``action``. The library's own errors pass through.
     """
     import requests
+    import urllib3
 
     docker = docker_module()
     try:
@@ -96,7 +97,9 @@ def daemon_call(action: str) -> Iterator[None]:
         raise unreachable(exc) from None
     except requests.exceptions.Timeout as exc:
         raise ContainerError(f"{action}: the daemon did not answer in time ({exc})") from None
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, docker.errors.StreamParseError, requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError) as exc:
+        # A stream cut short, a malformed answer: the operation's outcome is unknown.
         raise ContainerError(f"{action}: {exc}") from None
 
 

@@ -18,7 +18,14 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.containers import client as docker_client
-from sandbox.containers.agent import TUNNEL_PORT, AgentSession, AgentUnresponsive, agent_binary, local_daemon
+from sandbox.containers.agent import (
+    MAX_INPUT,
+    TUNNEL_PORT,
+    AgentSession,
+    AgentUnresponsive,
+    agent_binary,
+    local_daemon,
+)
 from sandbox.containers.execution import (
     DEFAULT_MAX_OUTPUT,
     KILL_SCRIPT,
@@ -166,6 +173,7 @@ class ContainerSandbox:
         if not self._keepalive or not all(isinstance(a, str) and a and "\0" not in a for a in self._keepalive):
             raise PolicyError(f"keepalive: expected a non-empty argv of strings, got {keepalive!r}")
         self._session: AgentSession | None = None
+        self._adopted = False  # attach()ed: started by another process, not replaced here
         self._client = client
         self._own_client = client is None
         self._container_id: str | None = None
@@ -200,8 +208,15 @@ class ContainerSandbox:
                     client.close()
                 return None
             newest = max(found, key=lambda c: c.get("Created", 0))
-            config = client.api.inspect_container(newest["Id"])["Config"]
+            attrs = client.api.inspect_container(newest["Id"])
+            config = attrs["Config"]
+        # The adopted container's own isolation and PID 1 program, not this call's defaults:
+        # what it runs under must not change behind the caller's back.
+        runtime = attrs.get("HostConfig", {}).get("Runtime") or ""
+        options.setdefault("isolation", IsolationLevel.MAXIMUM if "runsc" in runtime else IsolationLevel.CONTAINER)
+        options.setdefault("keepalive", list(config.get("Entrypoint") or KEEPALIVE))
         self = cls(root, image=config["Image"], user=config["User"], labels=labels, client=client, **options)
+        self._adopted = True
         self._own_client = own
         self.instance = config["Labels"].get(LABEL_INSTANCE, self.instance)
         self._container_id = str(newest["Id"])
@@ -458,16 +473,23 @@ class ContainerSandbox:
             self._replace(container_id)
 
     def _replace(self, container_id: str) -> None:
-        """A fresh container from the same image instead of ``container_id``, which goes
-        with every process in it."""
-        with self._lock:
-            if self._container_id == container_id:
-                self._container_id = self._create(self._image)
-                self._end_session()
-        self._remove(container_id)
+        """``container_id`` goes, with every process in it, and a fresh container from the
+        same image takes its place (an adopted container is only removed: this process
+        does not know everything it was started with)."""
+        try:
+            with self._lock:
+                if self._container_id == container_id:
+                    self._end_session()
+                    self._container_id = None if self._adopted else self._create(self._image)
+        finally:
+            self._remove(container_id)  # whatever happened above, the runaway tree goes
 
     def _agent(self, container_id: str) -> AgentSession:
         with self._lock:
+            if container_id != self._container_id:
+                # A hot swap came between this command's start and now: a session on the new
+                # container would close the live one, and the old container is going.
+                raise ContainerError("the container was swapped while the command started: run it again")
             session = self._session
             if session is None or not session.alive or session.container_id != container_id:
                 if session is not None:
@@ -494,18 +516,17 @@ class ContainerSandbox:
         argv = argv_of(command)
         check_timeout(timeout)
         container_id = self._running_id()
-        env = dict(self._env)
-        env.update(environment or {})
+        # The marker first: the kill reads a bounded prefix of each process's environment.
+        env = {MARKER: secrets.token_hex(8), **self._env, **(environment or {})}
         data = input.encode() if isinstance(input, str) else input
         with docker_client.daemon_call("exec"):
-            if self._agent_source is None:
+            if self._agent_source is None or (data is not None and len(data) > MAX_INPUT):
                 yield from stream_exec(
                     self.client.api, container_id, argv, user=self.user, workdir=workdir or self.project_dir,
                     environment=env, timeout=timeout, input=data,
                     kill_tree=lambda token: self._kill_tree(container_id, token),
                 )
                 return
-            env[MARKER] = secrets.token_hex(8)
             start = time.monotonic()
             try:
                 yield from self._agent(container_id).run(argv, env, workdir or self.project_dir, data, timeout)

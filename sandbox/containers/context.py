@@ -106,8 +106,8 @@ def _file_digest(path: str) -> str:
 class StatCache:
     """What a previous key computation learnt, loaded from and saved to JSON.
 
-    ``files``: relative path -> (size, mtime_ns, inode, sha256). A file whose size, mtime
-    and inode all match is not read again: an edit changes the mtime (or, for a rename
+    ``files``: relative path -> (size, mtime_ns, inode, ctime_ns, device, sha256). A file
+    whose stamp matches is not read again: an edit changes the mtime and ctime (a rename
     over it, the inode).
     ``excluded``: relative path -> whether ``.dockerignore`` excludes it, valid while the
     patterns (``patterns``, their digest) stay the same: a verdict depends on nothing else.
@@ -141,20 +141,18 @@ class StatCache:
 
     def digest(self, rel: str, full: str, st: os.stat_result) -> str:
         hit = self.files.get(rel)
-        if (
-            isinstance(hit, list)
-            and len(hit) == 4
-            and hit[0] == st.st_size
-            and hit[1] == st.st_mtime_ns
-            and hit[2] == st.st_ino
-        ):
-            return str(hit[3])
+        # ctime and the device too, as git does: a tool that recreates a file and sets its
+        # mtime back (tar, unzip, SOURCE_DATE_EPOCH) may get the same inode number, but
+        # cannot set the ctime.
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_dev]
+        if isinstance(hit, list) and len(hit) == 6 and hit[:5] == stamp:
+            return str(hit[5])
         value = _file_digest(full)
         self.hashed += 1
         # A file written moments ago can be written again within the same timestamp tick,
         # same size, and look unchanged: it is remembered only once its mtime is old enough.
         if time.time_ns() - st.st_mtime_ns > RACY_NS:
-            self.files[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, value]
+            self.files[rel] = [*stamp, value]
             self.changed = True
         elif rel in self.files:
             del self.files[rel]

@@ -138,7 +138,8 @@ class DevEnvManager:
         name = hashlib.sha256(os.fsencode(project)).hexdigest()[:32]
         return os.path.join(self.cache_dir, "stat", name + ".json"), os.path.join(self.cache_dir, "index.lock")
 
-    def _key(self, spec: BuildSpec) -> str:
+    def _content(self, spec: BuildSpec) -> tuple[bytes, list[tuple[str, int, str]]]:
+        """The Dockerfile's bytes and the context's entries, through the stat cache."""
         stat_path, _ = self._paths(spec.project_dir)
         try:
             with open(stat_path, "rb") as f:
@@ -149,9 +150,14 @@ class DevEnvManager:
         if cache.changed:
             write_atomic(stat_path, cache.dumps())
         with open(spec.dockerfile, "rb") as f:
-            dockerfile = f.read()
+            return f.read(), entries
+
+    def _key_of(self, spec: BuildSpec, dockerfile: bytes, entries: list[tuple[str, int, str]]) -> str:
         bases = [(name, self._image_id(name)) for name in base_images(dockerfile, dict(spec.build_args))]
         return cache_key(spec, dockerfile, bases, entries)
+
+    def _key(self, spec: BuildSpec) -> str:
+        return self._key_of(spec, *self._content(spec))
 
     def content_hash(self, dockerfile: str | os.PathLike[str] = "Dockerfile") -> str:
         """The cache key the project has now, without building anything.
@@ -201,6 +207,7 @@ class DevEnvManager:
 
     def _build(self, spec: BuildSpec, tag: str, key: str, progress: Progress | None, *, nocache: bool) -> None:
         import requests
+        import urllib3
 
         docker = docker_client.docker_module()
         labels = {**self.labels, LABEL: "1", LABEL_CONTENT_HASH: key, LABEL_PROJECT: spec.project_dir}
@@ -242,7 +249,12 @@ class DevEnvManager:
             raise ContainerError(f"build of {tag} failed: {exc.explanation or exc}", log_tail=tuple(tail)) from None
         except (requests.exceptions.ConnectionError, ConnectionError) as exc:
             raise docker_client.unreachable(exc) from None
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        except (
+            docker.errors.DockerException,
+            docker.errors.StreamParseError,
+            requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError,
+        ) as exc:
             # A stream cut mid-build, a read timeout: the build's fate is unknown here.
             raise ContainerError(f"build of {tag} failed: {exc}", log_tail=tuple(tail)) from None
         if self._image_id(tag) is None:
@@ -250,7 +262,8 @@ class DevEnvManager:
         self.builds += 1
 
     def _get_or_build(self, spec: BuildSpec, progress: Progress | None, *, force: bool) -> str:
-        key = self._key(spec)
+        dockerfile, entries = self._content(spec)
+        key = self._key_of(spec, dockerfile, entries)
         tag = image_tag(spec.project_dir, key)
         if not force and self._image_id(tag) is not None:
             self._record(spec, tag, key)
@@ -260,8 +273,10 @@ class DevEnvManager:
             if force or self._image_id(tag) is None:
                 self._build(spec, tag, key, progress, nocache=force)
         # A base image the build pulled was "missing" in the key above; key it as it is now,
-        # so that is_stale does not call a fresh build stale.
-        after = self._key(spec)
+        # so that is_stale does not call a fresh build stale. Only the base images are looked
+        # at again: the context as it was hashed is what was built, even if a file changed
+        # during the build (that change makes the next call build again, as it should).
+        after = self._key_of(spec, dockerfile, entries)
         if after != key:
             repository, _, _ = image_tag(spec.project_dir, after).rpartition(":")
             with docker_client.daemon_call(f"tag {tag}"):

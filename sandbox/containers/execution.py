@@ -133,9 +133,12 @@ def raw_socket(sock: Any) -> Any:
 def _readable(raw: Any, wait: float | None) -> bool:
     pending = getattr(raw, "pending", None)
     if pending is not None and pending():
-        return True  # TLS holds decrypted bytes that select() cannot see
-    ready, _, _ = select.select([raw], [], [], wait)
-    return bool(ready)
+        return True  # TLS holds decrypted bytes that poll() cannot see
+    # poll, not select: select() fails on descriptors numbered 1024 and above, which a
+    # process holding many sandboxes has.
+    poller = select.poll()
+    poller.register(raw.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(None if wait is None else max(wait, 0) * 1000))
 
 
 class ExecStream:
@@ -266,9 +269,9 @@ def stream_exec(
         # direction), so stdin would never end: the command reads exactly the input's length
         # through head instead (the image needs sh and head for this case).
         argv = ["/bin/sh", "-c", 'head -c "$0" | "$@"', str(len(input)), *argv]
-    token = os.urandom(8).hex()
-    env = dict(environment)
-    env[MARKER] = token
+    # The caller's marker when it chose one (it goes first in the environment), else ours.
+    env = {MARKER: os.urandom(8).hex(), **environment}
+    token = env[MARKER]
     start = time.monotonic()
     try:
         exec_id = api.exec_create(
@@ -291,6 +294,7 @@ def stream_exec(
         feeder.start()
     deadline = None if timeout is None else start + timeout
     timed_out = False
+    ended = False
     reader = FrameReader(raw, stream.early)
     try:
         while True:
@@ -304,12 +308,17 @@ def stream_exec(
                 continue
             frames = reader.read(wait)
             if frames is None:
+                ended = True
                 break
             for kind, payload in frames:
                 if payload:
                     yield ExecOutput(kind, payload)
     finally:
         stream.close()
+        if not ended and not timed_out:
+            # The caller stopped reading (or failed) before the end: Docker does not kill an
+            # exec whose client went away, so its tree is killed here.
+            kill_tree(token)
     yield ExecExit(_exit_code(api, exec_id), time.monotonic() - start, timed_out)
 
 

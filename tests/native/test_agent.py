@@ -34,7 +34,7 @@ def _request(argv: list[str], env: dict[str, str] | None = None, cwd: str = "/",
 class Agent:
     """A tiny client: requests on the agent's stdin, answers collected per command id."""
 
-    def __init__(self, prefix: list[str] | None = None, extra: list[str] | None = None) -> None:
+    def __init__(self, prefix: list[str] | None = None, extra: list[str] | None = None, *, credit: bool = True) -> None:
         from sandbox.containers.agent import agent_binary
 
         binary = agent_binary()
@@ -44,6 +44,8 @@ class Agent:
         self.answers: dict[int, list[tuple[str, bytes]]] = {}
         self.done: dict[int, threading.Event] = {}
         self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
+        self.credit = credit  # hand output credit back as the library does ('M')
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -57,11 +59,15 @@ class Agent:
                 event = self.done.setdefault(ident, threading.Event())
             if kind == ord("X"):
                 event.set()
+            elif kind in (ord("O"), ord("E")) and self.credit:
+                with contextlib.suppress(OSError, ValueError):
+                    self.send("M", ident, struct.pack(">I", len(body)))
 
     def send(self, kind: str, ident: int, payload: bytes = b"") -> None:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(HEADER.pack(len(payload), ord(kind), ident) + payload)
-        self.proc.stdin.flush()
+        with self.write_lock:
+            self.proc.stdin.write(HEADER.pack(len(payload), ord(kind), ident) + payload)
+            self.proc.stdin.flush()
 
     def run(self, ident: int, argv: list[str], **kw: object) -> None:
         with self.lock:
@@ -114,6 +120,23 @@ def test_large_input_reaches_stdin_while_output_flows(agent: Agent) -> None:
     agent.run(1, ["cat"], data=data)
     code, out, _ = agent.result(1)
     assert code == 0 and out == data
+
+
+def test_output_waits_for_credit() -> None:
+    # A library that takes no output gets at most the window; the command then blocks on
+    # its full pipe instead of the agent buffering it.
+    agent = Agent(credit=False)
+    try:
+        agent.run(1, ["sh", "-c", "head -c 5000000 /dev/zero; echo done >&2"])
+        time.sleep(1)
+        taken = sum(len(b) for k, b in agent.answers.get(1, []) if k == "O")
+        assert taken == 1 << 20 and not agent.done[1].is_set()
+        agent.credit = True  # from now on every piece is credited back as it arrives
+        agent.send("M", 1, struct.pack(">I", taken))
+        code, out, err = agent.result(1)
+        assert (code, len(out), err) == (0, 5_000_000, b"done\n")
+    finally:
+        agent.close()
 
 
 def test_commands_run_side_by_side(agent: Agent, tmp_path: Path) -> None:

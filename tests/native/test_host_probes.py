@@ -66,4 +66,4 @@ def test_userns_probe_reports_a_blocked_host(tmp_path: Path) -> None:
 
 def test_native_modules_are_all_built() -> None:
     host = probe()
-    assert host.native_modules == ("_ahocorasick", "_landlock", "_seccomp", "_spawn", "_treescan")
+    assert host.native_modules == ("_ahocorasick", "_landlock", "_relay", "_seccomp", "_spawn", "_treescan")

@@ -23,6 +23,7 @@ SECTION_3 = [
     "Sandbox", "Result", "wrap_command", "LandlockSandbox", "default_seccomp_profile", "apply_seccomp",
     "SeatbeltPolicy", "default_seatbelt_policy", "generate_seatbelt_profile", "run_seatbelted",
 ]
+SECTION_4 = ["ProxyConfig", "default_development_config", "NetworkProxy", "ProxyLogEntry", "ProxyStats"]
 SECTION_5 = ["ThreatLevel", "Finding", "InspectionResult", "AdversaryInspector", "EgressInspector"]
 SECTION_6 = [
     "CONTAINER_IMAGE_TAG", "ContainerSandbox", "DevEnvManager", "CachedImage", "SwapRequest",
@@ -34,7 +35,7 @@ SECTION_8 = [
 ]
 
 
-@pytest.mark.parametrize("name", SECTION_1 + SECTION_2 + SECTION_3 + SECTION_5 + SECTION_6 + SECTION_8)
+@pytest.mark.parametrize("name", SECTION_1 + SECTION_2 + SECTION_3 + SECTION_4 + SECTION_5 + SECTION_6 + SECTION_8)
 def test_documented_name_imports_from_the_top_level(name: str) -> None:
     assert getattr(sandbox, name) is not None
     assert name in sandbox.__all__

@@ -228,3 +228,16 @@ def test_unreadable_context_file_raises_container_error(tmp_path: Path) -> None:
     secret.chmod(0)
     with pytest.raises(ContainerError, match=r"secret\.py"):
         context_entries(BuildSpec.of(root), StatCache())
+
+
+def test_a_file_rewritten_with_its_old_mtime_is_hashed_again(tmp_path: Path) -> None:
+    # Archive tools restore mtimes: same size, same mtime, maybe the same inode; the ctime
+    # still moves, and the stat cache compares it.
+    root = _project(tmp_path / "p")
+    target = root / "src" / "main.py"
+    cache = StatCache()
+    before = _key(root, cache)
+    stamp = target.stat().st_mtime_ns
+    target.write_text("print('HI')\n")  # same length
+    os.utime(target, ns=(stamp, stamp))
+    assert _key(root, cache) != before
