@@ -28,6 +28,9 @@
  *   --writable PATH      with any --writable, every mount becomes read-only (chmod, utimes and
  *                        xattrs, which Landlock does not mediate, fail with EROFS) but these
  *                        paths, bound back read-write, nosuid and nodev
+ *   --bridge PORT        with --netns and --hold: bring up the namespace's loopback, listen on
+ *                        127.0.0.1:PORT in it and pass each connection out over --bridge-fd
+ *   --bridge-fd FD       a unix socket to the library, which serves the passed connections
  *   --hold               after entering the namespaces, print "ready" and wait for stdin to close
  *                        instead of running a command (meanwhile the parent opens the files in /proc/PID/ns)
  *   --drop-caps          drop every capability (bounding, ambient, effective, permitted, inheritable)
@@ -51,7 +54,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -90,6 +97,7 @@ struct opts {
     size_t n_cgroups;
     int setsid;
     int userns, netns, drop_caps, hold, serve;
+    long bridge_port, bridge_fd; /* --bridge: 0 and -1 when absent */
     const char *hide[MAX_MOUNTS];
     size_t n_hide;
     const char *hide_file[MAX_MOUNTS];
@@ -215,6 +223,7 @@ static void parse(int argc, char **argv)
 {
     o.error_fd = -1;
     o.parent = -1;
+    o.bridge_fd = -1;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -298,6 +307,12 @@ static void parse(int argc, char **argv)
             if (o.n_keep == MAX_MOUNTS || v[0] != '/')
                 usage("--keep takes an absolute path");
             o.keep[o.n_keep++] = v;
+        } else if (strcmp(a, "--bridge") == 0) {
+            o.bridge_port = (long)number(v, a);
+            if (o.bridge_port <= 0 || o.bridge_port > 65535)
+                usage("--bridge takes a TCP port");
+        } else if (strcmp(a, "--bridge-fd") == 0) {
+            o.bridge_fd = (long)number(v, a);
         } else if (strcmp(a, "--chdir") == 0) {
             o.chdir_to = v;
         } else if (strcmp(a, "--cgroup") == 0) {
@@ -318,6 +333,8 @@ static void parse(int argc, char **argv)
         usage("--serve takes only --seccomp and --rlimit (the caller confines the zygote)");
     if (o.hold && !o.userns)
         usage("--hold needs --userns");
+    if ((o.bridge_port != 0) != (o.bridge_fd >= 0) || (o.bridge_port && (!o.netns || !o.hold)))
+        usage("--bridge PORT and --bridge-fd FD go together, with --netns and --hold");
     if (!o.userns && (o.netns || o.n_hide || o.n_hide_file || o.n_writable))
         usage("--netns, --hide, --hide-file and --writable need --userns");
     o.command = &argv[i];
@@ -502,6 +519,62 @@ static void pid_namespace_init(int holder_alive)
     }
 }
 
+/* --bridge PORT: the only way out of the network namespace. Its loopback comes up, we
+ * listen on 127.0.0.1:PORT inside it, and every connection a command makes there is passed,
+ * as a descriptor (SCM_RIGHTS over --bridge-fd), to the library outside, which serves it
+ * with the egress proxy. The namespace has no other interface: a program that ignores the
+ * proxy variables reaches nothing. */
+static int bridge_listen(int port)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        fail("bridge", errno, 126);
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        fail("bridge", errno, 126);
+    close(s);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 128) < 0)
+        fail("bridge", errno, 126);
+    return fd;
+}
+
+/* One accepted connection to the library; -1 when the library's end is gone. */
+static int bridge_pass(int listener)
+{
+    int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+        return 0; /* the client gave up already: nothing to pass */
+    char byte = 'c';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &conn, sizeof(int));
+    ssize_t sent;
+    do
+        sent = sendmsg((int)o.bridge_fd, &msg, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    close(conn);
+    return sent == 1 ? 0 : -1;
+}
+
 /* --hold: keep the namespaces for a Sandbox. The parent opens them through /proc/<our
  * pid>/ns (a namespace lives as long as something refers to it), and each command joins
  * them. The pid namespace needs a live init, so we stay until stdin closes (Sandbox.close)
@@ -525,12 +598,14 @@ static void hold(void)
     int agent = (int)syscall(SBX_NR_pidfd_open, getppid(), 0);
     if (agent < 0)
         fail("hold", errno, 126);
+    int listener = o.bridge_port ? bridge_listen((int)o.bridge_port) : -1;
     if (write(STDOUT_FILENO, "ready\n", 6) != 6)
         fail("hold", errno, 126);
-    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = agent, .events = POLLIN}};
+    struct pollfd fds[3] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = agent, .events = POLLIN},
+                            {.fd = listener, .events = POLLIN}};
     char byte;
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        if (poll(fds, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -539,6 +614,8 @@ static void hold(void)
             break; /* the agent is gone */
         if (fds[0].revents && read(STDIN_FILENO, &byte, 1) <= 0)
             break; /* Sandbox.close() */
+        if (fds[2].revents && bridge_pass(listener) < 0)
+            break; /* the library's end of the bridge is gone */
     }
     kill(init, SIGKILL);
     while (waitpid(init, NULL, 0) < 0 && errno == EINTR)

@@ -138,9 +138,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         Mode(args.mode),
         os.path.abspath(args.workspace),
         args.allow_network,
+        allowed_domains=tuple(args.allow_domain),
         read_only_paths=tuple(os.path.abspath(p) for p in args.ro),
         writable_paths=tuple(os.path.abspath(p) for p in args.rw),
     )
+    if cfg.proxied:
+        return _run_proxied(cfg, command, args.timeout)
     with Sandbox(cfg) as box:
         secrets, hidden = box.denied, box.hidden
         # A terminal on stdin would let the command read what the user types next.
@@ -175,6 +178,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if hint:
         sys.stderr.write(hint + "\n")
     return status if status >= 0 else 128 - status
+
+
+def _run_proxied(cfg: Any, command: list[str], timeout: float | None) -> int:
+    """``sandbox run --allow-domain``: through Sandbox.run, whose namespaces hold the bridge to
+    the egress proxy (popen's own namespaces have none). Output is written when the command
+    ends; each refused host is reported with the proxy's reason."""
+    from sandbox.runner import Sandbox
+
+    with Sandbox(cfg) as box:
+        result = box.run(command, timeout=timeout, text=False)
+        log = box.proxy.get_log() if box.proxy is not None else []
+    sys.stdout.buffer.write(result.stdout)  # type: ignore[arg-type]
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(result.stderr)  # type: ignore[arg-type]
+    for entry in log:
+        if not entry.allowed:
+            sys.stderr.write(f"sandbox: the proxy refused {entry.method} {entry.host}: {entry.reason}\n")
+    if result.timed_out:
+        sys.stderr.write(f"sandbox: killed after the {timeout:g} s timeout\n")
+        return 124
+    return result.returncode if result.returncode >= 0 else 128 - result.returncode
 
 
 _EXTENSIONS = {".py": "python", ".pyw": "python", ".go": "go", ".sh": "bash", ".bash": "bash"}
@@ -324,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rw", action="append", default=[], metavar="PATH", help="also writable (repeatable)")
     run.add_argument("--ro", action="append", default=[], metavar="PATH", help="also readable (repeatable)")
     run.add_argument("--allow-network", action="store_true", help="give the command the network")
+    run.add_argument("--allow-domain", action="append", default=[], metavar="HOST",
+                     help="reach HOST (pypi.org, *.npmjs.org, host:port) through the egress proxy, and nothing "
+                     "else: the command gets no direct network (repeatable)")
     run.add_argument("--timeout", type=float, metavar="S",
                      help="kill the command and everything it started after S seconds")
     run.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")

@@ -384,8 +384,15 @@ class SandboxConfig:
 
     @property
     def network_enabled(self) -> bool:
-        """Whether commands get the network: asked for, and not in strict mode (which forces it off)."""
-        return self.allow_network and self.mode is not Mode.STRICT
+        """Whether commands get the network directly: asked for, no ``allowed_domains`` (which
+        send it through the egress proxy instead), and not strict mode (which forces it off)."""
+        return self.allow_network and not self.allowed_domains and self.mode is not Mode.STRICT
+
+    @property
+    def proxied(self) -> bool:
+        """Whether commands reach the network only through the egress proxy: ``allowed_domains``
+        is set (outside strict mode, which forces the network off)."""
+        return bool(self.allowed_domains) and self.mode is not Mode.STRICT
 
     @classmethod
     def from_config(cls, config: Config, workspace_dir: str | os.PathLike[str] | None = None) -> SandboxConfig:

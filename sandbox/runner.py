@@ -12,6 +12,7 @@ import fcntl
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -102,7 +103,7 @@ def _compile(
         home=os.path.expanduser("~"),
         environ=os.environ,
         seccomp_program=sc.sandbox_profile(
-            allow_network=cfg.network_enabled, unix_sockets=userns or backend == "bwrap"
+            allow_network=cfg.network_enabled, unix_sockets=userns or backend == "bwrap", proxied=cfg.proxied and userns
         ),
         parent_pid=parent_pid if backend == "landlock" else None,
         userns=userns,
@@ -215,8 +216,18 @@ class Sandbox:
         self._cgroup_fds: list[int] = []
         self._zygote: zygote.Zygote | None = None
         self._zygote_lock = threading.Lock()
+        #: The egress proxy a Sandbox with ``allowed_domains`` runs for its commands (its log
+        #: and statistics say what they reached); None otherwise.
+        self.proxy: Any = None
+        self._bridge: socket.socket | None = None
         if self.backend == "none":
+            if config.proxied:
+                raise PolicyError("allowed_domains: mode off runs commands unconfined, with no proxy between")
             return
+        if config.proxied and self.backend != "landlock":
+            raise UnsupportedError(
+                Reason.BACKEND_UNAVAILABLE, "allowed_domains needs the landlock backend's network namespace"
+            )
         self._launcher = launcher.launcher_path()
         self._statedir = _make_statedir()
         try:
@@ -225,7 +236,12 @@ class Sandbox:
             )
             self._ruleset_fd = ll.apply_plan(self._compiled.landlock)
             if self._compiled.namespaces is not None:
-                self._holder, self._ns_fds = _hold_namespaces(self._launcher, self._compiled.namespaces)
+                bridge_fd = self._start_proxy() if self._compiled.namespaces.bridge_port is not None else None
+                self._holder, self._ns_fds = _hold_namespaces(
+                    self._launcher, self._compiled.namespaces, bridge_fd=bridge_fd
+                )
+                if bridge_fd is not None:
+                    os.close(bridge_fd)
                 self._pid_ns_fd = self._ns_fds.pop()
             self._rlimits = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in self._compiled.rlimits]
             self._cgroups = _cgroups(config)
@@ -282,6 +298,35 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _start_proxy(self) -> int:
+        """Start the egress proxy for ``allowed_domains`` and the library's end of the bridge;
+        returns the holder's end (a descriptor the caller closes once the holder has it).
+
+        Connections a command makes to the bridge port inside the network namespace arrive
+        here as descriptors and are served by the proxy like any client of it.
+        """
+        from sandbox.net.config import ProxyConfig
+        from sandbox.net.proxy import NetworkProxy
+
+        self.proxy = NetworkProxy(ProxyConfig(allowed_domains=self.config.allowed_domains))
+        self.proxy.start()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._bridge = ours
+        threading.Thread(target=self._serve_bridge, args=(ours, self.proxy), name="sandbox-bridge", daemon=True).start()
+        return theirs.detach()
+
+    @staticmethod
+    def _serve_bridge(channel: socket.socket, proxy: Any) -> None:
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(channel, 16, 16)
+            except OSError:
+                return
+            if not message:
+                return  # the holder is gone
+            for fd in fds:
+                proxy.serve_connection(socket.socket(fileno=fd))
+
     def close(self) -> None:
         """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
         self._closed = True
@@ -297,6 +342,11 @@ class Sandbox:
         if self._holder is not None:
             _release_holder(self._holder)
             self._holder = None
+        if self._bridge is not None:
+            self._bridge.close()
+            self._bridge = None
+        if self.proxy is not None:
+            self.proxy.stop()
         if self._cgroups is not None:
             self._cgroups.close()
             self._cgroups = None
@@ -422,7 +472,8 @@ class Sandbox:
             *(opt for name, value in cpu for opt in ("--rlimit", f"{name}={value}")),
         ]
         bpf = sc.sandbox_profile(
-            allow_network=self.config.network_enabled, unix_sockets=True, process_group=False
+            allow_network=self.config.network_enabled, unix_sockets=True, process_group=False,
+            proxied=self.config.proxied,
         )
         # Run from a descriptor: the package directory may be hidden in the mount namespace
         # (under the home or /tmp). The ruleset grants this one file execute (see __init__).
@@ -527,6 +578,11 @@ class Sandbox:
         if forbidden:
             raise PolicyError(f"popen: {', '.join(forbidden)} would weaken the sandbox")
         argv = _argv(command)
+        if self.config.proxied:
+            raise UnsupportedError(
+                Reason.BACKEND_UNAVAILABLE,
+                "popen starts its own namespaces, without the bridge to the egress proxy; use run()",
+            )
         where = self._cwd(popen_kwargs.pop("cwd", None))
         popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
         if self._compiled is None:
@@ -583,7 +639,9 @@ def _cgroup_options(groups: cgroup.Cgroups | None) -> list[str]:
     return [opt for procs in (groups.procs if groups else ()) for opt in ("--cgroup", procs)]
 
 
-def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> tuple[subprocess.Popen[bytes], list[int]]:
+def _hold_namespaces(
+    launcher_exe: str, namespaces: launcher.Namespaces, *, bridge_fd: int | None = None
+) -> tuple[subprocess.Popen[bytes], list[int]]:
     """Create the command's namespaces once, in a launcher that holds them, and open them.
 
     Each run joins them with setns(), which costs a fraction of creating them. The holder
@@ -595,7 +653,9 @@ def _hold_namespaces(launcher_exe: str, namespaces: launcher.Namespaces) -> tupl
         ConfinementError: the launcher could not create them.
     """
     holder = subprocess.Popen(
-        [launcher_exe, *namespaces.options(), "--hold"],
+        [launcher_exe, *namespaces.options(), *(["--bridge-fd", str(bridge_fd)] if bridge_fd is not None else []),
+         "--hold"],
+        pass_fds=() if bridge_fd is None else (bridge_fd,),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     assert holder.stdin is not None and holder.stdout is not None
@@ -811,6 +871,12 @@ def wrap_command(command: str | Sequence[str], cfg: SandboxConfig) -> tuple[str,
     """
     argv = _argv(command)
     backend = _check_backend(cfg)
+    if cfg.proxied:
+        # The bridge to the proxy lives in a Sandbox's namespace holder; a launcher run on its
+        # own has none, and would give the command no network rather than the proxy.
+        raise UnsupportedError(
+            Reason.BACKEND_UNAVAILABLE, "allowed_domains needs a Sandbox (its proxy and bridge), not wrap_command"
+        )
     if backend == "none":
         program = shutil.which(argv[0]) or argv[0]
         return program, argv[1:]

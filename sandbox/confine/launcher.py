@@ -92,12 +92,17 @@ def filter_env(environ: Mapping[str, str], allow: tuple[str, ...]) -> dict[str, 
     return out
 
 
+#: The loopback port, inside a proxied Sandbox's network namespace, where commands find the
+#: egress proxy (through the holder's bridge).
+BRIDGE_PORT = 3128
+
+
 @dataclass(frozen=True, slots=True)
 class Namespaces:
     """The private view a command gets where user namespaces are allowed."""
 
     netns: bool
-    """An empty network namespace (the network is off)."""
+    """An empty network namespace (the network is off, or reaches only the proxy's bridge)."""
     hide: tuple[str, ...]
     """Directories covered by an empty read-only tmpfs."""
     hide_files: tuple[str, ...]
@@ -108,9 +113,14 @@ class Namespaces:
     """Granted paths beneath a hidden directory, bound back in."""
     writable: tuple[str, ...]
     """The paths left writable; every other mount is read-only."""
+    bridge_port: int | None = None
+    """With the egress proxy: the loopback port inside the network namespace whose
+    connections the holder passes out to the proxy (``--bridge``)."""
 
     def options(self) -> list[str]:
         opts = ["--userns"] + (["--netns"] if self.netns else []) + ["--cover-with", self.cover]
+        if self.bridge_port is not None:
+            opts += ["--bridge", str(self.bridge_port)]
         pairs = (("--hide", self.hide), ("--hide-file", self.hide_files), ("--keep", self.keep),
                  ("--writable", self.writable))
         for flag, paths in pairs:
@@ -249,6 +259,14 @@ def compile_policy(
         grant(_existing(_expand(path, home), "writable_paths"), ll.WRITE)
 
     network = cfg.network_enabled
+    proxied = cfg.proxied
+    if proxied and not userns:
+        # A TCP port rule cannot tell the proxy from a remote host on the same port: without a
+        # network namespace the egress cannot be held to the proxy, so nothing runs.
+        raise UnsupportedError(
+            Reason.USERNS_BLOCKED,
+            "allowed_domains sends the network through the egress proxy, which needs a network namespace",
+        )
     resolv = os.path.realpath("/etc/resolv.conf")
     if network and os.path.isfile(resolv):
         # Often a link into /run (systemd-resolved), which the namespaces cover: name
@@ -266,6 +284,8 @@ def compile_policy(
         abi=abi,
         deny=holes,
         restrict_net=not network,
+        # Through the proxy: TCP connect to the bridge's port alone, bind nowhere.
+        ports={BRIDGE_PORT: ll.NET_CONNECT_TCP} if proxied else None,
         scope_ipc=True,
         best_effort=best_effort,
         listdir=listdir,
@@ -290,11 +310,18 @@ def compile_policy(
             cover=cover,
             keep=keep,
             writable=tuple(p for p, a in sorted(grants.items()) if a & ll.FS_WRITE_FILE and not p.startswith("/dev/")),
+            bridge_port=BRIDGE_PORT if proxied else None,
         )
 
     env = filter_env(environ, cfg.env)
     env.update({"TMPDIR": tmpdir, "TMP": tmpdir, "TEMP": tmpdir})
     env.setdefault("PATH", os.defpath)
+    if proxied:
+        url = f"http://127.0.0.1:{BRIDGE_PORT}"
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            env[name] = env[name.lower()] = url
+        # Loopback inside the network namespace is the sandbox's own: nothing outside is exempt.
+        env["NO_PROXY"] = env["no_proxy"] = "localhost,127.0.0.1,::1"
     enforced = [f"landlock-abi-{abi}", "landlock-fs"]
     if ruleset.handled_net:
         enforced.append("landlock-tcp")
@@ -303,7 +330,9 @@ def compile_policy(
     enforced += ["seccomp", "no-new-privs", "setsid", "rlimits", "env-allowlist"]
     if parent_pid is not None:
         enforced.append("die-with-parent")
-    if not network:
+    if proxied:
+        enforced.append("network-proxy-only")
+    elif not network:
         enforced.append("network-off")
     if userns:
         enforced += ["user-namespace", "mount-namespace"] + ([] if network else ["network-namespace"])

@@ -387,6 +387,19 @@ _PROCESS_GROUP_SPECS: tuple[_Spec, ...] = (
 )
 
 
+# Through the egress proxy (a network namespace whose only way out is the bridge to the
+# proxy): local sockets of any type, and TCP streams over IPv4 and IPv6 to reach the bridge on
+# loopback; UDP, ICMP, raw, packet and every other family refused outright. First match wins.
+_AF_INET, _AF_INET6, _SOCK_STREAM, _SOCK_TYPE = 2, 10, 1, 0xF
+_PROXY_NETWORK_SPECS: tuple[_Spec, ...] = (
+    ("socket", ALLOW, 0, Cmp.MASKED_EQ, _ALL, _AF_UNIX),
+    ("socket", DENY, 1, Cmp.MASKED_NE, _SOCK_TYPE, _SOCK_STREAM),
+    ("socket", ALLOW, 0, Cmp.MASKED_EQ, _ALL, _AF_INET),
+    ("socket", ALLOW, 0, Cmp.MASKED_EQ, _ALL, _AF_INET6),
+    ("socket", DENY, -1, Cmp.ALWAYS, 0, 0),
+    ("socketpair", DENY, 0, Cmp.MASKED_NE, _ALL, _AF_UNIX),
+)
+
 # Without a mount namespace to cover host daemons' sockets (/run/docker.sock, an ssh or gpg
 # agent), a pathname socket is reachable whatever Landlock allows on this ABI; then only
 # socketpair() gives local sockets.
@@ -419,7 +432,7 @@ _SETID_MODE_SPECS: tuple[_Spec, ...] = (
 
 
 def sandbox_rules(
-    *, allow_network: bool, unix_sockets: bool, arch: str, process_group: bool = True
+    *, allow_network: bool, unix_sockets: bool, arch: str, process_group: bool = True, proxied: bool = False
 ) -> tuple[Rule, ...]:
     """The rules the runner installs in a launched command: no setuid or setgid modes,
     :func:`default_rules`, the process-group rules (no setsid, no setpgid; left out with
@@ -431,11 +444,20 @@ def sandbox_rules(
         return _rules(specs, table)
 
     extra = (_PROCESS_GROUP_SPECS if process_group else ()) + (() if unix_sockets else _NO_UNIX_SOCKET_SPECS)
+    if proxied:
+        if not unix_sockets:
+            raise PolicyError("the proxied network needs a network namespace, which gives unix sockets too")
+        # The proxy's socket rules replace the no-network ones (default_rules with the network
+        # on has no socket rules of its own).
+        extra += _PROXY_NETWORK_SPECS
+        allow_network = True
     return rules(_SETID_MODE_SPECS) + default_rules(allow_network=allow_network, arch=arch) + rules(extra)
 
 
 @functools.lru_cache(maxsize=8)
-def sandbox_profile(*, allow_network: bool, unix_sockets: bool = True, process_group: bool = True) -> bytes:
+def sandbox_profile(
+    *, allow_network: bool, unix_sockets: bool = True, process_group: bool = True, proxied: bool = False
+) -> bytes:
     """The filter the runner installs in each confined child (:func:`sandbox_rules`),
     assembled once per process and setting.
 
@@ -443,7 +465,8 @@ def sandbox_profile(*, allow_network: bool, unix_sockets: bool = True, process_g
     """
     arch = native_arch()
     rules = sandbox_rules(
-        allow_network=allow_network, unix_sockets=unix_sockets, arch=arch, process_group=process_group
+        allow_network=allow_network, unix_sockets=unix_sockets, arch=arch, process_group=process_group,
+        proxied=proxied,
     )
     return assemble_profile(rules, arch=arch)
 

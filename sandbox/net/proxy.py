@@ -240,6 +240,33 @@ class NetworkProxy:
             task = loop.create_task(self._client(_Connection(client)))
             task.add_done_callback(lambda _t: self._done_client())
 
+    def serve_connection(self, sock: socket.socket) -> None:
+        """Serve a client connection accepted elsewhere (a Sandbox's bridge hands over what
+        its commands open inside their network namespace). Takes ownership of ``sock``.
+
+        Raises:
+            ProxyError: the proxy is not running.
+        """
+        loop = self._loop
+        if loop is None:
+            sock.close()
+            raise ProxyError("the proxy is not started")
+        sock.setblocking(False)
+
+        def begin() -> None:
+            if self._clients >= MAX_CLIENTS:
+                sock.close()
+                return
+            self._clients += 1
+            task = loop.create_task(self._client(_Connection(sock)))
+            task.add_done_callback(lambda _t: self._done_client())
+
+        try:
+            loop.call_soon_threadsafe(begin)
+        except RuntimeError:  # the loop closed in between
+            sock.close()
+            raise ProxyError("the proxy stopped") from None
+
     def _done_client(self) -> None:
         self._clients -= 1
 

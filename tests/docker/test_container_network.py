@@ -149,3 +149,38 @@ def test_tunnel_works_under_gvisor(project, busybox_image, docker_label, proxy) 
                           labels={docker_label: "1"}) as box:
         assert box.exec("wget -q -O- http://gvisor.example/", timeout=30).stdout == "through the proxy\n"
         assert seen == ["http://gvisor.example/"]
+
+
+def test_the_egress_proxy_decides_for_the_container(project, busybox_image, docker_label) -> None:
+    """End to end with the library's own NetworkProxy: an allowed target answers, a refused
+    one gets the proxy's 403, and the internal network stays out of reach."""
+    from sandbox import NetworkProxy, ProxyConfig
+
+    target = socket.create_server(("127.0.0.2", 0))
+    port = target.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = target.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nallowed\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    config = ProxyConfig(allowed_domains=(f"127.0.0.2:{port}",))
+    try:
+        with NetworkProxy(config) as egress, ContainerSandbox(
+            project, image=busybox_image, proxy=f"127.0.0.1:{egress.port}", labels={docker_label: "1"}
+        ) as box:
+            assert box.exec(f"wget -q -O- http://127.0.0.2:{port}/", timeout=30).stdout == "allowed\n"
+            refused = box.exec("wget -q -O- http://pastebin.example/ 2>&1; echo rc=$?", timeout=30)
+            assert "403" in refused.stdout and "rc=1" in refused.stdout
+            inner = box.exec("wget -q -O- http://169.254.169.254/latest/meta-data/ 2>&1; echo rc=$?", timeout=30)
+            assert "403" in inner.stdout
+            decisions = [(e.host, e.allowed) for e in egress.get_log()]
+            assert ("127.0.0.2", True) in decisions and ("pastebin.example", False) in decisions
+    finally:
+        target.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Limits, Mode, PolicyError, SandboxConfig
+from sandbox import Limits, Mode, PolicyError, Reason, SandboxConfig, UnsupportedError
 from sandbox.confine import landlock as ll
 from sandbox.confine.launcher import compile_policy, filter_env
 
@@ -140,3 +140,34 @@ def test_nonexistent_workspace_is_refused(home: Path, tmp_path: Path) -> None:
 def test_mode_off_compiles_nothing(home: Path, tmp_path: Path) -> None:
     with pytest.raises(PolicyError):
         compile_(SandboxConfig(Mode.OFF, str(tmp_path)), home, tmp_path)
+
+
+def test_allowed_domains_send_the_network_through_the_bridge(home: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    compiled = compile_(SandboxConfig(Mode.WORKSPACE, str(ws), True, allowed_domains=("pypi.org",)), home, tmp_path)
+    assert compiled.namespaces is not None and compiled.namespaces.netns
+    assert compiled.namespaces.bridge_port == 3128
+    assert "--bridge" in compiled.namespaces.options()
+    # Landlock: TCP connect to the bridge's port and nothing else, no bind anywhere.
+    assert compiled.landlock.handled_net == ll.NET_BIND_TCP | ll.NET_CONNECT_TCP
+    assert compiled.landlock.ports == ((3128, ll.NET_CONNECT_TCP),)
+    assert compiled.env["HTTPS_PROXY"] == compiled.env["http_proxy"] == "http://127.0.0.1:3128"
+    assert compiled.env["NO_PROXY"] == "localhost,127.0.0.1,::1"
+    assert "network-proxy-only" in compiled.enforced and "network-off" not in compiled.enforced
+
+
+def test_allowed_domains_without_user_namespaces_are_refused(home: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with pytest.raises(UnsupportedError) as caught:
+        compile_(SandboxConfig(Mode.WORKSPACE, str(ws), allowed_domains=("pypi.org",)), home, tmp_path, userns=False)
+    assert caught.value.reason is Reason.USERNS_BLOCKED
+
+
+def test_strict_mode_keeps_the_network_off_even_with_allowed_domains(home: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    compiled = compile_(SandboxConfig(Mode.STRICT, str(ws), allowed_domains=("pypi.org",)), home, tmp_path)
+    assert compiled.namespaces is not None and compiled.namespaces.bridge_port is None
+    assert "network-off" in compiled.enforced and "HTTPS_PROXY" not in compiled.env

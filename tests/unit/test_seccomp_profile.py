@@ -227,3 +227,19 @@ def test_apply_seccomp_hands_a_valid_profile_to_the_installer(monkeypatch: pytes
     program = b"\x06\x00\x00\x00\x00\x00\xff\x7f" * 4096  # the longest allowed
     apply_seccomp(program)
     assert installed == [program]
+
+
+def test_proxied_rules_allow_tcp_streams_and_local_sockets_only() -> None:
+    from sandbox.confine.seccomp import ALLOW, DENY, sandbox_rules
+
+    rules = sandbox_rules(allow_network=False, unix_sockets=True, arch="x86_64", proxied=True)
+    socket_rules = [(r.action, r.arg, r.op, r.mask, r.value) for r in rules if r.syscall == "socket"]
+    assert socket_rules == [
+        (ALLOW, 0, Cmp.MASKED_EQ, 0xFFFFFFFF, 1),  # AF_UNIX, any type
+        (DENY, 1, Cmp.MASKED_NE, 0xF, 1),  # anything but SOCK_STREAM: UDP, ICMP, raw
+        (ALLOW, 0, Cmp.MASKED_EQ, 0xFFFFFFFF, 2),  # AF_INET
+        (ALLOW, 0, Cmp.MASKED_EQ, 0xFFFFFFFF, 10),  # AF_INET6
+        (DENY, -1, Cmp.ALWAYS, 0, 0),  # every other family
+    ]
+    with pytest.raises(PolicyError):
+        sandbox_rules(allow_network=False, unix_sockets=False, arch="x86_64", proxied=True)
