@@ -11,6 +11,7 @@ least 80 % of direct loopback throughput and at least 3x the Python twin.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -216,3 +217,54 @@ def test_tunnel_throughput_native_python_and_direct() -> None:
         native.stop()
         python.stop()
         listener.close()
+
+
+def test_against_proxy_py_when_given() -> None:
+    """The same stream through proxy.py (PyPI), when SANDBOX_BENCH_PROXY_PY names its `proxy`
+    program (install it in a separate environment: it pins its own dependencies)."""
+    program = os.environ.get("SANDBOX_BENCH_PROXY_PY")
+    if not program:
+        note("proxy.py: not measured (set SANDBOX_BENCH_PROXY_PY to its `proxy` program)")
+        return
+    listener, port = _server(_sink_counting)
+    ours = _Proxy("--allow", "127.0.0.2")
+    probe = socket.create_server(("127.0.0.1", 0))
+    theirs_port = probe.getsockname()[1]
+    probe.close()
+    theirs = subprocess.Popen([program, "--hostname", "127.0.0.1", "--port", str(theirs_port), "--num-workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", theirs_port)):
+                break
+            time.sleep(0.1)
+        ours_best = min(_throughput_counted(ours.address, port) for _ in range(3))
+        theirs_best = min(_throughput_counted(("127.0.0.1", theirs_port), port) for _ in range(3))
+        note(f"against proxy.py ({PAYLOAD >> 20} MiB through CONNECT, best of 3): sandbox proxy "
+             f"{PAYLOAD / ours_best / 1e6:.0f} MB/s, proxy.py {PAYLOAD / theirs_best / 1e6:.0f} MB/s: "
+             f"{theirs_best / ours_best:.1f}x")
+    finally:
+        theirs.terminate()
+        theirs.wait(10)
+        ours.stop()
+        listener.close()
+
+
+def _sink_counting(conn: socket.socket) -> None:
+    # Answers once PAYLOAD bytes arrived, without waiting for EOF: proxy.py does not pass a
+    # half-close on.
+    with conn:
+        total = 0
+        while total < PAYLOAD and (data := conn.recv(1 << 20)):
+            total += len(data)
+        conn.sendall(str(total).encode())
+
+
+def _throughput_counted(address: tuple[str, int], port: int) -> float:
+    chunk = os.urandom(1 << 20)
+    with _tunnel(address, port) as s:
+        start = time.perf_counter()
+        for _ in range(PAYLOAD // len(chunk)):
+            s.sendall(chunk)
+        assert int(s.recv(64)) == PAYLOAD
+        return time.perf_counter() - start
