@@ -7,9 +7,11 @@ which applies Landlock, seccomp and the limits in the child before exec.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -30,6 +32,7 @@ from sandbox.errors import (
     ConfinementError,
     LandlockError,
     PolicyError,
+    ProxyError,
     Reason,
     SeccompError,
     UnsupportedError,
@@ -237,11 +240,13 @@ class Sandbox:
             self._ruleset_fd = ll.apply_plan(self._compiled.landlock)
             if self._compiled.namespaces is not None:
                 bridge_fd = self._start_proxy() if self._compiled.namespaces.bridge_port is not None else None
-                self._holder, self._ns_fds = _hold_namespaces(
-                    self._launcher, self._compiled.namespaces, bridge_fd=bridge_fd
-                )
-                if bridge_fd is not None:
-                    os.close(bridge_fd)
+                try:
+                    self._holder, self._ns_fds = _hold_namespaces(
+                        self._launcher, self._compiled.namespaces, bridge_fd=bridge_fd
+                    )
+                finally:
+                    if bridge_fd is not None:
+                        os.close(bridge_fd)  # the holder has its copy, or there is no holder
                 self._pid_ns_fd = self._ns_fds.pop()
             self._rlimits = [(launcher.RLIMIT_NUMBERS[name], value) for name, value in self._compiled.rlimits]
             self._cgroups = _cgroups(config)
@@ -308,7 +313,11 @@ class Sandbox:
         from sandbox.net.config import ProxyConfig
         from sandbox.net.proxy import NetworkProxy
 
-        self.proxy = NetworkProxy(ProxyConfig(allowed_domains=self.config.allowed_domains))
+        # Each connection a command holds is two descriptors here: a command flooding the
+        # bridge must not exhaust this process, so the cap follows its own limit.
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        cap = max(16, min(512, (soft if soft != resource.RLIM_INFINITY else 4096) // 4))
+        self.proxy = NetworkProxy(ProxyConfig(allowed_domains=self.config.allowed_domains, max_connections=cap))
         self.proxy.start()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._bridge = ours
@@ -324,8 +333,13 @@ class Sandbox:
                 return
             if not message:
                 return  # the holder is gone
-            for fd in fds:
-                proxy.serve_connection(socket.socket(fileno=fd))
+            for at, fd in enumerate(fds):
+                try:
+                    proxy.serve_connection(socket.socket(fileno=fd))
+                except ProxyError:  # the proxy stopped first (the Sandbox is closing)
+                    for rest in fds[at + 1 :]:
+                        os.close(rest)
+                    return
 
     def close(self) -> None:
         """Release the ruleset and namespaces and remove the private temp dir. Idempotent."""
@@ -343,6 +357,8 @@ class Sandbox:
             _release_holder(self._holder)
             self._holder = None
         if self._bridge is not None:
+            with contextlib.suppress(OSError):
+                self._bridge.shutdown(socket.SHUT_RDWR)  # wakes the bridge thread's recv
             self._bridge.close()
             self._bridge = None
         if self.proxy is not None:

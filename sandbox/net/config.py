@@ -22,8 +22,9 @@ class ProxyConfig:
     any of them with ``:port``). ``allowed_ports`` limits every connection to those ports
     (None: any port an entry allows). A CONNECT to one of ``tls_ports`` must open with a TLS
     ClientHello naming the CONNECT host. ``log_size`` bounds the request log (a ring);
-    ``header_timeout`` is the most a request head may take once begun, ``idle_timeout`` the
-    most a connection may stay silent.
+    ``header_timeout`` is the most a request head may take (and a new connection may wait
+    before its first byte), ``idle_timeout`` the most a connection may stay silent;
+    ``max_connections`` caps clients and tunnels held at once (each is two descriptors).
 
     Raises:
         PolicyError: an unknown mode, a bad entry (``*.com`` and other public suffixes
@@ -40,6 +41,7 @@ class ProxyConfig:
     idle_timeout: float = 300.0
     header_timeout: float = 10.0
     connect_timeout: float = 10.0
+    max_connections: int = 4096
     policy: HostPolicy = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -58,8 +60,10 @@ class ProxyConfig:
         if not all(isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in self.tls_ports):
             raise PolicyError(f"tls_ports: expected TCP ports, got {self.tls_ports!r}")
         object.__setattr__(self, "tls_ports", tuple(self.tls_ports))
-        if isinstance(self.log_size, bool) or not isinstance(self.log_size, int) or self.log_size <= 0:
-            raise PolicyError(f"log_size: expected a positive integer, got {self.log_size!r}")
+        for name in ("log_size", "max_connections"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise PolicyError(f"{name}: expected a positive integer, got {value!r}")
         for name in ("idle_timeout", "header_timeout", "connect_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:

@@ -97,6 +97,18 @@ def _lines(head: bytes) -> list[bytes]:
     return lines
 
 
+def check_fields(lines: list[bytes]) -> tuple[tuple[str, str], ...]:
+    """Header lines (without their CRLF) held to the grammar; the (name, value) pairs.
+
+    Raises:
+        HttpError: obs-fold, a name outside the grammar, whitespace before the colon, or a
+            control character in a value.
+    """
+    if any(b"\r" in line or b"\n" in line for line in lines):
+        raise HttpError(400, "a line ends in a bare CR or LF")
+    return _fields(lines)
+
+
 def _fields(lines: list[bytes]) -> tuple[tuple[str, str], ...]:
     if len(lines) > MAX_HEADERS:
         raise HttpError(431, f"more than {MAX_HEADERS} header lines")
@@ -199,12 +211,11 @@ def parse_request(head: bytes) -> Request:
     rest = target[len("http://") :]
     if "#" in rest:
         raise HttpError(400, "a fragment in the request target")
-    authority, slash, path = rest.partition("/")
-    authority, question, query = authority.partition("?")
+    # The authority ends at the first "/" or "?", whichever comes first.
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
     host, port = _authority(authority, default_port=80)
-    origin = "/" + path if slash else "/"
-    if question:
-        origin = "/?" + query
+    origin = tail if tail.startswith("/") else "/" + tail
     if hosts:
         host_header, port_header = _authority(hosts[0], default_port=80)
         if (host_header.lower().rstrip("."), port_header) != (host.lower().rstrip("."), port):
@@ -238,36 +249,52 @@ def parse_response(head: bytes, method: str) -> Response:
     return Response(status, head, fields, framing, close)
 
 
+def _framing_line(framing: Framing) -> list[str]:
+    if framing.kind == "length":
+        return [f"Content-Length: {framing.length}"]
+    if framing.kind == "chunked":
+        return ["Transfer-Encoding: chunked"]
+    return []
+
+
+def _authority_text(host: str, port: int, default: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port == default else f"{shown}:{port}"
+
+
 def upstream_head(request: Request) -> bytes:
-    """The request as sent upstream: origin-form, the hop-by-hop headers and those the
-    Connection header names removed, one Host, and ``Connection: keep-alive`` semantics
-    left to HTTP/1.1."""
+    """The request as sent upstream: origin-form; the hop-by-hop headers, the ``Proxy-*``
+    ones and those the Connection header names removed; one Host; and the framing header
+    rebuilt from the framing the proxy checked and will copy (never dropped because the
+    Connection header names it: the body would then read as a second request)."""
     named = {t.strip().lower() for v in request.header("connection") for t in v.split(",")}
-    drop = HOP_BY_HOP | named
-    lines = [f"{request.method} {request.path} HTTP/1.1"]
+    drop = HOP_BY_HOP | named | {"host", "content-length", "transfer-encoding"}
+    lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {_authority_text(request.host, request.port, 80)}"]
+    lines += _framing_line(request.framing)
     for name, value in request.headers:
         low = name.lower()
         if low in drop or low.startswith("proxy-"):
-            if low == "transfer-encoding":
-                lines.append("Transfer-Encoding: chunked")  # framing is kept as it was checked
-            continue
-        if low == "host":
             continue
         lines.append(f"{name}: {value}")
-    default = request.port == 80
-    lines.insert(1, f"Host: {request.host if default else f'{request.host}:{request.port}'}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def downstream_head(response: Response, *, keep_alive: bool) -> bytes:
-    """The response as sent to the client: hop-by-hop headers removed, the framing header
-    kept, and a Connection header that says whether the client connection stays open."""
+def downstream_head(response: Response, *, keep_alive: bool, framing: Framing | None = None) -> bytes:
+    """The response as sent to the client: hop-by-hop headers and those its Connection
+    header names removed, the framing header rebuilt (``framing`` when the proxy re-frames
+    the body, as it does for an HTTP/1.0 client), and a Connection header that says whether
+    the client connection stays open."""
+    named = {t.strip().lower() for k, v in response.headers if k.lower() == "connection" for t in v.split(",")}
+    drop = HOP_BY_HOP | named | {"transfer-encoding"}
+    if (framing or response.framing).kind != "none":
+        # A delimited body gets the header rebuilt below; without a body (HEAD, 204, 304) a
+        # Content-Length only describes the resource and stays.
+        drop |= {"content-length"}
     lines = [response.head.split(b"\r\n", 1)[0].decode("latin-1")]
+    lines += _framing_line(framing or response.framing)
     for name, value in response.headers:
         low = name.lower()
-        if low in HOP_BY_HOP or low.startswith("proxy-"):
-            if low == "transfer-encoding":
-                lines.append("Transfer-Encoding: chunked")
+        if low in drop or low.startswith("proxy-"):
             continue
         lines.append(f"{name}: {value}")
     lines.append("Connection: keep-alive" if keep_alive else "Connection: close")

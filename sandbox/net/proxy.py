@@ -33,9 +33,11 @@ from sandbox.hosts import Decision, canonical_host
 from sandbox.net.config import ProxyConfig, ProxyLogEntry, ProxyStats
 from sandbox.net.http import (
     MAX_HEAD,
+    MAX_HEADERS,
     Framing,
     HttpError,
     Request,
+    check_fields,
     downstream_head,
     parse_chunk_size,
     parse_request,
@@ -49,9 +51,6 @@ log = logging.getLogger("sandbox.proxy")
 #: A resolver: (host name, port) -> the addresses it names, as strings. Injectable so
 #: tests can make DNS lie; the default asks the system's resolver.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-#: Clients served at once; more are accepted and closed at once, so a flood cannot exhaust
-#: the process.
-MAX_CLIENTS = 4096
 _CHUNK = 1 << 16
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
@@ -232,13 +231,7 @@ class NetworkProxy:
             except OSError:
                 await asyncio.sleep(0.01)  # EMFILE and the like: let connections finish
                 continue
-            if self._clients >= MAX_CLIENTS:
-                client.close()
-                continue
-            client.setblocking(False)
-            self._clients += 1
-            task = loop.create_task(self._client(_Connection(client)))
-            task.add_done_callback(lambda _t: self._done_client())
+            self._admit(client)
 
     def serve_connection(self, sock: socket.socket) -> None:
         """Serve a client connection accepted elsewhere (a Sandbox's bridge hands over what
@@ -253,19 +246,25 @@ class NetworkProxy:
             raise ProxyError("the proxy is not started")
         sock.setblocking(False)
 
-        def begin() -> None:
-            if self._clients >= MAX_CLIENTS:
-                sock.close()
-                return
-            self._clients += 1
-            task = loop.create_task(self._client(_Connection(sock)))
-            task.add_done_callback(lambda _t: self._done_client())
-
         try:
-            loop.call_soon_threadsafe(begin)
+            loop.call_soon_threadsafe(self._admit, sock)
         except RuntimeError:  # the loop closed in between
             sock.close()
             raise ProxyError("the proxy stopped") from None
+
+    def _admit(self, sock: socket.socket) -> None:
+        """Serve ``sock`` unless the proxy holds ``max_connections`` already (clients being
+        served and tunnels in the relay together): each is two descriptors of this process,
+        which a flood from a confined command must not exhaust."""
+        held = self._clients + (self._relay.active if self._relay is not None else 0)
+        if held >= self.config.max_connections:
+            self._record("-", "-", False, f"more than {self.config.max_connections} connections at once")
+            sock.close()
+            return
+        sock.setblocking(False)
+        self._clients += 1
+        task = asyncio.get_running_loop().create_task(self._client(_Connection(sock)))
+        task.add_done_callback(lambda _t: self._done_client())
 
     def _done_client(self) -> None:
         self._clients -= 1
@@ -352,6 +351,10 @@ class NetworkProxy:
             if not conn.handed_off:
                 conn.sock.close()
 
+    async def _send(self, sock: socket.socket, data: bytes) -> None:
+        """Send all of ``data``; a peer that stops reading for ``idle_timeout`` is dropped."""
+        await asyncio.wait_for(asyncio.get_running_loop().sock_sendall(sock, data), self.config.idle_timeout)
+
     async def _recv(self, sock: socket.socket, timeout: float) -> bytes:
         return await asyncio.wait_for(asyncio.get_running_loop().sock_recv(sock, _CHUNK), timeout)
 
@@ -379,7 +382,10 @@ class NetworkProxy:
                 return None
             if conn.buffer and deadline is None:
                 deadline = loop.time() + self.config.header_timeout
-            wait = (deadline - loop.time()) if deadline is not None else self.config.idle_timeout
+            # Waiting for a request to begin: header_timeout for the first one (a connection
+            # that says nothing holds descriptors for nothing), idle_timeout between requests.
+            idle = self.config.header_timeout if first else self.config.idle_timeout
+            wait = (deadline - loop.time()) if deadline is not None else idle
             if wait <= 0:
                 raise asyncio.TimeoutError
             data = await self._recv(conn.sock, wait)
@@ -439,13 +445,16 @@ class NetworkProxy:
                 raise _Refused(502, reason)
         loop = asyncio.get_running_loop()
         failures = []
+        # One deadline for all the addresses: an answer full of dead ones must not hold a
+        # request for connect_timeout each.
+        deadline = loop.time() + self.config.connect_timeout
         for address in addresses:
             family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
             upstream = socket.socket(family, socket.SOCK_STREAM)
             upstream.setblocking(False)
             try:
                 await asyncio.wait_for(loop.sock_connect(upstream, (address.compressed, port)),
-                                       self.config.connect_timeout)
+                                       max(deadline - loop.time(), 0.001))
             except (OSError, asyncio.TimeoutError) as exc:
                 upstream.close()
                 failures.append(f"{address.compressed}: {getattr(exc, 'strerror', None) or 'timed out'}")
@@ -464,22 +473,26 @@ class NetworkProxy:
         except _Refused as refused:
             await self._answer(conn.sock, refused.status, refused.reason)
             return
-        loop = asyncio.get_running_loop()
         try:
-            await loop.sock_sendall(conn.sock, b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            await self._send(conn.sock, b"HTTP/1.1 200 Connection Established\r\n\r\n")
             if request.port in self.config.tls_ports:
                 if not await self._check_server_name(conn, request):
                     upstream.close()
                     return
             if conn.buffer:
-                await loop.sock_sendall(upstream, bytes(conn.buffer))
+                await self._send(upstream, bytes(conn.buffer))
                 self._count(len(conn.buffer))
                 conn.buffer.clear()
         except (OSError, asyncio.TimeoutError):
             upstream.close()
             return
+        try:
+            self._relay.add(conn.sock, upstream, idle_timeout=self.config.idle_timeout)
+        except ProxyError as exc:  # the relay is full (the admission cap keeps it rare) or closing
+            self._record(request.host, "CONNECT", False, f"the relay took no more tunnels: {exc}")
+            upstream.close()
+            return  # the client's socket is closed by _client
         conn.handed_off = True
-        self._relay.add(conn.sock, upstream, idle_timeout=self.config.idle_timeout)
 
     async def _check_server_name(self, conn: _Connection, request: Request) -> bool:
         """Read the ClientHello (without answering it) and compare its server name with
@@ -525,9 +538,9 @@ class NetworkProxy:
         except _Refused as refused:
             await self._answer(conn.sock, refused.status, refused.reason)
             return False
-        loop = asyncio.get_running_loop()
+        head_sent = False
         try:
-            await loop.sock_sendall(upstream, upstream_head(request))
+            await self._send(upstream, upstream_head(request))
             await self._copy_body(conn, upstream, request.framing)
             reply = _Connection(upstream)
             while True:
@@ -544,12 +557,23 @@ class NetworkProxy:
             if response.status == 101:
                 await self._answer(conn.sock, 502, "the server switched protocols")
                 return False
-            keep = request.keep_alive and not response.close
-            await loop.sock_sendall(conn.sock, downstream_head(response, keep_alive=keep))
-            await self._copy_body(reply, conn.sock, response.framing)
+            # The upstream connection is this request's alone, so its Connection header says
+            # nothing about the client's: the client's stays open unless the body is read to
+            # the server's close (then nothing else delimits it) or the client asked to close.
+            keep = request.keep_alive and response.framing.kind != "close"
+            reframe = None
+            if request.version == "HTTP/1.0" and response.framing.kind == "chunked":
+                # An HTTP/1.0 client cannot read chunks: the body goes to it as sent data,
+                # delimited by the close.
+                reframe, keep = Framing("close"), False
+            head_sent = True
+            await self._send(conn.sock, downstream_head(response, keep_alive=keep, framing=reframe))
+            await self._copy_body(reply, conn.sock, response.framing, dechunk=reframe is not None)
             return keep
         except HttpError as exc:
-            await self._answer(conn.sock, exc.status if exc.status < 500 else 502, exc.reason)
+            if not head_sent:
+                await self._answer(conn.sock, exc.status if exc.status < 500 else 502, exc.reason)
+            # After the head, an error page would land inside the body: closing is the signal.
             return False
         finally:
             upstream.close()
@@ -570,10 +594,12 @@ class NetworkProxy:
                 raise HttpError(502, "the server closed before answering")
             reply.buffer += data
 
-    async def _copy_body(self, source: _Connection, sink: socket.socket, framing: Framing) -> None:
+    async def _copy_body(
+        self, source: _Connection, sink: socket.socket, framing: Framing, *, dechunk: bool = False
+    ) -> None:
         """Copy one body from ``source`` (its buffer first) to ``sink`` as ``framing`` says,
-        reading no byte past its end."""
-        loop = asyncio.get_running_loop()
+        reading no byte past its end. ``dechunk`` sends a chunked body's data alone.
+        Trailers are read, checked and not forwarded."""
         timeout = self.config.idle_timeout
 
         async def take(n: int) -> bytes:
@@ -599,7 +625,7 @@ class NetworkProxy:
             return found
 
         async def send(data: bytes) -> None:
-            await loop.sock_sendall(sink, data)
+            await self._send(sink, data)
             self._count(len(data))
 
         if framing.kind == "length":
@@ -612,7 +638,8 @@ class NetworkProxy:
             while True:
                 size_line = await line()
                 size = parse_chunk_size(size_line)
-                await send(size_line + b"\r\n")
+                if not dechunk:
+                    await send(size_line + b"\r\n")
                 left = size
                 while left:
                     piece = await take(min(left, _CHUNK))
@@ -621,11 +648,19 @@ class NetworkProxy:
                 if size:
                     if await line() != b"":
                         raise HttpError(400, "a chunk not followed by CRLF")
-                    await send(b"\r\n")
+                    if not dechunk:
+                        await send(b"\r\n")
                     continue
-                while (trailer := await line()) != b"":  # trailers, then the empty line
-                    await send(trailer + b"\r\n")
-                await send(b"\r\n")
+                # Trailers: read to the empty line, each held to the header grammar (a bare LF
+                # there would end the message early for a lenient server), and dropped.
+                trailers = []
+                while (trailer := await line()) != b"":
+                    trailers.append(trailer)
+                    if len(trailers) > MAX_HEADERS:
+                        raise HttpError(400, "too many trailer lines")
+                check_fields(trailers)
+                if not dechunk:
+                    await send(b"\r\n")
                 return
         elif framing.kind == "close":
             if source.buffer:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 #: The most ClientHello bytes read before giving up (a hello spans records at most this far).
 MAX_HELLO = 64 << 10
+#: encrypted_client_hello (draft-ietf-tls-esni) and the older encrypted_server_name.
+_HIDDEN_NAME = frozenset({0xFE0D, 0xFFCE})
 
 
 class NotClientHello(ValueError):
@@ -79,6 +81,10 @@ def parse_client_hello(data: bytes) -> Hello | None:
                 raise NotClientHello("an extension runs past the ClientHello")
             if kind in seen:
                 raise NotClientHello("an extension appears twice")  # RFC 8446: must not
+            if kind in _HIDDEN_NAME:
+                # With Encrypted ClientHello the outer server_name is a cover: the name the
+                # server acts on is inside, where the proxy cannot compare it.
+                raise NotClientHello("an encrypted ClientHello hides the server name")
             seen.add(kind)
             if kind == 0:  # server_name
                 names = _server_names(body[data_at:at])

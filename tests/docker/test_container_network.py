@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from helpers.servers import echo as echo_handler
+from helpers.servers import http_answer, port_of, serve
 
 from sandbox import ContainerSandbox
 
@@ -51,44 +53,16 @@ def proxy() -> Iterator[tuple[str, list[str]]]:
 @pytest.fixture
 def echo() -> Iterator[str]:
     """A TCP echo server on loopback that half-closes after echoing everything."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-
-            def one(c: socket.socket = conn) -> None:
-                with c:
-                    while data := c.recv(1 << 16):
-                        c.sendall(data)
-                    c.shutdown(socket.SHUT_WR)
-
-            threading.Thread(target=one, daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    listener = serve("127.0.0.1", echo_handler)
+    yield f"127.0.0.1:{port_of(listener)}"
     listener.close()
 
 
 @pytest.fixture
 def host_service() -> Iterator[int]:
     """A service on every interface of this machine: what a container must not reach."""
-    listener = socket.create_server(("0.0.0.0", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.sendall(b"host secret\n")
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield listener.getsockname()[1]
+    listener = serve("0.0.0.0", lambda conn: conn.sendall(b"host secret\n"))
+    yield port_of(listener)
     listener.close()
 
 
@@ -156,20 +130,8 @@ def test_the_egress_proxy_decides_for_the_container(project, busybox_image, dock
     one gets the proxy's 403, and the internal network stays out of reach."""
     from sandbox import NetworkProxy, ProxyConfig
 
-    target = socket.create_server(("127.0.0.2", 0))
-    port = target.getsockname()[1]
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = target.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nallowed\n")
-
-    threading.Thread(target=serve, daemon=True).start()
+    target = serve("127.0.0.2", http_answer(b"allowed\n"))
+    port = port_of(target)
     config = ProxyConfig(allowed_domains=(f"127.0.0.2:{port}",))
     try:
         with NetworkProxy(config) as egress, ContainerSandbox(

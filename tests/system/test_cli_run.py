@@ -61,23 +61,10 @@ def test_missing_command_is_a_usage_error(tmp_path: Path) -> None:
 
 @pytest.mark.userns
 def test_allow_domain_reaches_that_host_through_the_proxy_and_nothing_else(tmp_path: Path) -> None:
-    import socket
-    import threading
+    from helpers.servers import http_answer, port_of, serve
 
-    listener = socket.create_server(("127.0.0.2", 0))
-    port = listener.getsockname()[1]
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
-
-    threading.Thread(target=serve, daemon=True).start()
+    listener = serve("127.0.0.2", http_answer(b"ok\n"))
+    port = port_of(listener)
     try:
         fetch = (f"curl -sS -m 5 http://127.0.0.2:{port}/ && "
                  "curl -sS -m 5 -o /dev/null -w '%{http_code}' http://other.example/")

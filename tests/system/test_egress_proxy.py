@@ -9,13 +9,12 @@ variables altogether."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from harness import Box, baseline, only_namespaces, pyop
+from helpers.servers import http_answer, port_of, serve
 
 from sandbox import Reason, Sandbox, UnsupportedError
 
@@ -23,22 +22,19 @@ pytestmark = [pytest.mark.linux, pytest.mark.native, pytest.mark.landlock, pytes
 
 
 class Server:
-    def __init__(self, address: str) -> None:
-        self.listener = socket.create_server((address, 0))
-        self.address, self.port = address, self.listener.getsockname()[1]
-        self.hits = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+    """An HTTP server answering "reached", counting every connection made to it (a raw
+    connect that sends nothing counts too)."""
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                conn.recv(65536)
-                self.hits += 1
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nreached\n")
+    def __init__(self, address: str) -> None:
+        self.hits = 0
+        answer = http_answer(b"reached\n")
+
+        def counted(conn: socket.socket) -> None:
+            self.hits += 1
+            answer(conn)
+
+        self.listener = serve(address, counted)
+        self.address, self.port = address, port_of(self.listener)
 
     @property
     def url(self) -> str:
@@ -136,3 +132,23 @@ def test_without_namespaces_the_proxy_is_refused_not_bypassed(box: Box) -> None:
     with pytest.raises(UnsupportedError) as caught:
         Sandbox(box.config(allowed_domains=("pypi.org",)))
     assert caught.value.reason is Reason.USERNS_BLOCKED
+
+
+@only_namespaces
+def test_a_flood_of_connections_to_the_bridge_leaves_the_sandbox_working(proxied: Sandbox) -> None:
+    # Each connection held is two descriptors in the library's process: the proxy's cap
+    # (a quarter of the descriptor limit) closes the excess, so the process keeps working.
+    import threading
+
+    flood = ("import socket, time\nheld = []\nfor _ in range(600):\n"
+             "    try:\n        held.append(socket.create_connection(('127.0.0.1', 3128), timeout=2))\n"
+             "    except OSError:\n        pass\ntime.sleep(3)\nprint(len(held))")
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(proxied.run(["python3", "-c", flood], timeout=60)))
+    worker.start()
+    import time
+
+    time.sleep(1.5)
+    assert proxied.run(["true"]).returncode == 0  # descriptors are still there for this
+    worker.join()
+    assert any("connections at once" in e.reason for e in proxied.proxy.get_log())

@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from helpers.servers import echo, http_answer, port_of, serve
 
 from sandbox.net.config import ProxyConfig
 from sandbox.net.proxy import NetworkProxy
@@ -33,47 +33,13 @@ class Target:
     echo_port: int = 0
 
     def start(self) -> None:
-        http = socket.create_server((self.address, 0))
-        echo = socket.create_server((self.address, 0))
-        self.http_port, self.echo_port = http.getsockname()[1], echo.getsockname()[1]
-        self._sockets = [http, echo]
-        threading.Thread(target=self._serve, args=(http, self._http), daemon=True).start()
-        threading.Thread(target=self._serve, args=(echo, self._echo), daemon=True).start()
+        self._sockets = [serve(self.address, http_answer(f"I am {self.name}\n".encode(), self.requests)),
+                         serve(self.address, echo)]
+        self.http_port, self.echo_port = (port_of(s) for s in self._sockets)
 
     def stop(self) -> None:
         for s in self._sockets:
             s.close()
-
-    @staticmethod
-    def _serve(listener: socket.socket, handler) -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=handler, args=(conn,), daemon=True).start()
-
-    def _http(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            if b"transfer-encoding: chunked" in head.lower():
-                while not rest.endswith(b"0\r\n\r\n"):
-                    rest += conn.recv(65536)
-            self.requests.append(head + b"\r\n\r\n" + rest)
-            body = f"I am {self.name}\n".encode()
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-
-    @staticmethod
-    def _echo(conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            while data := conn.recv(65536):
-                conn.sendall(data)
 
 
 class Resolver:
@@ -472,3 +438,65 @@ def test_env_vars_name_the_proxy_and_exempt_nothing(proxy) -> None:
     url = f"http://127.0.0.1:{p.port}"
     assert env["HTTP_PROXY"] == env["https_proxy"] == env["ALL_PROXY"] == url
     assert env["NO_PROXY"] == env["no_proxy"] == ""
+
+
+# -- found in review: smuggling through the proxy's own rewriting, floods, old clients ---------
+
+
+def test_a_connection_header_naming_content_length_cannot_smuggle_a_request(proxy) -> None:
+    p, _, good, _ = proxy
+    good.requests.clear()
+    body = b"GET /smuggled HTTP/1.1\r\nHost: evil.test\r\n\r\n"
+    head = (f"POST http://allowed.test:{good.http_port}/first HTTP/1.1\r\nHost: allowed.test:{good.http_port}\r\n"
+            f"Connection: content-length\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    assert _status(_send(p, head + body)) == 200
+    upstream_head = good.requests[-1].split(b"\r\n\r\n", 1)[0]
+    # The body stays a body: its length is told to the server, whatever Connection names.
+    assert f"Content-Length: {len(body)}".encode() in upstream_head
+
+
+def test_a_trailer_with_a_bare_lf_is_refused(proxy) -> None:
+    p, _, good, _ = proxy
+    good.requests.clear()
+    body = b"0\r\nX-T: a\n\nPOST /smuggled HTTP/1.1\nHost: evil.test\nContent-Length: 6\n\nsecret\r\n\r\n"
+    head = (f"POST http://allowed.test:{good.http_port}/ HTTP/1.1\r\nHost: allowed.test:{good.http_port}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    assert _status(_send(p, head + body)) == 400
+    assert not any(b"/smuggled" in r and r.startswith(b"POST /smuggled") for r in good.requests)
+
+
+def test_a_connection_that_says_nothing_is_closed_after_the_header_timeout(proxy) -> None:
+    p, _, _, _ = proxy
+    with socket.create_connection(("127.0.0.1", p.port or 0), timeout=5) as s:
+        start = time.monotonic()
+        assert s.recv(100) == b""
+        assert time.monotonic() - start < 3  # header_timeout is 1 s, not idle_timeout's 300
+
+
+def test_connections_beyond_the_cap_are_closed_at_once(relay, targets) -> None:
+    p, _ = _make(relay, targets, max_connections=5, header_timeout=5.0)
+    with p:
+        held = [socket.create_connection(("127.0.0.1", p.port or 0), timeout=5) for _ in range(5)]
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", p.port or 0), timeout=5) as extra:
+            assert extra.recv(100) == b""  # closed, not served
+        assert any("more than 5 connections" in e.reason for e in p.get_log())
+        for s in held:
+            s.close()
+
+
+def test_an_http_1_0_client_gets_a_chunked_body_unchunked(relay, targets) -> None:
+    def chunked(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+
+    server = serve("127.0.0.2", chunked)
+    port = port_of(server)
+    p, _ = _make(relay, targets)
+    try:
+        with p:
+            answer = _send(p, f"GET http://127.0.0.2:{port}/ HTTP/1.0\r\n\r\n".encode())
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert body == b"hello world" and b"chunked" not in head.lower() and b"Connection: close" in head
+    finally:
+        server.close()

@@ -46,6 +46,26 @@ def test_upstream_head_drops_hop_by_hop_and_proxy_headers() -> None:
     assert upstream_head(r) == b"GET /x HTTP/1.1\r\nHost: example.org\r\nAccept: */*\r\n\r\n"
 
 
+def test_framing_headers_survive_a_connection_header_that_names_them() -> None:
+    # Dropped, the body would reach the server as a second request.
+    r = parse_request(head("POST http://a.test/ HTTP/1.1", "Host: a.test", "Connection: content-length, host",
+                           "Content-Length: 4"))
+    assert upstream_head(r) == b"POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\n\r\n"
+    chunked = parse_request(head("POST http://a.test/ HTTP/1.1", "Host: a.test", "Connection: transfer-encoding",
+                                 "Transfer-Encoding: chunked"))
+    assert b"Transfer-Encoding: chunked\r\n" in upstream_head(chunked)
+
+
+def test_ipv6_hosts_keep_their_brackets_upstream() -> None:
+    r = parse_request(head("GET http://[2001:db8::1]:8080/x HTTP/1.1", "Host: [2001:db8::1]:8080"))
+    assert upstream_head(r).startswith(b"GET /x HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n")
+
+
+def test_a_query_without_a_path_keeps_its_slashes() -> None:
+    r = parse_request(head("GET http://a.test?q=1/2 HTTP/1.1", "Host: a.test"))
+    assert (r.host, r.path) == ("a.test", "/?q=1/2")
+
+
 def test_downstream_head_says_whether_the_connection_stays() -> None:
     resp = parse_response(head("HTTP/1.1 200 OK", "Content-Length: 2", "Proxy-Authenticate: x", "Keep-Alive: 5"),
                           "GET")

@@ -81,3 +81,20 @@ def test_two_server_names_are_refused() -> None:
     data[at2 : at2 + 2] = (int.from_bytes(data[at2 : at2 + 2], "big") + grow).to_bytes(2, "big")
     with pytest.raises(NotClientHello, match="more than one"):
         parse_client_hello(bytes(data))
+
+
+def test_an_encrypted_client_hello_is_refused() -> None:
+    # The outer name of an ECH hello is a cover for the inner one: nothing to compare.
+    data = bytearray(client_hello("allowed.example"))
+    ech = (0xFE0D).to_bytes(2, "big") + (4).to_bytes(2, "big") + b"\x00\x01\x02\x03"
+    body = 9 + 2 + 32
+    at = body + 1 + data[body]
+    at += 2 + int.from_bytes(data[at : at + 2], "big")
+    at += 1 + data[at]
+    ext_len = int.from_bytes(data[at : at + 2], "big")
+    data[at : at + 2] = (ext_len + len(ech)).to_bytes(2, "big")
+    data += ech
+    data[6:9] = (int.from_bytes(data[6:9], "big") + len(ech)).to_bytes(3, "big")
+    data[3:5] = (int.from_bytes(data[3:5], "big") + len(ech)).to_bytes(2, "big")
+    with pytest.raises(NotClientHello, match="encrypted"):
+        parse_client_hello(bytes(data))
