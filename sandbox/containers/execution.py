@@ -174,7 +174,7 @@ class ExecStream:
             self.raw.settimeout(0)  # what is buffered, without waiting for more
             with contextlib.suppress(BlockingIOError, ssl.SSLWantReadError):
                 early = reader(1 << 20) or b""
-        # Blocking again: reads wait in select() first, and input is written with sendall.
+        # Blocking again: reads wait in poll() first, and input is written with sendall.
         self.raw.settimeout(None)
         self.early = early
 

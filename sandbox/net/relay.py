@@ -94,6 +94,10 @@ class RelayBase:
     or call :meth:`start` and :meth:`close`."""
 
     name: str
+    _thread_name: str
+    _lock: threading.Lock
+    _thread: threading.Thread | None
+    _closed: bool
 
     def start(self) -> None:
         """Start the relay's thread (a daemon); a second call does nothing.
@@ -101,6 +105,15 @@ class RelayBase:
         Raises:
             ProxyError: the relay was closed.
         """
+        with self._lock:
+            if self._closed:
+                raise ProxyError("the relay is closed")
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._serve, name=self._thread_name, daemon=True)
+            self._thread.start()
+
+    def _serve(self) -> None:
         raise NotImplementedError
 
     def add(self, a: socket.socket, b: socket.socket, *, idle_timeout: float, on_done: OnDone | None = None) -> None:
@@ -185,6 +198,7 @@ class NativeRelay(RelayBase):
     """
 
     name = "native"
+    _thread_name = "sandbox-relay"
 
     def __init__(self, *, max_pairs: int = MAX_PAIRS) -> None:
         if native is None:
@@ -195,15 +209,6 @@ class NativeRelay(RelayBase):
         self._callbacks: dict[int, OnDone | None] = {}
         self._thread: threading.Thread | None = None
         self._closed = False
-
-    def start(self) -> None:
-        with self._lock:
-            if self._closed:
-                raise ProxyError("the relay is closed")
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._serve, name="sandbox-relay", daemon=True)
-            self._thread.start()
 
     def add(self, a: socket.socket, b: socket.socket, *, idle_timeout: float, on_done: OnDone | None = None) -> None:
         fa, fb = _detach(a, b)
@@ -291,6 +296,7 @@ class PythonRelay(RelayBase):
     """
 
     name = "python"
+    _thread_name = "sandbox-relay-py"
 
     def __init__(self, *, max_pairs: int = MAX_PAIRS) -> None:
         _check_max_pairs(max_pairs)
@@ -311,15 +317,6 @@ class PythonRelay(RelayBase):
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._closed = False
-
-    def start(self) -> None:
-        with self._lock:
-            if self._closed:
-                raise ProxyError("the relay is closed")
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._serve, name="sandbox-relay-py", daemon=True)
-            self._thread.start()
 
     def add(self, a: socket.socket, b: socket.socket, *, idle_timeout: float, on_done: OnDone | None = None) -> None:
         fa, fb = _detach(a, b)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from helpers.servers import echo, http_answer, port_of, serve
+from helpers.tls import client_hello
 
 from sandbox.net.config import ProxyConfig
 from sandbox.net.proxy import NetworkProxy
@@ -134,17 +134,6 @@ def _connect(p: NetworkProxy, host: str, port: int) -> tuple[socket.socket, int]
     return s, _status(answer)
 
 
-def _hello(server_name: str | None) -> bytes:
-    context = ssl.create_default_context()
-    if server_name is None:
-        context.check_hostname = False
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=server_name)
-    with contextlib.suppress(ssl.SSLWantReadError):
-        tls.do_handshake()
-    return outgoing.read()
-
-
 # -- what must work -----------------------------------------------------------------------
 
 
@@ -175,7 +164,7 @@ def test_tls_tunnel_with_matching_server_name(proxy) -> None:
     s, status = _connect(p, "allowed.test", good.echo_port)
     with s:
         assert status == 200
-        hello = _hello("allowed.test")
+        hello = client_hello("allowed.test")
         s.sendall(hello)
         got = b""
         while len(got) < len(hello):
@@ -336,14 +325,14 @@ def test_server_name_other_than_the_connect_host_is_refused(proxy) -> None:
     s, status = _connect(p, "allowed.test", good.echo_port)
     with s:
         assert status == 200
-        s.sendall(_hello("evil.test"))  # fronting: another name on the allowed address
+        s.sendall(client_hello("evil.test"))  # fronting: another name on the allowed address
         assert s.recv(100) == b""
     assert any("TLS server name 'evil.test'" in e.reason for e in p.get_log())
 
 
 def test_a_tls_port_without_a_server_name_or_without_tls_is_refused(proxy) -> None:
     p, _, good, _ = proxy
-    for payload in (_hello(None), b"CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test\r\n\r\n"):  # nested CONNECT
+    for payload in (client_hello(None), b"CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test\r\n\r\n"):  # nested CONNECT
         s, status = _connect(p, "allowed.test", good.echo_port)
         with s:
             assert status == 200

@@ -3,22 +3,10 @@ what is not one."""
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
+from helpers.tls import client_hello
 
 from sandbox.net.tls import NotClientHello, parse_client_hello
-
-
-def client_hello(server_name: str | None) -> bytes:
-    context = ssl.create_default_context()
-    if server_name is None:
-        context.check_hostname = False
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=server_name)
-    with pytest.raises(ssl.SSLWantReadError):
-        tls.do_handshake()
-    return outgoing.read()
 
 
 def test_server_name_is_read() -> None:
