@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -220,14 +221,43 @@ def test_entries_that_are_not_files_are_never_read(tmp_path: Path) -> None:
     assert entries["src/dangling"].startswith("link:")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a mode-0 file; CI runs this suite as an ordinary user too")
-def test_unreadable_context_file_raises_container_error(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p")
-    secret = root / "src" / "secret.py"
-    secret.write_text("x")
-    secret.chmod(0)
-    with pytest.raises(ContainerError, match=r"secret\.py"):
-        context_entries(BuildSpec.of(root), StatCache())
+def test_unreadable_context_file_raises_container_error() -> None:
+    # Root reads a mode-0 file, so as root the check runs in a forked child that has become
+    # an ordinary user (nobody) first; the project lives where that user can reach it.
+    base = Path(tempfile.mkdtemp())
+    try:
+        base.chmod(0o755)
+        root = _project(base / "p")
+        secret = root / "src" / "secret.py"
+        secret.write_text("x")
+        secret.chmod(0)
+
+        def check() -> bool:
+            try:
+                context_entries(BuildSpec.of(root), StatCache())
+            except ContainerError as exc:
+                return "secret.py" in str(exc)
+            return False
+
+        if os.geteuid() != 0:
+            assert check()
+            return
+        # Loaded here: the child, as nobody, may not reach the interpreter's own files.
+        import docker.utils.build  # noqa: F401
+
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+                os._exit(0 if check() else 1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        shutil.rmtree(base)
 
 
 def test_a_file_rewritten_with_its_old_mtime_is_hashed_again(tmp_path: Path) -> None:
