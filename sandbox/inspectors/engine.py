@@ -52,7 +52,15 @@ class Rule:
     pattern that confirms it (case-insensitive, searched in a window of ``window``
     characters around each anchor), and what a match means. ``redact`` replaces the
     pattern's group ``secret`` (or the whole match) in the reported snippet;
-    ``check`` may veto a match (for example, an entropy gate)."""
+    ``check`` may veto a match (for example, an entropy gate).
+
+    ``near``: further groups of literals, each of which must also occur within ``reach``
+    bytes of an anchor (before or after it; ``reach`` 0 means ``window``) for the pattern
+    to be tried at all. The prefilter applies this in C, so that a common anchor word
+    ("ignore", "agent") costs nothing in benign text. Every match of the pattern must
+    contain one literal of each group: the groups are a necessary condition of the
+    pattern, never an extra one (the test suite checks that a scan with the groups and
+    one without them find the same)."""
 
     id: str
     level: ThreatLevel
@@ -62,6 +70,8 @@ class Rule:
     window: int = 200
     redact: bool = False
     check: Callable[[Any], bool] | None = field(default=None, compare=False)
+    near: tuple[tuple[str, ...], ...] = ()
+    reach: int = 0
 
 
 def vet(pattern: str) -> None:
