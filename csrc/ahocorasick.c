@@ -28,6 +28,7 @@ struct sbx_ac {
     uint32_t *next;      /* states * classes */
     uint32_t *out_start; /* states + 1: the outputs of s are out[out_start[s] .. out_start[s + 1]) */
     uint32_t *out;       /* literal ids: a state's own, then those of its failure chain */
+    uint32_t *depth;     /* per state: the length of the literal prefix it stands for */
 };
 
 static int is_space(uint8_t b)
@@ -51,6 +52,7 @@ void sbx_ac_free(struct sbx_ac *ac)
     free(ac->next);
     free(ac->out_start);
     free(ac->out);
+    free(ac->depth);
     free(ac);
 }
 
@@ -149,8 +151,9 @@ int sbx_ac_build(const uint8_t *const *lits, const size_t *lens, size_t n, struc
     uint32_t *own = calloc(total, sizeof(uint32_t));   /* 1 + a literal ending here, or 0 */
     uint32_t *chain = calloc(n, sizeof(uint32_t));     /* the other literals ending at that state */
     uint32_t *order = calloc(total, sizeof(uint32_t)); /* BFS order, root first */
+    ac->depth = calloc(total, sizeof(uint32_t));
     int rc = -ENOMEM;
-    if (!next || !fail || !own || !chain || !order)
+    if (!next || !fail || !own || !chain || !order || !ac->depth)
         goto done;
 
     /* The trie; equal literals end at one state, linked by `chain`. */
@@ -159,8 +162,10 @@ int sbx_ac_build(const uint8_t *const *lits, const size_t *lens, size_t n, struc
         uint32_t s = 0;
         for (size_t k = 0; k < lens[i]; k++) {
             uint32_t *edge = &next[(size_t)s * classes + ac->cls[lits[i][k]]];
-            if (!*edge)
+            if (!*edge) {
+                ac->depth[states] = ac->depth[s] + 1;
                 *edge = states++;
+            }
             s = *edge;
         }
         chain[i] = own[s];
@@ -260,4 +265,429 @@ size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t member[256], 
     }
     *pos = i;
     return found;
+}
+
+/* The gate: which rules the literals found in a text make worth trying, and where.
+ *
+ * A rule has clauses: its anchors, then each group of literals that must also occur near
+ * them. Every literal hit updates the latest hit of each clause it belongs to; a rule
+ * triggers when the latest hits of all its clauses lie within `reach` bytes ending at the
+ * current hit. (If hits of every clause exist within such a span, the latest ones do too,
+ * and the span is found when its last hit arrives: nothing is missed.) A trigger becomes a
+ * window of `window` bytes around its hits, merged with the rule's previous window while
+ * they overlap and the union stays within `max_window`; so benign text full of one common
+ * word costs a table update per hit and no window at all.
+ *
+ * Word boundaries: a literal may require that no word byte (ASCII letter, digit,
+ * underscore, or any byte of a multi-byte UTF-8 character) precedes or follows it. */
+
+#define GATE_NONE ((size_t)-1)
+
+struct sbx_gate {
+    struct sbx_ac *ac;
+    uint32_t literals, clauses, rules;
+    uint8_t *flags;          /* per literal: SBX_GATE_WORD_BEFORE | SBX_GATE_WORD_AFTER */
+    uint32_t *length;        /* per literal: bytes it matches (a whitespace run counting one) */
+    uint32_t *lit_start;     /* literals + 1: the clauses of literal l are lit_clause[lit_start[l] ..) */
+    uint32_t *lit_clause;
+    uint32_t *clause_rule;   /* per clause */
+    uint32_t *rule_start;    /* rules + 1: the clauses of rule r are rule_clause[rule_start[r] ..) */
+    uint32_t *rule_clause;
+    size_t *reach, *window;  /* per rule */
+    size_t max_window;
+    /* The automaton's transitions premultiplied: the row offset of the next state, with
+     * GATE_OUT set when that state ends a literal. Scanning is then one dependent load per
+     * byte (no multiply in the chain), and the output lists are looked at only on a hit. */
+    uint32_t *row;
+};
+#define GATE_OUT 0x80000000u
+
+void sbx_gate_free(struct sbx_gate *g)
+{
+    if (!g)
+        return;
+    sbx_ac_free(g->ac);
+    free(g->flags);
+    free(g->length);
+    free(g->lit_start);
+    free(g->lit_clause);
+    free(g->clause_rule);
+    free(g->rule_start);
+    free(g->rule_clause);
+    free(g->reach);
+    free(g->window);
+    free(g->row);
+    free(g);
+}
+
+int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t *flags, size_t n,
+                   const uint32_t *member_clause, const uint32_t *member_literal, size_t members,
+                   const uint32_t *clause_rule, size_t clauses, const size_t *reach, const size_t *window,
+                   size_t rules, size_t max_window, struct sbx_gate **out)
+{
+    *out = NULL;
+    if (rules == 0 || clauses == 0 || rules > clauses || n > UINT32_MAX || clauses > UINT32_MAX)
+        return -EINVAL;
+    for (size_t c = 0; c < clauses; c++)
+        if (clause_rule[c] >= rules)
+            return -EINVAL;
+    for (size_t m = 0; m < members; m++)
+        if (member_clause[m] >= clauses || member_literal[m] >= n)
+            return -EINVAL;
+    struct sbx_gate *g = calloc(1, sizeof(*g));
+    if (!g)
+        return -ENOMEM;
+    int rc = sbx_ac_build(lits, lens, n, &g->ac);
+    if (rc < 0) {
+        free(g);
+        return rc;
+    }
+    g->literals = (uint32_t)n;
+    g->clauses = (uint32_t)clauses;
+    g->rules = (uint32_t)rules;
+    g->max_window = max_window;
+    g->flags = malloc(n);
+    g->length = malloc(n * sizeof(uint32_t));
+    g->lit_start = calloc(n + 1, sizeof(uint32_t));
+    g->lit_clause = malloc((members ? members : 1) * sizeof(uint32_t));
+    g->clause_rule = malloc(clauses * sizeof(uint32_t));
+    g->rule_start = calloc(rules + 1, sizeof(uint32_t));
+    g->rule_clause = malloc(clauses * sizeof(uint32_t));
+    g->reach = malloc(rules * sizeof(size_t));
+    g->window = malloc(rules * sizeof(size_t));
+    if (!g->flags || !g->length || !g->lit_start || !g->lit_clause || !g->clause_rule || !g->rule_start ||
+        !g->rule_clause || !g->reach || !g->window) {
+        sbx_gate_free(g);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* What the automaton matches: a whitespace run in the literal is one byte of text. */
+        uint32_t k = 0;
+        for (size_t j = 0; j < lens[i]; j++)
+            if (!(is_space(lits[i][j]) && j > 0 && is_space(lits[i][j - 1])))
+                k++;
+        g->length[i] = k;
+        g->flags[i] = flags ? flags[i] : 0;
+    }
+    /* Counting sorts: members by literal, clauses by rule. */
+    for (size_t m = 0; m < members; m++)
+        g->lit_start[member_literal[m] + 1]++;
+    for (size_t i = 0; i < n; i++)
+        g->lit_start[i + 1] += g->lit_start[i];
+    uint32_t *fill = calloc(n + rules + 1, sizeof(uint32_t));
+    if (!fill) {
+        sbx_gate_free(g);
+        return -ENOMEM;
+    }
+    for (size_t m = 0; m < members; m++) {
+        uint32_t l = member_literal[m];
+        g->lit_clause[g->lit_start[l] + fill[l]++] = member_clause[m];
+    }
+    for (size_t c = 0; c < clauses; c++) {
+        g->clause_rule[c] = clause_rule[c];
+        g->rule_start[clause_rule[c] + 1]++;
+    }
+    for (size_t r = 0; r < rules; r++)
+        g->rule_start[r + 1] += g->rule_start[r];
+    uint32_t *rfill = fill + n;
+    for (size_t c = 0; c < clauses; c++) {
+        uint32_t r = clause_rule[c];
+        g->rule_clause[g->rule_start[r] + rfill[r]++] = (uint32_t)c;
+    }
+    free(fill);
+    for (size_t r = 0; r < rules; r++) {
+        if (g->rule_start[r] == g->rule_start[r + 1]) { /* a rule without a clause never triggers */
+            sbx_gate_free(g);
+            return -EINVAL;
+        }
+        g->reach[r] = reach[r];
+        g->window[r] = window[r];
+    }
+    size_t cells = (size_t)g->ac->states * g->ac->classes;
+    if (cells >= GATE_OUT) {
+        sbx_gate_free(g);
+        return -E2BIG;
+    }
+    g->row = malloc(cells * sizeof(uint32_t));
+    if (!g->row) {
+        sbx_gate_free(g);
+        return -ENOMEM;
+    }
+    const uint32_t classes = g->ac->classes, space = g->ac->cls[' '];
+    for (size_t k = 0; k < cells; k++) {
+        uint32_t t = g->ac->next[k];
+        g->row[k] = t * classes | (g->ac->out_start[t] != g->ac->out_start[t + 1] ? GATE_OUT : 0);
+    }
+    /* A run of whitespace is one space, in the table itself: every state a whitespace byte
+     * leads to (the root, or a state whose last literal byte is a space) stays where it is
+     * on the next one, and reports nothing again. The scan loop has no branch for it. */
+    for (size_t k = 0; k < cells; k++)
+        if (k % classes == space)
+            g->row[(g->ac->next[k]) * (size_t)classes + space] = g->ac->next[k] * classes;
+    *out = g;
+    return 0;
+}
+
+static int word_byte(uint8_t b)
+{
+    return b >= 0x80 || b == '_' || (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z');
+}
+
+/* Where the literal ending just before `end` starts in the text: its matched bytes counted
+ * back, a whitespace run counting one (the scan consumed the run's first byte). */
+static size_t literal_start(const uint8_t *buf, size_t end, uint32_t length)
+{
+    size_t j = end;
+    while (length--) {
+        j--;
+        if (is_space(buf[j]))
+            while (j > 0 && is_space(buf[j - 1]))
+                j--;
+    }
+    return j;
+}
+
+/* A growable array of windows or hits. */
+struct wbuf {
+    struct sbx_window *items;
+    size_t count, cap;
+};
+
+static int push(struct wbuf *w, uint32_t id, size_t low, size_t high)
+{
+    if (w->count == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 256;
+        struct sbx_window *items = realloc(w->items, cap * sizeof(*items));
+        if (!items)
+            return -ENOMEM;
+        w->items = items;
+        w->cap = cap;
+    }
+    w->items[w->count].id = id;
+    w->items[w->count].low = low;
+    w->items[w->count].high = high;
+    w->count++;
+    return 0;
+}
+
+/* The literals the state at row offset `off` ends, at `end`, that pass their word
+ * boundaries and start before `before`: onto `h`. Out of the scan loop: hits are rare. */
+static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint8_t *buf, size_t len, uint32_t off,
+                                            size_t end, size_t before, struct wbuf *h)
+{
+    const struct sbx_ac *ac = g->ac;
+    uint32_t state = off / ac->classes;
+    for (uint32_t k = ac->out_start[state]; k < ac->out_start[state + 1]; k++) {
+        uint32_t l = ac->out[k];
+        uint8_t f = g->flags[l];
+        size_t start = literal_start(buf, end, g->length[l]);
+        if (start >= before)
+            continue;
+        if ((f & SBX_GATE_WORD_BEFORE) && start > 0 && word_byte(buf[start - 1]))
+            continue;
+        if ((f & SBX_GATE_WORD_AFTER) && end < len && word_byte(buf[end]))
+            continue;
+        if (push(h, l, start, end) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Bytes scanned per round: two halves, each by its own stream (see sbx_gate_scan). */
+#define GATE_CHUNK (128u << 10)
+
+/* Scan buf[lo .. hi) from row offset *off, every hit onto `h`. */
+static int scan_one(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi, uint32_t *off,
+                    struct wbuf *h)
+{
+    const uint32_t *row = g->row;
+    const uint8_t *cls = g->ac->cls;
+    uint32_t o = *off;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t t = row[o + cls[buf[i]]];
+        o = t & ~GATE_OUT;
+        if ((t & GATE_OUT) && record(g, buf, len, o, i + 1, (size_t)-1, h) < 0)
+            return -ENOMEM;
+    }
+    *off = o;
+    return 0;
+}
+
+/* Hits of buf[lo .. hi) in order of end, scanned from row offset *off, which is left at the
+ * state after hi. The range is cut in two halves scanned by two streams in one loop: each
+ * step of the automaton waits for a table load, and two independent chains of loads
+ * overlap. The second stream starts from the root at `mid` (after a non-space byte, so it
+ * reads the same bytes as the first); the first then goes on past `mid` until its state
+ * holds nothing from before `mid` (its depth is no more than what it read since), reporting
+ * only the hits that started before `mid`. From there the two agree. */
+static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                      uint32_t *off, struct wbuf *a, struct wbuf *b, struct wbuf *merged)
+{
+    const uint32_t *row = g->row;
+    const uint8_t *cls = g->ac->cls;
+    size_t mid = lo + (hi - lo) / 2;
+    while (mid < hi && is_space(buf[mid - 1]))
+        mid++;
+    a->count = b->count = merged->count = 0;
+    if (hi - lo < 4096 || mid >= hi)
+        return scan_one(g, buf, len, lo, hi, off, merged);
+    uint32_t oa = *off, ob = 0;
+    size_t n = mid - lo < hi - mid ? mid - lo : hi - mid;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t ta = row[oa + cls[buf[lo + k]]];
+        uint32_t tb = row[ob + cls[buf[mid + k]]];
+        oa = ta & ~GATE_OUT;
+        ob = tb & ~GATE_OUT;
+        if (__builtin_expect((ta | tb) & GATE_OUT, 0)) {
+            if ((ta & GATE_OUT) && record(g, buf, len, oa, lo + k + 1, (size_t)-1, a) < 0)
+                return -ENOMEM;
+            if ((tb & GATE_OUT) && record(g, buf, len, ob, mid + k + 1, (size_t)-1, b) < 0)
+                return -ENOMEM;
+        }
+    }
+    if (scan_one(g, buf, len, lo + n, mid, &oa, a) < 0 || scan_one(g, buf, len, mid + n, hi, &ob, b) < 0)
+        return -ENOMEM;
+    /* The first stream's hits so far all end by `mid`; then its run past `mid`. */
+    for (size_t k = 0; k < a->count; k++)
+        if (push(merged, a->items[k].id, a->items[k].low, a->items[k].high) < 0)
+            return -ENOMEM;
+    a->count = 0;
+    const uint32_t classes = g->ac->classes;
+    size_t read = 0;
+    int after_space = 0;
+    for (size_t i = mid; i < len && g->ac->depth[oa / classes] > read; i++) {
+        int space = is_space(buf[i]);
+        read += !(space && after_space);
+        after_space = space;
+        uint32_t t = row[oa + cls[buf[i]]];
+        oa = t & ~GATE_OUT;
+        if ((t & GATE_OUT) && record(g, buf, len, oa, i + 1, mid, a) < 0)
+            return -ENOMEM;
+    }
+    size_t i = 0, j = 0;
+    while (i < a->count || j < b->count) {
+        const struct sbx_window *x = i < a->count ? &a->items[i] : NULL, *y = j < b->count ? &b->items[j] : NULL;
+        int first = y == NULL || (x != NULL && (x->high < y->high || (x->high == y->high && x->id < y->id)));
+        const struct sbx_window *w = first ? x : y;
+        if (push(merged, w->id, w->low, w->high) < 0)
+            return -ENOMEM;
+        i += first;
+        j += !first;
+    }
+    *off = ob;
+    return 0;
+}
+
+/* The gate's step for one hit: update its clauses' latest hits, and for each rule all of
+ * whose clauses are now within reach, open or widen the rule's window (emitting the one
+ * it replaces). 0, 1 at the limit, -ENOMEM. */
+static int gate_hit(const struct sbx_gate *g, const struct sbx_window *hit, size_t len, size_t *last,
+                    size_t *pending, struct wbuf *out, size_t limit)
+{
+    uint32_t l = hit->id;
+    size_t start = hit->low, end = hit->high;
+    for (uint32_t m = g->lit_start[l]; m < g->lit_start[l + 1]; m++) {
+        uint32_t c = g->lit_clause[m], r = g->clause_rule[c];
+        last[c] = start;
+        size_t reach = g->reach[r], low = start;
+        int all = 1;
+        for (uint32_t q = g->rule_start[r]; q < g->rule_start[r + 1]; q++) {
+            size_t other = last[g->rule_clause[q]];
+            if (other == GATE_NONE || end - other > reach) {
+                all = 0;
+                break;
+            }
+            if (other < low)
+                low = other;
+        }
+        if (!all)
+            continue;
+        size_t w = g->window[r];
+        low = low > w ? low - w : 0;
+        size_t high = end + w < len ? end + w : len;
+        size_t *p = &pending[2 * r];
+        if (p[0] != GATE_NONE && low <= p[1] &&
+            (high > p[1] ? high : p[1]) - (low < p[0] ? low : p[0]) <= g->max_window) {
+            if (low < p[0])
+                p[0] = low;
+            if (high > p[1])
+                p[1] = high;
+            continue;
+        }
+        if (p[0] != GATE_NONE && high <= p[1] && low >= p[0])
+            continue; /* inside the open window already */
+        if (p[0] != GATE_NONE) {
+            if (out->count >= limit)
+                return 1;
+            if (push(out, r, p[0], p[1]) < 0)
+                return -ENOMEM;
+        }
+        p[0] = low;
+        p[1] = high;
+    }
+    return 0;
+}
+
+int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
+                  struct sbx_window **out, size_t *count)
+{
+    struct wbuf o = {0}, a = {0}, b = {0}, hits = {0};
+    size_t *last = NULL, *pending = NULL;
+    int rc = 0;
+    *out = NULL;
+    *count = 0;
+    /* last[c]: where clause c's latest hit starts; pending[2r ..]: rule r's open window */
+    last = malloc((size_t)g->clauses * sizeof(size_t));
+    pending = malloc(2 * (size_t)g->rules * sizeof(size_t));
+    if (!last || !pending) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    for (size_t c = 0; c < g->clauses; c++)
+        last[c] = GATE_NONE;
+    for (size_t r = 0; r < 2 * (size_t)g->rules; r++)
+        pending[r] = GATE_NONE;
+    uint32_t off = 0;
+    /* Round by round, so that the hits held at once stay bounded whatever the text. */
+    for (size_t lo = 0; lo < len; lo += GATE_CHUNK) {
+        size_t hi = len - lo > GATE_CHUNK ? lo + GATE_CHUNK : len;
+        if ((rc = scan_range(g, buf, len, lo, hi, &off, &a, &b, &hits)) < 0)
+            goto done;
+        for (size_t k = 0; k < hits.count; k++) {
+            if (raw) {
+                if (o.count >= limit) {
+                    rc = 1;
+                    goto done;
+                }
+                if ((rc = push(&o, hits.items[k].id, hits.items[k].low, hits.items[k].high)) < 0)
+                    goto done;
+            } else if ((rc = gate_hit(g, &hits.items[k], len, last, pending, &o, limit)) != 0) {
+                goto done;
+            }
+        }
+    }
+    if (!raw)
+        for (uint32_t r = 0; r < g->rules; r++) {
+            if (pending[2 * r] == GATE_NONE)
+                continue;
+            if (o.count >= limit) {
+                rc = 1;
+                goto done;
+            }
+            if ((rc = push(&o, r, pending[2 * r], pending[2 * r + 1])) < 0)
+                goto done;
+        }
+done:
+    free(last);
+    free(pending);
+    free(a.items);
+    free(b.items);
+    free(hits.items);
+    if (rc < 0) {
+        free(o.items);
+        return rc;
+    }
+    *out = o.items;
+    *count = o.count;
+    return rc; /* 1: the limit cut the list short */
 }

@@ -244,6 +244,29 @@ struct sbx_span {
 size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t member[256], size_t min_len, size_t *pos,
                      struct sbx_span *out, size_t cap);
 
+/* The gate over an automaton (see ahocorasick.c): rules of clauses of literals, each rule
+ * triggering where hits of all its clauses lie within its reach; the windows to try it in. */
+struct sbx_gate;
+#define SBX_GATE_WORD_BEFORE 1
+#define SBX_GATE_WORD_AFTER 2
+struct sbx_window {
+    uint32_t id;       /* the rule (a literal, in raw mode) */
+    size_t low, high;  /* byte offsets */
+};
+/* `n` literals with their flags (NULL: none); `members` pairs (clause, literal); each
+ * clause's rule; per rule its reach and window. 0, -EINVAL (a bad index, a rule without a
+ * clause), -E2BIG, -ENOMEM. */
+int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t *flags, size_t n,
+                   const uint32_t *member_clause, const uint32_t *member_literal, size_t members,
+                   const uint32_t *clause_rule, size_t clauses, const size_t *reach, const size_t *window,
+                   size_t rules, size_t max_window, struct sbx_gate **out);
+void sbx_gate_free(struct sbx_gate *g);
+/* The windows of `buf` to try each rule in (raw: every literal hit, id the literal), in a
+ * malloc'd array the caller frees, at most `limit`: 0, 1 when the limit cut it short,
+ * -ENOMEM. Rule windows come per rule in order; raw hits in order of their end. */
+int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
+                  struct sbx_window **out, size_t *count);
+
 /* relay.c --------------------------------------------------------------------------------- */
 
 /* The egress proxy's byte relay: pairs of connected stream sockets, bytes copied both ways

@@ -8,3 +8,18 @@ class Automaton:
 def byte_runs(
     data: bytes | bytearray | memoryview, members: bytes, min_len: int, limit: int = -1
 ) -> tuple[list[tuple[int, int]], bool]: ...
+
+class Gate:
+    def __init__(
+        self,
+        literals: Iterable[bytes],
+        flags: list[int],
+        members: list[tuple[int, int]],
+        clause_rule: list[int],
+        reach: list[int],
+        window: list[int],
+        max_window: int,
+    ) -> None: ...
+    def scan(
+        self, data: bytes | bytearray | memoryview, raw: bool = False, limit: int = -1
+    ) -> tuple[list[tuple[int, int, int]], bool]: ...

@@ -102,3 +102,82 @@ def byte_runs(const uint8_t[::1] data, bytes members, Py_ssize_t min_len, Py_ssi
                 return out, False
             out.append((spans[k].start, spans[k].end))
     return out, True
+
+
+cdef class Gate:
+    """Rules of clauses of literals over one automaton (csrc/ahocorasick.c, the gate):
+    ``literals`` (bytes) with ``flags`` (1: no word byte before, 2: none after), ``members``
+    (clause, literal) pairs, ``clause_rule`` per clause, ``reach`` and ``window`` per rule.
+    Raises PolicyError for an index out of range, a rule without clauses, or literals the
+    automaton refuses."""
+
+    cdef csrc.sbx_gate *gate
+
+    def __cinit__(self, literals, flags, members, clause_rule, reach, window, size_t max_window):
+        cdef list items = [bytes(x) for x in literals]
+        cdef Py_ssize_t n = len(items), m = len(members), c = len(clause_rule), r = len(reach), i
+        cdef const uint8_t **ptrs = <const uint8_t **>malloc(max(n, 1) * sizeof(uint8_t *))
+        cdef size_t *lens = <size_t *>malloc(max(n, 1) * sizeof(size_t))
+        cdef uint8_t *fl = <uint8_t *>malloc(max(n, 1))
+        cdef uint32_t *mc = <uint32_t *>malloc(max(m, 1) * sizeof(uint32_t))
+        cdef uint32_t *ml = <uint32_t *>malloc(max(m, 1) * sizeof(uint32_t))
+        cdef uint32_t *cr = <uint32_t *>malloc(max(c, 1) * sizeof(uint32_t))
+        cdef size_t *re = <size_t *>malloc(max(r, 1) * sizeof(size_t))
+        cdef size_t *wi = <size_t *>malloc(max(r, 1) * sizeof(size_t))
+        cdef int rc
+        self.gate = NULL
+        try:
+            if not (ptrs and lens and fl and mc and ml and cr and re and wi):
+                raise MemoryError()
+            if len(flags) != n or len(window) != r:
+                raise PolicyError("a gate needs one flag per literal and one window per rule")
+            for i in range(n):
+                ptrs[i] = <const uint8_t *><char *>items[i]
+                lens[i] = len(<bytes>items[i])
+                fl[i] = flags[i]
+            for i in range(m):
+                mc[i] = members[i][0]
+                ml[i] = members[i][1]
+            for i in range(c):
+                cr[i] = clause_rule[i]
+            for i in range(r):
+                re[i] = reach[i]
+                wi[i] = window[i]
+            with nogil:
+                rc = csrc.sbx_gate_build(ptrs, lens, fl, n, mc, ml, m, cr, c, re, wi, r, max_window, &self.gate)
+        finally:
+            free(ptrs)
+            free(lens)
+            free(fl)
+            free(mc)
+            free(ml)
+            free(cr)
+            free(re)
+            free(wi)
+        if rc == -22:  # EINVAL
+            raise PolicyError("a gate's literals must be 1 to 4096 bytes, its indexes in range, each rule with a clause")
+        if rc == -7:  # E2BIG
+            raise PolicyError("the literals are more than 256 KiB in all")
+        if rc < 0:
+            raise OSError(-rc, os.strerror(-rc))
+
+    def __dealloc__(self):
+        csrc.sbx_gate_free(self.gate)
+
+    def scan(self, const uint8_t[::1] data, bint raw=False, Py_ssize_t limit=-1):
+        """``(items, complete)``: per rule, the ``(rule, low, high)`` windows to try it in
+        (``raw``: every literal hit as ``(literal, start, end)``, in order of end), at most
+        ``limit`` (all when negative). The scan runs without the GIL."""
+        cdef csrc.sbx_window *out = NULL
+        cdef size_t count = 0, k, length = data.shape[0]
+        cdef size_t cap = <size_t>limit if limit >= 0 else <size_t>-1
+        cdef const uint8_t *text = &data[0] if length else NULL
+        cdef int rc
+        with nogil:
+            rc = csrc.sbx_gate_scan(self.gate, text, length, raw, cap, &out, &count)
+        if rc < 0:
+            raise MemoryError()
+        try:
+            return [(out[k].id, out[k].low, out[k].high) for k in range(count)], rc == 0
+        finally:
+            free(out)

@@ -114,6 +114,22 @@ cdef extern from "sbx.h" nogil:
     size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t *member, size_t min_len, size_t *pos,
                          sbx_span *out, size_t cap)
 
+    struct sbx_gate:
+        pass
+
+    struct sbx_window:
+        uint32_t id
+        size_t low
+        size_t high
+
+    int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t *flags, size_t n,
+                       const uint32_t *member_clause, const uint32_t *member_literal, size_t members,
+                       const uint32_t *clause_rule, size_t clauses, const size_t *reach, const size_t *window,
+                       size_t rules, size_t max_window, sbx_gate **out)
+    void sbx_gate_free(sbx_gate *g)
+    int sbx_gate_scan(const sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
+                      sbx_window **out, size_t *count)
+
 # relay.c: the egress proxy's byte relay
 from libc.stdint cimport int32_t, uint64_t
 

@@ -6,7 +6,9 @@ Linear time is a property of the rules, checked when a rule set is built (:func:
 no repetition may contain another one unless the inner one is possessive or atomic (the
 shapes that backtrack catastrophically), and a match runs under a timeout as the backstop.
 The windows bound each match's input, so a text of any size costs one pass plus a bounded
-amount per hit, and the number of hits looked at is bounded too (MAX_HITS).
+amount per window, and the number of windows looked at is bounded too (MAX_WINDOWS). A
+rule's ``near`` groups keep common anchor words from opening windows at all: the gate in C
+(sandbox.inspectors.prefilter.Gate) opens one only where every group occurs nearby.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import regex
 
 from sandbox.errors import PolicyError
 from sandbox.inspectors.findings import Finding, ThreatLevel
-from sandbox.inspectors.prefilter import LiteralSet
+from sandbox.inspectors.prefilter import Gate
 
 
 def _stdlib(new: str, old: str) -> Any:
@@ -39,9 +41,12 @@ _sre_parse = _stdlib("re._parser", "sre_parse")
 _PARSER_KNOWS_POSSESSIVE = sys.version_info >= (3, 11)
 _sre_const = _stdlib("re._constants", "sre_constants")
 
-# Anchor hits looked at in one text (about 100 bytes of memory each); past this many the
-# rest is reported as a finding of its own, never passed in silence.
-MAX_HITS = 250_000
+# Windows looked at in one text (about 100 bytes of memory each); past this many the rest
+# is reported as a finding of its own, never passed in silence.
+MAX_WINDOWS = 250_000
+# Windows of one rule merge up to this many bytes, so that text dense with anchors never
+# makes one window of a megabyte (whose match would time out and hide what is in it).
+MAX_WINDOW = 4096
 MATCH_TIMEOUT = 0.05  # seconds for one window: a rule that takes longer is a bug, not a verdict
 SNIPPET = 160
 
@@ -108,30 +113,31 @@ def vet(pattern: str) -> None:
 
 
 class RuleSet:
-    """Compiled rules behind one prefilter. Raises PolicyError for a rule whose pattern
-    does not parse or can backtrack catastrophically, or whose anchors are unusable."""
+    """Compiled rules behind one prefilter gate. Raises PolicyError for a rule whose
+    pattern does not parse or can backtrack catastrophically, or whose anchors are
+    unusable. ``gate=False`` (for tests) tries every rule around every anchor, ignoring
+    ``near``: the scan must find the same either way."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], *, gate: bool = True, native: bool | None = None) -> None:
         self.rules = tuple(rules)
-        literals: dict[str, int] = {}
-        self._by_literal: list[list[int]] = []
         self._compiled = []
-        for index, rule in enumerate(self.rules):
+        for rule in self.rules:
             if _PARSER_KNOWS_POSSESSIVE:
                 vet(rule.pattern)
+            if not rule.anchors:
+                raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
-            for anchor in rule.anchors:
-                key = anchor.lower()
-                if key not in literals:
-                    literals[key] = len(self._by_literal)
-                    self._by_literal.append([])
-                self._by_literal[literals[key]].append(index)
-        self._literals = LiteralSet(list(literals))
-        self._anchor_length = [len(x) for x in self._literals.literals]
+        self._gate = Gate(
+            [[rule.anchors, *(rule.near if gate else ())] for rule in self.rules],
+            [(rule.reach or 2 * rule.window) for rule in self.rules],
+            [rule.window for rule in self.rules],
+            MAX_WINDOW,
+            native=native,
+        )
 
     @property
     def backend(self) -> str:
-        return self._literals.backend
+        return self._gate.backend
 
     def redact(self, text: str) -> str:
         """``text`` as a report may show it: the value each redacting rule recognises in it
@@ -149,47 +155,47 @@ class RuleSet:
                     text = text.replace(match.group("secret"), redacted(match.group("secret")))
         return text
 
-    def scan(self, text: str, layer: str = "") -> list[Finding]:
-        """Every match of every rule in ``text``. Spans are offsets into the UTF-8 bytes
-        of ``text`` (equal to character offsets for ASCII text)."""
-        data = text.encode("utf-8", "surrogatepass")
-        hits, complete = self._literals.find(data, limit=MAX_HITS)
-        windows: dict[int, list[tuple[int, int]]] = {}
-        for literal, end in hits:
-            start = end - self._anchor_length[literal]
-            for index in self._by_literal[literal]:
-                reach = self.rules[index].window
-                windows.setdefault(index, []).append((max(0, start - reach), min(len(data), end + reach)))
+    def windows(self, data: bytes) -> tuple[list[tuple[int, int, int]], bool]:
+        """The ``(rule, low, high)`` byte ranges of ``data`` where each rule is worth trying."""
+        return self._gate.scan(data, limit=MAX_WINDOWS)
+
+    def scan(self, text: str | bytes, layer: str = "") -> list[Finding]:
+        """Every match of every rule in ``text`` (str, or its UTF-8 bytes). Spans are
+        offsets into the UTF-8 bytes (equal to character offsets for ASCII text)."""
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        found, complete = self.windows(data)
         findings: dict[tuple[str, int, int], Finding] = {}
-        for index, spans in windows.items():
+        for index, low, high in found:
             rule, pattern = self.rules[index], self._compiled[index]
-            for low, high in _merged(spans):
-                window = data[low:high].decode("utf-8", "ignore")
-                try:
-                    matches = list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
-                except TimeoutError:
-                    # Never a silent pass: the window that could not be read is reported.
-                    key = ("inspection_incomplete", low, high)
-                    findings[key] = Finding(
-                        "inspection_incomplete", ThreatLevel.MEDIUM,
-                        f"rule {rule.id} ran out of time on this part of the text", "", (low, high), layer,
-                    )
+            while low < high and data[low] & 0xC0 == 0x80:
+                low += 1  # not inside a character: offsets below count whole characters
+            window = data[low:high].decode("utf-8", "ignore")
+            try:
+                matches = list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+            except TimeoutError:
+                # Never a silent pass: the window that could not be read is reported.
+                key = ("inspection_incomplete", low, high)
+                findings[key] = Finding(
+                    "inspection_incomplete", ThreatLevel.MEDIUM,
+                    f"rule {rule.id} ran out of time on this part of the text", "", (low, high), layer,
+                )
+                continue
+            for match in matches:
+                if rule.check is not None and not rule.check(match):
                     continue
-                for match in matches:
-                    if rule.check is not None and not rule.check(match):
-                        continue
-                    start = low + len(window[: match.start()].encode("utf-8", "surrogatepass"))
-                    end = start + len(match.group().encode("utf-8", "surrogatepass"))
-                    key = (rule.id, start, end)
-                    if key not in findings:
-                        findings[key] = Finding(
-                            rule.id, rule.level, rule.message, _snippet(match, rule.redact), (start, end), layer
-                        )
+                start = low + (match.start() if window.isascii() else len(window[: match.start()].encode("utf-8")))
+                end = start + (len(match.group()) if window.isascii() else len(match.group().encode("utf-8")))
+                key = (rule.id, start, end)
+                if key not in findings:
+                    findings[key] = Finding(
+                        rule.id, rule.level, rule.message, _snippet(match, rule.redact), (start, end), layer
+                    )
         out = _outermost(list(findings.values()))
         if not complete:
             out.append(
                 Finding("too_many_matches", ThreatLevel.MEDIUM,
-                        f"more than {MAX_HITS} rule anchors in one text: the rest was not looked at", "", (0, 0), layer)
+                        f"more than {MAX_WINDOWS} places worth a closer look in one text: the rest was not looked at",
+                        "", (0, 0), layer)
             )
         return out
 
@@ -204,24 +210,6 @@ def _outermost(findings: list[Finding]) -> list[Finding]:
         if last is not None and last.type == f.type and f.span[0] < last.span[1]:
             continue
         out.append(f)
-    return out
-
-
-MAX_WINDOW = 4096  # bytes: overlapping windows merge up to this, so one match never runs long
-
-
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping windows joined, but never past MAX_WINDOW: text dense with anchors must
-    not make one window of a megabyte (whose match would time out and hide what is in it).
-    Each anchor's own window is always whole inside one of the results."""
-    spans.sort()
-    out = [spans[0]]
-    for low, high in spans[1:]:
-        last_low, last_high = out[-1]
-        if low <= last_high and max(last_high, high) - last_low <= MAX_WINDOW:
-            out[-1] = (last_low, max(last_high, high))
-        elif high > last_high:
-            out.append((low, high))
     return out
 
 

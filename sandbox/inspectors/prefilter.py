@@ -3,9 +3,16 @@ literals in one pass, ASCII letters without regard to case and a run of whitespa
 one space (so a literal "run this" is found in "run\n   this"), so that benign text costs
 one scan and only the rules a literal triggers run their regular expressions.
 
+On top of the automaton, a :class:`Gate` says which rules are worth trying where: a rule
+is clauses of literals (its anchors, then groups that must occur near them), and it
+triggers only where hits of every clause lie within its reach, so a common word alone (an
+anchor such as "ignore" in source code) costs one table update and no regular expression.
+A literal written with a leading or trailing ``\\b`` (``r"\bnc "``) must not have a word
+byte (letter, digit, underscore, any non-ASCII byte) before or after it.
+
 Two backends with the same results (the tests run against both): the Aho-Corasick DFA of
 csrc/ahocorasick.c, which scans without the GIL, and a pure-Python automaton for platforms
-where the extension was not built. This module is the one selector: :data:`BACKEND` says
+where the extension was not built. This module is the one selector: :func:`backend` says
 which is in use.
 """
 
@@ -33,6 +40,9 @@ _FOLD = bytes.maketrans(
 _RUNS = re.compile(rb"[ \t\n\v\f\r]{2,}")
 
 Match = tuple[int, int]  # (literal index, byte offset just past its end)
+Window = tuple[int, int, int]  # (rule, low, high): byte offsets; for raw hits (literal, start, end)
+WORD_BEFORE, WORD_AFTER = 1, 2
+_WORD = frozenset(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") | frozenset(range(0x80, 0x100))
 
 
 def backend() -> str:
@@ -149,3 +159,158 @@ class _PyAutomaton:
                     return out, False
                 out.append((index, end))
         return out, True
+
+
+def parse_literal(literal: str | bytes) -> tuple[bytes, int]:
+    """A literal as the automaton takes it (folded, whitespace runs one space) and its word
+    boundary flags (a leading or trailing backslash-b). Raises PolicyError for an empty one."""
+    data = _encode(literal)
+    flags = 0
+    if data.startswith(b"\\b"):
+        flags, data = flags | WORD_BEFORE, data[2:]
+    if data.endswith(b"\\b"):
+        flags, data = flags | WORD_AFTER, data[:-2]
+    if not data:
+        raise PolicyError(f"literal {literal!r} is empty")
+    return _RUNS.sub(b" ", data.translate(_FOLD)), flags
+
+
+class Gate:
+    """The literals of a rule set and which rules they trigger where. ``rules``: per rule,
+    its clauses, each a sequence of literals (see :func:`parse_literal`); ``reach``: per
+    rule, the most bytes from the first byte of one clause's hit to the last of another's
+    for the rule to trigger; ``window``: per rule, bytes added on each side of a trigger's
+    hits; windows of one rule merge while they overlap and stay within ``max_window``.
+
+    Raises PolicyError for a rule without clauses, an empty clause, a bad literal, or more
+    than 256 KiB of literals; UnsupportedError when ``native`` is asked for and not built.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[Sequence[Sequence[str | bytes]]],
+        reach: Sequence[int],
+        window: Sequence[int],
+        max_window: int,
+        *,
+        native: bool | None = None,
+    ) -> None:
+        if not rules or len(reach) != len(rules) or len(window) != len(rules):
+            raise PolicyError("a gate needs at least one rule, and a reach and a window for each")
+        index: dict[tuple[bytes, int], int] = {}
+        members: list[tuple[int, int]] = []
+        clause_rule: list[int] = []
+        for r, clauses in enumerate(rules):
+            if not clauses or any(not clause for clause in clauses):
+                raise PolicyError(f"rule {r} of the gate has no clause, or an empty one")
+            for clause in clauses:
+                c = len(clause_rule)
+                clause_rule.append(r)
+                for literal in dict.fromkeys(parse_literal(x) for x in clause):
+                    members.append((c, index.setdefault(literal, len(index))))
+        literals = [data for data, _ in index]
+        if any(len(x) > MAX_LITERAL for x in literals):
+            raise PolicyError(f"every literal must be 1 to {MAX_LITERAL} bytes long")
+        if sum(len(x) for x in literals) + 1 > MAX_TOTAL:
+            raise PolicyError("the literals are more than 256 KiB in all")
+        use_native = _native_module is not None if native is None else native
+        if use_native and _native_module is None:
+            raise UnsupportedError(Reason.NATIVE_MISSING, "sandbox._native._ahocorasick is not built")
+        self.backend = "native" if use_native else "python"
+        self.literals = tuple(literals)
+        flags = [f for _, f in index]
+        args = (literals, flags, members, clause_rule, list(reach), list(window), max_window)
+        self._impl: Any = _native_module.Gate(*args) if use_native else _PyGate(*args)
+
+    def scan(self, data: bytes, limit: int = -1) -> tuple[list[Window], bool]:
+        """``(windows, complete)``: the ``(rule, low, high)`` byte ranges of ``data`` to
+        try each rule in, per rule in order, at most ``limit`` (all when negative)."""
+        found: tuple[list[Window], bool] = self._impl.scan(data, False, limit)
+        return found
+
+    def hits(self, data: bytes, limit: int = -1) -> tuple[list[Window], bool]:
+        """``(hits, complete)``: every ``(literal, start, end)`` in order of end (then of
+        literal), word boundaries applied, at most ``limit`` (all when negative)."""
+        found: tuple[list[Window], bool] = self._impl.scan(data, True, limit)
+        return found
+
+
+class _PyGate:
+    """The gate of csrc/ahocorasick.c in Python, step for step."""
+
+    def __init__(self, literals: list[bytes], flags: list[int], members: list[tuple[int, int]],
+                 clause_rule: list[int], reach: list[int], window: list[int], max_window: int) -> None:
+        self.automaton = _PyAutomaton(literals)
+        self.flags = flags
+        self.length = [len(x) for x in literals]
+        self.clauses_of: list[list[int]] = [[] for _ in literals]
+        for c, lit in members:
+            self.clauses_of[lit].append(c)
+        self.clause_rule = clause_rule
+        self.rule_clauses: list[list[int]] = [[] for _ in reach]
+        for c, r in enumerate(clause_rule):
+            self.rule_clauses[r].append(c)
+        self.reach, self.window, self.max_window = reach, window, max_window
+
+    def scan(self, data: bytes, raw: bool, limit: int) -> tuple[list[Window], bool]:
+        out: list[Window] = []
+        last: list[int | None] = [None] * len(self.clause_rule)
+        pending: list[list[int] | None] = [None] * len(self.reach)
+        size = len(data)
+
+        def emit(item: Window) -> bool:
+            if 0 <= limit <= len(out):
+                return False
+            out.append(item)
+            return True
+
+        hits, _ = self.automaton.find(data, -1)
+        for lit, end in hits:
+            start = _literal_start(data, end, self.length[lit])
+            flags = self.flags[lit]
+            if flags & WORD_BEFORE and start > 0 and data[start - 1] in _WORD:
+                continue
+            if flags & WORD_AFTER and end < size and data[end] in _WORD:
+                continue
+            if raw:
+                if not emit((lit, start, end)):
+                    return out, False
+                continue
+            for c in self.clauses_of[lit]:
+                r = self.clause_rule[c]
+                last[c] = start
+                low = start
+                for other in self.rule_clauses[r]:
+                    at = last[other]
+                    if at is None or end - at > self.reach[r]:
+                        break
+                    low = min(low, at)
+                else:
+                    w = self.window[r]
+                    low, high = max(0, low - w), min(size, end + w)
+                    p = pending[r]
+                    if p is not None and low <= p[1] and max(high, p[1]) - min(low, p[0]) <= self.max_window:
+                        p[0], p[1] = min(low, p[0]), max(high, p[1])
+                        continue
+                    if p is not None and high <= p[1] and low >= p[0]:
+                        continue
+                    if p is not None and not emit((r, p[0], p[1])):
+                        return out, False
+                    pending[r] = [low, high]
+        if not raw:
+            for r, p in enumerate(pending):
+                if p is not None and not emit((r, p[0], p[1])):
+                    return out, False
+        return out, True
+
+
+def _literal_start(data: bytes, end: int, length: int) -> int:
+    """Where the literal ending at ``end`` starts: its bytes counted back, a whitespace run
+    counting one (the scan took the run's first byte)."""
+    j = end
+    for _ in range(length):
+        j -= 1
+        if data[j] in _SPACES:
+            while j > 0 and data[j - 1] in _SPACES:
+                j -= 1
+    return j
