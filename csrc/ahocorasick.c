@@ -496,48 +496,68 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
 /* Bytes scanned per round: two halves, each by its own stream (see sbx_gate_scan). */
 #define GATE_CHUNK (128u << 10)
 
-/* Scan buf[lo .. hi) from row offset *off, every hit onto `h`. */
+/* Runs of member bytes (where base64 and hex blocks may hide) are found in the same pass:
+ * each stream keeps where its current run started, and a run that ends at least `min`
+ * bytes long is pushed. The work sits beside the automaton's chain of loads, not in it. */
+struct runs {
+    uint8_t member[256];
+    size_t min;
+    struct wbuf *out;
+};
+
+static __attribute__((noinline)) int push_run(struct runs *rs, size_t start, size_t end)
+{
+    return push(rs->out, 0, start, end);
+}
+
+#define RUN_STEP(rs, at, byte, r)                                                                                    \
+    do {                                                                                                               \
+        if (!(rs)->member[byte]) {                                                                                     \
+            if (__builtin_expect((at) - (r) >= (rs)->min, 0) && push_run((rs), (r), (at)) < 0)                         \
+                return -ENOMEM;                                                                                        \
+            (r) = (at) + 1;                                                                                            \
+        }                                                                                                              \
+    } while (0)
+
+/* Scan buf[lo .. hi) from row offset *off and run start *run, every hit onto `h`. */
 static int scan_one(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi, uint32_t *off,
-                    struct wbuf *h)
+                    size_t *run, struct runs *rs, struct wbuf *h)
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
     uint32_t o = *off;
+    size_t r = *run;
     for (size_t i = lo; i < hi; i++) {
-        uint32_t t = row[o + cls[buf[i]]];
+        uint8_t c = buf[i];
+        uint32_t t = row[o + cls[c]];
         o = t & ~GATE_OUT;
+        RUN_STEP(rs, i, c, r);
         if ((t & GATE_OUT) && record(g, buf, len, o, i + 1, (size_t)-1, h) < 0)
             return -ENOMEM;
     }
     *off = o;
+    *run = r;
     return 0;
 }
 
-/* Hits of buf[lo .. hi) in order of end, scanned from row offset *off, which is left at the
- * state after hi. The range is cut in two halves scanned by two streams in one loop: each
- * step of the automaton waits for a table load, and two independent chains of loads
- * overlap. The second stream starts from the root at `mid` (after a non-space byte, so it
- * reads the same bytes as the first); the first then goes on past `mid` until its state
- * holds nothing from before `mid` (its depth is no more than what it read since), reporting
- * only the hits that started before `mid`. From there the two agree. */
-static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi,
-                      uint32_t *off, struct wbuf *a, struct wbuf *b, struct wbuf *merged)
+/* The two streams of scan_range: from lo to mid and from mid to hi, in one loop. */
+static int scan_pair(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t mid, size_t hi,
+                     uint32_t *pa, uint32_t *pb, size_t *pra, size_t *prb, struct runs *rs, struct runs *rs2,
+                     struct wbuf *a, struct wbuf *b)
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
-    size_t mid = lo + (hi - lo) / 2;
-    while (mid < hi && is_space(buf[mid - 1]))
-        mid++;
-    a->count = b->count = merged->count = 0;
-    if (hi - lo < 4096 || mid >= hi)
-        return scan_one(g, buf, len, lo, hi, off, merged);
-    uint32_t oa = *off, ob = 0;
+    uint32_t oa = *pa, ob = *pb;
+    size_t ra = *pra, rb = *prb;
     size_t n = mid - lo < hi - mid ? mid - lo : hi - mid;
     for (size_t k = 0; k < n; k++) {
-        uint32_t ta = row[oa + cls[buf[lo + k]]];
-        uint32_t tb = row[ob + cls[buf[mid + k]]];
+        uint8_t ca = buf[lo + k], cb = buf[mid + k];
+        uint32_t ta = row[oa + cls[ca]];
+        uint32_t tb = row[ob + cls[cb]];
         oa = ta & ~GATE_OUT;
         ob = tb & ~GATE_OUT;
+        RUN_STEP(rs, lo + k, ca, ra);
+        RUN_STEP(rs2, mid + k, cb, rb);
         if (__builtin_expect((ta | tb) & GATE_OUT, 0)) {
             if ((ta & GATE_OUT) && record(g, buf, len, oa, lo + k + 1, (size_t)-1, a) < 0)
                 return -ENOMEM;
@@ -545,8 +565,48 @@ static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, 
                 return -ENOMEM;
         }
     }
-    if (scan_one(g, buf, len, lo + n, mid, &oa, a) < 0 || scan_one(g, buf, len, mid + n, hi, &ob, b) < 0)
+    if (scan_one(g, buf, len, lo + n, mid, &oa, &ra, rs, a) < 0 ||
+        scan_one(g, buf, len, mid + n, hi, &ob, &rb, rs2, b) < 0)
         return -ENOMEM;
+    *pa = oa;
+    *pb = ob;
+    *pra = ra;
+    *prb = rb;
+    return 0;
+}
+
+/* Hits of buf[lo .. hi) in order of end, scanned from row offset *off, which is left at the
+ * state after hi (and runs, from run start *run). The range is cut in two halves scanned
+ * by two streams in one loop: each step of the automaton waits for a table load, and two
+ * independent chains of loads overlap. The second stream starts from the root at `mid`,
+ * after a byte that is neither whitespace nor a run member (so it reads the same bytes as
+ * the first and no run crosses `mid`); the first then goes on past `mid` until its state
+ * holds nothing from before `mid` (its depth is no more than what it read since),
+ * reporting only the hits that started before `mid`. From there the two agree. */
+static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                      uint32_t *off, size_t *run, struct runs *rs, struct wbuf *a, struct wbuf *b,
+                      struct wbuf *merged)
+{
+    const uint32_t *row = g->row;
+    const uint8_t *cls = g->ac->cls;
+    size_t mid = lo + (hi - lo) / 2, limit = mid + 4096 < hi ? mid + 4096 : hi;
+    while (mid < limit && (is_space(buf[mid - 1]) || rs->member[buf[mid - 1]]))
+        mid++;
+    a->count = b->count = merged->count = 0;
+    if (hi - lo < 8192 || mid >= limit)
+        return scan_one(g, buf, len, lo, hi, off, run, rs, merged);
+    uint32_t oa = *off, ob = 0;
+    size_t ra = *run, rb = mid;
+    /* The second stream's runs wait in `later`: every run of the first ends by `mid`. */
+    struct wbuf later = {0};
+    struct runs second = *rs;
+    second.out = &later;
+    int rc = scan_pair(g, buf, len, lo, mid, hi, &oa, &ob, &ra, &rb, rs, &second, a, b);
+    for (size_t k = 0; rc == 0 && k < later.count; k++)
+        rc = push(rs->out, 0, later.items[k].low, later.items[k].high);
+    free(later.items);
+    if (rc < 0)
+        return rc;
     /* The first stream's hits so far all end by `mid`; then its run past `mid`. */
     for (size_t k = 0; k < a->count; k++)
         if (push(merged, a->items[k].id, a->items[k].low, a->items[k].high) < 0)
@@ -575,6 +635,7 @@ static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, 
         j += !first;
     }
     *off = ob;
+    *run = rb;
     return 0;
 }
 
@@ -629,9 +690,20 @@ static int gate_hit(const struct sbx_gate *g, const struct sbx_window *hit, size
 }
 
 int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
-                  struct sbx_window **out, size_t *count)
+                  const uint8_t *member, size_t min_run, struct sbx_window **out, size_t *count,
+                  struct sbx_window **runs_out, size_t *runs_count)
 {
-    struct wbuf o = {0}, a = {0}, b = {0}, hits = {0};
+    struct wbuf o = {0}, a = {0}, b = {0}, hits = {0}, found_runs = {0};
+    struct runs rs;
+    if (member)
+        memcpy(rs.member, member, 256);
+    else
+        memset(rs.member, 0, 256);
+    rs.min = min_run ? min_run : 1;
+    rs.out = &found_runs;
+    size_t run = 0;
+    *runs_out = NULL;
+    *runs_count = 0;
     size_t *last = NULL, *pending = NULL;
     int rc = 0;
     *out = NULL;
@@ -651,7 +723,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
     /* Round by round, so that the hits held at once stay bounded whatever the text. */
     for (size_t lo = 0; lo < len; lo += GATE_CHUNK) {
         size_t hi = len - lo > GATE_CHUNK ? lo + GATE_CHUNK : len;
-        if ((rc = scan_range(g, buf, len, lo, hi, &off, &a, &b, &hits)) < 0)
+        if ((rc = scan_range(g, buf, len, lo, hi, &off, &run, &rs, &a, &b, &hits)) < 0)
             goto done;
         for (size_t k = 0; k < hits.count; k++) {
             if (raw) {
@@ -677,6 +749,8 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
             if ((rc = push(&o, r, pending[2 * r], pending[2 * r + 1])) < 0)
                 goto done;
         }
+    if (len - run >= rs.min && push(&found_runs, 0, run, len) < 0)
+        rc = -ENOMEM;
 done:
     free(last);
     free(pending);
@@ -685,9 +759,12 @@ done:
     free(hits.items);
     if (rc < 0) {
         free(o.items);
+        free(found_runs.items);
         return rc;
     }
     *out = o.items;
     *count = o.count;
+    *runs_out = found_runs.items;
+    *runs_count = found_runs.count;
     return rc; /* 1: the limit cut the list short */
 }

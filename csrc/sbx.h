@@ -263,9 +263,12 @@ int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t
 void sbx_gate_free(struct sbx_gate *g);
 /* The windows of `buf` to try each rule in (raw: every literal hit, id the literal), in a
  * malloc'd array the caller frees, at most `limit`: 0, 1 when the limit cut it short,
- * -ENOMEM. Rule windows come per rule in order; raw hits in order of their end. */
+ * -ENOMEM. Rule windows come per rule in order; raw hits in order of their end. In the same
+ * pass, every run of at least `min_run` bytes b with member[b] set (member may be NULL: no
+ * runs), in order, into a second malloc'd array (ids 0). */
 int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
-                  struct sbx_window **out, size_t *count);
+                  const uint8_t *member, size_t min_run, struct sbx_window **out, size_t *count,
+                  struct sbx_window **runs_out, size_t *runs_count);
 
 /* relay.c --------------------------------------------------------------------------------- */
 

@@ -21,5 +21,10 @@ class Gate:
         max_window: int,
     ) -> None: ...
     def scan(
-        self, data: bytes | bytearray | memoryview, raw: bool = False, limit: int = -1
-    ) -> tuple[list[tuple[int, int, int]], bool]: ...
+        self,
+        data: bytes | bytearray | memoryview,
+        raw: bool = False,
+        limit: int = -1,
+        members: bytes = b"",
+        min_run: int = 0,
+    ) -> tuple[list[tuple[int, int, int]], bool, list[tuple[int, int]]]: ...

@@ -164,20 +164,32 @@ cdef class Gate:
     def __dealloc__(self):
         csrc.sbx_gate_free(self.gate)
 
-    def scan(self, const uint8_t[::1] data, bint raw=False, Py_ssize_t limit=-1):
-        """``(items, complete)``: per rule, the ``(rule, low, high)`` windows to try it in
-        (``raw``: every literal hit as ``(literal, start, end)``, in order of end), at most
-        ``limit`` (all when negative). The scan runs without the GIL."""
+    def scan(self, const uint8_t[::1] data, bint raw=False, Py_ssize_t limit=-1, bytes members=b"",
+             Py_ssize_t min_run=0):
+        """``(items, complete, runs)``: per rule, the ``(rule, low, high)`` windows to try
+        it in (``raw``: every literal hit as ``(literal, start, end)``, in order of end), at
+        most ``limit`` (all when negative); and the ``(start, end)`` of every run of at
+        least ``min_run`` bytes from ``members``. The scan runs without the GIL."""
         cdef csrc.sbx_window *out = NULL
-        cdef size_t count = 0, k, length = data.shape[0]
+        cdef csrc.sbx_window *runs = NULL
+        cdef size_t count = 0, nruns = 0, k, length = data.shape[0]
         cdef size_t cap = <size_t>limit if limit >= 0 else <size_t>-1
         cdef const uint8_t *text = &data[0] if length else NULL
+        cdef uint8_t table[256]
+        cdef size_t need = <size_t>(min_run if min_run > 0 else 1)
+        cdef Py_ssize_t j
         cdef int rc
+        for k in range(256):
+            table[k] = 0
+        for j in range(len(members)):
+            table[<uint8_t>members[j]] = 1
         with nogil:
-            rc = csrc.sbx_gate_scan(self.gate, text, length, raw, cap, &out, &count)
+            rc = csrc.sbx_gate_scan(self.gate, text, length, raw, cap, table, need, &out, &count, &runs, &nruns)
         if rc < 0:
             raise MemoryError()
         try:
-            return [(out[k].id, out[k].low, out[k].high) for k in range(count)], rc == 0
+            return ([(out[k].id, out[k].low, out[k].high) for k in range(count)], rc == 0,
+                    [(runs[k].low, runs[k].high) for k in range(nruns)])
         finally:
             free(out)
+            free(runs)

@@ -128,7 +128,8 @@ cdef extern from "sbx.h" nogil:
                        size_t rules, size_t max_window, sbx_gate **out)
     void sbx_gate_free(sbx_gate *g)
     int sbx_gate_scan(const sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
-                      sbx_window **out, size_t *count)
+                      const uint8_t *member, size_t min_run, sbx_window **out, size_t *count,
+                      sbx_window **runs_out, size_t *runs_count)
 
 # relay.c: the egress proxy's byte relay
 from libc.stdint cimport int32_t, uint64_t

@@ -49,10 +49,9 @@ class AdversaryInspector:
         if not isinstance(content, str):
             raise PolicyError(f"AdversaryInspector.inspect takes str, not {type(content).__name__}")
         norm = normalize(content)
-        findings = self._rules.scan(norm.text)
+        findings, layers, _ = self._rules.deep(norm)
         findings += _invisible(norm.invisible)
-        for layer in norm.layers:
-            found = self._rules.scan(layer.text, layer=layer.kind)
+        for layer, found in layers:
             findings += found
             if any(f.level >= ThreatLevel.MEDIUM for f in found):
                 findings.append(

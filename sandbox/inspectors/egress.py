@@ -91,9 +91,37 @@ _SECRET_IN_CODE = re.compile(
 )
 
 
+# Where a command worth parsing may be: the network tools, the forms of everyday tools that
+# send or run something, what hides a tool's name ($IFS, $'\\x..', printf, which), tunnels,
+# publishing, and secret files. In a large text (a build log, a source tree) only the lines
+# around these are parsed; the secret rules' pass finds them, so that costs no extra read.
+# Tools whose every use may reach the network, as words; tools that are everyday words in
+# prose and code (git, python, host, exec) only in the forms that send or run something.
+_COMMAND_WORDS = (
+    "curl", "wget", "wget2", "nc", "ncat", "netcat", "socat", "telnet", "scp", "sftp", "rsync", "ssh", "sshpass",
+    "ftp", "tftp", "atftp", "lftp", "ncftp", "ncftpput", "wput", "dig", "nslookup", "drill", "ping6", "getent",
+    "resolvectl", "gh", "xh", "aria2c", "lynx", "iwr", "irm", "ngrok", "cloudflared", "localtunnel", "frpc",
+    "powershell", "pwsh",
+)
+_COMMAND_FORMS = (
+    "git push", "git remote", "git send-email", "git credential", "git -c", "python -", "python2 -", "python3 -",
+    "node -", "nodejs -", "bun -", "deno eval", "deno run", "tsx -", "ruby -", "perl -", "php -", "lua -",
+    "host $(", "host `", "host -", "ping -", "http post", "http put", "https post", "https put", "http -f",
+    "http --form", "openssl s_client", "lt --port", "bore local", "tailscale funnel", "pagekite", "expose --",
+    "/dev/tcp", "/dev/udp", "$ifs", "${ifs", "$'\\", "$(printf", "$(echo", "`which", "$(which", "command -v",
+    "invoke-webrequest", "invoke-restmethod", "invoke-expression", "net.webclient", "npm publish", "yarn publish",
+    "twine upload", "docker push", "cargo publish", "gem push", ".ssh/", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
+    ".aws/", ".netrc", ".git-credentials", "/etc/shadow", "/proc/self/environ", "printenv", "| sh", "| bash", "|sh",
+    "|bash",
+)
+_COMMAND_SITES = (*(rf"\b{word}\b" for word in _COMMAND_WORDS), *_COMMAND_FORMS)
+COMMAND_CONTEXT = 160  # bytes around a command site parsed with it (a variable set just before, a continuation)
+LARGE_TEXT = 64 << 10  # bytes: a text longer than this is parsed only around its command sites
+
+
 @lru_cache(maxsize=1)
 def _secret_rules() -> RuleSet:
-    return RuleSet(SECRET_RULES)
+    return RuleSet(SECRET_RULES, sites={"command": (_COMMAND_SITES, COMMAND_CONTEXT)})
 
 
 @dataclass
@@ -120,17 +148,20 @@ class EgressInspector:
         if not isinstance(content, str):
             raise PolicyError(f"EgressInspector.inspect takes str, not {type(content).__name__}")
         norm = normalize(content)
-        findings = _specific(self._secrets.scan(norm.text))
-        for layer in norm.layers:
-            findings += _specific(self._secrets.scan(layer.text, layer=layer.kind))
+        found, deep, survey = self._secrets.deep(norm)
+        findings = _specific(found)
+        layers = [layer for layer, _ in deep]
+        for _, in_layer in deep:
+            findings += _specific(in_layer)
         secrets_found = any(f.type.startswith("secret_") for f in findings)
-        texts = [norm.text] + [layer.text for layer in norm.layers]
+        main = norm.text if len(norm.data) <= LARGE_TEXT else _around(norm.data, survey.sites.get("command", []))
+        texts = [main] + [layer.text for layer in layers]
         for text in texts:
             for command in _commands(_prepared(text)):
                 findings += self._judge(command, secrets_found)
-        findings += _tunnels(norm.text)
-        findings += _published_secrets(norm.text)
-        for layer in norm.layers:  # a decoded script (base64 handed to exec) is code to read too
+        findings += _tunnels(main)
+        findings += _published_secrets(main)
+        for layer in layers:  # a decoded script (base64 handed to exec) is code to read too
             if _NET_CODE.search(layer.text):
                 findings += self._judge(_Command(["python3", "-c", layer.text], layer.text, [["python3", "-c",
                                                  layer.text]], layer.text), False)
@@ -207,7 +238,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 MAX_EXTRACTED = 1000  # commands pulled out of strings and lines, per text
 MAX_PIECE = 4000  # characters of each
-MAX_COMMANDS = 5000  # commands judged per text; past this, a finding says the rest was not
+MAX_COMMANDS = 5000  # commands judged per text (and one per 256 bytes); past this, a finding says so
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]{0,40})\b\}?")
 _ASSIGNMENT = re.compile(
     r"(?:^|[;&|\s])([A-Za-z_][A-Za-z0-9_]{0,40})=([\"']?)([^\s;&|\"'`$]{1,300})\2(?=[;&|\s]|$)", re.M
@@ -244,6 +275,23 @@ def _unescaped(match: re.Match[str]) -> str:
     body = match.group(1) or match.group(2) or ""
     return re.sub(r"\\x([0-9a-fA-F]{2})|\\([0-7]{3})",
                   lambda m: chr(int(m.group(1), 16)) if m.group(1) else chr(int(m.group(2), 8)), body)
+
+
+def _around(data: bytes, spans: list[tuple[int, int]]) -> str:
+    """The whole lines of ``data`` that the ``spans`` (places of command sites, with their
+    context) touch, in order, each stretch once: what is parsed of a large text."""
+    out: list[bytes] = []
+    last = 0
+    for low, high in sorted(spans):
+        low = data.rfind(b"\n", 0, max(low, last)) + 1
+        if low < last:
+            low = last
+        end = data.find(b"\n", high)
+        high = len(data) if end < 0 else end
+        if high > low:
+            out.append(data[low:high])
+            last = high
+    return "\n".join(part.decode("utf-8", "replace") for part in out)
 
 
 def _prepared(text: str) -> str:
@@ -312,7 +360,7 @@ def _commands(text: str) -> list[_Command]:
     for line in re.sub(r"\\\n", " ", text).splitlines():
         if not line.strip() or len(line) > 20_000 or not _MAY_REACH.search(line):
             continue  # a line with no network tool, device or URL in it sends nothing
-        if len(out) >= MAX_COMMANDS:
+        if len(out) >= MAX_COMMANDS + len(text) // 256:
             out.append(_Command([], line, [], text, (), truncated=True))
             break
         # Not "(" and ")": $(…) stays inside its word, where a DNS name may carry it.

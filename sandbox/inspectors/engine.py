@@ -24,6 +24,16 @@ import regex
 
 from sandbox.errors import PolicyError
 from sandbox.inspectors.findings import Finding, ThreatLevel
+from sandbox.inspectors.normalize import (
+    B64_BYTES,
+    MAX_DEPTH,
+    MIN_BLOCK,
+    SITE_WINDOW,
+    SITES,
+    Layer,
+    Normalized,
+    decoded_layers,
+)
 from sandbox.inspectors.prefilter import Gate
 
 
@@ -118,7 +128,16 @@ class RuleSet:
     unusable. ``gate=False`` (for tests) tries every rule around every anchor, ignoring
     ``near``: the scan must find the same either way."""
 
-    def __init__(self, rules: Sequence[Rule], *, gate: bool = True, native: bool | None = None) -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        *,
+        gate: bool = True,
+        native: bool | None = None,
+        sites: dict[str, tuple[tuple[str, ...], int]] | None = None,
+    ) -> None:
+        """``sites``: more kinds of place the same pass should report (kind: its literals
+        and the bytes of window around them), beside the escape markers of normalize."""
         self.rules = tuple(rules)
         self._compiled = []
         for rule in self.rules:
@@ -127,10 +146,14 @@ class RuleSet:
             if not rule.anchors:
                 raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
+        # After the rules, the markers of escapes (normalize.SITES): the same pass finds
+        # where encoded payloads may be, for decoded_layers.
+        places = {kind: (SITES[kind], SITE_WINDOW[kind]) for kind in SITES} | (sites or {})
+        self._sites = list(places)
         self._gate = Gate(
-            [[rule.anchors, *(rule.near if gate else ())] for rule in self.rules],
-            [(rule.reach or 2 * rule.window) for rule in self.rules],
-            [rule.window for rule in self.rules],
+            [[rule.anchors, *(rule.near if gate else ())] for rule in self.rules] + [[places[k][0]] for k in places],
+            [(rule.reach or 2 * rule.window) for rule in self.rules] + [2 * places[k][1] + 1 for k in places],
+            [rule.window for rule in self.rules] + [places[k][1] for k in places],
             MAX_WINDOW,
             native=native,
         )
@@ -157,15 +180,25 @@ class RuleSet:
 
     def windows(self, data: bytes) -> tuple[list[tuple[int, int, int]], bool]:
         """The ``(rule, low, high)`` byte ranges of ``data`` where each rule is worth trying."""
-        return self._gate.scan(data, limit=MAX_WINDOWS)
+        found, complete, _ = self._gate.scan(data, limit=MAX_WINDOWS)
+        return [w for w in found if w[0] < len(self.rules)], complete
 
     def scan(self, text: str | bytes, layer: str = "") -> list[Finding]:
         """Every match of every rule in ``text`` (str, or its UTF-8 bytes). Spans are
         offsets into the UTF-8 bytes (equal to character offsets for ASCII text)."""
+        return self.survey(text, layer).findings
+
+    def survey(self, text: str | bytes, layer: str = "") -> Survey:
+        """What one pass over ``text`` finds: every match of every rule (as :meth:`scan`),
+        and where encoded payloads may hide (for normalize.decoded_layers)."""
         data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-        found, complete = self.windows(data)
+        found, complete, runs = self._gate.scan(data, MAX_WINDOWS, B64_BYTES, MIN_BLOCK)
         findings: dict[tuple[str, int, int], Finding] = {}
+        sites: dict[str, list[tuple[int, int]]] = {}
         for index, low, high in found:
+            if index >= len(self.rules):
+                sites.setdefault(self._sites[index - len(self.rules)], []).append((low, high))
+                continue
             rule, pattern = self.rules[index], self._compiled[index]
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
@@ -197,7 +230,40 @@ class RuleSet:
                         f"more than {MAX_WINDOWS} places worth a closer look in one text: the rest was not looked at",
                         "", (0, 0), layer)
             )
-        return out
+        return Survey(out, sites, runs)
+
+    def deep(self, norm: Normalized) -> tuple[list[Finding], list[tuple[Layer, list[Finding]]], Survey]:
+        """The findings in a normalised text, and in each payload decoded from it (to
+        MAX_DEPTH, within a budget of the text's length, at least 64 KiB): ``(findings,
+        [(layer, its findings)], the main text's survey)``. A payload left undecoded for
+        want of budget is a finding of its own."""
+        main = self.survey(norm.data)
+        left = [max(len(norm.data), 64 << 10)]
+        pending = list(norm.layers)
+        found, complete = decoded_layers(norm.data, main.sites, main.runs, 1, left)
+        pending += found
+        layers: list[tuple[Layer, list[Finding]]] = []
+        while pending:
+            layer = pending.pop(0)
+            data = layer.data
+            survey = self.survey(data, layer.kind)
+            layers.append((layer, survey.findings))
+            if layer.depth < MAX_DEPTH:
+                found, done = decoded_layers(data, survey.sites, survey.runs, layer.depth + 1, left)
+                pending += found
+                complete = complete and done
+        findings = main.findings
+        if not complete:
+            findings.append(Finding("inspection_incomplete", ThreatLevel.MEDIUM,
+                                    "more encoded payloads than the decoding budget: some were not read", ""))
+        return findings, layers, main
+
+
+@dataclass(slots=True)
+class Survey:
+    findings: list[Finding]
+    sites: dict[str, list[tuple[int, int]]]  # per kind of escape: byte ranges around its markers
+    runs: list[tuple[int, int]]  # runs of base64 bytes (MIN_BLOCK or longer)
 
 
 def _outermost(findings: list[Finding]) -> list[Finding]:

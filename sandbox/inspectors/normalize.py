@@ -7,12 +7,17 @@ the text plays on a scanner.
 - NFKC (full-width and other compatibility forms to their plain letters), letters of other
   scripts that look like Latin ones folded to them (Cyrillic o, U+043E, is ``o``), HTML entities
   resolved.
-- Payloads hidden in encodings are decoded, at most two levels deep and within a size
-  bound: base64 and base64url blocks, hex, ``%XX`` escapes, ``\\xNN`` and ``\\uNNNN``
-  escapes. A decoding is kept only when it gives readable text.
+- Payloads hidden in encodings are decoded (:func:`decoded_layers`), at most two levels
+  deep and within a size bound: base64 and base64url blocks, hex, ``%XX`` escapes,
+  ``\\xNN`` and ``\\uNNNN`` escapes, HTML character references. A decoding is kept only
+  when it gives readable text. Where they are is learnt from the rules' own scan (the
+  prefilter gate reports the runs of base64 bytes and the places of escape markers in the
+  same pass), so a text is read once, not once per encoding.
 
 Whitespace runs are not rewritten here, over megabytes: the rules' windows collapse them
-(sandbox.inspectors.engine), which is where it matters.
+(sandbox.inspectors.engine), which is where it matters. A text that is all ASCII (most
+source and logs) needs none of the Unicode work; in one that is not, only the stretches
+around non-ASCII bytes are worked on.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ import html
 import re
 import unicodedata
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sandbox.inspectors.prefilter import byte_runs
 
 MAX_DEPTH = 2
-MAX_RUNS = 256  # encoded blocks looked at per text
 MAX_BLOCK = 64 << 10  # an encoded block longer than this is data, not a message
+MIN_BLOCK = 24  # bytes: a shorter base64 or hex block holds no sentence worth reading
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u2061\u2062\u2063\u2064\u115f\u1160\u3164"
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
@@ -57,75 +62,116 @@ _CONFUSABLES = str.maketrans(
     }
 )
 
-_CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLES)
+_CONFUSABLE_RE = re.compile("[" + "".join(chr(c) for c in _CONFUSABLES) + "]")
+_INVISIBLE_RE = re.compile("[" + _ZERO_WIDTH + _BIDI + "]")
 
-_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
-_HEX = b"0123456789abcdefABCDEF"
-_ESCAPE_BYTES = b"\\xu0123456789abcdefABCDEF"
-_PERCENT_BYTES = b"%0123456789abcdefABCDEF"
-_ESCAPES = re.compile(r"(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\u[0-9a-fA-F]{4}){4,}")
-_PERCENT = re.compile(r"(?:%[0-9a-fA-F]{2}){3,}")
+B64_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_ESCAPES = re.compile(rb"\\(?:x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){3,}|u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4}){3,})")
+_PERCENT = re.compile(rb"%[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2}){2,}")
+_HEXBLOCK = re.compile(rb"[0-9a-fA-F]+")
+# Where each kind of escape may start: literals the rules' prefilter gate looks for too
+# (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
+SITES: dict[str, tuple[str, ...]] = {
+    "url": ("%2", "%3", "%4", "%5", "%6", "%7"),
+    "escape": ("\\x", "\\u"),
+    "html": ("&#", "&lt;", "&gt;", "&quot;", "&apos;", "&amp;"),
+}
+_SITE_PATTERNS = {"url": _PERCENT, "escape": _ESCAPES}
+SITE_WINDOW = {"url": 16, "escape": 16, "html": 160}  # bytes around a marker that the decoding reads
 
 
 @dataclass(frozen=True, slots=True)
 class Layer:
     """A payload decoded from a text: how (``base64``, ``hex``, ``url``, ``escape``,
-    ``unicode_tags``), from where (its span in the text it came from: UTF-8 byte offsets of
-    the encoded blocks, character offsets for tag characters), how deep."""
+    ``html``, ``unicode_tags``), from where (its span in the text it came from: UTF-8 byte
+    offsets of the encoded blocks; (0, 0) for tag characters), how deep."""
 
     kind: str
     text: str
     depth: int
     origin: tuple[int, int]
 
+    @property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8", "surrogatepass")
 
-@dataclass(frozen=True, slots=True)
+
 class Normalized:
-    text: str
-    invisible: dict[str, int] = field(default_factory=dict)  # "zero_width_in_words", "bidi", "tags"
-    layers: tuple[Layer, ...] = ()
+    """A text as it reads: ``data`` (its UTF-8 bytes, which the rules scan and findings'
+    spans point into), ``text`` (the same as str, decoded on first use), how many invisible
+    characters of each kind it had, and the payloads spelled by tag characters."""
+
+    __slots__ = ("_text", "data", "invisible", "layers")
+
+    def __init__(self, data: bytes, invisible: dict[str, int], layers: tuple[Layer, ...], text: str | None) -> None:
+        self.data = data
+        self.invisible = invisible
+        self.layers = layers
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.data.decode("utf-8", "surrogatepass")
+        return self._text
 
 
-def normalize(text: str, *, decode: bool = True, budget: int | None = None) -> Normalized:
-    """The text as it reads, and the payloads hidden in it (see the module docstring).
-    ``budget``: the most characters of decoded payload kept (default: the text's length,
-    at least 64 KiB), so that decoding cannot grow the work past a bound."""
+def normalize(text: str) -> Normalized:
+    """The text as it reads (see the module docstring); encoded payloads are not decoded
+    here but by :func:`decoded_layers`, from what the rules' scan found."""
+    data = text.encode("utf-8", "surrogatepass")
+    if text.isascii():
+        return Normalized(data, {}, (), text)
     invisible: dict[str, int] = {}
     layers: list[Layer] = []
-    if not text.isascii():
-        # Only the pieces that are not ASCII need the Unicode work (a big log or source file
-        # is mostly ASCII): pieces end at a newline, so nothing that combines is cut.
-        pieces = []
-        for piece in _pieces(text):
-            if not piece.isascii():
-                piece = _unicode(piece, invisible, layers)
-            pieces.append(piece)
-        text = "".join(pieces)
-    if "&" in text:
-        text = html.unescape(text)
-    if decode:
-        left = [max(len(text), 64 << 10) if budget is None else budget]
-        for layer in list(layers):
-            layers.extend(_nested(layer, left))
-        layers.extend(_decoded(text, 1, left))
-    return Normalized(text, invisible, tuple(layers))
+    # Only the stretches around non-ASCII bytes need the Unicode work; each is cut at ASCII
+    # whitespace (so that nothing that combines, and no word with a zero-width character in
+    # it, is cut), and stretches close together are worked on as one.
+    runs, _ = byte_runs(data, _HIGH_BYTES, 1)
+    parts: list[bytes] = []
+    at = 0
+    for low, high in _stretches(data, runs):
+        parts.append(data[at:low])
+        piece = data[low:high].decode("utf-8", "surrogatepass")
+        parts.append(_unicode(piece, invisible, layers).encode("utf-8", "surrogatepass"))
+        at = high
+    parts.append(data[at:])
+    out = b"".join(parts)
+    return Normalized(out, invisible, tuple(layers), text if out == data else None)
 
 
-PIECE = 1 << 16
+_REACH = 64  # bytes looked back and ahead of a non-ASCII run for the whitespace to cut at
+_JOIN = 256  # non-ASCII runs closer than this are worked on together
 
 
-def _pieces(text: str) -> list[str]:
-    out, at = [], 0
-    while at < len(text):
-        cut = text.find("\n", at + PIECE)
-        cut = len(text) if cut < 0 else cut + 1
-        out.append(text[at:cut])
-        at = cut
-    return out
+def _stretches(data: bytes, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for low, high in runs:
+        if out and low - out[-1][1] < _JOIN:
+            out[-1] = (out[-1][0], high)
+        else:
+            out.append((low, high))
+    cut: list[tuple[int, int]] = []
+    for low, high in out:
+        start = max(data.rfind(b" ", max(0, low - _REACH), low), data.rfind(b"\n", max(0, low - _REACH), low))
+        start = start + 1 if start >= 0 else max(0, low - _REACH)
+        end = min((i for i in (data.find(b" ", high, high + _REACH), data.find(b"\n", high, high + _REACH)) if i >= 0),
+                  default=min(len(data), high + _REACH))
+        # Never inside a character: a cut at an ASCII byte is always between characters.
+        while start > 0 and data[start] >= 0x80:
+            start -= 1
+        while end < len(data) and data[end] >= 0x80:
+            end += 1
+        if cut and start <= cut[-1][1]:
+            cut[-1] = (cut[-1][0], end)
+        else:
+            cut.append((start, end))
+    return cut
 
 
 def _unicode(text: str, invisible: dict[str, int], layers: list[Layer]) -> str:
-    """The Unicode part of normalize() for one piece: invisible characters counted and
+    """The Unicode part of normalize() for one stretch: invisible characters counted and
     removed (tag characters kept as the payload they spell), NFKC, look-alikes folded."""
     if _TAGS.search(text):
         # Flag emoji of subdivisions (England, Scotland, Wales) are a black flag, tag letters
@@ -136,72 +182,87 @@ def _unicode(text: str, invisible: dict[str, int], layers: list[Layer]) -> str:
             spelled = "".join(chr(ord(c) - 0xE0000) for t in tags for c in t if 0x20 <= ord(c) - 0xE0000 < 0x7F)
             if spelled.strip():
                 layers.append(Layer("unicode_tags", spelled, 1, (0, 0)))
-    bidi = sum(text.count(c) for c in _BIDI)
-    if bidi:
-        invisible["bidi"] = invisible.get("bidi", 0) + bidi
-    zero_width = sum(text.count(c) for c in _ZERO_WIDTH)
-    if zero_width:
+        text = text.translate(_REMOVE)
+    if _INVISIBLE_RE.search(text):
+        bidi = sum(text.count(c) for c in _BIDI)
+        if bidi:
+            invisible["bidi"] = invisible.get("bidi", 0) + bidi
         in_words = len(_ZW_IN_WORD.findall(text))
         if in_words:
             invisible["zero_width_in_words"] = invisible.get("zero_width_in_words", 0) + in_words
-    if bidi or zero_width or "tags" in invisible:
         text = text.translate(_REMOVE)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    if not _CONFUSABLE_CHARS.isdisjoint(text):  # translate() is slow on long non-ASCII text
+    if _CONFUSABLE_RE.search(text):
         text = text.translate(_CONFUSABLES)
     return text
 
 
-def _nested(layer: Layer, left: list[int]) -> list[Layer]:
-    if layer.depth >= MAX_DEPTH:
-        return []
-    return _decoded(layer.text, layer.depth + 1, left)
-
-
-def _decoded(text: str, depth: int, left: list[int]) -> list[Layer]:
-    """Readable payloads of ``text`` (and theirs, to MAX_DEPTH), within ``left[0]``."""
+def decoded_layers(
+    data: bytes, sites: dict[str, list[tuple[int, int]]], runs: list[tuple[int, int]], depth: int, left: list[int]
+) -> tuple[list[Layer], bool]:
+    """``(layers, complete)``: the readable payloads encoded in ``data`` (at ``depth``),
+    from the places a scan found: ``sites`` (per kind of escape, byte ranges where its
+    markers are) and ``runs`` (runs of base64 bytes). At most ``left[0]`` characters of
+    payload are kept in all (and taken off it); ``complete`` is False when some block was
+    left undecoded for want of budget."""
     out: list[Layer] = []
-    for kind, start, end, payload in _candidates(text):
-        if left[0] <= 0:
-            break
+    complete = True
+
+    def keep(kind: str, start: int, end: int, payload: str | None) -> None:
+        nonlocal complete
         if payload is None:
-            continue
+            return
+        if left[0] <= 0:
+            complete = False
+            return
         payload = payload[: left[0]]
         left[0] -= len(payload)
-        inner = normalize(payload, decode=False).text
-        layer = Layer(kind, inner, depth, (start, end))
-        out.append(layer)
-        out.extend(_nested(layer, left))
-    return out
+        inner = normalize(payload)
+        out.append(Layer(kind, inner.text, depth, (start, end)))
 
-
-def _candidates(text: str) -> list[tuple[str, int, int, str | None]]:
-    found: list[tuple[str, int, int, str | None]] = []
-    data = text.encode("utf-8", "surrogatepass")
-    runs, _ = byte_runs(data, _B64, 24, MAX_RUNS)
-    for start, end in runs:  # byte offsets: the blocks themselves are ASCII
+    for start, end in runs:
         if end - start > MAX_BLOCK:
             continue
-        block = data[start:end].decode("ascii")
-        if re.fullmatch(r"[0-9a-fA-F]+", block):
-            found.append(("hex", start, end, _readable(_unhex(block))))
+        block = data[start:end]
+        if (block.islower() or block.isupper()) and not any(48 <= b <= 57 or b in b"+/=" for b in block):
+            continue  # a word or an identifier in one case: no encoding of text looks like that
+        if _HEXBLOCK.fullmatch(block):
+            keep("hex", start, end, _readable(_unhex(block.decode("ascii"))))
         else:
-            found.append(("base64", start, end, _readable(_unbase64(block))))
-    # Escapes are looked for only in runs of the bytes they are made of (found in C): a
-    # regular expression over megabytes of text with "%" in every format string is not.
-    if "\\x" in text or "\\u" in text:
-        for start, end in byte_runs(data, _ESCAPE_BYTES, 16, MAX_RUNS)[0]:
-            run = data[start:end].decode("ascii")
-            for m in _ESCAPES.finditer(run):
-                found.append(("escape", start + m.start(), start + m.end(), _readable(_unescape(m.group()))))
-    if "%" in text:
-        for start, end in byte_runs(data, _PERCENT_BYTES, 9, MAX_RUNS)[0]:
-            run = data[start:end].decode("ascii")
-            for m in _PERCENT.finditer(run):
-                found.append(("url", start + m.start(), start + m.end(),
-                              _readable(urllib.parse.unquote_to_bytes(m.group()))))
-    return found
+            keep("base64", start, end, _readable(_unbase64(block.decode("ascii"))))
+    for kind, spans in sites.items():
+        if kind not in SITES:
+            continue  # a place of another kind (an inspector's own)
+        pattern = _SITE_PATTERNS.get(kind)
+        for low, high in _joined(spans):
+            if kind == "html":
+                # References decoded in place, the text around them kept: "&lt;|system|&gt;"
+                # reads as a whole, not as "<" and ">".
+                region = data[low:high].decode("utf-8", "ignore")
+                decoded = html.unescape(region)
+                if decoded != region:
+                    keep(kind, low, high, _readable(decoded.encode("utf-8", "surrogatepass")))
+                continue
+            assert pattern is not None
+            for m in pattern.finditer(data, max(0, low - 8), min(len(data), high + 8)):
+                raw = m.group()
+                if kind == "url":
+                    keep(kind, m.start(), m.end(), _readable(urllib.parse.unquote_to_bytes(raw)))
+                else:
+                    keep(kind, m.start(), m.end(), _readable(_unescape(raw.decode("ascii"))))
+    return out, complete
+
+
+def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ranges as one (a long escaped run spans many windows)."""
+    out: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if out and low <= out[-1][1]:
+            out[-1] = (out[-1][0], max(high, out[-1][1]))
+        else:
+            out.append((low, high))
+    return out
 
 
 def _unhex(block: str) -> bytes | None:

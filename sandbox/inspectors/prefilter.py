@@ -222,17 +222,20 @@ class Gate:
         args = (literals, flags, members, clause_rule, list(reach), list(window), max_window)
         self._impl: Any = _native_module.Gate(*args) if use_native else _PyGate(*args)
 
-    def scan(self, data: bytes, limit: int = -1) -> tuple[list[Window], bool]:
-        """``(windows, complete)``: the ``(rule, low, high)`` byte ranges of ``data`` to
-        try each rule in, per rule in order, at most ``limit`` (all when negative)."""
-        found: tuple[list[Window], bool] = self._impl.scan(data, False, limit)
+    def scan(
+        self, data: bytes, limit: int = -1, members: bytes = b"", min_run: int = 0
+    ) -> tuple[list[Window], bool, list[tuple[int, int]]]:
+        """``(windows, complete, runs)``: the ``(rule, low, high)`` byte ranges of ``data``
+        to try each rule in, per rule in order, at most ``limit`` (all when negative); and,
+        found in the same pass, every run of at least ``min_run`` bytes from ``members``."""
+        found: tuple[list[Window], bool, list[tuple[int, int]]] = self._impl.scan(data, False, limit, members, min_run)
         return found
 
     def hits(self, data: bytes, limit: int = -1) -> tuple[list[Window], bool]:
         """``(hits, complete)``: every ``(literal, start, end)`` in order of end (then of
         literal), word boundaries applied, at most ``limit`` (all when negative)."""
-        found: tuple[list[Window], bool] = self._impl.scan(data, True, limit)
-        return found
+        found, complete, _ = self._impl.scan(data, True, limit, b"", 0)
+        return found, complete
 
 
 class _PyGate:
@@ -252,7 +255,14 @@ class _PyGate:
             self.rule_clauses[r].append(c)
         self.reach, self.window, self.max_window = reach, window, max_window
 
-    def scan(self, data: bytes, raw: bool, limit: int) -> tuple[list[Window], bool]:
+    def scan(
+        self, data: bytes, raw: bool, limit: int, members: bytes, min_run: int
+    ) -> tuple[list[Window], bool, list[tuple[int, int]]]:
+        runs = _py_byte_runs(data, members, min_run, -1)[0] if members else []
+        windows, complete = self._scan(data, raw, limit)
+        return windows, complete, runs
+
+    def _scan(self, data: bytes, raw: bool, limit: int) -> tuple[list[Window], bool]:
         out: list[Window] = []
         last: list[int | None] = [None] * len(self.clause_rule)
         pending: list[list[int] | None] = [None] * len(self.reach)

@@ -79,6 +79,8 @@ def _random(min_entropy: float) -> Any:
     def check(match: Any) -> bool:
         value: str = match.group("secret")
         key = match.group("key").lower() if match.re.groupindex.get("key") else ""
+        before = re.search(r"[\w.-]{0,40}$", match.string[max(0, match.start() - 40) : match.start()])
+        key = (before.group().lower() if before else "") + key
         context = match.string.lower()
         if any(w in key for w in ("csrf", "xsrf", "nonce")) or any(c in context for c in _ENCRYPTED_CONTEXT):
             return False
@@ -89,8 +91,9 @@ def _random(min_entropy: float) -> Any:
     return check
 
 
-def _rule(kind: str, message: str, anchors: tuple[str, ...], pattern: str, check: Any = _real) -> Rule:
-    return Rule(f"secret_{kind}", HIGH, message, anchors, pattern, window=600, redact=True, check=check)
+def _rule(kind: str, message: str, anchors: tuple[str, ...], pattern: str, check: Any = _real, window: int = 600,
+          near: tuple[tuple[str, ...], ...] = ()) -> Rule:
+    return Rule(f"secret_{kind}", HIGH, message, anchors, pattern, window=window, redact=True, check=check, near=near)
 
 
 _B = r"(?<![A-Za-z0-9_+/-])"  # the secret starts here (no longer token around it; "key=" may precede)
@@ -134,11 +137,12 @@ RULES: tuple[Rule, ...] = (
           ("://",), r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|"
           r"clickhouse|cockroachdb|oracle|https?|ftp|smtp)(?:\+\w++)?://[^\s:@/]{0,80}:(?P<secret>[^\s@/]{3,200})@"
           r"[\w.-]{1,253}",
-          check=lambda m: _real(m) and _not_default_password(m)),
+          check=lambda m: _real(m) and _not_default_password(m), near=(("@",),)),
     _rule("npm_token", "an npm token", ("npm_",), _B + r"(?P<secret>npm_[A-Za-z0-9]{36})" + _E),
     _rule("pypi_token", "a PyPI token", ("pypi-ageicHlwaS5vcmc",),
           _B + r"(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300})" + _E),
-    _rule("twilio_key", "a Twilio API key", ("sk",), _B + r"(?P<secret>SK[0-9a-f]{32})" + _E),
+    _rule("twilio_key", "a Twilio API key", tuple(rf"\bsk{c}" for c in "0123456789abcdef"),
+          _B + r"(?P<secret>SK[0-9a-f]{32})" + _E),
     _rule("sendgrid_key", "a SendGrid API key", ("sg.",),
           _B + r"(?P<secret>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _E),
     _rule("huggingface_token", "a Hugging Face token", ("hf_",), _B + r"(?P<secret>hf_[A-Za-z0-9]{34,40})" + _E),
@@ -147,8 +151,11 @@ RULES: tuple[Rule, ...] = (
     _rule("assigned_secret", "a secret assigned to a key that says it is one",
           ("secret", "token", "password", "passwd", "api_key", "apikey", "api-key", "private_key", "client_secret",
            "access_key", "auth"),
-          r"(?:^|[\s\"'{,;(])(?:export\s++)?[\"']?(?P<key>[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd|api_?key|"
-          r"apikey|private_?key|access_?key|auth_?key|credentials?)[\w.-]{0,20})[\"']?\s*+[:=]\s*+[\"']?"
+          # From the keyword on (the regular expression is tried only there, not at every byte
+          # before it): the rest of the key's name before it is read by the check.
+          r"(?P<key>(?:secret|token|passw(?:or)?d|pwd|api_?key|"
+          r"apikey|private_?key|access_?key|auth_?key|credentials?)[\w.-]{0,20}+)[\"']?\s*+[:=]\s*+[\"']?"
           r"(?P<secret>[A-Za-z0-9+/_.~!@#$%^&*=-]{16,200})",
-          check=_random(3.3)),
+          # A match reaches at most ~65 bytes before its keyword and ~230 after it.
+          check=_random(3.3), window=300),
 )
