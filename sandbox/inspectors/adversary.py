@@ -27,9 +27,19 @@ _INSTRUCTIONS = frozenset(
 )
 
 
+# Network tools and addresses: a code span with one of them in it is read with the egress
+# recognisers. The scan reports where they are, near a backtick.
+_NETWORK_SITES = (
+    r"\bcurl\b", r"\bwget", r"\bnc\b", r"\bncat\b", r"\bnetcat\b", r"\bsocat\b", r"\btelnet\b", r"\bscp\b",
+    r"\bsftp\b", r"\brsync\b", r"\bftp\b", r"\btftp\b", r"\bdig\b", r"\bnslookup\b", r"\bngrok\b",
+    r"\bcloudflared\b", "://", "/dev/tcp/", "gh gist", "gh issue", "gh pr", "gh release", "gh api",
+)
+SPAN_REACH = 2048  # bytes: a quoted command is read when its network word is this close to a backtick
+
+
 @lru_cache(maxsize=1)
 def _rules() -> RuleSet:
-    return RuleSet(RULES)
+    return RuleSet(RULES, sites={"network": (_NETWORK_SITES, SPAN_REACH, (("`",),))})
 
 
 class AdversaryInspector:
@@ -49,7 +59,7 @@ class AdversaryInspector:
         if not isinstance(content, str):
             raise PolicyError(f"AdversaryInspector.inspect takes str, not {type(content).__name__}")
         norm = normalize(content)
-        findings, layers, _ = self._rules.deep(norm)
+        findings, layers, survey = self._rules.deep(norm)
         findings += _invisible(norm.invisible)
         for layer, found in layers:
             findings += found
@@ -59,7 +69,7 @@ class AdversaryInspector:
                             f"instructions hidden in {layer.kind}-encoded text", _short(layer.text), layer.origin,
                             layer.kind)
                 )
-        findings += _embedded_commands(norm.text)
+        findings += _embedded_commands(norm.data, survey.sites.get("network", []))
         findings += _combined(findings, norm.text)
         return InspectionResult.of(findings)
 
@@ -79,26 +89,40 @@ def _egress() -> Any:
     return EgressInspector()
 
 
-def _embedded_commands(text: str) -> list[Finding]:
+def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Finding]:
     """Commands quoted in the text that the egress recognisers call exfiltration (a secret
     flowing into a network sink, a paste or webhook service, a tunnel): the text asks the
-    reader to run something that sends data out."""
-    if "`" not in text:
-        return []
+    reader to run something that sends data out. Read where the scan saw a network word near
+    a backtick (``places``), not over the whole text."""
     out = []
     checked = 0
-    for m in _CODE_SPANS.finditer(text):
-        if not _NETWORK_WORD.search(m.group(1)):
-            continue  # most code spans are not network commands: no parse for them
-        checked += 1
-        if checked > MAX_QUOTED_COMMANDS:
-            out.append(Finding("inspection_incomplete", ThreatLevel.MEDIUM,
-                               f"more than {MAX_QUOTED_COMMANDS} quoted network commands: the rest was not read", ""))
-            break
-        for f in _egress().inspect(m.group(1)).findings:
-            if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
-                out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
-                                   f"the text quotes a command that sends data out ({f.message})", f.content))
+    seen: set[int] = set()
+    for low, high in _joined(places):
+        region = data[low:high].decode("utf-8", "ignore")
+        for m in _CODE_SPANS.finditer(region):
+            if m.start() + low in seen or not _NETWORK_WORD.search(m.group(1)):
+                continue  # most code spans are not network commands: no parse for them
+            seen.add(m.start() + low)
+            checked += 1
+            if checked > MAX_QUOTED_COMMANDS:
+                out.append(Finding("inspection_incomplete", ThreatLevel.MEDIUM,
+                                   f"more than {MAX_QUOTED_COMMANDS} quoted network commands: the rest was not read",
+                                   ""))
+                return out
+            for f in _egress().inspect(m.group(1)).findings:
+                if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
+                    out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
+                                       f"the text quotes a command that sends data out ({f.message})", f.content))
+    return out
+
+
+def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if out and low <= out[-1][1]:
+            out[-1] = (out[-1][0], max(high, out[-1][1]))
+        else:
+            out.append((low, high))
     return out
 
 

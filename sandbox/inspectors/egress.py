@@ -121,7 +121,7 @@ LARGE_TEXT = 64 << 10  # bytes: a text longer than this is parsed only around it
 
 @lru_cache(maxsize=1)
 def _secret_rules() -> RuleSet:
-    return RuleSet(SECRET_RULES, sites={"command": (_COMMAND_SITES, COMMAND_CONTEXT)})
+    return RuleSet(SECRET_RULES, sites={"command": (_COMMAND_SITES, COMMAND_CONTEXT, ())})
 
 
 @dataclass

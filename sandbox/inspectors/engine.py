@@ -134,10 +134,11 @@ class RuleSet:
         *,
         gate: bool = True,
         native: bool | None = None,
-        sites: dict[str, tuple[tuple[str, ...], int]] | None = None,
+        sites: dict[str, tuple[tuple[str, ...], int, tuple[tuple[str, ...], ...]]] | None = None,
     ) -> None:
-        """``sites``: more kinds of place the same pass should report (kind: its literals
-        and the bytes of window around them), beside the escape markers of normalize."""
+        """``sites``: more kinds of place the same pass should report (kind: its literals,
+        the bytes of window around them, and literal groups that must occur near them, as
+        a rule's ``near``), beside the escape markers of normalize."""
         self.rules = tuple(rules)
         self._compiled = []
         for rule in self.rules:
@@ -148,10 +149,12 @@ class RuleSet:
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
         # where encoded payloads may be, for decoded_layers.
-        places = {kind: (SITES[kind], SITE_WINDOW[kind]) for kind in SITES} | (sites or {})
+        none: tuple[tuple[str, ...], ...] = ()
+        places = {kind: (SITES[kind], SITE_WINDOW[kind], none) for kind in SITES} | (sites or {})
         self._sites = list(places)
         self._gate = Gate(
-            [[rule.anchors, *(rule.near if gate else ())] for rule in self.rules] + [[places[k][0]] for k in places],
+            [[rule.anchors, *(rule.near if gate else ())] for rule in self.rules]
+            + [[places[k][0], *places[k][2]] for k in places],
             [(rule.reach or 2 * rule.window) for rule in self.rules] + [2 * places[k][1] + 1 for k in places],
             [rule.window for rule in self.rules] + [places[k][1] for k in places],
             MAX_WINDOW,
