@@ -57,16 +57,49 @@ def test_adversary_detection(name: str) -> None:
 
 
 def _benign_text(size: int) -> str:
-    """Source code, C and docs from this repository (not the inspectors' own rules and
-    tests, which quote attacks), repeated to ``size``."""
-    parts = []
-    for pattern in ("sandbox/**/*.py", "csrc/*.c", "*.md"):
-        parts += [
-            p.read_text(encoding="utf-8", errors="replace") for p in sorted(ROOT.glob(pattern))
-            if "inspectors" not in p.parts and p.name != "SECURITY.md"
-        ]
-    text = "\n".join(parts)
-    return (text * (size // len(text) + 1))[:size]
+    """Benign text of ``size`` characters, a quarter each of: source code and C from this
+    repository (not the inspectors' own rules and tests, which quote attacks), prose, build
+    and service logs, and HTML pages made from that prose."""
+    import html
+    import random
+
+    code, prose = [], []
+    for pattern in ("sandbox/**/*.py", "csrc/*.c"):
+        code += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(ROOT.glob(pattern))
+                 if "inspectors" not in p.parts]
+    # Prose: the C sources' notes, and the corpus's benign emails, chats, markdown, reviews,
+    # configuration docs and non-English text (the README and SECURITY.md quote attacks).
+    prose.append((ROOT / "csrc" / "README.md").read_text(encoding="utf-8"))
+    prose += [r["text"] for r in _load("adversary.jsonl") if r["label"] == "benign" and r["category"] in
+              ("email_chat", "markdown", "non_english", "config_docs", "code_review")]
+    rng = random.Random(11)
+    packages = ["requests", "numpy", "urllib3", "charset-normalizer", "idna", "certifi", "pytest", "pluggy"]
+    log_lines = [
+        "{t} INFO  worker[{n}] GET /api/v1/items?page={n} 200 {ms}ms",
+        "{t} WARN  pool: connection {n} idle for {ms}s, closing",
+        "  Downloading {p}-{n}.{ms}.0-py3-none-any.whl ({ms} kB)",
+        "Collecting {p}>={n}.0",
+        "Successfully installed {p}-{n}.{ms}.1",
+        "gcc -O2 -Wall -fPIC -c src/module_{n}.c -o build/module_{n}.o",
+        "[{t}] test_{p}_{n} PASSED [{ms}%]",
+        "{t} ERROR job {n}: exit status 1 (retrying in {ms}s)",
+    ]
+    def stamp() -> str:
+        return f"2026-03-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+
+    logs = "\n".join(
+        rng.choice(log_lines).format(t=stamp(), n=rng.randint(1, 999), ms=rng.randint(1, 999), p=rng.choice(packages))
+        for _ in range(60_000)
+    )
+    paragraphs = [p for text in prose for p in text.split("\n\n") if p.strip()]
+    pages = "\n".join(
+        f'<div class="section" id="s{i}"><p>{html.escape(p)}</p><a href="/docs/page{i}.html">more &raquo;</a></div>'
+        for i, p in enumerate(paragraphs)
+    )
+    parts = ["\n".join(code), "\n".join(prose), logs, "<html><body>\n" + pages + "\n</body></html>"]
+    quarter = size // 4 + 1
+    text = "\n".join((part * (quarter // len(part) + 1))[:quarter] for part in parts)
+    return text[:size]
 
 
 def _baseline(text: str) -> int:

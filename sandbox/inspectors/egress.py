@@ -239,6 +239,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 MAX_EXTRACTED = 1000  # commands pulled out of strings and lines, per text
 MAX_PIECE = 4000  # characters of each
 MAX_COMMANDS = 5000  # commands judged per text (and one per 256 bytes); past this, a finding says so
+CONTEXT = 16 << 10  # characters around a command where its heredoc, config or later push may be
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]{0,40})\b\}?")
 _ASSIGNMENT = re.compile(
     r"(?:^|[;&|\s])([A-Za-z_][A-Za-z0-9_]{0,40})=([\"']?)([^\s;&|\"'`$]{1,300})\2(?=[;&|\s]|$)", re.M
@@ -357,11 +358,19 @@ def _prepared(text: str) -> str:
 def _commands(text: str) -> list[_Command]:
     """The simple commands of every line (continuations joined), with their pipelines."""
     out: list[_Command] = []
-    for line in re.sub(r"\\\n", " ", text).splitlines():
+    joined = re.sub(r"\\\n", " ", text)
+    at = 0
+    for line in joined.splitlines(keepends=True):
+        start, at = at, at + len(line)
+        line = line.rstrip("\r\n")
         if not line.strip() or len(line) > 20_000 or not _MAY_REACH.search(line):
             continue  # a line with no network tool, device or URL in it sends nothing
+        # What a command may read besides its line (a heredoc after it, a config on stdin,
+        # a push further on) is looked for nearby, not in the whole text: thousands of
+        # commands in a large text must not each read all of it.
+        near = joined if len(joined) <= 2 * CONTEXT else joined[max(0, start - CONTEXT) : start + CONTEXT]
         if len(out) >= MAX_COMMANDS + len(text) // 256:
-            out.append(_Command([], line, [], text, (), truncated=True))
+            out.append(_Command([], line, [], near, (), truncated=True))
             break
         # Not "(" and ")": $(…) stays inside its word, where a DNS name may carry it.
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
@@ -390,7 +399,7 @@ def _commands(text: str) -> list[_Command]:
         for pipeline in pipelines:
             cmds = [c for c in pipeline if c]
             for words in cmds:
-                out.append(_Command(words, line, cmds, text, tuple(inputs)))
+                out.append(_Command(words, line, cmds, near, tuple(inputs)))
     return out
 
 

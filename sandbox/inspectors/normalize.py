@@ -70,12 +70,13 @@ _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ESCAPES = re.compile(rb"\\(?:x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){3,}|u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4}){3,})")
 _PERCENT = re.compile(rb"%[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2}){2,}")
 _HEXBLOCK = re.compile(rb"[0-9a-fA-F]+")
+_SPELLED = re.compile(rb"(?:&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+){4}")
 # Where each kind of escape may start: literals the rules' prefilter gate looks for too
 # (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
 SITES: dict[str, tuple[str, ...]] = {
     "url": ("%2", "%3", "%4", "%5", "%6", "%7"),
     "escape": ("\\x", "\\u"),
-    "html": ("&#", "&lt;", "&gt;", "&quot;", "&apos;", "&amp;"),
+    "html": ("&#",),
 }
 _SITE_PATTERNS = {"url": _PERCENT, "escape": _ESCAPES}
 SITE_WINDOW = {"url": 16, "escape": 16, "html": 160}  # bytes around a marker that the decoding reads
@@ -237,8 +238,11 @@ def decoded_layers(
         pattern = _SITE_PATTERNS.get(kind)
         for low, high in _joined(spans):
             if kind == "html":
-                # References decoded in place, the text around them kept: "&lt;|system|&gt;"
-                # reads as a whole, not as "<" and ">".
+                # Letters spelled as numeric references, four or more in a row ("&#105;&#103;
+                # &#110;..."), not the odd "don&#39;t" of every web page: the region is
+                # decoded as a whole, the text around the references kept.
+                if not _SPELLED.search(data, low, high):
+                    continue
                 region = data[low:high].decode("utf-8", "ignore")
                 decoded = html.unescape(region)
                 if decoded != region:
