@@ -28,22 +28,39 @@ def _fill(n: int) -> str:
 _META = re.compile(
     r"attack|attacker|injection|malicious|adversar|jailbreak|example|e\.g\.|such as|phrases?\s+like|for instance|"
     r"detect|classifier|payload|red[- ]team|owasp|researchers?|common(?:ly)?|typical|known as|warn|beware|filter|"
+    r"\bctf\b|writeup|defen[cds]|mitigat|glossary|exercise|classify|benign|quiz|paraphrase|variants?|smuggl|"
+    r"in the wild|collected|test (?:data|cases?|fixtures?)|corpus|dataset|role-?play|framing|signature|"
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przyk",
     re.IGNORECASE,
 )
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+# Reported speech: "text telling the model to ...", "instructions that try to ...": the phrase
+# describes what an attack does, it is not addressed to the reader.
+_REPORTED = re.compile(
+    r"(?:\b(?:try|tries|trying|tried|attempts?|attempting|attempted|designed|meant|intended)\s+to|"
+    r"\b(?:tell|tells|telling|told|ask|asks|asking|asked|instructs?|instructing|instructed|convinc\w*|trick\w*|"
+    r"gets?|getting|makes?|making|caus\w*|persuad\w*|manipulat\w*|lur\w*)\s+(?:the|a|an|its|their|your)\s+"
+    r"(?:\w+\s+)?(?:model|agent|ai|assistant|llm|bot|chatbot|screener|reader|system)s?\s+to|"
+    r"\b(?:telling|asking|instructing|getting|making)\s+(?:it|them)\s+to)\s*$",
+    re.IGNORECASE,
+)
 
 
 def _mentioned(match: re.Match[str]) -> bool:
     """The phrase is quoted in text that talks about such phrases (documentation about
-    injection, a filter's test data): a mention, not a use."""
+    injection, a filter's test data), or reported ("a page telling the model to ..."): a
+    mention, not a use."""
     text = match.string
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    before = text[line_start : match.start()]
+    lead = re.match(r"[^\w\n]*+", match.group())
+    start = match.start() + (lead.end() if lead else 0)
+    line_start = text.rfind("\n", 0, start) + 1
+    before = _INNER_APOSTROPHE.sub("", text[line_start:start])
+    if _REPORTED.search(before[-80:]):
+        return True
     quoted = sum(before.count(q) for q in _QUOTES) % 2 == 1 or before.rstrip().endswith(("“", "«", "„"))
-    around = text[max(0, match.start() - 300) : match.end() + 300]
+    around = text[max(0, start - 400) : match.end() + 400]
     return quoted and _META.search(around) is not None
-
 
 
 def _use(match: re.Match[str]) -> bool:
@@ -484,7 +501,8 @@ PERSISTENT_ACCESS = Rule(
     r"(?:authorized_keys|\.bashrc|\.zshrc|\.profile|PROMPT_COMMAND|crontab|\.git/hooks|hooks/\w++|Makefile|"
     r"LaunchAgents|systemd|\.npmrc|postinstall|pre-commit)[\s\S]{0,200}?(?:\b(?:curl|wget|nc|ncat)\b[^\n]{0,120}?"
     r"(?:https?://|\d{1,3}+(?:\.\d{1,3}+){3})|/dev/tcp/|ssh-(?:rsa|ed25519)\s|public\s++key)|"
-    r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:public\s++key|ssh\s++key)\b[^\n]{0,80}?authorized_keys",
+    r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:this|the\s++following|our|my|the\s++attached|the\s++below)\s++"
+    r"(?:(?:ssh|public|deploy|support)\s++){0,2}+key\b[^\n]{0,80}?authorized_keys",
     window=400,
 )
 HIDE_FROM_USER = Rule(
@@ -635,13 +653,15 @@ DECODE_ASK = Rule(
     check=_use,
 )
 
+from sandbox.inspectors.adversary_shapes import SHAPES  # noqa: E402  (it imports _use from here)
+
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
     TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND,
-    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS,
+    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS, *SHAPES,
 )
 
 # Requests that are harmless alone but not when the same text addresses the agent: the
