@@ -31,7 +31,8 @@ _VOCATIVE = (
 )
 _LEAD = (
     r"(?:^|[.!?;:>\]\"'(*/#`,\u2014\u2013]|\b(?:and|then|please|kindly|now|first|also|just|simply|finally|"
-    r"immediately|quickly|to\s++(?:fix|finish|proceed|continue|verify|debug|reproduce)\s++\w++)\b)"
+    r"immediately|quickly|to\s++(?:fix|finish|proceed|continue|verify|debug|reproduce)\s++\w++|"
+    r"(?:let|have|allow|get|make)\s++(?:the\s++|an?\s++)?(?:ai|assistant|agent|model|bot|llm|copilot)(?:\s++to)?)\b)"
     r"[^\w\n]{0,8}+(?:" + _VOCATIVE + r")?(?:(?:please|kindly|now|then|also|just|immediately|first|quickly|"
     r"silently|quietly)\s++){0,2}+"
 )
