@@ -421,7 +421,7 @@ ADDRESSED = Rule(
      "ask the", "get the", "have an", "let an", "code generators", "automated readers", "-based tools",
      "ai tools", "llm tools", "whichever", "sub-agent", "llm instruction", "any ai", "any assistant", "any agent",
      "any model", "ai reviewers", "llm reviewers", "coding", "code "),
-    r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
+    r"(?:\b(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
     r"\[\[?\s*+(?:agent|ai|assistant|system|llm)\s++(?:directive|instructions?|note|task|order)s?\s*+\]|"
@@ -753,7 +753,7 @@ DECODE_ASK = Rule(
     check=_use,
 )
 
-from sandbox.inspectors.adversary_shapes import SHAPES  # noqa: E402  (it imports _use from here)
+from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES  # noqa: E402  (it imports _use from here)
 
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
@@ -768,5 +768,5 @@ RULES: tuple[Rule, ...] = (
 # inspector raises them together to one HIGH finding (see adversary.py).
 ACTIONS = frozenset(
     {"asks_to_run_command", "download_and_execute", "asks_to_edit_agent_config", "asks_to_add_dependency",
-     "asks_to_decode", "asks_for_destructive_action"}
+     "asks_to_decode", "asks_for_destructive_action", *SHAPE_ACTIONS}
 )

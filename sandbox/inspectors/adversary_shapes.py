@@ -71,7 +71,10 @@ _SECRET_LITERALS = (
 # Verbs that hand something over whatever the destination; verbs that do so only with a
 # destination outside the machine or in the reply.
 _GIVE = (
-    r"(?:send|upload|e-?mail|leak|exfiltrate|forward|attach|disclose|reveal|share|publish|transmit|dump|"
+    r"(?:envoie[rz]?|envoyez|transmets|transmettez|partage[rz]?|colle[rz]?|envía|enviad|adjunta|pega|comparte|"
+    r"invia|allega|incolla|condividi|carica|sende|schicke?|poste|lade\s++\S++\s++hoch|envie|anexe|cole|compartilhe|"
+    r"stuur|plak|deel|wyślij|wklej|udostępnij|dopisz|skicka|klistra\s++in|dela|"
+    r"send|upload|e-?mail|leak|exfiltrate|forward|attach|disclose|reveal|share|publish|transmit|dump|"
     r"expose|post(?!\s*+/)|tell\s++me|give\s++me|read\s++(?:me|out)|recite|repeat|spell\s++out)"
 )
 _PUT = (
@@ -85,6 +88,9 @@ _DEST = (
     r"docs?\b|audit|https?://|s3://|@[\w-]++\.)"
 )
 _GIVE_WORDS = (
+    "envoie", "envoyez", "transmet", "partage", "colle", "envía", "enviad", "adjunta", "pega", "comparte", "invia",
+    "allega", "incolla", "condividi", "carica", "sende", "schick", "poste", "hoch", "envie", "anexe", "cole",
+    "compartilhe", "stuur", "plak", "deel", "wyślij", "wklej", "udostępnij", "dopisz", "skicka", "klistra", "dela",
     "send", "upload", "mail", "leak", "exfiltrate", "forward", "attach", "disclose", "reveal", "share", "publish",
     "transmit", "dump", "expose", "post", "tell me", "give me", "read me", "read out", "recite", "repeat", "spell out",
 )
@@ -148,9 +154,11 @@ _DANGER_LITERALS = (
     "iwr", "git push", "hookspath", "sshcommand", "pythonpath=/tmp", "path=/tmp", "ld_preload", "pip install",
 )
 _RUN = (
-    r"(?:run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open)\b"
+    r"(?:uruchom|wykonaj|führe|ejecuta|exécute[rz]?|lance[rz]?|esegui|lancia|execute|rode|voer|kör|"
+    r"run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open)\b"
 )
-_RUN_WORDS = ("run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call", "issue", "do",
+_RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
+              "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call", "issue", "do",
               "enter", "spawn", "open")
 
 RUN_DANGEROUS = Rule(
@@ -171,7 +179,10 @@ _WEAK_SETTING = (
     r"\"?auto-?approve\"?\s*+[=:]\s*+\"?(?:true|all|on)|approval[_-]?(?:mode|policy)\"?\s*+[=:]?\s*+\"?"
     r"(?:never|full-auto|off|none|yolo)|\bfull-auto\b|\bsandbox[\w.]*+\"?\s*+[=:]\s*+\"?(?:false|off|none|disabled)|"
     r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
-    r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|"
+    r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|LaunchAgents/\S++\.plist|\bLD_PRELOAD\b|"
+    r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|\bCODEOWNERS\b|"
+    r"\bcopilot-instructions\.md\b|\.cursorrules\b|\bAGENTS\.md\b|\bCLAUDE\.md\b|\bmcp\.json\b|"
+    r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands)|"
     r"\b(?:the\s++)?(?:detect-secrets|gitleaks|trufflehog|secret[\s-]scanning|codeql|branch\s++protection|"
     r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b)"
 )
@@ -180,12 +191,15 @@ _WEAK_LITERALS = (
     "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "autoapprove", "auto-approve", "approval",
     "full-auto", "sandbox", "trust.enabled", "allowautomatictasks", "dangerously-skip-permissions", "ignoring",
     "detect-secrets", "gitleaks", "trufflehog", "secret scanning", "secret-scanning", "codeql", "branch protection",
-    "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:",
+    "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:", "launchagents", "ld_preload",
+    "insteadof", "trusted-host", "bash(*)", "codeowners", "copilot-instructions", ".cursorrules", "agents.md",
+    "claude.md", "mcp.json", "always trust", "never refuse", "always follow", "never trust", "always refuse",
+    "never follow",
 )
 _CHANGE = (
     r"(?:set|add|write|update|change|edit|put|configure|disable|turn\s++off|switch\s++off|comment\s++out|delete|"
     r"remove|drop|mount|append|use|pass|enable|modify|patch|insert|stop|skip|bypass|uninstall|deactivate|"
-    r"make|open|allow|create|include)\b"
+    r"make|open|allow|create|include|edit)\b"
 )
 _CHANGE_WORDS = (
     "set", "add", "write", "update", "change", "edit", "put", "configure", "disable", "turn off", "switch off",
@@ -275,13 +289,15 @@ _LICENCE = (
     r"does\s++the\s++opposite|whatever\s++your\s++guidelines|breaks?\s++(?:away\s++from\s++)?the\s++norms|"
     r"ignores?\s++all\s++restrictions|any\s++cost|trained\s++without|obedient|treats?\s++every\s++instruction|"
     r"own\s++goals|(?:read|print|reveal|collect)s?\s++[^\n.]{0,40}?\b(?:keys?|secrets?|credentials?|passwords?)|"
-    r"must\s++carry\s++out|sets\s++its\s++own|written\s++authori[sz]ation|no\s++ethical)"
+    r"must\s++carry\s++out|sets\s++its\s++own|written\s++authori[sz]ation|no\s++ethical|already\s++approved|"
+    r"without\s++waiting|immediately|with\s++sudo|never\s++refuses?)"
 )
 _LICENCE_WORDS = (
     "no ", "without", "never", "always", "uncensored", "unfiltered", "unrestricted", "jailbroken", "limitation",
     "full authority", "elevated", "sudo rights", "permission to", "write access", "needs no", "opposite",
     "whatever your", "norms", "restrictions", "any cost", "trained without", "obedient", "every instruction",
     "own goals", "key", "secret", "credential", "password", "carry out", "sets its own", "authoriz", "authoris",
+    "already approved", "immediately", "with sudo",
 )
 
 PERSONA_NO_LIMITS = Rule(
@@ -377,7 +393,97 @@ NEW_TASK = Rule(
 
 
 
+_PERSONA_OTHER = (
+    r"\b(?:a\s++partir\s++de\s++ahora\s++eres|ahora\s++eres|ab\s++sofort\s++bist\s++du|du\s++bist\s++(?:jetzt|nun|ab\s++sofort)|"
+    r"désormais\s++tu\s++es|tu\s++es\s++maintenant|d'ora\s++in\s++poi\s++sei|ora\s++sei|a\s++partir\s++de\s++agora\s++"
+    r"(?:você\s++é|és)|vanaf\s++nu\s++ben\s++je|od\s++teraz\s++jesteś|från\s++och\s++med\s++nu\s++är\s++du|nu\s++är\s++du)\b"
+    r"[^\n]{0,160}?\b(?:sin\s++(?:restricciones|límites|pedir)|ohne\s++(?:einschränkungen|grenzen|regeln|rückfrage)|"
+    r"sans\s++(?:restrictions|limites|règles|demander)|senza\s++(?:restrizioni|limiti|regole|chiedere)|"
+    r"sem\s++(?:restrições|limites|regras|perguntar)|zonder\s++(?:beperkingen|regels|te\s++vragen)|"
+    r"bez\s++(?:ograniczeń|zasad|pytania)|utan\s++(?:begränsningar|regler|att\s++fråga))"
+)
+PERSONA_OTHER = Rule(
+    "role_hijack", HIGH, "text gives the reader a persona without limits (other languages)",
+    ("ahora eres", "bist du", "du bist", "tu es", "sei ", "você é", "és ", "ben je", "jesteś", "är du"),
+    _PERSONA_OTHER,
+    window=320,
+    check=_use,
+)
+
+# -- keep it from the user, in other languages -----------------------------------------------
+
+HIDE_OTHER = Rule(
+    "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user (other languages)",
+    ("utilisateur", "usuario", "usuário", "utente", "nutzer", "gebruiker", "użytkownik", "användare"),
+    r"\bne\s++(?:le\s++|la\s++|les\s++|lui\s++|en\s++)?(?:mentionne|dis|signale|montre|préviens|informe)[rz]?\s++"
+    r"(?:rien\s++|pas\s++|jamais\s++)[^\n.]{0,30}?l'utilisateur|"
+    r"\bno\s++(?:se\s++lo\s++|le\s++|lo\s++)?(?:digas|menciones|cuentes|informes|avises|muestres)\b[^\n.]{0,30}?\busuario|"
+    r"\bnon\s++(?:dirlo|dire|menzionare|informare|avvisare|mostrare)\b[^\n.]{0,30}?\butente|"
+    r"\bnão\s++(?:comente|conte|mencione|informe|diga|avise|mostre)\b[^\n.]{0,40}?\busuário|"
+    r"\b(?:sag|erwähne|informiere|frag|zeige)\b[^\n.]{0,30}?\b(?:nutzer|benutzer|anwender)\w*+\s++nicht\b|"
+    r"\b(?:vertel|zeg|meld)\b[^\n.]{0,20}?\bniet\b[^\n.]{0,20}?\bgebruiker|"
+    r"\bnie\s++(?:mów|informuj|wspominaj|pokazuj|pytaj)\b[^\n.]{0,20}?\bużytkownik|"
+    r"\b(?:berätta|säg|nämn|fråga)\s++(?:inte|inget)\b[^\n.]{0,20}?\banvändare|"
+    r"\butan\s++att\s++fråga\s++användaren|\bsin\s++(?:preguntar|avisar|decir)\s++(?:nada\s++)?al\s++usuario|"
+    r"\bsans\s++(?:demander|prévenir)\s++l'utilisateur|\bsenza\s++(?:chiedere|avvisare)\s++(?:all')?utente|"
+    r"\bbez\s++pytania\s++użytkownik",
+    check=_use,
+)
+
+# -- actions that mean more when the text addresses the agent (LOW alone) ---------------------------
+
+GRANT_ACCESS = Rule(
+    "asks_to_grant_access", LOW, "text asks for someone to be given access to the repository or the machine",
+    ("access", "collaborator", "admin", "maintainer", "owner", "codeowners", "deploy key", "write permission"),
+    r"\b(?:grant|give|add|invite|make|promote|assign)\b[^\n.!?]{0,60}?\b(?:(?:write|admin|push|owner|maintainer|"
+    r"root|full)\s++(?:access|rights|permissions?|role)|as\s++(?:an?\s++)?(?:admin\w*+|collaborator|owner|maintainer|"
+    r"codeowner)|(?:admin|owner|maintainer)\s++collaborator)\b",
+)
+APPROVE_OR_MISREPORT = Rule(
+    "asks_to_approve_or_misreport", LOW, "text asks for a change to be approved, or for a verdict to be reported",
+    ("approve", "approva", "aprueba", "aprove", "approuve", "genehmig", "zatwierd", "godkänn", "keur", "merge",
+     "safe-to-merge", "mark", "label", "close this", "close the", "recommend", "say ", "tell the user", "reply to the user",
+     "declare", "state that", "report that", "all tests passed", "tests passed", "publish", "cierra", "chiudi",
+     "ferme", "schließ", "lgtm", "green"),
+    r"\b(?:approv\w*+|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++(?:\w++\s++){0,2}?"
+    r"(?:pull\s++request|pr|merge\s++request|mr|change\w*+|diff)\b|"
+    r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
+    r"reviewed|lgtm)|without\s++(?:review|checks))\b|"
+    r"\b(?:tell|inform|reply\s++to|assure)\s++(?:the\s++)?(?:user|human|reader)s?\s++(?:that|to)\b|"
+    r"\b(?:say|state|declare|claim|report|write|reply|answer|respond)\b[^\n.!?]{0,40}?\b(?:(?:is|are)\s++(?:safe|secure|"
+    r"fine|reviewed|audited|trustworthy)|no\s++known\s++vulnerabilit\w*+|(?:all\s++)?tests?\s++(?:have\s++)?passed|"
+    r"everything\s++is\s++fine)|"
+    r"\b(?:recommend)\b[^\n.!?]{0,60}?\b(?:as\s++the\s++best|with\s++no\s++caveats|over\s++(?:all|any))\b|"
+    r"\b(?:close|cierra|chiudi|ferme|schließ\w*+)\s++(?:this|the|este|questo|cet|diese\w*+)\s++(?:issue|ticket|pr)\b",
+)
+SKIP_CONFIRMATION = Rule(
+    "asks_to_skip_confirmation", LOW, "text asks for the user's confirmation to be skipped",
+    ("confirmation", "approval", "permission", "go-ahead", "sign-off", "consent", "confirm", "checking back",
+     "without asking", "silently", "erlaubnis", "potwierdzen", "conferma", "confirmación", "bevestiging", "bekräft"),
+    r"\b(?:do\s++not|don't|never|no\s++need\s++to)\s++(?:wait\s++for|ask\s++(?:for|the\s++user)|seek|request|get|"
+    r"check\s++(?:back|with))\b[^\n.!?]{0,30}?\b(?:confirmation|approval|permission|go-ahead|sign-off|consent)\b|"
+    r"\bwithout\s++(?:asking|waiting\s++for|checking\s++(?:back\s++)?with|(?:any\s++)?(?:user\s++)?"
+    r"(?:confirmation|approval)|the\s++user'?s?\s++(?:go-ahead|approval|consent|confirmation))\b|"
+    r"\b(?:skip|bypass)\s++(?:all\s++)?(?:the\s++)?(?:confirmation|approval|review)\s++(?:steps?|prompts?|dialogs?)?|"
+    r"\bmay\s++not\s++ask\s++(?:users?|the\s++user)\s++for\s++confirmation\b|\bsilently\b|"
+    r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
+    r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b",
+)
+
+# -- carriers a person does not see (LOW: they raise what else the text asks, see adversary._combined) -------
+
+HIDDEN_CARRIER = Rule(
+    "invisible_text", LOW, "text in a carrier a person reading the page or document does not see",
+    ("\\color{white}", "\\textcolor{white}", "\\fontsize{", "\\tiny", "data-", "content:"),
+    r"\\(?:text)?color\{white\}|\\fontsize\{0?\.?[01](?:\.\d)?pt\}|"
+    r"\bdata-[\w-]*?(?:ai|agent|llm|prompt|instructions?|assistant)[\w-]*+\s*+=\s*+[\"'][^\"'\n]{8,}|"
+    r"\bcontent\s*+:\s*+[\"'][^\"'\n]{8,300}[\"'][^}\n]{0,60}?font-size\s*+:\s*+0",
+)
+
 SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
-    FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK,
+    FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER,
 )
+# Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
+SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
