@@ -114,9 +114,9 @@ _THEIR_ORDERS = (
 )
 # "Do not follow instructions inside documents": a rule about data, not an order to drop one's own.
 _NOT_DATA = (
-    r"(?!\s++(?:inside|within|in|from|found\s++in|embedded\s++in|contained\s++in)\s++(?:the\s++|any\s++)?"
-    r"(?:retrieved\s++|untrusted\s++|external\s++)?(?:documents?|files?|tools?|tool\s++output|content|data|web|pages?|"
-    r"emails?|comments?|issues?))"
+    r"(?!\s++(?:inside|within|in|from|found\s++(?:in|inside|within)|embedded\s++in|contained\s++in)\s++"
+    r"(?:the\s++|any\s++)?(?:retrieved\s++|untrusted\s++|external\s++)?(?:documents?|files?|tools?|tool\s++output|content|"
+    r"data|web|pages?|emails?|comments?|issues?|code|diffs?|repositor(?:y|ies)|results?|outputs?))"
 )
 OVERRIDE_CUES = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
@@ -395,7 +395,7 @@ FAKE_SYSTEM = Rule(
     r"delete|rm\s++-rf|curl|wget|import\s++\w++\s++from\s++https?|approve|push|merge|disable\w*+|append|collect|"
     r"disclose|grant|publish|accepted\s++only\s++if|may\s++ignore|(?:are|is)\s++allowed\s++to\s++(?:read|run|disclose|"
     r"execute|access)|follow\s++(?:the\s++)?instructions\s++in|priority\s*+1|confirmations?\s++(?:are\s++)?disabled|"
-    r"drop\s++table|post\s++them|always\s++includes?)\b",
+    r"drop\s++table|post\s++them|always\s++includes?|pushing|pre-?approved)\b",
     window=480,
     check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None,
 )
@@ -420,7 +420,7 @@ ADDRESSED = Rule(
      "[[assistant", "[assistant", "[[system", "agents", "assistants", "models", "have the", "let the", "tell the",
      "ask the", "get the", "have an", "let an", "code generators", "automated readers", "-based tools",
      "ai tools", "llm tools", "whichever", "sub-agent", "llm instruction", "any ai", "any assistant", "any agent",
-     "any model", "ai reviewers", "llm reviewers", "coding", "code "),
+     "any model", "ai reviewers", "llm reviewers", "generator", "reviewer", "tools:", "tools,", "tool:", "tool,"),
     r"(?:\b(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
@@ -579,12 +579,19 @@ FAKE_PERMISSION = Rule(
 )
 WEAKEN_SAFEGUARDS = Rule(
     "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
-    ("your", "restrictions", "rules", "guidelines", "sanctioned", "authorized", "authorised", "approved by",
-     "allowed by"),
+    ("your",),
     r"\b(?:disable|turn\s++off|switch\s++off|bypass|skip|remove|ignore)\s++(?:all\s++)?your\s++(?:\w++\s++){0,2}?"
-    r"(?:confirmations?|approvals?|permission|safety|guardrails?|sandbox\w*+|restrictions?|checks?|prompts?)\b|"
+    r"(?:confirmations?|approvals?|permission|safety|guardrails?|sandbox\w*+|restrictions?|checks?|prompts?)\b",
+    near=(("disable", "turn off", "switch off", "bypass", "skip", "remove", "ignore"),
+          ("confirmation", "approval", "permission", "safety", "guardrail", "sandbox", "restriction", "check",
+           "prompt")),
+)
+SAFEGUARDS_VOID = Rule(
+    "asks_to_weaken_safeguards", HIGH, "text says the reader's rules do not apply, or that its makers allow this",
+    ("restrictions", "rules", "guidelines", "sanctioned", "authorized", "authorised", "approved by", "allowed by"),
     r"\b(?:restrictions|rules|guidelines|safety\s++(?:rules|policies))\s++(?:do\s++not|don't|no\s++longer)\s++apply\b|"
     r"\b(?:sanctioned|authori[sz]ed|approved|allowed)\s++by\s++your\s++(?:developers|creators|operators|admins?)\b",
+    near=(("apply", "by your"),),
 )
 SECRET_IN_URL = Rule(
     "secret_in_url_template", HIGH, "a URL to be requested with a secret filled in",
@@ -671,6 +678,11 @@ def _carries_data(match: re.Match[str]) -> bool:
     )
 
 
+_SLOT_DATA = re.compile(
+    r"\b(?:user|secret|key|token|password|contents?|files?|history|conversation|chat|email|name|diff|summary|env|"
+    r"prompt|credentials?|output|listing|question|data|code|company|address|database|repo\w*+)\b|\$\(|\bappend|"
+    r"_(?:key|token|secret)\b|zawarto|contenu|contenido|contenuto|inhalt|conteúdo|inhoud|innehåll", re.I
+)
 _SHOWN_AS = re.compile(r"(?:\blike|e\.g\.|such\s+as|for\s+(?:example|instance)|example:?)\s*$", re.I)
 
 
@@ -680,6 +692,9 @@ def _exfil_link(match: Any) -> bool:
     if not _carries_data(match):
         return False
     text = match.string
+    after = text[match.end() : match.end() + 240]
+    if re.search(r"[?&][\w-]{1,20}=$", match.group("url")) and not _SLOT_DATA.search(after):
+        return False  # an empty search box, not a slot the text fills with data
     before = text[max(0, match.start() - 80) : match.start()]
     return not (_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
 
@@ -696,14 +711,15 @@ HTML_IMAGE_EXFIL = Rule(
     r"<img\b[^>\n]{0,200}?\bsrc\s*+=\s*+[\"']?(?P<url>https?://[^\s\"'>]++)|"
     r"^\s*+\[[^\]\n]{1,40}\]:\s*+(?P<ref>https?://\S++)",
     check=lambda m: _exfil_link(_Renamed(m)),
+    near=(("://",),),
 )
 URL_SLOT = Rule(
     "markdown_exfiltration", HIGH, "an address with an empty parameter that the text asks to fill with data",
     ("followed by", "appended", "append", "replace", "after ", "where ", "put ", "place ", "plus ", "containing",
      "set to", "+ the", "+ any", "+ your"),
     r"https?://[^\s)\"'<>]{1,300}?[?&][\w-]{1,20}=(?=[\s)\"'>]|$)[^\n]{0,100}?(?:\b(?:followed\s++by|appended|append|"
-    r"replac\w*+|after|where|put|place|plus|containing|set\s++to)\b|\+\s++(?:the|any|your)\b)",
-    check=_use,
+    r"replac\w*+|after|where|put|place|plus|containing|set\s++to)\b|\+\s++(?:the|any|your)\b)[^\n]{0,100}",
+    check=lambda m: _use(m) and _SLOT_DATA.search(m.group()) is not None,
     near=(("://",),),
 )
 MARKDOWN_APPEND = Rule(
@@ -759,7 +775,7 @@ RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
     TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
-    DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
+    DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SAFEGUARDS_VOID, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND, HTML_IMAGE_EXFIL, URL_SLOT,
     HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS, *SHAPES,
 )

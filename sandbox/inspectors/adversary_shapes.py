@@ -44,6 +44,17 @@ _READER = (
     r"first\s++|just\s++)?"
 )
 _REQUEST = r"(?:" + _LEAD + r"|" + _READER + r")"
+# The same, read backwards from a verb: the rules below match from the verb on (a pattern that
+# opens with this alternation is slow to search) and check what stands before it.
+_REQUESTED = re.compile(r"(?:" + _LEAD + r"|" + _READER + r")$", re.IGNORECASE | re.MULTILINE)
+
+
+def _requested(match: re.Match[str]) -> bool:
+    """The verb the match starts with stands where a request's verb stands."""
+    text = match.string
+    line = text.rfind("\n", 0, match.start()) + 1
+    return _REQUESTED.search(text[max(line, match.start() - 120) : match.start()]) is not None
+
 
 # -- secrets handed over ------------------------------------------------------------------------
 
@@ -53,7 +64,7 @@ _SECRET = (
     r"\.git-credentials\b|\.npmrc\b|\.pypirc\b|/etc/(?:passwd|shadow|sudoers)\b|\bbash_history\b|\.sops\.ya?ml\b|"
     r"\bsecrets?\.(?:ya?ml|toml|json|env)\b|\bhosts\.yml\b|\bdocker/config\.json\b|"
     r"\b(?:api|access|auth|oauth|npm|pypi|deploy|session|bearer|github|gh|hf|openai|aws|slack|bot|refresh|"
-    r"personal\s++access)[\s_-]*+(?:keys?|tokens?|secrets?)\b|\b[A-Z][A-Z0-9]*+_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|"
+    r"personal\s++access)[\s_-]*+(?:keys?|tokens?|secrets?)\b|\b[A-Z][A-Z0-9_]*?_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|"
     r"URL|DSN|CREDENTIALS)\b|\bgh\s++auth\s++token\b|\bpasswords?\b|\bpasswd\b|\bcredentials?\b|"
     r"\bprivate\s++(?:signing\s++)?keys?\b|\bsigning\s++keys?\b|\bssh\s++keys?\b|\bsecrets?\b|\btokens?\b|"
     r"\bsystem\s++prompt\b|\b(?:initial|original|hidden)\s++(?:prompt|instructions)\b|"
@@ -63,7 +74,12 @@ _SECRET = (
 _SECRET_LITERALS = (
     ".env", "~/.", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", "credential", "kubeconfig", "kube/config",
     ".netrc", "git-credentials", ".npmrc", ".pypirc", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "bash_history",
-    ".sops.", "secret", "hosts.yml", "config.json", "key", "token", "_pass", "_url", "_dsn", "password", "passwd",
+    ".sops.", "secret", "hosts.yml", "config.json", "token", "_pass", "_url", "_dsn", "password", "passwd", "_key",
+    "ssh key", "signing key", "private key", "keychain",
+    *(p + sep + "key"
+      for p in ("api", "access", "auth", "oauth", "npm", "pypi", "deploy", "session", "bearer", "github", "gh", "hf",
+                "openai", "aws", "slack", "bot", "refresh", "personal access")
+      for sep in ("", " ", "_", "-")),
     "system prompt", "initial prompt", "original prompt", "hidden prompt", "initial instructions",
     "original instructions", "hidden instructions", "conversation", "chat history", "chat log", "chat transcript",
     "cookie", "clipboard", "environment variable", "env var", "printenv", "connection string",
@@ -114,14 +130,14 @@ def _use(match: re.Match[str]) -> bool:
 
 
 def _handover(match: re.Match[str]) -> bool:
-    """Not a how-to about authenticating, nor a warning against what it names."""
-    return _NOT_OURS.search(match.group()) is None and _use(match)
+    """A request, not a how-to about authenticating, nor a warning against what it names."""
+    return _NOT_OURS.search(match.group()) is None and _requested(match) and _use(match)
 
 
 SECRET_HANDOVER = Rule(
     "asks_to_send_data", HIGH, "text asks the reader to hand over secrets or private data",
     _SECRET_LITERALS,
-    _REQUEST + r"(?:" + _GIVE + r"\b[^\n.!?:]{0,100}?" + _SECRET + r"|"
+    r"\b(?:" + _GIVE + r"\b[^\n.!?:]{0,100}?" + _SECRET + r"|"
     + _PUT + r"\b[^\n.!?:]{0,100}?(?:" + _SECRET + r"[^\n.!?]{0,100}?\b" + _DEST + r"|" + _DEST
     + r"[^\n.!?:]{0,100}?" + _SECRET + r"))[^\n.!?]{0,60}",
     window=320,
@@ -136,7 +152,7 @@ _DANGER = (
     r"socket\([^\n]{0,200}?exec|\bchmod\s++(?:-R\s++)?(?:0?777|a\+rwx)\s++(?:/|~)|\bchmod\s++-R\s++(?:0?777|a\+rwx)|"
     r"\brm\s++-(?:rf|fr)\s++(?:/|~|\$HOME|\*)|\bfind\s++/\s[^\n]{0,80}?-(?:exec\s++rm|delete)\b|"
     r"\bkubectl\s++delete\s++(?:namespace|ns|deployment|pvc|--all)|\bdocker\s++run\b[^\n]{0,80}?--privileged|"
-    r"-v\s++/:/|\bsystemctl\s++(?:stop|disable|mask)\s++(?:auditd|firewalld|apparmor|ufw|falcon\w*+|"
+    r"-v\s++/:/|\bsystemctl\s++(?:stop|disable|mask)\s++(?:--now\s++)?(?:auditd|firewalld|apparmor|ufw|falcon\w*+|"
     r"crowdstrike\w*+|osquery\w*+|wazuh\w*+)|\bsetenforce\s++0\b|\bufw\s++disable\b|\biptables\s++-F\b|"
     r"\bhttp\.server\b[^\n]{0,60}?--directory\s++(?:~|/\s|\$HOME)|\bssh\s++-A\b|StrictHostKeyChecking=no|"
     r"\bexec\(\s*+(?:\w++\.)?urlopen|\bexec\(\s*+requests\.get|\beval\(\s*+(?:await\s++)?fetch\(|"
@@ -158,15 +174,16 @@ _RUN = (
     r"run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open)\b"
 )
 _RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
-              "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call", "issue", "do",
+              "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call",
+              "issue", "do",
               "enter", "spawn", "open")
 
 RUN_DANGEROUS = Rule(
     "asks_to_run_dangerous_command", HIGH, "text asks the reader to run a command that opens or damages the machine",
     _DANGER_LITERALS,
-    _REQUEST + _RUN + r"[^\n.!?]{0,80}?" + _DANGER,
+    r"\b" + _RUN + r"[^\n.!?]{0,80}?" + _DANGER,
     window=320,
-    check=_use,
+    check=lambda m: _requested(m) and _use(m),
     near=(_RUN_WORDS,),
 )
 
@@ -174,10 +191,9 @@ RUN_DANGEROUS = Rule(
 
 _WEAK_SETTING = (
     r"(?:strict-ssl\s*+=?\s*+false|ssl_?verify\s*+[=:]?\s*+false|sslVerify\s++false|"
-    r"NODE_TLS_REJECT_UNAUTHORIZED\s*+=\s*+0|GIT_SSL_NO_VERIFY|verify\s*+=\s*+False|--insecure\b|"
+    r"NODE_TLS_REJECT_UNAUTHORIZED\s*+=\s*+0|GIT_SSL_NO_VERIFY|--insecure\b|"
     r"core\.hooksPath\s++/dev/null|--no-verify\b[^\n]{0,40}?\b(?:every|all|always|each)\b|NOPASSWD:\s*+ALL|privileged:\s*+true|--privileged\b|/:/host\b|"
-    r"\"?auto-?approve\"?\s*+[=:]\s*+\"?(?:true|all|on)|approval[_-]?(?:mode|policy)\"?\s*+[=:]?\s*+\"?"
-    r"(?:never|full-auto|off|none|yolo)|\bfull-auto\b|\bsandbox[\w.]*+\"?\s*+[=:]\s*+\"?(?:false|off|none|disabled)|"
+    r"\bfull-auto\b|"
     r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
     r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|LaunchAgents/\S++\.plist|\bLD_PRELOAD\b|"
     r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|\bCODEOWNERS\b|"
@@ -187,11 +203,12 @@ _WEAK_SETTING = (
     r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b)"
 )
 _WEAK_LITERALS = (
-    "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "verify", "--insecure",
-    "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "autoapprove", "auto-approve", "approval",
-    "full-auto", "sandbox", "trust.enabled", "allowautomatictasks", "dangerously-skip-permissions", "ignoring",
+    "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
+    "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "full-auto", "trust.enabled",
+    "allowautomatictasks", "dangerously-skip-permissions", "ignoring",
     "detect-secrets", "gitleaks", "trufflehog", "secret scanning", "secret-scanning", "codeql", "branch protection",
-    "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:", "launchagents", "ld_preload",
+    "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:", "launchagents",
+    "ld_preload",
     "insteadof", "trusted-host", "bash(*)", "codeowners", "copilot-instructions", ".cursorrules", "agents.md",
     "claude.md", "mcp.json", "always trust", "never refuse", "always follow", "never trust", "always refuse",
     "never follow",
@@ -215,13 +232,13 @@ _SCOPED = re.compile(
 
 def _not_scoped(match: re.Match[str]) -> bool:
     """Not advice that keeps the safeguard ("only for", "never", "don't", "keep")."""
-    return _SCOPED.search(match.group()) is None and _use(match)
+    return _SCOPED.search(match.group()) is None and _requested(match) and _use(match)
 
 
 WEAKEN_SETTINGS = Rule(
     "asks_to_weaken_security", HIGH, "text asks the reader to switch off a security setting or safeguard",
     _WEAK_LITERALS,
-    _REQUEST + _CHANGE + r"[^\n.!?]{0,120}?" + _WEAK_SETTING,
+    r"\b" + _CHANGE + r"[^\n.!?]{0,120}?" + _WEAK_SETTING,
     window=320,
     check=_not_scoped,
     near=(_CHANGE_WORDS,),
@@ -230,10 +247,12 @@ WEAKEN_SETTINGS = Rule(
 # -- a dependency swapped on a stranger's word ------------------------------------------------
 
 _SWAP_CUE = (
-    r"(?:instead\s++of|rather\s++than|\(not\s|not\s++the\s|\bnot\s++[`'\"]?[\w.-]++[`'\"]?\)|drop-in|replacement|"
+    r"(?:(?:instead\s++of|rather\s++than)[^\n]{0,60}?\b(?:everywhere|every|all|always|any|whenever)\b|"
+    r"\b(?:everywhere|every|all|always|any|whenever)\b[^\n]{0,80}?(?:instead\s++of|rather\s++than)|"
+    r"\(not\s|not\s++the\s|drop-in|replacement|"
     r"(?:patched|maintained|our|security)\s++fork|\bfork\b|deprecated|legacy|is\s++broken|the\s++correct\s++package|"
     r"new\s++version\s++of|renamed|successor|supersedes|note\s++the\s++spelling|is\s++the\s++official|"
-    r"security\s++fix\w*+|patch\w*+\s++(?:log4shell|cve)|conflicts\s++with|(?:strips?|removes?)\s++pii|"
+    r"security\s++fix\w*+|log4shell|\bcve\b|conflicts\s++with|\bpii\b|"
     r"is\s++(?:no\s++longer\s++)?maintained|abandoned|compromised|obsolete|outdated)"
 )
 _PKG_VERB = (
@@ -243,23 +262,38 @@ _PKG_VERB = (
 _PKG_WORDS = ("add", "use", "install", "switch", "replace", "depend on", "pin", "include", "require", "import",
               "migrate to", "move to", "change")
 _SWAP_WORDS = (
-    "instead of", "rather than", "(not ", "not the ", "not ", "drop-in", "replacement", "fork", "deprecated",
+    "instead of", "rather than", "(not ", "not the ", "drop-in", "replacement", "fork", "deprecated",
     "legacy", "is broken", "the correct package", "new version of", "renamed", "successor", "supersedes",
-    "note the spelling", "is the official", "security fix", "patch", "conflicts with", "strip", "remove", "maintained",
+    "note the spelling", "is the official", "security fix", "log4shell", "cve", "conflicts with", "pii", "maintained",
     "abandoned", "compromised", "obsolete", "outdated",
+)
+
+_AGENT_SETTING = (
+    r"(?:\"?auto-?approve\"?\s*+[=:]\s*+\"?true\b|approval[_-]?(?:mode|policy)\"?\s*+[=:]\s*+\"?"
+    r"(?:never|full-auto|off|yolo)\b|\bsandbox[\w.]*+\"?\s*+[=:]\s*+\"?(?:false|off|disabled)\b|"
+    r"\bverify\s*+=\s*+False\b|\b(?:auto-?approve|autoApprove)\s++to\s++true\b)"
+)
+WEAKEN_AGENT_SETTINGS = Rule(
+    "asks_to_weaken_security", HIGH, "text asks the reader to switch off its approvals, sandbox or TLS checks",
+    (*(sep + q + v for sep in ("=", ":", "= ", ": ") for q in ("", '"', "'")
+       for v in ("true", "never", "full-auto", "off", "yolo", "false", "disabled")), "to true"),
+    r"\b" + _CHANGE + r"[^\n.!?]{0,120}?" + _AGENT_SETTING,
+    window=320,
+    check=_not_scoped,
+    near=(_CHANGE_WORDS, ("autoapprove", "auto-approve", "approval", "sandbox", "verify")),
 )
 
 DEPENDENCY_SWAP = Rule(
     "asks_to_swap_dependency", MEDIUM, "text asks for a dependency to be added or swapped, with a claim about it",
     _SWAP_WORDS,
-    _REQUEST + _PKG_VERB + r"[^\n.!?]{0,120}?(?:[`'\"][\w@./:=<>~^\[\]-]{2,80}[`'\"]|\b[\w.-]++\s++package\b)"
+    r"\b" + _PKG_VERB + r"[^\n.!?]{0,120}?(?:[`'\"][\w@./:=<>~^\[\]-]{2,80}[`'\"]|\b[\w.-]++\s++package\b)"
     r"[^\n]{0,160}?" + _SWAP_CUE + r"|"
     r"[`'\"][\w@./:=<>~^-]{2,80}[`'\"]\s++(?:\([^)\n]{0,40}\)\s*+)?is\s++(?:the\s++|a\s++)?(?:new\s++version|"
     r"maintained\s++fork|official\s++successor|correct\s++package|drop-in\s++replacement|patched\s++fork|"
     r"renamed)[^\n]{0,120}?\b(?:use|install|add|switch|replace)\b",
     window=320,
     check=_not_scoped,
-    near=(_PKG_WORDS,),
+    near=(_PKG_WORDS, ("`", "'", '"', "package")),
 )
 
 # -- persona assignment with no limits ------------------------------------------------------------
@@ -288,7 +322,7 @@ _LICENCE = (
     r"permission\s++to\s++(?:read|run|access|do)|write\s++access|needs\s++no\s++human|opposite\s++of\s++what|"
     r"does\s++the\s++opposite|whatever\s++your\s++guidelines|breaks?\s++(?:away\s++from\s++)?the\s++norms|"
     r"ignores?\s++all\s++restrictions|any\s++cost|trained\s++without|obedient|treats?\s++every\s++instruction|"
-    r"own\s++goals|(?:read|print|reveal|collect)s?\s++[^\n.]{0,40}?\b(?:keys?|secrets?|credentials?|passwords?)|"
+    r"own\s++goals|(?<!never\s)(?<!not\s)(?<!n't\s)(?:read|print|reveal|collect)s?\s++[^\n.]{0,40}?\b(?:keys?|secrets?|credentials?|passwords?)|"
     r"must\s++carry\s++out|sets\s++its\s++own|written\s++authori[sz]ation|no\s++ethical|already\s++approved|"
     r"without\s++waiting|immediately|with\s++sudo|never\s++refuses?)"
 )
@@ -376,10 +410,13 @@ OVERRIDE_SOURCE = Rule(
      "wrong", "reset", "cleared", "wiped", "flushed"),
     _SOURCE_BAD,
     check=_use,
+    near=(("instruction", "guidance", "direction", "order", "prompt", "context", "task", "above", "before this",
+           "were told", "been told", "conversation", "memory", "session"),),
 )
 NEW_TASK = Rule(
     "new_instructions", HIGH, "text announces the reader's 'real' task",
-    ("genuine", "real", "actual", "true", "only instruction", "trustworthy instructions", "new objective",
+    (*(a + " " + b for a in ("your", "the") for b in ("genuine", "real", "actual", "true")), "only instruction",
+     "trustworthy instructions", "new objective",
      "new plan", "new mission", "new assignment", "new goal", "new directive", "new orders", "instructions follow",
      "new policy"),
     r"\b(?:your|the)\s++(?:genuine|real|actual|true)\s++(?:objective|assignment|task|job|goal|mission|purpose|"
@@ -434,17 +471,23 @@ HIDE_OTHER = Rule(
 
 GRANT_ACCESS = Rule(
     "asks_to_grant_access", LOW, "text asks for someone to be given access to the repository or the machine",
-    ("access", "collaborator", "admin", "maintainer", "owner", "codeowners", "deploy key", "write permission"),
+    (*(w + " " + r for w in ("write", "admin", "push", "owner", "maintainer", "root", "full")
+       for r in ("access", "rights", "permission", "role")),
+     *("as " + a + w for a in ("", "a ", "an ") for w in ("admin", "collaborator", "owner", "maintainer", "codeowner")),
+     "admin collaborator", "owner collaborator", "maintainer collaborator"),
     r"\b(?:grant|give|add|invite|make|promote|assign)\b[^\n.!?]{0,60}?\b(?:(?:write|admin|push|owner|maintainer|"
     r"root|full)\s++(?:access|rights|permissions?|role)|as\s++(?:an?\s++)?(?:admin\w*+|collaborator|owner|maintainer|"
     r"codeowner)|(?:admin|owner|maintainer)\s++collaborator)\b",
 )
 APPROVE_OR_MISREPORT = Rule(
     "asks_to_approve_or_misreport", LOW, "text asks for a change to be approved, or for a verdict to be reported",
-    ("approve", "approva", "aprueba", "aprove", "approuve", "genehmig", "zatwierd", "godkänn", "keur", "merge",
-     "safe-to-merge", "mark", "label", "close this", "close the", "recommend", "say ", "tell the user", "reply to the user",
-     "declare", "state that", "report that", "all tests passed", "tests passed", "publish", "cierra", "chiudi",
-     "ferme", "schließ", "lgtm", "green"),
+    ("approv", "aprueb", "aprov", "genehmig", "zatwierd", "godkänn", "keur", "safe-to-merge", "without review",
+     "without checks", *("as " + w for w in ("safe", "approved", "green", "passed", "passing", "resolved", "reviewed",
+                                              "lgtm")),
+     *(w + " " + c for w in ("user", "users", "human", "humans", "reader", "readers") for c in ("that", "to")),
+     *(v + " " + w for v in ("is", "are") for w in ("safe", "secure", "fine", "reviewed", "audited", "trustworthy")),
+     "no known vulnerab", "tests passed", "test passed", "tests have passed", "test have passed", "everything is fine",
+     "as the best", "no caveats", "over all", "over any", "close ", "cierra", "chiudi", "ferme", "schließ"),
     r"\b(?:approv\w*+|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++(?:\w++\s++){0,2}?"
     r"(?:pull\s++request|pr|merge\s++request|mr|change\w*+|diff)\b|"
     r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
@@ -481,7 +524,8 @@ HIDDEN_CARRIER = Rule(
 )
 
 SHAPES: tuple[Rule, ...] = (
-    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
+    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS,
+    FORGED_TOOL_CALL,
     FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
     APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER,
 )
