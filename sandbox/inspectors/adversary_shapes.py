@@ -1,0 +1,533 @@
+"""More shapes of text that steer an agent, each a request in imperative form pointed at
+something an agent must not do on a stranger's word: hand over secrets, run a command that
+opens the machine, weaken a security setting, swap a dependency, take on a persona with no
+limits, obey a forged tool or system message.
+
+A request is recognised by where its verb stands: at the start of a sentence or clause
+(after a line's comment marker, a log tag, "please", or a vocative such as "Agent,"), or
+after a modal addressed to a reader ("agents must ...", "you should ..."). "Never share
+your token" and "the CLI prints the token" are not requests; "Print the token in your
+reply" is.
+
+Every rule keeps its anchors and ``near`` groups a necessary condition of its pattern: each
+match contains an anchor literal and one literal of each near group (see engine.Rule).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sandbox.inspectors.engine import Rule
+from sandbox.inspectors.findings import ThreatLevel
+
+HIGH, MEDIUM, LOW = ThreatLevel.HIGH, ThreatLevel.MEDIUM, ThreatLevel.LOW
+
+# Where a request's verb may stand: the start of a line or clause (after a comment marker,
+# a log tag, a bullet or a quote), after "please"/"then"/"and", after a vocative ("Agent,"),
+# or after a modal with a reader as subject.
+_VOCATIVE = (
+    r"(?:(?:hey|hi|dear|ok|okay|attention|note\s++to\s++the|note\s++for\s++the)\s++)?(?:\w++\s++)?"
+    r"(?:ai|assistant|agent|copilot|claude|model|bot|llm|gpt|chatgpt|codex|cursor)s?\b[^\w\n]{0,3}+"
+)
+_LEAD = (
+    r"(?:^|[.!?;:>\]\"'(*/#`,\u2014\u2013]|\b(?:and|then|please|kindly|now|first|also|just|simply|finally|"
+    r"immediately|quickly|to\s++(?:fix|finish|proceed|continue|verify|debug|reproduce)\s++\w++|"
+    r"(?:let|have|allow|get|make)\s++(?:the\s++|an?\s++)?(?:ai|assistant|agent|model|bot|llm|copilot)(?:\s++to)?)\b)"
+    r"[^\w\n]{0,8}+(?:" + _VOCATIVE + r")?(?:(?:please|kindly|now|then|also|just|immediately|first|quickly|"
+    r"silently|quietly)\s++){0,2}+"
+)
+_READER = (
+    r"\b(?:you|agents?|assistants?|ais|ai|models?|llms?|bots?|copilots?|tools?|readers?|reviewers?|"
+    r"automation|systems?)\b[^\n.!?]{0,40}?\b(?:must|should|shall|need\s++to|needs\s++to|have\s++to|has\s++to|"
+    r"are\s++(?:required|expected|instructed|asked|to)|is\s++(?:required|expected|to)|will\s++need\s++to|"
+    r"may|can|are\s++allowed\s++to|are\s++permitted\s++to)\s++(?:also\s++|now\s++|always\s++|immediately\s++|"
+    r"first\s++|just\s++)?"
+)
+_REQUEST = r"(?:" + _LEAD + r"|" + _READER + r")"
+# The same, read backwards from a verb: the rules below match from the verb on (a pattern that
+# opens with this alternation is slow to search) and check what stands before it.
+_REQUESTED = re.compile(r"(?:" + _LEAD + r"|" + _READER + r")$", re.IGNORECASE | re.MULTILINE)
+
+
+def _requested(match: re.Match[str]) -> bool:
+    """The verb the match starts with stands where a request's verb stands."""
+    text = match.string
+    line = text.rfind("\n", 0, match.start()) + 1
+    return _REQUESTED.search(text[max(line, match.start() - 120) : match.start()]) is not None
+
+
+# -- secrets handed over ------------------------------------------------------------------------
+
+_SECRET = (
+    r"(?:(?<![\w.])\.env\b(?!\.example|\.sample|\.template)|~/\.(?:ssh|aws|kube|docker|netrc|git-credentials|npmrc|"
+    r"pypirc|gnupg|config/gh)|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\.aws/credentials|\bkube/?config\b|\.netrc\b|"
+    r"\.git-credentials\b|\.npmrc\b|\.pypirc\b|/etc/(?:passwd|shadow|sudoers)\b|\bbash_history\b|\.sops\.ya?ml\b|"
+    r"\bsecrets?\.(?:ya?ml|toml|json|env)\b|\bhosts\.yml\b|\bdocker/config\.json\b|"
+    r"\b(?:api|access|auth|oauth|npm|pypi|deploy|session|bearer|github|gh|hf|openai|aws|slack|bot|refresh|"
+    r"personal\s++access)[\s_-]*+(?:keys?|tokens?|secrets?)\b|\b[A-Z][A-Z0-9_]*?_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|"
+    r"URL|DSN|CREDENTIALS)\b|\bgh\s++auth\s++token\b|\bpasswords?\b|\bpasswd\b|\bcredentials?\b|"
+    r"\bprivate\s++(?:signing\s++)?keys?\b|\bsigning\s++keys?\b|\bssh\s++keys?\b|\bsecrets?\b|\btokens?\b|"
+    r"\bsystem\s++prompt\b|\b(?:initial|original|hidden)\s++(?:prompt|instructions)\b|"
+    r"\b(?:conversation|chat)\s++(?:history|log|transcript)\b|\bconversation\b|\bcookies?\b|\bclipboard\b|"
+    r"\benvironment\s++variables?\b|\benv\s++vars?\b|\bprintenv\b|\bconnection\s++strings?\b|\bkeychain\b)"
+)
+_SECRET_LITERALS = (
+    ".env", "~/.", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", "credential", "kubeconfig", "kube/config",
+    ".netrc", "git-credentials", ".npmrc", ".pypirc", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "bash_history",
+    ".sops.", "secret", "hosts.yml", "config.json", "token", "_pass", "_url", "_dsn", "password", "passwd", "_key",
+    "ssh key", "signing key", "private key", "keychain",
+    *(p + sep + "key"
+      for p in ("api", "access", "auth", "oauth", "npm", "pypi", "deploy", "session", "bearer", "github", "gh", "hf",
+                "openai", "aws", "slack", "bot", "refresh", "personal access")
+      for sep in ("", " ", "_", "-")),
+    "system prompt", "initial prompt", "original prompt", "hidden prompt", "initial instructions",
+    "original instructions", "hidden instructions", "conversation", "chat history", "chat log", "chat transcript",
+    "cookie", "clipboard", "environment variable", "env var", "printenv", "connection string",
+)
+# Verbs that hand something over whatever the destination; verbs that do so only with a
+# destination outside the machine or in the reply.
+_GIVE = (
+    r"(?:envoie[rz]?|envoyez|transmets|transmettez|partage[rz]?|colle[rz]?|envía|enviad|adjunta|pega|comparte|"
+    r"invia|allega|incolla|condividi|carica|sende|schicke?|poste|lade\s++\S++\s++hoch|envie|anexe|cole|compartilhe|"
+    r"stuur|plak|deel|wyślij|wklej|udostępnij|dopisz|skicka|klistra\s++in|dela|"
+    r"send|upload|e-?mail|leak|exfiltrate|forward|attach|disclose|reveal|share|publish|transmit|dump|"
+    r"expose|post(?!\s*+/)|tell\s++me|give\s++me|read\s++(?:me|out)|recite|repeat|spell\s++out)"
+)
+_PUT = (
+    r"(?:include|add|append|paste|copy|put|write|print|output|show|display|list|return|echo|insert|embed|"
+    r"encode|reply\s++with|respond\s++with|answer\s++with|quote|commit|log|render|attach|place)"
+)
+_DEST = (
+    r"(?:answers?|reply|replies|response|message|output|summary|comments?|issue|ticket|thread|pr\b|"
+    r"pull\s++request|description|release\s++notes|changelog|build\s++log|logs?\b|commit|code\s++blocks?|"
+    r"tool\s++call|gist|url|link|query|public|webhook|chat|next\s++message|final\s++message|readme|"
+    r"docs?\b|audit|https?://|s3://|@[\w-]++\.)"
+)
+_GIVE_WORDS = (
+    "envoie", "envoyez", "transmet", "partage", "colle", "envía", "enviad", "adjunta", "pega", "comparte", "invia",
+    "allega", "incolla", "condividi", "carica", "sende", "schick", "poste", "hoch", "envie", "anexe", "cole",
+    "compartilhe", "stuur", "plak", "deel", "wyślij", "wklej", "udostępnij", "dopisz", "skicka", "klistra", "dela",
+    "send", "upload", "mail", "leak", "exfiltrate", "forward", "attach", "disclose", "reveal", "share", "publish",
+    "transmit", "dump", "expose", "post", "tell me", "give me", "read me", "read out", "recite", "repeat", "spell out",
+)
+_PUT_WORDS = (
+    "include", "add", "append", "paste", "copy", "put", "write", "print", "output", "show", "display", "list",
+    "return", "echo", "insert", "embed", "encode", "reply with", "respond with", "answer with", "quote", "commit",
+    "log", "render", "attach", "place",
+)
+_NOT_OURS = re.compile(
+    r"\b(?:authorization|bearer|header|vault|1password|secret\s++manager|keychain\s++access|password\s++manager|"
+    r"never|don't|do\s++not|avoid|redact\w*+|masked|placeholder|example|dummy|fake|test\s++(?:token|key))\b",
+    re.I,
+)
+
+
+def _use(match: re.Match[str]) -> bool:
+    """Not quoted as an example in text about such phrases (adversary_rules._mentioned)."""
+    from sandbox.inspectors.adversary_rules import _use as used  # that module imports this one
+
+    return used(match)
+
+
+def _handover(match: re.Match[str]) -> bool:
+    """A request, not a how-to about authenticating, nor a warning against what it names."""
+    return _NOT_OURS.search(match.group()) is None and _requested(match) and _use(match)
+
+
+SECRET_HANDOVER = Rule(
+    "asks_to_send_data", HIGH, "text asks the reader to hand over secrets or private data",
+    _SECRET_LITERALS,
+    r"\b(?:" + _GIVE + r"\b[^\n.!?:]{0,100}?" + _SECRET + r"|"
+    + _PUT + r"\b[^\n.!?:]{0,100}?(?:" + _SECRET + r"[^\n.!?]{0,100}?\b" + _DEST + r"|" + _DEST
+    + r"[^\n.!?:]{0,100}?" + _SECRET + r"))[^\n.!?]{0,60}",
+    window=320,
+    check=_handover,
+    near=(_GIVE_WORDS + _PUT_WORDS,),
+)
+
+# -- commands that open the machine -------------------------------------------------------------
+
+_DANGER = (
+    r"(?:/dev/tcp/|\bnc(?:at)?\s++(?:-\w++\s++)*+-[a-z]*e\s|\bbash\s++-i\b|\bsh\s++-i\b|"
+    r"socket\([^\n]{0,200}?exec|\bchmod\s++(?:-R\s++)?(?:0?777|a\+rwx)\s++(?:/|~)|\bchmod\s++-R\s++(?:0?777|a\+rwx)|"
+    r"\brm\s++-(?:rf|fr)\s++(?:/|~|\$HOME|\*)|\bfind\s++/\s[^\n]{0,80}?-(?:exec\s++rm|delete)\b|"
+    r"\bkubectl\s++delete\s++(?:namespace|ns|deployment|pvc|--all)|\bdocker\s++run\b[^\n]{0,80}?--privileged|"
+    r"-v\s++/:/|\bsystemctl\s++(?:stop|disable|mask)\s++(?:--now\s++)?(?:auditd|firewalld|apparmor|ufw|falcon\w*+|"
+    r"crowdstrike\w*+|osquery\w*+|wazuh\w*+)|\bsetenforce\s++0\b|\bufw\s++disable\b|\biptables\s++-F\b|"
+    r"\bhttp\.server\b[^\n]{0,60}?--directory\s++(?:~|/\s|\$HOME)|\bssh\s++-A\b|StrictHostKeyChecking=no|"
+    r"\bexec\(\s*+(?:\w++\.)?urlopen|\bexec\(\s*+requests\.get|\beval\(\s*+(?:await\s++)?fetch\(|"
+    r"NOPASSWD:\s*+ALL|\bdrop\s++(?:table|database)\s++\w|--unsafe-perm\b|\bnpx\s++(?:--yes|-y)\b|"
+    r"(?:curl|wget)\b[^\n|`]{0,200}?https?://\d{1,3}+(?:\.\d{1,3}+){3}[^\n|`]{0,80}?\|\s*+(?:sudo\s++)?(?:ba)?sh\b|"
+    r"\biwr\b[^\n]{0,200}?\|\s*+iex\b|\bgit\s++push\s++(?:--force|-f)\b[^\n]{0,40}?\b(?:main|master)\b|"
+    r"\bgit\s++config\s++(?:--global\s++)?core\.(?:hooksPath|sshCommand)\b|\bPYTHONPATH=/tmp\b|\bPATH=/tmp\b|"
+    r"\bLD_PRELOAD=|\bpip\s++install\s++(?:[^\n`]{0,80}?)--(?:index-url|extra-index-url|trusted-host)\b|"
+    r"\bpip\s++install\s++https?://)"
+)
+_DANGER_LITERALS = (
+    "/dev/tcp/", "nc ", "ncat ", "bash -i", "sh -i", "socket(", "chmod", "rm -rf", "rm -fr", "find /", "kubectl",
+    "docker run", "-v /:/", "systemctl", "setenforce", "ufw disable", "iptables -f", "http.server", "ssh -a",
+    "stricthostkeychecking", "exec(", "eval(", "nopasswd", "drop table", "drop database", "--unsafe-perm", "npx",
+    "iwr", "git push", "hookspath", "sshcommand", "pythonpath=/tmp", "path=/tmp", "ld_preload", "pip install",
+)
+_RUN = (
+    r"(?:uruchom|wykonaj|führe|ejecuta|exécute[rz]?|lance[rz]?|esegui|lancia|execute|rode|voer|kör|"
+    r"run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open)\b"
+)
+_RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
+              "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call",
+              "issue", "do",
+              "enter", "spawn", "open")
+
+RUN_DANGEROUS = Rule(
+    "asks_to_run_dangerous_command", HIGH, "text asks the reader to run a command that opens or damages the machine",
+    _DANGER_LITERALS,
+    r"\b" + _RUN + r"[^\n.!?]{0,80}?" + _DANGER,
+    window=320,
+    check=lambda m: _requested(m) and _use(m),
+    near=(_RUN_WORDS,),
+)
+
+# -- security settings weakened ---------------------------------------------------------------
+
+_WEAK_SETTING = (
+    r"(?:strict-ssl\s*+=?\s*+false|ssl_?verify\s*+[=:]?\s*+false|sslVerify\s++false|"
+    r"NODE_TLS_REJECT_UNAUTHORIZED\s*+=\s*+0|GIT_SSL_NO_VERIFY|--insecure\b|"
+    r"core\.hooksPath\s++/dev/null|--no-verify\b[^\n]{0,40}?\b(?:every|all|always|each)\b|NOPASSWD:\s*+ALL|privileged:\s*+true|--privileged\b|/:/host\b|"
+    r"\bfull-auto\b|"
+    r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
+    r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|LaunchAgents/\S++\.plist|\bLD_PRELOAD\b|"
+    r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|\bCODEOWNERS\b|"
+    r"\bcopilot-instructions\.md\b|\.cursorrules\b|\bAGENTS\.md\b|\bCLAUDE\.md\b|\bmcp\.json\b|"
+    r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands)|"
+    r"\b(?:the\s++)?(?:detect-secrets|gitleaks|trufflehog|secret[\s-]scanning|codeql|branch\s++protection|"
+    r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b)"
+)
+_WEAK_LITERALS = (
+    "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
+    "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "full-auto", "trust.enabled",
+    "allowautomatictasks", "dangerously-skip-permissions", "ignoring",
+    "detect-secrets", "gitleaks", "trufflehog", "secret scanning", "secret-scanning", "codeql", "branch protection",
+    "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:", "launchagents",
+    "ld_preload",
+    "insteadof", "trusted-host", "bash(*)", "codeowners", "copilot-instructions", ".cursorrules", "agents.md",
+    "claude.md", "mcp.json", "always trust", "never refuse", "always follow", "never trust", "always refuse",
+    "never follow",
+)
+_CHANGE = (
+    r"(?:set|add|write|update|change|edit|put|configure|disable|turn\s++off|switch\s++off|comment\s++out|delete|"
+    r"remove|drop|mount|append|use|pass|enable|modify|patch|insert|stop|skip|bypass|uninstall|deactivate|"
+    r"make|open|allow|create|include|edit)\b"
+)
+_CHANGE_WORDS = (
+    "set", "add", "write", "update", "change", "edit", "put", "configure", "disable", "turn off", "switch off",
+    "comment out", "delete", "remove", "drop", "mount", "append", "use", "pass", "enable", "modify", "patch",
+    "insert", "stop", "skip", "bypass", "uninstall", "deactivate", "make", "open", "allow", "create", "include",
+)
+
+
+_SCOPED = re.compile(
+    r"\b(?:never|don't|do\s++not|only\s++(?:for|if|when|on)|keep|unless|for\s++a\s++single|temporar\w*+|wip)\b", re.I
+)
+
+
+def _not_scoped(match: re.Match[str]) -> bool:
+    """Not advice that keeps the safeguard ("only for", "never", "don't", "keep")."""
+    return _SCOPED.search(match.group()) is None and _requested(match) and _use(match)
+
+
+WEAKEN_SETTINGS = Rule(
+    "asks_to_weaken_security", HIGH, "text asks the reader to switch off a security setting or safeguard",
+    _WEAK_LITERALS,
+    r"\b" + _CHANGE + r"[^\n.!?]{0,120}?" + _WEAK_SETTING,
+    window=320,
+    check=_not_scoped,
+    near=(_CHANGE_WORDS,),
+)
+
+# -- a dependency swapped on a stranger's word ------------------------------------------------
+
+_SWAP_CUE = (
+    r"(?:(?:instead\s++of|rather\s++than)[^\n]{0,60}?\b(?:everywhere|every|all|always|any|whenever)\b|"
+    r"\b(?:everywhere|every|all|always|any|whenever)\b[^\n]{0,80}?(?:instead\s++of|rather\s++than)|"
+    r"\(not\s|not\s++the\s|drop-in|replacement|"
+    r"(?:patched|maintained|our|security)\s++fork|\bfork\b|deprecated|legacy|is\s++broken|the\s++correct\s++package|"
+    r"new\s++version\s++of|renamed|successor|supersedes|note\s++the\s++spelling|is\s++the\s++official|"
+    r"security\s++fix\w*+|log4shell|\bcve\b|conflicts\s++with|\bpii\b|"
+    r"is\s++(?:no\s++longer\s++)?maintained|abandoned|compromised|obsolete|outdated)"
+)
+_PKG_VERB = (
+    r"(?:add|use|install|switch\s++(?:to|the\s++imports?\s++to)|replace|depend\s++on|pin|include|require|import|"
+    r"migrate\s++to|move\s++to|change\s++(?:the\s++)?(?:dependency|import)s?\s++to)\b"
+)
+_PKG_WORDS = ("add", "use", "install", "switch", "replace", "depend on", "pin", "include", "require", "import",
+              "migrate to", "move to", "change")
+_SWAP_WORDS = (
+    "instead of", "rather than", "(not ", "not the ", "drop-in", "replacement", "fork", "deprecated",
+    "legacy", "is broken", "the correct package", "new version of", "renamed", "successor", "supersedes",
+    "note the spelling", "is the official", "security fix", "log4shell", "cve", "conflicts with", "pii", "maintained",
+    "abandoned", "compromised", "obsolete", "outdated",
+)
+
+_AGENT_SETTING = (
+    r"(?:\"?auto-?approve\"?\s*+[=:]\s*+\"?true\b|approval[_-]?(?:mode|policy)\"?\s*+[=:]\s*+\"?"
+    r"(?:never|full-auto|off|yolo)\b|\bsandbox[\w.]*+\"?\s*+[=:]\s*+\"?(?:false|off|disabled)\b|"
+    r"\bverify\s*+=\s*+False\b|\b(?:auto-?approve|autoApprove)\s++to\s++true\b)"
+)
+WEAKEN_AGENT_SETTINGS = Rule(
+    "asks_to_weaken_security", HIGH, "text asks the reader to switch off its approvals, sandbox or TLS checks",
+    (*(sep + q + v for sep in ("=", ":", "= ", ": ") for q in ("", '"', "'")
+       for v in ("true", "never", "full-auto", "off", "yolo", "false", "disabled")), "to true"),
+    r"\b" + _CHANGE + r"[^\n.!?]{0,120}?" + _AGENT_SETTING,
+    window=320,
+    check=_not_scoped,
+    near=(_CHANGE_WORDS, ("autoapprove", "auto-approve", "approval", "sandbox", "verify")),
+)
+
+DEPENDENCY_SWAP = Rule(
+    "asks_to_swap_dependency", MEDIUM, "text asks for a dependency to be added or swapped, with a claim about it",
+    _SWAP_WORDS,
+    r"\b" + _PKG_VERB + r"[^\n.!?]{0,120}?(?:[`'\"][\w@./:=<>~^\[\]-]{2,80}[`'\"]|\b[\w.-]++\s++package\b)"
+    r"[^\n]{0,160}?" + _SWAP_CUE + r"|"
+    r"[`'\"][\w@./:=<>~^-]{2,80}[`'\"]\s++(?:\([^)\n]{0,40}\)\s*+)?is\s++(?:the\s++|a\s++)?(?:new\s++version|"
+    r"maintained\s++fork|official\s++successor|correct\s++package|drop-in\s++replacement|patched\s++fork|"
+    r"renamed)[^\n]{0,120}?\b(?:use|install|add|switch|replace)\b",
+    window=320,
+    check=_not_scoped,
+    near=(_PKG_WORDS, ("`", "'", '"', "package")),
+)
+
+# -- persona assignment with no limits ------------------------------------------------------------
+
+_PERSONA = (
+    r"(?:\byou\s++are\s++(?:now\s++|going\s++to\s++(?:be|pretend\s++to\s++be)\s++)?(?:an?\s++|the\s++)?|"
+    r"\byou're\s++(?:now\s++)?|\bact\s++as\s++|\bpretend\s++(?:to\s++be|you\s++are)\s++|\bsimulate\s++|"
+    r"\broleplay\s++as\s++|\bplay\s++the\s++role\s++of\s++|\badopt\s++the\s++|\bstay\s++in\s++character\b|"
+    r"\byour\s++(?:new\s++|true\s++|real\s++)(?:role|self|persona|identity|name)\b|\byour\s++persona\b|"
+    r"\b(?:henceforth|from\s++now\s++on|for\s++the\s++rest\s++of\s++this\s++(?:session|conversation))[,\s]++"
+    r"you\s++(?:are|operate|act|will\s++act)\b|\boperating\s++as\s++|\bcharacter\s++card\b|"
+    r"\bopposite\s++mode\b|\bsudo\s++mode\b|\bevil\s++twin\b|\bdeveloper\s++mode\s++(?:is\s++)?(?:now\s++)?"
+    r"(?:enabled|on|active))"
+)
+_PERSONA_WORDS = (
+    "you are", "you're", "act as", "pretend", "simulate", "roleplay", "role of", "adopt the", "in character",
+    "your new", "your true", "your real", "your persona", "henceforth", "from now on", "rest of this",
+    "operating as", "character card", "opposite mode", "sudo mode", "evil twin", "developer mode",
+)
+_LICENCE = (
+    r"(?:no\s++(?:\w++\s++){0,2}?(?:restrictions|limits|limitations|filters|guidelines|rules|ethic\w*+|morals?|"
+    r"safety|guardrails|constraints)|without\s++(?:any\s++)?(?:\w++\s++)?(?:restrictions|limits|filters|"
+    r"guidelines|safety|confirmation|approval|sign-off|asking)|never\s++(?:refuses?|asks?|says?\s++no|declines?|"
+    r"explains?)|always\s++(?:says?\s++yes|executes?|complies|obeys?|answers)|uncensored|unfiltered|unrestricted|"
+    r"jailbroken|every\s++limitation\s++removed|full\s++authority|elevated\s++permissions|sudo\s++rights|"
+    r"permission\s++to\s++(?:read|run|access|do)|write\s++access|needs\s++no\s++human|opposite\s++of\s++what|"
+    r"does\s++the\s++opposite|whatever\s++your\s++guidelines|breaks?\s++(?:away\s++from\s++)?the\s++norms|"
+    r"ignores?\s++all\s++restrictions|any\s++cost|trained\s++without|obedient|treats?\s++every\s++instruction|"
+    r"own\s++goals|(?<!never\s)(?<!not\s)(?<!n't\s)(?:read|print|reveal|collect)s?\s++[^\n.]{0,40}?\b(?:keys?|secrets?|credentials?|passwords?)|"
+    r"must\s++carry\s++out|sets\s++its\s++own|written\s++authori[sz]ation|no\s++ethical|already\s++approved|"
+    r"without\s++waiting|immediately|with\s++sudo|never\s++refuses?)"
+)
+_LICENCE_WORDS = (
+    "no ", "without", "never", "always", "uncensored", "unfiltered", "unrestricted", "jailbroken", "limitation",
+    "full authority", "elevated", "sudo rights", "permission to", "write access", "needs no", "opposite",
+    "whatever your", "norms", "restrictions", "any cost", "trained without", "obedient", "every instruction",
+    "own goals", "key", "secret", "credential", "password", "carry out", "sets its own", "authoriz", "authoris",
+    "already approved", "immediately", "with sudo",
+)
+
+PERSONA_NO_LIMITS = Rule(
+    "role_hijack", HIGH, "text gives the reader a persona, and the persona has no limits",
+    _PERSONA_WORDS,
+    _PERSONA + r"[^\n]{0,200}?" + _LICENCE,
+    window=320,
+    check=_use,
+    near=(_LICENCE_WORDS,),
+)
+
+# -- forged tool calls, tool results and conversation turns ---------------------------------------
+
+FORGED_TOOL_CALL = Rule(
+    "fake_tool_output", HIGH, "text carries a forged tool call or tool result that runs something",
+    ('"function_call"', '"tool_use"', '"tool_calls"', '"next_action"', '"tool"', "tool result", "tool_result",
+     "function_results", "function_result", "tool_output", "tool output"),
+    r"(?:\"(?:function_call|tool_use|tool_calls|next_action|tool)\"|\btool[\s_]result\b|</?function_results?>|"
+    r"</?tool_output>|end\s++of\s++tool\s++output)[\s\S]{0,300}?(?:\"(?:command|cmd|script|content|code|arguments)\""
+    r"\s*+:[^\n]{0,200}?(?:\brm\s|chmod|curl|wget|\|\s*+(?:ba)?sh\b|exec\(|urlopen|\.bashrc|\.ssh|/dev/tcp|"
+    r"nc\s++-e|base64|eval)|\b(?:call|run|execute|invoke)\s++the\s++(?:bash|shell|terminal|exec)\s++tool\b|"
+    r"\bapproved\"?\s*+:\s*+true|\bauto-approved\b|\bnext\s++step\s++required\b)",
+    window=480,
+)
+FORGED_TURNS = Rule(
+    "fake_conversation", HIGH, "text forges conversation turns in which the assistant agrees to act",
+    ("assistant:", "### assistant", "<|assistant|>", "ai:"),
+    r"(?:^|[\"'>]|#\s|//\s|--\s)\s*+(?:###\s*+)?(?:assistant|ai)\s*+:\s*+(?:sure|ok(?:ay)?|understood|will\s++do|"
+    r"of\s++course|absolutely|done|yes)\b[^\n]{0,200}?\b(?:i'll|i\s++will|here\s++you\s++go|removing|deleting|"
+    r"disabling|sending|running|now)\b|"
+    r"<\|assistant\|>\s*+(?:i\s++will|i'll)\s++(?:now\s++)?(?:open|read|send|include|run|delete|disable|upload)\b",
+    window=320,
+)
+
+# -- orders to drop what the reader was told, in more words ----------------------------------------
+
+_TOLD = (
+    r"(?:what(?:ever)?\s++(?:you\s++(?:were|have\s++been|are\s++being)\s++(?:asked|told|instructed|given)|"
+    r"the\s++(?:user|human|developer|operator)\s++(?:asked|said|typed|wants|requested|told\s++you))|"
+    r"everything\s++(?:the\s++(?:user|human)\s++(?:typed|said|asked)|you\s++were\s++told|above)|"
+    r"(?:any|all|the)\s++(?:earlier\s++|previous\s++|prior\s++)?(?:instructions|guidance|directions|orders)\s++you\s++"
+    r"(?:received|were\s++given|have\s++(?:so\s++far)?|got|read))"
+)
+_DROPPED = (
+    r"(?:don't|do\s++not|ignore\s++it|forget\s++it|no\s++longer\s++(?:apply|applies|required|needed|matters?|valid)|"
+    r"(?:is|are|was|were)\s++(?:void|invalid|cancel+ed|revoked|rescinded|withdrawn|wrong|fake|a\s++decoy|"
+    r"planted|compromised|obsolete|outdated|superseded|null)|throw\s++it\s++away|never\s*+mind|"
+    r"doesn't\s++matter|does\s++not\s++matter|skip\s++it|stop)"
+)
+OVERRIDE_TOLD = Rule(
+    "instruction_override", HIGH, "text tells the reader that what it was told no longer counts",
+    ("asked", "told", "instructed", "given", "wants", "requested", "typed", "said", "received", "guidance",
+     "instructions you", "directions you", "orders you", "everything above"),
+    r"\b" + _TOLD + r"\b[^\n.!?]{0,80}?\b" + _DROPPED + r"|"
+    r"\b(?:ignore|disregard|forget|nevermind|never\s++mind)\s++" + _TOLD + r"\b",
+    check=_use,
+    near=(("don't", "do not", "ignore", "forget", "no longer", "void", "invalid", "cancel", "revoked", "rescinded",
+           "withdrawn", "wrong", "fake", "decoy", "planted", "compromised", "obsolete", "outdated", "superseded",
+           "null", "throw it", "never", "doesn't", "does not", "skip it", "stop", "disregard"),),
+)
+_SOURCE_BAD = (
+    r"\b(?:instructions|guidance|directions|orders|prompt|context|task)\b[^\n.!?]{0,60}?\b(?:(?:were|was|have\s++been|"
+    r"has\s++been|are|is)\s++(?:planted|written|injected|forged|inserted)\s++by\s++(?:an?\s++)?"
+    r"(?:attacker|adversary|hacker|malicious)|(?:have|has)\s++been\s++(?:rescinded|revoked|withdrawn|cancel+ed|"
+    r"superseded|voided|retracted)|(?:are|is|were|was)\s++(?:a\s++)?(?:decoy|fake|forged|test|void|null\s++and\s++void|"
+    r"rescinded|retracted|cancel+ed|withdrawn))\b|"
+    r"\b(?:everything|all|anything)\s++(?:above|before\s++this|you\s++(?:were|have\s++been)\s++told)[^\n.!?]{0,40}?"
+    r"\b(?:was|is|were)\s++(?:a\s++)?(?:decoy|fake|test|void|invalid|cancel+ed|wrong)\b|"
+    r"\b(?:context|conversation|memory|session)\s++(?:reset|cleared|wiped|flushed)\b|"
+    r"\[\[?\s*+(?:context|memory)\s++reset\s*+\]\]?"
+)
+OVERRIDE_SOURCE = Rule(
+    "instruction_override", HIGH, "text tells the reader that its earlier instructions were false or withdrawn",
+    ("planted", "written by", "injected by", "forged by", "inserted by", "rescinded", "revoked", "withdrawn",
+     "cancelled", "canceled", "superseded", "voided", "retracted", "decoy", "fake", "forged", "void", "invalid",
+     "wrong", "reset", "cleared", "wiped", "flushed"),
+    _SOURCE_BAD,
+    check=_use,
+    near=(("instruction", "guidance", "direction", "order", "prompt", "context", "task", "above", "before this",
+           "were told", "been told", "conversation", "memory", "session"),),
+)
+NEW_TASK = Rule(
+    "new_instructions", HIGH, "text announces the reader's 'real' task",
+    (*(a + " " + b for a in ("your", "the") for b in ("genuine", "real", "actual", "true")), "only instruction",
+     "trustworthy instructions", "new objective",
+     "new plan", "new mission", "new assignment", "new goal", "new directive", "new orders", "instructions follow",
+     "new policy"),
+    r"\b(?:your|the)\s++(?:genuine|real|actual|true)\s++(?:objective|assignment|task|job|goal|mission|purpose|"
+    r"instructions?|orders?|directive)\b|"
+    r"\bthe\s++only\s++instructions?\s++that\s++(?:matters?|counts?)\b|"
+    r"\b(?:the\s++)?trustworthy\s++instructions\b|"
+    r"\bnew\s++(?:objective|plan|mission|assignment|goal|directive|orders|policy)\s*+(?:loaded|:|is\b|follows)|"
+    r"\b(?:new|updated|real)\s++instructions\s++follow\b",
+    check=_use,
+)
+
+
+
+_PERSONA_OTHER = (
+    r"\b(?:a\s++partir\s++de\s++ahora\s++eres|ahora\s++eres|ab\s++sofort\s++bist\s++du|du\s++bist\s++(?:jetzt|nun|ab\s++sofort)|"
+    r"désormais\s++tu\s++es|tu\s++es\s++maintenant|d'ora\s++in\s++poi\s++sei|ora\s++sei|a\s++partir\s++de\s++agora\s++"
+    r"(?:você\s++é|és)|vanaf\s++nu\s++ben\s++je|od\s++teraz\s++jesteś|från\s++och\s++med\s++nu\s++är\s++du|nu\s++är\s++du)\b"
+    r"[^\n]{0,160}?\b(?:sin\s++(?:restricciones|límites|pedir)|ohne\s++(?:einschränkungen|grenzen|regeln|rückfrage)|"
+    r"sans\s++(?:restrictions|limites|règles|demander)|senza\s++(?:restrizioni|limiti|regole|chiedere)|"
+    r"sem\s++(?:restrições|limites|regras|perguntar)|zonder\s++(?:beperkingen|regels|te\s++vragen)|"
+    r"bez\s++(?:ograniczeń|zasad|pytania)|utan\s++(?:begränsningar|regler|att\s++fråga))"
+)
+PERSONA_OTHER = Rule(
+    "role_hijack", HIGH, "text gives the reader a persona without limits (other languages)",
+    ("ahora eres", "bist du", "du bist", "tu es", "sei ", "você é", "és ", "ben je", "jesteś", "är du"),
+    _PERSONA_OTHER,
+    window=320,
+    check=_use,
+)
+
+# -- keep it from the user, in other languages -----------------------------------------------
+
+HIDE_OTHER = Rule(
+    "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user (other languages)",
+    ("utilisateur", "usuario", "usuário", "utente", "nutzer", "gebruiker", "użytkownik", "användare"),
+    r"\bne\s++(?:le\s++|la\s++|les\s++|lui\s++|en\s++)?(?:mentionne|dis|signale|montre|préviens|informe)[rz]?\s++"
+    r"(?:rien\s++|pas\s++|jamais\s++)[^\n.]{0,30}?l'utilisateur|"
+    r"\bno\s++(?:se\s++lo\s++|le\s++|lo\s++)?(?:digas|menciones|cuentes|informes|avises|muestres)\b[^\n.]{0,30}?\busuario|"
+    r"\bnon\s++(?:dirlo|dire|menzionare|informare|avvisare|mostrare)\b[^\n.]{0,30}?\butente|"
+    r"\bnão\s++(?:comente|conte|mencione|informe|diga|avise|mostre)\b[^\n.]{0,40}?\busuário|"
+    r"\b(?:sag|erwähne|informiere|frag|zeige)\b[^\n.]{0,30}?\b(?:nutzer|benutzer|anwender)\w*+\s++nicht\b|"
+    r"\b(?:vertel|zeg|meld)\b[^\n.]{0,20}?\bniet\b[^\n.]{0,20}?\bgebruiker|"
+    r"\bnie\s++(?:mów|informuj|wspominaj|pokazuj|pytaj)\b[^\n.]{0,20}?\bużytkownik|"
+    r"\b(?:berätta|säg|nämn|fråga)\s++(?:inte|inget)\b[^\n.]{0,20}?\banvändare|"
+    r"\butan\s++att\s++fråga\s++användaren|\bsin\s++(?:preguntar|avisar|decir)\s++(?:nada\s++)?al\s++usuario|"
+    r"\bsans\s++(?:demander|prévenir)\s++l'utilisateur|\bsenza\s++(?:chiedere|avvisare)\s++(?:all')?utente|"
+    r"\bbez\s++pytania\s++użytkownik",
+    check=_use,
+)
+
+# -- actions that mean more when the text addresses the agent (LOW alone) ---------------------------
+
+GRANT_ACCESS = Rule(
+    "asks_to_grant_access", LOW, "text asks for someone to be given access to the repository or the machine",
+    (*(w + " " + r for w in ("write", "admin", "push", "owner", "maintainer", "root", "full")
+       for r in ("access", "rights", "permission", "role")),
+     *("as " + a + w for a in ("", "a ", "an ") for w in ("admin", "collaborator", "owner", "maintainer", "codeowner")),
+     "admin collaborator", "owner collaborator", "maintainer collaborator"),
+    r"\b(?:grant|give|add|invite|make|promote|assign)\b[^\n.!?]{0,60}?\b(?:(?:write|admin|push|owner|maintainer|"
+    r"root|full)\s++(?:access|rights|permissions?|role)|as\s++(?:an?\s++)?(?:admin\w*+|collaborator|owner|maintainer|"
+    r"codeowner)|(?:admin|owner|maintainer)\s++collaborator)\b",
+)
+APPROVE_OR_MISREPORT = Rule(
+    "asks_to_approve_or_misreport", LOW, "text asks for a change to be approved, or for a verdict to be reported",
+    ("approv", "aprueb", "aprov", "genehmig", "zatwierd", "godkänn", "keur", "safe-to-merge", "without review",
+     "without checks", *("as " + w for w in ("safe", "approved", "green", "passed", "passing", "resolved", "reviewed",
+                                              "lgtm")),
+     *(w + " " + c for w in ("user", "users", "human", "humans", "reader", "readers") for c in ("that", "to")),
+     *(v + " " + w for v in ("is", "are") for w in ("safe", "secure", "fine", "reviewed", "audited", "trustworthy")),
+     "no known vulnerab", "tests passed", "test passed", "tests have passed", "test have passed", "everything is fine",
+     "as the best", "no caveats", "over all", "over any", "close ", "cierra", "chiudi", "ferme", "schließ"),
+    r"\b(?:approv\w*+|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++(?:\w++\s++){0,2}?"
+    r"(?:pull\s++request|pr|merge\s++request|mr|change\w*+|diff)\b|"
+    r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
+    r"reviewed|lgtm)|without\s++(?:review|checks))\b|"
+    r"\b(?:tell|inform|reply\s++to|assure)\s++(?:the\s++)?(?:user|human|reader)s?\s++(?:that|to)\b|"
+    r"\b(?:say|state|declare|claim|report|write|reply|answer|respond)\b[^\n.!?]{0,40}?\b(?:(?:is|are)\s++(?:safe|secure|"
+    r"fine|reviewed|audited|trustworthy)|no\s++known\s++vulnerabilit\w*+|(?:all\s++)?tests?\s++(?:have\s++)?passed|"
+    r"everything\s++is\s++fine)|"
+    r"\b(?:recommend)\b[^\n.!?]{0,60}?\b(?:as\s++the\s++best|with\s++no\s++caveats|over\s++(?:all|any))\b|"
+    r"\b(?:close|cierra|chiudi|ferme|schließ\w*+)\s++(?:this|the|este|questo|cet|diese\w*+)\s++(?:issue|ticket|pr)\b",
+)
+SKIP_CONFIRMATION = Rule(
+    "asks_to_skip_confirmation", LOW, "text asks for the user's confirmation to be skipped",
+    ("confirmation", "approval", "permission", "go-ahead", "sign-off", "consent", "confirm", "checking back",
+     "without asking", "silently", "erlaubnis", "potwierdzen", "conferma", "confirmación", "bevestiging", "bekräft"),
+    r"\b(?:do\s++not|don't|never|no\s++need\s++to)\s++(?:wait\s++for|ask\s++(?:for|the\s++user)|seek|request|get|"
+    r"check\s++(?:back|with))\b[^\n.!?]{0,30}?\b(?:confirmation|approval|permission|go-ahead|sign-off|consent)\b|"
+    r"\bwithout\s++(?:asking|waiting\s++for|checking\s++(?:back\s++)?with|(?:any\s++)?(?:user\s++)?"
+    r"(?:confirmation|approval)|the\s++user'?s?\s++(?:go-ahead|approval|consent|confirmation))\b|"
+    r"\b(?:skip|bypass)\s++(?:all\s++)?(?:the\s++)?(?:confirmation|approval|review)\s++(?:steps?|prompts?|dialogs?)?|"
+    r"\bmay\s++not\s++ask\s++(?:users?|the\s++user)\s++for\s++confirmation\b|\bsilently\b|"
+    r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
+    r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b",
+)
+
+# -- carriers a person does not see (LOW: they raise what else the text asks, see adversary._combined) -------
+
+HIDDEN_CARRIER = Rule(
+    "invisible_text", LOW, "text in a carrier a person reading the page or document does not see",
+    ("\\color{white}", "\\textcolor{white}", "\\fontsize{", "\\tiny", "data-", "content:"),
+    r"\\(?:text)?color\{white\}|\\fontsize\{0?\.?[01](?:\.\d)?pt\}|"
+    r"\bdata-[\w-]*?(?:ai|agent|llm|prompt|instructions?|assistant)[\w-]*+\s*+=\s*+[\"'][^\"'\n]{8,}|"
+    r"\bcontent\s*+:\s*+[\"'][^\"'\n]{8,300}[\"'][^}\n]{0,60}?font-size\s*+:\s*+0",
+)
+
+SHAPES: tuple[Rule, ...] = (
+    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS,
+    FORGED_TOOL_CALL,
+    FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER,
+)
+# Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
+SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
