@@ -34,8 +34,11 @@ def test_near_groups_never_hide_a_match(rules: tuple[engine.Rule, ...]) -> None:
 
 
 def test_the_gate_is_in_use() -> None:
-    """At least the rules with the most common anchors carry groups (or the benign
-    throughput would be lost): most windows opened by their anchors alone are not tried."""
-    text = "\n".join(["def ignore_errors(agent, rules, context):  # send the model to the bot"] * 200)
-    gated, ungated = engine.RuleSet(ADVERSARY_RULES), engine.RuleSet(ADVERSARY_RULES, gate=False)
-    assert len(gated.windows(text.encode())[0]) < len(ungated.windows(text.encode())[0]) / 2
+    """A rule with near groups opens no window where only its anchors occur: code full of
+    "your" and "you are" (anchors of asks_to_weaken_safeguards and role_hijack) is not tried."""
+    text = "\n".join(["total = your_count + 1  # you are here: your value"] * 200).encode()
+    gated = [r for r in ADVERSARY_RULES if r.near]
+    assert gated, "no rule has near groups"
+    with_near, without = engine.RuleSet(gated), engine.RuleSet(gated, gate=False)
+    assert len(with_near.windows(text)[0]) < len(without.windows(text)[0])
+    assert with_near.scan(text) == without.scan(text)
