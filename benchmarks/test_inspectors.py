@@ -102,10 +102,10 @@ def _benign_text(size: int) -> str:
     return text[:size]
 
 
-def _baseline(text: str) -> int:
+def _baseline(text: str, rules: tuple = RULES) -> int:  # type: ignore[type-arg]
     """The same rules, each a regex search over the whole text, in a Python loop."""
     found = 0
-    for rule in RULES:
+    for rule in rules:
         pattern = regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE)
         for match in pattern.finditer(text):
             if rule.check is None or rule.check(match):
@@ -161,6 +161,24 @@ EGRESS_ALLOWLIST = [
     "registry.npmjs.org", "crates.io", "static.crates.io", "proxy.golang.org", "rubygems.org", "repo1.maven.org",
     "registry-1.docker.io", "localhost", "127.0.0.1",
 ]
+
+
+@pytest.mark.benchmark(group="inspect")
+def test_egress_throughput_on_benign_text(benchmark) -> None:
+    from sandbox import EgressInspector
+    from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
+
+    inspector = EgressInspector(EGRESS_ALLOWLIST)
+    text = _benign_text(10 << 20)
+    benchmark.pedantic(inspector.inspect, args=(text,), rounds=5, warmup_rounds=1)
+    mb = len(text.encode()) / 1e6
+    speed = mb / benchmark.stats.stats.median
+    sample = text[: 1 << 20]
+    started = time.perf_counter()
+    _baseline(sample, SECRET_RULES)
+    baseline = (len(sample.encode()) / 1e6) / (time.perf_counter() - started)
+    note(f"EgressInspector on {mb:.0f} MB of benign text: {speed:.0f} MB/s; its secret rules as regex searches in "
+         f"a loop: {baseline:.1f} MB/s ({speed / baseline:.0f}x) (targets: >= 150 MB/s, >= 50x)")
 
 
 @pytest.mark.parametrize("name", ["egress.jsonl", "holdout-egress.jsonl"])
