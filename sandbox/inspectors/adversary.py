@@ -18,7 +18,7 @@ from sandbox.errors import PolicyError
 from sandbox.inspectors.adversary_rules import ACTIONS, RULES
 from sandbox.inspectors.engine import RuleSet
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
-from sandbox.inspectors.normalize import normalize
+from sandbox.inspectors.normalize import joined, normalize
 
 # Rules whose matches are instructions to the reader (as opposed to notes about the text).
 _INSTRUCTIONS = frozenset(
@@ -97,7 +97,7 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Findi
     out = []
     checked = 0
     seen: set[int] = set()
-    for low, high in _joined(places):
+    for low, high in joined(places):
         region = data[low:high].decode("utf-8", "ignore")
         for m in _CODE_SPANS.finditer(region):
             if m.start() + low in seen or not _NETWORK_WORD.search(m.group(1)):
@@ -113,16 +113,6 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Findi
                 if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
                     out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
                                        f"the text quotes a command that sends data out ({f.message})", f.content))
-    return out
-
-
-def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for low, high in sorted(spans):
-        if out and low <= out[-1][1]:
-            out[-1] = (out[-1][0], max(high, out[-1][1]))
-        else:
-            out.append((low, high))
     return out
 
 

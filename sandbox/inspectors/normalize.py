@@ -236,7 +236,7 @@ def decoded_layers(
         if kind not in SITES:
             continue  # a place of another kind (an inspector's own)
         pattern = _SITE_PATTERNS.get(kind)
-        for low, high in _joined(spans):
+        for low, high in joined(spans):
             if kind == "html":
                 # Letters spelled as numeric references, four or more in a row ("&#105;&#103;
                 # &#110;..."), not the odd "don&#39;t" of every web page: the region is
@@ -258,7 +258,7 @@ def decoded_layers(
     return out, complete
 
 
-def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Overlapping or touching ranges as one (a long escaped run spans many windows)."""
     out: list[tuple[int, int]] = []
     for low, high in sorted(spans):
