@@ -589,11 +589,13 @@ static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, 
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
+    a->count = b->count = merged->count = 0;
+    if (hi - lo < 8192) /* not worth two streams (and `mid - 1` below stays inside the range) */
+        return scan_one(g, buf, len, lo, hi, off, run, rs, merged);
     size_t mid = lo + (hi - lo) / 2, limit = mid + 4096 < hi ? mid + 4096 : hi;
     while (mid < limit && (is_space(buf[mid - 1]) || rs->member[buf[mid - 1]]))
         mid++;
-    a->count = b->count = merged->count = 0;
-    if (hi - lo < 8192 || mid >= limit)
+    if (mid >= limit)
         return scan_one(g, buf, len, lo, hi, off, run, rs, merged);
     uint32_t oa = *off, ob = 0;
     size_t ra = *run, rb = mid;
