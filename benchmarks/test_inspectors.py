@@ -57,21 +57,22 @@ def test_adversary_detection(name: str) -> None:
 
 
 def _benign_text(size: int) -> str:
-    """Benign text of ``size`` characters, a quarter each of: source code and C from this
-    repository (not the inspectors' own rules and tests, which quote attacks), prose, build
-    and service logs, and HTML pages made from that prose."""
+    """Benign text of ``size`` characters, a quarter each of: source code (this repository's,
+    not the inspectors' own rules and tests, which quote attacks, and the Python standard
+    library's), prose (the Python reference manual as pydoc ships it), build and service
+    logs, and HTML (IDLE's help page, and pages made from the prose). All of it real text
+    found on every machine that runs the benchmark, not text written to resemble attacks."""
     import html
     import random
+    import sysconfig
 
-    code, prose = [], []
-    for pattern in ("sandbox/**/*.py", "csrc/*.c"):
-        code += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(ROOT.glob(pattern))
-                 if "inspectors" not in p.parts]
-    # Prose: the C sources' notes, and the corpus's benign emails, chats, markdown, reviews,
-    # configuration docs and non-English text (the README and SECURITY.md quote attacks).
-    prose.append((ROOT / "csrc" / "README.md").read_text(encoding="utf-8"))
-    prose += [r["text"] for r in _load("adversary.jsonl") if r["label"] == "benign" and r["category"] in
-              ("email_chat", "markdown", "non_english", "config_docs", "code_review")]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    code = [p.read_text(encoding="utf-8", errors="replace") for pattern in ("sandbox/**/*.py", "csrc/*.c")
+            for p in sorted(ROOT.glob(pattern)) if "inspectors" not in p.parts]
+    code += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(stdlib.glob("*.py"))]
+    from pydoc_data.topics import topics  # the reference manual's sections, as plain text
+
+    prose = [topics[key] for key in sorted(topics)]
     rng = random.Random(11)
     packages = ["requests", "numpy", "urllib3", "charset-normalizer", "idna", "certifi", "pytest", "pluggy"]
     log_lines = [
@@ -84,6 +85,7 @@ def _benign_text(size: int) -> str:
         "[{t}] test_{p}_{n} PASSED [{ms}%]",
         "{t} ERROR job {n}: exit status 1 (retrying in {ms}s)",
     ]
+
     def stamp() -> str:
         return f"2026-03-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
 
@@ -92,11 +94,11 @@ def _benign_text(size: int) -> str:
         for _ in range(60_000)
     )
     paragraphs = [p for text in prose for p in text.split("\n\n") if p.strip()]
-    pages = "\n".join(
+    pages = (stdlib / "idlelib" / "help.html").read_text(encoding="utf-8") + "\n".join(
         f'<div class="section" id="s{i}"><p>{html.escape(p)}</p><a href="/docs/page{i}.html">more &raquo;</a></div>'
         for i, p in enumerate(paragraphs)
     )
-    parts = ["\n".join(code), "\n".join(prose), logs, "<html><body>\n" + pages + "\n</body></html>"]
+    parts = ["\n".join(code), "\n".join(prose), logs, pages]
     quarter = size // 4 + 1
     text = "\n".join((part * (quarter // len(part) + 1))[:quarter] for part in parts)
     return text[:size]

@@ -59,7 +59,10 @@ class AdversaryInspector:
         if not isinstance(content, str):
             raise PolicyError(f"AdversaryInspector.inspect takes str, not {type(content).__name__}")
         norm = normalize(content)
-        findings, layers, survey = self._rules.deep(norm)
+        # addressed_to_agent (a note, LOW) matters only beside a request, a template token,
+        # hidden text or an HTML comment: its windows, the most common in prose about AI, are
+        # read only then.
+        findings, layers, survey = self._rules.deep(norm, defer=_DEFERRED)
         findings += _invisible(norm.invisible)
         for layer, found in layers:
             findings += found
@@ -70,9 +73,15 @@ class AdversaryInspector:
                             layer.kind)
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
+        if survey.deferred and ({f.type for f in findings} & _NEEDS_ADDRESS or b"<!--" in norm.data):
+            findings += self._rules.confirm(norm.data, survey.deferred)
         findings += _combined(findings, norm.text)
         return InspectionResult.of(findings)
 
+
+_DEFERRED = frozenset({"addressed_to_agent"})
+# The findings beside which addressing the agent means more (see _combined).
+_NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
 
 MAX_QUOTED_COMMANDS = 200  # quoted commands read with the egress recognisers, per text
 _CODE_SPANS = re.compile(r"`{1,3}([^`]{4,2000})`{1,3}")

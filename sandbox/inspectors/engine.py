@@ -122,6 +122,87 @@ def vet(pattern: str) -> None:
     walk(tree, False)
 
 
+MIN_DERIVED = 4  # characters: a shorter literal ("the", "all") gates nothing
+MAX_CLAUSES = 3
+
+
+def mandatory_literals(pattern: str) -> list[frozenset[str]]:
+    """Groups of literals such that every match of ``pattern`` (case-insensitive) contains
+    one literal of each group: ASCII, lower case, a run of whitespace as one space, each at
+    least MIN_DERIVED characters, at most MAX_CLAUSES groups, best (longest shortest
+    literal) first. Empty when the pattern has no such literals (a sentence of any words).
+
+    Read from the pattern's parse: a run of literal characters (and of ``\\s++``, ``\\s+``)
+    that every match passes through is a literal; an alternation gives the union of one
+    group from each branch. Raises PolicyError for a pattern that does not parse."""
+    try:
+        tree = _sre_parse.parse(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
+    groups = _sequence_groups(list(tree))
+    groups.sort(key=lambda g: (-min(len(x) for x in g), len(g)))
+    return groups[:MAX_CLAUSES]
+
+
+def _is_space_run(op: Any, av: Any) -> bool:
+    """``\\s++``, ``\\s+`` (or the same over a space): at least one whitespace character."""
+    repeats = {_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)}
+    if op not in repeats or av[0] < 1 or len(av[2]) != 1:
+        return False
+    inner_op, inner_av = av[2][0]
+    if inner_op is _sre_const.IN:
+        return list(inner_av) == [(_sre_const.CATEGORY, _sre_const.CATEGORY_SPACE)]
+    return inner_op is _sre_const.LITERAL and inner_av == 32
+
+
+def _sequence_groups(items: list[Any]) -> list[frozenset[str]]:
+    """Every group found in a sequence (each element is passed through by every match)."""
+    out: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        text = "".join(run).strip()
+        if len(text) >= MIN_DERIVED:
+            out.append(frozenset({text}))
+        run.clear()
+
+    for op, av in items:
+        if op is _sre_const.LITERAL and av < 128:
+            char = chr(av).lower()
+            run.append(" " if char.isspace() else char)
+            continue
+        if _is_space_run(op, av):
+            if not run or run[-1] != " ":
+                run.append(" ")
+            continue
+        flush()
+        if op is _sre_const.SUBPATTERN:
+            out += _sequence_groups(list(av[-1]))
+        elif op is _sre_const.BRANCH:
+            union = _branch_group([list(branch) for branch in av[1]])
+            if union is not None:
+                out.append(union)
+        elif op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)):
+            if av[0] >= 1:
+                out += _sequence_groups(list(av[2]))
+        elif op is getattr(_sre_const, "ATOMIC_GROUP", None):
+            out += _sequence_groups(list(av))
+    flush()
+    return out
+
+
+def _branch_group(branches: list[list[Any]]) -> frozenset[str] | None:
+    """One group for an alternation: each branch's best group, joined; None when a branch
+    has none (then nothing is mandatory across the alternation)."""
+    union: set[str] = set()
+    for branch in branches:
+        groups = _sequence_groups(branch)
+        if not groups:
+            return None
+        union |= min(groups, key=lambda g: (-min(len(x) for x in g), len(g)))
+    return frozenset(union)
+
+
 class RuleSet:
     """Compiled rules behind one prefilter gate. Raises PolicyError for a rule whose
     pattern does not parse or can backtrack catastrophically, or whose anchors are
@@ -152,9 +233,15 @@ class RuleSet:
         none: tuple[tuple[str, ...], ...] = ()
         places = {kind: (SITES[kind], SITE_WINDOW[kind], none) for kind in SITES} | (sites or {})
         self._sites = list(places)
+        # Each rule is tried where its anchors are, and (gate) only where its near groups and
+        # the literals its pattern cannot match without (mandatory_literals) are close by.
+        clauses = [
+            [rule.anchors, *(rule.near + tuple(tuple(sorted(g)) for g in mandatory_literals(rule.pattern)))]
+            if gate else [rule.anchors]
+            for rule in self.rules
+        ]
         self._gate = Gate(
-            [[rule.anchors, *(rule.near if gate else ())] for rule in self.rules]
-            + [[places[k][0], *places[k][2]] for k in places],
+            clauses + [[places[k][0], *places[k][2]] for k in places],
             [(rule.reach or 2 * rule.window) for rule in self.rules] + [2 * places[k][1] + 1 for k in places],
             [rule.window for rule in self.rules] + [places[k][1] for k in places],
             MAX_WINDOW,
@@ -191,17 +278,36 @@ class RuleSet:
         offsets into the UTF-8 bytes (equal to character offsets for ASCII text)."""
         return self.survey(text, layer).findings
 
-    def survey(self, text: str | bytes, layer: str = "") -> Survey:
+    def survey(self, text: str | bytes, layer: str = "", defer: frozenset[str] = frozenset()) -> Survey:
         """What one pass over ``text`` finds: every match of every rule (as :meth:`scan`),
-        and where encoded payloads may hide (for normalize.decoded_layers)."""
+        and where encoded payloads may hide (for normalize.decoded_layers). The rules whose
+        ids are in ``defer`` are not tried: their windows are kept (``Survey.deferred``) for
+        :meth:`confirm`, for a caller that needs them only when other rules matched."""
         data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
         found, complete, runs = self._gate.scan(data, MAX_WINDOWS, B64_BYTES, MIN_BLOCK)
-        findings: dict[tuple[str, int, int], Finding] = {}
         sites: dict[str, list[tuple[int, int]]] = {}
-        for index, low, high in found:
+        now, later = [], []
+        for item in found:
+            index = item[0]
             if index >= len(self.rules):
-                sites.setdefault(self._sites[index - len(self.rules)], []).append((low, high))
-                continue
+                sites.setdefault(self._sites[index - len(self.rules)], []).append(item[1:])
+            elif self.rules[index].id in defer:
+                later.append(item)
+            else:
+                now.append(item)
+        out = self.confirm(data, now, layer)
+        if not complete:
+            out.append(
+                Finding("too_many_matches", ThreatLevel.MEDIUM,
+                        f"more than {MAX_WINDOWS} places worth a closer look in one text: the rest was not looked at",
+                        "", (0, 0), layer)
+            )
+        return Survey(out, sites, runs, later)
+
+    def confirm(self, data: bytes, windows: list[tuple[int, int, int]], layer: str = "") -> list[Finding]:
+        """The matches of each ``(rule, low, high)`` window's rule in it."""
+        findings: dict[tuple[str, int, int], Finding] = {}
+        for index, low, high in windows:
             rule, pattern = self.rules[index], self._compiled[index]
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
@@ -226,21 +332,17 @@ class RuleSet:
                     findings[key] = Finding(
                         rule.id, rule.level, rule.message, _snippet(match, rule.redact), (start, end), layer
                     )
-        out = _outermost(list(findings.values()))
-        if not complete:
-            out.append(
-                Finding("too_many_matches", ThreatLevel.MEDIUM,
-                        f"more than {MAX_WINDOWS} places worth a closer look in one text: the rest was not looked at",
-                        "", (0, 0), layer)
-            )
-        return Survey(out, sites, runs)
+        return _outermost(list(findings.values()))
 
-    def deep(self, norm: Normalized) -> tuple[list[Finding], list[tuple[Layer, list[Finding]]], Survey]:
+    def deep(
+        self, norm: Normalized, defer: frozenset[str] = frozenset()
+    ) -> tuple[list[Finding], list[tuple[Layer, list[Finding]]], Survey]:
         """The findings in a normalised text, and in each payload decoded from it (to
         MAX_DEPTH, within a budget of the text's length, at least 64 KiB): ``(findings,
         [(layer, its findings)], the main text's survey)``. A payload left undecoded for
-        want of budget is a finding of its own."""
-        main = self.survey(norm.data)
+        want of budget is a finding of its own. ``defer``: as :meth:`survey`, for the main
+        text only (decoded payloads are short)."""
+        main = self.survey(norm.data, defer=defer)
         left = [max(len(norm.data), 64 << 10)]
         pending = list(norm.layers)
         found, complete = decoded_layers(norm.data, main.sites, main.runs, 1, left)
@@ -267,6 +369,7 @@ class Survey:
     findings: list[Finding]
     sites: dict[str, list[tuple[int, int]]]  # per kind of escape: byte ranges around its markers
     runs: list[tuple[int, int]]  # runs of base64 bytes (MIN_BLOCK or longer)
+    deferred: list[tuple[int, int, int]] = field(default_factory=list)  # windows of rules not yet tried
 
 
 def _outermost(findings: list[Finding]) -> list[Finding]:

@@ -1,6 +1,8 @@
-"""A rule's ``near`` groups only spare the regular expressions work: on every text of the
-labelled corpora, a scan with the groups finds exactly what one without them finds (a group
-that is not a necessary condition of its pattern would hide matches)."""
+"""A rule's ``near`` groups, and the literals its pattern cannot match without, only spare the
+regular expressions work: on every text of the labelled corpora, a scan with them finds all
+that one without them finds (a group that is not a necessary condition of its pattern would
+hide matches). It may find more: a window around all of a match's literals can hold a match
+that a window around its anchor alone cuts."""
 
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ def test_near_groups_never_hide_a_match(rules: tuple[engine.Rule, ...]) -> None:
     assert len(texts) > 1000
     gated, ungated = engine.RuleSet(rules), engine.RuleSet(rules, gate=False)
     for text in texts:
-        assert sorted(gated.scan(text), key=repr) == sorted(ungated.scan(text), key=repr), text[:200]
+        found = {(f.type, f.span) for f in gated.scan(text)}
+        assert {(f.type, f.span) for f in ungated.scan(text)} <= found, text[:200]
 
 
 def test_the_gate_is_in_use() -> None:
@@ -41,4 +44,37 @@ def test_the_gate_is_in_use() -> None:
     assert gated, "no rule has near groups"
     with_near, without = engine.RuleSet(gated), engine.RuleSet(gated, gate=False)
     assert len(with_near.windows(text)[0]) < len(without.windows(text)[0])
-    assert with_near.scan(text) == without.scan(text)
+    assert {(f.type, f.span) for f in without.scan(text)} <= {(f.type, f.span) for f in with_near.scan(text)}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "groups"),
+    [
+        (r"\bignore\s++(?:all|every)\s++previous\s++(?:instructions?|rules)",
+         [{"previous"}, {"ignore"}, {"instruction", "rules"}]),
+        (r"(?:send|upload)\s++the\s++(?:secrets|keys\b)", [{"secrets", "keys"}, {"send", "upload"}]),
+        (r"foo(?:bar)?baz", []),  # "foo" and "baz" are too short, "bar" is optional
+        (r"\w++\s++(?:one|two)", []),
+        (r"ab(?:cdef|x)", []),  # a branch without a literal: nothing is mandatory across it
+    ],
+)
+def test_mandatory_literals_are_read_from_the_pattern(pattern: str, groups: list[set[str]]) -> None:
+    assert sorted(map(set, engine.mandatory_literals(pattern)), key=sorted) == sorted(groups, key=sorted)
+
+
+@pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
+def test_every_match_on_the_corpora_holds_its_mandatory_literals(rules: tuple[engine.Rule, ...]) -> None:
+    """The derivation checked against the regular expressions themselves, over whole texts."""
+    import regex
+
+    texts = _texts()
+    for rule in rules:
+        groups = engine.mandatory_literals(rule.pattern)
+        if not groups:
+            continue
+        pattern = regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE)
+        for text in texts:
+            for match in pattern.finditer(text):
+                folded = " ".join(match.group().lower().split())
+                for group in groups:
+                    assert any(x in folded for x in group), (rule.id, match.group())
