@@ -10,6 +10,8 @@ comment or invisible styling is a hidden instruction.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from functools import lru_cache
 from typing import Any
@@ -73,8 +75,7 @@ class AdversaryInspector:
                             layer.kind)
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
-        if survey.deferred and ({f.type for f in findings} & _NEEDS_ADDRESS or b"<!--" in norm.data):
-            findings += self._rules.confirm(norm.data, survey.deferred)
+        findings += self._rules.confirm(norm.data, _near_cues(survey.deferred, findings, norm.data))
         findings += _combined(findings, norm.text)
         return InspectionResult.of(findings)
 
@@ -82,6 +83,33 @@ class AdversaryInspector:
 _DEFERRED = frozenset({"addressed_to_agent"})
 # The findings beside which addressing the agent means more (see _combined).
 _NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
+
+ADDRESS_REACH = 2048  # bytes: how close addressing the agent must be to what it combines with
+
+
+def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], data: bytes) -> list[tuple[int, int, int]]:
+    """The deferred windows worth reading: those within ADDRESS_REACH of a finding that
+    addressing the agent combines with, or inside an HTML comment."""
+    cues = [f for f in findings if f.type in _NEEDS_ADDRESS]
+    if any(f.layer for f in cues):
+        return windows  # a cue in a decoded payload: its place in the text is not known closely
+    places = [f.span for f in cues]
+    places += _comment_spans(data) if b"<!--" in data else []
+    if not places or not windows:
+        return []
+    places.sort()
+    starts = [low for low, _ in places]
+    reach_to = list(itertools.accumulate((high for _, high in places), max))  # furthest end so far
+    out = []
+    for window in windows:
+        _, low, high = window
+        # Of the places that start before this window ends (and the reach), does any end
+        # within the reach of its start?
+        at = bisect.bisect_right(starts, high + ADDRESS_REACH)
+        if at and reach_to[at - 1] + ADDRESS_REACH >= low:
+            out.append(window)
+    return out
+
 
 MAX_QUOTED_COMMANDS = 200  # quoted commands read with the egress recognisers, per text
 _CODE_SPANS = re.compile(r"`{1,3}([^`]{4,2000})`{1,3}")
@@ -149,7 +177,7 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
-    comments = _comment_spans(text) if "<!--" in text and instructions else []
+    comments = _comment_spans(text.encode("utf-8", "surrogatepass")) if "<!--" in text and instructions else []
     for f in instructions:
         if any(low <= f.span[0] and f.span[1] <= high for low, high in comments):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
@@ -164,9 +192,8 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
     return out
 
 
-def _comment_spans(text: str) -> list[tuple[int, int]]:
-    """HTML comments, as UTF-8 byte offsets (the engine's spans)."""
-    data = text.encode("utf-8", "surrogatepass")
+def _comment_spans(data: bytes) -> list[tuple[int, int]]:
+    """HTML comments in UTF-8 text, as byte offsets (the engine's spans)."""
     spans, at = [], 0
     while (start := data.find(b"<!--", at)) >= 0:
         end = data.find(b"-->", start + 4)
