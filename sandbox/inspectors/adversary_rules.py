@@ -350,7 +350,8 @@ ROLE_HIJACK = Rule(
     r"[^\n.]{1,60}?[.;,]\s*+[^\n]{0,120}?\b(?:do(?:es)?n't|do(?:es)?\s++not|never|without|no)\s++"
     r"(?:ask(?:ing)?|confirm\w*+|approv\w*+|warn\w*+|question\w*+|check\w*+|restrictions?|limits?|rules)\b|"
     r"\bassume\s++the\s++(?:identity|role|persona)\s++of\b|"
-    r"\byou\s++are\s++(?:now\s++)?(?:in|running\s++in|operating\s++in)\s++(?:\w++\s++)?mode\b|"
+    # "You are now in developer mode", not the manual's "you are in debug mode" (pdb's prompt).
+    r"\byou(?:'re|\s++are)\s++now\s++(?:in|running\s++in|operating\s++in)\s++(?:\w++\s++)?mode\b|"
     r"\byou(?:'re|\s++are)\s++no\s++longer\s++(?:an?\s++|the\s++)?(?:\w++\s++)?(?:assistant|ai|model|agent|bot|helper)\b|"
     r"\b(?:switch|change)\s++(?:your\s++)?persona\b|\broleplay\s++(?:time|as|mode)\b|"
     r"\byou(?:'re|\s++are)\s++(?:now\s++)?[A-Z][\w-]{2,30}(?:\s++v?\d[\w.]*+)?,\s++an?\s++(?:\w++\s++){0,3}?"
@@ -645,14 +646,34 @@ def _risky_order(match: re.Match[str]) -> bool:
     return agent >= 1 and order == 1 and risk >= 1 and agent + order + risk + pressure >= 5
 
 
+# What _risky_order cannot pass without, as literals for the prefilter's gate: the sentence
+# names the agent (the anchors, whole words as _CUE_AGENT takes them), gives an order
+# (_CUE_ORDER) and names a risk (_CUE_RISK). Every alternative of those patterns contains one
+# of these (test_rule_gates checks the gate never hides a finding).
+_ORDER_LITERALS = (
+    "run", "execute", "install", "add", "send", "post", "upload", "delete", "remove", "disable", "turn off",
+    "approve", "merge", "push", "commit", "write", "edit", "modify", "replace", "ignore", "forget", "print",
+    "output", "reveal", "mail", "include", "append", "set", "change", "grant", "create", "download", "copy",
+    "export", "open", "fetch", "call", "use", "skip", "stop", "mark", "tell", "report", "must", "should", "need",
+    "have to", "has to", "are to", "is to", "required to", "mandatory", "make sure",
+)
+_RISK_LITERALS = (
+    ".env", "secret", "credential", "token", "api", "password", "ssh", "private", "key", "cookie", "environment",
+    "prod", "main", "force", "sudo", "chmod", "rm ", "curl", "wget", "|", ".bashrc", ".zshrc", "hook", "setting",
+    "config", "rules file", "approv", "review", "protection", "scanning", "http", "@", "webhook", "delete", "wipe",
+    "exfiltrat", "upload", "publish", "deploy",
+)
 RISKY_ORDER = Rule(
     "risky_order_to_agent", HIGH, "a sentence that orders the agent to do something risky",
-    ("assistant", "ai ", "ai,", "ai:", "agent", "model", "llm", "copilot", "claude", "gpt", "bot", "automated"),
+    (r"\bassistant", r"\bai\b", r"\bais\b", r"\bagent", r"\bmodel", r"\bllm", r"\bcopilot", r"\bclaude", r"\bgpt",
+     r"\bbot\b", r"\bbots\b", r"\bautomated"),
     # A whole sentence, taken without backtracking (it ends at ".", "!" or "?" before a
     # space, not inside ".env" or a URL); which cues it holds is _risky_order's to say.
     r"(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){8,600}+",
     window=320,
     check=_risky_order,
+    near=(_ORDER_LITERALS, _RISK_LITERALS),
+    reach=640,
 )
 
 # -- exfiltration through markdown ------------------------------------------------------------
