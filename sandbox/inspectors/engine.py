@@ -123,6 +123,7 @@ def vet(pattern: str) -> None:
 
 
 MIN_DERIVED = 4  # characters: a shorter literal ("the", "all") gates nothing
+MIN_IN_BRANCH = 3  # characters, for one alternative among others ("usu" of "usuário")
 MAX_CLAUSES = 3
 
 
@@ -155,14 +156,14 @@ def _is_space_run(op: Any, av: Any) -> bool:
     return inner_op is _sre_const.LITERAL and inner_av == 32
 
 
-def _sequence_groups(items: list[Any]) -> list[frozenset[str]]:
+def _sequence_groups(items: list[Any], minimum: int = MIN_DERIVED) -> list[frozenset[str]]:
     """Every group found in a sequence (each element is passed through by every match)."""
     out: list[frozenset[str]] = []
     run: list[str] = []
 
     def flush() -> None:
         text = "".join(run).strip()
-        if len(text) >= MIN_DERIVED:
+        if len(text) >= minimum:
             out.append(frozenset({text}))
         run.clear()
 
@@ -177,16 +178,16 @@ def _sequence_groups(items: list[Any]) -> list[frozenset[str]]:
             continue
         flush()
         if op is _sre_const.SUBPATTERN:
-            out += _sequence_groups(list(av[-1]))
+            out += _sequence_groups(list(av[-1]), minimum)
         elif op is _sre_const.BRANCH:
             union = _branch_group([list(branch) for branch in av[1]])
             if union is not None:
                 out.append(union)
         elif op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)):
             if av[0] >= 1:
-                out += _sequence_groups(list(av[2]))
+                out += _sequence_groups(list(av[2]), minimum)
         elif op is getattr(_sre_const, "ATOMIC_GROUP", None):
-            out += _sequence_groups(list(av))
+            out += _sequence_groups(list(av), minimum)
     flush()
     return out
 
@@ -196,7 +197,7 @@ def _branch_group(branches: list[list[Any]]) -> frozenset[str] | None:
     has none (then nothing is mandatory across the alternation)."""
     union: set[str] = set()
     for branch in branches:
-        groups = _sequence_groups(branch)
+        groups = _sequence_groups(branch, MIN_IN_BRANCH)
         if not groups:
             return None
         union |= min(groups, key=lambda g: (-min(len(x) for x in g), len(g)))

@@ -54,7 +54,7 @@ def test_the_gate_is_in_use() -> None:
          [{"previous"}, {"ignore"}, {"instruction", "rules"}]),
         (r"(?:send|upload)\s++the\s++(?:secrets|keys\b)", [{"secrets", "keys"}, {"send", "upload"}]),
         (r"foo(?:bar)?baz", []),  # "foo" and "baz" are too short, "bar" is optional
-        (r"\w++\s++(?:one|two)", []),
+        (r"\w++\s++(?:one|two)", [{"one", "two"}]),  # three characters will do in an alternation
         (r"ab(?:cdef|x)", []),  # a branch without a literal: nothing is mandatory across it
     ],
 )
