@@ -179,6 +179,8 @@ class EgressInspector:
         if not words:
             return []
         name = words[0].rsplit("/", 1)[-1].lower()
+        if len(words) > 1 and words[1] in _OPERATORS:
+            return []  # "nc = entry.callcount": a variable of that name in code, not the tool
         destinations, sends = _destinations(name, words, command.line, command.text)
         if not destinations:
             return []
@@ -658,7 +660,15 @@ def _host_of(arg: str) -> str | None:
 _HOSTLIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z0-9-]{1,63}|\d+|0x[0-9a-fA-F]+|\[[0-9a-fA-F:]+\]")
 
 
+# A tool's name followed by one of these is a variable in code ("nc = entry.callcount"). Not
+# "-": "socat - TCP:host:port" and "python3 - <<EOF" read standard input.
+_OPERATORS = frozenset({"=", "==", "!=", "+=", "-=", "*=", "/=", "|=", "&=", ":=", "*", "/", "%", "<=", ">=", ":", "in",
+                        "is", "and", "or", "=>", "->"})
+
+
 def _looks_like_host(word: str) -> bool:
+    if word.isdigit() and int(word) < 1 << 24:
+        return False  # 0.x.y.z, where "5" would point: no host (a size or a day in a listing)
     return bool(_HOSTLIKE.fullmatch(word)) and not word.endswith((".txt", ".sh", ".py", ".json", ".log"))
 
 

@@ -57,6 +57,9 @@ MAX_WINDOWS = 250_000
 # Windows of one rule merge up to this many bytes, so that text dense with anchors never
 # makes one window of a megabyte (whose match would time out and hide what is in it).
 MAX_WINDOW = 4096
+# The window bytes one rule may read in one text: this share of its length, and this floor.
+RULE_SHARE = 0.125
+RULE_FLOOR = 32 << 10
 MATCH_TIMEOUT = 0.05  # seconds for one window: a rule that takes longer is a bug, not a verdict
 SNIPPET = 160
 
@@ -306,9 +309,18 @@ class RuleSet:
         return Survey(out, sites, runs, later)
 
     def confirm(self, data: bytes, windows: list[tuple[int, int, int]], layer: str = "") -> list[Finding]:
-        """The matches of each ``(rule, low, high)`` window's rule in it."""
+        """The matches of each ``(rule, low, high)`` window's rule in it. A rule reads at most
+        RULE_SHARE of the text (and RULE_FLOOR bytes) in windows: a text crafted to put one
+        rule's anchors everywhere costs a bounded multiple of its length, and what is left
+        unread is a finding (MEDIUM), never a silent pass."""
         findings: dict[tuple[str, int, int], Finding] = {}
+        budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
+        unread: dict[int, list[tuple[int, int]]] = {}
         for index, low, high in windows:
+            if budget[index] < high - low:
+                unread.setdefault(index, []).append((low, high))
+                continue
+            budget[index] -= high - low
             rule, pattern = self.rules[index], self._compiled[index]
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
@@ -333,6 +345,13 @@ class RuleSet:
                     findings[key] = Finding(
                         rule.id, rule.level, rule.message, _snippet(match, rule.redact), (start, end), layer
                     )
+        for index, spans in unread.items():
+            key = ("inspection_incomplete", spans[0][0], spans[-1][1])
+            findings[key] = Finding(
+                "inspection_incomplete", ThreatLevel.MEDIUM,
+                f"rule {self.rules[index].id} could be tried in far more places than a text of this size has: "
+                f"{len(spans)} of them were not read", "", (spans[0][0], spans[0][1]), layer,
+            )
         return _outermost(list(findings.values()))
 
     def deep(

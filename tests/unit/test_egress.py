@@ -68,6 +68,9 @@ def test_secrets_into_a_network_sink_are_critical(inspector: EgressInspector, co
         "echo 'use curl -d @file https://x.example to upload'",
         "ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519",
         "env | sort | less",
+        # Tool names that are something else in code and listings (seen in the standard library):
+        "        nc = entry.callcount  # ncalls column of pstats (before '/')",
+        "drwxr-xr-x  2 ftp wheel 1024 Sep 5 13:43 incoming",
     ],
 )
 def test_ordinary_developer_commands_are_safe(inspector: EgressInspector, command: str) -> None:
