@@ -282,6 +282,7 @@ size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t member[256], 
  * underscore, or any byte of a multi-byte UTF-8 character) precedes or follows it. */
 
 #define GATE_NONE ((size_t)-1)
+#define GATE_HAS_SPACE 0x80 /* internal literal flag: its start is found by walking back */
 
 struct sbx_gate {
     struct sbx_ac *ac;
@@ -367,7 +368,10 @@ int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t
             if (!(is_space(lits[i][j]) && j > 0 && is_space(lits[i][j - 1])))
                 k++;
         g->length[i] = k;
-        g->flags[i] = flags ? flags[i] : 0;
+        g->flags[i] = (uint8_t)((flags ? flags[i] : 0) & (SBX_GATE_WORD_BEFORE | SBX_GATE_WORD_AFTER));
+        for (size_t j = 0; j < lens[i]; j++)
+            if (is_space(lits[i][j]))
+                g->flags[i] |= GATE_HAS_SPACE;
     }
     /* Counting sorts: members by literal, clauses by rule. */
     for (size_t m = 0; m < members; m++)
@@ -480,7 +484,8 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
     for (uint32_t k = ac->out_start[state]; k < ac->out_start[state + 1]; k++) {
         uint32_t l = ac->out[k];
         uint8_t f = g->flags[l];
-        size_t start = literal_start(buf, end, g->length[l]);
+        /* Without a space in it, a literal's bytes are the text's: no walk back needed. */
+        size_t start = (f & GATE_HAS_SPACE) ? literal_start(buf, end, g->length[l]) : end - g->length[l];
         if (start >= before)
             continue;
         if ((f & SBX_GATE_WORD_BEFORE) && start > 0 && word_byte(buf[start - 1]))

@@ -207,6 +207,18 @@ def _branch_group(branches: list[list[Any]]) -> frozenset[str] | None:
     return frozenset(union)
 
 
+# Literals too common in any text to tell where a rule may match: a group holding one gates
+# nothing and costs a table update at every occurrence, so it is left out of the gate.
+_COMMON = frozenset(
+    "the and all any for you are not can has had was use set try get put add run new now out one two own our its "
+    "may way how who why see say off via per key api url src tar pip npm git act hat end day old too his her".split()
+)
+
+
+def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    return [g for g in groups if all(len(x.strip()) >= 3 and x.strip().lower() not in _COMMON for x in g)]
+
+
 class RuleSet:
     """Compiled rules behind one prefilter gate. Raises PolicyError for a rule whose
     pattern does not parse or can backtrack catastrophically, or whose anchors are
@@ -240,7 +252,7 @@ class RuleSet:
         # Each rule is tried where its anchors are, and (gate) only where its near groups and
         # the literals its pattern cannot match without (mandatory_literals) are close by.
         clauses = [
-            [rule.anchors, *(rule.near + tuple(tuple(sorted(g)) for g in mandatory_literals(rule.pattern)))]
+            [rule.anchors, *_useful(rule.near + tuple(tuple(sorted(g)) for g in mandatory_literals(rule.pattern)))]
             if gate else [rule.anchors]
             for rule in self.rules
         ]
