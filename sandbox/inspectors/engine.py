@@ -207,6 +207,56 @@ def _branch_group(branches: list[list[Any]]) -> frozenset[str] | None:
     return frozenset(union)
 
 
+def first_literals(pattern: str) -> frozenset[str] | None:
+    """The literals every match of ``pattern`` starts with (case-insensitive), or None when
+    the parse does not tell (a match may start with any word). A rule's pattern is then
+    tried only where one of them starts in its window, not at every byte."""
+    try:
+        tree = _sre_parse.parse(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
+    found = _firsts(list(tree))
+    return frozenset(found) if found else None
+
+
+_ZERO_WIDTH = {_sre_const.AT}
+_SMALL_CLASS = 16  # characters: a class this small at the start is spelled out
+
+
+def _firsts(items: list[Any]) -> set[str] | None:
+    for index, (op, av) in enumerate(items):
+        if op in _ZERO_WIDTH:
+            continue  # \b, ^: the match still starts at the next element
+        if op is _sre_const.LITERAL:
+            run = [chr(av)]
+            for next_op, next_av in items[index + 1 :]:
+                if next_op is not _sre_const.LITERAL:
+                    break
+                run.append(chr(next_av))
+            return {"".join(run)}
+        if op is _sre_const.SUBPATTERN:
+            return _firsts(list(av[-1]))
+        if op is _sre_const.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                sub = _firsts(list(branch))
+                if sub is None:
+                    return None
+                out |= sub
+            return out
+        if op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)):
+            return _firsts(list(av[2])) if av[0] >= 1 else None
+        if op is getattr(_sre_const, "ATOMIC_GROUP", None):
+            return _firsts(list(av))
+        if op is _sre_const.IN:
+            chars = [chr(v) for kind, v in av if kind is _sre_const.LITERAL]
+            if len(chars) == len(av) and 0 < len(chars) <= _SMALL_CLASS:
+                return set(chars)
+            return None
+        return None
+    return None
+
+
 # Literals too common in any text to tell where a rule may match: a group holding one gates
 # nothing and costs a table update at every occurrence, so it is left out of the gate.
 _COMMON = frozenset(
@@ -238,12 +288,22 @@ class RuleSet:
         a rule's ``near``), beside the escape markers of normalize."""
         self.rules = tuple(rules)
         self._compiled = []
+        self._starts: list[Any] = []
         for rule in self.rules:
             if _PARSER_KNOWS_POSSESSIVE:
                 vet(rule.pattern)
             if not rule.anchors:
                 raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
+            firsts = first_literals(rule.pattern)
+            # Where a match may start: every place one of its first literals does (a lookahead,
+            # so that overlapping starts are all found).
+            # Only literals of four characters or more are worth it: a match attempt from Python
+            # costs more than the engine's own scan past a byte.
+            self._starts.append(
+                None if firsts is None or min(map(len, firsts)) < 4
+                else regex.compile("(?=" + "|".join(regex.escape(x) for x in sorted(firsts)) + ")", regex.IGNORECASE)
+            )
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
         # where encoded payloads may be, for decoded_layers.
         none: tuple[tuple[str, ...], ...] = ()
@@ -338,7 +398,7 @@ class RuleSet:
                 low += 1  # not inside a character: offsets below count whole characters
             window = data[low:high].decode("utf-8", "ignore")
             try:
-                matches = list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+                matches = _matches(pattern, self._starts[index], window)
             except TimeoutError:
                 # Never a silent pass: the window that could not be read is reported.
                 key = ("inspection_incomplete", low, high)
@@ -402,6 +462,24 @@ class Survey:
     sites: dict[str, list[tuple[int, int]]]  # per kind of escape: byte ranges around its markers
     runs: list[tuple[int, int]]  # runs of base64 bytes (MIN_BLOCK or longer)
     deferred: list[tuple[int, int, int]] = field(default_factory=list)  # windows of rules not yet tried
+
+
+def _matches(pattern: Any, starts: Any, window: str) -> list[Any]:
+    """What ``pattern.finditer(window)`` finds, trying the pattern only where ``starts``
+    (a lookahead of its first literals) says a match may begin."""
+    if starts is None:
+        return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+    out = []
+    at = 0
+    for place in starts.finditer(window, timeout=MATCH_TIMEOUT):
+        begin = place.start()
+        if begin < at:
+            continue
+        match = pattern.match(window, begin, timeout=MATCH_TIMEOUT)
+        if match is not None:
+            out.append(match)
+            at = match.end() if match.end() > begin else begin + 1
+    return out
 
 
 def _outermost(findings: list[Finding]) -> list[Finding]:
