@@ -669,9 +669,9 @@ RISKY_ORDER = Rule(
      r"\bbot\b", r"\bbots\b", r"\bautomated"),
     # A whole sentence, taken without backtracking (it ends at ".", "!" or "?" before a
     # space, not inside ".env" or a URL); which cues it holds is _risky_order's to say.
-    r"(?:[^.!?\n]|[.!?](?![\s\"')\]]|$)){8,600}+",
+    r"(?:[^.!?\n]++|[.!?](?![\s\"')\]]|$))++",
     window=320,
-    check=_risky_order,
+    check=lambda match: 8 <= len(match.group()) <= 600 and _risky_order(match),
     near=(_ORDER_LITERALS, _RISK_LITERALS),
     reach=640,
 )
