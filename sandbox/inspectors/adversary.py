@@ -84,7 +84,7 @@ _DEFERRED = frozenset({"addressed_to_agent"})
 # The findings beside which addressing the agent means more (see _combined).
 _NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
 
-ADDRESS_REACH = 2048  # bytes: how close addressing the agent must be to what it combines with
+ADDRESS_REACH = 512  # bytes: how close addressing the agent must be to what it combines with
 
 
 def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], data: bytes) -> list[tuple[int, int, int]]:
