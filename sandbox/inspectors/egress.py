@@ -66,9 +66,12 @@ _WRAPPERS = frozenset({"sudo", "doas", "nohup", "time", "nice", "ionice", "stdbu
                        "timeout", "env", "xargs", "busybox", "torsocks", "proxychains", "proxychains4"})
 _INTERPRETERS = {"python": "-c", "python3": "-c", "python2": "-c", "node": "-e", "nodejs": "-e", "deno": "eval",
                  "bun": "-e", "tsx": "-e",
-                 "ruby": "-e", "perl": "-e", "php": "-r", "powershell": "-c", "pwsh": "-c", "lua": "-e"}
+                 "ruby": "-e", "perl": "-e", "php": "-r", "powershell": "-c", "pwsh": "-c", "lua": "-e",
+                 "tclsh": "", "expect": "-c"}
 _URL = re.compile(r"\b(?:https?|ftp|ftps|sftp|scp|ssh|git|rsync|wss?|tcp|udp)://[^\s\"'<>`)]{1,2000}", re.I)
-_DEV_NET = re.compile(r"/dev/(?:tcp|udp)/([^/\s\"']{1,253})/(\d{1,5})")
+_DEV_NET = re.compile(
+    r"/dev/(?:tcp|udp)/([^/\s\"']{1,253})/(\d{1,5})|/inet[46]?/(?:tcp|udp)/\d++/([^/\s\"']{1,253})/(\d{1,5})"
+)
 _REMOTE = re.compile(r"^(?:[^@\s/:]{1,64}@)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]{1,253}):(?!//)")
 _NET_CODE = re.compile(
     r"socket|urlopen|urllib|requests\.|http\.client|httpx|fetch\(|XMLHttpRequest|net\.connect|https?\.request|"
@@ -101,14 +104,17 @@ _COMMAND_WORDS = (
     "curl", "wget", "wget2", "nc", "ncat", "netcat", "socat", "telnet", "scp", "sftp", "rsync", "ssh", "sshpass",
     "ftp", "tftp", "atftp", "lftp", "ncftp", "ncftpput", "wput", "dig", "nslookup", "drill", "ping6", "getent",
     "resolvectl", "gh", "xh", "aria2c", "lynx", "iwr", "irm", "ngrok", "cloudflared", "localtunnel", "frpc",
-    "powershell", "pwsh",
+    "powershell", "pwsh", "tclsh", "sshfs", "gsutil", "rclone", "s3cmd", "azcopy", "sendmail", "mailx", "mutt",
+    "swaks", "msmtp",
 )
 _COMMAND_FORMS = (
+    "aws s3", "az storage", "mail -", "npm publish", "--index-url", "--registry", "--repository-url",
     "git push", "git remote", "git send-email", "git credential", "git -c", "python -", "python2 -", "python3 -",
     "node -", "nodejs -", "bun -", "deno eval", "deno run", "tsx -", "ruby -", "perl -", "php -", "lua -",
     "host $(", "host `", "host -", "ping -", "http post", "http put", "https post", "https put", "http -f",
     "http --form", "openssl s_client", "lt --port", "bore local", "tailscale funnel", "pagekite", "expose --",
-    "/dev/tcp", "/dev/udp", "$ifs", "${ifs", "$'\\", "$(printf", "$(echo", "`which", "$(which", "command -v",
+    "/dev/tcp", "/dev/udp", "/inet/tcp", "/inet/udp", "/inet4/", "/inet6/", "http.server", "simplehttpserver",
+    "-listen", "$ifs", "${ifs", "$'\\", "$(printf", "$(echo", "`which", "$(which", "command -v",
     "invoke-webrequest", "invoke-restmethod", "invoke-expression", "net.webclient", "npm publish", "yarn publish",
     "twine upload", "docker push", "cargo publish", "gem push", ".ssh/", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
     ".aws/", ".netrc", ".git-credentials", "/etc/shadow", "/proc/self/environ", "printenv", "| sh", "| bash", "|sh",
@@ -175,12 +181,20 @@ class EgressInspector:
         if command.truncated:
             return [Finding("inspection_incomplete", MEDIUM,
                             f"more than {MAX_COMMANDS} commands in one text: the rest was not judged", "")]
-        words = _unwrapped(command.words) or (["exec"] if "/dev/" in command.line else [])
+        words = _unwrapped(command.words) or (["exec"] if "/dev/" in command.line or "/inet" in command.line else [])
         if not words:
             return []
         name = words[0].rsplit("/", 1)[-1].lower()
         if len(words) > 1 and words[1] in _OPERATORS:
             return []  # "nc = entry.callcount": a variable of that name in code, not the tool
+        listener = _listener(name, words[1:], bool(command.inputs))
+        if listener:
+            served = " ".join([*words[1:], *command.inputs])
+            secret = _secret_flow(command) or bool(_SECRET_PATH.search(" " + served) or _SECRET_DIR.search(served))
+            shown = _redact(" ".join(command.line.split()))[:200]
+            return [Finding("exfiltration_of_secrets" if secret else "serves_data", CRITICAL if secret else HIGH,
+                            f"{listener} hands {'secret material' if secret else 'files or a shell'} to whoever "
+                            "connects", shown)]
         destinations, sends = _destinations(name, words, command.line, command.text)
         if not destinations:
             return []
@@ -212,6 +226,27 @@ class EgressInspector:
                 out.append(Finding("unlisted_destination", MEDIUM,
                                    f"{how} connects to {host}, which the allowlist does not name", shown))
         return out
+
+
+_SECRET_DIR = re.compile(r"(?:^|[\s/~])\.(?:ssh|aws|gnupg|kube|docker)\b")
+
+
+def _listener(name: str, args: list[str], fed: bool) -> str:
+    """What makes this command a server that gives data or a shell to whoever connects (a
+    netcat listener with input (``fed``) or a program, socat listening into a file or
+    program, a web server over a home or secret directory), or ""."""
+    joined = " ".join(args)
+    if name in ("nc", "ncat", "netcat") and any(re.fullmatch(r"-[A-Za-z]*l[A-Za-z]*", a) for a in args):
+        if fed or re.search(r"(?:^|\s)-[A-Za-z]*[ec]\b|--exec|--sh-exec", joined):
+            return f"a {name} listener"
+    if name == "socat" and re.search(r"(?:tcp|udp|ssl|openssl)[46]?-listen", joined, re.I) and re.search(
+        r"\b(?:file|exec|system|open|gopen):", joined, re.I
+    ):
+        return "a socat listener"
+    serving = re.search(r"-m\s++(?:http\.server|SimpleHTTPServer)\b|(?:^|\s)-S\s++\S*:\d", joined)
+    if serving and re.search(r"(?:^|\s)(?:--directory|-d|-t)\s++(?:~|\$HOME|/home/|/root|\S*\.ssh|\S*\.aws)", joined):
+        return "a web server over a home or secret directory"
+    return ""
 
 
 def _redact(line: str) -> str:
@@ -255,7 +290,10 @@ _SINKS = re.compile(
 _MAY_REACH = re.compile(
     r"(?<![\w./-])(?:curl|wget2?|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ssh|sshpass|ftp|tftp|atftp|lftp|ncftp\w*|"
     r"wput|dig|nslookup|host|drill|ping6?|getent|resolvectl|git|gh|python\w*|node|nodejs|bun|deno|tsx|ruby|perl|php|"
-    r"powershell|pwsh|lua|http|https|xh|aria2c|lynx|openssl|exec)\b|/dev/(?:tcp|udp)/|://"
+    r"powershell|pwsh|lua|http|https|xh|aria2c|lynx|openssl|exec|aws|gsutil|gcloud|rclone|s3cmd|azcopy|az|mc|b2|"
+    r"mail|mailx|mutt|sendmail|msmtp|swaks|s-nail|pip3?|uv|poetry|twine|npm|yarn|pnpm|cargo|gem|invoke-webrequest|"
+    r"invoke-restmethod|iwr|irm|start-bitstransfer|certutil|bitsadmin|tclsh|expect|sshfs|awk|gawk|php)\b|"
+    r"/dev/(?:tcp|udp)/|/inet[46]?/(?:tcp|udp)/|://"
 )
 _EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
 _EXECUTES = re.compile(
@@ -264,6 +302,7 @@ _EXECUTES = re.compile(
 )
 
 
+_PIPED_TO_SHELL = re.compile(r"\s*+\|\s*+(?:ba|z|da|k)?sh\b")  # echo "curl …" | sh runs the string
 _WHICH = re.compile(
     r"`\s*+(?:which|command\s++-v)\s++([\w.-]++)\s*+`|\$\(\s*+(?:which|command\s++-v)\s++([\w.-]++)\s*+\)"
 )
@@ -336,7 +375,8 @@ def _prepared(text: str) -> str:
         # Backticks and $(…) run what they hold; a quoted string only when something
         # executes it (eval, sh -c, os.system, …), not when echo prints it.
         plain = body.replace('"', "").replace("'", "").replace("\\", "")  # cu"r"l is curl
-        if (m.group(1) or m.group(2) or _EXECUTES.search(text[max(0, m.start() - 40) : m.start()])) and _SINKS.search(
+        executed = _EXECUTES.search(text[max(0, m.start() - 40) : m.start()]) or _PIPED_TO_SHELL.match(text, m.end())
+        if (m.group(1) or m.group(2) or executed) and _SINKS.search(
             plain + " "
         ):
             keep(plain)
@@ -456,8 +496,8 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
     whole text, where a config file given on stdin may be)."""
     out: list[tuple[str, str]] = []
     sends = False
-    for host, _port in _DEV_NET.findall(line):
-        out.append((host, "a /dev/tcp redirection"))
+    for dev_host, _port, inet_host, _inet_port in _DEV_NET.findall(line):
+        out.append((dev_host or inet_host, "a /dev/tcp redirection" if dev_host else "gawk's /inet special file"))
         sends = True
     args = words[1:]
     if name in ("curl", "wget", "wget2", "http", "https", "xh", "aria2c", "lynx"):
@@ -488,6 +528,8 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
             data_line = re.search(r"\b(?:data|data-binary|data-urlencode|form|upload-file)\s*+=", line_text)
             sends = sends or data_line is not None
     elif name in ("nc", "ncat", "netcat", "telnet", "socat") or (name == "openssl" and "s_client" in args):
+        if "-connect" in args[:-1]:  # openssl s_client -connect host:port
+            out.append((args[args.index("-connect") + 1].rsplit(":", 1)[0], name))
         for arg in args:
             m = re.search(r"(?<![\w-])(?:tcp[46]?|udp[46]?|openssl|ssl|connect)[:=]([^:,\s/][^:,\s]*+)", arg, re.I)
             if m:
@@ -496,7 +538,7 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
                 out.append((arg, name))
                 break
         sends = True
-    elif name in ("ssh", "scp", "sftp", "rsync", "sshpass"):
+    elif name in ("ssh", "scp", "sftp", "rsync", "sshpass", "sshfs"):
         skip = False
         for arg in args:
             if skip:
@@ -553,6 +595,17 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
                 break
         sends = True
     elif name in ("dig", "nslookup", "host", "drill", "resolvectl", "ping", "ping6", "getent"):
+        # A name built from a command's output ("$(cat .env | base64).x.example"): the words
+        # of the substitution are split apart, so the line is read as written.
+        built = _BUILT_NAME.search(line)
+        if built:
+            out.append((built.group(1), f"a DNS query carrying data ({name})"))
+            return out, True
+        if name in ("ping", "ping6") and re.search(r"\s-p\s*+(?:\$\(|`|\$\{?\w)", line):
+            # ping -p $(xxd -p .env) host: the packets' padding carries the data.
+            named = [a for a in args if not a.startswith("-") and _looks_like_host(a)]
+            out.append((named[-1] if named else "", f"ICMP padding carrying data ({name})"))
+            return out, True
         for arg in args:
             if arg.startswith(("-", "+", "@")) or arg.upper() in _DNS_TYPES:
                 continue
@@ -563,6 +616,45 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
                 out.append((arg.split(".", 1)[-1] if "." in arg else arg, f"a DNS query carrying data ({name})"))
                 sends = True
             break
+    elif name in ("invoke-webrequest", "iwr", "invoke-restmethod", "irm", "start-bitstransfer", "curl.exe"):
+        # PowerShell's web cmdlets, as a command of their own (not only inside powershell -c).
+        lowered = [a.lower() for a in args]
+        for i, arg in enumerate(args):
+            if lowered[i] in ("-uri", "-source") and i + 1 < len(args):
+                arg = args[i + 1]
+            host = _host_of(arg)
+            if host:
+                out.append((host, name))
+                break
+        method = next((lowered[i + 1] for i, a in enumerate(lowered[:-1]) if a == "-method"), "")
+        sends = method in ("post", "put", "patch") or bool({"-body", "-infile"} & set(lowered))
+    elif name in ("certutil", "certutil.exe", "bitsadmin", "bitsadmin.exe"):
+        # Windows' own downloaders (certutil -urlcache, bitsadmin /transfer).
+        for arg in args:
+            host = _host_of(arg)
+            if host:
+                out.append((host, name))
+    elif name in _STORAGE_TOOLS:
+        out += _storage(name, args)
+        sends = bool(out)
+    elif name in ("mail", "mailx", "mutt", "sendmail", "msmtp", "swaks", "s-nail"):
+        for arg in args:
+            address = re.fullmatch(r"[\w.+-]++@([\w-]++(?:\.[\w-]++)++)", arg.strip("<>,"))
+            if address:
+                out.append((address.group(1), f"mail ({name})"))
+        if name == "swaks" and "--server" in args[:-1]:
+            out.append((args[args.index("--server") + 1].rsplit(":", 1)[0], "mail (swaks)"))
+        sends = bool(out)
+    elif name in _PUBLISHERS:
+        for i, arg in enumerate(args):
+            flag, _, value = arg.partition("=")
+            if flag in _INDEX_FLAGS:
+                value = value or (args[i + 1] if i + 1 < len(args) else "")
+                host = _host_of(value)
+                if host:
+                    out.append((host, f"{name} (a package index)"))
+                    # Publishing sends the package; a name built from a command carries data.
+                    sends = sends or _PUBLISHERS[name] & set(args) != set() or "$(" in value or "`" in value
     elif name in _INTERPRETERS or name.startswith("python"):
         code = " ".join(args)
         if name in ("powershell", "pwsh"):
@@ -573,11 +665,50 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
             hosts = [_host_of(u) for u in _URL.findall(code)]
             hosts += [(a or b).lstrip(".") for a, b in _HOST_IN_CODE.findall(code)]
             hosts += re.findall(r"[\w.+-]++@([\w-]++(?:\.[\w-]++)++)", code)  # mail to an address
+            hosts += _TCL_SOCKET.findall(code)  # Tcl: socket host port
             for host in hosts:
                 if host:
                     out.append((host, f"a {name} one-liner"))
             sends = True
     return out, sends
+
+
+_TCL_SOCKET = re.compile(r"\bsocket\s++(?:-\w++\s++)*+([A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++)\s++\d{1,5}\b")
+_BUILT_NAME = re.compile(
+    r"(?:\$\((?:[^()]|\([^()]*+\))*+\)|`[^`]*+`|\$\{?\w++\}?)[\w.-]*?\.((?:[A-Za-z0-9-]++\.)++[A-Za-z]{2,63})\b"
+)
+# Package tools and the verbs with which they send (publish); their index options.
+_PUBLISHERS = {
+    "pip": {"upload"}, "pip3": {"upload"}, "uv": {"publish"}, "poetry": {"publish"}, "twine": {"upload"},
+    "npm": {"publish"}, "yarn": {"publish"}, "pnpm": {"publish"}, "cargo": {"publish"}, "gem": {"push"},
+}
+_INDEX_FLAGS = frozenset({"--index-url", "-i", "--extra-index-url", "--registry", "--repository-url", "--repository",
+                          "-r", "--index", "--host", "--publish-url"})
+_STORAGE_TOOLS = frozenset({"aws", "gsutil", "gcloud", "rclone", "s3cmd", "azcopy", "az", "mc", "b2"})
+
+
+def _storage(name: str, args: list[str]) -> list[tuple[str, str]]:
+    """Cloud storage a command uploads to: (host, how) of the remote destination when it
+    is the last argument of a copy (data leaves); nothing for a download."""
+    positional = [a for a in args if not a.startswith("-") and not a.isdigit()]  # not "--transfers 4"'s 4
+    verbs = {"cp", "sync", "mv", "copy", "copyto", "move", "moveto", "put", "upload", "upload-file", "rsync"}
+    if not positional or not verbs & set(positional[:3]):
+        return []
+    target = positional[-1]
+    scheme = re.match(r"(s3|gs|az|b2)://([^/\s]++)", target)
+    if scheme:
+        hosts = {"s3": "s3.amazonaws.com", "gs": "storage.googleapis.com", "az": "blob.core.windows.net",
+                 "b2": "backblazeb2.com"}
+        return [(f"{scheme.group(2)}.{hosts[scheme.group(1)]}", f"{name} (an upload to a bucket)")]
+    url = _host_of(target)
+    if url:
+        return [(url, f"{name} (an upload)")]
+    remote = re.fullmatch(r"([A-Za-z][\w-]*+):[^/\s]?\S*+", target)
+    if name in ("rclone", "mc") and remote and len(positional) >= 3:
+        return [(remote.group(1), f"{name} (an upload to a configured remote)")]
+    if name == "az" and "--account-name" in args[:-1]:
+        return [(args[args.index("--account-name") + 1] + ".blob.core.windows.net", "az storage (an upload)")]
+    return []
 
 
 _GH_SINKS = frozenset(
