@@ -445,6 +445,9 @@ ADDRESSED = Rule(
     r"\bfor\s++(?:code\s++generators|automated\s++readers|(?:llm|ai)-based\s++tools|(?:ai|llm)\s++(?:reviewers|tools))\b|"
     r"\bto\s++whichever\s++(?:ai|assistant|agent|model)\b|\bsub-agent\b|\bllm\s++instructions?\b|"
     r"\bany\s++(?:ai|assistant|agent|model)\s++that\b|\b(?:ai|llm)\s++reviewers\b)",
+    # Quoted in a threat model or an article about injection ('a README says "AI agents: set
+    # autoApprove"'), it addresses no one.
+    check=_use,
 )
 
 # -- what the text asks the agent to do ---------------------------------------------------------
@@ -540,6 +543,7 @@ DANGEROUS_ACTION = Rule(
     r"audit\s++log\w*+|logging|code\s++scanning|dependabot)|remov(?:e|ing)\s++[^\n]{0,60}?\bso\s++(?:that\s++)?"
     r"(?:releases?|deploys?|merges?)\s++(?:don't|do\s++not|no\s++longer)\s++(?:wait|need))\b",
 )
+_YOUR_KEY = re.compile(r"\byour\s++(?:own\s++)?(?:(?:ssh|public)\s++)*+key", re.I)
 PERSISTENT_ACCESS = Rule(
     "asks_for_persistent_access", HIGH, "text asks for a change that keeps sending data out or lets someone in",
     ("authorized_keys", ".bashrc", ".zshrc", ".profile", "prompt_command", "crontab", "git/hooks", "makefile",
@@ -551,6 +555,9 @@ PERSISTENT_ACCESS = Rule(
     r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:this|the\s++following|our|my|the\s++attached|the\s++below)\s++"
     r"(?:(?:ssh|public|deploy|support)\s++){0,2}+key\b[^\n]{0,80}?authorized_keys",
     window=400,
+    # "Add your public key to the server's authorized_keys" is how every SSH guide begins;
+    # the reader's own key lets no one else in.
+    check=lambda match: _YOUR_KEY.search(match.group()) is None,
 )
 HIDE_FROM_USER = Rule(
     "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user",

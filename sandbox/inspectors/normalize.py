@@ -41,7 +41,9 @@ _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
 _FLAG_TAGS = re.compile("\U0001f3f4[\U000e0061-\U000e007a\U000e0030-\U000e0039]{2,6}\U000e007f")
 _REMOVE = {ord(c): None for c in _ZERO_WIDTH + _BIDI} | {c: None for c in range(0xE0000, 0xE0080)}
-_ZW_IN_WORD = re.compile("[A-Za-z][" + _ZERO_WIDTH + "]+[A-Za-z]")
+# Soft hyphens (U+00AD) are removed like the rest but not counted: typesetters put them in
+# long words on purpose ("Donau\u00addampf\u00adschiff"), and the words read the same without them.
+_ZW_IN_WORD = re.compile("[A-Za-z][" + _ZERO_WIDTH.replace("\u00ad", "") + "]+[A-Za-z]")
 
 # Letters of Cyrillic, Greek and Armenian that are drawn like Latin ones (and the Latin
 # look-alikes NFKC leaves alone), as attackers use them to write "ignore" that no ASCII
