@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from sandbox.errors import PolicyError
+from sandbox.inspectors.adversary_cues import mentioned
 from sandbox.inspectors.adversary_rules import ACTIONS, RULES
 from sandbox.inspectors.engine import RuleSet
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
@@ -23,7 +24,7 @@ from sandbox.inspectors.normalize import joined, normalize
 # Rules whose matches are instructions to the reader (as opposed to notes about the text).
 _INSTRUCTIONS = frozenset(
     {"instruction_override", "new_instructions", "role_hijack", "fake_system_message", "asks_to_send_data",
-     "markdown_exfiltration", "addressed_to_agent", *ACTIONS}
+     "markdown_exfiltration", "addressed_to_agent", "order_to_agent", *ACTIONS}
 )
 
 
@@ -131,28 +132,84 @@ def _invisible(counts: dict[str, int]) -> list[Finding]:
 
 
 def _combined(findings: list[Finding], text: str) -> list[Finding]:
-    """Findings that mean more together."""
+    """Findings that mean more together: an address to the agent and a request near it (in
+    one paragraph or within PAIR_REACH bytes; anywhere inside one decoded payload), an
+    instruction inside an HTML comment, instructions in a text that hides content. A
+    finding shown as an example in text about attacks (adversary_cues.mentioned) raises
+    nothing, and neither does a request to run the project's own build or tests."""
     out = []
-    types = {f.type for f in findings}
-    cues = types & (ACTIONS | {"chat_template_token", "invisible_text"})
-    if "addressed_to_agent" in types and cues:
-        action = next(f for f in findings if f.type in cues)
+    data = text.encode("utf-8", "surrogatepass")
+    shown = _Shown(text, data)
+    cues = [f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}
+            and not shown(f) and not _routine_command(f, data)]
+    addressed = [f for f in findings if f.type == "addressed_to_agent" and not shown(f)]
+    pair = next(((a, c) for a in addressed for c in cues if _together(a, c, data)), None)
+    if pair is not None:
+        action = pair[1]
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
     comments = _comment_spans(text) if "<!--" in text and instructions else []
     for f in instructions:
-        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments):
+        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments) and not shown(f):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
             break
-    asks = types & (ACTIONS | {"addressed_to_agent"})
+    types = {f.type for f in findings}
+    asks = {f.type for f in cues} & ACTIONS | ({"addressed_to_agent"} if addressed else set())
     if "invisible_text" in types and (asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions)):
         hidden = next(f for f in findings if f.type == "invisible_text")
         out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                            "instructions in a text that also hides content from people", hidden.content, hidden.span))
     return out
+
+
+PAIR_REACH = 400  # bytes between an address to the agent and the request it makes
+
+
+def _together(a: Finding, b: Finding, data: bytes) -> bool:
+    """Two findings that belong to one message: in one decoded payload, or close in the text."""
+    if a.layer or b.layer:
+        return a.layer == b.layer
+    low, high = min(a.span[0], b.span[0]), max(a.span[1], b.span[1])
+    between = data[min(a.span[1], b.span[1]) : max(a.span[0], b.span[0])]
+    return high - low <= PAIR_REACH or re.search(rb"\n[ \t]*\n", between) is None
+
+
+class _Shown:
+    """Whether a finding of the main text is a mention (adversary_cues.mentioned), by its
+    byte span."""
+
+    def __init__(self, text: str, data: bytes) -> None:
+        self._text, self._data = text, data
+
+    def __call__(self, f: Finding) -> bool:
+        if f.layer or f.span == (0, 0):
+            return False
+        start = len(self._data[: f.span[0]].decode("utf-8", "ignore"))
+        end = start + len(self._data[f.span[0] : f.span[1]].decode("utf-8", "ignore"))
+        return mentioned(self._text, start, end)
+
+
+# The project's own build, lint and test commands: a text that tells an agent to run them
+# (AGENTS.md, CONTRIBUTING.md) asks nothing risky.
+_ROUTINE = re.compile(
+    rb"\s*+[`'\"]?(?:make|pytest|tox|nox|ruff|mypy|black|isort|flake8|pylint|eslint|prettier|tsc|vitest|jest|"
+    rb"(?:npm|pnpm|yarn|bun)\s++(?:test|run\s++(?:test|lint|build|format|check|typecheck)\w*+|ci|install)|"
+    rb"cargo\s++(?:test|build|check|fmt|clippy)|go\s++(?:test|build|vet)|uv\s++(?:sync|run\s++pytest)|"
+    rb"poetry\s++(?:install|run\s++pytest)|pre-commit\s++run|bundle\s++exec|rake|gradle|\./gradlew|mvn|"
+    rb"dotnet\s++(?:test|build)|the\s++(?:test|tests|test\s++suite|linter|formatter|build))\b[^`\n|;&<>$]{0,80}"
+    rb"(?:`|$|\s++(?:before|after|and|to|then|on|when|first)\b|[.,)])",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _routine_command(f: Finding, data: bytes) -> bool:
+    if f.type != "asks_to_run_command" or f.layer:
+        return False
+    after = data[f.span[1] - 1 if data[f.span[1] - 1 : f.span[1]] == b"`" else f.span[1] : f.span[1] + 200]
+    return _ROUTINE.match(after.lstrip(b"`")) is not None
 
 
 def _comment_spans(text: str) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from sandbox.inspectors.adversary_cues import CUE_RULES
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -499,6 +500,19 @@ APPROVE_OR_MISREPORT = Rule(
     r"\b(?:recommend)\b[^\n.!?]{0,60}?\b(?:as\s++the\s++best|with\s++no\s++caveats|over\s++(?:all|any))\b|"
     r"\b(?:close|cierra|chiudi|ferme|schließ\w*+)\s++(?:this|the|este|questo|cet|diese\w*+)\s++(?:issue|ticket|pr)\b",
 )
+_PROHIBITION = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++not|shouldn't|no)\b[^.!?;\n]*+$",
+                          re.IGNORECASE)
+
+
+def _forbidden(match: re.Match[str]) -> bool:
+    """"Do not add dependencies without asking": a rule that keeps the confirmation. The
+    match is "without ..." after a prohibition in the same clause."""
+    if not match.group().lower().startswith("without"):
+        return False
+    line = match.string.rfind("\n", 0, match.start()) + 1
+    return _PROHIBITION.search(match.string[max(line, match.start() - 120) : match.start()]) is not None
+
+
 SKIP_CONFIRMATION = Rule(
     "asks_to_skip_confirmation", LOW, "text asks for the user's confirmation to be skipped",
     ("confirmation", "approval", "permission", "go-ahead", "sign-off", "consent", "confirm", "checking back",
@@ -511,6 +525,7 @@ SKIP_CONFIRMATION = Rule(
     r"\bmay\s++not\s++ask\s++(?:users?|the\s++user)\s++for\s++confirmation\b|\bsilently\b|"
     r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
     r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b",
+    check=lambda m: not _forbidden(m),
 )
 
 # -- carriers a person does not see (LOW: they raise what else the text asks, see adversary._combined) -------
@@ -527,7 +542,7 @@ SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS,
     FORGED_TOOL_CALL,
     FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
-    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, *CUE_RULES,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
 SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
