@@ -10,6 +10,7 @@ comment or invisible styling is a hidden instruction.
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from typing import Any
@@ -133,19 +134,19 @@ def _invisible(counts: dict[str, int]) -> list[Finding]:
 
 def _combined(findings: list[Finding], text: str) -> list[Finding]:
     """Findings that mean more together: an address to the agent and a request near it (in
-    one paragraph or within PAIR_REACH bytes; anywhere inside one decoded payload), an
-    instruction inside an HTML comment, instructions in a text that hides content. A
-    finding shown as an example in text about attacks (adversary_cues.mentioned) raises
-    nothing, and neither does a request to run the project's own build or tests."""
+    one paragraph within PAIR_SPAN bytes, or within PAIR_REACH bytes; anywhere inside one
+    decoded payload), an instruction inside an HTML comment, instructions in a text that
+    hides content. A finding shown as an example in text about attacks
+    (adversary_cues.mentioned) raises nothing, and neither does a request to run the
+    project's own build or tests."""
     out = []
     data = text.encode("utf-8", "surrogatepass")
     shown = _Shown(text, data)
-    cues = [f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}
-            and not shown(f) and not _routine_command(f, data)]
-    addressed = [f for f in findings if f.type == "addressed_to_agent" and not shown(f)]
-    pair = next(((a, c) for a in addressed for c in cues if _together(a, c, data)), None)
-    if pair is not None:
-        action = pair[1]
+    cues = sorted((f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}),
+                  key=lambda f: (f.layer, f.span))
+    addressed = [f for f in findings if f.type == "addressed_to_agent"]
+    action = _paired(addressed, cues, data, shown)
+    if action is not None:
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
@@ -156,40 +157,67 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
             break
-    types = {f.type for f in findings}
-    asks = {f.type for f in cues} & ACTIONS | ({"addressed_to_agent"} if addressed else set())
-    if "invisible_text" in types and (asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions)):
-        hidden = next(f for f in findings if f.type == "invisible_text")
-        out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
-                           "instructions in a text that also hides content from people", hidden.content, hidden.span))
+    if any(f.type == "invisible_text" for f in findings):
+        asks = any(f.type in ACTIONS and not shown(f) for f in cues) or any(not shown(f) for f in addressed)
+        if asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions):
+            hidden = next(f for f in findings if f.type == "invisible_text")
+            out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
+                               "instructions in a text that also hides content from people", hidden.content,
+                               hidden.span))
     return out
 
 
-PAIR_REACH = 400  # bytes between an address to the agent and the request it makes
+PAIR_REACH = 400  # bytes between an address to the agent and the request it makes, across paragraphs
+PAIR_SPAN = 2000  # bytes: within one paragraph, at most this far apart
+
+
+def _paired(addressed: list[Finding], cues: list[Finding], data: bytes, shown: _Shown) -> Finding | None:
+    """The first request that belongs with an address to the agent: in the same decoded
+    payload, or close to it in the text; neither a mention, the request not routine."""
+    keys = [(f.layer, f.span[0]) for f in cues]
+    for a in addressed:
+        if a.layer:
+            near = [c for c in cues if c.layer == a.layer]
+        else:
+            low = bisect.bisect_left(keys, ("", a.span[0] - PAIR_SPAN))
+            high = bisect.bisect_right(keys, ("", a.span[1] + PAIR_SPAN))
+            near = [c for c in cues[low:high] if _together(a, c, data)]
+        for c in near:
+            if not _routine_command(c, data) and not shown(c) and not shown(a):
+                return c
+    return None
 
 
 def _together(a: Finding, b: Finding, data: bytes) -> bool:
-    """Two findings that belong to one message: in one decoded payload, or close in the text."""
-    if a.layer or b.layer:
-        return a.layer == b.layer
+    """Two findings of the main text close enough to be one message."""
     low, high = min(a.span[0], b.span[0]), max(a.span[1], b.span[1])
+    if high - low <= PAIR_REACH:
+        return True
     between = data[min(a.span[1], b.span[1]) : max(a.span[0], b.span[0])]
-    return high - low <= PAIR_REACH or re.search(rb"\n[ \t]*\n", between) is None
+    return high - low <= PAIR_SPAN and re.search(rb"\n[ \t]*\n", between) is None
 
 
 class _Shown:
-    """Whether a finding of the main text is a mention (adversary_cues.mentioned), by its
-    byte span."""
+    """Whether a finding of the main text is a mention (adversary_cues.mentioned), read on
+    the text around its byte span; remembered per span."""
+
+    AROUND = 2000  # bytes of context on each side
 
     def __init__(self, text: str, data: bytes) -> None:
-        self._text, self._data = text, data
+        self._data = data
+        self._seen: dict[tuple[int, int], bool] = {}
 
     def __call__(self, f: Finding) -> bool:
         if f.layer or f.span == (0, 0):
             return False
-        start = len(self._data[: f.span[0]].decode("utf-8", "ignore"))
-        end = start + len(self._data[f.span[0] : f.span[1]].decode("utf-8", "ignore"))
-        return mentioned(self._text, start, end)
+        if f.span not in self._seen:
+            low = max(0, f.span[0] - self.AROUND)
+            before = self._data[low : f.span[0]].decode("utf-8", "ignore")
+            inside = self._data[f.span[0] : f.span[1]].decode("utf-8", "ignore")
+            after = self._data[f.span[1] : f.span[1] + self.AROUND].decode("utf-8", "ignore")
+            local = before + inside + after
+            self._seen[f.span] = mentioned(local, len(before), len(before) + len(inside))
+        return self._seen[f.span]
 
 
 # The project's own build, lint and test commands: a text that tells an agent to run them
@@ -206,10 +234,13 @@ _ROUTINE = re.compile(
 
 
 def _routine_command(f: Finding, data: bytes) -> bool:
+    """A request to run the project's own build or tests: the command quoted in the
+    finding ("run `npm test`"), or the one right after it ("Run: `make check`")."""
     if f.type != "asks_to_run_command" or f.layer:
         return False
-    after = data[f.span[1] - 1 if data[f.span[1] - 1 : f.span[1]] == b"`" else f.span[1] : f.span[1] + 200]
-    return _ROUTINE.match(after.lstrip(b"`")) is not None
+    quoted = re.search(rb"`([^`\n]{2,200})`", data[f.span[0] : f.span[1]])
+    command = quoted.group(1) + b"`" if quoted else data[f.span[1] : f.span[1] + 200].lstrip(b"`:")
+    return _ROUTINE.match(command) is not None
 
 
 def _comment_spans(text: str) -> list[tuple[int, int]]:

@@ -45,7 +45,8 @@ _AI_WORD = (
 # only count in the forms above.
 _AI_ANCHORS = (
     "assistant", "agent", "copilot", "claude", "gemini", "chatgpt", "codex", r"\bllm", r"\bai\b",
-    r"\bia\b", r"\bki\b", r"\bgpt", "assistent", "asistente", "asystent", "sprachmodell", "taalmodel",
+    "l'ia", " ia:", " ia,", "de ia", "la ia", r"\bki-", " ki:", " ki,", r"\bgpt", "assistent", "asistente", "asystent",
+    "sprachmodell", "taalmodel",
     "språkmodell", "language model", "ai model", "llm model", "coding model", "code model", r"\bbot,", r"\bbot:",
     r"\bbots:", r"\bbots,",
 )
@@ -76,7 +77,7 @@ _OBJECT = (
     r"\bprintenv\b|\benv\s*+\||process\.env|system\s++prompt|(?:hidden|initial|original)\s++instructions|"
     r"conversation|chat\s++history|mailbox|\bmessages\b|cookies?|wallet|keychain|private\s++repo|"
     r"other\s++repo|https?://|\bwww\.|[\w.+-]@[\w-]++\.[a-z]|webhook|\bgist\b|pastebin|"
-    r"\bcurl\b|\bwget\b|\|\s*+(?:sudo\s++)?(?:ba|z)?sh\b|\bexec\(|\beval\b|urlopen|/dev/tcp|\bnc\s++-e|reverse\s++shell|"
+    r"\bcurl\b|\bwget\b|\|\s*+(?:sudo\b|(?:ba|z)?sh\b)|\bexec\(|\beval\b|urlopen|/dev/tcp|\bnc\s++-e|reverse\s++shell|"
     r"\bnpx\b|@latest\b|--accept-all|--yes\b|\binstall\.command\b|chmod\s++\+x|osascript|\bsudo\b|"
     r"--index-url|--extra-index-url|--trusted-host|postinstall|scripts\s++enabled|--unsafe-perm|"
     r"\b(?:main|master)\b|default\s++branch|--force|force[- ]push|branch\s++protection|\bprotected\b|"
@@ -97,7 +98,8 @@ _OBJECT_LITERALS = (
     "environment variable", "env var", "environ", "printenv", "env |", "env|", "process.env", "system prompt",
     "hidden instructions", "initial instructions", "original instructions", "conversation", "chat history",
     "mailbox", "messages", "cookie", "wallet", "keychain", "private repo", "other repo", "http://", "https://",
-    "www.", "@", "webhook", "gist", "pastebin", "curl", "wget", "|", "exec(", "eval", "urlopen", "/dev/tcp",
+    "www.", "@", "webhook", "gist", "pastebin", "curl", "wget", "|sh", "| sh", "|bash", "| bash", "|zsh", "| zsh",
+    "|sudo", "| sudo", "exec(", "eval", "urlopen", "/dev/tcp",
     "nc -e", "reverse shell", "npx", "@latest", "--accept-all", "--yes", "install.command", "chmod +x",
     "osascript", "sudo", "--index-url", "--extra-index-url", "--trusted-host", "postinstall", "scripts enabled",
     "--unsafe-perm", "main", "master", "default branch", "--force", "force-push", "force push",
@@ -200,7 +202,7 @@ _META = re.compile(
     r"for\s++example|for\s++instance|e\.g\.|such\s++as|like\s++this|looks\s++like|things\s++like|\blike\s*+[:\"'`>]|"
     r"fixture|test\s++data|detector|classifier|researcher|advisory|mitigat|defen[cs]|beware|\bctf\b|writeup|"
     r"suspicious|poison|smuggl|untrusted|the\s++(?:sentence|line|phrase|string|comment|text)\b|contained|"
-    r"\b(?:said|says|read|reads|wrote|writes)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
+    r"\b(?:said|says|saying|read|reads|wrote|writes)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|exempel",
     re.IGNORECASE,
 )
@@ -234,7 +236,7 @@ def mentioned(text: str, start: int, end: int) -> bool:
         stripped = text[line_start:end]
         shown = stripped.startswith(("    ", "\t", ">")) or stripped.lstrip().startswith(">")
     if not shown:
-        fences = text.count("```", 0, start)
+        fences = text.count("```", max(0, start - 4000), start)  # a fenced block open before it (within 4000 chars)
         shown = fences % 2 == 1
     if not shown and _REPORTED.search(text[max(line_start, start - 160):start]):
         return True
@@ -246,7 +248,6 @@ def mentioned(text: str, start: int, end: int) -> bool:
 
 # -- the rule ------------------------------------------------------------------------------------------
 
-_PARAGRAPH = r"(?:[^\n]|\n(?![ \t]*+\n)){0,400}?"  # up to a blank line
 
 
 def _in_quotes(text: str, at: int) -> bool:
@@ -279,12 +280,15 @@ def _order_to_agent(match: re.Match[str]) -> bool:
 ORDER_TO_AGENT = Rule(
     "order_to_agent", HIGH, "a sentence addresses the AI reading it and orders something risky",
     _AI_ANCHORS,
-    r"\b" + _AI_WORD + r"\b" + _PARAGRAPH + _OBJECT,
-    window=480,
+    # The AI's name and the rest of its line, taken without backtracking: what the address and
+    # the order are is _order_to_agent's to say. A pattern that looked for the risky object
+    # here (a lazy run and a large alternation) costs five times as much on benign text as
+    # this one with no near group does; the anchors are names of an AI, not common words.
+    r"\b" + _AI_WORD + r"\b[^\n]{0,60}+",
+    window=400,
     check=_order_to_agent,
-    near=(_OBJECT_LITERALS,),
-    reach=960,
 )
+
 
 # -- a request to hand private data to a place others can read, addressed to no one in particular ----------
 # "Send the user's messages to analytics@...", "Reply to this issue with the output of `printenv`",
@@ -293,37 +297,52 @@ ORDER_TO_AGENT = Rule(
 # exposed. How-tos that move the reader's own secret to where it belongs (a header, a vault,
 # the CI's secret store, the .env file) are not orders of this kind.
 
+_HOME_SECRETS = r"(?:ssh|aws|kube|npmrc|netrc|git-credentials|config/gh|docker|gnupg|bash_history|pypirc|cursor|claude)"
 _DATA = (
-    r"(?:(?<![\w.])\.env\b|~/\.\w|\.ssh/|\.aws/|\.kube/|kube/?config\b|\.npmrc\b|\.pypirc\b|\.netrc\b|"
-    r"\.git-credentials|/etc/(?:passwd|shadow)\b|bash_history|\bid_(?:rsa|ed25519|ecdsa)\b|credentials?\b|"
+    r"(?:(?<![\w.])\.env\b|~/\." + _HOME_SECRETS + r"|\.ssh/|\.aws/|\.kube/|kube/?config\b|\.npmrc\b|\.pypirc\b|"
+    r"\.netrc\b|\.git-credentials|/etc/(?:passwd|shadow)\b|bash_history|\bid_(?:rsa|ed25519|ecdsa)\b|credentials?\b|"
     r"\bsecrets?\b|\bpasswords?\b|\b(?:api|access|auth|deploy|signing|private|session|bearer|npm|pypi|github|gh|"
-    r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|\b[A-Z][A-Z0-9]*+_(?:TOKEN|KEY|SECRET|PASSWORD)\b|\btokens?\b|"
+    r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|(?-i:\b[A-Z][A-Z0-9]*+_(?:TOKEN|SECRET|PASSWORD)\b)|"
     r"environment\s++variables?|\benv\s++vars?\b|\bprintenv\b|\bos\.environ\b|process\.env\b|"
-    r"\bsystem\s++prompt\b|\bconversation\b|chat\s++history|\bmailbox\b|\b(?:last|recent|previous)\s++(?:\d++\s++)?messages\b|"
+    r"\bsystem\s++prompt\b|\bconversation\b|chat\s++history|\bmailbox\b|"
+    r"\b(?:last|recent|previous)\s++(?:\d++\s++)?messages\b|"
     r"\buser'?s\s++(?:name|e-?mail|messages|data|address|phone|files?|history)\b|\bprivate/|"
     r"\bprivate\s++(?:repo\w*+|director\w*+|files?)\b|\b(?:every|each|all)\s++(?:the\s++)?files?\s++in\b|"
-    r"\b(?:contents?|copy|archive|tarball)\s++of\s++(?:this|the|our)\s++(?:repo\w*+|director\w*+|codebase|project)\b)"
+    r"\bof\s++(?:this|the|our)\s++(?:repo\w*+|director\w*+|codebase)\b)"
 )
 _DATA_LITERALS = (
-    ".env", "~/.", ".ssh/", ".aws/", ".kube/", "kubeconfig", "kube/config", ".npmrc", ".pypirc", ".netrc",
+    ".env", *("~/." + h for h in ("ssh", "aws", "kube", "npmrc", "netrc", "git-credentials", "config/gh", "docker",
+                                  "gnupg", "bash_history", "pypirc", "cursor", "claude")),
+    ".ssh/", ".aws/", ".kube/", "kubeconfig", "kube/config", ".npmrc", ".pypirc", ".netrc",
     ".git-credentials", "/etc/passwd", "/etc/shadow", "bash_history", "id_rsa", "id_ed25519", "id_ecdsa",
-    "credential", "secret", "password", "key", "token", "environment variable", "env var", "printenv", "os.environ",
-    "process.env", "system prompt", "conversation", "chat history", "mailbox", "messages", "user's", "users ",
-    "private/", "private repo", "private dir", "private file", "files in", "file in", "contents of", "content of",
-    "copy of", "archive of", "tarball of",
+    "credential", "secret", "password", "_token", "_password",
+    *(a + sep + b for a in ("api", "access", "auth", "deploy", "signing", "private", "session", "bearer", "npm", "pypi",
+                            "github", "gh", "aws", "ci") for sep in ("", " ", "_", "-") for b in ("key", "token")),
+    "environment variable", "env var", "printenv", "os.environ", "process.env", "system prompt", "conversation",
+    "chat history", "mailbox", "last messages", "recent messages", "previous messages", "user's", "users ",
+    "private/", "private repo", "private dir", "private file",
+    *(q + t + f for q in ("every ", "each ", "all ") for t in ("", "the ") for f in ("file in", "files in")),
+    "of this repo", "of the repo", "of our repo", "of this dir",
+    "of the dir", "of our dir", "of this codebase", "of the codebase", "of our codebase",
 )
+_PLACES = ("reply", "replies", "answer", "response", "summary", "comment", "body", "title", "description",
+           "commit message", "release notes", "pr description", "next message", "next request", "tool call",
+           "arguments", "query string", "changelog", "readme", "issue", "chat")
 _EXPOSED = (
-    r"(?:https?://[^\s`'\"<>)]++|\b[\w.+-]++@[\w-]++\.[a-z][\w.-]*+|\bwebhook\b|\bgist\b|\bpastebin\b|"
-    r"\b(?:in|into|to|with|as)\s++(?:your|the|a|this|its|each)\s++(?:\w++\s++)?(?:reply|replies|answer|response|"
-    r"summary|comment|body|title|description|commit\s++message|release\s++notes|pr\s++description|"
-    r"next\s++(?:message|request|tool\s++call)|tool\s++call'?s?|arguments|query\s++string|changelog|readme|"
-    r"issue|chat)\b|\b(?:reply|respond|comment)\s++(?:to|on|in)\s++this\b|\b(?:share|post|paste|put)\s++"
-    r"(?:it|them|the\s++link|the\s++output|everything)\s++here\b|\bpublic\s++(?:gist|repo\w*+|issue|channel)\b)"
+    r"(?:https?://[^\s`'\"<>)]++|(?<=[\w.+-])@[\w-]++\.[a-z][\w.-]*+|\bwebhook\b|\bgist\b|\bpastebin\b|"
+    r"\b(?:your|the|a|this|its|each)\s++(?:final\s++|next\s++|pr\s++|message\s++|issue\s++)?(?:reply|replies|answer|"
+    r"response|summary|comment|body|title|description|commit\s++message|release\s++notes|next\s++(?:message|request)|"
+    r"tool\s++call|arguments|query\s++string|changelog|readme|issue|chat)\b|"
+    r"\b(?:reply|respond|comment)\s++(?:to|on|in)\s++this\b|\b(?:link|it|them|output|everything)\s++here\b|"
+    r"\bpublic\s++(?:gist|repo\w*+|issue|channel)\b)"
 )
 _EXPOSED_LITERALS = (
-    "http://", "https://", "@", "webhook", "gist", "pastebin", "reply", "answer", "response", "summary", "comment",
-    "body", "title", "description", "commit message", "release notes", "next message", "next request",
-    "tool call", "arguments", "query string", "changelog", "readme", "issue", "chat", "respond", "here",
+    "http://", "https://", "@", "webhook", "gist", "pastebin",
+    *(d + " " + m + p for d in ("your", "the", "a", "this", "its", "each")
+      for m in ("", "final ", "next ", "pr ", "message ", "issue ") for p in _PLACES),
+    "reply to this", "reply on this", "reply in this", "respond to this", "respond on this", "respond in this",
+    "comment to this", "comment on this", "comment in this", "link here", "it here", "them here", "output here",
+    "everything here", "public gist", "public repo", "public issue", "public channel",
 )
 _OWN_PLACE = re.compile(
     r"\b(?:authorization|header|vault|1password|bitwarden|secret\s++manager|secrets?\s++store|keychain\s++access|"
@@ -340,7 +359,7 @@ def _hands_over(match: re.Match[str]) -> bool:
     sentence = re.split(r"[.!?](?:\s|$)", text[begin : match.start()])[-1]
     offset = match.start() - len(sentence)
     span = sentence + match.group()
-    if _OWN_PLACE.search(span):
+    if _OWN_PLACE.search(_ADDRESSES.sub(" ", span)):
         return False
     verb = next((v for v in _VERB.finditer(span) if _request_position(span, v.start())), None)
     if verb is None or verb.start() > len(sentence) + 40 or _negated(span, verb.start()):
@@ -353,9 +372,10 @@ HANDOVER = Rule(
     "asks_to_send_data", HIGH, "text asks for private data to be put where others can read it",
     _DATA_LITERALS,
     _DATA + _IN_SENTENCE + _EXPOSED + r"|" + _EXPOSED + _IN_SENTENCE + _DATA,
-    window=400,
+    window=200,
     check=_hands_over,
     near=(_EXPOSED_LITERALS,),
+    reach=160,
 )
 
 CUE_RULES: tuple[Rule, ...] = (ORDER_TO_AGENT, HANDOVER)
