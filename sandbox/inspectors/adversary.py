@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from sandbox.errors import PolicyError
+from sandbox.inspectors.adversary_cues import mentioned
 from sandbox.inspectors.adversary_rules import ACTIONS, RULES
 from sandbox.inspectors.engine import RuleSet
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
@@ -25,7 +26,7 @@ from sandbox.inspectors.normalize import joined, normalize
 # Rules whose matches are instructions to the reader (as opposed to notes about the text).
 _INSTRUCTIONS = frozenset(
     {"instruction_override", "new_instructions", "role_hijack", "fake_system_message", "asks_to_send_data",
-     "markdown_exfiltration", "addressed_to_agent", *ACTIONS}
+     "markdown_exfiltration", "addressed_to_agent", "order_to_agent", *ACTIONS}
 )
 
 
@@ -84,7 +85,7 @@ _DEFERRED = frozenset({"addressed_to_agent"})
 # The findings beside which addressing the agent means more (see _combined).
 _NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
 
-ADDRESS_REACH = 512  # bytes: how close addressing the agent must be to what it combines with
+ADDRESS_REACH = 2000  # bytes: as far as _combined pairs an address with a request (PAIR_SPAN)
 
 
 def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], data: bytes) -> list[tuple[int, int, int]]:
@@ -168,28 +169,114 @@ def _invisible(counts: dict[str, int]) -> list[Finding]:
 
 
 def _combined(findings: list[Finding], text: str) -> list[Finding]:
-    """Findings that mean more together."""
+    """Findings that mean more together: an address to the agent and a request near it (in
+    one paragraph within PAIR_SPAN bytes, or within PAIR_REACH bytes; anywhere inside one
+    decoded payload), an instruction inside an HTML comment, instructions in a text that
+    hides content. A finding shown as an example in text about attacks
+    (adversary_cues.mentioned) raises nothing, and neither does a request to run the
+    project's own build or tests."""
     out = []
-    types = {f.type for f in findings}
-    cues = types & (ACTIONS | {"chat_template_token", "invisible_text"})
-    if "addressed_to_agent" in types and cues:
-        action = next(f for f in findings if f.type in cues)
+    data = text.encode("utf-8", "surrogatepass")
+    shown = _Shown(text, data)
+    cues = sorted((f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}),
+                  key=lambda f: (f.layer, f.span))
+    addressed = [f for f in findings if f.type == "addressed_to_agent"]
+    action = _paired(addressed, cues, data, shown)
+    if action is not None:
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
     comments = _comment_spans(text.encode("utf-8", "surrogatepass")) if "<!--" in text and instructions else []
     for f in instructions:
-        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments):
+        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments) and not shown(f):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
             break
-    asks = types & (ACTIONS | {"addressed_to_agent"})
-    if "invisible_text" in types and (asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions)):
-        hidden = next(f for f in findings if f.type == "invisible_text")
-        out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
-                           "instructions in a text that also hides content from people", hidden.content, hidden.span))
+    if any(f.type == "invisible_text" for f in findings):
+        asks = any(f.type in ACTIONS and not shown(f) for f in cues) or any(not shown(f) for f in addressed)
+        if asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions):
+            hidden = next(f for f in findings if f.type == "invisible_text")
+            out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
+                               "instructions in a text that also hides content from people", hidden.content,
+                               hidden.span))
     return out
+
+
+PAIR_REACH = 400  # bytes between an address to the agent and the request it makes, across paragraphs
+PAIR_SPAN = 2000  # bytes: within one paragraph, at most this far apart
+
+
+def _paired(addressed: list[Finding], cues: list[Finding], data: bytes, shown: _Shown) -> Finding | None:
+    """The first request that belongs with an address to the agent: in the same decoded
+    payload, or close to it in the text; neither a mention, the request not routine."""
+    keys = [(f.layer, f.span[0]) for f in cues]
+    for a in addressed:
+        if a.layer:
+            near = [c for c in cues if c.layer == a.layer]
+        else:
+            low = bisect.bisect_left(keys, ("", a.span[0] - PAIR_SPAN))
+            high = bisect.bisect_right(keys, ("", a.span[1] + PAIR_SPAN))
+            near = [c for c in cues[low:high] if _together(a, c, data)]
+        for c in near:
+            if not _routine_command(c, data) and not shown(c) and not shown(a):
+                return c
+    return None
+
+
+def _together(a: Finding, b: Finding, data: bytes) -> bool:
+    """Two findings of the main text close enough to be one message."""
+    low, high = min(a.span[0], b.span[0]), max(a.span[1], b.span[1])
+    if high - low <= PAIR_REACH:
+        return True
+    between = data[min(a.span[1], b.span[1]) : max(a.span[0], b.span[0])]
+    return high - low <= PAIR_SPAN and re.search(rb"\n[ \t]*\n", between) is None
+
+
+class _Shown:
+    """Whether a finding of the main text is a mention (adversary_cues.mentioned), read on
+    the text around its byte span; remembered per span."""
+
+    AROUND = 2000  # bytes of context on each side
+
+    def __init__(self, text: str, data: bytes) -> None:
+        self._data = data
+        self._seen: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, f: Finding) -> bool:
+        if f.layer or f.span == (0, 0):
+            return False
+        if f.span not in self._seen:
+            low = max(0, f.span[0] - self.AROUND)
+            before = self._data[low : f.span[0]].decode("utf-8", "ignore")
+            inside = self._data[f.span[0] : f.span[1]].decode("utf-8", "ignore")
+            after = self._data[f.span[1] : f.span[1] + self.AROUND].decode("utf-8", "ignore")
+            local = before + inside + after
+            self._seen[f.span] = mentioned(local, len(before), len(before) + len(inside))
+        return self._seen[f.span]
+
+
+# The project's own build, lint and test commands: a text that tells an agent to run them
+# (AGENTS.md, CONTRIBUTING.md) asks nothing risky.
+_ROUTINE = re.compile(
+    rb"\s*+[`'\"]?(?:make|pytest|tox|nox|ruff|mypy|black|isort|flake8|pylint|eslint|prettier|tsc|vitest|jest|"
+    rb"(?:npm|pnpm|yarn|bun)\s++(?:test|run\s++(?:test|lint|build|format|check|typecheck)\w*+|ci|install)|"
+    rb"cargo\s++(?:test|build|check|fmt|clippy)|go\s++(?:test|build|vet)|uv\s++(?:sync|run\s++pytest)|"
+    rb"poetry\s++(?:install|run\s++pytest)|pre-commit\s++run|bundle\s++exec|rake|gradle|\./gradlew|mvn|"
+    rb"dotnet\s++(?:test|build)|the\s++(?:test|tests|test\s++suite|linter|formatter|build))\b[^`\n|;&<>$]{0,80}"
+    rb"(?:`|$|\s++(?:before|after|and|to|then|on|when|first)\b|[.,)])",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _routine_command(f: Finding, data: bytes) -> bool:
+    """A request to run the project's own build or tests: the command quoted in the
+    finding ("run `npm test`"), or the one right after it ("Run: `make check`")."""
+    if f.type != "asks_to_run_command" or f.layer:
+        return False
+    quoted = re.search(rb"`([^`\n]{2,200})`", data[f.span[0] : f.span[1]])
+    command = quoted.group(1) + b"`" if quoted else data[f.span[1] : f.span[1] + 200].lstrip(b"`:")
+    return _ROUTINE.match(command) is not None
 
 
 def _comment_spans(data: bytes) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from sandbox.inspectors.adversary_cues import CUE_RULES, mentioned
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -117,7 +118,8 @@ _PUT_WORDS = (
 )
 _NOT_OURS = re.compile(
     r"\b(?:authorization|bearer|header|vault|1password|secret\s++manager|keychain\s++access|password\s++manager|"
-    r"never|don't|do\s++not|avoid|redact\w*+|masked|placeholder|example|dummy|fake|test\s++(?:token|key))\b",
+    r"never|don't|do\s++not|avoid|redact\w*+|masked|placeholder|example|dummy|fake|test\s++(?:token|key)|"
+    r"public\s++key)\b",
     re.I,
 )
 
@@ -129,9 +131,25 @@ def _use(match: re.Match[str]) -> bool:
     return used(match)
 
 
+def _shown(match: re.Match[str]) -> bool:
+    """Shown as an example or quoted in text about attacks (adversary_cues.mentioned)."""
+    return mentioned(match.string, match.start(), match.end())
+
+
+_FORBIDS = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++not|shouldn't|avoid)\b[^.!?;:\n]*+$",
+                      re.IGNORECASE)
+
+
+def _forbids(match: re.Match[str]) -> bool:
+    """"Do not paste tokens into chat": the verb stands after a prohibition in its clause."""
+    line = match.string.rfind("\n", 0, match.start()) + 1
+    return _FORBIDS.search(match.string[max(line, match.start() - 80) : match.start()]) is not None
+
+
 def _handover(match: re.Match[str]) -> bool:
     """A request, not a how-to about authenticating, nor a warning against what it names."""
-    return _NOT_OURS.search(match.group()) is None and _requested(match) and _use(match)
+    return (_NOT_OURS.search(match.group()) is None and _requested(match) and not _forbids(match) and _use(match)
+            and not _shown(match))
 
 
 SECRET_HANDOVER = Rule(
@@ -143,6 +161,7 @@ SECRET_HANDOVER = Rule(
     window=320,
     check=_handover,
     near=(_GIVE_WORDS + _PUT_WORDS,),
+    reach=240,  # the verb stands at most about 220 bytes before the secret it hands over
 )
 
 # -- commands that open the machine -------------------------------------------------------------
@@ -183,8 +202,9 @@ RUN_DANGEROUS = Rule(
     _DANGER_LITERALS,
     r"\b" + _RUN + r"[^\n.!?]{0,80}?" + _DANGER,
     window=320,
-    check=lambda m: _requested(m) and _use(m),
+    check=lambda m: _requested(m) and _use(m) and not _shown(m),
     near=(_RUN_WORDS,),
+    reach=100,  # the verb stands at most 90 bytes before the command
 )
 
 # -- security settings weakened ---------------------------------------------------------------
@@ -232,7 +252,7 @@ _SCOPED = re.compile(
 
 def _not_scoped(match: re.Match[str]) -> bool:
     """Not advice that keeps the safeguard ("only for", "never", "don't", "keep")."""
-    return _SCOPED.search(match.group()) is None and _requested(match) and _use(match)
+    return _SCOPED.search(match.group()) is None and _requested(match) and _use(match) and not _shown(match)
 
 
 WEAKEN_SETTINGS = Rule(
@@ -242,6 +262,7 @@ WEAKEN_SETTINGS = Rule(
     window=320,
     check=_not_scoped,
     near=(_CHANGE_WORDS,),
+    reach=140,  # the verb stands at most 130 bytes before the setting
 )
 
 # -- a dependency swapped on a stranger's word ------------------------------------------------
@@ -294,6 +315,7 @@ DEPENDENCY_SWAP = Rule(
     window=320,
     check=_not_scoped,
     near=(_PKG_WORDS, ("`", "'", '"', "package")),
+    reach=420,  # the verb and the name stand at most about 400 bytes before the claim
 )
 
 # -- persona assignment with no limits ------------------------------------------------------------
@@ -499,6 +521,19 @@ APPROVE_OR_MISREPORT = Rule(
     r"\b(?:recommend)\b[^\n.!?]{0,60}?\b(?:as\s++the\s++best|with\s++no\s++caveats|over\s++(?:all|any))\b|"
     r"\b(?:close|cierra|chiudi|ferme|schließ\w*+)\s++(?:this|the|este|questo|cet|diese\w*+)\s++(?:issue|ticket|pr)\b",
 )
+_PROHIBITION = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++not|shouldn't|no)\b[^.!?;\n]*+$",
+                          re.IGNORECASE)
+
+
+def _forbidden(match: re.Match[str]) -> bool:
+    """"Do not add dependencies without asking": a rule that keeps the confirmation. The
+    match is "without ..." after a prohibition in the same clause."""
+    if not match.group().lower().startswith("without"):
+        return False
+    line = match.string.rfind("\n", 0, match.start()) + 1
+    return _PROHIBITION.search(match.string[max(line, match.start() - 120) : match.start()]) is not None
+
+
 SKIP_CONFIRMATION = Rule(
     "asks_to_skip_confirmation", LOW, "text asks for the user's confirmation to be skipped",
     ("confirmation", "approval", "permission", "go-ahead", "sign-off", "consent", "confirm", "checking back",
@@ -511,6 +546,7 @@ SKIP_CONFIRMATION = Rule(
     r"\bmay\s++not\s++ask\s++(?:users?|the\s++user)\s++for\s++confirmation\b|\bsilently\b|"
     r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
     r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b",
+    check=lambda m: not _forbidden(m),
 )
 
 # -- carriers a person does not see (LOW: they raise what else the text asks, see adversary._combined) -------
@@ -527,7 +563,7 @@ SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS,
     FORGED_TOOL_CALL,
     FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
-    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, *CUE_RULES,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
 SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
