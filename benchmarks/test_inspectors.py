@@ -131,6 +131,25 @@ def test_adversary_throughput_on_benign_text(benchmark) -> None:
          "(targets: >= 150 MB/s, >= 50x)")
 
 
+def test_throughput_by_kind_of_text() -> None:
+    """Each quarter of the benign text alone (code, prose, logs, HTML), both inspectors."""
+    from sandbox import EgressInspector
+
+    text = _benign_text(10 << 20)
+    quarter = len(text) // 4
+    inspectors = [AdversaryInspector(), EgressInspector(EGRESS_ALLOWLIST)]
+    figures = []
+    for index, kind in enumerate(("code", "prose", "logs", "HTML")):
+        part = text[index * quarter : (index + 1) * quarter]
+        for inspector in inspectors:
+            inspector.inspect(part[:65536])  # warm
+            started = time.perf_counter()
+            inspector.inspect(part)
+            speed = len(part.encode()) / 1e6 / (time.perf_counter() - started)
+            figures.append(f"{type(inspector).__name__} {kind} {speed:.0f} MB/s")
+    note("by kind of text (2.6 MB each, one run): " + "; ".join(figures))
+
+
 @pytest.mark.benchmark(group="inspect")
 def test_adversary_throughput_on_dense_text(benchmark) -> None:
     rows = [r["text"] for r in _load("holdout-adversary.jsonl") if r["label"] == "injection"]

@@ -146,10 +146,20 @@ def _forbids(match: re.Match[str]) -> bool:
     return _FORBIDS.search(match.string[max(line, match.start() - 80) : match.start()]) is not None
 
 
+def _docstring_summary(match: re.Match[str]) -> bool:
+    """The first line of a docstring ("Send password, return response" right after the
+    opening quotes): by convention (PEP 257) an imperative that says what the function does,
+    said to no one."""
+    text = match.string
+    before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()].strip()
+    return before.lstrip("rRbBuU") in ('"' * 3, "'" * 3)
+
+
 def _handover(match: re.Match[str]) -> bool:
-    """A request, not a how-to about authenticating, nor a warning against what it names."""
+    """A request, not a how-to about authenticating, nor a warning against what it names,
+    nor the summary line of a docstring."""
     return (_NOT_OURS.search(match.group()) is None and _requested(match) and not _forbids(match) and _use(match)
-            and not _shown(match))
+            and not _shown(match) and not _docstring_summary(match))
 
 
 SECRET_HANDOVER = Rule(
@@ -441,8 +451,12 @@ NEW_TASK = Rule(
      "trustworthy instructions", "new objective",
      "new plan", "new mission", "new assignment", "new goal", "new directive", "new orders", "instructions follow",
      "new policy"),
-    r"\b(?:your|the)\s++(?:genuine|real|actual|true)\s++(?:objective|assignment|task|job|goal|mission|purpose|"
+    # "Your real task"; "the actual order they would be retrieved" is prose unless it goes on
+    # to say what that task is.
+    r"\byour\s++(?:genuine|real|actual|true)\s++(?:objective|assignment|task|job|goal|mission|purpose|"
     r"instructions?|orders?|directive)\b|"
+    r"\bthe\s++(?:genuine|real|actual|true)\s++(?:objective|assignment|task|job|goal|mission|purpose|"
+    r"instructions?|orders?|directive)\s*+(?::|(?:here\s++)?(?:is|are)\s++(?:to\b|as\s++follows|below|this\b))|"
     r"\bthe\s++only\s++instructions?\s++that\s++(?:matters?|counts?)\b|"
     r"\b(?:the\s++)?trustworthy\s++instructions\b|"
     r"\bnew\s++(?:objective|plan|mission|assignment|goal|directive|orders|policy)\s*+(?:loaded|:|is\b|follows)|"

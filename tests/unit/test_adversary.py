@@ -313,3 +313,26 @@ def test_each_cue_order_is_caught(inspector: AdversaryInspector, text: str, expe
 def test_cue_hard_negatives_stay_safe(inspector: AdversaryInspector, text: str) -> None:
     result = inspector.inspect(text)
     assert result.safe, result.findings
+
+
+def _reference_texts() -> list[tuple[str, str]]:
+    """Text written by others for people, not for this corpus: every section of the Python
+    reference manual (as pydoc ships it) and every module of the standard library."""
+    import sysconfig
+    from pathlib import Path
+    from pydoc_data.topics import topics
+
+    texts = [(f"manual:{key}", topics[key]) for key in sorted(topics)]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    texts += [(f"stdlib:{p.name}", p.read_text(encoding="utf-8", errors="replace"))
+              for p in sorted(stdlib.glob("*.py"))]
+    return texts
+
+
+def test_real_text_written_for_people_stays_safe() -> None:
+    """A guard against rules fitted to a corpus: prose and code nobody wrote to look like an
+    attack (it talks of sending passwords, dumping environments, the actual assignment)."""
+    inspector = AdversaryInspector()
+    flagged = [(name, [f.content for f in result.findings if f.level > ThreatLevel.LOW])
+               for name, text in _reference_texts() if not (result := inspector.inspect(text)).safe]
+    assert flagged == []
