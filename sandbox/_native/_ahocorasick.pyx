@@ -193,3 +193,66 @@ cdef class Gate:
         finally:
             free(out)
             free(runs)
+
+
+def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach):
+    """The stretches of ``data`` around its non-ASCII bytes that normalisation reads
+    (sandbox.inspectors.normalize._stretches, which this does in one pass): runs of bytes
+    >= 0x80 closer than ``join`` taken together, each widened to the nearest space or
+    newline within ``reach`` bytes (never inside a character), overlapping ones joined."""
+    cdef Py_ssize_t n = data.shape[0], i = 0, low, high, run_low = -1, run_high = -1, start, end, j, last_end = -1
+    cdef Py_ssize_t last_start = -1
+    out = []
+    while True:
+        # The next merged run of non-ASCII bytes.
+        low = -1
+        with nogil:
+            while i < n:
+                while i < n and data[i] < 0x80:
+                    i += 1
+                if i >= n:
+                    break
+                j = i
+                while i < n and data[i] >= 0x80:
+                    i += 1
+                if low < 0:
+                    low, high = j, i
+                elif j - high < join:
+                    high = i
+                else:
+                    i = j  # this run starts the next stretch
+                    break
+        if low < 0:
+            break
+        with nogil:
+            start = -1
+            j = low - 1
+            while j >= 0 and j >= low - reach:
+                if data[j] == 32 or data[j] == 10:
+                    start = j + 1
+                    break
+                j -= 1
+            if start < 0:
+                start = low - reach if low > reach else 0
+            end = -1
+            j = high
+            while j < n and j < high + reach:
+                if data[j] == 32 or data[j] == 10:
+                    end = j
+                    break
+                j += 1
+            if end < 0:
+                end = high + reach if high + reach < n else n
+            while start > 0 and data[start] >= 0x80:
+                start -= 1
+            while end < n and data[end] >= 0x80:
+                end += 1
+        if out and start <= last_end:
+            last_end = end
+            out[-1] = (last_start, end)
+        else:
+            last_start, last_end = start, end
+            out.append((start, end))
+        if i >= n:
+            break
+    return out

@@ -261,12 +261,19 @@ def _firsts(items: list[Any]) -> set[str] | None:
 # nothing and costs a table update at every occurrence, so it is left out of the gate.
 _COMMON = frozenset(
     "the and all any for you are not can has had was use set try get put add run new now out one two own our its "
-    "may way how who why see say off via per key api url src tar pip npm git act hat end day old too his her".split()
+    "may way how who why see say off via per key api url src tar pip npm git act hat end day old too his her "
+    "test live name type code line list data file from with this that what your have will".split()
 )
 
 
 def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
-    return [g for g in groups if all(len(x.strip()) >= 3 and x.strip().lower() not in _COMMON for x in g)]
+    """The groups worth gating on: each literal has at least three characters, two of them
+    letters or digits ("-----" of a PEM header occurs in every underlined heading), and is
+    not a common word."""
+    return [
+        g for g in groups
+        if all(len(x.strip()) >= 3 and sum(c.isalnum() for c in x) >= 2 and x.strip().lower() not in _COMMON for x in g)
+    ]
 
 
 class RuleSet:

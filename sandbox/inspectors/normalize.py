@@ -30,7 +30,7 @@ import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 
-from sandbox.inspectors.prefilter import byte_runs
+from sandbox.inspectors.prefilter import non_ascii_stretches
 
 MAX_DEPTH = 2
 MAX_BLOCK = 64 << 10  # an encoded block longer than this is data, not a message
@@ -66,12 +66,20 @@ _CONFUSABLES = str.maketrans(
 
 _CONFUSABLE_RE = re.compile("[" + "".join(chr(c) for c in _CONFUSABLES) + "]")
 _INVISIBLE_RE = re.compile("[" + _ZERO_WIDTH + _BIDI + "]")
+# Any character the Unicode work may change besides what NFKC does: invisible ones, tags,
+# look-alikes.
+_SPECIAL = re.compile("[" + _ZERO_WIDTH + _BIDI + "".join(chr(c) for c in _CONFUSABLES) + "\U000e0000-\U000e007f]")
 
 B64_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 _ESCAPES = re.compile(rb"\\(?:x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){3,}|u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4}){3,})")
 _PERCENT = re.compile(rb"%[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2}){2,}")
 _HEXBLOCK = re.compile(rb"[0-9a-fA-F]+")
+_ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_STANDARD = re.compile(rb"[+/]")  # base64's own two characters
+_URLSAFE = re.compile(rb"[-_]")  # base64url's
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r\t"
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SPELLED = re.compile(rb"(?:&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+){4}")
 # Where each kind of escape may start: literals the rules' prefilter gate looks for too
 # (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
@@ -131,14 +139,22 @@ def normalize(text: str) -> Normalized:
     # Only the stretches around non-ASCII bytes need the Unicode work; each is cut at ASCII
     # whitespace (so that nothing that combines, and no word with a zero-width character in
     # it, is cut), and stretches close together are worked on as one.
-    runs, _ = byte_runs(data, _HIGH_BYTES, 1)
+    stretches = non_ascii_stretches(data, _JOIN, _REACH)
+    # Most stretches (an accented word, a dash, curly quotes) need nothing: they are read in
+    # one batch, and only those with a character to change are worked on one by one.
+    pieces = b"\x00".join(data[low:high] for low, high in stretches).decode("utf-8", "surrogatepass").split("\x00")
+    if len(pieces) != len(stretches):  # a NUL inside a stretch: read them one by one
+        pieces = [data[low:high].decode("utf-8", "surrogatepass") for low, high in stretches]
     parts: list[bytes] = []
     at = 0
-    for low, high in _stretches(data, runs):
+    for (low, high), piece in zip(stretches, pieces, strict=True):
+        if not _SPECIAL.search(piece) and unicodedata.is_normalized("NFKC", piece):
+            continue
         parts.append(data[at:low])
-        piece = data[low:high].decode("utf-8", "surrogatepass")
         parts.append(_unicode(piece, invisible, layers).encode("utf-8", "surrogatepass"))
         at = high
+    if not parts:
+        return Normalized(data, invisible, tuple(layers), text)
     parts.append(data[at:])
     out = b"".join(parts)
     return Normalized(out, invisible, tuple(layers), text if out == data else None)
@@ -146,31 +162,6 @@ def normalize(text: str) -> Normalized:
 
 _REACH = 64  # bytes looked back and ahead of a non-ASCII run for the whitespace to cut at
 _JOIN = 256  # non-ASCII runs closer than this are worked on together
-
-
-def _stretches(data: bytes, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for low, high in runs:
-        if out and low - out[-1][1] < _JOIN:
-            out[-1] = (out[-1][0], high)
-        else:
-            out.append((low, high))
-    cut: list[tuple[int, int]] = []
-    for low, high in out:
-        start = max(data.rfind(b" ", max(0, low - _REACH), low), data.rfind(b"\n", max(0, low - _REACH), low))
-        start = start + 1 if start >= 0 else max(0, low - _REACH)
-        end = min((i for i in (data.find(b" ", high, high + _REACH), data.find(b"\n", high, high + _REACH)) if i >= 0),
-                  default=min(len(data), high + _REACH))
-        # Never inside a character: a cut at an ASCII byte is always between characters.
-        while start > 0 and data[start] >= 0x80:
-            start -= 1
-        while end < len(data) and data[end] >= 0x80:
-            end += 1
-        if cut and start <= cut[-1][1]:
-            cut[-1] = (cut[-1][0], end)
-        else:
-            cut.append((start, end))
-    return cut
 
 
 def _unicode(text: str, invisible: dict[str, int], layers: list[Layer]) -> str:
@@ -228,9 +219,14 @@ def decoded_layers(
         if end - start > MAX_BLOCK:
             continue
         block = data[start:end]
-        if (block.islower() or block.isupper()) and not any(48 <= b <= 57 or b in b"+/=" for b in block):
-            continue  # a word or an identifier in one case: no encoding of text looks like that
-        if _HEXBLOCK.fullmatch(block):
+        hexadecimal = _HEXBLOCK.fullmatch(block) is not None
+        if not hexadecimal and (
+            block.islower() or block.isupper()  # an identifier or a word: base64 of 24+ bytes has both cases
+            or 2 * len(block.translate(None, _ALNUM)) > len(block)  # a rule of "=====" or "-+-+-"
+            or (_STANDARD.search(block) and _URLSAFE.search(block))  # "a/b_c": neither alphabet
+        ):
+            continue
+        if hexadecimal:
             keep("hex", start, end, _readable(_unhex(block.decode("ascii"))))
         else:
             keep("base64", start, end, _readable(_unbase64(block.decode("ascii"))))
@@ -302,6 +298,13 @@ def _readable(data: bytes | None) -> str | None:
     letters and spaces (a hash or an image decodes to neither)."""
     if not data or len(data) < 8:
         return None
+    if data.isascii():
+        # The same test counted in C: most candidates (identifiers, hashes) fail it here.
+        printable = len(data) - len(data.translate(None, _PRINTABLE))
+        letters = len(data) - len(data.translate(None, _LETTERS))
+        if printable < 0.95 * len(data) or letters < 0.5 * len(data) or b" " not in data:
+            return None
+        return data.decode("ascii")
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError:

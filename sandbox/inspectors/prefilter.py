@@ -324,3 +324,35 @@ def _literal_start(data: bytes, end: int, length: int) -> int:
             while j > 0 and data[j - 1] in _SPACES:
                 j -= 1
     return j
+
+
+def non_ascii_stretches(data: bytes, join: int, reach: int) -> list[tuple[int, int]]:
+    """The stretches of ``data`` around its non-ASCII bytes that normalisation reads: runs
+    of bytes >= 0x80 closer than ``join`` taken together, each widened to the nearest space
+    or newline within ``reach`` bytes (never inside a character), overlapping ones joined.
+    One pass in C where built; the same in Python otherwise."""
+    if _native_module is not None:
+        found: list[tuple[int, int]] = _native_module.stretches(data, join, reach)
+        return found
+    runs, _ = _py_byte_runs(data, bytes(range(0x80, 0x100)), 1, -1)
+    merged: list[tuple[int, int]] = []
+    for low, high in runs:
+        if merged and low - merged[-1][1] < join:
+            merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    out: list[tuple[int, int]] = []
+    for low, high in merged:
+        start = max(data.rfind(b" ", max(0, low - reach), low), data.rfind(b"\n", max(0, low - reach), low))
+        start = start + 1 if start >= 0 else max(0, low - reach)
+        ends = [i for i in (data.find(b" ", high, high + reach), data.find(b"\n", high, high + reach)) if i >= 0]
+        end = min(ends) if ends else min(len(data), high + reach)
+        while start > 0 and data[start] >= 0x80:
+            start -= 1
+        while end < len(data) and data[end] >= 0x80:
+            end += 1
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out

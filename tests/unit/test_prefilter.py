@@ -210,3 +210,22 @@ def test_the_gate_backends_agree_across_chunks_and_streams() -> None:
     assert native.hits(text) == python.hits(text)
     assert native.scan(text, members=members, min_run=6) == python.scan(text, members=members, min_run=6)
     assert native.scan(text, limit=50) == python.scan(text, limit=50)
+
+
+@pytest.mark.native
+@settings(max_examples=300)
+@given(text=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30]), max_size=400))
+def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes]) -> None:
+    from sandbox.inspectors import prefilter
+
+    data = b"".join(text)
+    native = prefilter.non_ascii_stretches(data, 256, 64)
+    saved = prefilter._native_module
+    try:
+        prefilter._native_module = None
+        assert prefilter.non_ascii_stretches(data, 256, 64) == native
+    finally:
+        prefilter._native_module = saved
+    for low, high in native:  # whole characters, and every non-ASCII byte inside one
+        assert data[low:high].decode("utf-8")
+    assert all(any(low <= i < high for low, high in native) for i, b in enumerate(data) if b >= 0x80)
