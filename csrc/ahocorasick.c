@@ -515,54 +515,56 @@ static __attribute__((noinline)) int push_run(struct runs *rs, size_t start, siz
     return push(rs->out, 0, start, end);
 }
 
-#define RUN_STEP(rs, at, byte, r)                                                                                    \
-    do {                                                                                                               \
-        if (!(rs)->member[byte]) {                                                                                     \
-            if (__builtin_expect((at) - (r) >= (rs)->min, 0) && push_run((rs), (r), (at)) < 0)                         \
-                return -ENOMEM;                                                                                        \
-            (r) = (at) + 1;                                                                                            \
-        }                                                                                                              \
-    } while (0)
+/* The runs of member bytes in buf[lo .. hi), from run start *run (carried from the range
+ * before): a loop of its own, over bytes still in cache, so that it does not lengthen the
+ * automaton's chain of loads. Branch-free but for the rare end of a long run. */
+static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, size_t *run)
+{
+    const uint8_t *member = rs->member;
+    const size_t min = rs->min;
+    size_t r = *run;
+    for (size_t at = lo; at < hi; at++) {
+        /* all ones for a member byte, zero otherwise: arithmetic, so no branch to mispredict */
+        size_t keep = (size_t)0 - (size_t)member[buf[at]];
+        size_t ended = ~keep & ((size_t)0 - (size_t)(at - r >= min));
+        if (__builtin_expect(ended != 0, 0) && push_run(rs, r, at) < 0)
+            return -ENOMEM;
+        r = (r & keep) | ((at + 1) & ~keep);
+    }
+    *run = r;
+    return 0;
+}
 
-/* Scan buf[lo .. hi) from row offset *off and run start *run, every hit onto `h`. */
+/* Scan buf[lo .. hi) from row offset *off, every hit onto `h`. */
 static int scan_one(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi, uint32_t *off,
-                    size_t *run, struct runs *rs, struct wbuf *h)
+                    struct wbuf *h)
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
     uint32_t o = *off;
-    size_t r = *run;
     for (size_t i = lo; i < hi; i++) {
-        uint8_t c = buf[i];
-        uint32_t t = row[o + cls[c]];
+        uint32_t t = row[o + cls[buf[i]]];
         o = t & ~GATE_OUT;
-        RUN_STEP(rs, i, c, r);
         if ((t & GATE_OUT) && record(g, buf, len, o, i + 1, (size_t)-1, h) < 0)
             return -ENOMEM;
     }
     *off = o;
-    *run = r;
     return 0;
 }
 
 /* The two streams of scan_range: from lo to mid and from mid to hi, in one loop. */
 static int scan_pair(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t mid, size_t hi,
-                     uint32_t *pa, uint32_t *pb, size_t *pra, size_t *prb, struct runs *rs, struct runs *rs2,
-                     struct wbuf *a, struct wbuf *b)
+                     uint32_t *pa, uint32_t *pb, struct wbuf *a, struct wbuf *b)
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
     uint32_t oa = *pa, ob = *pb;
-    size_t ra = *pra, rb = *prb;
     size_t n = mid - lo < hi - mid ? mid - lo : hi - mid;
     for (size_t k = 0; k < n; k++) {
-        uint8_t ca = buf[lo + k], cb = buf[mid + k];
-        uint32_t ta = row[oa + cls[ca]];
-        uint32_t tb = row[ob + cls[cb]];
+        uint32_t ta = row[oa + cls[buf[lo + k]]];
+        uint32_t tb = row[ob + cls[buf[mid + k]]];
         oa = ta & ~GATE_OUT;
         ob = tb & ~GATE_OUT;
-        RUN_STEP(rs, lo + k, ca, ra);
-        RUN_STEP(rs2, mid + k, cb, rb);
         if (__builtin_expect((ta | tb) & GATE_OUT, 0)) {
             if ((ta & GATE_OUT) && record(g, buf, len, oa, lo + k + 1, (size_t)-1, a) < 0)
                 return -ENOMEM;
@@ -570,24 +572,21 @@ static int scan_pair(const struct sbx_gate *g, const uint8_t *buf, size_t len, s
                 return -ENOMEM;
         }
     }
-    if (scan_one(g, buf, len, lo + n, mid, &oa, &ra, rs, a) < 0 ||
-        scan_one(g, buf, len, mid + n, hi, &ob, &rb, rs2, b) < 0)
+    if (scan_one(g, buf, len, lo + n, mid, &oa, a) < 0 || scan_one(g, buf, len, mid + n, hi, &ob, b) < 0)
         return -ENOMEM;
     *pa = oa;
     *pb = ob;
-    *pra = ra;
-    *prb = rb;
     return 0;
 }
 
 /* Hits of buf[lo .. hi) in order of end, scanned from row offset *off, which is left at the
- * state after hi (and runs, from run start *run). The range is cut in two halves scanned
- * by two streams in one loop: each step of the automaton waits for a table load, and two
- * independent chains of loads overlap. The second stream starts from the root at `mid`,
- * after a byte that is neither whitespace nor a run member (so it reads the same bytes as
- * the first and no run crosses `mid`); the first then goes on past `mid` until its state
- * holds nothing from before `mid` (its depth is no more than what it read since),
- * reporting only the hits that started before `mid`. From there the two agree. */
+ * state after hi; and the range's runs (from run start *run). The range is cut in two
+ * halves scanned by two streams in one loop: each step of the automaton waits for a table
+ * load, and two independent chains of loads overlap. The second stream starts from the
+ * root at `mid`, after a byte that is not whitespace (so it reads the same bytes as the
+ * first); the first then goes on past `mid` until its state holds nothing from before
+ * `mid` (its depth is no more than what it read since), reporting only the hits that
+ * started before `mid`. From there the two agree. */
 static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi,
                       uint32_t *off, size_t *run, struct runs *rs, struct wbuf *a, struct wbuf *b,
                       struct wbuf *merged)
@@ -595,25 +594,18 @@ static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, 
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
     a->count = b->count = merged->count = 0;
+    if (runs_over(rs, buf, lo, hi, run) < 0)
+        return -ENOMEM;
     if (hi - lo < 8192) /* not worth two streams (and `mid - 1` below stays inside the range) */
-        return scan_one(g, buf, len, lo, hi, off, run, rs, merged);
+        return scan_one(g, buf, len, lo, hi, off, merged);
     size_t mid = lo + (hi - lo) / 2, limit = mid + 4096 < hi ? mid + 4096 : hi;
-    while (mid < limit && (is_space(buf[mid - 1]) || rs->member[buf[mid - 1]]))
+    while (mid < limit && is_space(buf[mid - 1]))
         mid++;
     if (mid >= limit)
-        return scan_one(g, buf, len, lo, hi, off, run, rs, merged);
+        return scan_one(g, buf, len, lo, hi, off, merged);
     uint32_t oa = *off, ob = 0;
-    size_t ra = *run, rb = mid;
-    /* The second stream's runs wait in `later`: every run of the first ends by `mid`. */
-    struct wbuf later = {0};
-    struct runs second = *rs;
-    second.out = &later;
-    int rc = scan_pair(g, buf, len, lo, mid, hi, &oa, &ob, &ra, &rb, rs, &second, a, b);
-    for (size_t k = 0; rc == 0 && k < later.count; k++)
-        rc = push(rs->out, 0, later.items[k].low, later.items[k].high);
-    free(later.items);
-    if (rc < 0)
-        return rc;
+    if (scan_pair(g, buf, len, lo, mid, hi, &oa, &ob, a, b) < 0)
+        return -ENOMEM;
     /* The first stream's hits so far all end by `mid`; then its run past `mid`. */
     for (size_t k = 0; k < a->count; k++)
         if (push(merged, a->items[k].id, a->items[k].low, a->items[k].high) < 0)
@@ -642,7 +634,6 @@ static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, 
         j += !first;
     }
     *off = ob;
-    *run = rb;
     return 0;
 }
 
