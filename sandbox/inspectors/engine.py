@@ -183,9 +183,7 @@ def _sequence_groups(items: list[Any], minimum: int = MIN_DERIVED) -> list[froze
         if op is _sre_const.SUBPATTERN:
             out += _sequence_groups(list(av[-1]), minimum)
         elif op is _sre_const.BRANCH:
-            union = _branch_group([list(branch) for branch in av[1]])
-            if union is not None:
-                out.append(union)
+            out += _branch_groups([list(branch) for branch in av[1]])
         elif op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)):
             if av[0] >= 1:
                 out += _sequence_groups(list(av[2]), minimum)
@@ -195,16 +193,19 @@ def _sequence_groups(items: list[Any], minimum: int = MIN_DERIVED) -> list[froze
     return out
 
 
-def _branch_group(branches: list[list[Any]]) -> frozenset[str] | None:
-    """One group for an alternation: each branch's best group, joined; None when a branch
-    has none (then nothing is mandatory across the alternation)."""
-    union: set[str] = set()
+def _branch_groups(branches: list[list[Any]]) -> list[frozenset[str]]:
+    """Groups for an alternation: the k-th group of every branch, joined, for as many k as
+    every branch has groups (each branch's groups in one canonical order, so that branches
+    which need the same two things, "ignore … instructions" and "instructions … ignore",
+    pair them alike). Empty when a branch has none."""
+    per_branch = []
     for branch in branches:
         groups = _sequence_groups(branch, MIN_IN_BRANCH)
         if not groups:
-            return None
-        union |= min(groups, key=lambda g: (-min(len(x) for x in g), len(g)))
-    return frozenset(union)
+            return []
+        per_branch.append(sorted(groups, key=sorted))
+    shared = min(len(groups) for groups in per_branch)
+    return [frozenset().union(*(groups[k] for groups in per_branch)) for k in range(shared)]
 
 
 def first_literals(pattern: str) -> frozenset[str] | None:
