@@ -508,7 +508,16 @@ struct runs {
     uint8_t member[256];
     size_t min;
     struct wbuf *out;
+    /* Where each 256-byte block of the text starts once whitespace runs are read as one
+     * byte (marks[k] for raw offset 256 k, valid below `marked`): the gate measures reach
+     * in those terms, so that padding an instruction apart with blank space does not
+     * separate its words. */
+    size_t *marks;
+    size_t marked;
+    size_t consumed;
 };
+
+#define MARK_SHIFT 8
 
 static __attribute__((noinline)) int push_run(struct runs *rs, size_t start, size_t end)
 {
@@ -518,12 +527,20 @@ static __attribute__((noinline)) int push_run(struct runs *rs, size_t start, siz
 /* The runs of member bytes in buf[lo .. hi), from run start *run (carried from the range
  * before): a loop of its own, over bytes still in cache, so that it does not lengthen the
  * automaton's chain of loads. Branch-free but for the rare end of a long run. */
+static const uint8_t SPACE[256] = {['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1};
+
 static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, size_t *run)
 {
     const uint8_t *member = rs->member;
     const size_t min = rs->min;
-    size_t r = *run;
+    size_t r = *run, consumed = rs->consumed;
+    size_t prev = lo > 0 ? SPACE[buf[lo - 1]] : 0;
     for (size_t at = lo; at < hi; at++) {
+        if (__builtin_expect((at & ((1u << MARK_SHIFT) - 1)) == 0, 0))
+            rs->marks[at >> MARK_SHIFT] = consumed;
+        size_t space = SPACE[buf[at]];
+        consumed += 1 - (space & prev); /* a whitespace byte after another counts nothing */
+        prev = space;
         /* all ones for a member byte, zero otherwise: arithmetic, so no branch to mispredict */
         size_t keep = (size_t)0 - (size_t)member[buf[at]];
         size_t ended = ~keep & ((size_t)0 - (size_t)(at - r >= min));
@@ -532,7 +549,23 @@ static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, 
         r = (r & keep) | ((at + 1) & ~keep);
     }
     *run = r;
+    rs->consumed = consumed;
+    rs->marked = hi;
     return 0;
+}
+
+/* The offset `p` of the text once whitespace runs are read as one byte. Blocks past what
+ * runs_over has marked (a hit found beyond the round, rare) are counted from the last mark. */
+static size_t collapsed(const struct runs *rs, const uint8_t *buf, size_t p)
+{
+    size_t k = p >> MARK_SHIFT;
+    size_t last_block = rs->marked ? (rs->marked - 1) >> MARK_SHIFT : 0;
+    if (k > last_block)
+        k = last_block;
+    size_t at = k << MARK_SHIFT, c = rs->marked ? rs->marks[k] : 0;
+    for (; at < p; at++)
+        c += !(SPACE[buf[at]] && at > 0 && SPACE[buf[at - 1]]);
+    return c;
 }
 
 /* Scan buf[lo .. hi) from row offset *off, every hit onto `h`. */
@@ -641,23 +674,29 @@ static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, 
  * whose clauses are now within reach, open or widen the rule's window (emitting the one
  * it replaces). 0, 1 at the limit, -ENOMEM. */
 static int gate_hit(const struct sbx_gate *g, const struct sbx_window *hit, size_t len, size_t *last,
-                    size_t *pending, struct wbuf *out, size_t limit)
+                    size_t *pending, struct wbuf *out, size_t limit, const struct runs *rs, const uint8_t *buf)
 {
     uint32_t l = hit->id;
     size_t start = hit->low, end = hit->high;
+    size_t cstart = GATE_NONE, cend = 0; /* the same, whitespace runs read as one byte (when needed) */
     for (uint32_t m = g->lit_start[l]; m < g->lit_start[l + 1]; m++) {
         uint32_t c = g->lit_clause[m], r = g->clause_rule[c];
-        last[c] = start;
+        if (cstart == GATE_NONE) {
+            cstart = collapsed(rs, buf, start);
+            cend = cstart + g->length[l];
+        }
+        last[2 * c] = cstart;
+        last[2 * c + 1] = start;
         size_t reach = g->reach[r], low = start;
         int all = 1;
         for (uint32_t q = g->rule_start[r]; q < g->rule_start[r + 1]; q++) {
-            size_t other = last[g->rule_clause[q]];
-            if (other == GATE_NONE || end - other > reach) {
+            size_t other = last[2 * g->rule_clause[q]];
+            if (other == GATE_NONE || cend - other > reach) {
                 all = 0;
                 break;
             }
-            if (other < low)
-                low = other;
+            if (last[2 * g->rule_clause[q] + 1] < low)
+                low = last[2 * g->rule_clause[q] + 1];
         }
         if (!all)
             continue;
@@ -693,6 +732,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
 {
     struct wbuf o = {0}, a = {0}, b = {0}, hits = {0}, found_runs = {0};
     struct runs rs;
+    rs.marks = NULL;
     if (member)
         memcpy(rs.member, member, 256);
     else
@@ -706,14 +746,18 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
     int rc = 0;
     *out = NULL;
     *count = 0;
-    /* last[c]: where clause c's latest hit starts; pending[2r ..]: rule r's open window */
-    last = malloc((size_t)g->clauses * sizeof(size_t));
+    /* last[2c], last[2c + 1]: where clause c's latest hit starts, whitespace runs read as one
+     * byte and as it is; pending[2r ..]: rule r's open window */
+    last = malloc(2 * (size_t)g->clauses * sizeof(size_t));
     pending = malloc(2 * (size_t)g->rules * sizeof(size_t));
-    if (!last || !pending) {
+    rs.marks = malloc(((len >> MARK_SHIFT) + 2) * sizeof(size_t));
+    rs.marked = 0;
+    rs.consumed = 0;
+    if (!last || !pending || !rs.marks) {
         rc = -ENOMEM;
         goto done;
     }
-    for (size_t c = 0; c < g->clauses; c++)
+    for (size_t c = 0; c < 2 * (size_t)g->clauses; c++)
         last[c] = GATE_NONE;
     for (size_t r = 0; r < 2 * (size_t)g->rules; r++)
         pending[r] = GATE_NONE;
@@ -731,7 +775,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
                 }
                 if ((rc = push(&o, hits.items[k].id, hits.items[k].low, hits.items[k].high)) < 0)
                     goto done;
-            } else if ((rc = gate_hit(g, &hits.items[k], len, last, pending, &o, limit)) != 0) {
+            } else if ((rc = gate_hit(g, &hits.items[k], len, last, pending, &o, limit, &rs, buf)) != 0) {
                 goto done;
             }
         }
@@ -752,6 +796,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
 done:
     free(last);
     free(pending);
+    free(rs.marks);
     free(a.items);
     free(b.items);
     free(hits.items);

@@ -13,6 +13,7 @@ rule's ``near`` groups keep common anchor words from opening windows at all: the
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import re
 import sys
@@ -405,6 +406,11 @@ class RuleSet:
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
             window = data[low:high].decode("utf-8", "ignore")
+            places = None
+            if _LONG_SPACE.search(window):
+                # Blank space padding words apart is read as one space (the gate measured its
+                # reach so too): the rule sees the words side by side.
+                window, places = _collapse(window)
             try:
                 matches = _matches(pattern, self._starts[index], window)
             except TimeoutError:
@@ -415,11 +421,15 @@ class RuleSet:
                     f"rule {rule.id} ran out of time on this part of the text", "", (low, high), layer,
                 )
                 continue
+            original = data[low:high].decode("utf-8", "ignore") if places is not None else window
             for match in matches:
                 if rule.check is not None and not rule.check(match):
                     continue
-                start = low + (match.start() if window.isascii() else len(window[: match.start()].encode("utf-8")))
-                end = start + (len(match.group()) if window.isascii() else len(match.group().encode("utf-8")))
+                begin, finish = match.start(), match.end()
+                if places is not None:
+                    begin, finish = _place(places, begin), _place(places, finish)
+                start = low + (begin if original.isascii() else len(original[:begin].encode("utf-8")))
+                end = low + (finish if original.isascii() else len(original[:finish].encode("utf-8")))
                 key = (rule.id, start, end)
                 if key not in findings:
                     findings[key] = Finding(
@@ -470,6 +480,34 @@ class Survey:
     sites: dict[str, list[tuple[int, int]]]  # per kind of escape: byte ranges around its markers
     runs: list[tuple[int, int]]  # runs of base64 bytes (MIN_BLOCK or longer)
     deferred: list[tuple[int, int, int]] = field(default_factory=list)  # windows of rules not yet tried
+
+
+_LONG_SPACE = re.compile(r"\s{16}")
+_SPACE_RUN = re.compile(r"\s{2,}")
+
+
+def _collapse(window: str) -> tuple[str, list[tuple[int, int]]]:
+    """``window`` with each whitespace run as one space (a newline if it held one), and the
+    places where its pieces start: (offset in the result, offset in ``window``)."""
+    pieces, places = [], [(0, 0)]
+    at = out = 0
+    for run in _SPACE_RUN.finditer(window):
+        pieces.append(window[at : run.start()])
+        out += run.start() - at
+        places.append((out, run.start()))
+        pieces.append("\n" if "\n" in run.group() else " ")
+        out += 1
+        places.append((out, run.end()))
+        at = run.end()
+    pieces.append(window[at:])
+    return "".join(pieces), places
+
+
+def _place(places: list[tuple[int, int]], offset: int) -> int:
+    """An offset of the collapsed window as an offset of the window as it was."""
+    index = bisect.bisect_right(places, (offset, 1 << 62)) - 1
+    at, was = places[index]
+    return was + (offset - at)
 
 
 def _matches(pattern: Any, starts: Any, window: str) -> list[Any]:

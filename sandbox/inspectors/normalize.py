@@ -14,8 +14,9 @@ the text plays on a scanner.
   prefilter gate reports the runs of base64 bytes and the places of escape markers in the
   same pass), so a text is read once, not once per encoding.
 
-Whitespace runs are not rewritten here, over megabytes: the rules' windows collapse them
-(sandbox.inspectors.engine), which is where it matters. A text that is all ASCII (most
+Whitespace runs are not rewritten here, over megabytes: the prefilter's gate measures
+distances with each run read as one byte, and a window holding a long run is read with
+its runs collapsed (sandbox.inspectors.engine), which is where it matters. A text that is all ASCII (most
 source and logs) needs none of the Unicode work; in one that is not, only the stretches
 around non-ASCII bytes are worked on.
 """

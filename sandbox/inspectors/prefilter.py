@@ -18,6 +18,7 @@ which is in use.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import deque
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ _FOLD = bytes.maketrans(
     bytes(range(ord("A"), ord("Z") + 1)) + _SPACES[1:], bytes(range(ord("a"), ord("z") + 1)) + b" " * 5
 )
 _RUNS = re.compile(rb"[ \t\n\v\f\r]{2,}")
+_EXTRA_SPACE = re.compile(rb"(?<=[ \t\n\v\f\r])[ \t\n\v\f\r]")  # a whitespace byte after another
 
 Match = tuple[int, int]  # (literal index, byte offset just past its end)
 Window = tuple[int, int, int]  # (rule, low, high): byte offsets; for raw hits (literal, start, end)
@@ -264,7 +266,7 @@ class _PyGate:
 
     def _scan(self, data: bytes, raw: bool, limit: int) -> tuple[list[Window], bool]:
         out: list[Window] = []
-        last: list[int | None] = [None] * len(self.clause_rule)
+        last: list[tuple[int, int] | None] = [None] * len(self.clause_rule)
         pending: list[list[int] | None] = [None] * len(self.reach)
         size = len(data)
 
@@ -275,6 +277,9 @@ class _PyGate:
             return True
 
         hits, _ = self.automaton.find(data, -1)
+        # Reach is measured with whitespace runs read as one byte (as csrc/ahocorasick.c does):
+        # an offset less the whitespace bytes that follow another before it.
+        extra = [m.start() for m in _EXTRA_SPACE.finditer(data)] if not raw else []
         for lit, end in hits:
             start = _literal_start(data, end, self.length[lit])
             flags = self.flags[lit]
@@ -286,15 +291,17 @@ class _PyGate:
                 if not emit((lit, start, end)):
                     return out, False
                 continue
+            cstart = start - bisect.bisect_left(extra, start)
+            cend = cstart + self.length[lit]
             for c in self.clauses_of[lit]:
                 r = self.clause_rule[c]
-                last[c] = start
+                last[c] = (cstart, start)
                 low = start
                 for other in self.rule_clauses[r]:
                     at = last[other]
-                    if at is None or end - at > self.reach[r]:
+                    if at is None or cend - at[0] > self.reach[r]:
                         break
-                    low = min(low, at)
+                    low = min(low, at[1])
                 else:
                     w = self.window[r]
                     low, high = max(0, low - w), min(size, end + w)

@@ -166,6 +166,15 @@ def test_a_rule_triggers_only_where_all_its_clauses_are_within_reach(native: boo
 
 
 @pytest.mark.parametrize("native", BACKENDS)
+def test_reach_reads_a_whitespace_run_as_one_byte(native: bool) -> None:
+    gate = Gate([[["ignore"], ["instructions"]]], [40], [5], 4096, native=native)
+    padded = b"ignore" + b" \n\t" * 3000 + b"instructions"
+    windows, _, _ = gate.scan(padded)
+    assert [w[0] for w in windows] == [0] and windows[0][1] == 0 and windows[0][2] == len(padded)
+    assert gate.scan(b"ignore" + b" x" * 40 + b" instructions")[0] == []  # words are not blank space
+
+
+@pytest.mark.parametrize("native", BACKENDS)
 def test_windows_of_one_rule_merge_but_never_past_the_bound(native: bool) -> None:
     gate = Gate([[["ab"]]], [10], [100], 1000, native=native)
     text = b"ab" + b"." * 50 + b"ab" + b"." * 5000 + b"ab" + b"." * 10
