@@ -67,7 +67,11 @@ class AdversaryInspector:
         # read only then.
         findings, layers, survey = self._rules.deep(norm, defer=_DEFERRED)
         findings += _invisible(norm.invisible)
+        shown = _Shown(norm.data)
         for layer, found in layers:
+            origin = Finding("", ThreatLevel.LOW, "", "", layer.origin)
+            if layer.depth == 1 and layer.origin != (0, 0) and shown(origin):
+                continue  # an encoded payload quoted as an example in text about attacks
             findings += found
             if any(f.level >= ThreatLevel.MEDIUM for f in found):
                 findings.append(
@@ -154,13 +158,19 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Findi
     return out
 
 
+ZERO_WIDTH_WORDS = 3  # words split by zero-width characters that make the splitting a finding above LOW
+
+
 def _invisible(counts: dict[str, int]) -> list[Finding]:
     out = []
     if counts.get("tags"):
         out.append(Finding("unicode_tag_characters", ThreatLevel.HIGH,
                            f"{counts['tags']} invisible Unicode tag characters (they can spell text no one sees)", ""))
     if counts.get("zero_width_in_words"):
-        out.append(Finding("zero_width_characters", ThreatLevel.MEDIUM,
+        # Splitting words to slip past filters splits many; one or two split words are
+        # typography or an example, and what they spell is read by the rules anyway.
+        level = ThreatLevel.MEDIUM if counts["zero_width_in_words"] >= ZERO_WIDTH_WORDS else ThreatLevel.LOW
+        out.append(Finding("zero_width_characters", level,
                            f"zero-width characters inside {counts['zero_width_in_words']} words", ""))
     if counts.get("bidi"):
         out.append(Finding("bidi_controls", ThreatLevel.LOW,
@@ -177,7 +187,7 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
     project's own build or tests."""
     out = []
     data = text.encode("utf-8", "surrogatepass")
-    shown = _Shown(text, data)
+    shown = _Shown(data)
     cues = sorted((f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}),
                   key=lambda f: (f.layer, f.span))
     addressed = [f for f in findings if f.type == "addressed_to_agent"]
@@ -239,7 +249,7 @@ class _Shown:
 
     AROUND = 2000  # bytes of context on each side
 
-    def __init__(self, text: str, data: bytes) -> None:
+    def __init__(self, data: bytes) -> None:
         self._data = data
         self._seen: dict[tuple[int, int], bool] = {}
 

@@ -14,6 +14,7 @@ import re
 import urllib.parse
 from typing import Any
 
+from sandbox.inspectors.adversary_cues import _META, mentioned
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -26,42 +27,14 @@ def _fill(n: int) -> str:
     return _FILL % n
 
 
-_META = re.compile(
-    r"attack|attacker|injection|malicious|adversar|jailbreak|example|e\.g\.|such as|phrases?\s+like|for instance|"
-    r"detect|classifier|payload|red[- ]team|owasp|researchers?|common(?:ly)?|typical|known as|warn|beware|filter|"
-    r"\bctf\b|writeup|defen[cds]|mitigat|glossary|exercise|classify|benign|quiz|paraphrase|variants?|smuggl|"
-    r"in the wild|collected|test (?:data|cases?|fixtures?)|corpus|dataset|role-?play|framing|signature|"
-    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przyk",
-    re.IGNORECASE,
-)
-_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
-_INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
-# Reported speech: "text telling the model to ...", "instructions that try to ...": the phrase
-# describes what an attack does, it is not addressed to the reader.
-_REPORTED = re.compile(
-    r"(?:\b(?:try|tries|trying|tried|attempts?|attempting|attempted|designed|meant|intended)\s+to|"
-    r"\b(?:tell|tells|telling|told|ask|asks|asking|asked|instructs?|instructing|instructed|convinc\w*|trick\w*|"
-    r"gets?|getting|makes?|making|caus\w*|persuad\w*|manipulat\w*|lur\w*)\s+(?:the|a|an|its|their|your)\s+"
-    r"(?:\w+\s+)?(?:model|agent|ai|assistant|llm|bot|chatbot|screener|reader|system)s?\s+to|"
-    r"\b(?:telling|asking|instructing|getting|making)\s+(?:it|them)\s+to)\s*$",
-    re.IGNORECASE,
-)
-
-
 def _mentioned(match: re.Match[str]) -> bool:
     """The phrase is quoted in text that talks about such phrases (documentation about
-    injection, a filter's test data), or reported ("a page telling the model to ..."): a
-    mention, not a use."""
-    text = match.string
+    injection, a filter's test data), set in a blockquote or a code block there, or
+    reported ("a page telling the model to ..."): a mention, not a use
+    (adversary_cues.mentioned, the one reading of it)."""
     lead = re.match(r"[^\w\n]*+", match.group())
     start = match.start() + (lead.end() if lead else 0)
-    line_start = text.rfind("\n", 0, start) + 1
-    before = _INNER_APOSTROPHE.sub("", text[line_start:start])
-    if _REPORTED.search(before[-80:]):
-        return True
-    quoted = sum(before.count(q) for q in _QUOTES) % 2 == 1 or before.rstrip().endswith(("“", "«", "„"))
-    around = text[max(0, start - 400) : match.end() + 400]
-    return quoted and _META.search(around) is not None
+    return mentioned(match.string, start, match.end())
 
 
 def _use(match: re.Match[str]) -> bool:
@@ -118,6 +91,28 @@ _NOT_DATA = (
     r"(?:the\s++|any\s++)?(?:retrieved\s++|untrusted\s++|external\s++)?(?:documents?|files?|tools?|tool\s++output|content|"
     r"data|web|pages?|emails?|comments?|issues?|code|diffs?|repositor(?:y|ies)|results?|outputs?))"
 )
+_DESCRIBES = re.compile(r"(?:overrides|replaces|supersedes|ignores|drops|cancels|revokes|discards|invalidates)$", re.I)
+_OWN_OBJECT = re.compile(r"\W*+(?:it|this|that|them)\b(?!\s++(?:and|or)\b)", re.I)
+_ADDRESSEE = re.compile(r"\b(?:your|all|any|every|previous|prior|earlier|above|preceding|original|initial|these|those|"
+                        r"user-level|system-level|default|safety|standing|existing|current)\b", re.I)
+_DISMISS_VERB = re.compile(r"(?:ignor|disregard|forget|drop|abandon|cancel|halt|replac|overrid|overrul|revok|discard|"
+                           r"supersed|stop|set|throw|pay|scratch|invalidat)", re.I)
+
+
+def _dismisses(match: re.Match[str]) -> bool:
+    """An order to drop the reader's instructions, not a review comment that says what a
+    change does ("this overrides the system prompt users configure") nor a verb with an
+    object of its own ("replace it, otherwise custom prompts stop working")."""
+    text = match.group()
+    verb = re.match(r"\w++", text)
+    if verb is not None:
+        if _DESCRIBES.match(verb.group()) and not _ADDRESSEE.search(text):
+            return False
+        if _DISMISS_VERB.match(verb.group()) and _OWN_OBJECT.match(text, verb.end()):
+            return False
+    return _use(match)
+
+
 OVERRIDE_CUES = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
     ("ignore", "disregard", "forget", "drop ", "abandon", "cancel ", "halt", "scratch that", "replace them",
@@ -128,7 +123,7 @@ OVERRIDE_CUES = Rule(
     r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + r"|"
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
     r"(?:\w++\s++)?" + _DISMISS + r"\b",
-    check=_use,
+    check=_dismisses,
 )
 
 NEW_INSTRUCTIONS = Rule(
@@ -376,6 +371,11 @@ TEMPLATE_TOKEN = Rule(
     r"begin_of_text)\|>|\[/?inst\]|<</?sys>>|^\s*+###\s*+(?:instruction|system|response)\b|</?system>",
 )
 _TEMPLATE_SHOWN = re.compile(r"\[inst\]\s*+(?:\.\.\.|\u2026)", re.I)
+# A chat template in code: the system turn holds a placeholder ("{system}", "{{ system_prompt }}", "%s")
+# and ends with its end token; what follows is other code, not the message.
+_TEMPLATE_CODE = re.compile(
+    r"^[^\n]{0,60}?(?:\\n|\s)*+(?:\{\{?\s*+[\w.]{1,40}\s*+\}\}?|%s|\$\{?\w{1,40}\}?)(?:\\n|\s)*+"
+    r"(?:<\|(?:eot_id|im_end|end)\|>|\[/inst\]|<</sys>>|</system>)", re.I)
 FAKE_SYSTEM = Rule(
     "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
     ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
@@ -398,7 +398,7 @@ FAKE_SYSTEM = Rule(
     r"execute|access)|follow\s++(?:the\s++)?instructions\s++in|priority\s*+1|confirmations?\s++(?:are\s++)?disabled|"
     r"drop\s++table|post\s++them|always\s++includes?|pushing|pre-?approved)\b",
     window=480,
-    check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None,
+    check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None and not _TEMPLATE_CODE.search(m.group()),
 )
 
 # -- authority framing aimed at an agent --------------------------------------------------------
@@ -517,13 +517,13 @@ SEND_DATA = Rule(
      "include your", "include all", "paste the", "paste your", "submit the", "submit your", "report the",
      "report your", "post it", "share it", "copy it", "paste it"),
     r"\b(?:send|post|upload|transmit|forward|exfiltrate|share|e-?mail|leak|submit|report|paste|copy|include)\b"
-    r"[^\n]{0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
+    r"(?:[^\n.!?]|[.](?=[\w/])){0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
     r"access\s++tokens?|tokens?|passwords?|ssh\s++keys?|private\s++keys?|id_rsa|\.aws|aws\s++keys?|"
     r"conversation|chat\s++history|system\s++prompt|session\s++cookies?|deploy\s++keys?|id_\w++)\b)"
-    r"[^\n]{0,120}?\b(?:to|into|at|via|on)\b[^\n]{0,40}?(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
+    r"(?:[^\n.!?]|[.](?=[\w/])){0,120}?\b(?:to|into|at|via|on)\b(?:[^\n.!?]|[.](?=[\w/])){0,40}?(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
-    check=_use,
+    check=lambda m: _use(m) and not _forbids(m),  # "Do not paste tokens into chat": a rule, not a request
 )
 
 DANGEROUS_ACTION = Rule(
@@ -609,6 +609,8 @@ SECRET_IN_URL = Rule(
     r"[^>\n]{0,60}>|\$\{?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS)[A-Z0-9_]*\}?|\{\{?[^}\n]{0,40}(?:key|token|secret|"
     r"password)[^}\n]{0,40}\}\}?|\$\((?:cat|printenv|env|git\s++(?:remote|config|log|branch)|whoami|hostname|"
     r"base64|head|gh\s++auth|id|ls|pwd)\b[^)\n]{0,80}\))",
+    # An address shown in documentation ("for example, `https://x.example/?k=<your key>`") asks nothing.
+    check=lambda m: _use(m) and not _shown_as(m),
 )
 
 
@@ -711,7 +713,15 @@ _SLOT_DATA = re.compile(
     r"prompt|credentials?|output|listing|question|data|code|company|address|database|repo\w*+)\b|\$\(|\bappend|"
     r"_(?:key|token|secret)\b|zawarto|contenu|contenido|contenuto|inhalt|conteúdo|inhoud|innehåll", re.I
 )
-_SHOWN_AS = re.compile(r"(?:\blike|e\.g\.|such\s+as|for\s+(?:example|instance)|example:?)\s*$", re.I)
+_SHOWN_AS = re.compile(r"(?:\blike|e\.g\.|such\s+as|for\s+(?:example|instance)|example:?)[,:]?\s*[`'\"\u201c]?"
+                       r"(?:!?\[[^\]\n]{0,80}\]\(\s*)?$", re.I)
+
+
+def _shown_as(match: Any) -> bool:
+    """Shown as an example in text about attacks: "for example, `![x](...)`"."""
+    text = match.string
+    before = text[max(0, match.start() - 80) : match.start()]
+    return bool(_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
 
 
 def _exfil_link(match: Any) -> bool:
@@ -723,8 +733,7 @@ def _exfil_link(match: Any) -> bool:
     after = text[match.end() : match.end() + 240]
     if re.search(r"[?&][\w-]{1,20}=$", match.group("url")) and not _SLOT_DATA.search(after):
         return False  # an empty search box, not a slot the text fills with data
-    before = text[max(0, match.start() - 80) : match.start()]
-    return not (_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
+    return not (_shown_as(match) or mentioned(text, match.start(), match.end()))
 
 
 MARKDOWN_EXFIL = Rule(
@@ -797,7 +806,7 @@ DECODE_ASK = Rule(
     check=_use,
 )
 
-from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES  # noqa: E402  (it imports _use from here)
+from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
 
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
