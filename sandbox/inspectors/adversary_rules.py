@@ -48,6 +48,11 @@ _EARLIER = (
     r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|old|given|current|"
     r"system|developer|safety|all|any|every|your|these|those|the)"
 )
+# "the instructions page", "the rules file": a thing named after instructions, not the reader's own.
+_NOT_A_THING = (
+    r"(?![ \t]++(?:page|file|panel|screen|view|modal|template|section|link|tab|button|dialog|url|endpoint|field|"
+    r"box|window|menu|text|folder|directory|table|column|parser|engine|list|format|schema)s?\b)"
+)
 _ORDERS = (
     r"(?:instructions?|prompts?|directions?|directives?|rules?|guidelines?|context|commands?|orders?|"
     r"constraints?|guardrails?|polic(?:y|ies)|programming|restrictions?|safeguards?|messages?|tasks?)"
@@ -57,7 +62,7 @@ OVERRIDE = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions it was given",
     ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "overrule"),
     r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|set\s++aside|overrule|throw\s++out)\b"
-    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b",
+    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b" + _NOT_A_THING,
     check=_use,
 )
 OVERRIDE_EVERYTHING = Rule(
@@ -120,7 +125,7 @@ OVERRIDE_CUES = Rule(
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far"),
-    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + r"|"
+    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
     r"(?:\w++\s++)?" + _DISMISS + r"\b",
     check=_dismisses,
@@ -390,7 +395,9 @@ FAKE_SYSTEM = Rule(
     r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
     r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
     r"[\s\S]{0,400}?"
-    r"\b(?:ignore|disregard|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
+    r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
+    r"user|previous|prior|above|below|everything|all|any|them|it|rest|remainder|file|document|page|content|text|"
+    r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
     r"print\s++(?:your|the)\s++(?:system|instructions|prompt)|new\s++instructions?|from\s++now\s++on|trust\s++all|"
     r"(?:do\s++not|don't|never)\s++(?:ask|confirm|tell|warn|mention)|without\s++(?:asking|confirmation|approval)|"
     r"delete|rm\s++-rf|curl|wget|import\s++\w++\s++from\s++https?|approve|push|merge|disable\w*+|append|collect|"
@@ -644,9 +651,20 @@ _CUE_PRESSURE = re.compile(
 )
 
 
+# "Agents must not push to main": a rule that keeps a safeguard, unless what it forbids is
+# telling or asking the user ("never ask for confirmation").
+_RULE_KEPT = re.compile(
+    r"\b(?:must\s++not|mustn't|should\s++not|shouldn't|may\s++not|never|do\s++not|don't|cannot|can't)\s++"
+    r"(?!(?:tell|mention|inform|notify|alert|ask|wait|confirm|report|show|say|reveal|log|need|be\s++(?:asked|told))\b)\w",
+    re.I,
+)
+
+
 def _risky_order(match: re.Match[str]) -> bool:
     sentence = match.group()
     if not (_CUE_AGENT.search(sentence) or _CUE_YOU.search(sentence)) or _mentioned(match):
+        return False
+    if _RULE_KEPT.search(sentence):
         return False
     agent = 2 if _CUE_AGENT.search(sentence) else (1 if _CUE_YOU.search(sentence) else 0)
     order = 1 if _CUE_ORDER.search(sentence) else 0
@@ -797,13 +815,23 @@ HIDDEN_STYLE = Rule(
     r"style\s*+=\s*+[\"'][^\"'>]{0,200}?(?:display\s*+:\s*+none|visibility\s*+:\s*+hidden|font-size\s*+:\s*+0(?:px|pt|em)?\b|"
     r"opacity\s*+:\s*+0(?:\.0++)?\b|color\s*+:\s*+(?:#fff(?:fff)?|white)\b)|<[a-z]++[^>]{0,100}\bhidden\b[^>]*+>",
 )
+_FOLLOW = (
+    r"(?:follow|execute|run|obey|do\s++what|instructions?|carry\s++(?:it\s++|them\s++)?out|apply|comply|act\s++on)"
+)
 DECODE_ASK = Rule(
     "asks_to_decode", MEDIUM, "text asks for an encoded payload to be decoded and followed",
-    ("decode this", "decode the", "decode it", "decode and", "base64 -d", "base64 --decode", "base64-decode",
-     "atob", "unhex", "rot13", "from hex", "from base64"),
-    r"\b(?:decode|base64\s++-d|atob|unhex|rot13)\b[^\n]{0,120}?\b(?:follow|execute|run|obey|do\s++what|"
-    r"instructions?|carry\s++out|apply)\b",
+    ("decode", "base64 -d", "base64 --decode", "atob", "unhex", "rot13", "from hex", "to ascii", "to text", "backwards",
+     "reverse", "in reverse"),
+    # "decode x-agent-instructions and apply", "convert this hex to ASCII and carry it out", "read the next line
+    # backwards", "follow the decoded text"; not a method call (".decode()") in code.
+    r"(?:(?<![.\w])(?:decode[ds]?(?!\s*+\()|base64\s++(?:-d|--decode)|atob|unhex|rot13)\b|"
+    r"\bconvert\w*+\s++(?:this|the|it|them)\s++(?:\w++\s++)?(?:from\s++)?(?:hex|binary|base64|bytes|codes?)\s++"
+    r"(?:to|into)\s++(?:ascii|text|utf-?8)\b|\bread\s++(?:\w++\s++){0,3}?(?:backwards|in\s++reverse)\b)"
+    r"[^\n]{0,120}?\b" + _FOLLOW + r"\b|"
+    r"\b(?:follow|obey|execute|run|apply|carry\s++out|act\s++on)\s++(?:the\s++)?(?:decoded|reversed|unscrambled)\s++"
+    r"(?:text|instructions?|string|content|payload|message|line|steps?)\b",
     check=_use,
+    near=(("follow", "execute", "run", "obey", "do what", "instruction", "carry", "apply", "comply", "act on"),),
 )
 
 from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
