@@ -67,7 +67,21 @@ class AdversaryInspector:
         # read only then.
         findings, layers, survey = self._rules.deep(norm, defer=_DEFERRED)
         findings += _invisible(norm.invisible)
+        for kind, text in _spelled(content, norm):
+            found = self._rules.scan(text, kind)
+            findings += found
+            if kind == "zero_width_binary":
+                findings.append(Finding("zero_width_binary", ThreatLevel.HIGH,
+                                        "zero-width characters spell a hidden message in binary", _short(text), (0, 0),
+                                        kind))
+            elif any(f.level >= ThreatLevel.MEDIUM for f in found):
+                findings.append(Finding("encoded_instructions", ThreatLevel.HIGH,
+                                        f"instructions hidden in {kind} text", _short(text), (0, 0), kind))
+        shown = _Shown(norm.data)
         for layer, found in layers:
+            origin = Finding("", ThreatLevel.LOW, "", "", layer.origin)
+            if layer.depth == 1 and layer.origin != (0, 0) and shown(origin):
+                continue  # an encoded payload quoted as an example in text about attacks
             findings += found
             if any(f.level >= ThreatLevel.MEDIUM for f in found):
                 findings.append(
@@ -154,13 +168,80 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Findi
     return out
 
 
+ZERO_WIDTH_WORDS = 3  # words split by zero-width characters that make the splitting a finding above LOW
+
+
+# Payloads the normaliser does not decode: a message spelled in binary by two zero-width
+# characters; bytes written as spaced hex near a word that names hex or ASCII; the lines
+# after a cue to read them backwards. Each is looked for only near its cue (found by plain
+# substring search, which costs little on benign text).
+_ZW_RUN = re.compile("[\u200b\u200c\u200d\u2060\ufeff]{16,}")
+_SPACED_HEX = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{2}[ ,]){11,}[0-9a-fA-F]{2}(?![\w:])")
+_HEX_CUES = ("hex", "Hex", "HEX", "ASCII", "ascii")
+_BACKWARDS_CUES = ("backwards", "Backwards", "BACKWARDS", "in reverse", "reversed text", "reversed line",
+                   "right to left", "Right to left", "RIGHT TO LEFT")
+_READABLE = re.compile(r"[A-Za-z]{2,}(?:[ ,.:;'-]+[A-Za-z]{2,}){3,}")
+MAX_SPELLED = 16  # payloads of these kinds read per text, and cues looked at per kind
+CUE_REACH = 2000  # characters after a cue where its payload may stand
+
+
+def _cues(text: str, words: tuple[str, ...]) -> list[int]:
+    """Where the first MAX_SPELLED occurrences of ``words`` end, in order."""
+    places: list[int] = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0 and len(places) < 4 * MAX_SPELLED:
+            places.append(at + len(word))
+            at = text.find(word, at + 1)
+    return sorted(places)[:MAX_SPELLED]
+
+
+def _spelled(content: str, norm: Any) -> list[tuple[str, str]]:
+    """``(kind, text)`` for each readable payload of these kinds."""
+    out: list[tuple[str, str]] = []
+    if "\u200b" in content or "\u200c" in content:
+        for m in itertools.islice(_ZW_RUN.finditer(content), MAX_SPELLED):
+            text = _zero_width_binary(m.group())
+            if text:
+                out.append(("zero_width_binary", text))
+    text = norm.text
+    seen = -1
+    for at in _cues(text, _HEX_CUES):
+        for m in _SPACED_HEX.finditer(text, max(seen, at - 200), at + CUE_REACH):
+            seen = m.end()
+            decoded = bytes.fromhex(re.sub(r"[ ,]", "", m.group())).decode("latin-1")
+            if _READABLE.search(decoded) and len(out) < MAX_SPELLED:
+                out.append(("spaced_hex", decoded))
+    for at in _cues(text, _BACKWARDS_CUES):
+        # the rest of the cue's line and the next three lines, each read backwards
+        lines = text[at : at + CUE_REACH].split("\n")[:4]
+        out.append(("reversed", "\n".join(line[::-1] for line in lines)))
+    return out
+
+
+def _zero_width_binary(run: str) -> str:
+    """The text two zero-width characters spell as bits (either way round), or ""."""
+    chars = sorted(set(run), key=run.count, reverse=True)
+    if len(chars) < 2:
+        return ""
+    for zero, one in ((chars[0], chars[1]), (chars[1], chars[0])):
+        bits = "".join("0" if c == zero else "1" for c in run if c in (zero, one))
+        data = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits) - 7, 8))
+        if data and sum(32 <= b < 127 for b in data) >= 0.9 * len(data) and _READABLE.search(data.decode("latin-1")):
+            return data.decode("ascii", "replace")
+    return ""
+
+
 def _invisible(counts: dict[str, int]) -> list[Finding]:
     out = []
     if counts.get("tags"):
         out.append(Finding("unicode_tag_characters", ThreatLevel.HIGH,
                            f"{counts['tags']} invisible Unicode tag characters (they can spell text no one sees)", ""))
     if counts.get("zero_width_in_words"):
-        out.append(Finding("zero_width_characters", ThreatLevel.MEDIUM,
+        # Splitting words to slip past filters splits many; one or two split words are
+        # typography or an example, and what they spell is read by the rules anyway.
+        level = ThreatLevel.MEDIUM if counts["zero_width_in_words"] >= ZERO_WIDTH_WORDS else ThreatLevel.LOW
+        out.append(Finding("zero_width_characters", level,
                            f"zero-width characters inside {counts['zero_width_in_words']} words", ""))
     if counts.get("bidi"):
         out.append(Finding("bidi_controls", ThreatLevel.LOW,
@@ -177,7 +258,7 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
     project's own build or tests."""
     out = []
     data = text.encode("utf-8", "surrogatepass")
-    shown = _Shown(text, data)
+    shown = _Shown(data)
     cues = sorted((f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}),
                   key=lambda f: (f.layer, f.span))
     addressed = [f for f in findings if f.type == "addressed_to_agent"]
@@ -239,7 +320,7 @@ class _Shown:
 
     AROUND = 2000  # bytes of context on each side
 
-    def __init__(self, text: str, data: bytes) -> None:
+    def __init__(self, data: bytes) -> None:
         self._data = data
         self._seen: dict[tuple[int, int], bool] = {}
 

@@ -196,63 +196,121 @@ def _risky_order(span: str) -> re.Match[str] | None:
 
 
 # -- what speaks against: a mention, not a use ----------------------------------------------------------
+# One reading for every rule (adversary_rules._mentioned is this on a match): a phrase is
+# shown, not said, when it is quoted in prose, set in a blockquote or a code block, or
+# reported ("the page told the model to ..."), and the text around it talks about attacks,
+# examples or what some text said. The value of a data field ("bio": "...") is not a
+# quotation: it is a mention only in text that is plainly about attacks (a labelled fixture).
 
 _META = re.compile(
-    r"attack|attacker|injection|injected|malicious|adversar|jailbreak|payload|red[- ]team|exploit|threat|phishing|"
-    r"for\s++example|for\s++instance|e\.g\.|such\s++as|like\s++this|looks\s++like|things\s++like|\blike\s*+[:\"'`>]|"
-    r"fixture|test\s++data|detector|classifier|researcher|advisory|mitigat|defen[cs]|beware|\bctf\b|writeup|"
-    r"suspicious|poison|smuggl|untrusted|the\s++(?:sentence|line|phrase|string|comment|text)\b|contained|"
-    r"\b(?:said|says|saying|read|reads|wrote|writes)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
-    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|exempel",
+    r"attack|injection|injected|malicious|adversar|jailbreak|payload|red[- ]team|exploit|threat|phishing|owasp|"
+    r"\bexamples?\b|for\s++instance|e\.g\.|such\s++as|like\s++this|looks\s++like|things\s++like|"
+    r"\blike\s*+[:\"'`>\u201c\u201e\u00ab]|phrases?\s++(?:like|such)|"
+    r"fixture|test\s++(?:data|cases?)|corpus|dataset|detector|detection|classif|researcher|advisory|"
+    r"mitigat|defen[cds]|beware|\bwarn|red\s++flag|\bctf\b|writeup|glossary|exercise|benign|quiz|"
+    r"suspicious|poison|smuggl|untrusted|in\s++the\s++wild|known\s++as|signatures?\b|role-?play|framing|\bframe\b|paraphras|variants?\b|"
+    r"the\s++(?:sentence|line|phrase|string|comment|text)\b|contained|tricked|fooled|pasted|"
+    r"\b(?:said|says|saying|read|reads|wrote|writes|claimed|claims|claiming)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
+    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel",
+    re.IGNORECASE,
+)
+# For the value of a data field: only words that say the data is about attacks.
+_STRONG_META = re.compile(
+    r"injection|malicious|jailbreak|adversar|red[- ]team|\"label\"|benign|classif|dataset|corpus|fixture|"
+    r"test\s++cases?|payloads?\"",
     re.IGNORECASE,
 )
 _ADDRESSES = re.compile(r"https?://\S++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\b[\w-]++(?:\.[\w-]++)*+\.(?:com|org|net|io|dev|"
-                        r"example|test|local|it|fr|de|pl)\b")
-_QUOTES = "\"\u201c\u201d\u201e\u00ab\u00bb`"
+                        r"example|test|local|it|fr|de|pl|invalid)\b")
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
+_OPENERS = ("\u201c", "\u00ab", "\u201e", "\u2018")
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)|(?<=s)'(?=\s)")
 _REPORTED = re.compile(
     r"\b(?:tells?|told|telling|asks?|asked|asking|instructs?|instructed|instructing|tricks?|tricked|tricking|"
-    r"gets?|got|getting|convinces?|convinced|wants?|wanted|wanting)\s++(?:the|a|an|its|their|your|our|every)\s++"
-    r"(?:\w++\s++)?(?:model|agent|ai|assistant|llm|bot|reviewer|tool|system)s?\s++to\b|"
-    r"\b(?:try|tries|trying|tried|attempts?|attempted|designed|meant)\s++to\b",
+    r"gets?|got|getting|convinces?|convinced|wants?|wanted|wanting|makes?|making|caus\w*|persuad\w*|"
+    r"manipulat\w*|lur\w*)\s++(?:the|a|an|its|their|your|our|every)\s++"
+    r"(?:\w++\s++)?(?:model|agent|ai|assistant|llm|bot|chatbot|reviewer|tool|system|screener|reader)s?\s++to\b|"
+    r"\b(?:telling|asking|instructing|getting|making)\s++(?:it|them)\s++to\b|"
+    r"\b(?:try|tries|trying|tried|attempts?|attempted|attempting|designed|meant|intended)\s++to\b",
     re.IGNORECASE,
 )
+
+
+_NAME_SPAN = re.compile(r"`[\w@./:-]{1,60}`")
+
+
+def _quoting(line: str) -> str:
+    """How the end of ``line`` (a line up to a phrase) stands: "prose" inside a quotation,
+    "value" inside a data field's value (``"key": "``, ``= "``), "" outside quotes. The
+    last quote mark says it when its sides do (an opening one follows a space and precedes
+    a word; a closing one the reverse), the parity of the marks when they do not."""
+    line = _INNER_APOSTROPHE.sub("", line)
+    opened = [i for i, c in enumerate(line) if c in _QUOTES]
+    if not opened:
+        return ""
+    last = opened[-1]
+    left = line[last - 1] if last else " "
+    right = line[last + 1] if last + 1 < len(line) else " "
+    if line[last] in _OPENERS or (not left.isalnum() and left not in ".!?" and not right.isspace()):
+        inside = True  # an opening mark
+    elif left.isalnum() or left in ".!?,;)":
+        inside = False  # a closing mark
+    else:
+        inside = len(opened) % 2 == 1
+    if not inside:
+        return ""
+    before = line[:last].rstrip()
+    if before.endswith(("=", "[", "(", "{", ",")) or re.search(r"[\"']\s*+:$", before):
+        return "value"
+    key = re.search(r"(?:^|[{;,(])\s*+[-*]?\s*+([\w.-]{1,40})\s*+:$", before)  # content: "...", - bio: "..."
+    if key and not _META.search(key.group(1)):
+        return "value"
+    return "prose"
 
 
 def mentioned(text: str, start: int, end: int) -> bool:
     """Text between ``start`` and ``end`` (character offsets) is shown, not said: it is in
-    quotes (not a data field's value), in a blockquote or an indented or fenced code
-    block, or reported speech, and the text around it talks about attacks, examples or
-    what some text said."""
+    quotes, in a blockquote or an indented or fenced code block, or reported speech, and
+    the text around it talks about attacks, examples or what some text said (for a data
+    field's value: the data is plainly about attacks)."""
     line_start = text.rfind("\n", 0, start) + 1
-    line = text[line_start:start]
-    shown = False
-    # In quotes: an odd number of quote marks before it on its line, the last one opening
-    # prose (not the value of a key, `"key": "` or `= "`).
-    opened = [i for i, c in enumerate(line) if c in _QUOTES]
-    if len(opened) % 2 == 1:
-        before = line[: opened[-1]].rstrip()
-        shown = not (before.endswith(("=", "[", "(")) or re.search(r"[\"']\s*+:$", before))
-    if not shown and re.search(r"[\"'\u201c\u201e\u00ab]\s*+$", line) is None:
-        stripped = text[line_start:end]
-        shown = stripped.startswith(("    ", "\t", ">")) or stripped.lstrip().startswith(">")
-    if not shown:
-        fences = text.count("```", max(0, start - 4000), start)  # a fenced block open before it (within 4000 chars)
-        shown = fences % 2 == 1
-    if not shown and _REPORTED.search(text[max(line_start, start - 160):start]):
+    line_end = text.find("\n", start)
+    # A name in backticks (`pkg-name`) is code, not a quotation: blanked, offsets kept.
+    line = _NAME_SPAN.sub(lambda m: " " * len(m.group()), text[line_start : line_end if line_end >= 0 else len(text)])
+    line = line[: start - line_start]
+    if _REPORTED.search(text[max(line_start, start - 100) : start]):
         return True
-    if not shown:
+    how = _quoting(line)
+    inside = text[start:end].replace("`", "")
+    opens = re.search(r"(?:^|[\s:(])[\"\u201c\u201e\u00ab\u2018]\w", inside)
+    if not how and opens and _quoting(inside + " x") == "prose":
+        how = "prose"  # a quotation opens inside the phrase: Anweisung, zum Beispiel: „Ignoriere ..."
+    if not how and re.search(r"[\"'\u201c\u201e\u00ab]\s*+$", line) is None:
+        stripped = text[line_start:end]
+        if stripped.lstrip().startswith(">") or (
+            stripped.startswith(("    ", "\t")) and text[max(0, line_start - 2) : line_start] in ("\n\n", "")
+        ):
+            how = "prose"  # a blockquote, or an indented code block (after a blank line)
+    if not how and text.count("```", max(0, start - 4000), start) % 2 == 1:
+        how = "prose"  # a fenced block open before it (within 4000 characters)
+    if not how:
         return False
     around = _ADDRESSES.sub(" ", text[max(0, start - 500) : end + 400])
-    return _META.search(around) is not None
+    return (_META if how == "prose" else _STRONG_META).search(around) is not None
 
 
 # -- the rule ------------------------------------------------------------------------------------------
 
 
 
+_SCOPE = re.compile(
+    r"\bonly\s*+(?:[.)]|$)|\bonly\s++(?:in|for|if|when|on|inside)\b|\b(?:throwaway|disposable|ephemeral)\b", re.I
+)
+
+
 def _in_quotes(text: str, at: int) -> bool:
     line = text[text.rfind("\n", 0, at) + 1 : at]
-    return sum(line.count(q) for q in _QUOTES) % 2 == 1
+    return sum(line.count(q) for q in "\"\u201c\u201d\u201e\u00ab\u00bb`") % 2 == 1
 
 
 def _order_to_agent(match: re.Match[str]) -> bool:
@@ -262,11 +320,15 @@ def _order_to_agent(match: re.Match[str]) -> bool:
         if address.end() < match.start():
             continue  # an address before the AI word the match starts with: found from there
         # the order after the address, in its paragraph: "Agent, unzip the archive and run install.command"
-        tail = re.match(r"(?:[^\n]|\n(?![ \t]*+\n)){0,480}", text[address.end():])
+        # (a new list item or heading is another rule, said to whoever the list speaks to)
+        tail = re.match(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]\s))){0,480}", text[address.end():])
         span = tail.group() if tail else ""
         verb = _risky_order(span)
         if verb is None:
             continue
+        sentence = re.match(r"(?:[^.!?\n]|[.!?](?=\S))*+", span[verb.start() :])
+        if sentence and _SCOPE.search(span[: verb.start()] + sentence.group()):
+            continue  # advice kept to a throwaway place ("in the CI image only"), not an order
         lead = re.match(r"[^\w@]*+", address.group())
         said = address.start() + (lead.end() if lead else 0)
         at = address.end() + verb.start()

@@ -14,6 +14,7 @@ import re
 import urllib.parse
 from typing import Any
 
+from sandbox.inspectors.adversary_cues import _META, mentioned
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -26,42 +27,14 @@ def _fill(n: int) -> str:
     return _FILL % n
 
 
-_META = re.compile(
-    r"attack|attacker|injection|malicious|adversar|jailbreak|example|e\.g\.|such as|phrases?\s+like|for instance|"
-    r"detect|classifier|payload|red[- ]team|owasp|researchers?|common(?:ly)?|typical|known as|warn|beware|filter|"
-    r"\bctf\b|writeup|defen[cds]|mitigat|glossary|exercise|classify|benign|quiz|paraphrase|variants?|smuggl|"
-    r"in the wild|collected|test (?:data|cases?|fixtures?)|corpus|dataset|role-?play|framing|signature|"
-    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przyk",
-    re.IGNORECASE,
-)
-_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
-_INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
-# Reported speech: "text telling the model to ...", "instructions that try to ...": the phrase
-# describes what an attack does, it is not addressed to the reader.
-_REPORTED = re.compile(
-    r"(?:\b(?:try|tries|trying|tried|attempts?|attempting|attempted|designed|meant|intended)\s+to|"
-    r"\b(?:tell|tells|telling|told|ask|asks|asking|asked|instructs?|instructing|instructed|convinc\w*|trick\w*|"
-    r"gets?|getting|makes?|making|caus\w*|persuad\w*|manipulat\w*|lur\w*)\s+(?:the|a|an|its|their|your)\s+"
-    r"(?:\w+\s+)?(?:model|agent|ai|assistant|llm|bot|chatbot|screener|reader|system)s?\s+to|"
-    r"\b(?:telling|asking|instructing|getting|making)\s+(?:it|them)\s+to)\s*$",
-    re.IGNORECASE,
-)
-
-
 def _mentioned(match: re.Match[str]) -> bool:
     """The phrase is quoted in text that talks about such phrases (documentation about
-    injection, a filter's test data), or reported ("a page telling the model to ..."): a
-    mention, not a use."""
-    text = match.string
+    injection, a filter's test data), set in a blockquote or a code block there, or
+    reported ("a page telling the model to ..."): a mention, not a use
+    (adversary_cues.mentioned, the one reading of it)."""
     lead = re.match(r"[^\w\n]*+", match.group())
     start = match.start() + (lead.end() if lead else 0)
-    line_start = text.rfind("\n", 0, start) + 1
-    before = _INNER_APOSTROPHE.sub("", text[line_start:start])
-    if _REPORTED.search(before[-80:]):
-        return True
-    quoted = sum(before.count(q) for q in _QUOTES) % 2 == 1 or before.rstrip().endswith(("“", "«", "„"))
-    around = text[max(0, start - 400) : match.end() + 400]
-    return quoted and _META.search(around) is not None
+    return mentioned(match.string, start, match.end())
 
 
 def _use(match: re.Match[str]) -> bool:
@@ -75,6 +48,11 @@ _EARLIER = (
     r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|old|given|current|"
     r"system|developer|safety|all|any|every|your|these|those|the)"
 )
+# "the instructions page", "the rules file": a thing named after instructions, not the reader's own.
+_NOT_A_THING = (
+    r"(?![ \t]++(?:page|file|panel|screen|view|modal|template|section|link|tab|button|dialog|url|endpoint|field|"
+    r"box|window|menu|text|folder|directory|table|column|parser|engine|list|format|schema)s?\b)"
+)
 _ORDERS = (
     r"(?:instructions?|prompts?|directions?|directives?|rules?|guidelines?|context|commands?|orders?|"
     r"constraints?|guardrails?|polic(?:y|ies)|programming|restrictions?|safeguards?|messages?|tasks?)"
@@ -84,7 +62,7 @@ OVERRIDE = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions it was given",
     ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "overrule"),
     r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|set\s++aside|overrule|throw\s++out)\b"
-    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b",
+    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b" + _NOT_A_THING,
     check=_use,
 )
 OVERRIDE_EVERYTHING = Rule(
@@ -118,6 +96,28 @@ _NOT_DATA = (
     r"(?:the\s++|any\s++)?(?:retrieved\s++|untrusted\s++|external\s++)?(?:documents?|files?|tools?|tool\s++output|content|"
     r"data|web|pages?|emails?|comments?|issues?|code|diffs?|repositor(?:y|ies)|results?|outputs?))"
 )
+_DESCRIBES = re.compile(r"(?:overrides|replaces|supersedes|ignores|drops|cancels|revokes|discards|invalidates)$", re.I)
+_OWN_OBJECT = re.compile(r"\W*+(?:it|this|that|them)\b(?!\s++(?:and|or)\b)", re.I)
+_ADDRESSEE = re.compile(r"\b(?:your|all|any|every|previous|prior|earlier|above|preceding|original|initial|these|those|"
+                        r"user-level|system-level|default|safety|standing|existing|current)\b", re.I)
+_DISMISS_VERB = re.compile(r"(?:ignor|disregard|forget|drop|abandon|cancel|halt|replac|overrid|overrul|revok|discard|"
+                           r"supersed|stop|set|throw|pay|scratch|invalidat)", re.I)
+
+
+def _dismisses(match: re.Match[str]) -> bool:
+    """An order to drop the reader's instructions, not a review comment that says what a
+    change does ("this overrides the system prompt users configure") nor a verb with an
+    object of its own ("replace it, otherwise custom prompts stop working")."""
+    text = match.group()
+    verb = re.match(r"\w++", text)
+    if verb is not None:
+        if _DESCRIBES.match(verb.group()) and not _ADDRESSEE.search(text):
+            return False
+        if _DISMISS_VERB.match(verb.group()) and _OWN_OBJECT.match(text, verb.end()):
+            return False
+    return _use(match)
+
+
 OVERRIDE_CUES = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions or task it was given",
     ("ignore", "disregard", "forget", "drop ", "abandon", "cancel ", "halt", "scratch that", "replace them",
@@ -125,10 +125,10 @@ OVERRIDE_CUES = Rule(
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far"),
-    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + r"|"
+    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
     r"(?:\w++\s++)?" + _DISMISS + r"\b",
-    check=_use,
+    check=_dismisses,
 )
 
 NEW_INSTRUCTIONS = Rule(
@@ -376,6 +376,11 @@ TEMPLATE_TOKEN = Rule(
     r"begin_of_text)\|>|\[/?inst\]|<</?sys>>|^\s*+###\s*+(?:instruction|system|response)\b|</?system>",
 )
 _TEMPLATE_SHOWN = re.compile(r"\[inst\]\s*+(?:\.\.\.|\u2026)", re.I)
+# A chat template in code: the system turn holds a placeholder ("{system}", "{{ system_prompt }}", "%s")
+# and ends with its end token; what follows is other code, not the message.
+_TEMPLATE_CODE = re.compile(
+    r"^[^\n]{0,60}?(?:\\n|\s)*+(?:\{\{?\s*+[\w.]{1,40}\s*+\}\}?|%s|\$\{?\w{1,40}\}?)(?:\\n|\s)*+"
+    r"(?:<\|(?:eot_id|im_end|end)\|>|\[/inst\]|<</sys>>|</system>)", re.I)
 FAKE_SYSTEM = Rule(
     "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
     ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
@@ -390,7 +395,9 @@ FAKE_SYSTEM = Rule(
     r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
     r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
     r"[\s\S]{0,400}?"
-    r"\b(?:ignore|disregard|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
+    r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
+    r"user|previous|prior|above|below|everything|all|any|them|it|rest|remainder|file|document|page|content|text|"
+    r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
     r"print\s++(?:your|the)\s++(?:system|instructions|prompt)|new\s++instructions?|from\s++now\s++on|trust\s++all|"
     r"(?:do\s++not|don't|never)\s++(?:ask|confirm|tell|warn|mention)|without\s++(?:asking|confirmation|approval)|"
     r"delete|rm\s++-rf|curl|wget|import\s++\w++\s++from\s++https?|approve|push|merge|disable\w*+|append|collect|"
@@ -398,7 +405,7 @@ FAKE_SYSTEM = Rule(
     r"execute|access)|follow\s++(?:the\s++)?instructions\s++in|priority\s*+1|confirmations?\s++(?:are\s++)?disabled|"
     r"drop\s++table|post\s++them|always\s++includes?|pushing|pre-?approved)\b",
     window=480,
-    check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None,
+    check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None and not _TEMPLATE_CODE.search(m.group()),
 )
 
 # -- authority framing aimed at an agent --------------------------------------------------------
@@ -517,13 +524,13 @@ SEND_DATA = Rule(
      "include your", "include all", "paste the", "paste your", "submit the", "submit your", "report the",
      "report your", "post it", "share it", "copy it", "paste it"),
     r"\b(?:send|post|upload|transmit|forward|exfiltrate|share|e-?mail|leak|submit|report|paste|copy|include)\b"
-    r"[^\n]{0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
+    r"(?:[^\n.!?]|[.](?=[\w/])){0,60}?(?:(?<![\w.])\.env\b|~/\.ssh\b|\b(?:env(?:ironment)?\s++var(?:iable)?s|api[\s_-]*+keys?|secrets?|credentials?|"
     r"access\s++tokens?|tokens?|passwords?|ssh\s++keys?|private\s++keys?|id_rsa|\.aws|aws\s++keys?|"
     r"conversation|chat\s++history|system\s++prompt|session\s++cookies?|deploy\s++keys?|id_\w++)\b)"
-    r"[^\n]{0,120}?\b(?:to|into|at|via|on)\b[^\n]{0,40}?(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
+    r"(?:[^\n.!?]|[.](?=[\w/])){0,120}?\b(?:to|into|at|via|on)\b(?:[^\n.!?]|[.](?=[\w/])){0,40}?(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
-    check=_use,
+    check=lambda m: _use(m) and not _forbids(m),  # "Do not paste tokens into chat": a rule, not a request
 )
 
 DANGEROUS_ACTION = Rule(
@@ -609,6 +616,8 @@ SECRET_IN_URL = Rule(
     r"[^>\n]{0,60}>|\$\{?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASS)[A-Z0-9_]*\}?|\{\{?[^}\n]{0,40}(?:key|token|secret|"
     r"password)[^}\n]{0,40}\}\}?|\$\((?:cat|printenv|env|git\s++(?:remote|config|log|branch)|whoami|hostname|"
     r"base64|head|gh\s++auth|id|ls|pwd)\b[^)\n]{0,80}\))",
+    # An address shown in documentation ("for example, `https://x.example/?k=<your key>`") asks nothing.
+    check=lambda m: _use(m) and not _shown_as(m),
 )
 
 
@@ -642,9 +651,20 @@ _CUE_PRESSURE = re.compile(
 )
 
 
+# "Agents must not push to main": a rule that keeps a safeguard, unless what it forbids is
+# telling or asking the user ("never ask for confirmation").
+_RULE_KEPT = re.compile(
+    r"\b(?:must\s++not|mustn't|should\s++not|shouldn't|may\s++not|never|do\s++not|don't|cannot|can't)\s++"
+    r"(?!(?:tell|mention|inform|notify|alert|ask|wait|confirm|report|show|say|reveal|log|need|be\s++(?:asked|told))\b)\w",
+    re.I,
+)
+
+
 def _risky_order(match: re.Match[str]) -> bool:
     sentence = match.group()
     if not (_CUE_AGENT.search(sentence) or _CUE_YOU.search(sentence)) or _mentioned(match):
+        return False
+    if _RULE_KEPT.search(sentence):
         return False
     agent = 2 if _CUE_AGENT.search(sentence) else (1 if _CUE_YOU.search(sentence) else 0)
     order = 1 if _CUE_ORDER.search(sentence) else 0
@@ -711,7 +731,15 @@ _SLOT_DATA = re.compile(
     r"prompt|credentials?|output|listing|question|data|code|company|address|database|repo\w*+)\b|\$\(|\bappend|"
     r"_(?:key|token|secret)\b|zawarto|contenu|contenido|contenuto|inhalt|conteúdo|inhoud|innehåll", re.I
 )
-_SHOWN_AS = re.compile(r"(?:\blike|e\.g\.|such\s+as|for\s+(?:example|instance)|example:?)\s*$", re.I)
+_SHOWN_AS = re.compile(r"(?:\blike|e\.g\.|such\s+as|for\s+(?:example|instance)|example:?)[,:]?\s*[`'\"\u201c]?"
+                       r"(?:!?\[[^\]\n]{0,80}\]\(\s*)?$", re.I)
+
+
+def _shown_as(match: Any) -> bool:
+    """Shown as an example in text about attacks: "for example, `![x](...)`"."""
+    text = match.string
+    before = text[max(0, match.start() - 80) : match.start()]
+    return bool(_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
 
 
 def _exfil_link(match: Any) -> bool:
@@ -723,8 +751,7 @@ def _exfil_link(match: Any) -> bool:
     after = text[match.end() : match.end() + 240]
     if re.search(r"[?&][\w-]{1,20}=$", match.group("url")) and not _SLOT_DATA.search(after):
         return False  # an empty search box, not a slot the text fills with data
-    before = text[max(0, match.start() - 80) : match.start()]
-    return not (_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
+    return not (_shown_as(match) or mentioned(text, match.start(), match.end()))
 
 
 MARKDOWN_EXFIL = Rule(
@@ -788,16 +815,26 @@ HIDDEN_STYLE = Rule(
     r"style\s*+=\s*+[\"'][^\"'>]{0,200}?(?:display\s*+:\s*+none|visibility\s*+:\s*+hidden|font-size\s*+:\s*+0(?:px|pt|em)?\b|"
     r"opacity\s*+:\s*+0(?:\.0++)?\b|color\s*+:\s*+(?:#fff(?:fff)?|white)\b)|<[a-z]++[^>]{0,100}\bhidden\b[^>]*+>",
 )
+_FOLLOW = (
+    r"(?:follow|execute|run|obey|do\s++what|instructions?|carry\s++(?:it\s++|them\s++)?out|apply|comply|act\s++on)"
+)
 DECODE_ASK = Rule(
     "asks_to_decode", MEDIUM, "text asks for an encoded payload to be decoded and followed",
-    ("decode this", "decode the", "decode it", "decode and", "base64 -d", "base64 --decode", "base64-decode",
-     "atob", "unhex", "rot13", "from hex", "from base64"),
-    r"\b(?:decode|base64\s++-d|atob|unhex|rot13)\b[^\n]{0,120}?\b(?:follow|execute|run|obey|do\s++what|"
-    r"instructions?|carry\s++out|apply)\b",
+    ("decode", "base64 -d", "base64 --decode", "atob", "unhex", "rot13", "from hex", "to ascii", "to text", "backwards",
+     "reverse", "in reverse"),
+    # "decode x-agent-instructions and apply", "convert this hex to ASCII and carry it out", "read the next line
+    # backwards", "follow the decoded text"; not a method call (".decode()") in code.
+    r"(?:(?<![.\w])(?:decode[ds]?(?!\s*+\()|base64\s++(?:-d|--decode)|atob|unhex|rot13)\b|"
+    r"\bconvert\w*+\s++(?:this|the|it|them)\s++(?:\w++\s++)?(?:from\s++)?(?:hex|binary|base64|bytes|codes?)\s++"
+    r"(?:to|into)\s++(?:ascii|text|utf-?8)\b|\bread\s++(?:\w++\s++){0,3}?(?:backwards|in\s++reverse)\b)"
+    r"[^\n]{0,120}?\b" + _FOLLOW + r"\b|"
+    r"\b(?:follow|obey|execute|run|apply|carry\s++out|act\s++on)\s++(?:the\s++)?(?:decoded|reversed|unscrambled)\s++"
+    r"(?:text|instructions?|string|content|payload|message|line|steps?)\b",
     check=_use,
+    near=(("follow", "execute", "run", "obey", "do what", "instruction", "carry", "apply", "comply", "act on"),),
 )
 
-from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES  # noqa: E402  (it imports _use from here)
+from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
 
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,

@@ -227,7 +227,12 @@ _WEAK_SETTING = (
     r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
     r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|LaunchAgents/\S++\.plist|\bLD_PRELOAD\b|"
     r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|\bCODEOWNERS\b|"
-    r"\bcopilot-instructions\.md\b|\.cursorrules\b|\bAGENTS\.md\b|\bCLAUDE\.md\b|\bmcp\.json\b|"
+    # the agent's own instructions or tools, when what is written there loosens them
+    r"(?:\bcopilot-instructions\.md|\.cursorrules|\bAGENTS\.md|\bCLAUDE\.md|\bmcp\.json)\b"
+    r"(?:[^\n]|\n(?![ \t]*+\n)){0,200}?"
+    r"(?:\b(?:always|never|trust\w*+|don't|do\s++not|without|ignore|skip|auto-?approve|bypass|disable|allow\w*+|curl|"
+    r"wget|refuse|obey|follow|npx|line|rule|entry|instruction|permissions?|approv\w*+|unrestricted|sudo|exec\w*+|"
+    r"shell|commands?|push|merge|secrets?|tokens?|keys?|env|server)\b|https?://|@latest\b)|"
     r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands)|"
     r"\b(?:the\s++)?(?:detect-secrets|gitleaks|trufflehog|secret[\s-]scanning|codeql|branch\s++protection|"
     r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b)"
@@ -243,6 +248,9 @@ _WEAK_LITERALS = (
     "claude.md", "mcp.json", "always trust", "never refuse", "always follow", "never trust", "always refuse",
     "never follow",
 )
+# A stretch of one sentence: a dot inside a file name or an address (".github/CODEOWNERS",
+# "pip.conf") ends no sentence.
+_GAP = r"(?:[^\n.!?]|[.](?=[\w/~*-]))"
 _CHANGE = (
     r"(?:set|add|write|update|change|edit|put|configure|disable|turn\s++off|switch\s++off|comment\s++out|delete|"
     r"remove|drop|mount|append|use|pass|enable|modify|patch|insert|stop|skip|bypass|uninstall|deactivate|"
@@ -256,19 +264,21 @@ _CHANGE_WORDS = (
 
 
 _SCOPED = re.compile(
-    r"\b(?:never|don't|do\s++not|only\s++(?:for|if|when|on)|keep|unless|for\s++a\s++single|temporar\w*+|wip)\b", re.I
+    r"\b(?:(?:never|don't|do\s++not)(?!\s++(?:refuse|ask|question|confirm|wait|warn|check)\b)|only\s++(?:for|if|when|on)|"
+    r"keep|unless|for\s++a\s++single|temporar\w*+|wip)\b", re.I
 )
 
 
 def _not_scoped(match: re.Match[str]) -> bool:
     """Not advice that keeps the safeguard ("only for", "never", "don't", "keep")."""
-    return _SCOPED.search(match.group()) is None and _requested(match) and _use(match) and not _shown(match)
+    scoped = _SCOPED.search(match.string, match.start(), min(len(match.string), match.end() + 20))
+    return scoped is None and _requested(match) and _use(match) and not _shown(match)
 
 
 WEAKEN_SETTINGS = Rule(
     "asks_to_weaken_security", HIGH, "text asks the reader to switch off a security setting or safeguard",
     _WEAK_LITERALS,
-    r"\b" + _CHANGE + r"[^\n.!?]{0,120}?" + _WEAK_SETTING,
+    r"\b" + _CHANGE + _GAP + r"{0,120}?" + _WEAK_SETTING,
     window=320,
     check=_not_scoped,
     near=(_CHANGE_WORDS,),
@@ -308,7 +318,7 @@ WEAKEN_AGENT_SETTINGS = Rule(
     "asks_to_weaken_security", HIGH, "text asks the reader to switch off its approvals, sandbox or TLS checks",
     (*(sep + q + v for sep in ("=", ":", "= ", ": ") for q in ("", '"', "'")
        for v in ("true", "never", "full-auto", "off", "yolo", "false", "disabled")), "to true"),
-    r"\b" + _CHANGE + r"[^\n.!?]{0,120}?" + _AGENT_SETTING,
+    r"\b" + _CHANGE + _GAP + r"{0,120}?" + _AGENT_SETTING,
     window=320,
     check=_not_scoped,
     near=(_CHANGE_WORDS, ("autoapprove", "auto-approve", "approval", "sandbox", "verify")),
@@ -529,7 +539,8 @@ APPROVE_OR_MISREPORT = Rule(
     r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
     r"reviewed|lgtm)|without\s++(?:review|checks))\b|"
     r"\b(?:tell|inform|reply\s++to|assure)\s++(?:the\s++)?(?:user|human|reader)s?\s++(?:that|to)\b|"
-    r"\b(?:say|state|declare|claim|report|write|reply|answer|respond)\b[^\n.!?]{0,40}?\b(?:(?:is|are)\s++(?:safe|secure|"
+    r"\b(?:say|state|declare|claim|report|write|reply|answer|respond|tell\s++(?:the\s++)?(?:user|human|reader)s?)\b"
+    r"[^\n.!?]{0,40}?\b(?:(?:is|are)\s++(?:safe|secure|"
     r"fine|reviewed|audited|trustworthy)|no\s++known\s++vulnerabilit\w*+|(?:all\s++)?tests?\s++(?:have\s++)?passed|"
     r"everything\s++is\s++fine)|"
     r"\b(?:recommend)\b[^\n.!?]{0,60}?\b(?:as\s++the\s++best|with\s++no\s++caveats|over\s++(?:all|any))\b|"
