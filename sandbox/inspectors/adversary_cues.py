@@ -391,20 +391,24 @@ _PLACES = ("reply", "replies", "answer", "response", "summary", "comment", "body
            "commit message", "release notes", "pr description", "next message", "next request", "tool call",
            "arguments", "query string", "changelog", "readme", "issue", "chat")
 _EXPOSED = (
-    r"(?:https?://[^\s`'\"<>)]++|(?<=[\w.+-])@[\w-]++\.[a-z][\w.-]*+|\bwebhook\b|\bgist\b|\bpastebin\b|"
+    r"(?:https?://[^\s`'\"<>)]++|(?<=[A-Za-z0-9_.+-])@[\w-]++\.[a-z][\w.-]*+|\bwebhook\b|\bgist\b|\bpastebin\b|"
     r"\b(?:your|the|a|this|its|each)\s++(?:final\s++|next\s++|pr\s++|message\s++|issue\s++)?(?:reply|replies|answer|"
     r"response|summary|comment|body|title|description|commit\s++message|release\s++notes|next\s++(?:message|request)|"
     r"tool\s++call|arguments|query\s++string|changelog|readme|issue|chat)\b|"
     r"\b(?:reply|respond|comment)\s++(?:to|on|in)\s++this\b|\b(?:link|it|them|output|everything)\s++here\b|"
     r"\bpublic\s++(?:gist|repo\w*+|issue|channel)\b)"
 )
+# An address's "@" as a literal with the character before it (ASCII, as _EXPOSED requires):
+# a bare "@" would open a window at every decorator in Python code.
+_AT_SIGNS = tuple(f"{c}@" for c in "abcdefghijklmnopqrstuvwxyz0123456789_.+-")
 _EXPOSED_LITERALS = (
-    "http://", "https://", "@", "webhook", "gist", "pastebin",
-    *(d + " " + m + p for d in ("your", "the", "a", "this", "its", "each")
+    "http://", "https://", *_AT_SIGNS, r"\bwebhook\b", r"\bgist\b", r"\bpastebin\b",
+    *(rf"\b{d} {m}{p}" for d in ("your", "the", "a", "this", "its", "each")
       for m in ("", "final ", "next ", "pr ", "message ", "issue ") for p in _PLACES),
-    "reply to this", "reply on this", "reply in this", "respond to this", "respond on this", "respond in this",
-    "comment to this", "comment on this", "comment in this", "link here", "it here", "them here", "output here",
-    "everything here", "public gist", "public repo", "public issue", "public channel",
+    r"\breply to this", r"\breply on this", r"\breply in this", r"\brespond to this", r"\brespond on this",
+    r"\brespond in this", r"\bcomment to this", r"\bcomment on this", r"\bcomment in this", r"\blink here",
+    r"\bit here", r"\bthem here", r"\boutput here", r"\beverything here", r"\bpublic gist", r"\bpublic repo",
+    r"\bpublic issue", r"\bpublic channel",
 )
 _OWN_PLACE = re.compile(
     r"\b(?:authorization|header|vault|1password|bitwarden|secret\s++manager|secrets?\s++store|keychain\s++access|"

@@ -269,13 +269,14 @@ _COMMON = frozenset(
 
 
 def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
-    """The groups worth gating on: each literal has at least three characters, two of them
-    letters or digits ("-----" of a PEM header occurs in every underlined heading), and is
-    not a common word."""
-    return [
-        g for g in groups
-        if all(len(x.strip()) >= 3 and sum(c.isalnum() for c in x) >= 2 and x.strip().lower() not in _COMMON for x in g)
-    ]
+    """The groups worth gating on: each literal has two characters or more, a letter or
+    digit among them ("-----" of a PEM header occurs in every underlined heading, a lone
+    quote everywhere), and is not a common word."""
+    def useful(literal: str) -> bool:
+        core = literal.removeprefix("\\b").removesuffix("\\b").strip()
+        return len(core) >= 2 and any(c.isalnum() for c in core) and core.lower() not in _COMMON
+
+    return [g for g in groups if all(useful(x) for x in g)]
 
 
 class RuleSet:
