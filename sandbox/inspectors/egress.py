@@ -149,6 +149,11 @@ class EgressInspector:
         self._policy = HostPolicy(allowed=self.allowed_domains, mode="allowlist")
         self._secrets = _secret_rules()
 
+    @property
+    def backend(self) -> str:
+        """``"native"`` or ``"python"``: which prefilter scans (see inspectors.prefilter)."""
+        return self._secrets.backend
+
     def inspect(self, content: str) -> InspectionResult:
         """Raises PolicyError when ``content`` is not text."""
         if not isinstance(content, str):
