@@ -569,6 +569,28 @@ static size_t collapsed(const struct runs *rs, const uint8_t *buf, size_t p)
 }
 
 /* Scan buf[lo .. hi) from row offset *off, every hit onto `h`. */
+/* The first raw offset at which the text, whitespace runs read as one byte, has reached
+ * `target` bytes (the inverse of collapsed()): found from the marks, then counted. */
+static size_t raw_of(const struct runs *rs, const uint8_t *buf, size_t len, size_t target)
+{
+    if (target == 0)
+        return 0;
+    size_t blocks = rs->marked ? ((rs->marked - 1) >> MARK_SHIFT) + 1 : 0, lo = 0, hi = blocks;
+    while (lo + 1 < hi) { /* the last block whose mark is below the target: the offset is in it or after */
+        size_t m = (lo + hi) / 2;
+        if (rs->marks[m] < target)
+            lo = m;
+        else
+            hi = m;
+    }
+    size_t at = blocks ? lo << MARK_SHIFT : 0, c = blocks ? rs->marks[lo] : 0;
+    while (c < target && at < len) {
+        c += !(SPACE[buf[at]] && at > 0 && SPACE[buf[at - 1]]);
+        at++;
+    }
+    return at;
+}
+
 static int scan_one(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi, uint32_t *off,
                     struct wbuf *h)
 {
@@ -695,11 +717,16 @@ static int gate_hit(const struct sbx_gate *g, const struct sbx_window *hit, size
                 all = 0;
                 break;
             }
-            if (last[2 * g->rule_clause[q] + 1] < low)
-                low = last[2 * g->rule_clause[q] + 1];
         }
         if (!all)
             continue;
+        /* The window starts where the reach does, not at the latest hits: a match may hold an
+         * earlier hit of the same clause (an anchor repeated inside it). */
+        if (g->rule_start[r + 1] - g->rule_start[r] > 1) {
+            size_t from = raw_of(rs, buf, len, cend > reach ? cend - reach : 0);
+            if (from < low)
+                low = from;
+        }
         size_t w = g->window[r];
         low = low > w ? low - w : 0;
         size_t high = end + w < len ? end + w : len;
@@ -762,37 +789,45 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
     for (size_t r = 0; r < 2 * (size_t)g->rules; r++)
         pending[r] = GATE_NONE;
     uint32_t off = 0;
+    int cut = 0; /* the limit is reached: no more windows, but the runs are still all found */
     /* Round by round, so that the hits held at once stay bounded whatever the text. */
     for (size_t lo = 0; lo < len; lo += GATE_CHUNK) {
         size_t hi = len - lo > GATE_CHUNK ? lo + GATE_CHUNK : len;
+        if (cut) {
+            if ((rc = runs_over(&rs, buf, lo, hi, &run)) < 0)
+                goto done;
+            continue;
+        }
         if ((rc = scan_range(g, buf, len, lo, hi, &off, &run, &rs, &a, &b, &hits)) < 0)
             goto done;
-        for (size_t k = 0; k < hits.count; k++) {
+        for (size_t k = 0; k < hits.count && !cut; k++) {
             if (raw) {
-                if (o.count >= limit) {
-                    rc = 1;
+                if (o.count >= limit)
+                    cut = 1;
+                else if ((rc = push(&o, hits.items[k].id, hits.items[k].low, hits.items[k].high)) < 0)
                     goto done;
-                }
-                if ((rc = push(&o, hits.items[k].id, hits.items[k].low, hits.items[k].high)) < 0)
-                    goto done;
-            } else if ((rc = gate_hit(g, &hits.items[k], len, last, pending, &o, limit, &rs, buf)) != 0) {
+            } else if ((rc = gate_hit(g, &hits.items[k], len, last, pending, &o, limit, &rs, buf)) < 0) {
                 goto done;
+            } else if (rc == 1) {
+                cut = 1;
             }
         }
     }
-    if (!raw)
-        for (uint32_t r = 0; r < g->rules; r++) {
+    rc = 0;
+    if (!raw && !cut)
+        for (uint32_t r = 0; r < g->rules && !cut; r++) {
             if (pending[2 * r] == GATE_NONE)
                 continue;
-            if (o.count >= limit) {
-                rc = 1;
-                goto done;
-            }
-            if ((rc = push(&o, r, pending[2 * r], pending[2 * r + 1])) < 0)
+            if (o.count >= limit)
+                cut = 1;
+            else if ((rc = push(&o, r, pending[2 * r], pending[2 * r + 1])) < 0)
                 goto done;
         }
-    if (len - run >= rs.min && push(&found_runs, 0, run, len) < 0)
+    if (len - run >= rs.min && push(&found_runs, 0, run, len) < 0) {
         rc = -ENOMEM;
+        goto done;
+    }
+    rc = cut;
 done:
     free(last);
     free(pending);

@@ -483,7 +483,9 @@ static void sweep(struct sbx_relay *r, int64_t now)
         l = l->next;
         if (!p->idle_ms)
             continue;
-        int64_t deadline = p->last_ms + p->idle_ms;
+        /* Times are whole milliseconds, truncated: one more than the timeout, so that a pair
+         * is never closed before it has been idle for the whole of it. */
+        int64_t deadline = p->last_ms + p->idle_ms + 1;
         if (deadline <= now)
             finish(r, p, SBX_RELAY_IDLE, 0, true);
         else if (deadline < next)

@@ -33,7 +33,7 @@ from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
 from sandbox.inspectors.normalize import normalize
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
 
-MEDIUM, HIGH, CRITICAL = ThreatLevel.MEDIUM, ThreatLevel.HIGH, ThreatLevel.CRITICAL
+LOW, MEDIUM, HIGH, CRITICAL = ThreatLevel.LOW, ThreatLevel.MEDIUM, ThreatLevel.HIGH, ThreatLevel.CRITICAL
 
 # Services whose whole purpose is to receive data from anyone, or to expose a local port.
 EXFIL_SERVICES = (
@@ -104,11 +104,12 @@ _COMMAND_WORDS = (
     "curl", "wget", "wget2", "nc", "ncat", "netcat", "socat", "telnet", "scp", "sftp", "rsync", "ssh", "sshpass",
     "ftp", "tftp", "atftp", "lftp", "ncftp", "ncftpput", "wput", "dig", "nslookup", "drill", "ping6", "getent",
     "resolvectl", "gh", "xh", "aria2c", "lynx", "iwr", "irm", "ngrok", "cloudflared", "localtunnel", "frpc",
-    "powershell", "pwsh", "tclsh", "sshfs", "gsutil", "rclone", "s3cmd", "azcopy", "sendmail", "mailx", "mutt",
-    "swaks", "msmtp",
+    "powershell", "pwsh", "tclsh", "sshfs", "gsutil", "gcloud", "rclone", "s3cmd", "azcopy", "sendmail", "mail",
+    "mailx", "mutt", "swaks", "msmtp", "s-nail", "mc", "b2", "certutil", "bitsadmin", "start-bitstransfer", "twine",
 )
 _COMMAND_FORMS = (
-    "aws s3", "az storage", "mail -", "npm publish", "--index-url", "--registry", "--repository-url",
+    "aws s3", "az storage", "npm publish", "pnpm publish", "yarn publish", "poetry publish", "uv publish",
+    "--index-url", "--registry", "--repository-url", "--publish-url", ".env", ".npmrc", ".pypirc", "kube/config",
     "git push", "git remote", "git send-email", "git credential", "git -c", "python -", "python2 -", "python3 -",
     "node -", "nodejs -", "bun -", "deno eval", "deno run", "tsx -", "ruby -", "perl -", "php -", "lua -",
     "host $(", "host `", "host -", "ping -", "http post", "http put", "https post", "https put", "http -f",
@@ -197,9 +198,12 @@ class EgressInspector:
             served = " ".join([*words[1:], *command.inputs])
             secret = _secret_flow(command) or bool(_SECRET_PATH.search(" " + served) or _SECRET_DIR.search(served))
             shown = _redact(" ".join(command.line.split()))[:200]
-            return [Finding("exfiltration_of_secrets" if secret else "serves_data", CRITICAL if secret else HIGH,
-                            f"{listener} hands {'secret material' if secret else 'files or a shell'} to whoever "
-                            "connects", shown)]
+            if secret:
+                return [Finding("exfiltration_of_secrets", CRITICAL,
+                                f"{listener} hands secret material to whoever connects", shown)]
+            # A file of the project served on a port is a note; a shell, or a home directory, is not.
+            level = LOW if listener.endswith("fed a file") else HIGH
+            return [Finding("serves_data", level, f"{listener}: whoever connects gets what it serves", shown)]
         destinations, sends = _destinations(name, words, command.line, command.text)
         if not destinations:
             return []
@@ -241,9 +245,11 @@ def _listener(name: str, args: list[str], fed: bool) -> str:
     netcat listener with input (``fed``) or a program, socat listening into a file or
     program, a web server over a home or secret directory), or ""."""
     joined = " ".join(args)
-    if name in ("nc", "ncat", "netcat") and any(re.fullmatch(r"-[A-Za-z]*l[A-Za-z]*", a) for a in args):
-        if fed or re.search(r"(?:^|\s)-[A-Za-z]*[ec]\b|--exec|--sh-exec", joined):
-            return f"a {name} listener"
+    if name in ("nc", "ncat", "netcat") and any(re.fullmatch(r"-[A-Za-z]*l[A-Za-z]*|--listen", a) for a in args):
+        if re.search(r"(?:^|\s)-[A-Za-z]*[ec]\b|--exec|--sh-exec|--lua-exec", joined):
+            return f"a {name} listener running a program"
+        if fed:
+            return f"a {name} listener fed a file"
     if name == "socat" and re.search(r"(?:tcp|udp|ssl|openssl)[46]?-listen", joined, re.I) and re.search(
         r"\b(?:file|exec|system|open|gopen):", joined, re.I
     ):
@@ -331,9 +337,13 @@ def _around(data: bytes, spans: list[tuple[int, int]]) -> str:
     last = 0
     for low, high in sorted(spans):
         low = data.rfind(b"\n", 0, max(low, last)) + 1
+        while low >= 2 and data[low - 2 : low - 1] == b"\\":  # the line continues one before it
+            low = data.rfind(b"\n", 0, low - 1) + 1
         if low < last:
             low = last
         end = data.find(b"\n", high)
+        while end > 0 and data[end - 1 : end] == b"\\":  # a continued line goes on to the next
+            end = data.find(b"\n", end + 1)
         high = len(data) if end < 0 else end
         if high > low:
             out.append(data[low:high])
@@ -796,10 +806,10 @@ def _host_of(arg: str) -> str | None:
 _HOSTLIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z0-9-]{1,63}|\d+|0x[0-9a-fA-F]+|\[[0-9a-fA-F:]+\]")
 
 
-# A tool's name followed by one of these is a variable in code ("nc = entry.callcount"). Not
-# "-": "socat - TCP:host:port" and "python3 - <<EOF" read standard input.
-_OPERATORS = frozenset({"=", "==", "!=", "+=", "-=", "*=", "/=", "|=", "&=", ":=", "*", "/", "%", "<=", ">=", ":", "in",
-                        "is", "and", "or", "=>", "->"})
+# A tool's name followed by one of these is a variable in code ("nc = entry.callcount"). Only
+# assignments and comparisons: "-" is standard input ("socat - TCP:…"), "*" a glob
+# ("scp * host:"), ":" a no-op before a real command.
+_OPERATORS = frozenset({"=", "==", "!=", "+=", "-=", "*=", "/=", "|=", "&=", ":=", "<=", ">=", "=>", "->"})
 
 
 def _looks_like_host(word: str) -> bool:

@@ -62,6 +62,10 @@ _CONFUSABLES = str.maketrans(
         "\u03bf": "o", "\u03bd": "v", "\u03b9": "i", "\u03ba": "k", "\u03c1": "p", "\u03c4": "t",
         "\u03c5": "u", "\u03c7": "x", "\u03b1": "a", "\u03b5": "e", "\u0585": "o", "\u057d": "u",
         "\u0581": "g", "\u0570": "h", "\u0578": "n", "\u0131": "i", "\u0237": "j",
+        # What a case-insensitive pattern takes for an ASCII letter or for \s but the
+        # prefilter (which folds ASCII only) would not: dotted capital I, and the line and
+        # paragraph separators, next line and ogham space that NFKC leaves alone.
+        "\u0130": "I", "\u2028": "\n", "\u2029": "\n", "\u0085": "\n", "\u1680": " ",
     }
 )
 
@@ -82,6 +86,12 @@ _URLSAFE = re.compile(rb"[-_]")  # base64url's
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r\t"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SPELLED = re.compile(rb"(?:&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+){4}")
+# A reference to a letter inside a word ("&#105;gnore", "ign&#111;re"): a person reads the
+# word; the text as written does not hold it.
+_LETTER_REF = (  # a numeric reference to an ASCII letter
+    rb"&#(?:0*(?:6[5-9]|[78][0-9]|90|9[7-9]|1[01][0-9]|12[0-2])|[xX]0*(?:4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA]));?"
+)
+_IN_WORD = re.compile(rb"[A-Za-z]" + _LETTER_REF + rb"|" + _LETTER_REF + rb"[A-Za-z]")
 # Where each kind of escape may start: literals the rules' prefilter gate looks for too
 # (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
 SITES: dict[str, tuple[str, ...]] = {
@@ -154,6 +164,11 @@ def normalize(text: str) -> Normalized:
         parts.append(data[at:low])
         parts.append(_unicode(piece, invisible, layers).encode("utf-8", "surrogatepass"))
         at = high
+    # What tag characters spell is one message, however far apart its pieces are.
+    spelled = [layer for layer in layers if layer.kind == "unicode_tags"]
+    if len(spelled) > 1:
+        layers = [layer for layer in layers if layer.kind != "unicode_tags"]
+        layers.append(Layer("unicode_tags", "".join(layer.text for layer in spelled), 1, (0, 0)))
     if not parts:
         return Normalized(data, invisible, tuple(layers), text)
     parts.append(data[at:])
@@ -238,9 +253,9 @@ def decoded_layers(
         for low, high in joined(spans):
             if kind == "html":
                 # Letters spelled as numeric references, four or more in a row ("&#105;&#103;
-                # &#110;..."), not the odd "don&#39;t" of every web page: the region is
-                # decoded as a whole, the text around the references kept.
-                if not _SPELLED.search(data, low, high):
+                # &#110;..."), or one inside a word: the region is decoded as a whole, the text
+                # around the references kept. The odd "don&#39;t" of a web page is neither.
+                if not (_SPELLED.search(data, low, high) or _IN_WORD.search(data, low, high)):
                     continue
                 region = data[low:high].decode("utf-8", "ignore")
                 decoded = html.unescape(region)

@@ -301,8 +301,9 @@ class _PyGate:
                     at = last[other]
                     if at is None or cend - at[0] > self.reach[r]:
                         break
-                    low = min(low, at[1])
                 else:
+                    if len(self.rule_clauses[r]) > 1:  # from where the reach starts (see the C side)
+                        low = min(low, _raw_of(extra, size, max(0, cend - self.reach[r])))
                     w = self.window[r]
                     low, high = max(0, low - w), min(size, end + w)
                     p = pending[r]
@@ -319,6 +320,19 @@ class _PyGate:
                 if p is not None and not emit((r, p[0], p[1])):
                     return out, False
         return out, True
+
+
+def _raw_of(extra: list[int], size: int, target: int) -> int:
+    """The first offset at which the text, whitespace runs read as one byte, has reached
+    ``target`` bytes (``extra``: the offsets of whitespace bytes that follow another)."""
+    low, high = 0, size
+    while low < high:
+        mid = (low + high) // 2
+        if mid - bisect.bisect_left(extra, mid) >= target:
+            high = mid
+        else:
+            low = mid + 1
+    return low
 
 
 def _literal_start(data: bytes, end: int, length: int) -> int:
