@@ -247,26 +247,6 @@ size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size
     return found;
 }
 
-size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t member[256], size_t min_len, size_t *pos,
-                     struct sbx_span *out, size_t cap)
-{
-    size_t found = 0, i = *pos;
-    while (i < len && found < cap) {
-        while (i < len && !member[buf[i]])
-            i++;
-        size_t start = i;
-        while (i < len && member[buf[i]])
-            i++;
-        if (i - start >= min_len && i > start) {
-            out[found].start = start;
-            out[found].end = i;
-            found++;
-        }
-    }
-    *pos = i;
-    return found;
-}
-
 /* The gate: which rules the literals found in a text make worth trying, and where.
  *
  * A rule has clauses: its anchors, then each group of literals that must also occur near

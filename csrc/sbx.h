@@ -236,14 +236,6 @@ uint32_t sbx_ac_max_matches_per_byte(const struct sbx_ac *ac);
  * *state say where to resume: *pos == len once the text is done. Never fails. */
 size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size_t *pos, uint32_t *state,
                    struct sbx_ac_match *out, size_t cap);
-/* Runs of at least `min_len` consecutive bytes b with member[b] set, from *pos on (where
- * encoded blocks may hide: base64, hex): up to `cap` spans, *pos set to resume. */
-struct sbx_span {
-    size_t start, end;
-};
-size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t member[256], size_t min_len, size_t *pos,
-                     struct sbx_span *out, size_t cap);
-
 /* The gate over an automaton (see ahocorasick.c): rules of clauses of literals, each rule
  * triggering where hits of all its clauses lie within its reach; the windows to try it in. */
 struct sbx_gate;

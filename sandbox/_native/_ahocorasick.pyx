@@ -80,30 +80,6 @@ cdef class Automaton:
             free(buf)
 
 
-def byte_runs(const uint8_t[::1] data, bytes members, Py_ssize_t min_len, Py_ssize_t limit=-1):
-    """``(spans, complete)``: the (start, end) of every run of at least ``min_len`` bytes
-    from ``members``, at most ``limit`` (all when negative). Without the GIL."""
-    cdef uint8_t table[256]
-    cdef size_t pos = 0, got, k, length = data.shape[0], cap = 4096
-    cdef csrc.sbx_span spans[4096]
-    cdef const uint8_t *text = &data[0] if length else NULL
-    cdef size_t need = <size_t>(min_len if min_len > 0 else 1)
-    cdef Py_ssize_t j
-    for k in range(256):
-        table[k] = 0
-    for j in range(len(members)):
-        table[<uint8_t>members[j]] = 1
-    out = []
-    while pos < length:
-        with nogil:
-            got = csrc.sbx_byte_runs(text, length, table, need, &pos, spans, cap)
-        for k in range(got):
-            if 0 <= limit <= len(out):
-                return out, False
-            out.append((spans[k].start, spans[k].end))
-    return out, True
-
-
 cdef class Gate:
     """Rules of clauses of literals over one automaton (csrc/ahocorasick.c, the gate):
     ``literals`` (bytes) with ``flags`` (1: no word byte before, 2: none after), ``members``

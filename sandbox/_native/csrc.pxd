@@ -107,12 +107,6 @@ cdef extern from "sbx.h" nogil:
     size_t sbx_ac_scan(const sbx_ac *ac, const uint8_t *buf, size_t len, size_t *pos, uint32_t *state,
                        sbx_ac_match *out, size_t cap)
 
-    struct sbx_span:
-        size_t start
-        size_t end
-
-    size_t sbx_byte_runs(const uint8_t *buf, size_t len, const uint8_t *member, size_t min_len, size_t *pos,
-                         sbx_span *out, size_t cap)
 
     struct sbx_gate:
         pass

@@ -76,7 +76,6 @@ _INVISIBLE_RE = re.compile("[" + _ZERO_WIDTH + _BIDI + "]")
 _SPECIAL = re.compile("[" + _ZERO_WIDTH + _BIDI + "".join(chr(c) for c in _CONFUSABLES) + "\U000e0000-\U000e007f]")
 
 B64_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
-_HIGH_BYTES = bytes(range(0x80, 0x100))
 _ESCAPES = re.compile(rb"\\(?:x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){3,}|u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4}){3,})")
 _PERCENT = re.compile(rb"%[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2}){2,}")
 _HEXBLOCK = re.compile(rb"[0-9a-fA-F]+")

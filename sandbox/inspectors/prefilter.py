@@ -85,15 +85,6 @@ class LiteralSet:
         return found
 
 
-def byte_runs(data: bytes, members: bytes, min_len: int, limit: int = -1) -> tuple[list[tuple[int, int]], bool]:
-    """``(spans, complete)``: every run of at least ``min_len`` bytes from ``members`` in
-    ``data`` (where base64 or hex blocks may hide), at most ``limit`` (all when negative)."""
-    if _native_module is not None:
-        found: tuple[list[tuple[int, int]], bool] = _native_module.byte_runs(data, members, min_len, limit)
-        return found
-    return _py_byte_runs(data, members, min_len, limit)
-
-
 def _py_byte_runs(data: bytes, members: bytes, min_len: int, limit: int) -> tuple[list[tuple[int, int]], bool]:
     klass = b"[" + b"".join(b"\\x%02x" % b for b in sorted(set(members))) + b"]"
     out: list[tuple[int, int]] = []
