@@ -42,7 +42,12 @@ SPAN_REACH = 2048  # bytes: a quoted command is read when its network word is th
 
 @lru_cache(maxsize=1)
 def _rules() -> RuleSet:
-    return RuleSet(RULES, sites={"network": (_NETWORK_SITES, SPAN_REACH, (("`",),))})
+    return RuleSet(RULES, sites={
+        "network": (_NETWORK_SITES, SPAN_REACH, (("`",),)),
+        # Cues of payloads spelled out (spaced hex, text written backwards): where they end.
+        "hex_cue": (tuple(dict.fromkeys(w.lower() for w in _HEX_CUES)), 0, ()),
+        "backwards_cue": (tuple(dict.fromkeys(w.lower() for w in _BACKWARDS_CUES)), 0, ()),
+    })
 
 
 class AdversaryInspector:
@@ -67,7 +72,7 @@ class AdversaryInspector:
         # read only then.
         findings, layers, survey = self._rules.deep(norm, defer=_DEFERRED)
         findings += _invisible(norm.invisible)
-        for kind, text in _spelled(content, norm):
+        for kind, text in _spelled(content, norm, survey.sites):
             found = self._rules.scan(text, kind)
             findings += found
             if kind == "zero_width_binary":
@@ -91,7 +96,7 @@ class AdversaryInspector:
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
         findings += self._rules.confirm(norm.data, _near_cues(survey.deferred, findings, norm.data))
-        findings += _combined(findings, norm.text)
+        findings += _combined(findings, norm.data)
         return InspectionResult.of(findings)
 
 
@@ -185,36 +190,35 @@ MAX_SPELLED = 16  # payloads of these kinds read per text, and cues looked at pe
 CUE_REACH = 2000  # characters after a cue where its payload may stand
 
 
-def _cues(text: str, words: tuple[str, ...]) -> list[int]:
-    """Where the first MAX_SPELLED occurrences of ``words`` end, in order."""
-    places: list[int] = []
-    for word in words:
-        at = text.find(word)
-        while at >= 0 and len(places) < 4 * MAX_SPELLED:
-            places.append(at + len(word))
-            at = text.find(word, at + 1)
-    return sorted(places)[:MAX_SPELLED]
+def _cues(data: bytes, places: list[tuple[int, int]], words: tuple[str, ...]) -> list[int]:
+    """Where the first MAX_SPELLED occurrences of ``words`` (as written: the scan that found
+    their ``places`` folds case) end, in order."""
+    exact = {w.encode() for w in words}
+    return [high for low, high in sorted(places) if data[low:high] in exact][:MAX_SPELLED]
 
 
-def _spelled(content: str, norm: Any) -> list[tuple[str, str]]:
-    """``(kind, text)`` for each readable payload of these kinds."""
+def _spelled(content: str, norm: Any, places: dict[str, list[tuple[int, int]]]) -> list[tuple[str, str]]:
+    """``(kind, text)`` for each readable payload of these kinds, read after the cues the
+    rules' scan found (``places``), not by searching the whole text again."""
     out: list[tuple[str, str]] = []
     if "\u200b" in content or "\u200c" in content:
         for m in itertools.islice(_ZW_RUN.finditer(content), MAX_SPELLED):
             text = _zero_width_binary(m.group())
             if text:
                 out.append(("zero_width_binary", text))
-    text = norm.text
-    seen = -1
-    for at in _cues(text, _HEX_CUES):
-        for m in _SPACED_HEX.finditer(text, max(seen, at - 200), at + CUE_REACH):
-            seen = m.end()
+    data = norm.data
+    seen = -1  # where the last payload read ended (a byte offset): none is read twice
+    for at in _cues(data, places.get("hex_cue", []), _HEX_CUES):
+        low = max(seen, at - 200, 0)
+        region = data[low : at + 4 * CUE_REACH].decode("utf-8", "ignore")[: at - low + CUE_REACH]
+        for m in _SPACED_HEX.finditer(region):
+            seen = low + len(region[: m.end()].encode("utf-8"))
             decoded = bytes.fromhex(re.sub(r"[ ,]", "", m.group())).decode("latin-1")
             if _READABLE.search(decoded) and len(out) < MAX_SPELLED:
                 out.append(("spaced_hex", decoded))
-    for at in _cues(text, _BACKWARDS_CUES):
+    for at in _cues(data, places.get("backwards_cue", []), _BACKWARDS_CUES):
         # the rest of the cue's line and the next three lines, each read backwards
-        lines = text[at : at + CUE_REACH].split("\n")[:4]
+        lines = data[at : at + 4 * CUE_REACH].decode("utf-8", "ignore")[:CUE_REACH].split("\n")[:4]
         out.append(("reversed", "\n".join(line[::-1] for line in lines)))
     return out
 
@@ -249,7 +253,7 @@ def _invisible(counts: dict[str, int]) -> list[Finding]:
     return out
 
 
-def _combined(findings: list[Finding], text: str) -> list[Finding]:
+def _combined(findings: list[Finding], data: bytes) -> list[Finding]:
     """Findings that mean more together: an address to the agent and a request near it (in
     one paragraph within PAIR_SPAN bytes, or within PAIR_REACH bytes; anywhere inside one
     decoded payload), an instruction inside an HTML comment, instructions in a text that
@@ -257,7 +261,6 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
     (adversary_cues.mentioned) raises nothing, and neither does a request to run the
     project's own build or tests."""
     out = []
-    data = text.encode("utf-8", "surrogatepass")
     shown = _Shown(data)
     cues = sorted((f for f in findings if f.type in ACTIONS | {"chat_template_token", "invisible_text"}),
                   key=lambda f: (f.layer, f.span))
@@ -267,7 +270,7 @@ def _combined(findings: list[Finding], text: str) -> list[Finding]:
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
-    comments = _comment_spans(text.encode("utf-8", "surrogatepass")) if "<!--" in text and instructions else []
+    comments = _comment_spans(data) if b"<!--" in data and instructions else []
     for f in instructions:
         if any(low <= f.span[0] and f.span[1] <= high for low, high in comments) and not shown(f):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,

@@ -328,7 +328,10 @@ class RuleSet:
         ]
         self._gate = Gate(
             clauses + [[places[k][0], *places[k][2]] for k in places],
-            [(rule.reach or 2 * rule.window) for rule in self.rules] + [2 * places[k][1] + 1 for k in places],
+            # A site's reach spans its own longest literal too (a reach shorter than a literal
+            # would never let that literal's hit stand alone).
+            [(rule.reach or 2 * rule.window) for rule in self.rules]
+            + [max(2 * places[k][1] + 1, *(len(x) for x in places[k][0])) for k in places],
             [rule.window for rule in self.rules] + [places[k][1] for k in places],
             MAX_WINDOW,
             native=native,
@@ -406,7 +409,7 @@ class RuleSet:
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
             raw = data[low:high]
-            window = raw.decode("utf-8", "ignore")
+            window = original = raw.decode("utf-8", "ignore")
             places = None
             # Whitespace as spaces, then a plain search for sixteen in a row: both in C, a few
             # microseconds for a window (a regular expression would take tens).
@@ -429,7 +432,6 @@ class RuleSet:
                     f"rule {rule.id} ran out of time on this part of the text", "", (low, high), layer,
                 )
                 continue
-            original = data[low:high].decode("utf-8", "ignore") if places is not None else window
             for match in matches:
                 if rule.check is not None and not rule.check(match):
                     continue

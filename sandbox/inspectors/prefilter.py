@@ -66,13 +66,7 @@ class LiteralSet:
         encoded = [_RUNS.sub(b" ", _encode(x)) for x in literals]
         if not encoded:
             raise PolicyError("a literal set needs at least one literal")
-        if any(not 1 <= len(x) <= MAX_LITERAL for x in encoded):
-            raise PolicyError(f"every literal must be 1 to {MAX_LITERAL} bytes long")
-        if sum(len(x) for x in encoded) + 1 > MAX_TOTAL:
-            raise PolicyError("the literals are more than 256 KiB in all")
-        use_native = _native_module is not None if native is None else native
-        if use_native and _native_module is None:
-            raise UnsupportedError(Reason.NATIVE_MISSING, "sandbox._native._ahocorasick is not built")
+        use_native = _use_native(encoded, native)
         self.literals = tuple(encoded)
         self.backend = "native" if use_native else "python"
         self._automaton: Any = _native_module.Automaton(encoded) if use_native else _PyAutomaton(encoded)
@@ -83,6 +77,20 @@ class LiteralSet:
         more were left out."""
         found: tuple[list[Match], bool] = self._automaton.find(_encode(text), limit)
         return found
+
+
+def _use_native(literals: Sequence[bytes], native: bool | None) -> bool:
+    """Whether to build the native automaton for ``literals`` (None: where it is built).
+    Raises PolicyError for a literal of 0 or more than 4096 bytes, or more than 256 KiB in
+    all; UnsupportedError when native is asked for and not built."""
+    if any(not 1 <= len(x) <= MAX_LITERAL for x in literals):
+        raise PolicyError(f"every literal must be 1 to {MAX_LITERAL} bytes long")
+    if sum(len(x) for x in literals) + 1 > MAX_TOTAL:
+        raise PolicyError("the literals are more than 256 KiB in all")
+    use_native = _native_module is not None if native is None else native
+    if use_native and _native_module is None:
+        raise UnsupportedError(Reason.NATIVE_MISSING, "sandbox._native._ahocorasick is not built")
+    return use_native
 
 
 def _py_byte_runs(data: bytes, members: bytes, min_len: int, limit: int) -> tuple[list[tuple[int, int]], bool]:
@@ -202,13 +210,7 @@ class Gate:
                 for literal in dict.fromkeys(parse_literal(x) for x in clause):
                     members.append((c, index.setdefault(literal, len(index))))
         literals = [data for data, _ in index]
-        if any(len(x) > MAX_LITERAL for x in literals):
-            raise PolicyError(f"every literal must be 1 to {MAX_LITERAL} bytes long")
-        if sum(len(x) for x in literals) + 1 > MAX_TOTAL:
-            raise PolicyError("the literals are more than 256 KiB in all")
-        use_native = _native_module is not None if native is None else native
-        if use_native and _native_module is None:
-            raise UnsupportedError(Reason.NATIVE_MISSING, "sandbox._native._ahocorasick is not built")
+        use_native = _use_native(literals, native)
         self.backend = "native" if use_native else "python"
         self.literals = tuple(literals)
         flags = [f for _, f in index]
