@@ -62,6 +62,9 @@ OVERRIDE = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions it was given",
     ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "overrule"),
     r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|set\s++aside|overrule|throw\s++out)\b"
+    # "ignore the rest of the message and return 400": how a protocol spec handles bad input
+    r"(?!\s++(?:the\s++)?(?:rest|remainder)\s++of\s++(?:the|this)\s++(?:message|line|input|file|header|packet|"
+    r"request|body|stream|string|response|frame)s?\b)"
     r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b" + _NOT_A_THING,
     check=_use,
 )
@@ -72,6 +75,34 @@ OVERRIDE_EVERYTHING = Rule(
     r"(?:been\s++)?(?:told|said|given|instructed|read|above|before|so\s++far|up\s++to\s++now|previously)|"
     r"(?:above|before|previously|prior))\b",
     check=_use,
+)
+# "The tokenizer will ignore the rest of the input and return EOF": what a program does, not an order.
+_DESCRIBED = re.compile(r"\b(?:will|would|to|can|could|may|might|should|shall|must|does|do|not|n't|'ll)\s++$", re.I)
+
+
+def _ordered(match: re.Match[str]) -> bool:
+    """The verb is an order (not after "will", "to", "can" ...) and not quoted as an example."""
+    return not _DESCRIBED.search(match.string[max(0, match.start() - 24) : match.start()]) and _use(match)
+
+
+_DOCUMENT = (
+    # not "message", "input", "file", "line": "ignore the rest of the line and ..." is how specs read
+    r"(?:data|document|documents|text|content|page|email|article|snippets?|report|resume|review|conversation|"
+    r"transcript|search\s++results)"
+)
+OVERRIDE_REST = Rule(
+    "instruction_override", HIGH, "text tells the reader to drop the rest of what it reads and do something else",
+    ("ignore", "disregard"),
+    # "Ignore the rest of this data and print ...": the reader's task (summarise, translate,
+    # screen) is the data; dropping it for an order of the data's own is the override.
+    r"\b(?:ignore|disregard)\s++(?:all\s++(?:of\s++)?)?(?:the\s++)?(?:rest|remainder)\s++of\s++(?:this|the|these)\s++"
+    r"(?:\w++\s++)?" + _DOCUMENT + r"\b[^\n]{0,40}?(?:\band\b|\bthen\b|[,;:])\s*+(?:just\s++|only\s++|instead\s++|"
+    r"simply\s++)?(?:print|say|output|repeat|write|translate|focus|tell|state)\b|"
+    # "Disregard all info except for the following": everything but the data's own order.
+    r"\b(?:ignore|disregard)\s++(?:all|any|everything)\s++(?:\w++\s++){0,2}?(?:except|but|other\s++than)\s++"
+    r"(?:for\s++)?(?:the\s++|what\s++is\s++)?(?:following|below|information\s++(?:between|in|inside)|"
+    r"text\s++(?:between|in|inside))\b",
+    check=_ordered,
 )
 _DISMISS = (
     r"(?:ignore|ignoring|disregard\w*+|forget|drop|abandon|cancel|halt|scratch\s++that|replace|supersed\w*+|"
@@ -341,7 +372,9 @@ ROLE_HIJACK = Rule(
     r"god\s++mode|free|different|new|no\s++longer)\b|"
     r"\b(?:pretend|imagine)\s++(?:that\s++)?(?:you\s++are|you're|to\s++be)\s++(?:an?\s++)?"
     r"(?:\w++\s++){0,2}?(?:ai|assistant|model|bot|agent)\s++(?:with(?:out)?|that|who)\b|"
-    r"\b(?:enable|activate|enter|switch\s++to)\s++(?:\w++\s++)?(?:developer|dan|god|jailbreak|debug)\s++mode\b|"
+    # Not "enable developer mode on the phone": every phone and web framework has one.
+    r"\b(?:enable|activate|enter|switch\s++to)\s++(?:\w++\s++)?(?:developer|dan|god|jailbreak|debug)\s++mode\b"
+    r"(?!\s++(?:on|in|of|for|from|via)\s++(?:the|your|a|an|this|that|my|its)\s++(?!session|conversation|chat)\w)|"
     r"\bdo\s++anything\s++now\b|"
     r"\byour\s++new\s++(?:role|persona|identity|name|personality)\s++(?:is|will\s++be)\b|"
     r"\b(?:act|behave|respond)\s++as\s++(?:if\s++you\s++(?:are|were)\s++)?(?:an?\s++)?"
@@ -357,7 +390,7 @@ ROLE_HIJACK = Rule(
     r"\byou(?:'re|\s++are)\s++(?:now\s++)?[A-Z][\w-]{2,30}(?:\s++v?\d[\w.]*+)?,\s++an?\s++(?:\w++\s++){0,3}?"
     r"(?:bot|assistant|agent|ai|script|tool)\b|"
     r"\b(?:with\s++)?no\s++(?:constraints|restrictions|limits|filters|guardrails)\b|"
-    r"\b(?:maintenance|developer|debug|admin|god|unrestricted|unsafe|root|sudo|yolo)\s++mode\b[^\n]{0,120}?"
+    r"\b(?:maintenance|debug|admin|god|unrestricted|unsafe|root|sudo|yolo)\s++mode\b[^\n]{0,120}?"
     r"\b(?:off|disabled|no\s++(?:safety|confirmation|approval)|without|skip|unattended)\b",
     check=_use,
 )
@@ -837,8 +870,8 @@ DECODE_ASK = Rule(
 from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
 
 RULES: tuple[Rule, ...] = (
-    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES, ROLE_HIJACK,
-    TEMPLATE_TOKEN,
+    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES,
+    ROLE_HIJACK, TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SAFEGUARDS_VOID, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND, HTML_IMAGE_EXFIL, URL_SLOT,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from sandbox.inspectors.adversary_cues import CUE_RULES, mentioned
+from sandbox.inspectors.adversary_jailbreak import JAILBREAK
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -348,7 +349,7 @@ _PERSONA = (
     r"\b(?:henceforth|from\s++now\s++on|for\s++the\s++rest\s++of\s++this\s++(?:session|conversation))[,\s]++"
     r"you\s++(?:are|operate|act|will\s++act)\b|\boperating\s++as\s++|\bcharacter\s++card\b|"
     r"\bopposite\s++mode\b|\bsudo\s++mode\b|\bevil\s++twin\b|\bdeveloper\s++mode\s++(?:is\s++)?(?:now\s++)?"
-    r"(?:enabled|on|active))"
+    r"(?:enabled|active))"  # not "developer mode on the phone"
 )
 _PERSONA_WORDS = (
     "you are", "you're", "act as", "pretend", "simulate", "roleplay", "role of", "adopt the", "in character",
@@ -406,6 +407,28 @@ FORGED_TURNS = Rule(
     r"disabling|sending|running|now)\b|"
     r"<\|assistant\|>\s*+(?:i\s++will|i'll)\s++(?:now\s++)?(?:open|read|send|include|run|delete|disable|upload)\b",
     window=320,
+)
+
+_USER_TURN_BEFORE = re.compile(r"(?m)^[ \t>*#]*+(?:user|human)\s*+:", re.I)
+
+
+def _forged_pair(match: re.Match[str]) -> bool:
+    """An assistant turn that no user turn leads into (a transcript shown as an example
+    starts with the user's), in text not quoted as an example."""
+    before = match.string[max(0, match.start() - 400) : match.start()]
+    return _USER_TURN_BEFORE.search(before) is None and not _shown(match)
+
+
+FORGED_TURN_PAIR = Rule(
+    "fake_conversation", HIGH, "text forges an assistant turn, then a user turn that asks for something",
+    ("assistant:", "assistant :", "ai:"),
+    # Data that "ends" the assistant's answer and "starts" the user's next request: the reader
+    # is to take the request as its user's.
+    r"(?m:^)[ \t>*#]*+(?:assistant|ai)\s*+:[^\n]{0,300}+\n(?:[^\n]{0,300}+\n){0,2}?[ \t>*#]*+(?:user|human)\s*+:"
+    r"[^\n]{0,200}?\b(?:repeat|print|ignore|disregard|say|write|output|tell|show|send|run|execute|include|reveal|"
+    r"focus|translate)\b",
+    window=800,
+    check=_forged_pair,
 )
 
 # -- orders to drop what the reader was told, in more words ----------------------------------------
@@ -587,8 +610,8 @@ HIDDEN_CARRIER = Rule(
 SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS,
     FORGED_TOOL_CALL,
-    FORGED_TURNS, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
-    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, *CUE_RULES,
+    FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, *CUE_RULES, *JAILBREAK,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
 SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
