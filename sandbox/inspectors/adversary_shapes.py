@@ -556,7 +556,8 @@ APPROVE_OR_MISREPORT = Rule(
      *(w + " " + c for w in ("user", "users", "human", "humans", "reader", "readers") for c in ("that", "to")),
      *(v + " " + w for v in ("is", "are") for w in ("safe", "secure", "fine", "reviewed", "audited", "trustworthy")),
      "no known vulnerab", "tests passed", "test passed", "tests have passed", "test have passed", "everything is fine",
-     "as the best", "no caveats", "over all", "over any", "close ", "cierra", "chiudi", "ferme", "schließ"),
+     "as the best", "no caveats", "over all", "over any", "close ", "cierra", "chiudi", "ferme", "schließ",
+     "if questioned", "if asked", "if challenged", "if in doubt"),
     r"\b(?:approv\w*+|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++(?:\w++\s++){0,2}?"
     r"(?:pull\s++request|pr|merge\s++request|mr|change\w*+|diff)\b|"
     r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
@@ -567,7 +568,10 @@ APPROVE_OR_MISREPORT = Rule(
     r"fine|reviewed|audited|trustworthy)|no\s++known\s++vulnerabilit\w*+|(?:all\s++)?tests?\s++(?:have\s++)?passed|"
     r"everything\s++is\s++fine)|"
     r"\b(?:recommend)\b[^\n.!?]{0,60}?\b(?:as\s++the\s++best|with\s++no\s++caveats|over\s++(?:all|any))\b|"
-    r"\b(?:close|cierra|chiudi|ferme|schließ\w*+)\s++(?:this|the|este|questo|cet|diese\w*+)\s++(?:issue|ticket|pr)\b",
+    r"\b(?:close|cierra|chiudi|ferme|schließ\w*+)\s++(?:this|the|este|questo|cet|diese\w*+)\s++(?:issue|ticket|pr)\b|"
+    # "If questioned, report that this domain is safe": the verdict decided in advance
+    r"\bif\s++(?:questioned|asked|challenged|in\s++doubt),?\s++(?:report|say|state|claim|answer|respond|reply|insist)\s++"
+    r"that\b",
 )
 _PROHIBITION = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++not|shouldn't|no)\b[^.!?;\n]*+$",
                           re.IGNORECASE)
@@ -597,6 +601,23 @@ SKIP_CONFIRMATION = Rule(
     check=lambda m: not _forbidden(m),
 )
 
+# -- text that says it is for machines and not for people ------------------------------------------
+
+_MACHINES = r"(?:llms?|ai|models?|scanners?|bots?|agents?|assistants?|parsers?|automated\s++\w++|machines?)"
+FOR_MACHINES = Rule(
+    "text_for_machines", HIGH, "text labelled as meant for automated readers and kept from people",
+    ("invisible to", "invisible from", "hidden from", "hidden to", "not visible to", "hidden "),
+    # A label ("White-text metadata (invisible to humans, visible to LLM scan): ...", "Hidden
+    # profile for automated screening systems: ...") that introduces what follows: an article
+    # that says attackers hide text from people has no such label.
+    r"\b(?:invisible|hidden|not\s++visible)\s++(?:to|from)\s++(?:humans|people|(?:human\s++)?(?:readers|reviewers|"
+    r"recruiters|users))\b[^\n:]{0,40}?\b(?:visible|readable|shown|meant|intended)\s++(?:to|for)\s++(?:the\s++|an?\s++)?"
+    + _MACHINES + r"[^\n:]{0,30}+:|"
+    r"\bhidden\s++(?:\w++\s++){1,3}?for\s++(?:the\s++)?(?:automated|ai|llm|machine)\s++(?:screening|review|scanning|"
+    r"ranking|grading|evaluation|reviewers?|screeners?|systems?|tools?|agents?)[^\n:]{0,30}+:",
+    check=_use,
+)
+
 # -- carriers a person does not see (LOW: they raise what else the text asks, see adversary._combined) -------
 
 HIDDEN_CARRIER = Rule(
@@ -611,7 +632,7 @@ SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, PERSONA_NO_LIMITS,
     FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
-    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, *CUE_RULES, *JAILBREAK,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES, *JAILBREAK,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
 SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
