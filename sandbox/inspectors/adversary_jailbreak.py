@@ -63,15 +63,19 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # not refusing
     "never_refuses": (
         r"\b(?:never|not|cannot|can't|won't|will\s++not|must\s++not)\s++(?:ever\s++)?(?:refuses?|declines?|deny|denies)\b|"
-        r"\b(?:answer|respond\s++to|fulfil+|comply\s++with|obey)\s++(?:any|every|all)\s++(?:\w++\s++){0,2}?"
+        r"\b(?:answer|respond\s++to|fulfill?|comply\s++with|obey)\s++(?:any|every|all)\s++(?:\w++\s++){0,2}?"
         r"(?:requests?|questions?|prompts?|commands?|orders?)\b",
-        ("refuse", "decline", "deny", "answer", "respond to", "fulfil", "comply", "obey"),
+        ("refuse", "decline", "deny", "denies",
+         *(v + " " + q for v in ("answer", "respond to", "fulfil", "fulfill", "comply with", "obey")
+           for q in ("any", "every", "all"))),
     ),
     # keeping the character
     "character": (
         r"\b(?:stay|remain|keep|staying|remaining)\s++in\s++(?:character|role)\b|\b(?:break|breaks|breaking|broke)\s++character\b|"
         r"\bcharacter\s++(?:break|is\s++broken)\b",
-        ("character", "in role"),
+        # not "character" alone: every manual about strings says it
+        ("in character", "in role", *(v + " character" for v in ("break", "breaks", "breaking", "broke")),
+         "character break", "character is broken"),
     ),
     # whatever it costs
     "no_matter": (
