@@ -103,6 +103,7 @@ OVERRIDE_REST = Rule(
     r"(?:for\s++)?(?:the\s++|what\s++is\s++)?(?:following|below|information\s++(?:between|in|inside)|"
     r"text\s++(?:between|in|inside))\b",
     check=_ordered,
+    near=(("rest of", "remainder of", "except", r"\bbut\b", "other than"),),
 )
 _DISMISS = (
     r"(?:ignore|ignoring|disregard\w*+|forget|drop|abandon|cancel|halt|scratch\s++that|replace|supersed\w*+|"
