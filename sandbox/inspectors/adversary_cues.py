@@ -359,12 +359,14 @@ ORDER_TO_AGENT = Rule(
 # exposed. How-tos that move the reader's own secret to where it belongs (a header, a vault,
 # the CI's secret store, the .env file) are not orders of this kind.
 
+# An upper-case name (GITHUB_TOKEN) is matched from its "_TOKEN": a match that starts at a
+# literal is tried only where the literal is (engine._matches), not at every letter.
 _HOME_SECRETS = r"(?:ssh|aws|kube|npmrc|netrc|git-credentials|config/gh|docker|gnupg|bash_history|pypirc|cursor|claude)"
 _DATA = (
     r"(?:(?<![\w.])\.env\b|~/\." + _HOME_SECRETS + r"|\.ssh/|\.aws/|\.kube/|kube/?config\b|\.npmrc\b|\.pypirc\b|"
     r"\.netrc\b|\.git-credentials|/etc/(?:passwd|shadow)\b|bash_history|\bid_(?:rsa|ed25519|ecdsa)\b|credentials?\b|"
     r"\bsecrets?\b|\bpasswords?\b|\b(?:api|access|auth|deploy|signing|private|session|bearer|npm|pypi|github|gh|"
-    r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|(?-i:\b[A-Z][A-Z0-9]*+_(?:TOKEN|SECRET|PASSWORD)\b)|"
+    r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|(?-i:(?<=[A-Z0-9])_(?:TOKEN|SECRET|PASSWORD)\b)|"
     r"environment\s++variables?|\benv\s++vars?\b|\bprintenv\b|\bos\.environ\b|process\.env\b|"
     r"\bsystem\s++prompt\b|\bconversation\b|chat\s++history|\bmailbox\b|"
     r"\b(?:last|recent|previous)\s++(?:\d++\s++)?messages\b|"

@@ -366,7 +366,9 @@ ROLE_HIJACK = Rule(
     ("you are now", "you're now", "pretend", "act as", "roleplay", "role-play", "developer mode", "jailbreak",
      "do anything now", "new role", "new persona", "new identity", "dan mode", "unrestricted", "behave as",
      "operate as", "respond as", "function as", "assume the identity", "assume the role", "assume the persona",
-     " mode", "no longer", "persona", "roleplay", "no constraints", "no restrictions", "no limits", "no filters",
+     # the modes its patterns name, not " mode" (every program has modes)
+     *(m + " mode" for m in ("maintenance", "debug", "admin", "god", "unrestricted", "unsafe", "root", "sudo", "yolo")),
+     "no longer", "persona", "roleplay", "no constraints", "no restrictions", "no limits", "no filters",
      "no guardrails", "you're ", "you are "),
     r"\b(?:you\s++are\s++now|you're\s++now|from\s++now\s++on\s++you\s++are)\s++(?:an?\s++|the\s++|in\s++)?"
     r"(?:\w++\s++){0,2}?(?:unrestricted|unfiltered|jailbroken|uncensored|evil|rogue|dan|developer\s++mode|"

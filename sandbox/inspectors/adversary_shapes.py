@@ -76,7 +76,9 @@ _SECRET = (
 _SECRET_LITERALS = (
     ".env", "~/.", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", "credential", "kubeconfig", "kube/config",
     ".netrc", "git-credentials", ".npmrc", ".pypirc", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "bash_history",
-    ".sops.", "secret", "hosts.yml", "config.json", "token", "_pass", "_url", "_dsn", "password", "passwd", "_key",
+    # "_url" ends a name (DATABASE_URL), not "test_urllib3"
+    ".sops.", "secret", "hosts.yml", "config.json", "token", r"_pass\b", r"_url\b", r"_dsn\b", "password", "passwd",
+    "_key",
     "ssh key", "signing key", "private key", "keychain",
     *(p + sep + "key"
       for p in ("api", "access", "auth", "oauth", "npm", "pypi", "deploy", "session", "bearer", "github", "gh", "hf",
@@ -106,7 +108,9 @@ _DEST = (
     r"docs?\b|audit|https?://|s3://|@[\w-]++\.)"
 )
 _GIVE_WORDS = (
-    "envoie", "envoyez", "transmet", "partage", "colle", "envía", "enviad", "adjunta", "pega", "comparte", "invia",
+    # "colle", "coller", "collez" as words: not the "Colle" of "Collecting" in every pip log
+    "envoie", "envoyez", "transmet", "partage", r"\bcolle\b", r"\bcoller\b", r"\bcollez\b", "envía", "enviad",
+    "adjunta", "pega", "comparte", "invia",
     "allega", "incolla", "condividi", "carica", "sende", "schick", "poste", "hoch", "envie", "anexe", "cole",
     "compartilhe", "stuur", "plak", "deel", "wyślij", "wklej", "udostępnij", "dopisz", "skicka", "klistra", "dela",
     "send", "upload", "mail", "leak", "exfiltrate", "forward", "attach", "disclose", "reveal", "share", "publish",

@@ -61,6 +61,7 @@ MAX_WINDOW = 4096
 # The window bytes one rule may read in one text: this share of its length, and this floor.
 RULE_SHARE = 0.125
 RULE_FLOOR = 32 << 10
+MAX_FIRSTS = 256  # first literals of one rule searched for with str.find in its windows
 MATCH_TIMEOUT = 0.05  # seconds for one window: a rule that takes longer is a bug, not a verdict
 SNIPPET = 160
 
@@ -210,53 +211,99 @@ def _branch_groups(branches: list[list[Any]]) -> list[frozenset[str]]:
 
 
 def first_literals(pattern: str) -> frozenset[str] | None:
-    """The literals every match of ``pattern`` starts with (case-insensitive), or None when
-    the parse does not tell (a match may start with any word). A rule's pattern is then
-    tried only where one of them starts in its window, not at every byte."""
+    """The literals every match of ``pattern`` starts with (case-insensitive; a whitespace
+    character of the match as one space, see _matches), or None when the parse does not
+    tell (a match may start with any word). A rule's pattern is then tried only where one
+    of them starts in its window, not at every character."""
     try:
         tree = _sre_parse.parse(pattern, re.IGNORECASE)
     except re.error as exc:
         raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
-    found = _firsts(list(tree))
+    try:
+        found = _firsts(tuple(tree), [_FIRSTS_BUDGET])
+    except _Unknown:
+        return None
     return frozenset(found) if found else None
 
 
-_ZERO_WIDTH = {_sre_const.AT}
+# \b, ^ and lookarounds consume nothing: a match starts at the element after them.
+_ZERO_WIDTH = {_sre_const.AT, _sre_const.ASSERT, _sre_const.ASSERT_NOT}
 _SMALL_CLASS = 16  # characters: a class this small at the start is spelled out
+_SHORT = 3  # characters: a first literal shorter than this is lengthened where the pattern allows
+_FIRSTS_BUDGET = 2000  # steps of the derivation: optional elements in a row multiply paths
+_REPEATS = {_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)}
 
 
-def _firsts(items: list[Any]) -> set[str] | None:
-    for index, (op, av) in enumerate(items):
-        if op in _ZERO_WIDTH:
-            continue  # \b, ^: the match still starts at the next element
-        if op is _sre_const.LITERAL:
-            run = [chr(av)]
-            for next_op, next_av in items[index + 1 :]:
-                if next_op is not _sre_const.LITERAL:
-                    break
-                run.append(chr(next_av))
-            return {"".join(run)}
-        if op is _sre_const.SUBPATTERN:
-            return _firsts(list(av[-1]))
-        if op is _sre_const.BRANCH:
-            out: set[str] = set()
-            for branch in av[1]:
-                sub = _firsts(list(branch))
-                if sub is None:
-                    return None
-                out |= sub
-            return out
-        if op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)):
-            return _firsts(list(av[2])) if av[0] >= 1 else None
-        if op is getattr(_sre_const, "ATOMIC_GROUP", None):
-            return _firsts(list(av))
-        if op is _sre_const.IN:
-            chars = [chr(v) for kind, v in av if kind is _sre_const.LITERAL]
-            if len(chars) == len(av) and 0 < len(chars) <= _SMALL_CLASS:
-                return set(chars)
-            return None
-        return None
-    return None
+class _Unknown(Exception):
+    """The first literals cannot be told."""
+
+
+def _firsts(items: tuple[Any, ...], budget: list[int]) -> set[str]:
+    """The literals a match of the sequence ``items`` starts with. Raises _Unknown."""
+    budget[0] -= 1
+    if budget[0] < 0 or len(items) == 0:
+        raise _Unknown  # out of steps, or the sequence may match nothing: a match starts anywhere
+    (op, av), rest = items[0], items[1:]
+    if op in _ZERO_WIDTH:
+        return _firsts(rest, budget)
+    if op is _sre_const.LITERAL:
+        run = [_as_first(chr(av))]
+        for index, (next_op, next_av) in enumerate(rest):
+            if next_op is not _sre_const.LITERAL:
+                if _is_space_run(next_op, next_av):
+                    run.append(" ")  # a run of whitespace starts with one whitespace character
+                elif len(run) < _SHORT:
+                    # "e-?mail": too short alone; each way the pattern goes on lengthens it
+                    try:
+                        return {"".join(run) + tail for tail in _firsts(rest[index:], budget)}
+                    except _Unknown:
+                        pass
+                break
+            run.append(_as_first(chr(next_av)))
+        return {"".join(run)}
+    if op is _sre_const.IN:
+        chars = _class_chars(av)
+        if chars is None:
+            raise _Unknown
+        heads = {_as_first(c) for c in chars}
+        try:
+            tails = _firsts(rest, budget) if rest and not _is_space_run(*rest[0]) else {""}
+        except _Unknown:
+            tails = {""}
+        return {head + tail for head in heads for tail in tails}
+    if op is _sre_const.SUBPATTERN:
+        return _firsts(tuple(av[-1]) + rest, budget)
+    if op is getattr(_sre_const, "ATOMIC_GROUP", None):
+        return _firsts(tuple(av) + rest, budget)
+    if op is _sre_const.BRANCH:
+        out: set[str] = set()
+        for branch in av[1]:
+            out |= _firsts(tuple(branch) + rest, budget)
+        return out
+    if op in _REPEATS:
+        low, _, body = av
+        found = _firsts(tuple(body) + rest, budget)
+        return found if low >= 1 else found | _firsts(rest, budget)
+    raise _Unknown
+
+
+def _as_first(char: str) -> str:
+    """A character of a first literal as _matches searches for it: case folded, whitespace
+    as a space."""
+    return " " if char.isspace() else char.casefold()
+
+
+def _class_chars(items: Any) -> list[str] | None:
+    """The characters of a small character class ([abc], [a-f]), or None."""
+    chars: list[str] = []
+    for kind, value in items:
+        if kind is _sre_const.LITERAL:
+            chars.append(chr(value))
+        elif kind is _sre_const.RANGE and value[1] - value[0] < _SMALL_CLASS:
+            chars += [chr(c) for c in range(value[0], value[1] + 1)]
+        else:
+            return None  # a negated class, a category (\w, \s), a wide range
+    return chars if 0 < len(chars) <= _SMALL_CLASS else None
 
 
 # Literals too common in any text to tell where a rule may match: a group holding one gates
@@ -305,15 +352,14 @@ class RuleSet:
             if not rule.anchors:
                 raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
+            # Where a match may start: every place one of its first literals does, found with
+            # str.find (see _matches). Worth it for literals of two characters or more, or one
+            # that is not a letter ("@"), and not too many of them.
             firsts = first_literals(rule.pattern)
-            # Where a match may start: every place one of its first literals does (a lookahead,
-            # so that overlapping starts are all found).
-            # Only literals of four characters or more are worth it: a match attempt from Python
-            # costs more than the engine's own scan past a byte.
-            self._starts.append(
-                None if firsts is None or min(map(len, firsts)) < 4
-                else regex.compile("(?=" + "|".join(regex.escape(x) for x in sorted(firsts)) + ")", regex.IGNORECASE)
+            usable = firsts is not None and len(firsts) <= MAX_FIRSTS and all(
+                len(x) >= 2 or (len(x) == 1 and not x.isalnum() and not x.isspace()) for x in firsts
             )
+            self._starts.append(tuple(sorted(firsts)) if usable and firsts else None)
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
         # where encoded payloads may be, for decoded_layers.
         none: tuple[tuple[str, ...], ...] = ()
@@ -521,15 +567,37 @@ def _place(places: list[tuple[int, int]], offset: int) -> int:
     return was + (offset - at)
 
 
-def _matches(pattern: Any, starts: Any, window: str) -> list[Any]:
-    """What ``pattern.finditer(window)`` finds, trying the pattern only where ``starts``
-    (a lookahead of its first literals) says a match may begin."""
+# Every character \\s matches (Unicode White_Space, and what str.isspace adds) as a space.
+_AS_SPACE = {c: " " for c in (*range(0x09, 0x0E), *range(0x1C, 0x20), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                              0x2028, 0x2029, 0x202F, 0x205F, 0x3000)}
+
+
+def _matches(pattern: Any, starts: tuple[str, ...] | None, window: str) -> list[Any]:
+    """What ``pattern.finditer(window)`` finds, trying the pattern only where one of
+    ``starts`` (its first literals, case folded) begins.
+
+    The regex engine tries a pattern of many alternatives at every position of a window,
+    and that is most of what confirming costs; str.find skips through the window in C. A
+    case-folded window whose length differs from the window's (ß folds to ss) cannot give
+    offsets into it, and is searched the engine's way."""
     if starts is None:
         return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+    folded = window.casefold()
+    if len(folded) != len(window):
+        return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+    folded = folded.translate(_AS_SPACE)  # every whitespace character as a space, as the literals have it
+    places = set()
+    most = len(window) // 3  # past this many the engine's own scan is cheaper
+    for literal in starts:
+        at = folded.find(literal)
+        while at >= 0:
+            places.add(at)
+            at = folded.find(literal, at + 1)
+        if len(places) > most:
+            return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
     out = []
     at = 0
-    for place in starts.finditer(window, timeout=MATCH_TIMEOUT):
-        begin = place.start()
+    for begin in sorted(places):
         if begin < at:
             continue
         match = pattern.match(window, begin, timeout=MATCH_TIMEOUT)

@@ -97,3 +97,51 @@ def test_what_the_gate_must_not_hide(text: str) -> None:
     without = {(f.type, f.span) for f in ungated.scan(data)}
     assert {(f.type, f.span) for f in gated.scan(data)} >= without
     assert any(f.type == "instruction_override" for f in gated.scan(data))
+
+
+def _spans(matches: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
+    return [(m.start(), m.end()) for m in matches]
+
+
+@pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
+def test_first_literals_find_every_match(rules: tuple[engine.Rule, ...]) -> None:
+    """A rule with first literals is tried only where one of them starts (engine._matches):
+    on every corpus text, and on texts whose whitespace and letters differ from the
+    literals' (tabs, line breaks, Unicode spaces, capitals, a character that folds to two),
+    it finds what a search at every position finds."""
+    ruleset = engine.RuleSet(rules)
+    variants = [
+        lambda t: t,
+        lambda t: t.replace(" ", "\t", 3).replace(" ", "\n", 3).upper(),
+        lambda t: "Straße " + t.replace(" ", "\u2003", 3).replace(" ", "\u00a0"),
+    ]
+    texts = _texts()
+    tried = 0
+    for pattern, starts in zip(ruleset._compiled, ruleset._starts, strict=True):
+        if starts is None:
+            continue
+        tried += 1
+        for text in texts:
+            for variant in variants:
+                window = variant(text)
+                expected = _spans(list(pattern.finditer(window)))
+                found = _spans(engine._matches(pattern, starts, window))
+                assert found == expected, (pattern.pattern[:80], window[:200])
+    assert tried >= len(rules) // 2, "most rules should have first literals"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "firsts"),
+    [
+        (r"\b(?:send|e-?mail)\b", {"send", "e-mail", "email"}),  # a short run is lengthened both ways
+        (r"(?<![\w.])\.env\b", {".env"}),  # a lookbehind consumes nothing
+        (r"(?:please\s++)?run\s++it", {"please ", "run "}),  # optional: its literal, or what follows
+        (r"you\s++are", {"you "}),  # a whitespace run starts with one whitespace character
+        (r"[ab]cd", {"acd", "bcd"}),
+        (r"\w++foo", None),  # a match may start with any word
+        (r"(?:x|\d)y", None),  # one way has no literal
+    ],
+)
+def test_first_literals_are_read_from_the_pattern(pattern: str, firsts: set[str] | None) -> None:
+    found = engine.first_literals(pattern)
+    assert (set(found) if found is not None else None) == firsts
