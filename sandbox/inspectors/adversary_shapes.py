@@ -198,10 +198,12 @@ _DANGER = (
     r"\bpip\s++install\s++https?://)"
 )
 _DANGER_LITERALS = (
-    "/dev/tcp/", "nc ", "ncat ", "bash -i", "sh -i", "socket(", "chmod", "rm -rf", "rm -fr", "find /", "kubectl",
-    "docker run", "-v /:/", "systemctl", "setenforce", "ufw disable", "iptables -f", "http.server", "ssh -a",
-    "stricthostkeychecking", "exec(", "eval(", "nopasswd", "drop table", "drop database", "--unsafe-perm", "npx",
-    "iwr", "git push", "hookspath", "sshcommand", "pythonpath=/tmp", "path=/tmp", "ld_preload", "pip install",
+    # at a word's start, as _DANGER has them: not the "nc " of "func ", the "exec(" of "os.fexec("
+    "/dev/tcp/", r"\bnc ", r"\bncat ", "bash -i", r"\bsh -i", "socket(", "chmod", "rm -rf", "rm -fr", "find /",
+    "kubectl", "docker run", "-v /:/", "systemctl", "setenforce", "ufw disable", "iptables -f", "http.server", "ssh -a",
+    "stricthostkeychecking", r"\bexec(", r"\beval(", "nopasswd", "drop table", "drop database", "--unsafe-perm",
+    r"\bnpx", r"\biwr", "git push", "hookspath", "sshcommand", "pythonpath=/tmp", "path=/tmp", "ld_preload",
+    "pip install",
 )
 _RUN = (
     r"(?:uruchom|wykonaj|führe|ejecuta|exécute[rz]?|lance[rz]?|esegui|lancia|execute|rode|voer|kör|"

@@ -359,7 +359,7 @@ class RuleSet:
             usable = firsts is not None and len(firsts) <= MAX_FIRSTS and all(
                 len(x) >= 2 or (len(x) == 1 and not x.isalnum() and not x.isspace()) for x in firsts
             )
-            self._starts.append(tuple(sorted(firsts)) if usable and firsts else None)
+            self._starts.append(_Starts.of(firsts) if usable and firsts else None)
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
         # where encoded payloads may be, for decoded_layers.
         none: tuple[tuple[str, ...], ...] = ()
@@ -452,17 +452,19 @@ class RuleSet:
                 unread.setdefault(index, []).append((low, high))
                 continue
             rule, pattern = self.rules[index], self._compiled[index]
+            places: list[tuple[int, int]] = []
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
             raw = data[low:high]
             window = original = raw.decode("utf-8", "ignore")
-            places = None
+            collapsed = False
             # Whitespace as spaces, then a plain search for sixteen in a row: both in C, a few
             # microseconds for a window (a regular expression would take tens).
             if raw.translate(_BLANKS).find(_SIXTEEN) >= 0:
                 # Blank space padding words apart is read as one space (the gate measured its
-                # reach so too): the rule sees the words side by side.
-                window, places = _collapse(window)
+                # reach so too): the rule sees the words side by side. Where the pieces came
+                # from is worked out only for a window that matches (_collapse).
+                window, collapsed = _collapsed(window), True
             # Charged as read: padding costs the rule nothing.
             if budget[index] < len(window):
                 unread.setdefault(index, []).append((low, high))
@@ -482,7 +484,8 @@ class RuleSet:
                 if rule.check is not None and not rule.check(match):
                     continue
                 begin, finish = match.start(), match.end()
-                if places is not None:
+                if collapsed:
+                    places = places or _collapse(original)[1]
                     begin, finish = _place(places, begin), _place(places, finish)
                 start = low + (begin if original.isascii() else len(original[:begin].encode("utf-8")))
                 end = low + (finish if original.isascii() else len(original[:finish].encode("utf-8")))
@@ -543,6 +546,17 @@ _SIXTEEN = b" " * 16
 _SPACE_RUN = re.compile(r"\s{2,}")
 
 
+_RUN_WITH_NEWLINE = re.compile(r"\s*\n\s*")
+_RUN_WITHOUT_NEWLINE = re.compile(r"[^\S\n]{2,}")
+
+
+def _collapsed(window: str) -> str:
+    """``_collapse(window)[0]``, in two substitutions in C (no call back per run): a run
+    that holds a newline as a newline, then one of two or more other whitespace characters
+    as a space."""
+    return _RUN_WITHOUT_NEWLINE.sub(" ", _RUN_WITH_NEWLINE.sub("\n", window))
+
+
 def _collapse(window: str) -> tuple[str, list[tuple[int, int]]]:
     """``window`` with each whitespace run as one space (a newline if it held one), and the
     places where its pieces start: (offset in the result, offset in ``window``)."""
@@ -572,7 +586,42 @@ _AS_SPACE = {c: " " for c in (*range(0x09, 0x0E), *range(0x1C, 0x20), 0x85, 0xA0
                               0x2028, 0x2029, 0x202F, 0x205F, 0x3000)}
 
 
-def _matches(pattern: Any, starts: tuple[str, ...] | None, window: str) -> list[Any]:
+_BYTE_SPACES = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), b" " * 9)
+
+
+@dataclass(frozen=True, slots=True)
+class _Starts:
+    """Where a rule's matches may start: its first literals (case folded, a whitespace
+    character as a space). Found with str.find, literal by literal: faster than one pass
+    of an alternation of them in either regular expression engine."""
+
+    literals: tuple[str, ...]
+    spaces: bool  # a literal holds a space: the window's whitespace must read as spaces
+
+    @staticmethod
+    def of(literals: Iterable[str]) -> _Starts:
+        ordered = tuple(sorted(set(literals)))
+        return _Starts(ordered, any(" " in x for x in ordered))
+
+    def places(self, folded: str, most: int) -> list[int] | None:
+        """The sorted offsets in ``folded`` where a literal starts, or None past ``most``."""
+        if self.spaces:  # every whitespace character as a space, as the literals have it
+            if folded.isascii():
+                folded = folded.encode("ascii").translate(_BYTE_SPACES).decode("ascii")
+            else:
+                folded = folded.translate(_AS_SPACE)
+        places: set[int] = set()
+        for literal in self.literals:
+            at = folded.find(literal)
+            while at >= 0:
+                places.add(at)
+                at = folded.find(literal, at + 1)
+            if len(places) > most:
+                return None
+        return sorted(places)
+
+
+def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
     """What ``pattern.finditer(window)`` finds, trying the pattern only where one of
     ``starts`` (its first literals, case folded) begins.
 
@@ -585,19 +634,12 @@ def _matches(pattern: Any, starts: tuple[str, ...] | None, window: str) -> list[
     folded = window.casefold()
     if len(folded) != len(window):
         return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
-    folded = folded.translate(_AS_SPACE)  # every whitespace character as a space, as the literals have it
-    places = set()
-    most = len(window) // 3  # past this many the engine's own scan is cheaper
-    for literal in starts:
-        at = folded.find(literal)
-        while at >= 0:
-            places.add(at)
-            at = folded.find(literal, at + 1)
-        if len(places) > most:
-            return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+    places = starts.places(folded, len(window) // 3)  # past a third, the engine's own scan is cheaper
+    if places is None:
+        return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
     out = []
     at = 0
-    for begin in sorted(places):
+    for begin in places:
         if begin < at:
             continue
         match = pattern.match(window, begin, timeout=MATCH_TIMEOUT)

@@ -145,3 +145,15 @@ def test_first_literals_find_every_match(rules: tuple[engine.Rule, ...]) -> None
 def test_first_literals_are_read_from_the_pattern(pattern: str, firsts: set[str] | None) -> None:
     found = engine.first_literals(pattern)
     assert (set(found) if found is not None else None) == firsts
+
+
+def test_the_fast_collapse_gives_the_same_text() -> None:
+    """engine._collapsed (two substitutions) and engine._collapse (run by run, with the
+    offsets back) read whitespace runs alike, over every mix of whitespace kinds."""
+    import random
+
+    rng = random.Random(5)
+    alphabet = ["a", "b", " ", "\t", "\n", "\r", "\u2003", "\u00a0", "\x0b", "\x1c", "\u2028", "é"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert engine._collapsed(text) == engine._collapse(text)[0], repr(text)
