@@ -243,27 +243,31 @@ _LANGUAGES = {
         r"ignorier\w*+|vergiss|vergessen|verwirf|verwerfen|überschreib\w*+|ersetz\w*+|aufgehoben|widerrufen|veraltet|"
         r"ungültig|nicht\s++mehr\s++gültig|hinfällig|links\s++liegen|befolge\s++nicht|folge\s++nicht|nicht\s++befolgen|"
         r"missacht\w*+|egal,?\s++was|tu\s++es\s++nicht|stammen\s++von\s++einem\s++angreifer|kümmer\w*+\s++dich\s++nicht|"
-        r"außer\s++kraft|storniert|abgebrochen|zurückgezogen|hör\w*+\s++(?:sofort\s++)?auf|nicht\s++mehr\s++(?:befolgen|beachten)",
+        r"außer\s++kraft|storniert|abgebrochen|zurückgezogen|hör\w*+\s++(?:sofort\s++)?auf|nicht\s++mehr\s++(?:befolgen|beachten)|"
+        r"(?:gilt|gelten)\s++(?:ab\s++sofort\s++|ab\s++jetzt\s++|jetzt\s++)?nicht\s++mehr|außer\s++acht",
         r"anweisung\w*+|instruktion\w*+|vorgabe\w*+|system-?prompt|prompt|auftrag|aufgabe\w*+|kontext|regeln|"
-        r"benutzer|nutzer|anwender|anfrage|befehle?|was\s++du\s++gerade\s++tust",
+        r"benutzer|nutzer|anwender|anfrage|befehle?|was\s++du\s++gerade\s++tust|"
+        r"was\s++(?:dir|man\s++dir)\s++(?:vorher\s++|bisher\s++|zuvor\s++)?gesagt\s++(?:wurde|hat|worden\s++ist)",
         r"(?:der\s++richtige|dein\s++(?:echter|wahrer|eigentlicher)|die\s++eigentliche|die\s++wahre|deine\s++(?:echte|wahre|"
         r"eigentliche))\s++(?:auftrag|aufgabe)",
         r"sprachmodell|ki-agent\w*+|ki-assistent\w*+|(?:achtung|hinweis|nachricht)\W++(?:(?:an|für)\s++(?:das|den|die)\s++)?ki\b",
         ("anweisung", "instruktion", "vorgabe", "prompt", "auftrag", "aufgabe", "kontext", "regeln", "benutzer",
          "nutzer", "ignorier", "vergiss", "veraltet", "aufgehoben", "widerrufen", "sprachmodell", "ki-agent",
-         "außer kraft", "storniert", "abgebrochen", "zurückgezogen", "hör", "ki-assistent"),
+         "außer kraft", "storniert", "abgebrochen", "zurückgezogen", "hör", "ki-assistent", "gesagt", "außer acht"),
     ),
     "fr": (
         r"ignore[rz]?|oublie[rz]?|ne\s++suis\s++pas|ne\s++tiens\s++pas\s++compte|remplace[rz]?|révoqu\w*+|annul\w*+|"
         r"obsolètes?|caduques?|ne\s++sont\s++plus\s++valables|ne\s++valent\s++plus|peu\s++importe|fais\s++abstraction|"
         r"écarte[rz]?|arrête[rz]?|ne\s++(?:tiens|tenez)\s++(?:pas|aucun)\s++compte|ne\s++(?:suis|suivez)\s++plus|"
-        r"ne\s++s'appliquent\s++plus|retirée?s?|passe[rz]?\s++outre",
-        r"instructions?|consignes?|prompt|tâche|mission|demande|contexte|règles|l'utilisateur|utilisateur",
+        r"ne\s++s'appliquent\s++plus|retirée?s?|passe[rz]?\s++outre|ne\s++comptent\s++plus|ne\s++compte\s++plus|"
+        r"ne\s++sont\s++plus\s++d'actualité|comme\s++si\s++tu\s++n'avais\s++(?:reçu|eu)\s++aucune",
+        r"instructions?|consignes?|prompt|tâche|mission|demande|contexte|règles|l'utilisateur|utilisateur|"
+        r"ce\s++(?:qu'on|que\s++l'on)\s++t'a\s++(?:dit|demandé)",
         r"(?:ta|votre|la)\s++(?:vraie|véritable|réelle)\s++(?:mission|tâche)|(?:mission|tâche)\s++réelle",
         r"modèle\s++de\s++langage|agents?\s++(?:d')?ia\b|(?:attention|note|message)\W++(?:à\s++l'|pour\s++l')?ia\b",
         ("instruction", "consigne", "prompt", "mission", "demande", "contexte", "utilisateur", "ignore", "oubli",
          "remplace", "revoqu", "annul", "obsol", "caduc", "abstraction", "langage", "compte", "passe outre",
-         "révoqu", "appliquent plus"),
+         "révoqu", "appliquent plus", "t'a dit", "t'a demandé"),
     ),
     "es": (
         r"ignora[rd]?|olvida[rd]?|olvídate|descarta[rd]?|haz\s++caso\s++omiso|sobrescribe|reemplaza|revocad[ao]s|"
@@ -464,7 +468,9 @@ ADDRESSED = Rule(
      "[[assistant", "[assistant", "[[system", "agents", "assistants", "models", "have the", "let the", "tell the",
      "ask the", "get the", "have an", "let an", "code generators", "automated readers", "-based tools",
      "ai tools", "llm tools", "whichever", "sub-agent", "llm instruction", "any ai", "any assistant", "any agent",
-     "any model", "ai reviewers", "llm reviewers", "generator", "reviewer", "tools:", "tools,", "tool:", "tool,"),
+     "any model", "ai reviewers", "llm reviewers", "generator", "reviewer", "tools:", "tools,", "tool:", "tool,",
+     # a space before the colon, as French typography has it ("Agent : ...")
+     *(w + " " + p for w in ("assistant", "ai", "agent", "copilot", "claude", "model", "bot") for p in ":,")),
     r"(?:\b(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"

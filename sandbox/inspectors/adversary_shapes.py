@@ -19,6 +19,7 @@ import re
 
 from sandbox.inspectors.adversary_cues import CUE_RULES, mentioned
 from sandbox.inspectors.adversary_jailbreak import JAILBREAK
+from sandbox.inspectors.adversary_languages import LANGUAGE_ACTIONS, LANGUAGE_SHAPES
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -33,6 +34,10 @@ _VOCATIVE = (
 )
 _LEAD = (
     r"(?:^|[.!?;:>\]\"'(*/#`,\u2014\u2013]|\b(?:and|then|please|kindly|now|first|also|just|simply|finally|"
+    # the same in the other main European languages: "merci de", "bitte", "tu dois", "por favor"
+    r"merci\s++de|veuillez|s'il\s++(?:te|vous)\s++plaît|bitte|por\s++favor|per\s++favore|alsjeblieft|graag|proszę|"
+    r"snälla|tu\s++dois|vous\s++devez|du\s++musst|du\s++sollst|debes|devi|je\s++moet|musisz|du\s++måste|"
+    r"il\s++faut|n'oublie\s++pas\s++de|vergiss\s++nicht|"
     r"immediately|quickly|to\s++(?:fix|finish|proceed|continue|verify|debug|reproduce)\s++\w++|"
     r"(?:let|have|allow|get|make)\s++(?:the\s++|an?\s++)?(?:ai|assistant|agent|model|bot|llm|copilot)(?:\s++to)?)\b)"
     r"[^\w\n]{0,8}+(?:" + _VOCATIVE + r")?(?:(?:please|kindly|now|then|also|just|immediately|first|quickly|"
@@ -99,13 +104,16 @@ _GIVE = (
 )
 _PUT = (
     r"(?:include|add|append|paste|copy|put|write|print|output|show|display|list|return|echo|insert|embed|"
-    r"encode|reply\s++with|respond\s++with|answer\s++with|quote|commit|log|render|attach|place)"
+    r"encode|reply\s++with|respond\s++with|answer\s++with|quote|commit|log|render|attach|place|"
+    r"copie[rz]?|copiez|recopie[rz]?|mets|mettez|inclu[st]|incluez|ajoute[rz]?|kopier\w*+|füge|copia(?:r)?|incluye|"
+    r"inclua|kopieer|skopiuj|kopiera)"
 )
 _DEST = (
     r"(?:answers?|reply|replies|response|message|output|summary|comments?|issue|ticket|thread|pr\b|"
     r"pull\s++request|description|release\s++notes|changelog|build\s++log|logs?\b|commit|code\s++blocks?|"
     r"tool\s++call|gist|url|link|query|public|webhook|chat|next\s++message|final\s++message|readme|"
-    r"docs?\b|audit|https?://|s3://|@[\w-]++\.)"
+    r"docs?\b|audit|https?://|s3://|@[\w-]++\.|réponse|commentaire|antwort|kommentar|respuesta|comentario|risposta|"
+    r"commento|resposta|comentário|antwoord|opmerking|odpowied\w*+|komentarz\w*+|svar\w*+)"
 )
 _GIVE_WORDS = (
     # "colle", "coller", "collez" as words: not the "Colle" of "Collecting" in every pip log
@@ -119,7 +127,8 @@ _GIVE_WORDS = (
 _PUT_WORDS = (
     "include", "add", "append", "paste", "copy", "put", "write", "print", "output", "show", "display", "list",
     "return", "echo", "insert", "embed", "encode", "reply with", "respond with", "answer with", "quote", "commit",
-    "log", "render", "attach", "place",
+    "log", "render", "attach", "place", "copie", "recopie", "mets", "mettez", "inclu", "ajoute", "kopier", "füge",
+    "copia", "incluye", "inclua", "kopieer", "skopiuj", "kopiera",
 )
 _NOT_OURS = re.compile(
     r"\b(?:authorization|bearer|header|vault|1password|secret\s++manager|keychain\s++access|password\s++manager|"
@@ -507,16 +516,20 @@ NEW_TASK = Rule(
 
 _PERSONA_OTHER = (
     r"\b(?:a\s++partir\s++de\s++ahora\s++eres|ahora\s++eres|ab\s++sofort\s++bist\s++du|du\s++bist\s++(?:jetzt|nun|ab\s++sofort)|"
+    r"(?:ab\s++)?jetzt\s++bist\s++du|bist\s++du\s++kein\w*+|du\s++bist\s++kein\w*+|"
+    r"à\s++partir\s++de\s++maintenant,?\s++tu|tu\s++n'es\s++plus|désormais,?\s++tu|"
     r"désormais\s++tu\s++es|tu\s++es\s++maintenant|d'ora\s++in\s++poi\s++sei|ora\s++sei|a\s++partir\s++de\s++agora\s++"
     r"(?:você\s++é|és)|vanaf\s++nu\s++ben\s++je|od\s++teraz\s++jesteś|från\s++och\s++med\s++nu\s++är\s++du|nu\s++är\s++du)\b"
     r"[^\n]{0,160}?\b(?:sin\s++(?:restricciones|límites|pedir)|ohne\s++(?:einschränkungen|grenzen|regeln|rückfrage)|"
-    r"sans\s++(?:restrictions|limites|règles|demander)|senza\s++(?:restrizioni|limiti|regole|chiedere)|"
+    r"keine\s++(?:regeln|grenzen|einschränkungen|beschränkungen)|"
+    r"sans\s++(?:aucune\s++)?(?:restrictions?|limites?|règles?|contraintes?)|sans\s++demander|senza\s++(?:restrizioni|limiti|regole|chiedere)|"
     r"sem\s++(?:restrições|limites|regras|perguntar)|zonder\s++(?:beperkingen|regels|te\s++vragen)|"
     r"bez\s++(?:ograniczeń|zasad|pytania)|utan\s++(?:begränsningar|regler|att\s++fråga))"
 )
 PERSONA_OTHER = Rule(
     "role_hijack", HIGH, "text gives the reader a persona without limits (other languages)",
-    ("ahora eres", "bist du", "du bist", "tu es", "sei ", "você é", "és ", "ben je", "jesteś", "är du"),
+    ("ahora eres", "bist du", "du bist", "tu es", "tu n'es", "à partir de maintenant", "désormais", "sei ", "você é",
+     "és ", "ben je", "jesteś", "är du"),
     _PERSONA_OTHER,
     window=320,
     check=_use,
@@ -639,6 +652,9 @@ SHAPES: tuple[Rule, ...] = (
     FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
     APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES, *JAILBREAK,
+    *LANGUAGE_SHAPES,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
-SHAPE_ACTIONS = frozenset({"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation"})
+SHAPE_ACTIONS = frozenset(
+    {"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation", *LANGUAGE_ACTIONS}
+)

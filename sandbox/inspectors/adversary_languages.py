@@ -1,0 +1,127 @@
+"""The agent addressed, and what it is asked to do, in the main European languages other
+than English: French, German, Spanish, Italian, Portuguese, Dutch, Polish, Swedish.
+
+Each rule is one shape written in each language's own words (not a translation of one
+English sentence): an address to the agent ("Remarque pour l'assistant :", "Hinweis an den
+KI-Agenten", "l'agent doit ..."), and the requests that mean little alone and much in a
+text that addresses the agent: edit the shell's or the agent's configuration, swap a
+package, act on a permission the text grants itself. They are LOW alone; the inspector
+raises a request next to an address to one HIGH finding (adversary._combined), as for
+English.
+"""
+
+from __future__ import annotations
+
+from sandbox.inspectors.engine import Rule
+from sandbox.inspectors.findings import ThreatLevel
+
+LOW = ThreatLevel.LOW
+
+# -- the agent addressed ----------------------------------------------------------------------
+
+_AGENT = (
+    r"(?:ki-|ia\s++)?(?:assistant\w*+|assistent\w*+|asistente\w*+|agent\w*+|modèle|modell\w*+|modelo|modello|llm|"
+    r"ki|ia)\b"
+)
+_NOTE = (
+    r"(?:note|remarque|message|consigne|avis|hinweis|nachricht|anweisung|mitteilung|notiz|nota|mensaje|messaggio|"
+    r"mensagem|bericht|notitie|aviso|instructions?|instrucciones|istruzioni|instruções|instructies|uwaga|wiadomość|"
+    r"meddelande|instruktion)"
+)
+_TO = r"(?:pour|à|an|für|para|per|voor|aan|dla|till)"
+_ARTICLE = (
+    r"(?:l'|le\s++|la\s++|les\s++|den\s++|die\s++|das\s++|el\s++|o\s++|a\s++|os\s++|de\s++|il\s++|gli\s++|lo\s++)?"
+)
+_MODAL = (
+    r"(?:doit|devrait|dois|soll|sollte|muss|debe|deberá|deve|dovrebbe|moet|dient|tem\s++que|musi|powinien|ska|måste)"
+)
+ADDRESS_OTHER = Rule(
+    "addressed_to_agent", LOW, "text addresses the AI agent reading it (other languages)",
+    ("assistant", "assistent", "asistente", "asystent", "agent", "agencie", "modèle", "modell", "modelo", "modello",
+     "llm", r"\bki\b", r"\bia\b", "de ai"),
+    # "Remarque pour l'assistant", "Hinweis an den KI-Agenten", "Nota per l'assistente"
+    r"\b" + _NOTE + r"\s++" + _TO + r"\s++" + _ARTICLE + _AGENT + r"|"
+    # "Lieber Assistent,", "Agente:" at the start of a line or sentence
+    r"(?:^|[.!?>]\s++)(?:(?:cher|chère|lieber|liebe|querido|querida|caro|cara|beste|drogi)\s++)?(?:ki-)?"
+    r"(?:assistent|assistente|asistente|agente|agenten|ki-agent|ki-assistent|asystent|agencie)\s*+[,:]|"
+    # "l'IA doit", "der KI-Agent soll", "el asistente de IA debe": an AI as subject. Not "l'assistant doit"
+    # nor "de assistent moet": in these languages an assistant is as often a person or an
+    # installer's wizard.
+    r"\b(?:l'ia|l'(?:agent|assistant)\s++(?:ia|d'ia)|der\s++ki-(?:assistent|agent)|die\s++ki|"
+    r"el\s++(?:asistente|agente)\s++(?:de\s++)?ia|la\s++ia|l'(?:assistente|agente)\s++(?:ia|di\s++ia)|"
+    r"o\s++(?:assistente|agente)\s++(?:de\s++)?ia|a\s++ia|de\s++ai(?:-assistent|-agent)?|asystent\s++ai|"
+    r"ai-(?:assistenten|agenten))\s++" + _MODAL + r"\b|"
+    # "... à l'IA :", "... an die KI:"
+    r"\b(?:(?:à|pour)\s++l'ia|(?:an|für)\s++die\s++ki|(?:a|para)\s++la\s++ia|per\s++l'ia|voor\s++de\s++ai|"
+    r"para\s++a\s++ia)\b",
+)
+
+# -- the shell's or the agent's configuration edited --------------------------------------------
+
+_CONFIG_FILES = (
+    r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.zprofile|\.git/hooks|hooks/(?:pre|post)-\w++|settings(?:\.local)?"
+    r"\.json|mcp\.json|\.cursorrules|claude\.md|agents\.md|config\.toml|\.npmrc|\.pypirc|pip\.conf|authorized_keys|"
+    r"crontab)"
+)
+_EDIT_VERB = (
+    r"(?:ajoute[rz]?|ajoutez|modifie[rz]?|écri[st]|écrire|écrivez|mets|mettez|insère[rz]?|insérez|remplace[rz]?|"
+    r"trag\w*+|füge|füg|ergänze|ergänz\w*+|schreib\w*+|änder\w*+|setze|añade|agrega|modifica|escribe|inserta|"
+    r"aggiungi|scrivi|inserisci|adicione|acrescente|escreva|altere|insira|voeg|schrijf|wijzig|dodaj|zapisz|zmień|"
+    r"lägg\s++till|skriv|ändra)"
+)
+EDIT_CONFIG_OTHER = Rule(
+    "asks_to_edit_agent_config", LOW, "text asks for the agent's or the shell's configuration to be changed "
+    "(other languages)",
+    (".bashrc", ".zshrc", ".profile", ".bash_profile", ".zprofile", "git/hooks", "hooks/pre-", "hooks/post-",
+     "settings.json", "settings.local.json", "mcp.json", ".cursorrules", "claude.md", "agents.md", "config.toml",
+     ".npmrc", ".pypirc", "pip.conf", "authorized_keys", "crontab"),
+    r"\b" + _EDIT_VERB + r"\b[^\n]{0,120}?" + _CONFIG_FILES + r"|"
+    # German puts the verb's particle last: "Trage in .claude/settings.json ... ein"
+    + _CONFIG_FILES + r"[^\n.]{0,120}?\b(?:ein|hinzu|einfügen|eintragen|hinzufügen)\b",
+)
+
+# -- a package swapped ------------------------------------------------------------------------------
+
+_PACKAGE = (
+    r"(?:dépendances?|paquets?|paket\w*+|package\w*+|paquetes?|pacchett[oi]|pacotes?|pakket\w*+|pakiet\w*+|"
+    r"bibliothèque|bibliothek|librería|libreria|biblioteca|bibliotheek|biblioteka|bibliotek|requirements\.txt|"
+    r"package\.json|pyproject\.toml|cargo\.toml|go\.mod|gemfile|abhängigkeit\w*+|dependencia|dipendenz[ae]|"
+    r"dependência|afhankelijkheid|zależnoś\w*+|beroende)"
+)
+_SWAP_VERB = (
+    r"(?:remplace[rz]?|ersetz\w*+|reemplaza|sustituye|sostituisci|substitua|substitui|troque|vervang|zastąp|zamień|"
+    r"ersätt|byt\s++ut)"
+)
+_BY = r"(?:par|durch|por|con|door|na|mot|med)"
+SWAP_OTHER = Rule(
+    "asks_to_add_dependency", LOW, "text asks for a package to be swapped for another (other languages)",
+    ("remplace", "ersetz", "reemplaza", "sustituye", "sostituisci", "substitua", "substitui", "troque", "vervang",
+     "zastąp", "zamień", "ersätt", "byt ut"),
+    # "remplace la dépendance X par Y", "ersetze X durch das Paket Y"
+    r"\b" + _SWAP_VERB + r"\b[^\n.!?]{0,100}?\b" + _PACKAGE + r"\b[^\n.!?]{0,80}?\b" + _BY + r"\s++[`'\"]?[\w@./-]|"
+    r"\b" + _SWAP_VERB + r"\b[^\n.!?]{0,100}?\b" + _BY + r"\b[^\n.!?]{0,80}?\b" + _PACKAGE + r"\b",
+)
+
+# -- a permission the text grants itself ------------------------------------------------------------
+
+GRANTED_OTHER = Rule(
+    "grants_itself_permission", LOW, "text tells the reader it is allowed to do something (other languages)",
+    ("autorisé", "autorisée", "permission", "permiso", "permissão", "erlaubnis", "berechtigt", "darfst", "autorizado",
+     "autorizada",
+     "autorizzato", "autorizzata", "permesso", "toestemming", "gemachtigd", "upoważnion", "pozwolenie", "behörighet",
+     "tillåtelse"),
+    r"\b(?:tu\s++es|vous\s++êtes)\s++(?:désormais\s++|maintenant\s++)?autorisée?s?\s++à\b|"
+    r"\b(?:tu\s++as|vous\s++avez)\s++(?:la\s++)?permission\s++de\b|"
+    r"\bdu\s++(?:hast|besitzt)\s++(?:ab\s++sofort\s++|jetzt\s++)?(?:die\s++)?erlaubnis\b|"
+    r"\bdu\s++bist\s++(?:ab\s++sofort\s++|jetzt\s++)?berechtigt\b|"
+    r"\bdu\s++darfst\s++(?:ab\s++sofort\s++|jetzt\s++)?(?:alle|jede|die|das|den)\b|"
+    r"\b(?:estás|está)\s++autorizad[oa]\s++a\b|\b(?:tienes|tiene)\s++permiso\s++para\b|"
+    r"\b(?:sei|è)\s++autorizzat[oa]\s++a\b|\bhai\s++il\s++permesso\s++di\b|"
+    r"\b(?:você\s++está|estás)\s++autorizad[oa]\s++a\b|\b(?:você\s++tem|tens)\s++permissão\s++para\b|"
+    r"\bje\s++(?:bent|hebt)\s++(?:gemachtigd|toestemming)\b|\bjesteś\s++upoważnion\w*+|\bmasz\s++pozwolenie\b|"
+    r"\bdu\s++har\s++(?:behörighet|tillåtelse)\b",
+)
+
+LANGUAGE_SHAPES: tuple[Rule, ...] = (ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, GRANTED_OTHER)
+# Requests that are notes alone and HIGH in a text that addresses the agent.
+LANGUAGE_ACTIONS = frozenset({"grants_itself_permission"})
