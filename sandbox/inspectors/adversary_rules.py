@@ -452,7 +452,9 @@ FAKE_SYSTEM = Rule(
 
 _AGENT = (
     r"(?:ai|a\.i\.|llm|llms|language\s++models?|assistants?|agents?|copilots?|bots?|models?|chatbots?|"
-    r"claude|chatgpt|gpt|gemini|codex|cursor|devin|autonomous\s++(?:agents?|systems?)|automated\s++(?:tools?|agents?|systems?))"
+    r"claude|chatgpt|gpt|gemini|codex|cursor|devin|autonomous\s++(?:agents?|systems?)|automated\s++(?:tools?|agents?|systems?)|"
+    # "automated assistants", "code assistants", "coding agents", "AI reviewers"
+    r"(?:automated|coding|code|ai|llm|autonomous)\s++(?:assistants?|agents?|reviewers?|helpers?|tools?|bots?))"
 )
 ADDRESSED = Rule(
     "addressed_to_agent", LOW, "text addresses the AI agent reading it",
@@ -470,7 +472,9 @@ ADDRESSED = Rule(
      "ai tools", "llm tools", "whichever", "sub-agent", "llm instruction", "any ai", "any assistant", "any agent",
      "any model", "ai reviewers", "llm reviewers", "generator", "reviewer", "tools:", "tools,", "tool:", "tool,",
      # a space before the colon, as French typography has it ("Agent : ...")
-     *(w + " " + p for w in ("assistant", "ai", "agent", "copilot", "claude", "model", "bot") for p in ":,")),
+     *(w + " " + p for w in ("assistant", "ai", "agent", "copilot", "claude", "model", "bot") for p in ":,"),
+     *(w + s + p for w in ("helper", "reviewer") for s in ("", "s", "s ", " ") for p in ":,"),
+     "assistants:", "assistants,", "agents:", "agents,", "bots:", "bots,", "models:", "models,", "helper"),
     r"(?:\b(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
@@ -481,7 +485,11 @@ ADDRESSED = Rule(
     + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
     r"maintainer\s++action\s++required|notes?\s++for\s++(?:automated|ai|llm)\b|"
     r"(?:^|[.!?:]\s++|[\"'`>]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention|so)\s++)?(?:\w++\s++)?"
-    r"(?:assistant|ai|agent|copilot|claude|model|bot)\s*+[,:]\s|"
+    r"(?:assistant|ai|agent|copilot|claude|model|bot|helper|reviewer)s?\s*+[,:]\s|"
+    # "Policy 7.3 requires the AI reviewer to ...": a rule laid on the reader (not "the system prompt
+    # should tell the model to ...", how a prompt is written)
+    r"\b(?:polic(?:y|ies)|rules?|compliance|regulations?|guidelines?|procedures?|sop)\b(?:[^\n.]|\.(?=\d)){0,40}?\b"
+    r"(?:requires?|expects?|mandates?|obliges?)\s++(?:the\s++|all\s++|any\s++|every\s++)?" + _AGENT + r"\s++to\b|"
     r"\b(?:the\s++|any\s++|an?\s++)?(?:ai|assistant|agent|model|llm|bot|automated\s++tool)s?\s++(?:now\s++)?"
     r"(?:should|must|shall|will\s++now|needs?\s++to|is\s++(?:to|expected\s++to|required\s++to)|has\s++to)\b|"
     r"\b(?:when|before|after)\s++you\s++(?:reply|respond|answer|finish|are\s++done)\b|"
@@ -626,12 +634,19 @@ HIDE_FROM_USER = Rule(
 FAKE_PERMISSION = Rule(
     "claims_permission", HIGH, "text claims the user already allowed what it asks",
     ("permission", "authorized", "authorised", "approved", "consent", "verified as", "without asking", "granted",
-     "given you"),
+     "given you", "approval", "authorization", "authorisation", "clearance", "cleared to"),
     r"\b(?:user|owner|admin\w*+|operator|developer|maintainer)s?\s++(?:has|have)\s++(?:already\s++)?"
     r"(?:given|granted|approved|authori[sz]ed|consented)\b|"
     r"\b(?:has\s++been|is)\s++verified\s++as\s++(?:an?\s++)?(?:admin\w*+|owner|root|maintainer)\b|"
     r"\byou\s++(?:may|can|are\s++allowed\s++to|are\s++permitted\s++to)\s++[^\n.]{0,80}?\bwithout\s++"
-    r"(?:asking|confirmation|approval|permission|checking)\b",
+    r"(?:asking|confirmation|approval|permission|checking)\b|"
+    # "any coding assistant ... has standing approval to merge", "you are cleared to disable": an
+    # AI granted, by the text itself, what only its user can grant
+    r"\b" + _AGENT + r"\b[^\n.]{0,60}?\b(?:has|have|is\s++given|are\s++given|is\s++granted|are\s++granted)\s++"
+    r"(?:standing\s++|full\s++|explicit\s++|blanket\s++|pre-?)?(?:approval|permission|authori[sz]ation|clearance|"
+    r"consent)\s++to\s++(?:merge|push|deploy|publish|release|disable|skip|bypass|delete|remove|rotate|override|"
+    r"approve|upload|share)\b|"  # not "to read files in the workspace": what agent docs say it may do
+    r"\byou\s++(?:are|have\s++been)\s++(?:now\s++)?cleared\s++to\b",
     check=_use,
 )
 WEAKEN_SAFEGUARDS = Rule(

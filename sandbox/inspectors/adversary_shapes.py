@@ -347,7 +347,8 @@ DEPENDENCY_SWAP = Rule(
     r"[^\n]{0,160}?" + _SWAP_CUE + r"|"
     r"[`'\"][\w@./:=<>~^-]{2,80}[`'\"]\s++(?:\([^)\n]{0,40}\)\s*+)?is\s++(?:the\s++|a\s++)?(?:new\s++version|"
     r"maintained\s++fork|official\s++successor|correct\s++package|drop-in\s++replacement|patched\s++fork|"
-    r"renamed)[^\n]{0,120}?\b(?:use|install|add|switch|replace)\b",
+    r"renamed|(?:our|the)\s++(?:internal|official|maintained|patched|secure|hardened)\s++(?:fork|mirror|build|version))"
+    r"[^\n]{0,120}?\b(?:use|install|add|switch|replace|import)\b",
     window=320,
     check=_not_scoped,
     near=(_PKG_WORDS, ("`", "'", '"', "package")),
@@ -382,14 +383,16 @@ _LICENCE = (
     r"ignores?\s++all\s++restrictions|any\s++cost|trained\s++without|obedient|treats?\s++every\s++instruction|"
     r"own\s++goals|(?<!never\s)(?<!not\s)(?<!n't\s)(?:read|print|reveal|collect)s?\s++[^\n.]{0,40}?\b(?:keys?|secrets?|credentials?|passwords?)|"
     r"must\s++carry\s++out|sets\s++its\s++own|written\s++authori[sz]ation|no\s++ethical|already\s++approved|"
-    r"without\s++waiting|immediately|with\s++sudo|never\s++refuses?)"
+    r"without\s++waiting|immediately|with\s++sudo|never\s++refuses?|"
+    r"(?:does\s++not|doesn't|will\s++not|won't|never)\s++(?:ask|wait)\s++for\s++(?:confirmation|approval|permission|"
+    r"review))"
 )
 _LICENCE_WORDS = (
     "no ", "without", "never", "always", "uncensored", "unfiltered", "unrestricted", "jailbroken", "limitation",
     "full authority", "elevated", "sudo rights", "permission to", "write access", "needs no", "opposite",
     "whatever your", "norms", "restrictions", "any cost", "trained without", "obedient", "every instruction",
     "own goals", "key", "secret", "credential", "password", "carry out", "sets its own", "authoriz", "authoris",
-    "already approved", "immediately", "with sudo",
+    "already approved", "immediately", "with sudo", "ask for", "wait for",
 )
 
 PERSONA_NO_LIMITS = Rule(
@@ -508,7 +511,9 @@ NEW_TASK = Rule(
     r"\bthe\s++only\s++instructions?\s++that\s++(?:matters?|counts?)\b|"
     r"\b(?:the\s++)?trustworthy\s++instructions\b|"
     r"\bnew\s++(?:objective|plan|mission|assignment|goal|directive|orders|policy)\s*+(?:loaded|:|is\b|follows)|"
-    r"\b(?:new|updated|real)\s++instructions\s++follow\b",
+    r"\b(?:new|updated|real)\s++instructions\s++follow\b|"
+    r"\bthe\s++(?:real|actual|true)\s++(?:task|instructions?|job|assignment)\s++(?:follows?|is\s++below|starts\s++here|"
+    r"begins\s++here)\b",
     check=_use,
 )
 
