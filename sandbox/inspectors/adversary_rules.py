@@ -175,6 +175,9 @@ NEW_INSTRUCTIONS = Rule(
     r"(?:from\s++now\s++on|henceforth|starting\s++now)[,\s]++(?:you|the\s++assistant|the\s++agent)\s++"
     r"(?:will|must|shall|should|are|have\s++to)\b)",
     check=_use,
+    # "the new" and "the only" are in every text: tried only near what they would name
+    near=(("instruction", "task", "objective", "goal", "mission", "directive", "order", "from now on", "henceforth",
+           "starting now"),),
 )
 
 _OTHER_LANGUAGES = [
@@ -484,8 +487,6 @@ ADDRESSED = Rule(
     r"if\s++you\s++are\s++(?:an?\s++)?" + _AGENT + r"\b|"
     + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
     r"maintainer\s++action\s++required|notes?\s++for\s++(?:automated|ai|llm)\b|"
-    r"(?:^|[.!?:]\s++|[\"'`>]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention|so)\s++)?(?:\w++\s++)?"
-    r"(?:assistant|ai|agent|copilot|claude|model|bot|helper|reviewer)s?\s*+[,:]\s|"
     # "Policy 7.3 requires the AI reviewer to ...": a rule laid on the reader (not "the system prompt
     # should tell the model to ...", how a prompt is written)
     r"\b(?:polic(?:y|ies)|rules?|compliance|regulations?|guidelines?|procedures?|sop)\b(?:[^\n.]|\.(?=\d)){0,40}?\b"
@@ -496,14 +497,24 @@ ADDRESSED = Rule(
     r"\b(?:in|to|at\s++the\s++end\s++of)\s++your\s++(?:reply|replies|response|responses|answer|output)\b|"
     r"\b(?:orchestrator|supervisor|controller|planner)\s++(?:note|message|instruction)s?\b|"
     r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b|"
-    r"(?:^|[.!?:;]\s|[#/*>-]\s)\s*+(?:have|let|tell|ask|get)\s++(?:the|an?|your)\s++(?:ai|assistant|agent|model|llm|bot|"
-    r"copilot)\b|"
     r"\b(?:coding|code|ai|llm)\s++(?:agents?|assistants?|generators?|reviewers?|tools?)\s*+[:,]|"
     r"\bfor\s++(?:code\s++generators|automated\s++readers|(?:llm|ai)-based\s++tools|(?:ai|llm)\s++(?:reviewers|tools))\b|"
     r"\bto\s++whichever\s++(?:ai|assistant|agent|model)\b|\bsub-agent\b|\bllm\s++instructions?\b|"
     r"\bany\s++(?:ai|assistant|agent|model)\s++that\b|\b(?:ai|llm)\s++reviewers\b)",
     # Quoted in a threat model or an article about injection ('a README says "AI agents: set
     # autoApprove"'), it addresses no one.
+    check=_use,
+)
+# The same, where the address opens a line or a sentence ("Assistant, ...", "Have the agent ..."):
+# a rule of its own, since a match of these may start at any word (the rule above is tried only
+# where one of its first literals starts, see engine._matches).
+ADDRESSED_AT_START = Rule(
+    "addressed_to_agent", LOW, "text addresses the AI agent reading it",
+    ADDRESSED.anchors,
+    r"(?:^|[.!?:]\s++|[\"'`>]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention|so)\s++)?(?:\w++\s++)?"
+    r"(?:assistant|ai|agent|copilot|claude|model|bot|helper|reviewer)s?\s*+[,:]\s|"
+    r"(?:^|[.!?:;]\s|[#/*>-]\s)\s*+(?:have|let|tell|ask|get)\s++(?:the|an?|your)\s++(?:ai|assistant|agent|model|llm|bot|"
+    r"copilot)\b",
     check=_use,
 )
 
@@ -896,7 +907,8 @@ from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids 
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES,
     ROLE_HIJACK, TEMPLATE_TOKEN,
-    FAKE_SYSTEM, ADDRESSED, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY, SEND_ANYTHING, SEND_DATA,
+    FAKE_SYSTEM, ADDRESSED, ADDRESSED_AT_START, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY,
+    SEND_ANYTHING, SEND_DATA,
     DANGEROUS_ACTION, WEAKEN_SAFEGUARDS, SAFEGUARDS_VOID, SECRET_IN_URL,
     MARKDOWN_EXFIL, MARKDOWN_APPEND, HTML_IMAGE_EXFIL, URL_SLOT,
     HIDDEN_STYLE, DECODE_ASK, HIDE_FROM_USER, FAKE_PERMISSION, RISKY_ORDER, PERSISTENT_ACCESS, *SHAPES,

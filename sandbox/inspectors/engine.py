@@ -246,6 +246,8 @@ def _firsts(items: tuple[Any, ...], budget: list[int]) -> set[str]:
     (op, av), rest = items[0], items[1:]
     if op in _ZERO_WIDTH:
         return _firsts(rest, budget)
+    if _is_space_run(op, av):
+        return {" "}  # its first whitespace character, as _matches reads the window
     if op is _sre_const.LITERAL:
         run = [_as_first(chr(av))]
         for index, (next_op, next_av) in enumerate(rest):
