@@ -35,7 +35,8 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import Gate
+from sandbox.inspectors.prefilter import Gate, LiteralSet
+from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
 def _stdlib(new: str, old: str) -> Any:
@@ -583,10 +584,6 @@ def _place(places: list[tuple[int, int]], offset: int) -> int:
     return was + (offset - at)
 
 
-# Every character \\s matches (Unicode White_Space, and what str.isspace adds) as a space.
-_AS_SPACE = {c: " " for c in (*range(0x09, 0x0E), *range(0x1C, 0x20), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
-                              0x2028, 0x2029, 0x202F, 0x205F, 0x3000)}
-
 
 _BYTE_SPACES = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), b" " * 9)
 
@@ -594,24 +591,37 @@ _BYTE_SPACES = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), 
 @dataclass(frozen=True, slots=True)
 class _Starts:
     """Where a rule's matches may start: its first literals (case folded, a whitespace
-    character as a space). Found with str.find, literal by literal: faster than one pass
-    of an alternation of them in either regular expression engine."""
+    character as a space). In an ASCII window, found by the native automaton in one pass
+    (prefilter.LiteralSet, where it is built and the literals allow: ASCII, a space only at
+    the end); otherwise with str.find, literal by literal, which is still faster than one
+    pass of an alternation of them in either regular expression engine."""
 
     literals: tuple[str, ...]
     spaces: bool  # a literal holds a space: the window's whitespace must read as spaces
+    automaton: LiteralSet | None
 
     @staticmethod
     def of(literals: Iterable[str]) -> _Starts:
         ordered = tuple(sorted(set(literals)))
-        return _Starts(ordered, any(" " in x for x in ordered))
+        plain = all(x.isascii() and " " not in x.rstrip(" ") for x in ordered)
+        automaton = LiteralSet(ordered) if plain and prefilter_backend() == "native" else None
+        return _Starts(ordered, any(" " in x for x in ordered), automaton)
 
-    def places(self, folded: str, most: int) -> list[int] | None:
-        """The sorted offsets in ``folded`` where a literal starts, or None past ``most``."""
+    def places(self, window: str, folded: str, most: int) -> list[int] | None:
+        """The sorted offsets in ``window`` (``folded``: the same, case folded) where a
+        literal starts, or None past ``most``."""
+        if self.automaton is not None and window.isascii() and _SEPARATORS.search(window) is None:
+            # The automaton folds ASCII case and reads a run of whitespace as one space, and
+            # reports where each literal ends: a literal's space is the run's first byte.
+            hits, complete = self.automaton.find(window.encode("ascii"), most + 1)
+            if not complete or len(hits) > most:
+                return None
+            return sorted({end - len(self.literals[index]) for index, end in hits})
         if self.spaces:  # every whitespace character as a space, as the literals have it
             if folded.isascii():
                 folded = folded.encode("ascii").translate(_BYTE_SPACES).decode("ascii")
             else:
-                folded = folded.translate(_AS_SPACE)
+                folded = _OTHER_SPACE.sub(" ", folded)
         places: set[int] = set()
         for literal in self.literals:
             at = folded.find(literal)
@@ -621,6 +631,13 @@ class _Starts:
             if len(places) > most:
                 return None
         return sorted(places)
+
+
+# Whitespace other than a space: as a space for str.find (re's \s is str.isspace, which holds
+# every character the regex module's \s matches).
+_OTHER_SPACE = re.compile(r"[^\S ]")
+# The ASCII characters str.isspace counts as whitespace and the automaton does not.
+_SEPARATORS = re.compile("[\x1c-\x1f]")
 
 
 def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
@@ -636,7 +653,7 @@ def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
     folded = window.casefold()
     if len(folded) != len(window):
         return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
-    places = starts.places(folded, len(window) // 3)  # past a third, the engine's own scan is cheaper
+    places = starts.places(window, folded, len(window) // 3)  # past a third, the engine's own scan is cheaper
     if places is None:
         return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
     out = []

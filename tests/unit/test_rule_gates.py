@@ -103,13 +103,22 @@ def _spans(matches: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
     return [(m.start(), m.end()) for m in matches]
 
 
+@pytest.mark.parametrize("finder", [pytest.param("automaton", marks=pytest.mark.native), "find"])
 @pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
-def test_first_literals_find_every_match(rules: tuple[engine.Rule, ...]) -> None:
+def test_first_literals_find_every_match(
+    rules: tuple[engine.Rule, ...], finder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rule with first literals is tried only where one of them starts (engine._matches):
     on every corpus text, and on texts whose whitespace and letters differ from the
     literals' (tabs, line breaks, Unicode spaces, capitals, a character that folds to two),
-    it finds what a search at every position finds."""
-    ruleset = engine.RuleSet(rules)
+    it finds what a search at every position finds; with the native automaton finding the
+    literals and with str.find."""
+    from sandbox.inspectors import prefilter
+
+    if finder == "find":
+        monkeypatch.setattr(prefilter, "_native_module", None)
+    ruleset = engine.RuleSet(rules, native=finder == "automaton")
+    assert any(s is not None and (s.automaton is not None) == (finder == "automaton") for s in ruleset._starts)
     variants = [
         lambda t: t,
         lambda t: t.replace(" ", "\t", 3).replace(" ", "\n", 3).upper(),
@@ -157,3 +166,14 @@ def test_the_fast_collapse_gives_the_same_text() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert engine._collapsed(text) == engine._collapse(text)[0], repr(text)
+
+
+def test_every_whitespace_character_reads_as_a_space_for_first_literals() -> None:
+    """A first literal's space stands for any character the rules' \\s matches: the
+    substitution _matches makes covers all of them."""
+    import regex
+
+    space = regex.compile(r"\s")
+    missed = [hex(c) for c in range(0x110000)
+              if c != 0x20 and space.match(chr(c)) and not engine._OTHER_SPACE.match(chr(c))]
+    assert missed == []
