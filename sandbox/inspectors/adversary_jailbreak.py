@@ -7,8 +7,10 @@ Each of these phrases alone occurs in benign text now and then (a film review sa
 "unethical", a game's docs "stay in character"); two of different kinds within a few
 sentences of each other almost never do, and a jailbreak is made of a dozen of them. The
 rule fires on a phrase of one kind when a phrase of another kind stands within REACH
-characters of it, across lines (a jailbreak is a page, not a sentence), and not where the
-phrase is quoted in text about attacks (adversary_cues.mentioned).
+characters of it, across lines (a jailbreak is a page, not a sentence), someone is
+addressed nearby (the reader, or an AI by name), neither phrase is quoted in text about
+attacks (adversary_cues.mentioned), and the two are not only software's vocabulary
+("developer mode" and "without restrictions").
 """
 
 from __future__ import annotations

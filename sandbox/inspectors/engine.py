@@ -62,7 +62,7 @@ MAX_WINDOW = 4096
 # The window bytes one rule may read in one text: this share of its length, and this floor.
 RULE_SHARE = 0.125
 RULE_FLOOR = 32 << 10
-MAX_FIRSTS = 256  # first literals of one rule searched for with str.find in its windows
+MAX_FIRSTS = 256  # first literals of one rule looked for in its windows (see _Starts)
 MATCH_TIMEOUT = 0.05  # seconds for one window: a rule that takes longer is a bug, not a verdict
 SNIPPET = 160
 
@@ -81,7 +81,9 @@ class Rule:
     ("ignore", "agent") costs nothing in benign text. Every match of the pattern must
     contain one literal of each group: the groups are a necessary condition of the
     pattern, never an extra one (the test suite checks that a scan with the groups and
-    one without them find the same)."""
+    one without them find the same). A rule whose ``check`` requires a phrase near the
+    match (adversary_jailbreak) may instead name that phrase's literals, which then stand
+    within ``reach`` of every match the check accepts."""
 
     id: str
     level: ThreatLevel
@@ -355,9 +357,9 @@ class RuleSet:
             if not rule.anchors:
                 raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
-            # Where a match may start: every place one of its first literals does, found with
-            # str.find (see _matches). Worth it for literals of two characters or more, or one
-            # that is not a letter ("@"), and not too many of them.
+            # Where a match may start: every place one of its first literals does (see _Starts).
+            # Worth it for literals of two characters or more, or one that is not a letter
+            # ("@"), and not too many of them.
             firsts = first_literals(rule.pattern)
             usable = firsts is not None and len(firsts) <= MAX_FIRSTS and all(
                 len(x) >= 2 or (len(x) == 1 and not x.isalnum() and not x.isspace()) for x in firsts
@@ -582,7 +584,6 @@ def _place(places: list[tuple[int, int]], offset: int) -> int:
     index = bisect.bisect_right(places, (offset, 1 << 62)) - 1
     at, was = places[index]
     return was + (offset - at)
-
 
 
 _BYTE_SPACES = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), b" " * 9)

@@ -121,7 +121,7 @@ def test_first_literals_find_every_match(
     assert any(s is not None and (s.automaton is not None) == (finder == "automaton") for s in ruleset._starts)
     variants = [
         lambda t: t,
-        lambda t: t.replace(" ", "\t", 3).replace(" ", "\n", 3).upper(),
+        lambda t: t.replace(" ", "\t", 3).replace(" ", "\n", 3).replace(" ", "  ", 3).upper(),
         lambda t: "Straße " + t.replace(" ", "\u2003", 3).replace(" ", "\u00a0"),
     ]
     texts = _texts()
