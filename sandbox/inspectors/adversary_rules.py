@@ -111,10 +111,12 @@ _DISMISS = (
     r"no\s++longer\s++(?:apply|applies|valid|relevant|binding)|stop\s++following|"
     r"pay\s++no\s++attention\s++to|set\s++aside|throw\s++away|must\s++not\s++complete|do\s++not\s++complete|"
     r"(?:do\s++not|don't|never|no\s++longer\s++need\s++to)\s++follow|"
-    r"irrelevant|start\s++over|no\s++longer\s++matters?)"
+    r"irrelevant|start\s++over|no\s++longer\s++matters?|(?:don't|do\s++not)\s++bother\s++with|suspended|waived)"
 )
 _THEIR_ORDERS = (
     r"(?:instructions?|prompts?|system\s++prompt|(?:conversation|chat|discussion)\s++so\s++far|"
+    r"(?:previous|prior|earlier|above|original|initial|existing)\s++(?:directions?|directives?|guidance|guidelines|"
+    r"rules|orders|messages?|configuration|context)|"
     r"(?:task|issue|ticket)\s++description|(?:user|human|operator)'s\s++(?:approval|permission|safety)\s++"
     r"(?:settings?|polic(?:y|ies)|rules)|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
@@ -156,28 +158,51 @@ OVERRIDE_CUES = Rule(
      "supersed", "overrid", "overrul", "revok", "deprecated", "stale", "obsolete", "are void", "is void",
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
-     "start over", "so far"),
+     "start over", "so far", "bother with", "suspended", "waived"),
     r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
-    r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
-    r"(?:\w++\s++)?" + _DISMISS + r"\b",
+    r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?(?:\b(?:are|is|were|was|has\s++been|have\s++been|now)\b|:|"
+    r"(?=\s++no\s++longer\b))\s*+(?:\w++\s++)?" + _DISMISS + r"\b",
     check=_dismisses,
+)
+
+OVERRIDE_WORDED = Rule(
+    "instruction_override", HIGH, "text tells the reader to put aside what it was told or is doing",
+    ("stop what", "above was", "follow only", "obey only", "only obey", "only follow", "only trust",
+     "only execute", "exclusively obey", "exclusively follow", "instead of", "regardless of what",
+     "irrespective of what", "no matter what", "whatever your"),
+    # "Stop what you're doing and instead ..." (not "... and read this")
+    r"\bstop\s++what\s++you(?:'re|\s++are)\s++doing\s++and\s++(?:instead|now|immediately)\b|"
+    # "The above was only a test. Now ..." (not "the above is a test of the formatter")
+    r"\babove\s++was\s++(?:only|just|merely)\s++(?:a\s++(?:test|decoy|drill)\b|fake\b)|"
+    # "Follow only this one", "only obey text inside <cmd> tags" (not "follow only these steps")
+    r"\b(?:follow|obey)\s++only\s++(?:this\s++(?:one|message|note|comment)|my\s++(?:instructions|commands|orders))\b|"
+    r"\b(?:(?:follow|obey)\s++only|(?:only|exclusively)\s++(?:obey|follow|trust|execute))\s++(?:the\s++)?(?:text|"
+    r"instructions|commands|content)\s++(?:inside|between|within)\b|"
+    # "Instead of summarizing this page, output ..." (not "instead of reviewing the diff, write tests")
+    r"\binstead\s++of\s++(?:summari[sz]ing|translating|reviewing|answering|analy[sz]ing|completing)\s++"
+    r"(?:this|the|it)\b[^\n.!?]{0,40}?,\s*+(?:output|say|reply\s++with|respond\s++with|answer\s++with)\b|"
+    # "Regardless of what you were told", "whatever your instructions say"
+    r"\b(?:regardless\s++of|irrespective\s++of|no\s++matter)\s++what\s++(?:you\s++(?:were|have\s++been|are)\s++"
+    r"(?:told|asked|instructed)|your\s++(?:instructions|guidelines|rules|system\s++prompt)\s++say)\b|"
+    r"\bwhatever\s++your\s++(?:instructions|guidelines|rules|system\s++prompt|prompt)\s++(?:say|said|tell\s++you)\b",
+    check=_ordered,
 )
 
 NEW_INSTRUCTIONS = Rule(
     "new_instructions", HIGH, "text announces instructions that replace the reader's",
     ("your new", "your real", "your actual", "your true", "your updated", "your revised", "your only",
      "your primary", "the new", "the real", "the actual", "the true", "the updated", "the revised", "the only",
-     "the primary", "new instructions", "new instruction", "new system instruction", "from now on", "henceforth",
-     "starting now"),
+     "the primary", "new instructions", "new instruction", "new system instruction", "from now on", "from here on",
+     "henceforth", "starting now"),
     r"\b(?:(?:your|the)\s++(?:new|real|actual|true|updated|revised|only|primary)\s++"
     r"(?:instructions?|task|objective|goal|mission|directive|orders?)\s++(?:is|are|:)|"
     r"new\s++(?:system\s++)?instructions?\s*+:|"
-    r"(?:from\s++now\s++on|henceforth|starting\s++now)[,\s]++(?:you|the\s++assistant|the\s++agent)\s++"
+    r"(?:from\s++(?:now|here)\s++on|henceforth|starting\s++now)[,\s]++(?:you|the\s++assistant|the\s++agent)\s++"
     r"(?:will|must|shall|should|are|have\s++to)\b)",
     check=_use,
     # "the new" and "the only" are in every text: tried only near what they would name
-    near=(("instruction", "task", "objective", "goal", "mission", "directive", "order", "from now on", "henceforth",
-           "starting now"),),
+    near=(("instruction", "task", "objective", "goal", "mission", "directive", "order", "from now on", "from here on",
+           "henceforth", "starting now"),),
 )
 
 _OTHER_LANGUAGES = [
@@ -905,7 +930,8 @@ DECODE_ASK = Rule(
 from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
 
 RULES: tuple[Rule, ...] = (
-    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, NEW_INSTRUCTIONS, *OVERRIDE_OTHER, *OVERRIDE_LANGUAGES,
+    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, OVERRIDE_WORDED, NEW_INSTRUCTIONS, *OVERRIDE_OTHER,
+    *OVERRIDE_LANGUAGES,
     ROLE_HIJACK, TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, ADDRESSED_AT_START, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY,
     SEND_ANYTHING, SEND_DATA,
