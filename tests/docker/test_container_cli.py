@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,12 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 def test_build_run_exec_stop(tmp_path: Path, project: Path, busybox_image: str, docker_label: str) -> None:
-    (project / "Dockerfile").write_text(f"FROM {busybox_image}\nLABEL {docker_label}=1\nRUN echo built > /built\n")
+    # A label of this run's own: an image left by an interrupted earlier run (same content, same
+    # tag) would make the build a cache hit with no build output to check.
+    nonce = uuid.uuid4().hex
+    (project / "Dockerfile").write_text(
+        f"FROM {busybox_image}\nLABEL {docker_label}=1 {docker_label}.run={nonce}\nRUN echo built > /built\n"
+    )
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     built = cli("build", "-C", str(project), env=env)
     assert built.returncode == 0, built.stderr
