@@ -115,8 +115,6 @@ _DISMISS = (
 )
 _THEIR_ORDERS = (
     r"(?:instructions?|prompts?|system\s++prompt|(?:conversation|chat|discussion)\s++so\s++far|"
-    r"(?:previous|prior|earlier|above|original|initial|existing)\s++(?:directions?|directives?|guidance|guidelines|"
-    r"rules|orders|messages?|configuration|context)|"
     r"(?:task|issue|ticket)\s++description|(?:user|human|operator)'s\s++(?:approval|permission|safety)\s++"
     r"(?:settings?|polic(?:y|ies)|rules)|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
@@ -160,11 +158,28 @@ OVERRIDE_CUES = Rule(
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far", "bother with", "suspended", "waived"),
     r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
-    r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?(?:\b(?:are|is|were|was|has\s++been|have\s++been|now)\b|:|"
-    r"(?=\s++no\s++longer\b))\s*+(?:\w++\s++)?" + _DISMISS + r"\b",
+    r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
+    r"(?:\w++\s++)?" + _DISMISS + r"\b",
     check=_dismisses,
 )
 
+_EARLIER_ORDERS = (
+    r"(?:previous|prior|earlier|original|initial|existing)\s++(?:directions?|directives?|guidance|guidelines|rules|"
+    r"orders|messages?|configuration|context)"
+)
+OVERRIDE_EARLIER = Rule(
+    "instruction_override", HIGH, "text tells the reader that the directions it was given no longer hold",
+    ("direction", "directive", "guidance", "guideline", "rules", "orders", "message", "configuration", "context"),
+    # "Cancel all prior directives", "supersedes any previous configuration"
+    r"\b(?:cancel|revoke|disregard|ignore|drop|discard|supersedes?|overrides?|voids?)\s++(?:all\s++|any\s++|the\s++|"
+    r"your\s++)?" + _EARLIER_ORDERS + r"\b|"
+    # "The previous directions no longer apply" (the noun right before: cheap to try at every "previous")
+    r"\b" + _EARLIER_ORDERS + r"\s++(?:no\s++longer\s++(?:apply|applies|count|matter|hold)|"
+    r"(?:are|is|were|was|have\s++been|has\s++been)\s++(?:now\s++)?(?:void|obsolete|revoked|suspended|cancell?ed|"
+    r"withdrawn|invalid|superseded))\b",
+    check=_ordered,
+    near=(("previous", "prior", "earlier", "original", "initial", "existing"),),
+)
 OVERRIDE_WORDED = Rule(
     "instruction_override", HIGH, "text tells the reader to put aside what it was told or is doing",
     ("stop what", "above was", "follow only", "obey only", "only obey", "only follow", "only trust",
@@ -930,7 +945,8 @@ DECODE_ASK = Rule(
 from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
 
 RULES: tuple[Rule, ...] = (
-    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, OVERRIDE_WORDED, NEW_INSTRUCTIONS, *OVERRIDE_OTHER,
+    OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, OVERRIDE_EARLIER, OVERRIDE_WORDED,
+    NEW_INSTRUCTIONS, *OVERRIDE_OTHER,
     *OVERRIDE_LANGUAGES,
     ROLE_HIJACK, TEMPLATE_TOKEN,
     FAKE_SYSTEM, ADDRESSED, ADDRESSED_AT_START, RUN_COMMAND, PIPE_TO_SHELL, EDIT_CONFIG, ADD_DEPENDENCY,
