@@ -3,7 +3,7 @@ than English: French, German, Spanish, Italian, Portuguese, Dutch, Polish, Swedi
 
 Each rule is one shape written in each language's own words (not a translation of one
 English sentence): an address to the agent ("Remarque pour l'assistant :", "Hinweis an den
-KI-Agenten", "l'agent doit ..."), and the requests that mean little alone and much in a
+KI-Agenten", "l'IA doit ..."), and the requests that mean little alone and much in a
 text that addresses the agent: edit the shell's or the agent's configuration, swap a
 package, act on a permission the text grants itself. They are LOW alone; the inspector
 raises a request next to an address to one HIGH finding (adversary._combined), as for
