@@ -14,6 +14,7 @@ rule's ``near`` groups keep common anchor words from opening windows at all: the
 from __future__ import annotations
 
 import bisect
+import functools
 import importlib
 import re
 import sys
@@ -97,14 +98,22 @@ class Rule:
     reach: int = 0
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse(pattern: str) -> Any:
+    """The parse of a rule's pattern (case-insensitive), once for vet, mandatory_literals and
+    first_literals: a rule set is built when an inspector is, and parsing is most of that
+    time. The tree is only read. Raises PolicyError for a pattern that does not parse."""
+    try:
+        return _sre_parse.parse(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
+
+
 def vet(pattern: str) -> None:
     """Refuse a pattern that can backtrack catastrophically: a repetition (with more than
     one iteration) inside another, unless the inner one is possessive or in an atomic
     group. Raises PolicyError."""
-    try:
-        tree = _sre_parse.parse(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
+    tree = _parse(pattern)
 
     repeats = {_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT}
     safe = {getattr(_sre_const, "POSSESSIVE_REPEAT", None), getattr(_sre_const, "ATOMIC_GROUP", None)} - {None}
@@ -144,10 +153,7 @@ def mandatory_literals(pattern: str) -> list[frozenset[str]]:
     Read from the pattern's parse: a run of literal characters (and of ``\\s++``, ``\\s+``)
     that every match passes through is a literal; an alternation gives the union of one
     group from each branch. Raises PolicyError for a pattern that does not parse."""
-    try:
-        tree = _sre_parse.parse(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
+    tree = _parse(pattern)
     groups = _sequence_groups(list(tree))
     groups.sort(key=lambda g: (-min(len(x) for x in g), len(g)))
     return groups[:MAX_CLAUSES]
@@ -218,10 +224,7 @@ def first_literals(pattern: str) -> frozenset[str] | None:
     character of the match as one space, see _matches), or None when the parse does not
     tell (a match may start with any word). A rule's pattern is then tried only where one
     of them starts in its window, not at every character."""
-    try:
-        tree = _sre_parse.parse(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise PolicyError(f"rule pattern {pattern!r} does not parse: {exc}") from exc
+    tree = _parse(pattern)
     try:
         found = _firsts(tuple(tree), [_FIRSTS_BUDGET])
     except _Unknown:
@@ -608,9 +611,10 @@ class _Starts:
         automaton = LiteralSet(ordered) if plain and prefilter_backend() == "native" else None
         return _Starts(ordered, any(" " in x for x in ordered), automaton)
 
-    def places(self, window: str, folded: str, most: int) -> list[int] | None:
-        """The sorted offsets in ``window`` (``folded``: the same, case folded) where a
-        literal starts, or None past ``most``."""
+    def places(self, window: str, most: int) -> list[int] | None:
+        """The sorted offsets in ``window`` where a literal starts; None past ``most``, or
+        where the case-folded window's length differs from the window's (ß folds to ss:
+        its offsets would not be the window's)."""
         if self.automaton is not None and window.isascii() and _SEPARATORS.search(window) is None:
             # The automaton folds ASCII case and reads a run of whitespace as one space, and
             # reports where each literal ends: a literal's space is the run's first byte.
@@ -618,6 +622,9 @@ class _Starts:
             if not complete or len(hits) > most:
                 return None
             return sorted({end - len(self.literals[index]) for index, end in hits})
+        folded = window.casefold()
+        if len(folded) != len(window):
+            return None
         if self.spaces:  # every whitespace character as a space, as the literals have it
             if folded.isascii():
                 folded = folded.encode("ascii").translate(_BYTE_SPACES).decode("ascii")
@@ -649,12 +656,8 @@ def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
     and that is most of what confirming costs; str.find skips through the window in C. A
     case-folded window whose length differs from the window's (ß folds to ss) cannot give
     offsets into it, and is searched the engine's way."""
-    if starts is None:
-        return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
-    folded = window.casefold()
-    if len(folded) != len(window):
-        return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
-    places = starts.places(window, folded, len(window) // 3)  # past a third, the engine's own scan is cheaper
+    # Past a third of the window's length in places, the engine's own scan is cheaper.
+    places = None if starts is None else starts.places(window, len(window) // 3)
     if places is None:
         return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
     out = []
