@@ -265,7 +265,8 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
 /* relay.c --------------------------------------------------------------------------------- */
 
 /* The egress proxy's byte relay: pairs of connected stream sockets, bytes copied both ways
- * (splice through a pipe where the kernel allows it) by one thread's epoll loop. */
+ * (splice through a pipe, or a copy towards loopback TCP where that is cheaper) by one
+ * thread's epoll loop. */
 struct sbx_relay;
 #define SBX_RELAY_MAX_PAIRS 65536
 /* Why a pair finished. */

@@ -1,6 +1,7 @@
 """The egress proxy's byte relay, chosen in one place: the C relay of csrc/relay.c
-(``native``: one thread's epoll loop, bytes spliced socket to pipe to socket without a copy
-through user space and without the GIL) or, where it was not built, its pure-Python twin
+(``native``: one thread's epoll loop without the GIL, bytes spliced socket to pipe to socket
+without a copy through user space, or copied through a buffer towards loopback TCP, where
+that measured cheaper) or, where it was not built, its pure-Python twin
 (``python``: a selectors loop on its own thread). Both keep the same promises, and the
 relay tests run against both:
 
