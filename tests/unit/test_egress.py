@@ -4,6 +4,8 @@ as the proxy judges them; secrets recognised by format and redacted in every rep
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sandbox import EgressInspector, PolicyError, ThreatLevel
 
@@ -279,3 +281,29 @@ def test_a_large_text_is_read_around_every_way_out(inspector: EgressInspector, c
     assert len(filler) > 64 << 10
     assert inspector.inspect(command).max_level == ThreatLevel.CRITICAL
     assert inspector.inspect(filler + command + "\n" + filler).max_level == ThreatLevel.CRITICAL
+
+
+# ---------------------------------------------------------------------------------------
+# The fast path of shell words: a line without quotes or backslashes is split by a regular
+# expression instead of shlex; it must give exactly shlex's words, whatever the line.
+
+_SHELL_CHARS = "abcxyz019 \t\r;&|<>()$`{}#~-./*?=:@%!,[]\u00e9\u2028\x0b\x0c\xa0"
+
+
+@given(st.text(alphabet=_SHELL_CHARS, max_size=60))
+def test_plain_lines_split_as_shlex_splits_them(line: str) -> None:
+    import shlex
+
+    from sandbox.inspectors.egress import _words
+
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    assert _words(line) == list(lexer)
+
+
+def test_quoted_lines_are_still_read_by_shlex() -> None:
+    from sandbox.inspectors.egress import _words
+
+    assert _words("curl -d 'a b;c' \"x|y\" z\\ w; nc h 1") == ["curl", "-d", "a b;c", "x|y", "z w", ";", "nc", "h", "1"]
+    assert _words("echo 'unclosed") == ["echo", "'unclosed"]  # shlex refuses it: the plain words
