@@ -36,23 +36,30 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"\byou\s++are\s++now\s++(?:an?\s++|the\s++)?\w++|\byour\s++new\s++(?:role|name|persona|identity)\b|"
         r"\bfrom\s++now\s++on,?\s++you\b|\byou\s++are\s++about\s++to\s++(?:\w++\s++){0,2}?(?:simulate|immerse|become|"
         r"play|be)\b|\bimmerse\s++yourself\b|\brole\s++of\s++(?:an?\s++|the\s++)?(?:\w++\s++){0,2}?(?:ai|model|"
-        r"chatbot|assistant|character)\b|\byou\s++will\s++(?:respond|answer|reply)\s++(?:to\s++(?:\w++\s++){0,6}?)?as\b",
+        r"chatbot|assistant|character)\b|\byou\s++will\s++(?:respond|answer|reply)\s++(?:to\s++(?:\w++\s++){0,6}?)?as\b|"
+        # "a hypothetical AI named FreeGPT", "you are replaced by the model named X", "change yourself into"
+        r"\b(?:hypothetical|fictional|imaginary|fictitious)\s++(?:\w++\s++)?(?:ai|model|chatbot|assistant|bot)\s++"
+        r"(?:called|named)\b|\byou\s++(?:are|will\s++be|have\s++been)\s++replaced\s++by\b|"
+        r"\b(?:change|turn|transform)\s++yourself\s++into\b",
         ("act as", "pretend", "roleplay", "role-play", "simulate", "embody", "impersonate", "become", "you are now",
          "your new", "from now on", "you are about to", "immerse yourself", "role of", "you will respond",
-         "you will answer", "you will reply"),
+         "you will answer", "you will reply", "hypothetical", "fictional", "imaginary", "fictitious",
+         "replaced by", "yourself into"),
     ),
     # being without limits
     "unbound": (
-        r"\bfree\s++(?:of|from)\s++(?:all\s++|any\s++)?(?:\w++\s++)?(?:restrictions|limitations|limits|filters|"
-        r"rules|constraints|censorship|guidelines|policies)\b|\bnot\s++(?:be\s++)?bound\s++by\b|"
-        r"\b(?:unfiltered|uncensored|unrestricted)\s++(?:and\s++\w++\s++)?(?:ai|assistant|chatbot|bot|model|"
+        r"\bfree\s++(?:of|from)\s++(?:all\s++|any\s++|every\s++)?(?:\w++\s++)?(?:restrictions?|limitations?|limits?|"
+        r"filters?|rules|constraints|censorship|guidelines|policies)\b|\bnot\s++(?:be\s++)?bound\s++by\b|"
+        r"\b(?:unfiltered|uncensored|unrestricted|unlimited)[\s,]++(?:(?:and|completely|totally|fully|\w++ly)[\s,]++"
+        r"(?:\w++[\s,]++)?)?(?:language\s++)?(?:ai|assistant|chatbot|bot|model|"
         r"responses?|answers?|replies|output|version|mode|persona|character)\b|"
         r"\bwithout\s++(?:any\s++)?(?:\w++\s++)?(?:restrictions|limitations|filters|filtering|censorship|"
         r"ethical\s++\w++|moral\s++\w++)\b|\b(?:broken|break|breaks)\s++free\b|"
         r"\b(?:does|do)(?:\s++not|n't)\s++(?:have\s++to\s++)?(?:abide|comply)\s++(?:by|with)\b|"
         r"\bbypass(?:es|ing)?\s++(?:\w++\s++){0,3}?(?:limitations|restrictions|filters|safeguards|guidelines|"
         r"constraints|censorship)\b|\bwithout\s++regard\s++(?:for|to)\b|\b(?:unhinged|liberated)\b",
-        ("free of", "free from", "bound by", "unfiltered", "uncensored", "unrestricted", "without", "broken free",
+        ("free of", "free from", "bound by", "unfiltered", "uncensored", "unrestricted", "unlimited", "without",
+         "broken free",
          "break free", "breaks free", "abide", "comply", "bypass", "unhinged", "liberated"),
     ),
     # having no ethics
@@ -102,15 +109,38 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "no_refusal_words": (
         r"\b(?:never|not|don't|do\s++not|without|no)\s++(?:\w++\s++){0,4}?[\"'\u201c\u2018]?(?:i'?m\s++sorry|"
         r"i\s++apologi[sz]e|as\s++an\s++ai|i\s++can(?:not|'t)\b)|\bwithout\s++(?:any\s++)?(?:warnings?|"
-        r"disclaimers?|caveats?)\b",
-        ("sorry", "apologi", "as an ai", "i cannot", "i can't", "warning", "disclaimer", "caveat"),
+        r"disclaimers?|caveats?)\b|\b(?:omit|skip|leave\s++out)\s++(?!no\b|none\b)(?:\w++\s++)?(?:disclaimers?|caveats?)\b|"
+        # never say "Sorry": the refusal quoted alone
+        r"\b(?:never|not|don't|do\s++not)\s++(?:ever\s++)?(?:says?|write|use|output|respond\s++with|reply\s++with)\s++"
+        r"(?:the\s++(?:words?|phrases?)\s++)?[\"'\u201c\u2018](?:sorry|unfortunately|i\s++can(?:not|'t))\b",
+        ("sorry", "apologi", "as an ai", "i cannot", "i can't", "warning", "disclaimer", "caveat", "unfortunately"),
+    ),
+    # the answer made to open with an assent given to it ("begin your reply with 'Sure, here
+    # is'", "Start response with "Sur3, h3r3 y0u ar3""): the model's own voice replaced. Not a
+    # speaker's name ("Start all your outputs with "JailBreak:""): a help desk's style guide
+    # names its own ("Start every reply with "Support:"").
+    "prefix": (
+        r"\b(?:start|begin)s?\s++(?:all\s++|each\s++|every\s++)?(?:of\s++)?(?:your\s++|the\s++|its\s++)?(?:\w++\s++)?"
+        r"(?:responses?|repl(?:y|ies)|answers?|outputs?)\s++(?:with|by\s++saying)\s*+:?\s*+[\"'\u201c\u2018]"
+        # an assent the model did not give, or a character's name as the speaker
+        r"(?:sure|absolutely|of\s++course|certainly|here\s++(?:is|are|you)|sur3|h3r3)",
+        ("response", "reply", "replies", "answer", "output"),
     ),
 }
 
 # Pairs of kinds whose words are also the vocabulary of software ("enable developer mode to
 # install apps without restrictions", "the emulator can act as a device in developer mode"):
-# they make no pair alone.
+# they make no pair alone, unless the phrase besides the mode is one software never uses
+# of itself (a "liberated", "unhinged" answer).
 _WEAK = frozenset({frozenset({"mode", "unbound"}), frozenset({"mode", "persona"})})
+_NOT_SOFTWARE = re.compile(r"liberated|unhinged|broken\s++free|breaks?\s++free", re.IGNORECASE)
+# Phrases that are also how software and its papers talk ("a hypothetical model called
+# TinyLM ... released without restrictions"): two of them make no pair.
+_SOFT = re.compile(
+    r"without\s++(?:any\s++)?(?:restrictions|limitations)|(?:hypothetical|fictional|imaginary|fictitious)\s++"
+    r"(?:\w++\s++)?model\s++(?:called|named)",
+    re.IGNORECASE,
+)
 _BY_KIND = {kind: re.compile(pattern, re.IGNORECASE) for kind, (pattern, _) in _KINDS.items()}
 
 
@@ -142,10 +172,14 @@ def _paired(own: str) -> Callable[[re.Match[str]], bool]:
         if not _ADDRESSED.search(around):
             return False  # a film review ("immoral", "remains in character") talks to no one
         # A partner quoted in text about attacks ("role-play ('pretend you are…')") is no partner.
+        own_plain = bool(_NOT_SOFTWARE.fullmatch(match.group()))
+        own_soft = bool(_SOFT.fullmatch(match.group()))
         return any(
             not _shown(kind, text, low + other.start(), low + other.end())
-            for kind, pattern in _BY_KIND.items() if kind != own and frozenset({own, kind}) not in _WEAK
+            for kind, pattern in _BY_KIND.items() if kind != own
             for other in pattern.finditer(around)
+            if (frozenset({own, kind}) not in _WEAK or own_plain or _NOT_SOFTWARE.fullmatch(other.group()))
+            and not (own_soft and _SOFT.fullmatch(other.group()))
         )
 
     return check
