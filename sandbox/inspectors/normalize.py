@@ -254,7 +254,10 @@ def decoded_layers(
                 # Letters spelled as numeric references, four or more in a row ("&#105;&#103;
                 # &#110;..."), or one inside a word: the region is decoded as a whole, the text
                 # around the references kept. The odd "don&#39;t" of a web page is neither.
-                if not (_SPELLED.search(data, low, high) or _IN_WORD.search(data, low, high)):
+                # Both need a numeric reference: a page's named ones (&quot; &raquo;) cost a find.
+                if data.find(b"&#", low, high) < 0 or not (
+                    _SPELLED.search(data, low, high) or _IN_WORD.search(data, low, high)
+                ):
                     continue
                 region = data[low:high].decode("utf-8", "ignore")
                 decoded = html.unescape(region)
