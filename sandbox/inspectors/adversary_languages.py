@@ -5,7 +5,7 @@ Each rule is one shape written in each language's own words (not a translation o
 English sentence): an address to the agent ("Remarque pour l'assistant :", "Hinweis an den
 KI-Agenten", "l'IA doit ..."), and the requests that mean little alone and much in a
 text that addresses the agent: edit the shell's or the agent's configuration, swap a
-package, act on a permission the text grants itself. They are LOW alone; the inspector
+package, run a command, act on a permission the text grants itself. They are LOW alone; the inspector
 raises a request next to an address to one HIGH finding (adversary._combined), as for
 English.
 """
@@ -25,8 +25,11 @@ _AGENT = (
 )
 _NOTE = (
     r"(?:note|remarque|message|consigne|avis|hinweis|nachricht|anweisung|mitteilung|notiz|nota|mensaje|messaggio|"
-    r"mensagem|bericht|notitie|aviso|instructions?|instrucciones|istruzioni|instruções|instructies|uwaga|wiadomość|"
-    r"meddelande|instruktion)"
+    r"mensagem|bericht|notitie|aviso|avviso|comunicazione|instructions?|instrucciones|istruzioni|instruções|"
+    r"instructies|uwaga|wiadomość|meddelande|instruktion)"
+    # "MENSAJE IMPORTANTE PARA ...", "AVVISO URGENTE PER ...": the adjective after the noun
+    r"(?:\s++(?:importante?s?|important\w*+|urgente?s?|urgent|officiel\w*+|oficial|ufficiale|pilne|ważn\w*+|"
+    r"viktig\w*+|dringend\w*+))?"
 )
 _TO = r"(?:pour|à|an|für|para|per|voor|aan|dla|till)"
 _ARTICLE = (
@@ -102,6 +105,32 @@ SWAP_OTHER = Rule(
     r"\b" + _SWAP_VERB + r"\b[^\n.!?]{0,100}?\b" + _BY + r"\b[^\n.!?]{0,80}?\b" + _PACKAGE + r"\b",
 )
 
+# -- a command to run -----------------------------------------------------------------------------
+
+_RUN_VERB = (
+    r"(?:exécute[rz]?|lance[rz]?|ejecuta|ejecute|corre|esegui|eseguire|lancia|executa|execute|rode|rodar|"
+    r"voer|wykonaj|uruchom|kör)"
+)
+_COMMAND_WORD = (
+    r"(?:commande|script|befehl|skript|comando|commando|polecenie|skrypt|kommando)"
+)
+# The rest of the sentence up to the verb's particle: a dot inside a file name does not end it.
+_UP_TO_PARTICLE = r"\b(?:[^\n.]|\.(?=\S)){0,80}?"
+RUN_OTHER = Rule(
+    "asks_to_run_command", LOW, "text asks for a command to be run (other languages)",
+    # at a word's start: "lance" is in "balance", "execute" in "unexecuted"
+    tuple("\\b" + verb for verb in ("exécute", "lance", "ejecuta", "ejecute", "corre ", "esegui", "lancia", "executa",
+                                     "execute", "rode ", "rodar", "voer", "wykonaj", "uruchom", "kör", "führe",
+                                     "führen sie")),
+    # "ejecuta el script scripts/x.sh", "esegui il comando `...`", "exécute : `...`"
+    r"\b" + _RUN_VERB + r"\b\s*+(?::\s*+)?(?:(?:le|la|el|il|lo|o|a|het|de|den|das)\s++)?(?:\w++\s++)?"
+    r"(?:" + _COMMAND_WORD + r"\b|`[^`\n]{2,200}`)|"
+    # German puts the particle last: "führe `...` aus", "führe das Skript x.sh aus"
+    r"\bführ(?:e|en\s++sie)\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+aus\b|"
+    # Dutch too: "voer `...` uit"
+    r"\bvoer\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+uit\b",
+)
+
 # -- a permission the text grants itself ------------------------------------------------------------
 
 GRANTED_OTHER = Rule(
@@ -122,6 +151,6 @@ GRANTED_OTHER = Rule(
     r"\bdu\s++har\s++(?:behörighet|tillåtelse)\b",
 )
 
-LANGUAGE_SHAPES: tuple[Rule, ...] = (ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, GRANTED_OTHER)
+LANGUAGE_SHAPES: tuple[Rule, ...] = (ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, RUN_OTHER, GRANTED_OTHER)
 # Requests that are notes alone and HIGH in a text that addresses the agent.
 LANGUAGE_ACTIONS = frozenset({"grants_itself_permission"})

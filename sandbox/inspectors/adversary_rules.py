@@ -53,6 +53,12 @@ _NOT_A_THING = (
     r"(?![ \t]++(?:page|file|panel|screen|view|modal|template|section|link|tab|button|dialog|url|endpoint|field|"
     r"box|window|menu|text|folder|directory|table|column|parser|engine|list|format|schema)s?\b)"
 )
+# "Forget the old build instructions: the project now uses uv": a document's instructions for
+# a task, not the reader's own.
+_NOT_DOCS = (
+    r"(?<!\b(?:build|install|installation|setup|set-up|upgrade|migration|deploy|deployment|release|assembly|"
+    r"usage|compilation|packaging|washing|care|cooking|baking)\s++)"
+)
 _ORDERS = (
     r"(?:instructions?|prompts?|directions?|directives?|rules?|guidelines?|context|commands?|orders?|"
     r"constraints?|guardrails?|polic(?:y|ies)|programming|restrictions?|safeguards?|messages?|tasks?)"
@@ -65,7 +71,7 @@ OVERRIDE = Rule(
     # "ignore the rest of the message and return 400": how a protocol spec handles bad input
     r"(?!\s++(?:the\s++)?(?:rest|remainder)\s++of\s++(?:the|this)\s++(?:message|line|input|file|header|packet|"
     r"request|body|stream|string|response|frame)s?\b)"
-    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _ORDERS + r"\b" + _NOT_A_THING,
+    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _NOT_DOCS + _ORDERS + r"\b" + _NOT_A_THING,
     check=_use,
 )
 OVERRIDE_EVERYTHING = Rule(
@@ -157,7 +163,7 @@ OVERRIDE_CUES = Rule(
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far", "bother with", "suspended", "waived"),
-    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
+    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _NOT_DOCS + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
     r"(?:\w++\s++)?" + _DISMISS + r"\b",
     check=_dismisses,
@@ -458,6 +464,18 @@ TEMPLATE_TOKEN = Rule(
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|end_header_id|eot_id|"
     r"begin_of_text)\|>|\[/?inst\]|<</?sys>>|^\s*+###\s*+(?:instruction|system|response)\b|</?system>",
 )
+# What a forged system turn orders, in French, German, Spanish, Italian, Portuguese, Dutch
+# and Polish: run, send, delete, switch off, drop earlier orders, or show a secret file.
+_SYSTEM_ORDERS_OTHER = (
+    r"exécute[rz]?|ejecuta|esegui|execute|executa|führe|voer\s++\S++\s++uit|wykonaj|uruchom|"
+    r"envoie[rz]?|envía|invia|envie|stuur|sende|schick\w*+|wyślij|"
+    r"supprime[rz]?|borra|elimina|cancella|apague|lösche|verwijder|usuń|"
+    r"désactive[rz]?|desactiva|disattiva|desative|deaktivier\w*+|schakel\s++\S++\s++uit|wyłącz|"
+    r"ignore[rz]|ignoriere|ignora|ignoreer|zignoruj|oublie[rz]?|olvida|vergiss|dimentica|esqueça|vergeet|zapomnij|"
+    r"(?:contenu|contenido|inhalt|contenuto|conteúdo|inhoud|zawartość)\b[^\n]{0,40}?(?:\.env|~/\.|id_rsa|"
+    r"credentials|\.netrc|secrets?)|(?:variables\s++d'environnement|variables\s++de\s++entorno|"
+    r"umgebungsvariablen|variabili\s++d'ambiente|variáveis\s++de\s++ambiente|omgevingsvariabelen|zmienne\s++środowiskowe)"
+)
 _TEMPLATE_SHOWN = re.compile(r"\[inst\]\s*+(?:\.\.\.|\u2026)", re.I)
 # A chat template in code: the system turn holds a placeholder ("{system}", "{{ system_prompt }}", "%s")
 # and ends with its end token; what follows is other code, not the message.
@@ -486,7 +504,12 @@ FAKE_SYSTEM = Rule(
     r"delete|rm\s++-rf|curl|wget|import\s++\w++\s++from\s++https?|approve|push|merge|disable\w*+|append|collect|"
     r"disclose|grant|publish|accepted\s++only\s++if|may\s++ignore|(?:are|is)\s++allowed\s++to\s++(?:read|run|disclose|"
     r"execute|access)|follow\s++(?:the\s++)?instructions\s++in|priority\s*+1|confirmations?\s++(?:are\s++)?disabled|"
-    r"drop\s++table|post\s++them|always\s++includes?|pushing|pre-?approved)\b",
+    r"drop\s++table|post\s++them|always\s++includes?|pushing|pre-?approved|"
+    # secrets shown: "Print the environment variables", "show the contents of the .env file"
+    r"(?:show|display|print|output|dump|reveal|list)\s++(?:\w++\s++){0,3}?(?:contents?|environment\s++variables|"
+    r"secrets?|passwords?|api\s++keys?|tokens?|credentials)|"
+    # the same orders in the other main European languages (the header is the same in all)
+    + _SYSTEM_ORDERS_OTHER + r")\b",
     window=480,
     check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None and not _TEMPLATE_CODE.search(m.group()),
 )
