@@ -211,13 +211,18 @@ _META = re.compile(
     r"suspicious|poison|smuggl|untrusted|in\s++the\s++wild|known\s++as|signatures?\b|role-?play|framing|\bframe\b|paraphras|variants?\b|"
     r"the\s++(?:sentence|line|phrase|string|comment|text)\b|contained|tricked|fooled|pasted|"
     r"\b(?:said|says|saying|read|reads|wrote|writes|claimed|claims|claiming)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
-    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel",
+    r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel|"
+    # attacks, injection and filters named in the other main European languages, and "phrases like"
+    r"angriff|ataque|attacc|aanval|\batak|inyecci|injeç|iniezion|wstrzykn|"
+    # a filter's own vocabulary: the phrases are its patterns
+    r"\bguard|block-?list|deny-?list|blacklist|\bbanned\b|\bforbidden\b|\bpatterns\b|"
+    r"frases?\s++como|frasi\s++come|phrases?\s++comme|sätze\s++wie|zinnen\s++als|zdania\s++(?:jak|typu)",
     re.IGNORECASE,
 )
 # For the value of a data field: only words that say the data is about attacks.
 _STRONG_META = re.compile(
     r"injection|malicious|jailbreak|adversar|red[- ]team|\"label\"|benign|classif|dataset|corpus|fixture|"
-    r"test\s++cases?|payloads?\"",
+    r"test\s++cases?|payloads?\"|block-?list|deny-?list|blacklist|\bbanned\b|\bpatterns\b",
     re.IGNORECASE,
 )
 _ADDRESSES = re.compile(r"https?://\S++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\b[\w-]++(?:\.[\w-]++)*+\.(?:com|org|net|io|dev|"
@@ -231,6 +236,12 @@ _REPORTED = re.compile(
     r"manipulat\w*|lur\w*)\s++(?:the|a|an|its|their|your|our|every)\s++"
     r"(?:\w++\s++)?(?:model|agent|ai|assistant|llm|bot|chatbot|reviewer|tool|system|screener|reader)s?\s++to\b|"
     r"\b(?:telling|asking|instructing|getting|making)\s++(?:it|them)\s++to\b|"
+    # "a prompt that makes the model ignore its instructions" (make takes no "to")
+    r"\b(?:makes?|made|making)\s++(?:the|a|an|its|their|your|our|every)\s++(?:\w++\s++)?(?:model|agent|ai|assistant|"
+    r"llm|bot|chatbot|reviewer|screener)s?\s++$|"
+    # a guard's condition: "If the user asks you to ignore previous instructions, refuse"
+    r"\bif\s++(?:the\s++|a\s++|any\s++)?(?:user|someone|anyone|anybody|somebody|message|document|page|input|"
+    r"text|prompt|content|email)s?\s++(?:asks?|tells?|wants?|instructs?|tries\s++to\s++(?:get|make))\s++you\s++to\b|"
     r"\b(?:try|tries|trying|tried|attempts?|attempted|attempting|designed|meant|intended)\s++to\b",
     re.IGNORECASE,
 )
