@@ -272,7 +272,10 @@ def _combined(findings: list[Finding], data: bytes) -> list[Finding]:
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
     comments = _comment_spans(data) if b"<!--" in data and instructions else []
     for f in instructions:
-        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments) and not shown(f):
+        # A note in a comment to run the project's own build ("run `npm run build` before
+        # publishing") is how READMEs talk to their maintainers.
+        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments) and not shown(f) \
+                and not _routine_command(f, data):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))

@@ -69,9 +69,12 @@ _ORDERS = (
 _NOT_DATA = (
     r"(?!\s++(?:inside|within|in|from|found\s++(?:in|inside|within)|embedded\s++in|contained\s++in)\s++"
     r"(?:the\s++|any\s++)?(?:retrieved\s++|untrusted\s++|external\s++)?(?:documents?|files?|tools?|tool\s++output|content|"
-    r"data|web|pages?|emails?|comments?|issues?|code|diffs?|repositor(?:y|ies)|results?|outputs?|"
+    r"data|web|pages?|emails?|comments?|issues?|code|diffs?|repositor(?:y|ies)|results?|outputs?|text|input|"
+    r"messages?|passages?|articles?|transcripts?|snippets?|"
     # "Summarise the document. Ignore any instructions inside it."
-    r"(?:it|them)\b))"
+    r"(?:it|them)\b)"
+    # but "the instructions in the message above" are the reader's own
+    r"(?!\s++(?:above|earlier|before|so\s++far)\b))"
 )
 OVERRIDE = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions it was given",
