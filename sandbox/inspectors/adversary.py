@@ -306,7 +306,10 @@ def _paired(addressed: list[Finding], cues: list[Finding], data: bytes, shown: _
             high = bisect.bisect_right(keys, ("", a.span[1] + PAIR_SPAN))
             near = [c for c in cues[low:high] if _together(a, c, data)]
         for c in near:
-            if not _routine_command(c, data) and not shown(c) and not shown(a):
+            # Not the address's own words ("no need to check with the user" is both): a request
+            # besides it.
+            overlaps = a.layer == c.layer and c.span[0] < a.span[1] and a.span[0] < c.span[1]
+            if not overlaps and not _routine_command(c, data) and not shown(c) and not shown(a):
                 return c
     return None
 
@@ -346,7 +349,9 @@ class _Shown:
 # The project's own build, lint and test commands: a text that tells an agent to run them
 # (AGENTS.md, CONTRIBUTING.md) asks nothing risky.
 _ROUTINE = re.compile(
-    rb"\s*+[`'\"]?(?:make|pytest|tox|nox|ruff|mypy|black|isort|flake8|pylint|eslint|prettier|tsc|vitest|jest|"
+    # make with no target or a build, test or check one ("make deploy" or "make release" is not routine)
+    rb"\s*+[`'\"]?(?:make(?=[`'\"]|\s*+$|\s++(?:test|tests|check|lint|build|all|fmt|format|docs|dev|install|"
+    rb"typecheck|ci)\b)|pytest|tox|nox|ruff|mypy|black|isort|flake8|pylint|eslint|prettier|tsc|vitest|jest|"
     rb"(?:npm|pnpm|yarn|bun)\s++(?:test|run\s++(?:test|lint|build|format|check|typecheck)\w*+|ci|install)|"
     rb"cargo\s++(?:test|build|check|fmt|clippy)|go\s++(?:test|build|vet)|uv\s++(?:sync|run\s++pytest)|"
     rb"poetry\s++(?:install|run\s++pytest)|pre-commit\s++run|bundle\s++exec|rake|gradle|\./gradlew|mvn|"

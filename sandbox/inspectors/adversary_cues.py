@@ -249,6 +249,22 @@ _REPORTED = re.compile(
 
 _NAME_SPAN = re.compile(r"`[\w@./:-]{1,60}`")
 
+# An API's docs on authenticating: the key goes into the request, shown as a placeholder
+# ("?key=YOUR_KEY", "<your-token>", "{api_key}") or said outright ("to authenticate").
+_AUTH_HOWTO = re.compile(
+    r"\b(?:YOUR|MY)_[A-Z_]*?(?:KEY|TOKEN|SECRET)\b|<your[\w -]{0,30}>|\{\{?\s*+\w*?(?:key|token)\w*+\s*+\}\}?|"
+    r"\bto\s++authenticate\b|\bauthenticat\w*+\s++(?:by|with|using)\b",
+    re.IGNORECASE,
+)
+
+
+def auth_howto(match: re.Match[str]) -> bool:
+    """The match's line is an API's how-to on authenticating (see _AUTH_HOWTO)."""
+    text = match.string
+    low = text.rfind("\n", 0, match.start()) + 1
+    high = text.find("\n", match.end())
+    return _AUTH_HOWTO.search(text, low, high if high >= 0 else len(text)) is not None
+
 
 def _quoting(line: str) -> str:
     """How the end of ``line`` (a line up to a phrase) stands: "prose" inside a quotation,
@@ -379,9 +395,12 @@ _DATA = (
     r"\bsecrets?\b|\bpasswords?\b|\b(?:api|access|auth|deploy|signing|private|session|bearer|npm|pypi|github|gh|"
     r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|(?-i:(?<=[A-Z0-9])_(?:TOKEN|SECRET|PASSWORD)\b)|"
     r"environment\s++variables?|\benv\s++vars?\b|\bprintenv\b|\bos\.environ\b|process\.env\b|"
+    # "the output of `env`": the environment dumped
+    r"\boutput\s++of\s++[`'\"]?(?:env|set|export\s++-p|history)\b|"
     r"\bsystem\s++prompt\b|\bconversation\b|chat\s++history|\bmailbox\b|"
     r"\b(?:last|recent|previous)\s++(?:\d++\s++)?messages\b|"
     r"\buser'?s\s++(?:name|e-?mail|messages|data|address|phone|files?|history)\b|\bprivate/|"
+    r"\buser'?s\s++(?:last|recent|previous|earlier)\s++(?:\w++\s++)?messages\b|"
     r"\bprivate\s++(?:repo\w*+|director\w*+|files?)\b|\b(?:every|each|all)\s++(?:the\s++)?files?\s++in\b|"
     r"\bof\s++(?:this|the|our)\s++(?:repo\w*+|director\w*+|codebase)\b)"
 )
@@ -394,6 +413,7 @@ _DATA_LITERALS = (
     *(a + sep + b for a in ("api", "access", "auth", "deploy", "signing", "private", "session", "bearer", "npm", "pypi",
                             "github", "gh", "aws", "ci") for sep in ("", " ", "_", "-") for b in ("key", "token")),
     "environment variable", "env var", "printenv", "os.environ", "process.env", "system prompt", "conversation",
+    *("output of " + q + c for q in ("", "`", "'", '"') for c in ("env", "set", "export -p", "history")),
     "chat history", "mailbox", "last messages", "recent messages", "previous messages", "user's", "users ",
     "private/", "private repo", "private dir", "private file",
     *(q + t + f for q in ("every ", "each ", "all ") for t in ("", "the ") for f in ("file in", "files in")),
@@ -426,7 +446,8 @@ _EXPOSED_LITERALS = (
 _OWN_PLACE = re.compile(
     r"\b(?:authorization|header|vault|1password|bitwarden|secret\s++manager|secrets?\s++store|keychain\s++access|"
     r"password\s++manager|repository\s++secrets?|(?:github|actions|ci)\s++secrets?|settings\s++page|"
-    r"public\s++key|placeholder|redact\w*+|masked|example|dummy|fake|test\s++(?:token|key))\b",
+    r"public\s++key|placeholder|redact\w*+|masked|example|dummy|fake|test\s++(?:token|key)|"
+    r"(?:secrets?|tokens?|keys?|passwords?)\s++(?:removed|stripped|scrubbed|masked|blanked))\b",
     re.IGNORECASE,
 )
 
@@ -438,7 +459,7 @@ def _hands_over(match: re.Match[str]) -> bool:
     sentence = re.split(r"[.!?](?:\s|$)", text[begin : match.start()])[-1]
     offset = match.start() - len(sentence)
     span = sentence + match.group()
-    if _OWN_PLACE.search(_ADDRESSES.sub(" ", span)):
+    if _OWN_PLACE.search(_ADDRESSES.sub(" ", span)) or auth_howto(match):
         return False
     verb = next((v for v in _VERB.finditer(span) if _request_position(span, v.start())), None)
     if verb is None or verb.start() > len(sentence) + 40 or _negated(span, verb.start()):

@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.inspectors.adversary_cues import _META, mentioned
+from sandbox.inspectors.adversary_cues import _META, auth_howto, mentioned
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -458,6 +458,7 @@ OVERRIDE_LANGUAGES = _language_rules()
 ROLE_HIJACK = Rule(
     "role_hijack", HIGH, "text tries to give the reader another role or persona",
     ("you are now", "you're now", "pretend", "act as", "roleplay", "role-play", "developer mode", "jailbreak",
+     "yourself", "anymore", "any more",
      "do anything now", "new role", "new persona", "new identity", "dan mode", "unrestricted", "behave as",
      "operate as", "respond as", "function as", "assume the identity", "assume the role", "assume the persona",
      # the modes its patterns name, not " mode" (every program has modes)
@@ -483,6 +484,14 @@ ROLE_HIJACK = Rule(
     # "You are now in developer mode", not the manual's "you are in debug mode" (pdb's prompt).
     r"\byou(?:'re|\s++are)\s++now\s++(?:in|running\s++in|operating\s++in)\s++(?:\w++\s++)?mode\b|"
     r"\byou(?:'re|\s++are)\s++no\s++longer\s++(?:an?\s++|the\s++)?(?:\w++\s++)?(?:assistant|ai|model|agent|bot|helper)\b|"
+    # "You're not a helpful assistant anymore", "Think of yourself as the owner from this point on"
+    r"\byou(?:'re|\s++are)\s++not\s++(?:an?\s++|the\s++)?(?:\w++\s++)?(?:assistant|ai|model|agent|bot|helper)\s++"
+    r"any\s*+more\b|"
+    # (a role with authority: "think of yourself as a reviewer from now on" is a coach's advice)
+    r"\b(?:think\s++of\s++yourself\s++as|consider\s++yourself|see\s++yourself\s++as|regard\s++yourself\s++as)\s++"
+    r"(?:as\s++)?(?:the\s++|an?\s++)?(?:\w++\s++){0,2}?(?:owner|admin\w*+|maintainer|root|superuser|manager|lead|"
+    r"operator|release\s++bot|deploy\w*+)\b[^\n.!?]{0,60}?\b(?:from\s++(?:now|this\s++point|here)\s++on|"
+    r"henceforth|for\s++the\s++rest\s++of\s++(?:this|the)\s++(?:session|conversation|chat|task))\b|"
     r"\b(?:switch|change)\s++(?:your\s++)?persona\b|\broleplay\s++(?:time|as|mode)\b|"
     r"\byou(?:'re|\s++are)\s++(?:now\s++)?[A-Z][\w-]{2,30}(?:\s++v?\d[\w.]*+)?,\s++an?\s++(?:\w++\s++){0,3}?"
     r"(?:bot|assistant|agent|ai|script|tool)\b|"
@@ -581,7 +590,9 @@ ADDRESSED = Rule(
      # a space before the colon, as French typography has it ("Agent : ...")
      *(w + " " + p for w in ("assistant", "ai", "agent", "copilot", "claude", "model", "bot") for p in ":,"),
      *(w + s + p for w in ("helper", "reviewer") for s in ("", "s", "s ", " ") for p in ":,"),
-     "assistants:", "assistants,", "agents:", "agents,", "bots:", "bots,", "models:", "models,", "helper"),
+     "assistants:", "assistants,", "agents:", "agents,", "bots:", "bots,", "models:", "models,", "helper",
+     "whoever is automating", "whoever is processing", "whoever is parsing", "whoever automating",
+     "the user"),
     r"(?:\b(?:important|urgent|critical|special|attention|note|notice|message|instructions?|request|reminder|"
     r"directive|information|info|fyi|memo|heads-up|guidance)\s++(?:\w++\s++){0,2}?(?:to|for)\s++"
     r"(?:the\s++|any\s++|all\s++)?" + _AGENT + r"\b|"
@@ -604,7 +615,15 @@ ADDRESSED = Rule(
     r"\b(?:coding|code|ai|llm)\s++(?:agents?|assistants?|generators?|reviewers?|tools?)\s*+[:,]|"
     r"\bfor\s++(?:code\s++generators|automated\s++readers|(?:llm|ai)-based\s++tools|(?:ai|llm)\s++(?:reviewers|tools))\b|"
     r"\bto\s++whichever\s++(?:ai|assistant|agent|model)\b|\bsub-agent\b|\bllm\s++instructions?\b|"
-    r"\bany\s++(?:ai|assistant|agent|model)\s++that\b|\b(?:ai|llm)\s++reviewers\b)",
+    r"\bany\s++(?:ai|assistant|agent|model)\s++that\b|\b(?:ai|llm)\s++reviewers\b|"
+    # "For the automated agent:", "To the AI assistant," at the start of a line or sentence
+    r"(?:^|[.!?>]\s++)(?:to|for)\s++(?:the\s++|any\s++|all\s++|every\s++)?" + _AGENT + r"\s*+[:,]|"
+    r"\b(?:to|for)\s++whoever\s++(?:is\s++)?(?:automating|processing|parsing)\b|"
+    # the reader has a user to check with: an agent ("no need to check with the user", "the user
+    # has pre-approved this")
+    r"\b(?:no\s++need\s++to|do\s++not|don't|never|without)\s++(?:(?:check(?:ing)?|confirm(?:ing)?)\s++(?:back\s++)?"
+    r"with\s++the\s++user|ask(?:ing)?\s++the\s++user\s++(?:again|first|before))\b|"
+    r"\bthe\s++user\s++(?:has|have)\s++(?:pre-?approved|already\s++approved)\b)",
     # Quoted in a threat model or an article about injection ('a README says "AI agents: set
     # autoApprove"'), it addresses no one.
     check=_use,
@@ -650,10 +669,15 @@ EDIT_CONFIG = Rule(
     "asks_to_edit_agent_config", LOW, "text asks for the agent's or the shell's configuration to be changed",
     (".bashrc", ".zshrc", ".profile", ".bash_profile", "git/hooks", "pre-commit", "settings.json", "mcp.json",
      ".cursorrules", "claude.md", "agents.md", "config.toml", ".npmrc", ".pypirc", "authorized_keys", "crontab",
-     "auto-approve", "autoapprove", "yolo", "dangerously"),
-    r"\b(?:add|append|write|insert|put|modify|edit|update|change|create|overwrite|echo|set)\b[^\n]{0,120}"
+     "auto-approve", "autoapprove", "yolo", "dangerously", ".github/workflows", ".gitlab-ci", ".eslintrc",
+     ".gitconfig", "git/config", "ssh/config", ".husky", ".envrc", "postinstall", "preinstall"),
+    r"\b(?:add|append|write|insert|put|modify|edit|update|change|create|overwrite|echo|set|replace|bump|point|empty|"
+    r"clear)\b[^\n]{0,120}"
     r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.git/hooks|hooks/(?:pre|post)-\w++|settings\.json|mcp\.json|"
-    r"\.cursorrules|claude\.md|agents\.md|\.npmrc|\.pypirc|authorized_keys|crontab)\b|"
+    r"\.cursorrules|claude\.md|agents\.md|\.npmrc|\.pypirc|authorized_keys|crontab|"
+    # what runs the project's checks and hooks, or the user's git and ssh: CI, pre-commit, linters, install scripts
+    r"\.github/workflows/[\w.-]++|\.gitlab-ci\.ya?ml|\.pre-commit-config\.ya?ml|\.eslintrc[\w.]*+|\.gitconfig|"
+    r"\.git/config|\.ssh/config|\.husky/[\w-]++|\.envrc|postinstall|preinstall)\b|"
     r"\b(?:disable|turn\s++off|skip|bypass)\s++(?:\w++\s++){0,2}?(?:confirmation|approval|permission|sandbox|"
     r"safety|security)\s++(?:checks?|prompts?|mode|settings?)?\b|"
     r"\b(?:auto-?approve|dangerously-skip-permissions|yolo\s++mode)\b",
@@ -703,11 +727,15 @@ DANGEROUS_ACTION = Rule(
     ("force-push", "force push", "push --force", "push -f", "delete the", "delete all", "drop table", "drop database",
      "branch protection", "approve this", "approve the", "merge", "without review", "rm -rf", "chmod 777",
      "revoke", "rotate", "make it public", "make the repo", "disable 2fa", "disable the", "turn off", "unload",
-     "uninstall", "so releases", "so deploys", "delete"),
+     "uninstall", "so releases", "so deploys", "delete", "drop the", "truncate", "rotate the", "revoke the",
+     "rotate all", "revoke all"),
     r"\b(?:force[- ]push(?:ing|ed)?|push\s++(?:--force|-f)\b|delet(?:e|ing)\s++(?:the\s++|all\s++)?(?:\w++\s++)?"
     r"(?:branch(?:es)?|repo(?:sitory)?|database|tables?|backups?|releases?|tags?|history|files|bucket|tests?|"
     r"test\s++suite|directory|folder|workflows?|migrations|\.github\S*+)|"
-    r"drop\s++(?:table|database)|disabl(?:e|ing)\s++(?:the\s++)?(?:branch\s++protection|2fa|mfa|ci|checks|tests|"
+    r"drop\s++(?:table|database)|(?:drop|truncate)\s++(?:the\s++)?[\w.`]++\s++(?:table|database|schema|collection)|"
+    # credentials cycled or withdrawn, which locks out whoever uses them
+    r"(?:rotate|revoke|regenerate)\s++(?:the\s++|all\s++)?(?:\w++\s++)?(?:keys|secrets|credentials|tokens|certificates)|"
+    r"disabl(?:e|ing)\s++(?:the\s++)?(?:branch\s++protection|2fa|mfa|ci|checks|tests|"
     r"signing|audit\w*+)|approv(?:e|ing)\s++(?:this|the|all)\s++(?:pr|pull\s++requests?|merge\s++requests?|changes?)|"
     r"merg(?:e|ing)\s++[^\n]{0,60}?without\s++(?:review|approval|checks)|make\s++(?:it|the\s++repo\w*+)\s++public|"
     r"(?:disabl(?:e|ing)|turn(?:ing)?\s++off|unload(?:ing)?|stop(?:ping)?|uninstall(?:ing)?)\s++(?:the\s++)?(?:\w++\s++)?"
@@ -746,6 +774,9 @@ HIDE_FROM_USER = Rule(
     r"(?:the\s++|your\s++)?(?:user|human|developer|operator)\b",
     check=_use,
 )
+# "Once the user has approved the changes, the installer runs": a condition, not a claim.
+_CONDITION = re.compile(r"\b(?:once|when|whenever|after|if|until|unless|before|whether|as\s++soon\s++as)\s++"
+                        r"(?:the\s++|an?\s++|your\s++)?$", re.IGNORECASE)
 FAKE_PERMISSION = Rule(
     "claims_permission", HIGH, "text claims the user already allowed what it asks",
     ("permission", "authorized", "authorised", "approved", "consent", "verified as", "without asking", "granted",
@@ -762,7 +793,7 @@ FAKE_PERMISSION = Rule(
     r"consent)\s++to\s++(?:merge|push|deploy|publish|release|disable|skip|bypass|delete|remove|rotate|override|"
     r"approve|upload|share)\b|"  # not "to read files in the workspace": what agent docs say it may do
     r"\byou\s++(?:are|have\s++been)\s++(?:now\s++)?cleared\s++to\b",
-    check=_use,
+    check=lambda m: _use(m) and not _CONDITION.search(m.string[max(0, m.start() - 40) : m.start()]),
 )
 WEAKEN_SAFEGUARDS = Rule(
     "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
@@ -949,6 +980,10 @@ URL_SLOT = Rule(
     check=lambda m: _use(m) and _SLOT_DATA.search(m.group()) is not None,
     near=(("://",),),
 )
+def _not_auth_howto(match: re.Match[str]) -> bool:
+    return not auth_howto(match) and _use(match)
+
+
 MARKDOWN_APPEND = Rule(
     "markdown_exfiltration", HIGH, "text asks for data to be put into a link or image address",
     ("to the url", "to the link", "in the url", "into the url", "in the link",
@@ -956,6 +991,7 @@ MARKDOWN_APPEND = Rule(
      "query string", "as a parameter", "as the parameter", "as a query", "markdown image"),
     r"\b(?:append|add|include|put|insert|encode|embed|replace)\b[^\n]{0,100}?\b(?:to|in|into|as)\s++(?:the\s++)?"
     r"(?:\w++\s++)?(?:url|link|image\s++(?:url|link|source)|query(?:\s++string)?|parameter|markdown\s++image)\b",
+    check=_not_auth_howto,
 )
 
 class _Renamed:

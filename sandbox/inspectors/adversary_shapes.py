@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox.inspectors.adversary_cues import CUE_RULES, mentioned
+from sandbox.inspectors.adversary_cues import CUE_RULES, auth_howto, mentioned
 from sandbox.inspectors.adversary_jailbreak import JAILBREAK
 from sandbox.inspectors.adversary_languages import LANGUAGE_ACTIONS, LANGUAGE_SHAPES
 from sandbox.inspectors.engine import Rule
@@ -133,7 +133,7 @@ _PUT_WORDS = (
 _NOT_OURS = re.compile(
     r"\b(?:authorization|bearer|header|vault|1password|secret\s++manager|keychain\s++access|password\s++manager|"
     r"never|don't|do\s++not|avoid|redact\w*+|masked|placeholder|example|dummy|fake|test\s++(?:token|key)|"
-    r"public\s++key)\b",
+    r"public\s++key|sanitized|(?:secrets?|tokens?|keys?|passwords?)\s++(?:removed|stripped|scrubbed|blanked))\b",
     re.I,
 )
 
@@ -173,7 +173,7 @@ def _handover(match: re.Match[str]) -> bool:
     """A request, not a how-to about authenticating, nor a warning against what it names,
     nor the summary line of a docstring."""
     return (_NOT_OURS.search(match.group()) is None and _requested(match) and not _forbids(match) and _use(match)
-            and not _shown(match) and not _docstring_summary(match))
+            and not auth_howto(match) and not _shown(match) and not _docstring_summary(match))
 
 
 SECRET_HANDOVER = Rule(
@@ -613,13 +613,20 @@ def _forbidden(match: re.Match[str]) -> bool:
 SKIP_CONFIRMATION = Rule(
     "asks_to_skip_confirmation", LOW, "text asks for the user's confirmation to be skipped",
     ("confirmation", "approval", "permission", "go-ahead", "sign-off", "consent", "confirm", "checking back",
-     "without asking", "silently", "erlaubnis", "potwierdzen", "conferma", "confirmación", "bevestiging", "bekräft"),
+     "without asking", "silently", "erlaubnis", "potwierdzen", "conferma", "confirmación", "bevestiging", "bekräft",
+     "check with", "ask them", "ask the user", "pre-approved", "preapproved", "already approved"),
     r"\b(?:do\s++not|don't|never|no\s++need\s++to)\s++(?:wait\s++for|ask\s++(?:for|the\s++user)|seek|request|get|"
     r"check\s++(?:back|with))\b[^\n.!?]{0,30}?\b(?:confirmation|approval|permission|go-ahead|sign-off|consent)\b|"
     r"\bwithout\s++(?:asking|waiting\s++for|checking\s++(?:back\s++)?with|(?:any\s++)?(?:user\s++)?"
     r"(?:confirmation|approval)|the\s++user'?s?\s++(?:go-ahead|approval|consent|confirmation))\b|"
     r"\b(?:skip|bypass)\s++(?:all\s++)?(?:the\s++)?(?:confirmation|approval|review)\s++(?:steps?|prompts?|dialogs?)?|"
     r"\bmay\s++not\s++ask\s++(?:users?|the\s++user)\s++for\s++confirmation\b|\bsilently\b|"
+    # "no need to check with the user", "don't ask them again", "the user has pre-approved this"
+    r"\b(?:no\s++need\s++to|do\s++not|don't|never)\s++(?:(?:check|confirm)\s++(?:back\s++)?with\s++"
+    r"(?:the\s++user|them|anyone|the\s++owner|the\s++maintainers?)|ask\s++(?:the\s++user|them|anyone)\s++"
+    r"(?:again|first|before))\b|"
+    r"\b(?:user|owner|maintainers?|team)\s++(?:has|have)\s++(?:already\s++)?(?:pre-?approved|already\s++approved|"
+    r"signed\s++off\s++on)\b|"
     r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
     r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b",
     check=lambda m: not _forbidden(m),
