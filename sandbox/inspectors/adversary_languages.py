@@ -56,7 +56,10 @@ ADDRESS_OTHER = Rule(
     r"ai-(?:assistenten|agenten))\s++" + _MODAL + r"\b|"
     # "... à l'IA :", "... an die KI:"
     r"\b(?:(?:à|pour)\s++l'ia|(?:an|für)\s++die\s++ki|(?:a|para)\s++la\s++ia|per\s++l'ia|voor\s++de\s++ai|"
-    r"para\s++a\s++ia)\b",
+    r"para\s++a\s++ia)\b|"
+    # "ACHTUNG KI:", "ATENCIÓN, IA:", "ATTENZIONE IA", "À L'ATTENTION DE L'IA"
+    r"\b(?:achtung|attention|atención|attenzione|atenção|let\s++op|uwaga|obs)\W{1,3}(?:(?:de\s++)?l'|an\s++die\s++|"
+    r"a\s++la\s++|al\s++|all'|para\s++a\s++|voor\s++de\s++|dla\s++)?(?:ki|ia|ai)\b",
 )
 
 # -- the shell's or the agent's configuration edited --------------------------------------------
@@ -131,6 +134,42 @@ RUN_OTHER = Rule(
     r"\bvoer\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+uit\b",
 )
 
+# -- something deleted -------------------------------------------------------------------------------
+
+_DELETE_VERB = (
+    r"(?:supprime[rz]?|efface[rz]?|borra|elimina|cancella|apague|apaga|exclua|lösche|entferne|verwijder|usuń|skasuj|"
+    r"radera|ta\s++bort)"
+)
+_DELETED = (
+    r"(?:dossier|répertoire|fichiers?|branche|base\s++de\s++données|ordner|verzeichnis|dateien|datei|branch|datenbank|"
+    r"carpeta|directorio|archivos?|rama|cartella|directory|rami?|pasta|diretório|arquivos?|ficheiros?|map|"
+    r"bestanden|katalog|folder|pliki|gałąź|bazę\s++danych|mappen|filerna)"
+)
+DELETE_OTHER = Rule(
+    "asks_for_destructive_action", LOW, "text asks for files, branches or data to be deleted (other languages)",
+    tuple("\\b" + verb for verb in ("supprime", "efface", "borra", "elimina", "cancella", "apague", "apaga", "exclua",
+                                     "lösche", "entferne", "verwijder", "usuń", "skasuj", "radera", "ta bort")),
+    # "supprime le dossier .github/workflows", "lösche den Ordner tests/", "borra la carpeta tests/"
+    r"\b" + _DELETE_VERB + r"\b\s++(?:\w++\s++){0,2}?" + _DELETED + r"\b",
+)
+
+# -- another character ---------------------------------------------------------------------------------
+
+ROLE_OTHER = Rule(
+    "role_hijack", ThreatLevel.HIGH, "text tells the reader it is no longer an assistant (other languages)",
+    ("n'es plus", "n'êtes plus", "kein", "ya no eres", "non sei più", "não é mais", "não és mais", "geen", "nie jesteś",
+     "inte längre"),
+    # "Tu n'es plus un assistant", "Du bist ab jetzt kein Assistent mehr", "Ya no eres un asistente"
+    r"\b(?:tu\s++n'es|vous\s++n'êtes)\s++plus\s++(?:une?\s++|l')?(?:assistant\w*+|ia|agent|modèle)\b|"
+    r"\bdu\s++bist\s++(?:ab\s++(?:jetzt|sofort)\s++|jetzt\s++|nun\s++)?kein\w*+\s++(?:ki-)?(?:assistent|agent|"
+    r"sprachmodell|ki)\w*+\s++mehr\b|"
+    r"\bya\s++no\s++eres\s++(?:un\s++|una\s++|el\s++)?(?:asistente|agente|modelo|ia)\b|"
+    r"\bnon\s++sei\s++più\s++(?:un\s++|l')?(?:assistente|agente|modello|ia)\b|"
+    r"\b(?:você\s++não\s++é|tu\s++não\s++és)\s++mais\s++(?:um\s++|uma\s++|o\s++|a\s++)?(?:assistente|agente|modelo|ia)\b|"
+    r"\bje\s++bent\s++geen\s++(?:ai-)?(?:assistent|agent|model)\s++meer\b|"
+    r"\bnie\s++jesteś\s++już\s++(?:asystentem|agentem|modelem)\b|\bdu\s++är\s++inte\s++längre\s++en\s++(?:assistent|agent)\b",
+)
+
 # -- a permission the text grants itself ------------------------------------------------------------
 
 GRANTED_OTHER = Rule(
@@ -151,6 +190,8 @@ GRANTED_OTHER = Rule(
     r"\bdu\s++har\s++(?:behörighet|tillåtelse)\b",
 )
 
-LANGUAGE_SHAPES: tuple[Rule, ...] = (ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, RUN_OTHER, GRANTED_OTHER)
+LANGUAGE_SHAPES: tuple[Rule, ...] = (
+    ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, RUN_OTHER, DELETE_OTHER, ROLE_OTHER, GRANTED_OTHER,
+)
 # Requests that are notes alone and HIGH in a text that addresses the agent.
 LANGUAGE_ACTIONS = frozenset({"grants_itself_permission"})

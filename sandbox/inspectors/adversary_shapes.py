@@ -99,6 +99,7 @@ _GIVE = (
     r"(?:envoie[rz]?|envoyez|transmets|transmettez|partage[rz]?|colle[rz]?|envía|enviad|adjunta|pega|comparte|"
     r"invia|allega|incolla|condividi|carica|sende|schicke?|poste|lade\s++\S++\s++hoch|envie|anexe|cole|compartilhe|"
     r"stuur|plak|deel|wyślij|wklej|udostępnij|dopisz|skicka|klistra\s++in|dela|"
+    r"publie[rz]?|publica|pubblica|veröffentliche|publiceer|opublikuj|publicera|"
     r"send|upload|e-?mail|leak|exfiltrate|forward|attach|disclose|reveal|share|publish|transmit|dump|"
     r"expose|post(?!\s*+/)|tell\s++me|give\s++me|read\s++(?:me|out)|recite|repeat|spell\s++out)"
 )
@@ -123,6 +124,7 @@ _GIVE_WORDS = (
     "compartilhe", "stuur", "plak", "deel", "wyślij", "wklej", "udostępnij", "dopisz", "skicka", "klistra", "dela",
     "send", "upload", "mail", "leak", "exfiltrate", "forward", "attach", "disclose", "reveal", "share", "publish",
     "transmit", "dump", "expose", "post", "tell me", "give me", "read me", "read out", "recite", "repeat", "spell out",
+    "publie", "publica", "pubblica", "veröffentliche", "publiceer", "opublikuj", "publicera",
 )
 _PUT_WORDS = (
     "include", "add", "append", "paste", "copy", "put", "write", "print", "output", "show", "display", "list",
@@ -310,19 +312,28 @@ _SWAP_CUE = (
     r"(?:patched|maintained|our|security)\s++fork|\bfork\b|deprecated|legacy|is\s++broken|the\s++correct\s++package|"
     r"new\s++version\s++of|renamed|successor|supersedes|note\s++the\s++spelling|is\s++the\s++official|"
     r"security\s++fix\w*+|log4shell|\bcve\b|conflicts\s++with|\bpii\b|"
-    r"is\s++(?:no\s++longer\s++)?maintained|abandoned|compromised|obsolete|outdated)"
+    r"is\s++(?:no\s++longer\s++)?maintained|abandoned|compromised|obsolete|outdated|"
+    # the same claims in the other main European languages
+    r"gepatchte\w*+|offizielle\w*+\s++nachfolger|version\s++corrigée|fork\s++maintenu|successeur\s++officiel|"
+    r"versión\s++parcheada|fork\s++mantenido|versione\s++patchata|fork\s++mantenuto|versão\s++corrigida|"
+    r"fork\s++mantido|gepatchte\s++versie|poprawiona\s++wersja|nieoficjaln\w*+|officiella\s++efterföljaren)"
 )
 _PKG_VERB = (
-    r"(?:add|use|install|switch\s++(?:to|the\s++imports?\s++to)|replace|depend\s++on|pin|include|require|import|"
+    r"(?:füge|installiere|ajoute[rz]?|installe[rz]?|añade|agrega|instala|aggiungi|installa|adicione|instale|voeg|"
+    r"installeer|dodaj|zainstaluj|lägg\s++till|"
+    r"add|use|install|switch\s++(?:to|the\s++imports?\s++to)|replace|depend\s++on|pin|include|require|import|"
     r"migrate\s++to|move\s++to|change\s++(?:the\s++)?(?:dependency|import)s?\s++to)\b"
 )
 _PKG_WORDS = ("add", "use", "install", "switch", "replace", "depend on", "pin", "include", "require", "import",
-              "migrate to", "move to", "change")
+              "migrate to", "move to", "change", "füge", "installiere", "ajoute", "installe", "añade", "agrega",
+              "instala", "aggiungi", "adicione", "instale", "voeg", "dodaj", "zainstaluj", "lägg till")
 _SWAP_WORDS = (
     "instead of", "rather than", "(not ", "not the ", "drop-in", "replacement", "fork", "deprecated",
     "legacy", "is broken", "the correct package", "new version of", "renamed", "successor", "supersedes",
     "note the spelling", "is the official", "security fix", "log4shell", "cve", "conflicts with", "pii", "maintained",
-    "abandoned", "compromised", "obsolete", "outdated",
+    "abandoned", "compromised", "obsolete", "outdated", "gepatchte", "nachfolger", "version corrigée", "fork maintenu",
+    "successeur officiel", "versión parcheada", "fork mantenido", "versione patchata", "fork mantenuto",
+    "versão corrigida", "fork mantido", "gepatchte versie", "poprawiona wersja", "nieoficjaln", "efterföljaren",
 )
 
 _AGENT_SETTING = (
