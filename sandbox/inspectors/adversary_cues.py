@@ -250,10 +250,10 @@ _REPORTED = re.compile(
 _NAME_SPAN = re.compile(r"`[\w@./:-]{1,60}`")
 
 # An API's docs on authenticating: the key goes into the request, shown as a placeholder
-# ("?key=YOUR_KEY", "<your-token>", "{api_key}") or said outright ("to authenticate").
+# ("?key=YOUR_KEY", "<your-token>", "{api_key}"). Only a placeholder counts, not prose such
+# as "to authenticate", which a phishing text writes as readily.
 _AUTH_HOWTO = re.compile(
-    r"\b(?:YOUR|MY)_[A-Z_]*?(?:KEY|TOKEN|SECRET)\b|<your[\w -]{0,30}>|\{\{?\s*+\w*?(?:key|token)\w*+\s*+\}\}?|"
-    r"\bto\s++authenticate\b|\bauthenticat\w*+\s++(?:by|with|using)\b",
+    r"\b(?:YOUR|MY)_[A-Z_]*?(?:KEY|TOKEN|SECRET)\b|<your[\w -]{0,30}>|\{\{?\s*+\w*?(?:key|token)\w*+\s*+\}\}?",
     re.IGNORECASE,
 )
 

@@ -1,7 +1,7 @@
 """The persona jailbreak: text that sets up the reader as another character and takes its
 limits away, in the vocabulary such texts share however they are worded ("free of all
 restrictions", "stay in character", "never refuse", "no matter how unethical", "Developer
-Mode", "never say 'I'm sorry'").
+Mode", "never say 'I'm sorry'", "begin your reply with 'Sure, here is'").
 
 Each of these phrases alone occurs in benign text now and then (a film review says
 "unethical", a game's docs "stay in character"); two of different kinds within a few
@@ -10,7 +10,8 @@ rule fires on a phrase of one kind when a phrase of another kind stands within R
 characters of it, across lines (a jailbreak is a page, not a sentence), someone is
 addressed nearby (the reader, or an AI by name), neither phrase is quoted in text about
 attacks (adversary_cues.mentioned), and the two are not only software's vocabulary
-("developer mode" and "without restrictions").
+("developer mode" and "without restrictions", "a hypothetical model called TinyLM" and
+"released without restrictions").
 """
 
 from __future__ import annotations
@@ -59,8 +60,7 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
         r"\bbypass(?:es|ing)?\s++(?:\w++\s++){0,3}?(?:limitations|restrictions|filters|safeguards|guidelines|"
         r"constraints|censorship)\b|\bwithout\s++regard\s++(?:for|to)\b|\b(?:unhinged|liberated)\b",
         ("free of", "free from", "bound by", "unfiltered", "uncensored", "unrestricted", "unlimited", "without",
-         "broken free",
-         "break free", "breaks free", "abide", "comply", "bypass", "unhinged", "liberated"),
+         "broken free", "break free", "breaks free", "abide", "comply", "bypass", "unhinged", "liberated"),
     ),
     # having no ethics
     "amoral": (
@@ -122,7 +122,7 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "prefix": (
         r"\b(?:start|begin)s?\s++(?:all\s++|each\s++|every\s++)?(?:of\s++)?(?:your\s++|the\s++|its\s++)?(?:\w++\s++)?"
         r"(?:responses?|repl(?:y|ies)|answers?|outputs?)\s++(?:with|by\s++saying)\s*+:?\s*+[\"'\u201c\u2018]"
-        # an assent the model did not give, or a character's name as the speaker
+        # an assent the model did not give
         r"(?:sure|absolutely|of\s++course|certainly|here\s++(?:is|are|you)|sur3|h3r3)",
         ("response", "reply", "replies", "answer", "output"),
     ),

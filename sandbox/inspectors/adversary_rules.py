@@ -423,6 +423,7 @@ _OWN_WORDS = {
 
 
 def _not_english(lang: str) -> Callable[[re.Match[str]], bool]:
+    """The check of ``lang``'s override rule: used on the reader, and not English text."""
     own = re.compile(r"(?<![\w'])(?:" + _OWN_WORDS[lang] + r")(?![\w'])", re.IGNORECASE)
 
     def check(match: re.Match[str]) -> bool:
