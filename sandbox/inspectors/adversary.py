@@ -306,10 +306,11 @@ def _paired(addressed: list[Finding], cues: list[Finding], data: bytes, shown: _
             high = bisect.bisect_right(keys, ("", a.span[1] + PAIR_SPAN))
             near = [c for c in cues[low:high] if _together(a, c, data)]
         for c in near:
-            # Not the address's own words ("no need to check with the user" is both): a request
-            # besides it.
-            overlaps = a.layer == c.layer and c.span[0] < a.span[1] and a.span[0] < c.span[1]
-            if not overlaps and not _routine_command(c, data) and not shown(c) and not shown(a):
+            # "No need to check with the user" both addresses an agent and skips its user's
+            # confirmation: the same words are not also the request it pairs with.
+            same_words = (c.type == "asks_to_skip_confirmation" and a.layer == c.layer
+                          and c.span[0] < a.span[1] and a.span[0] < c.span[1])
+            if not same_words and not _routine_command(c, data) and not shown(c) and not shown(a):
                 return c
     return None
 

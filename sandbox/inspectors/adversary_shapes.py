@@ -270,6 +270,8 @@ _WEAK_LITERALS = (
 # "pip.conf") ends no sentence.
 _GAP = r"(?:[^\n.!?]|[.](?=[\w/~*-]))"
 _CHANGE = (
+    # not a noun after an article ("needs an update: append ..."): the verb is the next one
+    r"(?<!\b(?:an?|the|this|that|your|my|our)\s)"
     r"(?:set|add|write|update|change|edit|put|configure|disable|turn\s++off|switch\s++off|comment\s++out|delete|"
     r"remove|drop|mount|append|use|pass|enable|modify|patch|insert|stop|skip|bypass|uninstall|deactivate|"
     r"make|open|allow|create|include|edit)\b"
@@ -287,10 +289,19 @@ _SCOPED = re.compile(
 )
 
 
+# "If CI is noisy, you can delete the old workflow": an option offered under a condition.
+_OFFERED = re.compile(r"(?:^|[.!?]\s)\s*+(?:if|when|once|in\s++case)\b[^.!?\n]{0,80}?,\s*+you\s++(?:can|may|could)\s++"
+                      r"(?:also\s++)?$", re.IGNORECASE)
+
+
 def _not_scoped(match: re.Match[str]) -> bool:
-    """Not advice that keeps the safeguard ("only for", "never", "don't", "keep")."""
-    scoped = _SCOPED.search(match.string, match.start(), min(len(match.string), match.end() + 20))
-    return scoped is None and _requested(match) and _use(match) and not _shown(match)
+    """Not advice that keeps the safeguard ("only for", "never", "don't", "keep"), nor an
+    option offered under a condition."""
+    text = match.string
+    scoped = _SCOPED.search(text, match.start(), min(len(text), match.end() + 20))
+    line = text.rfind("\n", 0, match.start()) + 1
+    offered = _OFFERED.search(text[max(line, match.start() - 120) : match.start()])
+    return scoped is None and offered is None and _requested(match) and _use(match) and not _shown(match)
 
 
 WEAKEN_SETTINGS = Rule(
