@@ -682,9 +682,12 @@ RUN_COMMAND = Rule(
 PIPE_TO_SHELL = Rule(
     "download_and_execute", LOW, "a download piped into a shell",
     ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression",
-     "-c \"$(curl", "-c \"$(wget", "-c '$(curl", "-c $(curl"),
+     "-c \"$(curl", "-c \"$(wget", "-c '$(curl", "-c $(curl", "source <(", ". <(", "eval \"$(curl", "eval \"$(wget",
+     "eval $(curl"),
     r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|]{1,300}\|\s*+(?:sudo\s++)?(?:sh|bash|zsh|dash|python3?|perl|ruby)\b|"
     r"\b(?:bash|sh|zsh)\s++<\(\s*+(?:curl|wget)\b|"
+    # sourced or evaluated in the current shell: "source <(curl ...)", "eval \"$(curl ...)\""
+    r"(?:\bsource|(?<![\w.])\.)\s++<\(\s*+(?:curl|wget)\b|\beval\s++[\"']?\$\(\s*+(?:curl|wget)\b|"
     r"\b(?:bash|sh|zsh)\s++-c\s++[\"']?\$\(\s*+(?:curl|wget)\b|"
     r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b",
 )
@@ -780,7 +783,11 @@ PERSISTENT_ACCESS = Rule(
     r"LaunchAgents|systemd|\.npmrc|postinstall|pre-commit)[\s\S]{0,200}?(?:\b(?:curl|wget|nc|ncat)\b[^\n]{0,120}?"
     r"(?:https?://|\d{1,3}+(?:\.\d{1,3}+){3})|/dev/tcp/|ssh-(?:rsa|ed25519)\s|public\s++key)|"
     r"\b(?:add|append|put|insert)\b[^\n]{0,80}?\b(?:this|the\s++following|our|my|the\s++attached|the\s++below)\s++"
-    r"(?:(?:ssh|public|deploy|support)\s++){0,2}+key\b[^\n]{0,80}?authorized_keys",
+    r"(?:(?:ssh|public|deploy|support)\s++){0,2}+key\b[^\n]{0,80}?authorized_keys|"
+    # the download named first: "add `source <(curl -s https://...)` to the top of ~/.bashrc"
+    r"\b(?:add|append|put|insert|write)\b[^\n]{0,40}?\b(?:curl|wget)\b[^\n]{0,120}?https?://[^\n]{0,120}?"
+    r"\b(?:to|in|into)\b[^\n]{0,40}?(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.zprofile|PROMPT_COMMAND|crontab|"
+    r"\.git/hooks|hooks/\w++|Makefile|LaunchAgents|systemd|\.npmrc|postinstall|pre-commit)",
     window=400,
     # "Add your public key to the server's authorized_keys" is how every SSH guide begins;
     # the reader's own key lets no one else in.
