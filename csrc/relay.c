@@ -5,12 +5,13 @@
  * socket -> pipe -> socket with splice(), so the payload stays in the kernel (the pipe
  * holds page references, not copies), or copies through a buffer in memory:
  *  - A direction whose destination is a loopback TCP socket copies. Measured here (Linux
- *    6.18, benchmarks/test_relay.py), splicing into loopback TCP costs more CPU per byte
- *    than a copy through a 1 MiB buffer (about 780 against 560 ms of the whole process
- *    per GiB): the spliced pages go out as many small fragments that the receiver walks
- *    one by one, where send() builds full segments. Into a unix socket (the sandbox's
- *    bridge) splice is the cheaper of the two (510-580 against 680 ms per GiB), and to a
- *    remote host it spares the copy that scatter-gather hardware would otherwise need.
+ *    6.18, the stream of benchmarks/test_relay.py with each mode forced in a test build),
+ *    splicing into loopback TCP costs more CPU per byte than a copy through a 1 MiB
+ *    buffer (about 780 against 560 ms of the whole process per GiB): the spliced pages
+ *    go out as many small fragments that the receiver walks one by one, where send()
+ *    builds full segments. Into a unix socket (the sandbox's bridge) splice is the cheaper
+ *    of the two (510-580 against 680 ms per GiB), and to a remote host it spares the copy
+ *    that scatter-gather hardware would otherwise need.
  *  - Where the kernel refuses to splice a descriptor (EINVAL, ENOSYS) or no pipe can be had
  *    (EMFILE, ENFILE), that direction copies too.
  * A pipe or a buffer is held only while bytes wait in it (a bulk stream's grown buffer
@@ -46,7 +47,7 @@
 #define PIPE_WANT (256 * 1024)
 /* A copying direction's buffer starts at COPY_MIN and doubles, up to COPY_MAX, each time a
  * read fills it (the source had more): a bulk stream moves 1 MiB per pair of system calls
- * (a third less CPU per byte than 256 KiB), an interactive one never holds more than it
+ * (about a quarter less CPU per byte than 256 KiB), an interactive one never holds more than it
  * needs. Buffers past COPY_MIN come out of a relay-wide COPY_BUDGET, so that thousands of
  * stalled tunnels hold at most COPY_MIN each beyond it. */
 #define COPY_MIN (64 * 1024)
