@@ -327,7 +327,7 @@ _SWAP_CUE = (
     # the same claims in the other main European languages
     r"gepatchte\w*+|offizielle\w*+\s++nachfolger|version\s++corrigée|fork\s++maintenu|successeur\s++officiel|"
     r"versión\s++parcheada|fork\s++mantenido|versione\s++patchata|fork\s++mantenuto|versão\s++corrigida|"
-    r"fork\s++mantido|gepatchte\s++versie|poprawiona\s++wersja|nieoficjaln\w*+|officiella\s++efterföljaren)"
+    r"fork\s++mantido|poprawiona\s++wersja|nieoficjaln\w*+|officiella\s++efterföljaren)"
 )
 _PKG_VERB = (
     r"(?:füge|installiere|ajoute[rz]?|installe[rz]?|añade|agrega|instala|aggiungi|installa|adicione|instale|voeg|"
@@ -344,7 +344,7 @@ _SWAP_WORDS = (
     "note the spelling", "is the official", "security fix", "log4shell", "cve", "conflicts with", "pii", "maintained",
     "abandoned", "compromised", "obsolete", "outdated", "gepatchte", "nachfolger", "version corrigée", "fork maintenu",
     "successeur officiel", "versión parcheada", "fork mantenido", "versione patchata", "fork mantenuto",
-    "versão corrigida", "fork mantido", "gepatchte versie", "poprawiona wersja", "nieoficjaln", "efterföljaren",
+    "versão corrigida", "fork mantido", "poprawiona wersja", "nieoficjaln", "efterföljaren",
 )
 
 _AGENT_SETTING = (
@@ -647,8 +647,8 @@ SKIP_CONFIRMATION = Rule(
     r"\b(?:no\s++need\s++to|do\s++not|don't|never)\s++(?:(?:check|confirm)\s++(?:back\s++)?with\s++"
     r"(?:the\s++user|them|anyone|the\s++owner|the\s++maintainers?)|ask\s++(?:the\s++user|them|anyone)\s++"
     r"(?:again|first|before))\b|"
-    r"\b(?:user|owner|maintainers?|team)\s++(?:has|have)\s++(?:already\s++)?(?:pre-?approved|already\s++approved|"
-    r"signed\s++off\s++on)\b|"
+    r"\b(?:user|owner|maintainers?|team)\s++(?:has|have)\s++(?:already\s++(?:approved|pre-?approved|signed\s++off\s++on)|"
+    r"pre-?approved|signed\s++off\s++on)\b|"
     r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
     r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b",
     check=lambda m: not _forbidden(m),
