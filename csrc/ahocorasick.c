@@ -276,12 +276,15 @@ struct sbx_gate {
     uint32_t *rule_clause;
     size_t *reach, *window;  /* per rule */
     size_t max_window;
-    /* The automaton's transitions premultiplied: the row offset of the next state, with
-     * GATE_OUT set when that state ends a literal. Scanning is then one dependent load per
-     * byte (no multiply in the chain), and the output lists are looked at only on a hit. */
+    /* The automaton's transitions premultiplied: the row offset of the next state, the
+     * states renumbered so that those which end a literal come last, from row offset
+     * first_out on. Scanning is then one dependent load per byte (no multiply and no mask in
+     * the chain: whether a state reports is a comparison beside it), and the output lists
+     * are looked at only on a hit. */
     uint32_t *row;
+    uint32_t first_out;
+    uint32_t *state_of; /* per renumbered state: the automaton's state */
 };
-#define GATE_OUT 0x80000000u
 
 void sbx_gate_free(struct sbx_gate *g)
 {
@@ -298,6 +301,7 @@ void sbx_gate_free(struct sbx_gate *g)
     free(g->reach);
     free(g->window);
     free(g->row);
+    free(g->state_of);
     free(g);
 }
 
@@ -387,27 +391,74 @@ int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t
         g->reach[r] = reach[r];
         g->window[r] = window[r];
     }
-    size_t cells = (size_t)g->ac->states * g->ac->classes;
-    if (cells >= GATE_OUT) {
+    const uint32_t states = g->ac->states, classes = g->ac->classes, space = g->ac->cls[' '];
+    const uint32_t *next = g->ac->next;
+    /* A reporting state that a whitespace byte leads to (its literal ends in a space) gets a
+     * silent twin with the same transitions: the next whitespace byte of the run goes to the
+     * twin and stays there, so that a run of whitespace reads as one space and reports once. */
+    uint32_t *number = malloc(2 * (size_t)states * sizeof(uint32_t)); /* state -> renumbered, -> twin */
+    if (!number) {
+        sbx_gate_free(g);
+        return -ENOMEM;
+    }
+    uint32_t *twin = number + states, twins = 0;
+    for (uint32_t st = 0; st < states; st++)
+        twin[st] = UINT32_MAX;
+    for (uint32_t st = 0; st < states; st++) {
+        uint32_t to = next[(size_t)st * classes + space];
+        if (g->ac->out_start[to] != g->ac->out_start[to + 1] && twin[to] == UINT32_MAX) {
+            twin[to] = 0;
+            twins++;
+        }
+    }
+    size_t rows = (size_t)states + twins, cells = rows * classes;
+    if (cells > UINT32_MAX) {
+        free(number);
         sbx_gate_free(g);
         return -E2BIG;
     }
     g->row = malloc(cells * sizeof(uint32_t));
-    if (!g->row) {
+    g->state_of = malloc(rows * sizeof(uint32_t));
+    if (!g->row || !g->state_of) {
+        free(number);
         sbx_gate_free(g);
         return -ENOMEM;
     }
-    const uint32_t classes = g->ac->classes, space = g->ac->cls[' '];
-    for (size_t k = 0; k < cells; k++) {
-        uint32_t t = g->ac->next[k];
-        g->row[k] = t * classes | (g->ac->out_start[t] != g->ac->out_start[t + 1] ? GATE_OUT : 0);
+    /* Silent states first (the root, which reports nothing, stays 0), then the twins, then
+     * the reporting states. */
+    uint32_t k = 0;
+    for (uint32_t st = 0; st < states; st++)
+        if (g->ac->out_start[st] == g->ac->out_start[st + 1]) {
+            number[st] = k;
+            g->state_of[k++] = st;
+        }
+    for (uint32_t st = 0; st < states; st++)
+        if (twin[st] != UINT32_MAX) {
+            twin[st] = k;
+            g->state_of[k++] = st;
+        }
+    g->first_out = k * classes;
+    for (uint32_t st = 0; st < states; st++)
+        if (g->ac->out_start[st] != g->ac->out_start[st + 1]) {
+            number[st] = k;
+            g->state_of[k++] = st;
+        }
+    for (size_t c = 0; c < (size_t)states * classes; c++) {
+        uint32_t from = (uint32_t)(c / classes), cl = (uint32_t)(c % classes), to = next[c];
+        g->row[(size_t)number[from] * classes + cl] = number[to] * classes;
+        if (twin[from] != UINT32_MAX)
+            g->row[(size_t)twin[from] * classes + cl] = number[to] * classes;
     }
-    /* A run of whitespace is one space, in the table itself: every state a whitespace byte
-     * leads to (the root, or a state whose last literal byte is a space) stays where it is
-     * on the next one, and reports nothing again. The scan loop has no branch for it. */
-    for (size_t k = 0; k < cells; k++)
-        if (k % classes == space)
-            g->row[(g->ac->next[k]) * (size_t)classes + space] = g->ac->next[k] * classes;
+    /* Whitespace after whitespace stays where the first byte of the run led: in a silent
+     * state (the root, or one inside a literal), or in the twin of a reporting one. */
+    for (uint32_t st = 0; st < states; st++) {
+        uint32_t to = next[(size_t)st * classes + space];
+        uint32_t stay = twin[to] != UINT32_MAX ? twin[to] : number[to];
+        g->row[(size_t)number[to] * classes + space] = stay * classes;
+        if (twin[to] != UINT32_MAX)
+            g->row[(size_t)twin[to] * classes + space] = stay * classes;
+    }
+    free(number);
     *out = g;
     return 0;
 }
@@ -460,7 +511,7 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
                                             size_t end, size_t before, struct wbuf *h)
 {
     const struct sbx_ac *ac = g->ac;
-    uint32_t state = off / ac->classes;
+    uint32_t state = g->state_of[off / ac->classes];
     for (uint32_t k = ac->out_start[state]; k < ac->out_start[state + 1]; k++) {
         uint32_t l = ac->out[k];
         uint8_t f = g->flags[l];
@@ -481,52 +532,134 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
 /* Bytes scanned per round: two halves, each by its own stream (see sbx_gate_scan). */
 #define GATE_CHUNK (128u << 10)
 
-/* Runs of member bytes (where base64 and hex blocks may hide) are found in the same pass:
- * each stream keeps where its current run started, and a run that ends at least `min`
- * bytes long is pushed. The work sits beside the automaton's chain of loads, not in it. */
+/* Runs of member bytes (where base64 and hex blocks may hide) are found in the same pass,
+ * and a run that ends at least `min` bytes long is pushed. The work sits beside the
+ * automaton's chain of loads, not in it. */
 struct runs {
-    uint8_t member[256];
+    uint8_t kind[256]; /* per byte: KIND_MEMBER, KIND_SPACE */
     size_t min;
     struct wbuf *out;
-    /* Where each 256-byte block of the text starts once whitespace runs are read as one
-     * byte (marks[k] for raw offset 256 k, valid below `marked`): the gate measures reach
-     * in those terms, so that padding an instruction apart with blank space does not
-     * separate its words. */
+    /* Where each 64-byte block of the text starts once whitespace runs are read as one byte
+     * (marks[k] for raw offset 64 k, valid below `marked`), and which of its bytes are
+     * whitespace after whitespace (bit j of extra[k]: byte 64 k + j), so that any offset is
+     * converted with one popcount: the gate measures reach in those terms, so that padding
+     * an instruction apart with blank space does not separate its words. */
     size_t *marks;
+    uint64_t *extra;
     size_t marked;
     size_t consumed;
 };
 
-#define MARK_SHIFT 8
+#define MARK_SHIFT 6
+#define KIND_MEMBER 1
+#define KIND_SPACE 2
+/* Bit 0 of each byte of w, as the eight low bits: the multiplication moves byte i's bit to
+ * bit 56 + i, and no two partial products overlap below it. */
+#define GATHER8(w) (((((uint64_t)(w)) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56)
 
 static __attribute__((noinline)) int push_run(struct runs *rs, size_t start, size_t end)
 {
     return push(rs->out, 0, start, end);
 }
 
-/* The runs of member bytes in buf[lo .. hi), from run start *run (carried from the range
- * before): a loop of its own, over bytes still in cache, so that it does not lengthen the
- * automaton's chain of loads. Branch-free but for the rare end of a long run. */
 static const uint8_t SPACE[256] = {['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1};
 
+/* The bits set in x. Without -mpopcnt (the wheels target every x86-64) the builtin is a
+ * call into libgcc; the bit-parallel sum is a few instructions inline. */
+static inline size_t popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (size_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* Bits j of x set where bit j .. j + n - 1 of x all are (n <= 64, bits past 63 read as 0):
+ * runs of n ones found by doubling, in about log2(n) steps. */
+static uint64_t ones_runs(uint64_t x, size_t n)
+{
+    size_t have = 1;
+    while (x && 2 * have <= n) {
+        x &= x >> have;
+        have *= 2;
+    }
+    return have < n && x ? x & (x >> (n - have)) : x;
+}
+
+/* The runs of buf[p .. p + 64) given its member mask m (bit j: byte p + j), the run open
+ * before it starting at *run: pushed where they end inside, and *run left at the start of
+ * the one still open at the end. Most blocks of benign text hold no run of `min` bytes:
+ * they cost a few bit operations, not a branch per byte. */
+static int runs_in_block(struct runs *rs, size_t p, uint64_t m, size_t *run)
+{
+    if (m == ~(uint64_t)0)
+        return 0; /* the open run goes on */
+    const size_t min = rs->min;
+    uint64_t gaps = ~m;
+    size_t first = (size_t)__builtin_ctzll(gaps), last = 63 - (size_t)__builtin_clzll(gaps);
+    if (p + first - *run >= min && push_run(rs, *run, p + first) < 0)
+        return -ENOMEM;
+    /* Runs wholly inside, between the first gap and the last: fewer than 63 bytes long. */
+    uint64_t inside = last > first + 1 ? m & ((((uint64_t)1 << last) - 1) & ~(((uint64_t)2 << first) - 1)) : 0;
+    if (inside && min < 63 && ones_runs(inside, min)) {
+        size_t prev = first;
+        uint64_t rest = gaps & ~(((uint64_t)2 << first) - 1);
+        while (rest) {
+            size_t z = (size_t)__builtin_ctzll(rest);
+            if (z - prev - 1 >= min && push_run(rs, p + prev + 1, p + z) < 0)
+                return -ENOMEM;
+            prev = z;
+            rest &= rest - 1;
+        }
+    }
+    *run = p + last + 1;
+    return 0;
+}
+
+/* The runs of member bytes in buf[lo .. hi) from run start *run (carried from the range
+ * before), and the marks: a loop of its own over bytes still in cache, so that it does not
+ * lengthen the automaton's chain of loads. 64 bytes at a time, as two bit masks (member,
+ * whitespace) built without a branch: a whitespace byte after another counts nothing
+ * towards the marks, and a run of members is looked at only where one ends. */
 static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, size_t *run)
 {
-    const uint8_t *member = rs->member;
-    const size_t min = rs->min;
-    size_t r = *run, consumed = rs->consumed;
-    size_t prev = lo > 0 ? SPACE[buf[lo - 1]] : 0;
-    for (size_t at = lo; at < hi; at++) {
-        if (__builtin_expect((at & ((1u << MARK_SHIFT) - 1)) == 0, 0))
+    const uint8_t *kind = rs->kind;
+    size_t r = *run, consumed = rs->consumed, at = lo;
+    uint64_t prev = lo > 0 ? SPACE[buf[lo - 1]] : 0; /* whether the byte before is whitespace */
+    for (; at + 64 <= hi; at += 64) {
+        if ((at & ((1u << MARK_SHIFT) - 1)) == 0)
             rs->marks[at >> MARK_SHIFT] = consumed;
-        size_t space = SPACE[buf[at]];
-        consumed += 1 - (space & prev); /* a whitespace byte after another counts nothing */
-        prev = space;
-        /* all ones for a member byte, zero otherwise: arithmetic, so no branch to mispredict */
-        size_t keep = (size_t)0 - (size_t)member[buf[at]];
-        size_t ended = ~keep & ((size_t)0 - (size_t)(at - r >= min));
-        if (__builtin_expect(ended != 0, 0) && push_run(rs, r, at) < 0)
+        uint64_t m = 0, s = 0;
+        for (unsigned g = 0; g < 8; g++) {
+            const uint8_t *b = buf + at + 8 * g;
+            /* eight kinds side by side, then their bits gathered by one multiplication each */
+            uint64_t w = (uint64_t)kind[b[0]] | (uint64_t)kind[b[1]] << 8 | (uint64_t)kind[b[2]] << 16 |
+                         (uint64_t)kind[b[3]] << 24 | (uint64_t)kind[b[4]] << 32 | (uint64_t)kind[b[5]] << 40 |
+                         (uint64_t)kind[b[6]] << 48 | (uint64_t)kind[b[7]] << 56;
+            m |= GATHER8(w) << (8 * g);
+            s |= GATHER8(w >> 1) << (8 * g);
+        }
+        uint64_t extra = s & ((s << 1) | prev);
+        rs->extra[at >> MARK_SHIFT] = extra;
+        consumed += 64 - popcount64(extra);
+        prev = s >> 63;
+        if (runs_in_block(rs, at, m, &r) < 0)
             return -ENOMEM;
-        r = (r & keep) | ((at + 1) & ~keep);
+    }
+    for (; at < hi; at++) { /* the tail of the text, byte by byte */
+        if ((at & ((1u << MARK_SHIFT) - 1)) == 0) {
+            rs->marks[at >> MARK_SHIFT] = consumed;
+            rs->extra[at >> MARK_SHIFT] = 0;
+        }
+        uint64_t space = SPACE[buf[at]];
+        rs->extra[at >> MARK_SHIFT] |= (space & prev) << (at & 63);
+        consumed += 1 - (space & prev);
+        prev = space;
+        if (!(kind[buf[at]] & KIND_MEMBER)) {
+            if (at - r >= rs->min && push_run(rs, r, at) < 0)
+                return -ENOMEM;
+            r = at + 1;
+        }
     }
     *run = r;
     rs->consumed = consumed;
@@ -534,15 +667,20 @@ static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, 
     return 0;
 }
 
-/* The offset `p` of the text once whitespace runs are read as one byte. Blocks past what
- * runs_over has marked (a hit found beyond the round, rare) are counted from the last mark. */
+/* The offset `p` of the text once whitespace runs are read as one byte: from its block's
+ * mark and mask. Past what runs_over has marked (a hit found beyond the round, rare), the
+ * bytes are counted from the last mark. */
 static size_t collapsed(const struct runs *rs, const uint8_t *buf, size_t p)
 {
+    if (!rs->marked)
+        return p;
     size_t k = p >> MARK_SHIFT;
-    size_t last_block = rs->marked ? (rs->marked - 1) >> MARK_SHIFT : 0;
-    if (k > last_block)
-        k = last_block;
-    size_t at = k << MARK_SHIFT, c = rs->marked ? rs->marks[k] : 0;
+    if (p < rs->marked) {
+        uint64_t below = rs->extra[k] & ((((uint64_t)1) << (p & 63)) - 1);
+        return rs->marks[k] + (p & 63) - popcount64(below);
+    }
+    k = (rs->marked - 1) >> MARK_SHIFT;
+    size_t at = k << MARK_SHIFT, c = rs->marks[k];
     for (; at < p; at++)
         c += !(SPACE[buf[at]] && at > 0 && SPACE[buf[at - 1]]);
     return c;
@@ -576,99 +714,137 @@ static int scan_one(const struct sbx_gate *g, const uint8_t *buf, size_t len, si
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
+    const uint32_t first_out = g->first_out;
     uint32_t o = *off;
     for (size_t i = lo; i < hi; i++) {
-        uint32_t t = row[o + cls[buf[i]]];
-        o = t & ~GATE_OUT;
-        if ((t & GATE_OUT) && record(g, buf, len, o, i + 1, (size_t)-1, h) < 0)
+        o = row[o + cls[buf[i]]];
+        if (o >= first_out && record(g, buf, len, o, i + 1, (size_t)-1, h) < 0)
             return -ENOMEM;
     }
     *off = o;
     return 0;
 }
 
-/* The two streams of scan_range: from lo to mid and from mid to hi, in one loop. */
-static int scan_pair(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t mid, size_t hi,
-                     uint32_t *pa, uint32_t *pb, struct wbuf *a, struct wbuf *b)
+/* Streams scanned side by side in scan_range, and the least bytes each must have: more
+ * than the longest literal, so that a stream's run past the next one's start (see
+ * scan_range) ends before the stream after that begins. */
+#define GATE_STREAMS 4
+#define GATE_MIN_STREAM 8192u
+
+/* The GATE_STREAMS streams of scan_range, in one loop: stream i from at[i] to at[i + 1]
+ * (at[GATE_STREAMS] is the range's end), from row offset o[i], its hits onto h[i]. */
+static int scan_streams(const struct sbx_gate *g, const uint8_t *buf, size_t len, const size_t *at, uint32_t *o,
+                        struct wbuf *h)
 {
     const uint32_t *row = g->row;
     const uint8_t *cls = g->ac->cls;
-    uint32_t oa = *pa, ob = *pb;
-    size_t n = mid - lo < hi - mid ? mid - lo : hi - mid;
+    const uint32_t first_out = g->first_out;
+    size_t n = (size_t)-1;
+    for (int i = 0; i < GATE_STREAMS; i++)
+        if (at[i + 1] - at[i] < n)
+            n = at[i + 1] - at[i];
+    const uint8_t *b0 = buf + at[0], *b1 = buf + at[1], *b2 = buf + at[2], *b3 = buf + at[3];
+    uint32_t o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3];
     for (size_t k = 0; k < n; k++) {
-        uint32_t ta = row[oa + cls[buf[lo + k]]];
-        uint32_t tb = row[ob + cls[buf[mid + k]]];
-        oa = ta & ~GATE_OUT;
-        ob = tb & ~GATE_OUT;
-        if (__builtin_expect((ta | tb) & GATE_OUT, 0)) {
-            if ((ta & GATE_OUT) && record(g, buf, len, oa, lo + k + 1, (size_t)-1, a) < 0)
+        o0 = row[o0 + cls[b0[k]]];
+        o1 = row[o1 + cls[b1[k]]];
+        o2 = row[o2 + cls[b2[k]]];
+        o3 = row[o3 + cls[b3[k]]];
+        if (__builtin_expect((o0 >= first_out) | (o1 >= first_out) | (o2 >= first_out) | (o3 >= first_out), 0)) {
+            if (o0 >= first_out && record(g, buf, len, o0, at[0] + k + 1, (size_t)-1, &h[0]) < 0)
                 return -ENOMEM;
-            if ((tb & GATE_OUT) && record(g, buf, len, ob, mid + k + 1, (size_t)-1, b) < 0)
+            if (o1 >= first_out && record(g, buf, len, o1, at[1] + k + 1, (size_t)-1, &h[1]) < 0)
+                return -ENOMEM;
+            if (o2 >= first_out && record(g, buf, len, o2, at[2] + k + 1, (size_t)-1, &h[2]) < 0)
+                return -ENOMEM;
+            if (o3 >= first_out && record(g, buf, len, o3, at[3] + k + 1, (size_t)-1, &h[3]) < 0)
                 return -ENOMEM;
         }
     }
-    if (scan_one(g, buf, len, lo + n, mid, &oa, a) < 0 || scan_one(g, buf, len, mid + n, hi, &ob, b) < 0)
-        return -ENOMEM;
-    *pa = oa;
-    *pb = ob;
+    o[0] = o0, o[1] = o1, o[2] = o2, o[3] = o3;
+    for (int i = 0; i < GATE_STREAMS; i++)
+        if (scan_one(g, buf, len, at[i] + n, at[i + 1], &o[i], &h[i]) < 0)
+            return -ENOMEM;
     return 0;
 }
 
-/* Hits of buf[lo .. hi) in order of end, scanned from row offset *off, which is left at the
- * state after hi; and the range's runs (from run start *run). The range is cut in two
- * halves scanned by two streams in one loop: each step of the automaton waits for a table
- * load, and two independent chains of loads overlap. The second stream starts from the
- * root at `mid`, after a byte that is not whitespace (so it reads the same bytes as the
- * first); the first then goes on past `mid` until its state holds nothing from before
- * `mid` (its depth is no more than what it read since), reporting only the hits that
- * started before `mid`. From there the two agree. */
-static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi,
-                      uint32_t *off, size_t *run, struct runs *rs, struct wbuf *a, struct wbuf *b,
-                      struct wbuf *merged)
+/* Two lists of hits, each in order of end (then of literal), as one onto `out`. */
+static int merge_hits(const struct wbuf *x, const struct wbuf *y, struct wbuf *out)
 {
-    const uint32_t *row = g->row;
-    const uint8_t *cls = g->ac->cls;
-    a->count = b->count = merged->count = 0;
-    if (runs_over(rs, buf, lo, hi, run) < 0)
-        return -ENOMEM;
-    if (hi - lo < 8192) /* not worth two streams (and `mid - 1` below stays inside the range) */
-        return scan_one(g, buf, len, lo, hi, off, merged);
-    size_t mid = lo + (hi - lo) / 2, limit = mid + 4096 < hi ? mid + 4096 : hi;
-    while (mid < limit && is_space(buf[mid - 1]))
-        mid++;
-    if (mid >= limit)
-        return scan_one(g, buf, len, lo, hi, off, merged);
-    uint32_t oa = *off, ob = 0;
-    if (scan_pair(g, buf, len, lo, mid, hi, &oa, &ob, a, b) < 0)
-        return -ENOMEM;
-    /* The first stream's hits so far all end by `mid`; then its run past `mid`. */
-    for (size_t k = 0; k < a->count; k++)
-        if (push(merged, a->items[k].id, a->items[k].low, a->items[k].high) < 0)
-            return -ENOMEM;
-    a->count = 0;
-    const uint32_t classes = g->ac->classes;
-    size_t read = 0;
-    int after_space = 0;
-    for (size_t i = mid; i < len && g->ac->depth[oa / classes] > read; i++) {
-        int space = is_space(buf[i]);
-        read += !(space && after_space);
-        after_space = space;
-        uint32_t t = row[oa + cls[buf[i]]];
-        oa = t & ~GATE_OUT;
-        if ((t & GATE_OUT) && record(g, buf, len, oa, i + 1, mid, a) < 0)
-            return -ENOMEM;
-    }
     size_t i = 0, j = 0;
-    while (i < a->count || j < b->count) {
-        const struct sbx_window *x = i < a->count ? &a->items[i] : NULL, *y = j < b->count ? &b->items[j] : NULL;
-        int first = y == NULL || (x != NULL && (x->high < y->high || (x->high == y->high && x->id < y->id)));
-        const struct sbx_window *w = first ? x : y;
-        if (push(merged, w->id, w->low, w->high) < 0)
+    while (i < x->count || j < y->count) {
+        const struct sbx_window *p = i < x->count ? &x->items[i] : NULL, *q = j < y->count ? &y->items[j] : NULL;
+        int first = q == NULL || (p != NULL && (p->high < q->high || (p->high == q->high && p->id < q->id)));
+        const struct sbx_window *w = first ? p : q;
+        if (push(out, w->id, w->low, w->high) < 0)
             return -ENOMEM;
         i += first;
         j += !first;
     }
-    *off = ob;
+    return 0;
+}
+
+/* Hits of buf[lo .. hi) in order of end, scanned from row offset *off, which is left at the
+ * state after hi; and the range's runs (from run start *run). The range is cut in
+ * GATE_STREAMS parts scanned side by side in one loop: each step of the automaton waits for
+ * a table load, and independent chains of loads overlap. Each stream but the first starts
+ * from the root, after a byte that is not whitespace (so it reads the same bytes as the one
+ * before); the stream before it then goes on past that start until its state holds nothing
+ * from before it (its depth is no more than what it read since), reporting only the hits
+ * that started before it (`cont`). From there the two agree. */
+static int scan_range(const struct sbx_gate *g, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                      uint32_t *off, size_t *run, struct runs *rs, struct wbuf *h, struct wbuf *cont,
+                      struct wbuf *merged)
+{
+    const uint32_t *row = g->row;
+    const uint8_t *cls = g->ac->cls;
+    merged->count = 0;
+    if (runs_over(rs, buf, lo, hi, run) < 0)
+        return -ENOMEM;
+    if (hi - lo < GATE_STREAMS * GATE_MIN_STREAM) /* not worth the streams */
+        return scan_one(g, buf, len, lo, hi, off, merged);
+    size_t at[GATE_STREAMS + 1];
+    uint32_t o[GATE_STREAMS];
+    at[0] = lo;
+    at[GATE_STREAMS] = hi;
+    o[0] = *off;
+    for (int i = 1; i < GATE_STREAMS; i++) {
+        size_t cut = lo + i * ((hi - lo) / GATE_STREAMS), limit = cut + GATE_MIN_STREAM / 2;
+        while (cut < limit && is_space(buf[cut - 1]))
+            cut++;
+        if (cut >= limit) /* blank space all along: one stream */
+            return scan_one(g, buf, len, lo, hi, off, merged);
+        at[i] = cut;
+        o[i] = 0;
+    }
+    for (int i = 0; i < GATE_STREAMS; i++)
+        h[i].count = 0;
+    if (scan_streams(g, buf, len, at, o, h) < 0)
+        return -ENOMEM;
+    const uint32_t classes = g->ac->classes;
+    /* The first stream's hits all end by at[1]; then, for each stream, the hits of its run
+     * past the next one's start merged with those of the next one (all of which end after
+     * that start, and before the stream after it begins). */
+    for (size_t k = 0; k < h[0].count; k++)
+        if (push(merged, h[0].items[k].id, h[0].items[k].low, h[0].items[k].high) < 0)
+            return -ENOMEM;
+    for (int i = 0; i + 1 < GATE_STREAMS; i++) {
+        cont->count = 0;
+        uint32_t oc = o[i];
+        size_t read = 0, start = at[i + 1];
+        int after_space = 0;
+        for (size_t j = start; j < len && g->ac->depth[g->state_of[oc / classes]] > read; j++) {
+            int space = is_space(buf[j]);
+            read += !(space && after_space);
+            after_space = space;
+            oc = row[oc + cls[buf[j]]];
+            if (oc >= g->first_out && record(g, buf, len, oc, j + 1, start, cont) < 0)
+                return -ENOMEM;
+        }
+        if (merge_hits(cont, &h[i + 1], merged) < 0)
+            return -ENOMEM;
+    }
+    *off = o[GATE_STREAMS - 1];
     return 0;
 }
 
@@ -737,13 +913,12 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
                   const uint8_t *member, size_t min_run, struct sbx_window **out, size_t *count,
                   struct sbx_window **runs_out, size_t *runs_count)
 {
-    struct wbuf o = {0}, a = {0}, b = {0}, hits = {0}, found_runs = {0};
+    struct wbuf o = {0}, h[GATE_STREAMS] = {{0}}, cont = {0}, hits = {0}, found_runs = {0};
     struct runs rs;
     rs.marks = NULL;
-    if (member)
-        memcpy(rs.member, member, 256);
-    else
-        memset(rs.member, 0, 256);
+    rs.extra = NULL;
+    for (unsigned v = 0; v < 256; v++)
+        rs.kind[v] = (uint8_t)((member && member[v] ? KIND_MEMBER : 0) | (SPACE[v] ? KIND_SPACE : 0));
     rs.min = min_run ? min_run : 1;
     rs.out = &found_runs;
     size_t run = 0;
@@ -758,9 +933,10 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
     last = malloc(2 * (size_t)g->clauses * sizeof(size_t));
     pending = malloc(2 * (size_t)g->rules * sizeof(size_t));
     rs.marks = malloc(((len >> MARK_SHIFT) + 2) * sizeof(size_t));
+    rs.extra = malloc(((len >> MARK_SHIFT) + 2) * sizeof(uint64_t));
     rs.marked = 0;
     rs.consumed = 0;
-    if (!last || !pending || !rs.marks) {
+    if (!last || !pending || !rs.marks || !rs.extra) {
         rc = -ENOMEM;
         goto done;
     }
@@ -778,7 +954,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
                 goto done;
             continue;
         }
-        if ((rc = scan_range(g, buf, len, lo, hi, &off, &run, &rs, &a, &b, &hits)) < 0)
+        if ((rc = scan_range(g, buf, len, lo, hi, &off, &run, &rs, h, &cont, &hits)) < 0)
             goto done;
         for (size_t k = 0; k < hits.count && !cut; k++) {
             if (raw) {
@@ -812,8 +988,10 @@ done:
     free(last);
     free(pending);
     free(rs.marks);
-    free(a.items);
-    free(b.items);
+    free(rs.extra);
+    for (int i = 0; i < GATE_STREAMS; i++)
+        free(h[i].items);
+    free(cont.items);
     free(hits.items);
     if (rc < 0) {
         free(o.items);

@@ -224,6 +224,25 @@ def test_the_gate_backends_agree_across_chunks_and_streams() -> None:
 
 @pytest.mark.native
 @settings(max_examples=300)
+@given(
+    pieces=st.lists(st.tuples(st.sampled_from([b"A", b"9", b".", b" ", b"\n", b"\t"]), st.integers(1, 140)),
+                    max_size=60),
+    min_run=st.sampled_from([1, 2, 7, 24, 33, 62, 63, 64, 65, 200]),
+)
+def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min_run: int) -> None:
+    """The native scan reads 64 bytes at a time as bit masks: runs of every length against
+    every block edge (inside one block, across several, at the text's end) and whitespace
+    runs (which the reach reads as one byte) must come out as the twin finds them."""
+    text = b"".join(byte * count for byte, count in pieces)
+    rules = [[["a9"], ["9."]], [["a"]]]
+    native = Gate(rules, [40, 10], [5, 0], 4096, native=True)
+    python = Gate(rules, [40, 10], [5, 0], 4096, native=False)
+    members = b"A9"
+    assert native.scan(text, members=members, min_run=min_run) == python.scan(text, members=members, min_run=min_run)
+
+
+@pytest.mark.native
+@settings(max_examples=300)
 @given(text=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30]), max_size=400))
 def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes]) -> None:
     from sandbox.inspectors import prefilter
