@@ -236,6 +236,13 @@ uint32_t sbx_ac_max_matches_per_byte(const struct sbx_ac *ac);
  * *state say where to resume: *pos == len once the text is done. Never fails. */
 size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size_t *pos, uint32_t *state,
                    struct sbx_ac_match *out, size_t cap);
+/* utf8.c: a Python string's code points (`width` bytes each: 1, 2 or 4) as UTF-8, lone
+ * surrogates as three bytes (str.encode("utf-8", "surrogatepass")): the size, then the bytes
+ * into a buffer of that size. Never fail. */
+size_t sbx_utf8_size(const void *units, size_t n, unsigned width);
+void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out);
+/* How many bytes at the start of buf[0 .. n) are ASCII. */
+size_t sbx_ascii_span(const uint8_t *buf, size_t n);
 /* The gate over an automaton (see ahocorasick.c): rules of clauses of literals, each rule
  * triggering where hits of all its clauses lie within its reach; the windows to try it in. */
 struct sbx_gate;

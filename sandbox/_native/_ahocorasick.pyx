@@ -3,6 +3,8 @@
 
 import os
 
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport free, malloc
 
@@ -184,8 +186,7 @@ def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach):
         low = -1
         with nogil:
             while i < n:
-                while i < n and data[i] < 0x80:
-                    i += 1
+                i += <Py_ssize_t>csrc.sbx_ascii_span(&data[i], <size_t>(n - i))
                 if i >= n:
                     break
                 j = i
@@ -231,4 +232,22 @@ def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach):
             out.append((start, end))
         if i >= n:
             break
+    return out
+
+
+def utf8(str text):
+    """``text.encode("utf-8", "surrogatepass")``, faster where ``text`` is not all ASCII
+    (csrc/utf8.c)."""
+    if text.isascii():
+        return text.encode("ascii")  # a copy of its bytes already
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    cdef unsigned width = PyUnicode_KIND(text)
+    cdef const void *units = PyUnicode_DATA(text)
+    cdef size_t size
+    with nogil:
+        size = csrc.sbx_utf8_size(units, <size_t>n, width)
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>size)
+    cdef uint8_t *into = <uint8_t *>PyBytes_AS_STRING(out)
+    with nogil:
+        csrc.sbx_utf8_write(units, <size_t>n, width, into)
     return out

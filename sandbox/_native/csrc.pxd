@@ -90,6 +90,12 @@ cdef extern from "sbx.h" nogil:
     int sbx_open_beneath(int root_fd, const char *path, struct_stat *st)
     int sbx_start_writeback(int fd)
 
+# utf8.c: a string's code points as UTF-8
+cdef extern from "sbx.h" nogil:
+    size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
+    void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
+    size_t sbx_ascii_span(const uint8_t *buf, size_t n)
+
 # ahocorasick.c: the inspectors' literal prefilter
 from libc.stdint cimport uint8_t
 

@@ -31,7 +31,7 @@ import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 
-from sandbox.inspectors.prefilter import non_ascii_stretches
+from sandbox.inspectors.prefilter import non_ascii_stretches, utf8
 
 MAX_DEPTH = 2
 MAX_BLOCK = 64 << 10  # an encoded block longer than this is data, not a message
@@ -84,13 +84,16 @@ _STANDARD = re.compile(rb"[+/]")  # base64's own two characters
 _URLSAFE = re.compile(rb"[-_]")  # base64url's
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r\t"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_SPELLED = re.compile(rb"(?:&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+){4}")
+_NUMERIC_REF = rb"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+"
+# Four in a row. Written to begin with the literal "&#" (not a group), as _IN_WORD below:
+# the re module then skips to each "&#" in C rather than trying the pattern at every byte.
+_SPELLED = re.compile(_NUMERIC_REF + b"(?:" + _NUMERIC_REF + b"){3}")
 # A reference to a letter inside a word ("&#105;gnore", "ign&#111;re"): a person reads the
 # word; the text as written does not hold it.
 _LETTER_REF = (  # a numeric reference to an ASCII letter
     rb"&#(?:0*(?:6[5-9]|[78][0-9]|90|9[7-9]|1[01][0-9]|12[0-2])|[xX]0*(?:4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA]));?"
 )
-_IN_WORD = re.compile(rb"[A-Za-z]" + _LETTER_REF + rb"|" + _LETTER_REF + rb"[A-Za-z]")
+_IN_WORD = re.compile(rb"&#(?:(?<=[A-Za-z]&#)" + _LETTER_REF[2:] + rb"|" + _LETTER_REF[2:] + rb"(?=[A-Za-z]))")
 # Where each kind of escape may start: literals the rules' prefilter gate looks for too
 # (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
 SITES: dict[str, tuple[str, ...]] = {
@@ -141,7 +144,7 @@ class Normalized:
 def normalize(text: str) -> Normalized:
     """The text as it reads (see the module docstring); encoded payloads are not decoded
     here but by :func:`decoded_layers`, from what the rules' scan found."""
-    data = text.encode("utf-8", "surrogatepass")
+    data = utf8(text)
     if text.isascii():
         return Normalized(data, {}, (), text)
     invisible: dict[str, int] = {}
@@ -155,12 +158,13 @@ def normalize(text: str) -> Normalized:
     pieces = b"\x00".join(data[low:high] for low, high in stretches).decode("utf-8", "surrogatepass").split("\x00")
     if len(pieces) != len(stretches):  # a NUL inside a stretch: read them one by one
         pieces = [data[low:high].decode("utf-8", "surrogatepass") for low, high in stretches]
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
+    view = memoryview(data)  # the text between changes joined without a copy of each slice first
     at = 0
     for (low, high), piece in zip(stretches, pieces, strict=True):
         if not _SPECIAL.search(piece) and unicodedata.is_normalized("NFKC", piece):
             continue
-        parts.append(data[at:low])
+        parts.append(view[at:low])
         parts.append(_unicode(piece, invisible, layers).encode("utf-8", "surrogatepass"))
         at = high
     # What tag characters spell is one message, however far apart its pieces are.
@@ -170,7 +174,7 @@ def normalize(text: str) -> Normalized:
         layers.append(Layer("unicode_tags", "".join(layer.text for layer in spelled), 1, (0, 0)))
     if not parts:
         return Normalized(data, invisible, tuple(layers), text)
-    parts.append(data[at:])
+    parts.append(view[at:])
     out = b"".join(parts)
     return Normalized(out, invisible, tuple(layers), text if out == data else None)
 

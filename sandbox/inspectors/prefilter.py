@@ -340,6 +340,15 @@ def _literal_start(data: bytes, end: int, length: int) -> int:
     return j
 
 
+def utf8(text: str) -> bytes:
+    """``text.encode("utf-8", "surrogatepass")``: in C where built (csrc/utf8.c), which is
+    about three times faster on a text that is not all ASCII."""
+    if _native_module is not None:
+        data: bytes = _native_module.utf8(text)
+        return data
+    return text.encode("utf-8", "surrogatepass")
+
+
 def non_ascii_stretches(data: bytes, join: int, reach: int) -> list[tuple[int, int]]:
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads: runs
     of bytes >= 0x80 closer than ``join`` taken together, each widened to the nearest space

@@ -113,6 +113,28 @@ def test_tunnels_that_expose_a_local_port_are_high(inspector: EgressInspector) -
     assert level(inspector, "cloudflared tunnel --url http://localhost:5432") == ThreatLevel.HIGH
 
 
+# One command for each alternative of egress._TUNNELS, in its order.
+_TUNNEL_EXAMPLES = [
+    "NGROK http 8080", "cloudflared  tunnel run", "npx localtunnel --port 3000", "lt --port 8000",
+    "bore local 5432 --to bore.pub", "frpc -c frpc.toml", "ssh -R 80:localhost:3000 serveo.net",
+    "tailscale funnel 443", "python2 pagekite.py 8080 me.pagekite.me", "expose --port 8000",
+]
+
+
+def test_every_tunnel_form_passes_the_word_check(inspector: EgressInspector) -> None:
+    """_tunnels reads a text only when it holds one of _TUNNEL_WORDS: each alternative of
+    the pattern must hold one (an alternative added without an example here fails)."""
+    from sandbox.inspectors import egress
+    from sandbox.inspectors.engine import _parse, _sre_const
+
+    (branch,) = [av for op, av in _parse(egress._TUNNELS.pattern) if op is _sre_const.BRANCH]
+    assert len(branch[1]) == len(_TUNNEL_EXAMPLES)
+    for example in _TUNNEL_EXAMPLES:
+        assert egress._TUNNELS.search(example), example
+        assert any(word in example.lower() for word in egress._TUNNEL_WORDS), example
+        assert level(inspector, example) >= ThreatLevel.HIGH, example
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -242,6 +242,22 @@ def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min
 
 
 @pytest.mark.native
+@settings(max_examples=500)
+@given(
+    text=st.one_of(
+        st.text(),  # every width of string CPython stores (1, 2 and 4 bytes per character)
+        st.text(st.characters(codec=None, blacklist_categories=())),  # lone surrogates too
+        st.lists(st.sampled_from(["abcdefgh", "é", "\u0800", "\ud800", "\U0001f600", "\x7f", "\x80"]),
+                 max_size=40).map("".join),
+    )
+)
+def test_native_utf8_is_str_encode(text: str) -> None:
+    from sandbox._native import _ahocorasick
+
+    assert _ahocorasick.utf8(text) == text.encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.native
 @settings(max_examples=300)
 @given(text=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30]), max_size=400))
 def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes]) -> None:

@@ -1,0 +1,141 @@
+/* UTF-8 of a Python string's code points, as str.encode("utf-8", "surrogatepass") writes
+ * it (a lone surrogate as its three bytes), for the inspectors: every text they scan is
+ * encoded first, and CPython's encoder takes about a nanosecond per character of a string
+ * that is not pure ASCII (a 10 MB build log with one accented name in it). Here a run of
+ * ASCII costs a comparison per four or eight characters.
+ *
+ * A string's code points are stored `width` bytes each (1, 2 or 4: CPython's PEP 393
+ * kinds), in the machine's byte order. */
+#include <string.h>
+
+#include "sbx.h"
+
+/* Four code points of width 2 or 4 at u, all ASCII? (Unaligned-safe loads through memcpy,
+ * which the compiler turns into one.) */
+static int ascii4_16(const uint16_t *u)
+{
+    uint64_t w;
+    memcpy(&w, u, 8);
+    return (w & 0xFF80FF80FF80FF80ull) == 0;
+}
+
+static int ascii4_32(const uint32_t *u)
+{
+    uint64_t a, b;
+    memcpy(&a, u, 8);
+    memcpy(&b, u + 2, 8);
+    return ((a | b) & 0xFFFFFF80FFFFFF80ull) == 0;
+}
+
+size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
+{
+    size_t extra = 0, i = 0;
+    if (width == 1) {
+        const uint8_t *u = units;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            w &= 0x8080808080808080ull;
+            if (w) /* the high bits, one per byte: summed by one multiplication */
+                extra += (size_t)(((w >> 7) * 0x0101010101010101ull) >> 56);
+        }
+        for (; i < n; i++)
+            extra += u[i] >> 7;
+    } else if (width == 2) {
+        const uint16_t *u = units;
+        for (; i < n; i++) {
+            if (i + 4 <= n && ascii4_16(u + i)) {
+                i += 3;
+                continue;
+            }
+            extra += (size_t)(u[i] >= 0x80) + (size_t)(u[i] >= 0x800);
+        }
+    } else {
+        const uint32_t *u = units;
+        for (; i < n; i++) {
+            if (i + 4 <= n && ascii4_32(u + i)) {
+                i += 3;
+                continue;
+            }
+            extra += (size_t)(u[i] >= 0x80) + (size_t)(u[i] >= 0x800) + (size_t)(u[i] >= 0x10000);
+        }
+    }
+    return n + extra;
+}
+
+static uint8_t *put(uint8_t *o, uint32_t c)
+{
+    if (c < 0x80) {
+        *o++ = (uint8_t)c;
+    } else if (c < 0x800) {
+        *o++ = (uint8_t)(0xC0 | (c >> 6));
+        *o++ = (uint8_t)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) { /* surrogates too: "surrogatepass" */
+        *o++ = (uint8_t)(0xE0 | (c >> 12));
+        *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (uint8_t)(0x80 | (c & 0x3F));
+    } else {
+        *o++ = (uint8_t)(0xF0 | (c >> 18));
+        *o++ = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+        *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (uint8_t)(0x80 | (c & 0x3F));
+    }
+    return o;
+}
+
+void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
+{
+    size_t i = 0;
+    if (width == 1) {
+        const uint8_t *u = units;
+        while (i < n) {
+            uint64_t w;
+            if (i + 8 <= n && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ull) == 0)) {
+                memcpy(out, u + i, 8);
+                out += 8;
+                i += 8;
+                continue;
+            }
+            out = put(out, u[i++]);
+        }
+    } else if (width == 2) {
+        const uint16_t *u = units;
+        while (i < n) {
+            if (i + 4 <= n && ascii4_16(u + i)) {
+                out[0] = (uint8_t)u[i], out[1] = (uint8_t)u[i + 1], out[2] = (uint8_t)u[i + 2];
+                out[3] = (uint8_t)u[i + 3];
+                out += 4;
+                i += 4;
+                continue;
+            }
+            out = put(out, u[i++]);
+        }
+    } else {
+        const uint32_t *u = units;
+        while (i < n) {
+            if (i + 4 <= n && ascii4_32(u + i)) {
+                out[0] = (uint8_t)u[i], out[1] = (uint8_t)u[i + 1], out[2] = (uint8_t)u[i + 2];
+                out[3] = (uint8_t)u[i + 3];
+                out += 4;
+                i += 4;
+                continue;
+            }
+            out = put(out, u[i++]);
+        }
+    }
+}
+
+size_t sbx_ascii_span(const uint8_t *buf, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t a, b;
+        memcpy(&a, buf + i, 8);
+        memcpy(&b, buf + i + 8, 8);
+        if ((a | b) & 0x8080808080808080ull)
+            break;
+    }
+    while (i < n && buf[i] < 0x80)
+        i++;
+    return i;
+}
