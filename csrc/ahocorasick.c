@@ -31,9 +31,12 @@ struct sbx_ac {
     uint32_t *depth;     /* per state: the length of the literal prefix it stands for */
 };
 
+/* ASCII whitespace as Python's str.isspace() (and so the rules' \s) has it: tab to carriage
+ * return, the four information separators 0x1c to 0x1f, and space. Padding words apart with
+ * separators must not move them out of each other's reach when \s would match them. */
 static int is_space(uint8_t b)
 {
-    return b == ' ' || (b >= '\t' && b <= '\r');
+    return b == ' ' || (b >= '\t' && b <= '\r') || (b >= 0x1c && b <= 0x1f);
 }
 
 /* ASCII letters to lower case, and every whitespace byte to a space: with runs of
@@ -562,7 +565,8 @@ static __attribute__((noinline)) int push_run(struct runs *rs, size_t start, siz
     return push(rs->out, 0, start, end);
 }
 
-static const uint8_t SPACE[256] = {['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1};
+static const uint8_t SPACE[256] = {['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [0x1c] = 1,
+                                    [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, [' '] = 1}; /* is_space */
 
 /* The bits set in x. Without -mpopcnt (the wheels target every x86-64) the builtin is a
  * call into libgcc; the bit-parallel sum is a few instructions inline. */

@@ -549,7 +549,7 @@ class Survey:
     deferred: list[tuple[int, int, int]] = field(default_factory=list)  # windows of rules not yet tried
 
 
-_BLANKS = bytes.maketrans(b"\t\n\v\f\r", b"     ")
+_BLANKS = bytes.maketrans(b"\t\n\v\f\r\x1c\x1d\x1e\x1f", b" " * 9)
 _SIXTEEN = b" " * 16
 _SPACE_RUN = re.compile(r"\s{2,}")
 
@@ -615,7 +615,7 @@ class _Starts:
         """The sorted offsets in ``window`` where a literal starts; None past ``most``, or
         where the case-folded window's length differs from the window's (ß folds to ss:
         its offsets would not be the window's)."""
-        if self.automaton is not None and window.isascii() and _SEPARATORS.search(window) is None:
+        if self.automaton is not None and window.isascii():
             # The automaton folds ASCII case and reads a run of whitespace as one space, and
             # reports where each literal ends: a literal's space is the run's first byte.
             hits, complete = self.automaton.find(window.encode("ascii"), most + 1)
@@ -644,8 +644,6 @@ class _Starts:
 # Whitespace other than a space: as a space for str.find (re's \s is str.isspace, which holds
 # every character the regex module's \s matches).
 _OTHER_SPACE = re.compile(r"[^\S ]")
-# The ASCII characters str.isspace counts as whitespace and the automaton does not.
-_SEPARATORS = re.compile("[\x1c-\x1f]")
 
 
 def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:

@@ -34,12 +34,14 @@ except UnsupportedError:
 
 MAX_LITERAL = 4096  # bytes, as csrc/ahocorasick.c bounds them
 MAX_TOTAL = (1 << 18) - 1
-_SPACES = b" \t\n\v\f\r"
+# ASCII whitespace as str.isspace (and so the rules' \s) has it, the information separators
+# 0x1c-0x1f included (as csrc/ahocorasick.c's is_space).
+_SPACES = b" \t\n\v\f\r\x1c\x1d\x1e\x1f"
 _FOLD = bytes.maketrans(
-    bytes(range(ord("A"), ord("Z") + 1)) + _SPACES[1:], bytes(range(ord("a"), ord("z") + 1)) + b" " * 5
+    bytes(range(ord("A"), ord("Z") + 1)) + _SPACES[1:], bytes(range(ord("a"), ord("z") + 1)) + b" " * 9
 )
-_RUNS = re.compile(rb"[ \t\n\v\f\r]{2,}")
-_EXTRA_SPACE = re.compile(rb"(?<=[ \t\n\v\f\r])[ \t\n\v\f\r]")  # a whitespace byte after another
+_RUNS = re.compile(rb"[ \t\n\v\f\r\x1c-\x1f]{2,}")
+_EXTRA_SPACE = re.compile(rb"(?<=[ \t\n\v\f\r\x1c-\x1f])[ \t\n\v\f\r\x1c-\x1f]")  # whitespace after whitespace
 
 Match = tuple[int, int]  # (literal index, byte offset just past its end)
 Window = tuple[int, int, int]  # (rule, low, high): byte offsets; for raw hits (literal, start, end)

@@ -225,7 +225,8 @@ def test_the_gate_backends_agree_across_chunks_and_streams() -> None:
 @pytest.mark.native
 @settings(max_examples=300)
 @given(
-    pieces=st.lists(st.tuples(st.sampled_from([b"A", b"9", b".", b" ", b"\n", b"\t"]), st.integers(1, 140)),
+    pieces=st.lists(st.tuples(st.sampled_from([b"A", b"9", b".", b" ", b"\n", b"\t", b"\x1c", b"\x1f"]),
+                              st.integers(1, 140)),
                     max_size=60),
     min_run=st.sampled_from([1, 2, 7, 24, 33, 62, 63, 64, 65, 200]),
 )
