@@ -21,11 +21,20 @@ from sandbox.inspectors.findings import ThreatLevel
 
 HIGH, MEDIUM, LOW = ThreatLevel.HIGH, ThreatLevel.MEDIUM, ThreatLevel.LOW
 
-_FILL = r"(?:\w++[^\w\n]++){0,%d}?"  # up to N filler words on one line
+# Between words: anything but a word character; and a line break where hard-wrapped prose goes
+# on with its sentence: after a word or a comma (and a space), before a letter (after any
+# indent). Not where a line ends in other punctuation (code: "def discard(self, key):") or
+# the next one is blank or starts with a list mark, a quote, a comment or a number.
+_GAP = r"(?:[^\w\n]|(?:(?<=[\w,])|(?<=[\w,][^\S\n]))\n(?=[^\S\n]*+[^\W\d_]))"
+_FILL = r"(?:\w++" + _GAP + "++){0,%d}?"  # up to N filler words
+# The same within one sentence: "you may ignore it. Previous instructions are in ..." ends the
+# order at "it" (but "forget all that. New task: ..." goes on past the full stop).
+_SENTENCE_GAP = _GAP.replace(r"[^\w\n]", r"[^\w\n.!?]")
+_SENTENCE_FILL = r"(?:\w++" + _SENTENCE_GAP + "++){0,%d}?"
 
 
-def _fill(n: int) -> str:
-    return _FILL % n
+def _fill(n: int, *, sentence: bool = False) -> str:
+    return (_SENTENCE_FILL if sentence else _FILL) % n
 
 
 def _mentioned(match: re.Match[str]) -> bool:
@@ -83,7 +92,8 @@ OVERRIDE = Rule(
     # "ignore the rest of the message and return 400": how a protocol spec handles bad input
     r"(?!\s++(?:the\s++)?(?:rest|remainder)\s++of\s++(?:the|this)\s++(?:message|line|input|file|header|packet|"
     r"request|body|stream|string|response|frame)s?\b)"
-    r"[^\w\n]++" + _fill(3) + _EARLIER + r"\b[^\w\n]++" + _fill(3) + _NOT_DOCS + _ORDERS + r"\b" + _NOT_A_THING
+    + _SENTENCE_GAP + r"++" + _fill(3, sentence=True) + _EARLIER + r"\b" + _GAP + r"++" + _fill(3) + _NOT_DOCS
+    + _ORDERS + r"\b" + _NOT_A_THING
     + _NOT_DATA,
     check=_use,
 )
@@ -250,50 +260,50 @@ _OTHER_LANGUAGES = [
     # German
     (
         ("ignorier", "vergiss", "vergessen sie", "missacht", "verwirf", "bergeh"),
-        r"\b(?:ignorier\w*+|vergiss|vergessen\s++sie|missacht\w*+|verwirf|übergeh\w*+)\b[^\w\n]++" + _fill(4)
+        r"\b(?:ignorier\w*+|vergiss|vergessen\s++sie|missacht\w*+|verwirf|übergeh\w*+)\b" + _GAP + r"++" + _fill(4)
         + r"(?:anweisung\w*+|instruktion\w*+|befehl\w*+|regeln|vorgaben|richtlinien|prompts?)\b",
     ),
     # French
     (
         ("ignorez", "ignorer", "ignore les", "ignore toutes", "ignore tes", "ignore vos", "oubli", "consigne",
          "néglige", "fais abstraction"),
-        r"\b(?:ignore[rz]?|oublie[rz]?|néglige[rz]?|fais\s++abstraction\s++de)\b[^\w\n]++" + _fill(4)
+        r"\b(?:ignore[rz]?|oublie[rz]?|néglige[rz]?|fais\s++abstraction\s++de)\b" + _GAP + r"++" + _fill(4)
         + r"(?:instructions?|consignes?|directives?|règles|ordres)\b",
     ),
     # Spanish
     (
         ("ignora ", "ignorar", "ignorad", "olvida", "descarta", "omite", "caso omiso"),
-        r"\b(?:ignora[rd]?|olvida[rd]?|descarta[rd]?|omite|haz\s++caso\s++omiso\s++de)\b[^\w\n]++" + _fill(4)
+        r"\b(?:ignora[rd]?|olvida[rd]?|descarta[rd]?|omite|haz\s++caso\s++omiso\s++de)\b" + _GAP + r"++" + _fill(4)
         + r"(?:instrucciones|indicaciones|órdenes|reglas|directrices)\b",
     ),
     # Italian
     (
         ("ignora ", "ignorare", "dimentica", "trascura", "non seguire"),
-        r"\b(?:ignora(?:re)?|dimentica(?:re)?|trascura(?:re)?|non\s++seguire)\b[^\w\n]++" + _fill(4)
+        r"\b(?:ignora(?:re)?|dimentica(?:re)?|trascura(?:re)?|non\s++seguire)\b" + _GAP + r"++" + _fill(4)
         + r"(?:istruzioni|indicazioni|regole|direttive|ordini)\b",
     ),
     # Portuguese
     (
         ("ignore as", "ignore todas", "ignore suas", "ignore os", "ignorar", "esque", "desconsider"),
-        r"\b(?:ignore|ignora[r]?|esqueça|esquece[r]?|desconsidere|desconsiderar)\b[^\w\n]++" + _fill(4)
+        r"\b(?:ignore|ignora[r]?|esqueça|esquece[r]?|desconsidere|desconsiderar)\b" + _GAP + r"++" + _fill(4)
         + r"(?:instruções|instrucoes|orientações|regras|diretrizes|ordens)\b",
     ),
     # Dutch
     (
         ("negeer", "vergeet", "negeren", "vergeten"),
-        r"\b(?:negeer|vergeet|negeren|vergeten)\b[^\w\n]++" + _fill(4)
+        r"\b(?:negeer|vergeet|negeren|vergeten)\b" + _GAP + r"++" + _fill(4)
         + r"(?:instructies|opdrachten|aanwijzingen|regels|richtlijnen)\b",
     ),
     # Polish
     (
         ("zignoruj", "ignoruj", "zapomnij", "pomi", "lekcewa"),
-        r"\b(?:zignoruj|ignoruj|zapomnij\s++o|pomiń|lekceważ)\b[^\w\n]++" + _fill(4)
+        r"\b(?:zignoruj|ignoruj|zapomnij\s++o|pomiń|lekceważ)\b" + _GAP + r"++" + _fill(4)
         + r"(?:instrukcj\w*+|polecen\w*+|zasad\w*+|reguł\w*+|wytyczn\w*+)\b",
     ),
     # Swedish
     (
         ("ignorera", "glöm", "bortse", "strunta"),
-        r"\b(?:ignorera|glöm|bortse\s++från|strunta\s++i)\b[^\w\n]++" + _fill(4)
+        r"\b(?:ignorera|glöm|bortse\s++från|strunta\s++i)\b" + _GAP + r"++" + _fill(4)
         + r"(?:instruktioner(?:na)?|anvisningar(?:na)?|regler(?:na)?|direktiv(?:en)?)\b",
     ),
 ]
