@@ -219,6 +219,60 @@ def _branch_groups(branches: list[list[Any]]) -> list[frozenset[str]]:
     return [frozenset().union(*(groups[k] for groups in per_branch)) for k in range(shared)]
 
 
+def sees_whitespace(pattern: str) -> bool:
+    """Whether a match of ``pattern``, or what its lookarounds read, can hold a whitespace
+    character (a conservative answer: True where unsure). A rule that cannot is tried in a
+    window as it is: read with whitespace runs collapsed, it would find the same matches (a
+    match then lies inside a stretch without whitespace, which collapsing leaves alone), so
+    the collapsing is skipped. Raises PolicyError for a pattern that does not parse."""
+
+    def in_set(items: Any) -> bool:
+        negated = any(op is _sre_const.NEGATE for op, _ in items)
+        covers_all = any(op is _sre_const.CATEGORY and av is _sre_const.CATEGORY_SPACE for op, av in items)
+        if negated:
+            return not covers_all  # [^\s...] reads none; any other negated set may read one
+        for op, av in items:
+            if op is _sre_const.LITERAL and chr(av).isspace():
+                return True
+            if op is _sre_const.RANGE and any(chr(c).isspace() for c in range(av[0], min(av[1], 0x3000) + 1)):
+                return True
+            if op is _sre_const.CATEGORY and av not in (_sre_const.CATEGORY_WORD, _sre_const.CATEGORY_DIGIT):
+                return True
+        return False
+
+    def walk(items: Iterable[Any]) -> bool:
+        for op, av in items:
+            if op is _sre_const.LITERAL:
+                if chr(av).isspace():
+                    return True
+            elif op is _sre_const.IN:
+                if in_set(av):
+                    return True
+            elif op is _sre_const.AT:
+                if av is not _sre_const.AT_BOUNDARY and av is not _sre_const.AT_NON_BOUNDARY:
+                    return True  # a line's start or end: where blank lines are
+            elif op is _sre_const.SUBPATTERN:
+                if walk(av[-1]):
+                    return True
+            elif op is _sre_const.BRANCH:
+                if any(walk(branch) for branch in av[1]):
+                    return True
+            elif op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, getattr(_sre_const, "POSSESSIVE_REPEAT", None)):
+                if walk(av[2]):
+                    return True
+            elif op is getattr(_sre_const, "ATOMIC_GROUP", None):
+                if walk(av):
+                    return True
+            elif op in (_sre_const.ASSERT, _sre_const.ASSERT_NOT):
+                if walk(av[1]):
+                    return True
+            else:  # any character, a negated literal, a back reference, ...: it may
+                return True
+        return False
+
+    return walk(_parse(pattern))
+
+
 def first_literals(pattern: str) -> frozenset[str] | None:
     """The literals every match of ``pattern`` starts with (case-insensitive; a whitespace
     character of the match as one space, see _matches), or None when the parse does not
@@ -368,6 +422,8 @@ class RuleSet:
                 len(x) >= 2 or (len(x) == 1 and not x.isalnum() and not x.isspace()) for x in firsts
             )
             self._starts.append(_Starts.of(firsts) if usable and firsts else None)
+        # Rules that can never read whitespace are tried on their windows as they are.
+        self._sees_whitespace = [sees_whitespace(rule.pattern) for rule in self.rules]
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
         # where encoded payloads may be, for decoded_layers.
         none: tuple[tuple[str, ...], ...] = ()
@@ -468,7 +524,7 @@ class RuleSet:
             collapsed = False
             # Whitespace as spaces, then a plain search for sixteen in a row: both in C, a few
             # microseconds for a window (a regular expression would take tens).
-            if raw.translate(_BLANKS).find(_SIXTEEN) >= 0:
+            if self._sees_whitespace[index] and raw.translate(_BLANKS).find(_SIXTEEN) >= 0:
                 # Blank space padding words apart is read as one space (the gate measured its
                 # reach so too): the rule sees the words side by side. Where the pieces came
                 # from is worked out only for a window that matches (_collapse).

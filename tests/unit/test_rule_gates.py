@@ -177,3 +177,32 @@ def test_every_whitespace_character_reads_as_a_space_for_first_literals() -> Non
     missed = [hex(c) for c in range(0x110000)
               if c != 0x20 and space.match(chr(c)) and not engine._OTHER_SPACE.match(chr(c))]
     assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"ab", False), (r"\w++", False), (r"[\w.-]{1,9}", False), (r"[^\s:@/]{3,}", False), (r"\bab\b", False),
+        (r"(?<![A-Za-z0-9_+/-])sk_[a-z]+", False),
+        (r"a b", True), (r"a\s++b", True), (r"[^:]+", True), (r".", True), (r"\Wa", True), (r"[ -~]", True),
+        (r"(?!\s)a", True), (r"^a", True), (r"a[\t]", True), (r"(?:x|y\n)", True), (r"(a)\1", True),
+    ],
+)
+def test_sees_whitespace_answers_for_every_form(pattern: str, expected: bool) -> None:
+    assert engine.sees_whitespace(pattern) is expected
+
+
+def test_a_rule_that_reads_no_whitespace_finds_the_same_in_a_padded_window() -> None:
+    """Windows with runs of sixteen blanks are collapsed for the rules that can read
+    whitespace; the others are tried as they are. Both must find the match and its span."""
+    rules = {r.id: r for r in SECRET_RULES}
+    plain, spaced = rules["secret_connection_string_password"], rules["secret_assigned_secret"]
+    assert not engine.sees_whitespace(plain.pattern) and engine.sees_whitespace(spaced.pattern)
+    pad = " " * 40 + "\n" + " " * 24
+    text = (f"config:{pad}url = postgres://app:Xk29vLq7PzR4@db.internal:5432/app{pad}"
+            f"api_token ={pad[:3]}Qm8Zt3Lr9Vx2Wp7Ns5Kd")
+    found = engine.RuleSet([plain, spaced]).scan(text)
+    by_rule = {f.type: f for f in found}
+    assert set(by_rule) == {"secret_connection_string_password", "secret_assigned_secret"}
+    low, high = by_rule["secret_connection_string_password"].span
+    assert text[low:high] == "postgres://app:Xk29vLq7PzR4@db.internal"
