@@ -532,7 +532,7 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
     return 0;
 }
 
-/* Bytes scanned per round: two halves, each by its own stream (see sbx_gate_scan). */
+/* Bytes scanned per round, cut in GATE_STREAMS parts scanned side by side (see scan_range). */
 #define GATE_CHUNK (128u << 10)
 
 /* Runs of member bytes (where base64 and hex blocks may hide) are found in the same pass,
