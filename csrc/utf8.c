@@ -27,33 +27,6 @@ static int ascii4_32(const uint32_t *u)
     return ((a | b) & 0xFFFFFF80FFFFFF80ull) == 0;
 }
 
-/* Code point i of a string of width 2 or 4, and whether the four from i on are all ASCII. */
-static inline uint32_t unit(const void *units, unsigned width, size_t i)
-{
-    return width == 2 ? ((const uint16_t *)units)[i] : ((const uint32_t *)units)[i];
-}
-
-static inline int ascii4(const void *units, unsigned width, size_t i)
-{
-    return width == 2 ? ascii4_16((const uint16_t *)units + i) : ascii4_32((const uint32_t *)units + i);
-}
-
-/* The bytes beyond one per code point, for width 2 or 4. Inlined with a constant width at
- * each call, so that the loop holds no test of it. */
-static inline __attribute__((always_inline)) size_t wide_extra(const void *units, size_t n, unsigned width)
-{
-    size_t extra = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 4 <= n && ascii4(units, width, i)) {
-            i += 3;
-            continue;
-        }
-        uint32_t c = unit(units, width, i);
-        extra += (size_t)(c >= 0x80) + (size_t)(c >= 0x800) + (size_t)(c >= 0x10000);
-    }
-    return extra;
-}
-
 size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
 {
     size_t extra = 0, i = 0;
@@ -68,9 +41,26 @@ size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
         }
         for (; i < n; i++)
             extra += u[i] >> 7;
-        return n + extra;
+    } else if (width == 2) {
+        const uint16_t *u = units;
+        for (; i < n; i++) {
+            if (i + 4 <= n && ascii4_16(u + i)) {
+                i += 3;
+                continue;
+            }
+            extra += (size_t)(u[i] >= 0x80) + (size_t)(u[i] >= 0x800);
+        }
+    } else {
+        const uint32_t *u = units;
+        for (; i < n; i++) {
+            if (i + 4 <= n && ascii4_32(u + i)) {
+                i += 3;
+                continue;
+            }
+            extra += (size_t)(u[i] >= 0x80) + (size_t)(u[i] >= 0x800) + (size_t)(u[i] >= 0x10000);
+        }
     }
-    return n + (width == 2 ? wide_extra(units, n, 2) : wide_extra(units, n, 4));
+    return n + extra;
 }
 
 static uint8_t *put(uint8_t *o, uint32_t c)
@@ -93,23 +83,6 @@ static uint8_t *put(uint8_t *o, uint32_t c)
     return o;
 }
 
-/* The UTF-8 of width 2 or 4 code points, inlined with a constant width as wide_extra. */
-static inline __attribute__((always_inline)) void wide_write(const void *units, size_t n, unsigned width,
-                                                             uint8_t *out)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (i + 4 <= n && ascii4(units, width, i)) {
-            for (unsigned k = 0; k < 4; k++)
-                out[k] = (uint8_t)unit(units, width, i + k);
-            out += 4;
-            i += 4;
-            continue;
-        }
-        out = put(out, unit(units, width, i++));
-    }
-}
-
 void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
 {
     size_t i = 0;
@@ -125,12 +98,31 @@ void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
             }
             out = put(out, u[i++]);
         }
-        return;
+    } else if (width == 2) {
+        const uint16_t *u = units;
+        while (i < n) {
+            if (i + 4 <= n && ascii4_16(u + i)) {
+                out[0] = (uint8_t)u[i], out[1] = (uint8_t)u[i + 1], out[2] = (uint8_t)u[i + 2];
+                out[3] = (uint8_t)u[i + 3];
+                out += 4;
+                i += 4;
+                continue;
+            }
+            out = put(out, u[i++]);
+        }
+    } else {
+        const uint32_t *u = units;
+        while (i < n) {
+            if (i + 4 <= n && ascii4_32(u + i)) {
+                out[0] = (uint8_t)u[i], out[1] = (uint8_t)u[i + 1], out[2] = (uint8_t)u[i + 2];
+                out[3] = (uint8_t)u[i + 3];
+                out += 4;
+                i += 4;
+                continue;
+            }
+            out = put(out, u[i++]);
+        }
     }
-    if (width == 2)
-        wide_write(units, n, 2, out);
-    else
-        wide_write(units, n, 4, out);
 }
 
 size_t sbx_ascii_span(const uint8_t *buf, size_t n)
