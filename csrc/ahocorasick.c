@@ -676,15 +676,13 @@ static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, 
  * bytes are counted from the last mark. */
 static size_t collapsed(const struct runs *rs, const uint8_t *buf, size_t p)
 {
-    if (!rs->marked)
-        return p;
-    size_t k = p >> MARK_SHIFT;
     if (p < rs->marked) {
+        size_t k = p >> MARK_SHIFT;
         uint64_t below = rs->extra[k] & ((((uint64_t)1) << (p & 63)) - 1);
         return rs->marks[k] + (p & 63) - popcount64(below);
     }
-    k = (rs->marked - 1) >> MARK_SHIFT;
-    size_t at = k << MARK_SHIFT, c = rs->marks[k];
+    size_t k = rs->marked ? (rs->marked - 1) >> MARK_SHIFT : 0;
+    size_t at = k << MARK_SHIFT, c = rs->marked ? rs->marks[k] : 0;
     for (; at < p; at++)
         c += !(SPACE[buf[at]] && at > 0 && SPACE[buf[at - 1]]);
     return c;
@@ -734,6 +732,7 @@ static int scan_one(const struct sbx_gate *g, const uint8_t *buf, size_t len, si
  * scan_range) ends before the stream after that begins. */
 #define GATE_STREAMS 4
 #define GATE_MIN_STREAM 8192u
+_Static_assert(GATE_STREAMS == 4, "scan_streams spells out four streams");
 
 /* The GATE_STREAMS streams of scan_range, in one loop: stream i from at[i] to at[i + 1]
  * (at[GATE_STREAMS] is the range's end), from row offset o[i], its hits onto h[i]. */

@@ -605,7 +605,8 @@ class Survey:
     deferred: list[tuple[int, int, int]] = field(default_factory=list)  # windows of rules not yet tried
 
 
-_BLANKS = bytes.maketrans(b"\t\n\v\f\r\x1c\x1d\x1e\x1f", b" " * 9)
+# Every ASCII whitespace byte (as str.isspace and the prefilter have it) as a space.
+_BLANKS = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), b" " * 9)
 _SIXTEEN = b" " * 16
 _SPACE_RUN = re.compile(r"\s{2,}")
 
@@ -645,9 +646,6 @@ def _place(places: list[tuple[int, int]], offset: int) -> int:
     return was + (offset - at)
 
 
-_BYTE_SPACES = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), b" " * 9)
-
-
 @dataclass(frozen=True, slots=True)
 class _Starts:
     """Where a rule's matches may start: its first literals (case folded, a whitespace
@@ -683,7 +681,7 @@ class _Starts:
             return None
         if self.spaces:  # every whitespace character as a space, as the literals have it
             if folded.isascii():
-                folded = folded.encode("ascii").translate(_BYTE_SPACES).decode("ascii")
+                folded = folded.encode("ascii").translate(_BLANKS).decode("ascii")
             else:
                 folded = _OTHER_SPACE.sub(" ", folded)
         places: set[int] = set()
