@@ -198,6 +198,47 @@ def test_egress_throughput_on_benign_text(benchmark) -> None:
     _throughput(benchmark, EgressInspector(EGRESS_ALLOWLIST), SECRET_RULES, "its secret rules")
 
 
+TYPICAL = 4096  # characters: a typical tool output or command listing an agent reads
+
+
+@pytest.mark.benchmark(group="inspect")
+@pytest.mark.parametrize("which", ["adversary", "egress"])
+def test_latency_on_typical_outputs(benchmark, which: str) -> None:
+    """What one inspection costs at the size an agent meets on every call (issue 5: well
+    under a millisecond for a typical output): 160 pieces of 4 KiB, 40 from each kind of
+    benign text (code, prose, logs, HTML), the median and the slowest piece, against the
+    same rules as separate regex searches over the same pieces."""
+    import statistics
+
+    from sandbox import EgressInspector
+    from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
+
+    text = _benign_text(10 << 20)
+    quarter = len(text) // 4
+    pieces = [text[k * quarter + j * 50_000 :][:TYPICAL] for k in range(4) for j in range(40)]
+    inspector: Any = AdversaryInspector() if which == "adversary" else EgressInspector(EGRESS_ALLOWLIST)
+    rules = RULES if which == "adversary" else SECRET_RULES
+
+    def inspect_all() -> None:
+        for piece in pieces:
+            inspector.inspect(piece)
+
+    benchmark.pedantic(inspect_all, rounds=5, warmup_rounds=1)
+    each = []
+    for piece in pieces:
+        started = time.perf_counter()
+        inspector.inspect(piece)
+        each.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    for piece in pieces[::8]:
+        _baseline(piece, rules)
+    baseline = (time.perf_counter() - started) / len(pieces[::8])
+    median = statistics.median(each)
+    note(f"{type(inspector).__name__} on a {TYPICAL // 1024} KiB output: median {median * 1e6:.0f} us, slowest "
+         f"{max(each) * 1e6:.0f} us, {benchmark.stats.stats.median / len(pieces) * 1e6:.0f} us on average; its rules "
+         f"as regex searches: {baseline * 1e6:.0f} us ({baseline / median:.0f}x) (target: well under 1 ms)")
+
+
 @pytest.mark.parametrize("name", ["egress.jsonl", "holdout-egress.jsonl"])
 def test_egress_detection(name: str) -> None:
     from sandbox import EgressInspector

@@ -20,6 +20,7 @@ Secrets found in the text itself (secret_rules) are HIGH, their values redacted.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import shlex
 from collections.abc import Iterable
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 from sandbox.errors import PolicyError
 from sandbox.hosts import HostPolicy, canonical_host
-from sandbox.inspectors.engine import RuleSet, redacted
+from sandbox.inspectors.engine import Finder, RuleSet, redacted
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
 from sandbox.inspectors.normalize import normalize
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
@@ -307,6 +308,9 @@ _MAY_REACH = re.compile(
     r"invoke-restmethod|iwr|irm|start-bitstransfer|certutil|bitsadmin|tclsh|expect|sshfs|awk|gawk|php)\b|"
     r"/dev/(?:tcp|udp)/|/inet[46]?/(?:tcp|udp)/|://"
 )
+# Both are tried only where a tool's name starts as a word (engine.Finder), not at every
+# character: in a text of a few kilobytes they were most of what inspecting it cost.
+_FIND_SINKS, _FIND_MAY_REACH = Finder(_SINKS), Finder(_MAY_REACH)
 _EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
 _EXECUTES = re.compile(
     r"(?:\beval|-c|\bsystem|\bpopen|\bexec\w*|\bspawn\w*|\bcall|\bcheck_output|\bPopen|\bexecSync|\bshell_exec|"
@@ -357,13 +361,16 @@ def _prepared(text: str) -> str:
     space, a variable assigned a literal once (``h=evil.example; curl $h``) is its value,
     and commands quoted inside ``eval "…"``, ``sh -c '…'``, backticks or an interpreter's
     ``os.system('…')`` are put on lines of their own, to be judged too."""
-    text = re.sub(r"\$\{?IFS\}?", " ", text)
-    text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
-    text = _WHICH.sub(lambda m: m.group(1) or m.group(2), text)  # `which nc` is nc
-    text = re.sub(r"\$\(\s*+printf\s++'%s '\s++([^)]*+)\)", r"\1", text)  # $(printf '%s ' wget …)
-    text = _ESCAPED_WORD.sub(_unescaped, text)
+    if "$" in text or "`" in text:  # what every one of these forms starts with
+        text = re.sub(r"\$\{?IFS\}?", " ", text)
+        text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
+        text = _WHICH.sub(lambda m: m.group(1) or m.group(2), text)  # `which nc` is nc
+        text = re.sub(r"\$\(\s*+printf\s++'%s '\s++([^)]*+)\)", r"\1", text)  # $(printf '%s ' wget …)
+        text = _ESCAPED_WORD.sub(_unescaped, text)
     values: dict[str, str] = {}
-    for name, _, value in _ASSIGNMENT.findall(text):
+    # A value matters only where a variable is read ("$"): prose and most code have none,
+    # and the assignment pattern is tried at every whitespace character.
+    for name, _, value in _ASSIGNMENT.findall(text) if "$" in text else ():
         values[name] = value if name not in values else ""  # assigned twice: unknown
     for name in ("HOME", "PATH", "PWD", "USER"):
         values.pop(name, None)
@@ -384,15 +391,15 @@ def _prepared(text: str) -> str:
         inner.append(piece)
         return True
 
-    for m in _EMBEDDED.finditer(text):
+    strings = [(m, m.group(m.lastindex or 0)) for m in _EMBEDDED.finditer(text)]
+    # Without quotes and backslashes: cu"r"l is curl.
+    plains = [body.replace('"', "").replace("'", "").replace("\\", "") for _, body in strings]
+    for index in _with_sinks(plains):  # no network tool in the rest (most strings): they are not read
         if budget[0] <= 0:
             break
-        body = next(g for g in m.groups() if g)
+        m, plain = strings[index][0], plains[index]
         # Backticks and $(…) run what they hold; a quoted string only when something
         # executes it (eval, sh -c, os.system, …), not when echo prints it.
-        plain = body.replace('"', "").replace("'", "").replace("\\", "")  # cu"r"l is curl
-        if not _SINKS.search(plain + " "):
-            continue  # no network tool in it (most strings): whether it runs does not matter
         executed = _EXECUTES.search(text[max(0, m.start() - 40) : m.start()]) or _PIPED_TO_SHELL.match(text, m.end())
         if m.group(1) or m.group(2) or executed:
             keep(plain)
@@ -401,7 +408,7 @@ def _prepared(text: str) -> str:
     # Only lines with a sink word are read (found in one pass over the text: a match within
     # a line is a match in the text too, so none is missed).
     at, lines = 0, []
-    hits = [m.start() for m in _SINKS.finditer(text)]
+    hits = [m.start() for m in _FIND_SINKS.finditer(text)]
     if hits:
         for line in text.splitlines(keepends=True):
             start, at = at, at + len(line)
@@ -423,6 +430,15 @@ def _prepared(text: str) -> str:
     return "\n".join([text, *inner]) if inner else text
 
 
+def _with_sinks(pieces: list[str]) -> list[int]:
+    """The indexes of the ``pieces`` that name a network tool (_SINKS, each piece read as if
+    a space followed it), found in one pass over them all: each piece is followed by a
+    space and a line break, which no tool's name reaches across."""
+    joined = "".join(piece + " \n" for piece in pieces)
+    ends = list(itertools.accumulate(len(piece) + 2 for piece in pieces))
+    return sorted({bisect.bisect_right(ends, m.start()) for m in _FIND_SINKS.finditer(joined)})
+
+
 def _commands(text: str) -> list[_Command]:
     """The simple commands of every line (continuations joined), with their pipelines."""
     out: list[_Command] = []
@@ -430,7 +446,7 @@ def _commands(text: str) -> list[_Command]:
     # Where a network tool, device or URL is named, found in one pass: a line without one
     # sends nothing. (A match within a line is one in the text, and the other way round:
     # the pattern reads no line break, and one reads as a boundary just as the line's end.)
-    reaching = [m.start() for m in _MAY_REACH.finditer(joined)]
+    reaching = [m.start() for m in _FIND_MAY_REACH.finditer(joined)]
     if not reaching:
         return out
     at = 0
@@ -796,6 +812,7 @@ _COPIES_SECRET = re.compile(
     r"(?<![\w./-])(?:cp|mv|cat|tar|zip|rsync|install|ln)\b[^\n;&|]{0,200}?(?:\.ssh|id_(?:rsa|dsa|ecdsa|ed25519)|"
     r"\.env\b|\.aws/|\.netrc|\.git-credentials|\.npmrc|\.pypirc|\.docker/config|\.kube/config|/etc/shadow)"
 )
+_FIND_COPIES_SECRET = Finder(_COPIES_SECRET)  # tried where a copying tool's name starts
 _PUBLISHES = re.compile(
     r"(?<![\w./-])(?:git\s++push|npm\s++publish|yarn\s++publish|twine\s++upload|gh\s++(?:repo\s++create[^\n]*?--push|"
     r"release\s++upload|gist\s++create)|docker\s++push|cargo\s++publish|gem\s++push)\b"
@@ -805,7 +822,8 @@ _PUBLISHES = re.compile(
 def _published_secrets(text: str) -> list[Finding]:
     """A script that copies secret files into what it then publishes (a commit it pushes, a
     package it publishes): secrets leave even through an allowed host."""
-    copied = _COPIES_SECRET.search(text)
+    copies = _FIND_COPIES_SECRET.finditer(text)
+    copied = copies[0] if copies else None
     if copied is None or not _PUBLISHES.search(text, copied.end()):
         return []
     return [Finding("exfiltration_of_secrets", CRITICAL, "secret files are copied into what the script then publishes",

@@ -36,7 +36,7 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import Gate, LiteralSet
+from sandbox.inspectors.prefilter import Gate
 from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
@@ -277,13 +277,45 @@ def first_literals(pattern: str) -> frozenset[str] | None:
     """The literals every match of ``pattern`` starts with (case-insensitive; a whitespace
     character of the match as one space, see _matches), or None when the parse does not
     tell (a match may start with any word). A rule's pattern is then tried only where one
-    of them starts in its window, not at every character."""
+    of them starts in its window, not at every character.
+
+    A literal that begins with a word character where the pattern asks for a word to start
+    (``\\b``, or a lookbehind that refuses a word character before it) is written with a
+    leading ``\\b``, as prefilter literals are: "nc" then stands for the word, not for the
+    "nc" of "function"."""
     tree = _parse(pattern)
     try:
         found = _firsts(tuple(tree), [_FIRSTS_BUDGET])
     except _Unknown:
         return None
     return frozenset(found) if found else None
+
+
+_BOUNDARY = "\\b"  # as a literal's prefix: no word character before it (prefilter.parse_literal)
+
+
+def _word_start(op: Any, av: Any) -> bool:
+    """Whether a zero-width element lets only a word start after it, where the next
+    character is a word character: ``\\b``, or a lookbehind refusing every word character
+    (``(?<![\\w./-])``)."""
+    if op is _sre_const.AT:
+        return av is _sre_const.AT_BOUNDARY
+    if op is _sre_const.ASSERT_NOT and av[0] == -1 and len(av[1]) == 1:
+        inner_op, inner_av = next(iter(av[1]))
+        items = list(inner_av) if inner_op is _sre_const.IN else []
+        return (_sre_const.CATEGORY, _sre_const.CATEGORY_WORD) in items and all(
+            kind is not _sre_const.NEGATE for kind, _ in items
+        )
+    return False
+
+
+def _begins_word(literal: str) -> bool:
+    return literal[:1].isascii() and (literal[:1].isalnum() or literal[:1] == "_")
+
+
+def _plain(literal: str) -> str:
+    """A first literal without its word-start mark (as the tail of a longer one)."""
+    return literal.removeprefix(_BOUNDARY)
 
 
 # \b, ^ and lookarounds consume nothing: a match starts at the element after them.
@@ -305,7 +337,10 @@ def _firsts(items: tuple[Any, ...], budget: list[int]) -> set[str]:
         raise _Unknown  # out of steps, or the sequence may match nothing: a match starts anywhere
     (op, av), rest = items[0], items[1:]
     if op in _ZERO_WIDTH:
-        return _firsts(rest, budget)
+        found = _firsts(rest, budget)
+        if _word_start(op, av):
+            found = {_BOUNDARY + x if _begins_word(x) else x for x in found}
+        return found
     if _is_space_run(op, av):
         return {" "}  # its first whitespace character, as _matches reads the window
     if op is _sre_const.LITERAL:
@@ -317,7 +352,7 @@ def _firsts(items: tuple[Any, ...], budget: list[int]) -> set[str]:
                 elif len(run) < _SHORT:
                     # "e-?mail": too short alone; each way the pattern goes on lengthens it
                     try:
-                        return {"".join(run) + tail for tail in _firsts(rest[index:], budget)}
+                        return {"".join(run) + _plain(tail) for tail in _firsts(rest[index:], budget)}
                     except _Unknown:
                         pass
                 break
@@ -332,7 +367,7 @@ def _firsts(items: tuple[Any, ...], budget: list[int]) -> set[str]:
             tails = _firsts(rest, budget) if rest and not _is_space_run(*rest[0]) else {""}
         except _Unknown:
             tails = {""}
-        return {head + tail for head in heads for tail in tails}
+        return {head + _plain(tail) for head in heads for tail in tails}
     if op is _sre_const.SUBPATTERN:
         return _firsts(tuple(av[-1]) + rest, budget)
     if op is getattr(_sre_const, "ATOMIC_GROUP", None):
@@ -415,13 +450,7 @@ class RuleSet:
                 raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
             # Where a match may start: every place one of its first literals does (see _Starts).
-            # Worth it for literals of two characters or more, or one that is not a letter
-            # ("@"), and not too many of them.
-            firsts = first_literals(rule.pattern)
-            usable = firsts is not None and len(firsts) <= MAX_FIRSTS and all(
-                len(x) >= 2 or (len(x) == 1 and not x.isalnum() and not x.isspace()) for x in firsts
-            )
-            self._starts.append(_Starts.of(firsts) if usable and firsts else None)
+            self._starts.append(_Starts.for_pattern(rule.pattern))
         # Rules that can never read whitespace are tried on their windows as they are.
         self._sees_whitespace = [sees_whitespace(rule.pattern) for rule in self.rules]
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
@@ -649,33 +678,51 @@ def _place(places: list[tuple[int, int]], offset: int) -> int:
 @dataclass(frozen=True, slots=True)
 class _Starts:
     """Where a rule's matches may start: its first literals (case folded, a whitespace
-    character as a space). In an ASCII window, found by the native automaton in one pass
-    (prefilter.LiteralSet, where it is built and the literals allow: ASCII, a space only at
-    the end); otherwise with str.find, literal by literal, which is still faster than one
-    pass of an alternation of them in either regular expression engine."""
+    character as a space, a word's start marked, see first_literals), found by the native
+    automaton in one pass (prefilter.Gate's raw hits, where it is built), or else with
+    str.find, literal by literal, which is still faster than one pass of an alternation of
+    them in either regular expression engine. A word's start is checked only in an ASCII
+    window: elsewhere Unicode's word characters are the pattern's to judge. (The automaton
+    reads a run of whitespace as one space, where a literal's space may stand for one
+    whitespace character only: it finds a place more, never one less.)"""
 
-    literals: tuple[str, ...]
+    literals: tuple[str, ...]  # as str.find looks for them: no word-start mark
     spaces: bool  # a literal holds a space: the window's whitespace must read as spaces
-    automaton: LiteralSet | None
+    words: Gate | None  # the literals, word starts checked: for ASCII windows
+    anywhere: Gate | None  # the literals without their marks: for the others
 
     @staticmethod
     def of(literals: Iterable[str]) -> _Starts:
         ordered = tuple(sorted(set(literals)))
-        plain = all(x.isascii() and " " not in x.rstrip(" ") for x in ordered)
-        automaton = LiteralSet(ordered) if plain and prefilter_backend() == "native" else None
-        return _Starts(ordered, any(" " in x for x in ordered), automaton)
+        found_as = tuple(dict.fromkeys(_plain(x) for x in ordered))
+        words = anywhere = None
+        if prefilter_backend() == "native":
+            words = Gate([[ordered]], [0], [0], MAX_WINDOW)
+            anywhere = Gate([[found_as]], [0], [0], MAX_WINDOW) if found_as != ordered else words
+        return _Starts(found_as, any(" " in x for x in found_as), words, anywhere)
+
+    @staticmethod
+    def for_pattern(pattern: str) -> _Starts | None:
+        """The starts of ``pattern``'s matches, where its first literals are worth looking
+        for: known, not too many, each two characters or more or one that is not a letter
+        ("@"). None otherwise. Raises PolicyError for a pattern that does not parse."""
+        firsts = first_literals(pattern)
+        if not firsts or len(firsts) > MAX_FIRSTS:
+            return None
+        usable = all(
+            len(core) >= 2 or (len(core) == 1 and not core.isalnum() and not core.isspace())
+            for core in map(_plain, firsts)
+        )
+        return _Starts.of(firsts) if usable else None
 
     def places(self, window: str, most: int) -> list[int] | None:
         """The sorted offsets in ``window`` where a literal starts; None past ``most``, or
         where the case-folded window's length differs from the window's (ß folds to ss:
         its offsets would not be the window's)."""
-        if self.automaton is not None and window.isascii():
-            # The automaton folds ASCII case and reads a run of whitespace as one space, and
-            # reports where each literal ends: a literal's space is the run's first byte.
-            hits, complete = self.automaton.find(window.encode("ascii"), most + 1)
-            if not complete or len(hits) > most:
-                return None
-            return sorted({end - len(self.literals[index]) for index, end in hits})
+        if self.words is not None and window.isascii():
+            # The automaton folds ASCII case and reads a run of whitespace as one space (a
+            # literal's space is the run's first byte).
+            return _starts_of(self.words.hits(window.encode("ascii"), most + 1), most)
         folded = window.casefold()
         if len(folded) != len(window):
             return None
@@ -684,15 +731,56 @@ class _Starts:
                 folded = folded.encode("ascii").translate(_BLANKS).decode("ascii")
             else:
                 folded = _OTHER_SPACE.sub(" ", folded)
-        places: set[int] = set()
+        if self.anywhere is not None:
+            # Folded, the window's letters are the literals' where they can be: the automaton
+            # reads its UTF-8, and each place found (an ASCII byte) counts back to characters.
+            data = folded.encode("utf-8", "surrogatepass")
+            places = _starts_of(self.anywhere.hits(data, most + 1), most)
+            return None if places is None else _characters(data, places)
+        places_found: set[int] = set()
         for literal in self.literals:
             at = folded.find(literal)
             while at >= 0:
-                places.add(at)
+                places_found.add(at)
                 at = folded.find(literal, at + 1)
-            if len(places) > most:
+            if len(places_found) > most:
                 return None
-        return sorted(places)
+        return sorted(places_found)
+
+
+def _starts_of(found: tuple[list[tuple[int, int, int]], bool], most: int) -> list[int] | None:
+    """The sorted starts of a gate's raw hits; None when there are more than ``most``."""
+    hits, complete = found
+    if not complete or len(hits) > most:
+        return None
+    return sorted({start for _, start, _ in hits})
+
+
+def _characters(data: bytes, places: list[int]) -> list[int]:
+    """Sorted byte offsets of UTF-8 ``data``, each at a character's first byte, as
+    character offsets (decoded a stretch at a time, in C)."""
+    out, at, count = [], 0, 0
+    for place in places:
+        count += len(data[at:place].decode("utf-8", "surrogatepass"))
+        at = place
+        out.append(count)
+    return out
+
+
+class Finder:
+    """The matches of a compiled pattern (``re`` or ``regex``) as ``finditer`` gives them,
+    found by trying it only where one of its first literals starts (see _matches): for
+    the line scans of the egress inspector, whose alternations of tool names the ``re``
+    engine would try at every character of a text. A pattern whose first literals cannot
+    be told is searched the engine's way. Raises PolicyError for a pattern that does not
+    parse."""
+
+    def __init__(self, pattern: Any) -> None:
+        self.pattern = pattern
+        self._starts = _Starts.for_pattern(pattern.pattern)
+
+    def finditer(self, text: str) -> list[Any]:
+        return _matches(self.pattern, self._starts, text)
 
 
 # Whitespace other than a space: as a space for str.find (re's \s is str.isspace, which holds
@@ -710,14 +798,16 @@ def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
     offsets into it, and is searched the engine's way."""
     # Past a third of the window's length in places, the engine's own scan is cheaper.
     places = None if starts is None else starts.places(window, len(window) // 3)
+    # The regex module's patterns run under a timeout (the backstop of vet); re's take none.
+    limit = {"timeout": MATCH_TIMEOUT} if isinstance(pattern, regex.Pattern) else {}
     if places is None:
-        return list(pattern.finditer(window, timeout=MATCH_TIMEOUT))
+        return list(pattern.finditer(window, **limit))
     out = []
     at = 0
     for begin in places:
         if begin < at:
             continue
-        match = pattern.match(window, begin, timeout=MATCH_TIMEOUT)
+        match = pattern.match(window, begin, **limit)
         if match is not None:
             out.append(match)
             at = match.end() if match.end() > begin else begin + 1

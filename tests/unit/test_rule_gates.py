@@ -118,11 +118,14 @@ def test_first_literals_find_every_match(
     if finder == "find":
         monkeypatch.setattr(prefilter, "_native_module", None)
     ruleset = engine.RuleSet(rules, native=finder == "automaton")
-    assert any(s is not None and (s.automaton is not None) == (finder == "automaton") for s in ruleset._starts)
+    assert any(s is not None and (s.words is not None) == (finder == "automaton") for s in ruleset._starts)
     variants = [
         lambda t: t,
         lambda t: t.replace(" ", "\t", 3).replace(" ", "\n", 3).replace(" ", "  ", 3).upper(),
         lambda t: "Straße " + t.replace(" ", "\u2003", 3).replace(" ", "\u00a0"),
+        # Words glued to what comes before them: a letter or digit (no word starts there),
+        # or a character that is not ASCII and not a word character either (one does).
+        lambda t: t.replace(" ", " x", 5).replace(" ", "9", 2).replace(" ", "—", 4).replace(" ", "²", 2),
     ]
     texts = _texts()
     tried = 0
@@ -139,11 +142,37 @@ def test_first_literals_find_every_match(
     assert tried >= len(rules) // 2, "most rules should have first literals"
 
 
+@pytest.mark.parametrize("finder", [pytest.param("automaton", marks=pytest.mark.native), "find"])
+def test_a_finder_finds_what_finditer_finds(finder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.Finder, as the egress inspector's line scans use it (``re`` patterns that
+    refuse a word character before a tool's name): the same matches as finditer, on every
+    corpus text and on the same texts with words glued to letters, digits and to
+    characters that are neither ASCII nor word characters."""
+    from sandbox.inspectors import egress, prefilter
+
+    if finder == "find":
+        monkeypatch.setattr(prefilter, "_native_module", None)
+    texts = _texts()
+    variants = [lambda t: t, lambda t: t.replace(" ", "x", 3).replace(" ", "—", 3).replace(" ", "²", 2).upper()]
+    for pattern in (egress._SINKS, egress._MAY_REACH):
+        found = engine.Finder(pattern)
+        assert (found._starts is not None) and ((found._starts.words is not None) == (finder == "automaton"))
+        for text in texts:
+            for variant in variants:
+                window = variant(text)
+                assert _spans(found.finditer(window)) == _spans(list(pattern.finditer(window))), window[:200]
+
+
 @pytest.mark.parametrize(
     ("pattern", "firsts"),
     [
-        (r"\b(?:send|e-?mail)\b", {"send", "e-mail", "email"}),  # a short run is lengthened both ways
-        (r"(?<![\w.])\.env\b", {".env"}),  # a lookbehind consumes nothing
+        # A short run is lengthened both ways; a word starts at \b.
+        (r"\b(?:send|e-?mail)\b", {"\\bsend", "\\be-mail", "\\bemail"}),
+        (r"(?<![\w.])\.env\b", {".env"}),  # a lookbehind consumes nothing; "." starts no word
+        (r"(?<![\w./-])(?:nc|curl)\s", {"\\bnc", "\\bcurl"}),  # a lookbehind refusing a word character
+        (r"(?<![^\w])nc", {"nc"}),  # one asking for a word character (or the start) is no word start
+        (r"(?<!\d)nc|x\bnc", {"nc", "xnc"}),  # nor one refusing digits only; a \b inside a literal is dropped
+        (r"(?:\bfoo|bar)", {"\\bfoo", "bar"}),
         (r"(?:please\s++)?run\s++it", {"please ", "run "}),  # optional: its literal, or what follows
         (r"you\s++are", {"you "}),  # a whitespace run starts with one whitespace character
         (r"[ab]cd", {"acd", "bcd"}),
