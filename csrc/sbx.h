@@ -243,6 +243,10 @@ size_t sbx_utf8_size(const void *units, size_t n, unsigned width);
 void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out);
 /* How many bytes at the start of buf[0 .. n) are ASCII. */
 size_t sbx_ascii_span(const uint8_t *buf, size_t n);
+/* blanks.c: ASCII text's whitespace runs as the rules read them (a run with a line break as
+ * one, any other of two or more as a space) from in[0 .. n) into out (n bytes suffice); the
+ * length written. Never fails. */
+size_t sbx_collapse_blanks(const uint8_t *in, size_t n, uint8_t *out);
 /* The gate over an automaton (see ahocorasick.c): rules of clauses of literals, each rule
  * triggering where hits of all its clauses lie within its reach; the windows to try it in. */
 struct sbx_gate;

@@ -251,3 +251,16 @@ def utf8(str text):
     with nogil:
         csrc.sbx_utf8_write(units, <size_t>n, width, into)
     return out
+
+
+def collapse_blanks(const uint8_t[::1] data):
+    """ASCII ``data`` with each whitespace run that holds a line break as one line break,
+    and each other run of two or more as one space (csrc/blanks.c)."""
+    cdef size_t n = data.shape[0], size
+    if n == 0:
+        return b""
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+    cdef uint8_t *into = <uint8_t *>PyBytes_AS_STRING(out)
+    with nogil:
+        size = csrc.sbx_collapse_blanks(&data[0], n, into)
+    return out[:size]

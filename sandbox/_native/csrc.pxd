@@ -96,6 +96,9 @@ cdef extern from "sbx.h" nogil:
     void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
     size_t sbx_ascii_span(const uint8_t *buf, size_t n)
 
+    # blanks.c: whitespace runs of ASCII text as the inspectors' rules read them
+    size_t sbx_collapse_blanks(const uint8_t *inp, size_t n, uint8_t *out)
+
 # ahocorasick.c: the inspectors' literal prefilter
 from libc.stdint cimport uint8_t
 

@@ -36,7 +36,7 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import Gate
+from sandbox.inspectors.prefilter import Gate, collapse_blanks
 from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
@@ -557,7 +557,8 @@ class RuleSet:
                 # Blank space padding words apart is read as one space (the gate measured its
                 # reach so too): the rule sees the words side by side. Where the pieces came
                 # from is worked out only for a window that matches (_collapse).
-                window, collapsed = _collapsed(window), True
+                window = collapse_blanks(raw).decode("ascii") if raw.isascii() else _collapsed(window)
+                collapsed = True
             # Charged as read: padding costs the rule nothing.
             if budget[index] < len(window):
                 unread.setdefault(index, []).append((low, high))

@@ -351,6 +351,20 @@ def utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+_BLANK_RUN_WITH_NEWLINE = re.compile(rb"[ \t\n\v\f\r\x1c-\x1f]*\n[ \t\n\v\f\r\x1c-\x1f]*")
+_BLANK_RUN = re.compile(rb"[ \t\v\f\r\x1c-\x1f]{2,}")
+
+
+def collapse_blanks(data: bytes) -> bytes:
+    """ASCII ``data`` with each whitespace run that holds a line break as one line break,
+    and each other run of two or more as one space: as the rules read a window (engine's
+    ``_collapsed``, for ASCII). In C where built (csrc/blanks.c)."""
+    if _native_module is not None:
+        out: bytes = _native_module.collapse_blanks(data)
+        return out
+    return _BLANK_RUN.sub(b" ", _BLANK_RUN_WITH_NEWLINE.sub(b"\n", data))
+
+
 def non_ascii_stretches(data: bytes, join: int, reach: int) -> list[tuple[int, int]]:
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads: runs
     of bytes >= 0x80 closer than ``join`` taken together, each widened to the nearest space

@@ -275,3 +275,23 @@ def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes]) -> None:
     for low, high in native:  # whole characters, and every non-ASCII byte inside one
         assert data[low:high].decode("utf-8")
     assert all(any(low <= i < high for low, high in native) for i, b in enumerate(data) if b >= 0x80)
+
+
+@pytest.mark.native
+@settings(max_examples=2000)
+@given(text=st.lists(st.sampled_from(["a", "bc", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "  "]),
+                     max_size=60).map("".join))
+def test_collapsed_blanks_agree_with_the_twin_and_the_engine(text: str) -> None:
+    """csrc/blanks.c, its Python twin and the engine's two substitutions read the blank
+    space of ASCII text alike: every mix of its whitespace characters, runs of one."""
+    from sandbox.inspectors import engine, prefilter
+
+    data = text.encode("ascii")
+    native = prefilter.collapse_blanks(data)
+    saved = prefilter._native_module
+    try:
+        prefilter._native_module = None
+        assert prefilter.collapse_blanks(data) == native
+    finally:
+        prefilter._native_module = saved
+    assert native.decode("ascii") == engine._collapsed(text)
