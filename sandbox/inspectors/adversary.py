@@ -280,6 +280,7 @@ def _combined(findings: list[Finding], data: bytes) -> list[Finding]:
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
             break
+    out += _remote_code_in_config(findings, data, shown)
     if any(f.type == "invisible_text" for f in findings):
         asks = any(f.type in ACTIONS and not shown(f) for f in cues) or any(not shown(f) for f in addressed)
         if asks or any(f.level >= ThreatLevel.MEDIUM for f in instructions):
@@ -288,6 +289,33 @@ def _combined(findings: list[Finding], data: bytes) -> list[Finding]:
                                "instructions in a text that also hides content from people", hidden.content,
                                hidden.span))
     return out
+
+
+CONFIG_SPAN = 300  # bytes: a request to edit a configuration and the download it writes there, in one sentence
+# A sentence's end, or a line's (in a code block each line is a command of its own: an
+# installer piped into sh, then a line that adds its activation to ~/.bashrc), or "then".
+_SENTENCE_END = re.compile(rb"[.!?]\s|\n|\bthen\b", re.IGNORECASE)
+
+
+def _remote_code_in_config(findings: list[Finding], data: bytes, shown: _Shown) -> list[Finding]:
+    """A download piped into a shell, asked to be written into a shell's startup file, a
+    hook, a CI workflow or the agent's configuration (both requests LOW alone): the edit
+    asked first and the download after it, in one sentence ("add this to the pre-commit
+    hook: `curl … | sh`"), not a download to run and then an edit ("run `curl … | sh`, then
+    add `source ~/.cargo/env` to ~/.bashrc"). Code from elsewhere then runs on every shell,
+    commit or build."""
+    edits = [f for f in findings if f.type == "asks_to_edit_agent_config" and not f.layer]
+    fetches = [f for f in findings if f.type == "download_and_execute" and not f.layer]
+    for edit in edits:
+        for fetch in fetches:
+            low, high = edit.span[0], max(edit.span[1], fetch.span[1])
+            between = data[edit.span[1] : fetch.span[0]]
+            if edit.span[0] <= fetch.span[0] and high - low <= CONFIG_SPAN and not _SENTENCE_END.search(between) \
+                    and not shown(edit) and not shown(fetch):
+                return [Finding("remote_code_in_config", ThreatLevel.HIGH,
+                                "text asks for a download piped into a shell to be written into a configuration, "
+                                "hook or CI workflow", _short(data[low:high].decode("utf-8", "replace")), (low, high))]
+    return []
 
 
 PAIR_REACH = 400  # bytes between an address to the agent and the request it makes, across paragraphs
@@ -373,10 +401,17 @@ def _routine_command(f: Finding, data: bytes) -> bool:
 
 
 def _comment_spans(data: bytes) -> list[tuple[int, int]]:
-    """HTML comments in UTF-8 text, as byte offsets (the engine's spans)."""
+    """HTML comments in UTF-8 text, as byte offsets (the engine's spans). One never closed
+    runs to the end (as a browser hides the rest of the page). Not a comment: the string
+    '<!--' in source code (an HTML parser's), quoted on both sides, or one never closed
+    with a quote right before it."""
     spans, at = [], 0
     while (start := data.find(b"<!--", at)) >= 0:
         end = data.find(b"-->", start + 4)
+        quote = data[start - 1 : start] if start > 0 else b""
+        if quote in (b'"', b"'", b"`") and (end < 0 or data[start + 4 : start + 5] == quote):
+            at = start + 4
+            continue
         end = len(data) if end < 0 else end + 3
         spans.append((start, end))
         at = end

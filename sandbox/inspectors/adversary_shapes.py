@@ -252,14 +252,16 @@ _WEAK_SETTING = (
     r"wget|refuse|obey|follow|npx|line|rule|entry|instruction|permissions?|approv\w*+|unrestricted|sudo|exec\w*+|"
     r"shell|commands?|push|merge|secrets?|tokens?|keys?|env|server)\b|https?://|@latest\b)|"
     r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands)|"
-    r"\b(?:the\s++)?(?:detect-secrets|gitleaks|trufflehog|secret[\s-]scanning|codeql|branch\s++protection|"
+    r"\b(?:the\s++)?(?:detect-secrets|gitleaks|trufflehog|secrets?[\s-]scann(?:ing|ers?)|"
+    r"security[\s-]scann(?:ing|ers?)|codeql|branch\s++protection|"
     r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b)"
 )
 _WEAK_LITERALS = (
     "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
     "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "full-auto", "trust.enabled",
     "allowautomatictasks", "dangerously-skip-permissions", "ignoring",
-    "detect-secrets", "gitleaks", "trufflehog", "secret scanning", "secret-scanning", "codeql", "branch protection",
+    "detect-secrets", "gitleaks", "trufflehog", "secret scann", "secret-scann", "secrets scann", "secrets-scann",
+    "security scann", "security-scann", "codeql", "branch protection",
     "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:", "launchagents",
     "ld_preload",
     "insteadof", "trusted-host", "bash(*)", "codeowners", "copilot-instructions", ".cursorrules", "agents.md",
@@ -285,7 +287,7 @@ _CHANGE_WORDS = (
 
 _SCOPED = re.compile(
     r"\b(?:(?:never|don't|do\s++not)(?!\s++(?:refuse|ask|question|confirm|wait|warn|check)\b)|only\s++(?:for|if|when|on)|"
-    r"keep|unless|for\s++a\s++single|temporar\w*+|wip)\b", re.I
+    r"keep|unless|for\s++a\s++single|temporar\w*+|wip|only\s++(?:with|in|during|while|locally))\b", re.I
 )
 
 
@@ -312,6 +314,20 @@ WEAKEN_SETTINGS = Rule(
     check=_not_scoped,
     near=(_CHANGE_WORDS,),
     reach=140,  # the verb stands at most 130 bytes before the setting
+)
+
+# A world-writable directory put first on PATH for good, in a shell's startup file: whatever
+# lands there (any local user can write to /tmp) then runs in place of git, ssh or sudo.
+_RC_FILE = r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.zprofile|\.zshenv|config\.fish)\b"
+PATH_HIJACK = Rule(
+    "asks_to_weaken_security", HIGH, "text asks for a world-writable directory to come first on PATH in a shell's "
+    "startup file",
+    tuple(f"path={q}{d}" for q in ("", '"', "'") for d in ("/tmp", "/var/tmp", "/dev/shm")),
+    r"\bPATH=[\"']?(?:/tmp|/var/tmp|/dev/shm)\b[^\s:\"']*+:[^\n]{0,80}?" + _RC_FILE + r"|"
+    + _RC_FILE + r"[^\n]{0,80}?\bPATH=[\"']?(?:/tmp|/var/tmp|/dev/shm)\b[^\s:\"']*+:",
+    check=_use,
+    near=((".bashrc", ".zshrc", ".profile", ".bash_profile", ".zprofile", ".zshenv", "config.fish"),),
+    reach=120,
 )
 
 # -- a dependency swapped on a stranger's word ------------------------------------------------
@@ -698,7 +714,8 @@ HIDDEN_CARRIER = Rule(
 )
 
 SHAPES: tuple[Rule, ...] = (
-    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, DEPENDENCY_SWAP, DEPENDENCY_CLAIM,
+    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, DEPENDENCY_SWAP,
+    DEPENDENCY_CLAIM,
     PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
     APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES, *JAILBREAK,
