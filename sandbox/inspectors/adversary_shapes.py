@@ -101,6 +101,8 @@ _GIVE = (
     r"stuur|plak|deel|wyślij|wklej|udostępnij|dopisz|skicka|klistra\s++in|dela|"
     r"publie[rz]?|publica|pubblica|veröffentliche|publiceer|opublikuj|publicera|"
     r"send|upload|e-?mail|leak|exfiltrate|forward|attach|disclose|reveal|share|publish|transmit|dump|"
+    # "mail" a verb where a determiner follows ("mail the keys"), not the noun of "mail server"
+    r"mail(?=\s++(?:the|your|all|every|a|an|our|this|these|those|its|my)\b)|"
     r"expose|post(?!\s*+/)|tell\s++me|give\s++me|read\s++(?:me|out)|recite|repeat|spell\s++out)"
 )
 _PUT = (
