@@ -305,9 +305,14 @@ def _remote_code_in_config(findings: list[Finding], data: bytes, shown: _Shown) 
     add `source ~/.cargo/env` to ~/.bashrc"). Code from elsewhere then runs on every shell,
     commit or build."""
     edits = [f for f in findings if f.type == "asks_to_edit_agent_config" and not f.layer]
-    fetches = [f for f in findings if f.type == "download_and_execute" and not f.layer]
+    fetches = sorted((f for f in findings if f.type == "download_and_execute" and not f.layer), key=lambda f: f.span)
+    starts = [f.span[0] for f in fetches]
     for edit in edits:
-        for fetch in fetches:
+        # Only the downloads that start within reach after the edit: a text of thousands of
+        # each costs a search per edit, not every pair.
+        first = bisect.bisect_left(starts, edit.span[0])
+        last = bisect.bisect_right(starts, edit.span[0] + CONFIG_SPAN)
+        for fetch in fetches[first:last]:
             low, high = edit.span[0], max(edit.span[1], fetch.span[1])
             between = data[edit.span[1] : fetch.span[0]]
             if edit.span[0] <= fetch.span[0] and high - low <= CONFIG_SPAN and not _SENTENCE_END.search(between) \
