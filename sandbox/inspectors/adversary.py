@@ -405,19 +405,42 @@ def _routine_command(f: Finding, data: bytes) -> bool:
     return _ROUTINE.match(command) is not None
 
 
+_QUOTES = (b'"', b"'", b"`")
+
+
 def _comment_spans(data: bytes) -> list[tuple[int, int]]:
     """HTML comments in UTF-8 text, as byte offsets (the engine's spans). One never closed
     runs to the end (as a browser hides the rest of the page). Not a comment: the string
     '<!--' in source code (an HTML parser's), quoted on both sides, or one never closed
-    with a quote right before it."""
+    with a quote right before it.
+
+    Linear whatever the text: the quoted openers are masked in C (bytes.replace keeps every
+    offset) before the openers are looked for, one search for "-->" serves every opener
+    before it, and once none is left the openers a quote stands before are passed over at
+    once. (A megabyte of quoted openers took 25 s when each searched to the end.)"""
+    masked = data
+    for q in _QUOTES:
+        masked = masked.replace(q + b"<!--" + q, q + b"<!\x00\x00" + q)
     spans, at = [], 0
-    while (start := data.find(b"<!--", at)) >= 0:
-        end = data.find(b"-->", start + 4)
+    close: int | None = None  # the first "-->" after the last opener searched from; -1: none left
+    while (start := masked.find(b"<!--", at)) >= 0:
+        if close is None or 0 <= close < start + 4:
+            close = data.find(b"-->", start + 4)
         quote = data[start - 1 : start] if start > 0 else b""
-        if quote in (b'"', b"'", b"`") and (end < 0 or data[start + 4 : start + 5] == quote):
-            at = start + 4
-            continue
-        end = len(data) if end < 0 else end + 3
+        if quote in _QUOTES and (close < 0 or data[start + 4 : start + 5] == quote):
+            if close >= 0:
+                at = start + 4
+                continue
+            # Never closed: every later opener is unclosed too; the first a quote does not
+            # stand before runs to the end.
+            rest = masked[start + 4 :]
+            for q in _QUOTES:
+                rest = rest.replace(q + b"<!--", q + b"<!\x00\x00")
+            found = rest.find(b"<!--")
+            if found < 0:
+                break
+            start += 4 + found
+        end = len(data) if close < 0 else close + 3
         spans.append((start, end))
         at = end
     return spans

@@ -727,17 +727,20 @@ class _Starts:
         folded = window.casefold()
         if len(folded) != len(window):
             return None
+        if self.anywhere is not None:
+            # Folded, the window's letters are the literals' where they can be: the automaton
+            # reads its UTF-8 (ASCII whitespace as a space itself; the rest made one here),
+            # and each place found (an ASCII byte) counts back to characters.
+            if self.spaces:
+                folded = _NON_ASCII_SPACE.sub(" ", folded)
+            data = folded.encode("utf-8", "surrogatepass")
+            places = _starts_of(self.anywhere.hits(data, most + 1), most)
+            return None if places is None else _characters(data, places)
         if self.spaces:  # every whitespace character as a space, as the literals have it
             if folded.isascii():
                 folded = folded.encode("ascii").translate(_BLANKS).decode("ascii")
             else:
                 folded = _OTHER_SPACE.sub(" ", folded)
-        if self.anywhere is not None:
-            # Folded, the window's letters are the literals' where they can be: the automaton
-            # reads its UTF-8, and each place found (an ASCII byte) counts back to characters.
-            data = folded.encode("utf-8", "surrogatepass")
-            places = _starts_of(self.anywhere.hits(data, most + 1), most)
-            return None if places is None else _characters(data, places)
         places_found: set[int] = set()
         for literal in self.literals:
             at = folded.find(literal)
@@ -787,6 +790,8 @@ class Finder:
 # Whitespace other than a space: as a space for str.find (re's \s is str.isspace, which holds
 # every character the regex module's \s matches).
 _OTHER_SPACE = re.compile(r"[^\S ]")
+# The whitespace characters beyond ASCII (str.isspace's): the automaton reads ASCII's itself.
+_NON_ASCII_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:

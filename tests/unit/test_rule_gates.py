@@ -206,6 +206,10 @@ def test_every_whitespace_character_reads_as_a_space_for_first_literals() -> Non
     missed = [hex(c) for c in range(0x110000)
               if c != 0x20 and space.match(chr(c)) and not engine._OTHER_SPACE.match(chr(c))]
     assert missed == []
+    # Where the automaton reads a window, it takes ASCII whitespace itself, the rest as substituted.
+    beyond = [hex(c) for c in range(0x80, 0x110000)
+              if space.match(chr(c)) and not engine._NON_ASCII_SPACE.match(chr(c))]
+    assert beyond == []
 
 
 @pytest.mark.parametrize(
