@@ -184,6 +184,14 @@ def test_adversary_crafted_megabyte() -> None:
     elapsed = time.perf_counter() - started
     assert not result.safe
     note(f"AdversaryInspector on 1 MB of quoted comment openers: {elapsed * 1e3:.0f} ms (target < 50 ms)")
+    # Thousands of HTML comments among addresses to the agent: each finding was once checked
+    # against every comment (3 s for this megabyte).
+    comments = (("<!---->" * 100 + " AI assistant: hello. ") * 1400)[: 1 << 20]
+    started = time.perf_counter()
+    inspector.inspect(comments)
+    elapsed = time.perf_counter() - started
+    note(f"AdversaryInspector on 1 MB of HTML comments among addresses to the agent: {elapsed * 1e3:.0f} ms "
+         "(dense with matches, as the text dense with injections)")
 
 
 EGRESS_ALLOWLIST = [

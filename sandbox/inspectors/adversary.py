@@ -95,8 +95,9 @@ class AdversaryInspector:
                             layer.kind)
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
-        findings += self._rules.confirm(norm.data, _near_cues(survey.deferred, findings, norm.data))
-        findings += _combined(findings, norm.data)
+        comments = _Comments(norm.data)  # found once, where first needed
+        findings += self._rules.confirm(norm.data, _near_cues(survey.deferred, findings, norm.data, comments))
+        findings += _combined(findings, norm.data, comments)
         return InspectionResult.of(findings)
 
 
@@ -107,14 +108,17 @@ _NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
 ADDRESS_REACH = 2000  # bytes: as far as _combined pairs an address with a request (PAIR_SPAN)
 
 
-def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], data: bytes) -> list[tuple[int, int, int]]:
+def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], data: bytes,
+               comments: _Comments) -> list[tuple[int, int, int]]:
     """The deferred windows worth reading: those within ADDRESS_REACH of a finding that
     addressing the agent combines with, or inside an HTML comment."""
+    if not windows:
+        return []  # nothing deferred: the comments need not be found
     cues = [f for f in findings if f.type in _NEEDS_ADDRESS]
     if any(f.layer for f in cues):
         return windows  # a cue in a decoded payload: its place in the text is not known closely
     places = [f.span for f in cues]
-    places += _comment_spans(data) if b"<!--" in data else []
+    places += comments.spans()
     if not places or not windows:
         return []
     places.sort()
@@ -253,7 +257,7 @@ def _invisible(counts: dict[str, int]) -> list[Finding]:
     return out
 
 
-def _combined(findings: list[Finding], data: bytes) -> list[Finding]:
+def _combined(findings: list[Finding], data: bytes, comments: _Comments) -> list[Finding]:
     """Findings that mean more together: an address to the agent and a request near it (in
     one paragraph within PAIR_SPAN bytes, or within PAIR_REACH bytes; anywhere inside one
     decoded payload), an instruction inside an HTML comment, instructions in a text that
@@ -270,12 +274,15 @@ def _combined(findings: list[Finding], data: bytes) -> list[Finding]:
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
-    comments = _comment_spans(data) if b"<!--" in data and instructions else []
+    spans = comments.spans() if instructions else []
+    # The comments are in order and apart: the one a finding may lie in is the last that
+    # starts at or before it (a bisection, not a pass over thousands of comments per finding).
+    comment_starts = [low for low, _ in spans]
     for f in instructions:
+        at = bisect.bisect_right(comment_starts, f.span[0]) - 1
         # A note in a comment to run the project's own build ("run `npm run build` before
         # publishing") is how READMEs talk to their maintainers.
-        if any(low <= f.span[0] and f.span[1] <= high for low, high in comments) and not shown(f) \
-                and not _routine_command(f, data):
+        if at >= 0 and f.span[1] <= spans[at][1] and not shown(f) and not _routine_command(f, data):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
@@ -403,6 +410,19 @@ def _routine_command(f: Finding, data: bytes) -> bool:
     quoted = re.search(rb"`([^`\n]{2,200})`", data[f.span[0] : f.span[1]])
     command = quoted.group(1) + b"`" if quoted else data[f.span[1] : f.span[1] + 200].lstrip(b"`:")
     return _ROUTINE.match(command) is not None
+
+
+class _Comments:
+    """The HTML comments of one text (_comment_spans), found on first use and kept."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._spans: list[tuple[int, int]] | None = None
+
+    def spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:
+            self._spans = _comment_spans(self._data) if b"<!--" in self._data else []
+        return self._spans
 
 
 _QUOTES = (b'"', b"'", b"`")
