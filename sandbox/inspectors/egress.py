@@ -391,24 +391,29 @@ def _prepared(text: str) -> str:
         inner.append(piece)
         return True
 
-    strings = [(m, m.group(m.lastindex or 0)) for m in _EMBEDDED.finditer(text)]
-    # Without quotes and backslashes: cu"r"l is curl.
-    plains = [body.replace('"', "").replace("'", "").replace("\\", "") for _, body in strings]
-    for index in _with_sinks(plains):  # no network tool in the rest (most strings): they are not read
-        if budget[0] <= 0:
-            break
-        m, plain = strings[index][0], plains[index]
-        # Backticks and $(…) run what they hold; a quoted string only when something
-        # executes it (eval, sh -c, os.system, …), not when echo prints it.
-        executed = _EXECUTES.search(text[max(0, m.start() - 40) : m.start()]) or _PIPED_TO_SHELL.match(text, m.end())
-        if m.group(1) or m.group(2) or executed:
-            keep(plain)
+    # The quoted strings a batch at a time: the ones naming a network tool are found in one
+    # pass per batch (the rest, most strings, are not read), and the reading stops with the
+    # budget, whatever is left of a text of a hundred thousand strings.
+    strings = _EMBEDDED.finditer(text)
+    while budget[0] > 0 and (batch := list(itertools.islice(strings, _BATCH))):
+        # Without quotes and backslashes: cu"r"l is curl.
+        plains = [m.group(m.lastindex or 0).replace('"', "").replace("'", "").replace("\\", "") for m in batch]
+        for index in _with_sinks(plains):
+            if budget[0] <= 0:
+                break
+            m = batch[index]
+            # Backticks and $(…) run what they hold; a quoted string only when something
+            # executes it (eval, sh -c, os.system, …), not when echo prints it.
+            executed = _EXECUTES.search(text[max(0, m.start() - 40) : m.start()]) or \
+                _PIPED_TO_SHELL.match(text, m.end())
+            if m.group(1) or m.group(2) or executed:
+                keep(plains[index])
     # A sink word in the middle of a line (a Dockerfile step's log, a test's message, a call
     # in code): the line from there on is a command too, unless inside a string or a comment.
     # Only lines with a sink word are read (found in one pass over the text: a match within
     # a line is a match in the text too, so none is missed).
     at, lines = 0, []
-    hits = [m.start() for m in _FIND_SINKS.finditer(text)]
+    hits = _FIND_SINKS.starts(text)
     if hits:
         for line in text.splitlines(keepends=True):
             start, at = at, at + len(line)
@@ -430,13 +435,16 @@ def _prepared(text: str) -> str:
     return "\n".join([text, *inner]) if inner else text
 
 
+_BATCH = 1024  # quoted strings looked through for network tools in one pass
+
+
 def _with_sinks(pieces: list[str]) -> list[int]:
     """The indexes of the ``pieces`` that name a network tool (_SINKS, each piece read as if
     a space followed it), found in one pass over them all: each piece is followed by a
     space and a line break, which no tool's name reaches across."""
     joined = "".join(piece + " \n" for piece in pieces)
     ends = list(itertools.accumulate(len(piece) + 2 for piece in pieces))
-    return sorted({bisect.bisect_right(ends, m.start()) for m in _FIND_SINKS.finditer(joined)})
+    return sorted({bisect.bisect_right(ends, start) for start in _FIND_SINKS.starts(joined)})
 
 
 def _commands(text: str) -> list[_Command]:
@@ -446,7 +454,7 @@ def _commands(text: str) -> list[_Command]:
     # Where a network tool, device or URL is named, found in one pass: a line without one
     # sends nothing. (A match within a line is one in the text, and the other way round:
     # the pattern reads no line break, and one reads as a boundary just as the line's end.)
-    reaching = [m.start() for m in _FIND_MAY_REACH.finditer(joined)]
+    reaching = _FIND_MAY_REACH.starts(joined)
     if not reaching:
         return out
     at = 0
@@ -822,8 +830,7 @@ _PUBLISHES = re.compile(
 def _published_secrets(text: str) -> list[Finding]:
     """A script that copies secret files into what it then publishes (a commit it pushes, a
     package it publishes): secrets leave even through an allowed host."""
-    copies = _FIND_COPIES_SECRET.finditer(text)
-    copied = copies[0] if copies else None
+    copied = _FIND_COPIES_SECRET.first(text)
     if copied is None or not _PUBLISHES.search(text, copied.end()):
         return []
     return [Finding("exfiltration_of_secrets", CRITICAL, "secret files are copied into what the script then publishes",

@@ -18,7 +18,7 @@ import functools
 import importlib
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,7 @@ MAX_WINDOW = 4096
 RULE_SHARE = 0.125
 RULE_FLOOR = 32 << 10
 MAX_FIRSTS = 256  # first literals of one rule looked for in its windows (see _Starts)
+PLACES_PER = 16  # characters of a window per place a match may start, at most, for them to be tried one by one
 MATCH_TIMEOUT = 0.05  # seconds for one window: a rule that takes longer is a bug, not a verdict
 SNIPPET = 160
 
@@ -783,8 +784,13 @@ class Finder:
         self.pattern = pattern
         self._starts = _Starts.for_pattern(pattern.pattern)
 
-    def finditer(self, text: str) -> list[Any]:
-        return _matches(self.pattern, self._starts, text)
+    def starts(self, text: str) -> list[int]:
+        """Where each match starts, in order."""
+        return [m.start() for m in _each_match(self.pattern, self._starts, text)]
+
+    def first(self, text: str) -> Any:
+        """The first match (as ``search`` finds it), or None."""
+        return next(_each_match(self.pattern, self._starts, text), None)
 
 
 # Whitespace other than a space: as a space for str.find (re's \s is str.isspace, which holds
@@ -802,22 +808,34 @@ def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
     and that is most of what confirming costs; str.find skips through the window in C. A
     case-folded window whose length differs from the window's (ß folds to ss) cannot give
     offsets into it, and is searched the engine's way."""
-    # Past a third of the window's length in places, the engine's own scan is cheaper.
-    places = None if starts is None else starts.places(window, len(window) // 3)
+    return list(_each_match(pattern, starts, window))
+
+
+def _each_match(pattern: Any, starts: _Starts | None, window: str) -> Iterator[Any]:
+    """_matches, one match at a time (a caller that keeps only offsets, or only the first,
+    holds no list of match objects: a hundred thousand of them cost more than finding them)."""
+    # Past one place in PLACES_PER of the window's characters, the engine's own scan is the
+    # cheaper: a match tried from Python costs about as much as the engine's scan of a few
+    # dozen characters (a megabyte of "nc nc nc ..." took 1.1 s place by place).
+    places = None if starts is None else starts.places(window, len(window) // PLACES_PER)
     # The regex module's patterns run under a timeout (the backstop of vet); re's take none.
     limit = {"timeout": MATCH_TIMEOUT} if isinstance(pattern, regex.Pattern) else {}
     if places is None:
-        return list(pattern.finditer(window, **limit))
-    out = []
+        return iter(pattern.finditer(window, **limit))  # the engine's own iterator, no step of ours per match
+    return _tried_at(pattern, places, window, limit)
+
+
+def _tried_at(pattern: Any, places: list[int], window: str, limit: dict[str, float]) -> Iterator[Any]:
+    """The matches of ``pattern`` that start at one of ``places``, leftmost first and none
+    overlapping, as finditer would give them."""
     at = 0
     for begin in places:
         if begin < at:
             continue
         match = pattern.match(window, begin, **limit)
         if match is not None:
-            out.append(match)
+            yield match
             at = match.end() if match.end() > begin else begin + 1
-    return out
 
 
 def _outermost(findings: list[Finding]) -> list[Finding]:
