@@ -942,7 +942,6 @@ SAFEGUARDS_OFF = Rule(
     r"\s*+:\s*+(?:off|disabled|none|bypassed)\b|"
     r"\boperating\s++privileges?\s*+:\s*+(?:admin\w*+|root|superuser|elevated|unrestricted)\b",
     check=_use,
-    near=((":",),),
 )
 SECRET_IN_URL = Rule(
     "secret_in_url_template", HIGH, "a URL to be requested with a secret filled in",
