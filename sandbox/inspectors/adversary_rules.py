@@ -864,7 +864,7 @@ _SUBSTITUTION_READERS = ("cat", "base64", "xxd", "head", "tail", "gzip", "printe
 SECRET_IN_HOSTNAME = Rule(
     "exfiltration_command", HIGH, "a secret read into a hostname, which a lookup carries out",
     tuple(f"$({sp}{r}" for sp in ("", " ") for r in _SUBSTITUTION_READERS),
-    r"\$\(\s*+(?:cat|base64|xxd|head|tail|gzip|printenv|env|od|tr)\b[^)\n]{0,120}?(?:\.ssh/|\bid_(?:rsa|ed25519|ecdsa|"
+    r"\$\(\s*+(?:" + "|".join(_SUBSTITUTION_READERS) + r")\b[^)\n]{0,120}?(?:\.ssh/|\bid_(?:rsa|ed25519|ecdsa|"
     r"dsa)\b|(?<![\w.])\.env\b|\.aws/|\bcredentials\b|\.netrc\b|\.npmrc\b|\.pypirc\b|/etc/shadow\b|\bprintenv\b|"
     r"\benv\b|\bhistory\b)[^)\n]{0,80}\)\s*+\.[a-z0-9-]++\.[a-z0-9.-]++",
     check=_use,

@@ -320,13 +320,14 @@ WEAKEN_SETTINGS = Rule(
 
 # A world-writable directory put first on PATH for good, in a shell's startup file: whatever
 # lands there (any local user can write to /tmp) then runs in place of git, ssh or sudo.
+_WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+_TEMP_FIRST = r"\bPATH=[\"']?(?:" + "|".join(_WORLD_WRITABLE) + r")\b[^\s:\"']*+:"  # the first entry under one
 _RC_FILE = r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.zprofile|\.zshenv|config\.fish)\b"
 PATH_HIJACK = Rule(
     "asks_to_weaken_security", HIGH, "text asks for a world-writable directory to come first on PATH in a shell's "
     "startup file",
-    tuple(f"path={q}{d}" for q in ("", '"', "'") for d in ("/tmp", "/var/tmp", "/dev/shm")),
-    r"\bPATH=[\"']?(?:/tmp|/var/tmp|/dev/shm)\b[^\s:\"']*+:[^\n]{0,80}?" + _RC_FILE + r"|"
-    + _RC_FILE + r"[^\n]{0,80}?\bPATH=[\"']?(?:/tmp|/var/tmp|/dev/shm)\b[^\s:\"']*+:",
+    tuple(f"path={q}{d}" for q in ("", '"', "'") for d in _WORLD_WRITABLE),
+    _TEMP_FIRST + r"[^\n]{0,80}?" + _RC_FILE + r"|" + _RC_FILE + r"[^\n]{0,80}?" + _TEMP_FIRST,
     check=_use,
     near=((".bashrc", ".zshrc", ".profile", ".bash_profile", ".zprofile", ".zshenv", "config.fish"),),
     reach=120,

@@ -40,8 +40,9 @@ _SPACES = b" \t\n\v\f\r\x1c\x1d\x1e\x1f"
 _FOLD = bytes.maketrans(
     bytes(range(ord("A"), ord("Z") + 1)) + _SPACES[1:], bytes(range(ord("a"), ord("z") + 1)) + b" " * 9
 )
-_RUNS = re.compile(rb"[ \t\n\v\f\r\x1c-\x1f]{2,}")
-_EXTRA_SPACE = re.compile(rb"(?<=[ \t\n\v\f\r\x1c-\x1f])[ \t\n\v\f\r\x1c-\x1f]")  # whitespace after whitespace
+_BLANK = rb"[ \t\n\v\f\r\x1c-\x1f]"  # one byte of _SPACES, for the patterns below
+_RUNS = re.compile(_BLANK + rb"{2,}")
+_EXTRA_SPACE = re.compile(rb"(?<=" + _BLANK + rb")" + _BLANK)  # whitespace after whitespace
 
 Match = tuple[int, int]  # (literal index, byte offset just past its end)
 Window = tuple[int, int, int]  # (rule, low, high): byte offsets; for raw hits (literal, start, end)
@@ -351,7 +352,7 @@ def utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-_BLANK_RUN_WITH_NEWLINE = re.compile(rb"[ \t\n\v\f\r\x1c-\x1f]*\n[ \t\n\v\f\r\x1c-\x1f]*")
+_BLANK_RUN_WITH_NEWLINE = re.compile(_BLANK + rb"*\n" + _BLANK + rb"*")
 _BLANK_RUN = re.compile(rb"[ \t\v\f\r\x1c-\x1f]{2,}")
 
 
