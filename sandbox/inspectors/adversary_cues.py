@@ -475,7 +475,6 @@ HANDOVER = Rule(
     window=200,
     check=_hands_over,
     near=(_EXPOSED_LITERALS,),
-    reach=160,
 )
 
 CUE_RULES: tuple[Rule, ...] = (ORDER_TO_AGENT, HANDOVER)

@@ -23,7 +23,7 @@ import bisect
 import itertools
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -171,7 +171,11 @@ class EgressInspector:
         main = norm.text if len(norm.data) <= LARGE_TEXT else _around(norm.data, survey.sites.get("command", []))
         texts = [main] + [layer.text for layer in layers]
         for text in texts:
-            for command in _commands(_prepared(text)):
+            prepared, complete = _prepared(text)
+            if not complete:
+                findings.append(Finding("inspection_incomplete", MEDIUM, "more commands inside strings and in the "
+                                        "middle of lines than are judged in one text: the rest was not", ""))
+            for command in _commands(prepared):
                 findings += self._judge(command, secrets_found)
         findings += _tunnels(main)
         findings += _published_secrets(main)
@@ -312,10 +316,13 @@ _MAY_REACH = re.compile(
 # character: in a text of a few kilobytes they were most of what inspecting it cost.
 _FIND_SINKS, _FIND_MAY_REACH = Finder(_SINKS), Finder(_MAY_REACH)
 _EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
+# A word that runs the string after it (``eval "…"``, ``sh -c '…'``, ``os.system(…)``), ending
+# just before it: read where the quoted strings end, each with NUL after it (_executed).
 _EXECUTES = re.compile(
     r"(?:\beval|-c|\bsystem|\bpopen|\bexec\w*|\bspawn\w*|\bcall|\bcheck_output|\bPopen|\bexecSync|\bshell_exec|"
-    r"\bpassthru|\bIEX|Invoke-Expression|\bsh|\bbash|scripts\.[\w:-]++=|\bRUN)\s*+[(\[]?\s*+$"
+    r"\bpassthru|\bIEX|Invoke-Expression|\bsh|\bbash|scripts\.[\w:-]++=|\bRUN)\s*+[(\[]?\s*+(?=\x00)"
 )
+_FIND_EXECUTES = Finder(_EXECUTES)
 
 
 _PIPED_TO_SHELL = re.compile(r"\s*+\|\s*+(?:ba|z|da|k)?sh\b")  # echo "curl …" | sh runs the string
@@ -356,11 +363,12 @@ def _around(data: bytes, spans: list[tuple[int, int]]) -> str:
     return "\n".join(part.decode("utf-8", "replace") for part in out)
 
 
-def _prepared(text: str) -> str:
+def _prepared(text: str) -> tuple[str, bool]:
     """The text with what hides a command's words undone, statically: ``${IFS}`` is a
     space, a variable assigned a literal once (``h=evil.example; curl $h``) is its value,
     and commands quoted inside ``eval "…"``, ``sh -c '…'``, backticks or an interpreter's
-    ``os.system('…')`` are put on lines of their own, to be judged too."""
+    ``os.system('…')`` are put on lines of their own, to be judged too; and whether all
+    such commands were (False: more than the budget, MAX_EXTRACTED and one per KiB)."""
     if "$" in text or "`" in text:  # what every one of these forms starts with
         text = re.sub(r"\$\{?IFS\}?", " ", text)
         text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
@@ -380,11 +388,13 @@ def _prepared(text: str) -> str:
     # What is pulled out to be judged again is bounded, in count and in size: a text made of
     # thousands of quoted commands must not multiply the work (or the memory) it costs.
     inner: list[str] = []
-    budget = [MAX_EXTRACTED, max(len(text), 1 << 16)]
+    budget = [MAX_EXTRACTED + len(text) // 1024, max(len(text), 1 << 16)]
+    refused: list[str] = []  # a piece the budget could not take: what is left is not judged
 
     def keep(piece: str) -> bool:
         piece = piece[:MAX_PIECE]
         if budget[0] <= 0 or budget[1] < len(piece):
+            refused.append(piece)
             return False
         budget[0] -= 1
         budget[1] -= len(piece)
@@ -395,19 +405,18 @@ def _prepared(text: str) -> str:
     # pass per batch (the rest, most strings, are not read), and the reading stops with the
     # budget, whatever is left of a text of a hundred thousand strings.
     strings = _EMBEDDED.finditer(text)
-    while budget[0] > 0 and (batch := list(itertools.islice(strings, _BATCH))):
+    while not refused and (batch := list(itertools.islice(strings, _BATCH))):
         # Without quotes and backslashes: cu"r"l is curl.
         plains = [m.group(m.lastindex or 0).replace('"', "").replace("'", "").replace("\\", "") for m in batch]
-        for index in _with_sinks(plains):
-            if budget[0] <= 0:
-                break
+        named = _with_sinks(plains)
+        # Backticks and $(…) run what they hold; a quoted string only when something
+        # executes it (eval, sh -c, os.system, …), not when echo prints it.
+        executed = _executed(text, [batch[i].start() for i in named])
+        for n, index in enumerate(named):
             m = batch[index]
-            # Backticks and $(…) run what they hold; a quoted string only when something
-            # executes it (eval, sh -c, os.system, …), not when echo prints it.
-            executed = _EXECUTES.search(text[max(0, m.start() - 40) : m.start()]) or \
-                _PIPED_TO_SHELL.match(text, m.end())
-            if m.group(1) or m.group(2) or executed:
-                keep(plains[index])
+            if m.group(1) or m.group(2) or n in executed or _PIPED_TO_SHELL.match(text, m.end()):
+                if not keep(plains[index]):
+                    break
     # A sink word in the middle of a line (a Dockerfile step's log, a test's message, a call
     # in code): the line from there on is a command too, unless inside a string or a comment.
     # Only lines with a sink word are read (found in one pass over the text: a match within
@@ -421,21 +430,61 @@ def _prepared(text: str) -> str:
             if i < len(hits) and hits[i] < at:  # a sink word starts in this line
                 lines.append(line.splitlines()[0])
     for line in [*lines, *inner]:
-        if budget[0] <= 0:
-            break
-        if re.match(r"\s*+(?:echo|printf|#|//)", line):
+        if refused or re.match(r"\s*+(?:#|//)", line):
             continue
-        for found, m in enumerate(_SINKS.finditer(line)):
-            if found >= 8:  # a line of the same word a thousand times is one command's worth
-                break
-            before = line[: m.start()]
-            if m.start() > 0 and before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
-                if not keep(line[m.start() : m.start() + MAX_PIECE].rstrip(")")):
-                    break
-    return "\n".join([text, *inner]) if inner else text
+        _sink_pieces(line, keep)
+    return ("\n".join([text, *inner]) if inner else text), not refused
+
+
+def _sink_pieces(line: str, keep: Callable[[str], bool]) -> None:
+    """Hands ``keep`` the line from each sink word on that stands outside quotes, after
+    another word, and not in a command that prints (echo, printf), until it refuses one.
+    Eight per simple command: a command of the same word a thousand times is one command's
+    worth; the next command of the line (after ``;``, ``|``, ``&&``) counts afresh, so
+    words repeated before it hide nothing."""
+    separators = _SEPARATOR.finditer(line)
+    following = next(separators, None)  # the first separator after the command's start
+    pos, start, end, in_command, prints = 0, 0, -1, 0, False
+    counted, single, double = 0, 0, 0  # quotes before ``counted``, counted as the scan goes
+    while (m := _SINKS.search(line, pos)) is not None:
+        pos = m.end()
+        if m.start() >= end:  # a new simple command: where it starts and ends
+            while following is not None and following.end() <= m.start():
+                start, following = following.end(), next(separators, None)
+            end, in_command = (following.start() if following else len(line)), 0
+            # What echo prints is not run, unless piped on (echo "… curl …" | sh, | crontab).
+            piped = following is not None and line.startswith("|", following.start()) and \
+                not line.startswith("||", following.start())
+            prints = _PRINTS.match(line, start) is not None and not piped
+        in_command += 1
+        if prints or in_command > 8:
+            pos = end
+            continue
+        single += line.count("'", counted, m.start())
+        double += line.count('"', counted, m.start())
+        counted = m.start()
+        if m.start() > 0 and single % 2 == 0 and double % 2 == 0:
+            if not keep(line[m.start() : m.start() + MAX_PIECE].rstrip(")")):
+                return
+
+
+_PRINTS = re.compile(r"\s*+(?:echo|printf)\b")
+# What ends a simple command: ; | newline && (|| and |& as |), and & that is not a redirection's (>&, &>).
+_SEPARATOR = re.compile(r"[;|\n]|&&|(?<![<>&])&(?![>&])")
 
 
 _BATCH = 1024  # quoted strings looked through for network tools in one pass
+
+
+def _executed(text: str, starts: list[int]) -> set[int]:
+    """The indexes of ``starts`` (where quoted strings begin) that a word running the string
+    stands right before, within 40 characters (_EXECUTES), found in one pass over those
+    stretches: each stretch followed by a NUL (one in the text read as another character
+    that no part of the pattern takes, so the pass sees what a search of each stretch
+    alone would). Thousands of quoted commands once cost a search each (1.8 s a megabyte)."""
+    stretches = [text[max(0, start - 40) : start].replace("\x00", "\x01") + "\x00" for start in starts]
+    ends = list(itertools.accumulate(map(len, stretches)))
+    return {bisect.bisect_right(ends, at) for at in _FIND_EXECUTES.starts("".join(stretches))}
 
 
 def _with_sinks(pieces: list[str]) -> list[int]:
@@ -457,13 +506,7 @@ def _commands(text: str) -> list[_Command]:
     reaching = _FIND_MAY_REACH.starts(joined)
     if not reaching:
         return out
-    at = 0
-    for line in joined.splitlines(keepends=True):
-        start, at = at, at + len(line)
-        line = line.rstrip("\r\n")
-        i = bisect.bisect_left(reaching, start)
-        if i == len(reaching) or reaching[i] >= start + len(line) or not line.strip() or len(line) > 20_000:
-            continue
+    for line, start in _lines_to_read(joined, reaching):
         # What a command may read besides its line (a heredoc after it, a config on stdin,
         # a push further on) is looked for nearby, not in the whole text: thousands of
         # commands in a large text must not each read all of it.
@@ -493,6 +536,45 @@ def _commands(text: str) -> list[_Command]:
             for words in cmds:
                 out.append(_Command(words, line, cmds, near, tuple(inputs)))
     return out
+
+
+LONG_LINE = 20_000  # characters: a longer line (minified code, a log on one line) is read in stretches
+
+
+def _lines_to_read(joined: str, reaching: list[int]) -> Iterator[tuple[str, int]]:
+    """``(line, offset)`` for each line of ``joined`` where one of ``reaching`` (sorted
+    offsets of network tools, devices, URLs) starts; a line over LONG_LINE as the stretches
+    around its hits (_stretches)."""
+    at = 0
+    for line in joined.splitlines(keepends=True):
+        start, at = at, at + len(line)
+        line = line.rstrip("\r\n")
+        i = bisect.bisect_left(reaching, start)
+        if i == len(reaching) or reaching[i] >= start + len(line) or not line.strip():
+            continue
+        if len(line) <= LONG_LINE:
+            yield line, start
+            continue
+        hits = [hit - start for hit in reaching[i : bisect.bisect_left(reaching, start + len(line), i)]]
+        yield from ((piece, start + offset) for piece, offset in _stretches(line, hits))
+
+
+def _stretches(line: str, hits: list[int]) -> Iterator[tuple[str, int]]:
+    """The simple commands of a long line that hold a hit, to read as lines of their own,
+    with their offsets; each at most MAX_PIECE characters from its start (its words come
+    first: a hit further on is an argument of a long command). Once such a line was
+    passed over whole, and a command after twenty thousand characters of padding went
+    unjudged; read hit by hit, a megabyte of one tool's name took seconds."""
+    separators = _SEPARATOR.finditer(line)
+    following = next(separators, None)  # the first separator after the command's start
+    start, end = 0, -1
+    for hit in hits:
+        if hit < end:
+            continue  # in the command read last
+        while following is not None and following.end() <= hit:
+            start, following = following.end(), next(separators, None)
+        end = following.start() if following is not None else len(line)
+        yield line[start : min(end, start + MAX_PIECE)], start
 
 
 # shlex's words where a line has no quote and no backslash, the only characters it reads

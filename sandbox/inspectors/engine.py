@@ -415,11 +415,13 @@ _COMMON = frozenset(
 
 def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
     """The groups worth gating on: each literal has two characters or more, a letter or
-    digit among them ("-----" of a PEM header occurs in every underlined heading, a lone
-    quote everywhere), and is not a common word."""
+    digit among them or two different characters ("-----" of a PEM header occurs in every
+    underlined heading, a lone quote everywhere; "://" and "_@" mark addresses), and is
+    not a common word."""
     def useful(literal: str) -> bool:
         core = literal.removeprefix("\\b").removesuffix("\\b").strip()
-        return len(core) >= 2 and any(c.isalnum() for c in core) and core.lower() not in _COMMON
+        marks = any(c.isalnum() for c in core) or len(set(core)) >= 2
+        return len(core) >= 2 and marks and core.lower() not in _COMMON
 
     return [g for g in groups if all(useful(x) for x in g)]
 
