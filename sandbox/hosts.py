@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -159,6 +159,13 @@ def canonical_host(raw: str) -> Host | None:
     ``#``, brackets around anything but IPv6, or labels no DNS name can have."""
     if not isinstance(raw, str) or not raw or len(raw) > 1024:
         return None
+    return _canonical(raw)
+
+
+# Cached: the egress inspector asks again for each of thousands of commands in one text,
+# and the answer (immutable) depends on the string alone.
+@lru_cache(maxsize=4096)
+def _canonical(raw: str) -> Host | None:
     if raw.startswith("[") and raw.endswith("]"):
         inner = parse_ip(raw)
         return Host(inner.compressed, inner) if isinstance(inner, ipaddress.IPv6Address) else None
@@ -335,6 +342,7 @@ class HostPolicy:
         self.mode = mode
         self.allowed = tuple(HostPattern.parse(e) for e in allowed)
         self.blocked = tuple(HostPattern.parse(e, allow_any=True) for e in blocked)
+        self._allowed, self._blocked = _Index(self.allowed), _Index(self.blocked)
 
     def decide(self, raw_host: str, port: int | None = None) -> Decision:
         """Whether a connection to ``raw_host`` (as the client wrote it) is allowed, before
@@ -344,7 +352,7 @@ class HostPolicy:
             return Decision(False, "not a valid host name or address")
         if host.name in METADATA_NAMES and not self._named(host, port):
             return Decision(False, f"{host.name} is a cloud metadata endpoint")
-        if any(p.matches(host, port) for p in self.blocked):
+        if self._blocked.matches(host, port):
             return Decision(False, f"{host.name} is blocked")
         if host.ip is not None:
             return self.address(host.ip, port, literal=True)
@@ -352,7 +360,7 @@ class HostPolicy:
             return Decision(False, "the network is closed")
         if self.mode in ("open", "blocklist"):
             return Decision(True, f"{host.name} is not blocked")
-        if any(p.matches(host, port) for p in self.allowed):
+        if self._allowed.matches(host, port):
             return Decision(True, f"{host.name} is allowed")
         return Decision(False, f"{host.name} is not in the allowlist")
 
@@ -362,7 +370,7 @@ class HostPolicy:
         wrote the address itself (in allowlist mode it must then be listed)."""
         host = Host(address.compressed, address)
         named = self._named(host, port)
-        if any(p.matches(host, port) for p in self.blocked):
+        if self._blocked.matches(host, port):
             return Decision(False, f"{address.compressed} is blocked")
         why = floor_reason(address)
         if why is not None and not named:
@@ -375,4 +383,33 @@ class HostPolicy:
 
     def _named(self, host: Host, port: int | None) -> bool:
         """An allow entry names this host exactly (no wildcard)."""
-        return any(p.matches(host, port) and not p.subdomains and "*" not in p.labels for p in self.allowed)
+        return any(not p.subdomains and "*" not in p.labels for p in self._allowed.matching(host, port))
+
+
+class _Index:
+    """Host patterns, indexed so that a host is compared only with those that can match
+    it: the entries for its name and for each name above it (``a.b.c``: ``a.b.c``,
+    ``b.c``, ``c``), and always the rest (one-label wildcards, addresses, a lone ``*``).
+    A policy of hundreds of entries then costs a few dictionary lookups per host, where
+    the egress inspector decides thousands of hosts in one large text."""
+
+    def __init__(self, patterns: tuple[HostPattern, ...]) -> None:
+        self._by_name: dict[str, list[HostPattern]] = {}
+        self._rest: list[HostPattern] = []
+        for p in patterns:
+            if p.ip is None and p.subdomains != "any" and "*" not in p.labels:
+                self._by_name.setdefault(".".join(p.labels), []).append(p)
+            else:
+                self._rest.append(p)
+
+    def matching(self, host: Host, port: int | None) -> Iterator[HostPattern]:
+        """The patterns that match ``host`` (and ``port``)."""
+        candidates = list(self._rest)
+        if host.ip is None:  # a name pattern never matches an address
+            labels = host.name.split(".")
+            for i in range(len(labels)):
+                candidates += self._by_name.get(".".join(labels[i:]), ())
+        return (p for p in candidates if p.matches(host, port))
+
+    def matches(self, host: Host, port: int | None) -> bool:
+        return next(self.matching(host, port), None) is not None

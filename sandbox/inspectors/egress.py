@@ -442,6 +442,8 @@ def _sink_pieces(line: str, keep: Callable[[str], bool]) -> None:
     Eight per simple command: a command of the same word a thousand times is one command's
     worth; the next command of the line (after ``;``, ``|``, ``&&``) counts afresh, so
     words repeated before it hide nothing."""
+    if _SINKS.search(line, 1) is None:
+        return  # no sink word after the line's first character (most lines: the tool begins them)
     separators = _SEPARATOR.finditer(line)
     following = next(separators, None)  # the first separator after the command's start
     pos, start, end, in_command, prints = 0, 0, -1, 0, False
@@ -464,8 +466,18 @@ def _sink_pieces(line: str, keep: Callable[[str], bool]) -> None:
         double += line.count('"', counted, m.start())
         counted = m.start()
         if m.start() > 0 and single % 2 == 0 and double % 2 == 0:
-            if not keep(line[m.start() : m.start() + MAX_PIECE].rstrip(")")):
+            if not keep(_head(line, m.start(), len(line)).rstrip(")")):
                 return
+
+
+def _head(line: str, start: int, end: int) -> str:
+    """``line[start:end]``, at most MAX_PIECE characters of it, without a word cut in two
+    at the end (``https://githu`` would be a host of its own)."""
+    if end - start <= MAX_PIECE:
+        return line[start:end]
+    piece = line[start : start + MAX_PIECE]
+    cut = max(piece.rfind(" "), piece.rfind("\t"))
+    return piece[:cut] if cut > 0 and not line[start + MAX_PIECE].isspace() else piece
 
 
 _PRINTS = re.compile(r"\s*+(?:echo|printf)\b")
@@ -574,7 +586,7 @@ def _stretches(line: str, hits: list[int]) -> Iterator[tuple[str, int]]:
         while following is not None and following.end() <= hit:
             start, following = following.end(), next(separators, None)
         end = following.start() if following is not None else len(line)
-        yield line[start : min(end, start + MAX_PIECE)], start
+        yield _head(line, start, end), start
 
 
 # shlex's words where a line has no quote and no backslash, the only characters it reads
@@ -971,11 +983,20 @@ def _looks_like_host(word: str) -> bool:
 def _service(host: str, line: str) -> str | None:
     canonical = canonical_host(host) if host else None
     name = canonical.name if canonical else (host or "").lower()
-    for service in _SERVICE_HOSTS:
-        if name == service or name.endswith("." + service):
-            return service
+    # The first of _SERVICE_HOSTS that is the name or a name above it, found by looking up
+    # each of those names (not by comparing with every service).
+    labels = name.split(".")
+    listed = [_SERVICE_ORDER[n] for n in (".".join(labels[i:]) for i in range(len(labels))) if n in _SERVICE_ORDER]
+    if listed:
+        return _SERVICE_HOSTS[min(listed)]
     lowered = line.lower()
+    if _ANY_SERVICE_URL.search(lowered) is None:
+        return None
     return next((s for s in _SERVICE_URLS if s in lowered), None)
+
+
+_SERVICE_ORDER = {service: i for i, service in reversed(list(enumerate(_SERVICE_HOSTS)))}
+_ANY_SERVICE_URL = re.compile("|".join(map(re.escape, _SERVICE_URLS)))
 
 
 _AUTH_OPTIONS = frozenset({"-H", "--header", "-u", "--user", "--oauth2-bearer", "--proxy-user"})

@@ -417,9 +417,11 @@ def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
     """The groups worth gating on: each literal has two characters or more, a letter or
     digit among them or two different characters ("-----" of a PEM header occurs in every
     underlined heading, a lone quote everywhere; "://" and "_@" mark addresses), and is
-    not a common word."""
+    not a common word; or it is a lone "@"."""
     def useful(literal: str) -> bool:
         core = literal.removeprefix("\\b").removesuffix("\\b").strip()
+        if core == "@":  # an address's or a connection string's: rare enough in prose and code
+            return True
         marks = any(c.isalnum() for c in core) or len(set(core)) >= 2
         return len(core) >= 2 and marks and core.lower() not in _COMMON
 
@@ -485,10 +487,14 @@ class RuleSet:
 
     def redact(self, text: str) -> str:
         """``text`` as a report may show it: the value each redacting rule recognises in it
-        (its group ``secret``) redacted. For short texts (a command line): every pattern
-        runs over all of it. A text that cannot be checked in time is withheld whole."""
-        for rule, pattern in zip(self.rules, self._compiled, strict=True):
-            if not rule.redact or "secret" not in pattern.groupindex:
+        (its group ``secret``) redacted. For short texts (a command line): each pattern runs
+        over all of it where the gate finds the literals its matches hold (a command without
+        any costs one pass in C, not a search per rule). A text that cannot be checked in
+        time is withheld whole."""
+        found, complete = self.windows(text.encode("utf-8", "surrogatepass"))
+        worth = {index for index, _, _ in found} if complete else set(range(len(self.rules)))
+        for index, (rule, pattern) in enumerate(zip(self.rules, self._compiled, strict=True)):
+            if index not in worth or not rule.redact or "secret" not in pattern.groupindex:
                 continue
             try:
                 matches = list(pattern.finditer(text, timeout=MATCH_TIMEOUT))

@@ -328,6 +328,16 @@ def test_a_command_at_the_end_of_a_long_line_is_judged(inspector: EgressInspecto
     assert inspector.inspect(padding + command).max_level == alone
 
 
+def test_a_list_of_addresses_is_read_whole_and_safe(inspector: EgressInspector) -> None:
+    """A thousand allowed addresses (a sitemap, a download log): the connection-string rule
+    is gated on the "@" its matches need, so it does not run out of its share of the text
+    and report it unread (MEDIUM, which made the list unsafe); a password among them is found."""
+    listing = "".join(f"https://github.com/org/repo{i}/archive/main.zip\n" for i in range(1000))
+    assert inspector.inspect(listing).safe, inspector.inspect(listing).findings
+    leaked = listing + "postgres://app:Zq8vR2mWx4Lk@db.internal.example/prod\n" + listing
+    assert "secret_connection_string_password" in {f.type for f in inspector.inspect(leaked).findings}
+
+
 # ---------------------------------------------------------------------------------------
 # The fast path of shell words: a line without quotes or backslashes is split by a regular
 # expression instead of shlex; it must give exactly shlex's words, whatever the line.

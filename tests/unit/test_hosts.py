@@ -218,3 +218,23 @@ def test_parse_ip_takes_brackets_and_no_zone() -> None:
     assert parse_ip("[::1]") == ipaddress.IPv6Address("::1")
     assert parse_ip("fe80::1%eth0") is None
     assert parse_ip("example.com") is None
+
+
+_ENTRIES = ["pypi.org", "*.github.com", ".npmjs.org", "registry.*.io", "crates.io:443", "8.8.8.8", "[2001:db8::1]",
+            "a.b.example", "*.b.example", "example:8080"]
+_LABELS = ["pypi", "org", "github", "com", "api", "npmjs", "registry", "docker", "io", "crates", "a", "b", "example"]
+
+
+@given(
+    st.lists(st.sampled_from(_LABELS), min_size=1, max_size=4).map(".".join)
+    | st.sampled_from(["8.8.8.8", "2001:db8::1", "10.0.0.1", "github.com.evil.example"]),
+    st.sampled_from([None, 80, 443, 8080]),
+)
+def test_the_index_of_entries_decides_as_every_entry_would(name: str, port: int | None) -> None:
+    """The policy compares a host only with the entries that can match it (an index by
+    name and by each name above it): the same answer as comparing it with every entry."""
+    host = canonical_host(name)
+    assert host is not None
+    for policy in (HostPolicy(_ENTRIES, _ENTRIES[1:]), HostPolicy((), ["*", *_ENTRIES[:3]], mode="blocklist")):
+        for index, patterns in ((policy._allowed, policy.allowed), (policy._blocked, policy.blocked)):
+            assert index.matches(host, port) == any(p.matches(host, port) for p in patterns), (name, port)
