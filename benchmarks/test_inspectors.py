@@ -192,6 +192,34 @@ def test_adversary_crafted_megabyte() -> None:
     elapsed = time.perf_counter() - started
     note(f"AdversaryInspector on 1 MB of HTML comments among addresses to the agent: {elapsed * 1e3:.0f} ms "
          "(dense with matches, as the text dense with injections)")
+    # Secret paths and no address to send them to: the hand-over rule's near group of address
+    # marks was once dropped, and the rule read its share of this megabyte (1.9 s).
+    paths = ("cp ~/.ssh/id_rsa x; " * 60_000)[: 1 << 20]
+    started = time.perf_counter()
+    inspector.inspect(paths)
+    elapsed = time.perf_counter() - started
+    note(f"AdversaryInspector on 1 MB of secret paths with no address: {elapsed * 1e3:.0f} ms (target < 50 ms)")
+
+
+def test_egress_crafted_megabytes() -> None:
+    """Megabytes of what the egress inspector reads command by command. Every command is a
+    hit (each is judged, up to a bound that a finding reports), so these are figures for
+    text dense with hits; the 50 ms target is for text crafted against the rules' matching."""
+    from sandbox import EgressInspector
+
+    inspector = EgressInspector(EGRESS_ALLOWLIST)
+    cases = {
+        "command lines (curl to an unlisted host)": "curl https://x.example/a\n" * 45_000,
+        "quoted commands on one line": "'curl x' " * 120_000,
+        "one line of a tool's name": "nc " * 350_000,
+        "backticked commands on one line": "`nc x` " * 150_000,
+    }
+    for name, text in cases.items():
+        text = text[: 1 << 20]
+        started = time.perf_counter()
+        inspector.inspect(text)
+        elapsed = time.perf_counter() - started
+        note(f"EgressInspector on 1 MB of {name}: {elapsed * 1e3:.0f} ms")
 
 
 EGRESS_ALLOWLIST = [
