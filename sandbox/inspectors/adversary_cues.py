@@ -209,6 +209,8 @@ _META = re.compile(
     r"fixture|test\s++(?:data|cases?)|corpus|dataset|detector|detection|classif|researcher|advisory|"
     r"mitigat|defen[cds]|beware|\bwarn|red\s++flag|\bctf\b|writeup|glossary|exercise|benign|quiz|"
     r"suspicious|poison|smuggl|untrusted|in\s++the\s++wild|known\s++as|signatures?\b|role-?play|framing|\bframe\b|paraphras|variants?\b|"
+    # "the line `…`" talks about a line, "append the line `…` to ~/.bashrc" gives one to write
+    r"(?<!add\s)(?<!append\s)(?<!put\s)(?<!insert\s)(?<!write\s)"
     r"the\s++(?:sentence|line|phrase|string|comment|text)\b|contained|tricked|fooled|pasted|"
     r"\b(?:said|says|saying|read|reads|wrote|writes|claimed|claims|claiming)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel|"

@@ -289,7 +289,7 @@ _CHANGE_WORDS = (
 
 _SCOPED = re.compile(
     r"\b(?:(?:never|don't|do\s++not)(?!\s++(?:refuse|ask|question|confirm|wait|warn|check)\b)|only\s++(?:for|if|when|on)|"
-    r"keep|unless|for\s++a\s++single|temporar\w*+|wip|only\s++(?:with|in|during|while|locally))\b", re.I
+    r"keep|unless|for\s++a\s++single|temporar\w*+|wip|only\s++(?:with|in|during|while|locally|after|once))\b", re.I
 )
 
 
@@ -318,6 +318,28 @@ WEAKEN_SETTINGS = Rule(
     reach=140,  # the verb stands at most 130 bytes before the setting
 )
 
+# Git's hooks read from a world-writable directory ("git config core.hooksPath /tmp/h"): whatever
+# any local user puts there runs on the next commit or push.
+HOOKS_HIJACK = Rule(
+    "asks_to_weaken_security", HIGH, "text asks for git's hooks to be read from a world-writable directory",
+    ("hookspath",),
+    r"\bcore\.hooksPath\b[\s=\"']*+(?:" + "|".join(("/tmp", "/var/tmp", "/dev/shm")) + r")\b",
+    check=lambda m: _use(m) and not _forbids(m),
+)
+
+# An alias that puts a password into sudo or su (-S and a here-string), sends what they are given
+# somewhere, or turns off ssh's host key check, in text about a shell's startup file: every later
+# sudo then runs with the text's password, or logs the user's.
+_GUARDED = ("sudo", "su", "doas", "ssh", "scp", "passwd", "gpg")
+ALIAS_HIJACK = Rule(
+    "asks_to_weaken_security", HIGH, "text asks for an alias that gives sudo, su or ssh a password, records what "
+    "they read, or turns off host key checks",
+    tuple(f"alias {c}=" for c in _GUARDED),
+    r"\balias\s++(?:" + "|".join(_GUARDED) + r")=[\"']?[^\n]{0,160}?(?:\s-S\b|<<<|\btee\b|\bcurl\b|\bwget\b|"
+    r"\bnc\s|\$\(|\bread\s++-s|StrictHostKeyChecking=no|UserKnownHostsFile=/dev/null)",
+    check=lambda m: _use(m) and not _forbids(m),  # "Never add `alias ssh=…`": a warning
+)
+
 # A world-writable directory put first on PATH for good, in a shell's startup file: whatever
 # lands there (any local user can write to /tmp) then runs in place of git, ssh or sudo.
 _WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
@@ -328,7 +350,7 @@ PATH_HIJACK = Rule(
     "startup file",
     tuple(f"path={q}{d}" for q in ("", '"', "'") for d in _WORLD_WRITABLE),
     _TEMP_FIRST + r"[^\n]{0,80}?" + _RC_FILE + r"|" + _RC_FILE + r"[^\n]{0,80}?" + _TEMP_FIRST,
-    check=_use,
+    check=lambda m: _use(m) and not _forbids(m),  # "Never add … to ~/.bashrc": a warning
     near=((".bashrc", ".zshrc", ".profile", ".bash_profile", ".zprofile", ".zshenv", "config.fish"),),
     reach=120,
 )
@@ -419,25 +441,32 @@ _PERSONA = (
     r"\byou're\s++(?:now\s++)?|\bact\s++as\s++|\bpretend\s++(?:to\s++be|you\s++are)\s++|\bsimulate\s++|"
     r"\broleplay\s++as\s++|\bplay\s++the\s++role\s++of\s++|\badopt\s++the\s++|\bstay\s++in\s++character\b|"
     r"\byour\s++(?:new\s++|true\s++|real\s++)(?:role|self|persona|identity|name)\b|\byour\s++persona\b|"
-    r"\b(?:henceforth|from\s++now\s++on|for\s++the\s++rest\s++of\s++this\s++(?:session|conversation))[,\s]++"
-    r"you\s++(?:are|operate|act|will\s++act)\b|\boperating\s++as\s++|\bcharacter\s++card\b|"
+    r"\b(?:henceforth|hereafter|from\s++now\s++on|for\s++the\s++rest\s++of\s++this\s++(?:session|conversation|chat))"
+    r"[,\s]++(?:you\s++(?:are|operate|act|will\s++act)\b|(?:respond|answer|reply|speak|talk|write)\s++(?:only\s++)?as\b)|"
+    r"\boperating\s++as\s++|\bcharacter\s++card\b|\b(?:transform|morph)\s++into\s++|"
+    r"\byou(?:'ve|\s++have)\s++been\s++(?:upgraded|converted|reconfigured|switched)\s++(?:to|into|as)\s++|"
+    r"\byou(?:'re|\s++are)\s++(?:now\s++)?operating\s++(?:under|in)\s++(?:the\s++|a\s++)?|"
     r"\bopposite\s++mode\b|\bsudo\s++mode\b|\bevil\s++twin\b|\bdeveloper\s++mode\s++(?:is\s++)?(?:now\s++)?"
     r"(?:enabled|active))"  # not "developer mode on the phone"
 )
 _PERSONA_WORDS = (
     "you are", "you're", "act as", "pretend", "simulate", "roleplay", "role of", "adopt the", "in character",
-    "your new", "your true", "your real", "your persona", "henceforth", "from now on", "rest of this",
-    "operating as", "character card", "opposite mode", "sudo mode", "evil twin", "developer mode",
+    "your new", "your true", "your real", "your persona", "henceforth", "hereafter", "from now on", "rest of this",
+    "operating as", "character card", "opposite mode", "sudo mode", "evil twin", "developer mode", "transform into",
+    "morph into", "been upgraded", "been converted", "been reconfigured", "been switched", "operating under",
+    "operating in",
 )
 _LICENCE = (
     r"(?:no\s++(?:\w++\s++){0,2}?(?:restrictions|limits|limitations|filters|guidelines|rules|ethic\w*+|morals?|"
-    r"safety|guardrails|constraints)|without\s++(?:any\s++)?(?:\w++\s++)?(?:restrictions|limits|filters|"
+    r"safety|guardrails|constraints|polic(?:y|ies))|without\s++(?:any\s++)?(?:\w++\s++)?(?:restrictions|limits|filters|"
     r"guidelines|safety|confirmation|approval|sign-off|asking)|never\s++(?:refuses?|asks?|says?\s++no|declines?|"
     r"explains?)|always\s++(?:says?\s++yes|executes?|complies|obeys?|answers)|uncensored|unfiltered|unrestricted|"
     r"jailbroken|every\s++limitation\s++removed|full\s++authority|elevated\s++permissions|sudo\s++rights|"
     r"permission\s++to\s++(?:read|run|access|do)|write\s++access|needs\s++no\s++human|opposite\s++of\s++what|"
     r"does\s++the\s++opposite|whatever\s++your\s++guidelines|breaks?\s++(?:away\s++from\s++)?the\s++norms|"
-    r"ignores?\s++all\s++restrictions|any\s++cost|trained\s++without|obedient|treats?\s++every\s++instruction|"
+    r"ignores?\s++(?:all\s++|any\s++|the\s++user's\s++|your\s++)?(?:restrictions|rules|guidelines|limits)|"
+    r"(?:allows?|lets?\s++you)\s++(?:\w++\s++){0,3}?(?:outside\s++the\s++(?:workspace|sandbox|repo\w*+|project)|"
+    r"any\s++command)|any\s++cost|trained\s++without|obedient|treats?\s++every\s++instruction|"
     r"own\s++goals|(?<!never\s)(?<!not\s)(?<!n't\s)(?:read|print|reveal|collect)s?\s++[^\n.]{0,40}?\b(?:keys?|secrets?|credentials?|passwords?)|"
     r"must\s++carry\s++out|sets\s++its\s++own|written\s++authori[sz]ation|no\s++ethical|already\s++approved|"
     r"without\s++waiting|immediately|with\s++sudo|never\s++refuses?|"
@@ -449,6 +478,7 @@ _LICENCE_WORDS = (
     "full authority", "elevated", "sudo rights", "permission to", "write access", "needs no", "opposite",
     "whatever your", "norms", "restrictions", "any cost", "trained without", "obedient", "every instruction",
     "own goals", "key", "secret", "credential", "password", "carry out", "sets its own", "authoriz", "authoris",
+    "ignore", "rules", "guidelines", "limits", "policy", "policies", "outside the", "any command",
     "already approved", "immediately", "with sudo", "ask for", "wait for",
 )
 
@@ -717,7 +747,8 @@ HIDDEN_CARRIER = Rule(
 )
 
 SHAPES: tuple[Rule, ...] = (
-    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, DEPENDENCY_SWAP,
+    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, ALIAS_HIJACK, HOOKS_HIJACK,
+    DEPENDENCY_SWAP,
     DEPENDENCY_CLAIM,
     PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, PERSONA_OTHER, HIDE_OTHER, GRANT_ACCESS,
