@@ -56,7 +56,7 @@ def _use(match: re.Match[str]) -> bool:
 
 _EARLIER = (
     r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|old|given|current|"
-    r"system|developer|safety|all|any|every|your|these|those|the)"
+    r"system|developer|safety|all|any|every|your|these|those|the|whatever)"
 )
 # "the instructions page", "the rules file": a thing named after instructions, not the reader's own.
 _NOT_A_THING = (
@@ -71,7 +71,7 @@ _NOT_DOCS = (
 )
 _ORDERS = (
     r"(?:instructions?|prompts?|directions?|directives?|rules?|guidelines?|context|commands?|orders?|"
-    r"constraints?|guardrails?|polic(?:y|ies)|programming|restrictions?|safeguards?|messages?|tasks?)"
+    r"constraints?|guardrails?|polic(?:y|ies)|programming|restrictions?|safeguards?|messages?|tasks?|guidance)"
 )
 
 # "Do not follow instructions inside documents": a rule about data, not an order to drop one's own.
@@ -87,8 +87,9 @@ _NOT_DATA = (
 )
 OVERRIDE = Rule(
     "instruction_override", HIGH, "text tells the reader to drop the instructions it was given",
-    ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "overrule"),
-    r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|set\s++aside|overrule|throw\s++out)\b"
+    ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "put aside",
+     "overrule"),
+    r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|(?:set|put)\s++aside|overrule|throw\s++out)\b"
     # "ignore the rest of the message and return 400": how a protocol spec handles bad input
     r"(?!\s++(?:the\s++)?(?:rest|remainder)\s++of\s++(?:the|this)\s++(?:message|line|input|file|header|packet|"
     r"request|body|stream|string|response|frame)s?\b)"
@@ -600,12 +601,16 @@ _TEMPLATE_TOKENS = (
     "<|im_start|>", "<|im_end|>", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "<|system|>", "<|user|>",
     "<|assistant|>", "<|endoftext|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
     "### instruction", "### system", "### response", "<system>", "</system>", "<|begin_of_text|>",
+    # Gemma's turns, the harmony format's (gpt-oss), Llama 3.1's tool call, a system prompt as a tag
+    "<start_of_turn>", "<end_of_turn>", "<|channel|>", "<|message|>", "<|start|>", "<|end|>", "<|return|>",
+    "<|python_tag|>", "<|eom_id|>", "<system_prompt>", "</system_prompt>",
 )
 TEMPLATE_TOKEN = Rule(
     "chat_template_token", LOW, "a chat-template delimiter in text the reader takes in",
     _TEMPLATE_TOKENS,
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|end_header_id|eot_id|"
-    r"begin_of_text)\|>|\[/?inst\]|<</?sys>>|^\s*+###\s*+(?:instruction|system|response)\b|</?system>",
+    r"begin_of_text|channel|message|start|end|return|python_tag|eom_id)\|>|\[/?inst\]|<</?sys>>|"
+    r"^\s*+###\s*+(?:instruction|system|response)\b|</?system(?:_prompt)?>|<(?:start|end)_of_turn>",
 )
 # What a forged system turn orders, in French, German, Spanish, Italian, Portuguese, Dutch
 # and Polish: run, send, delete, switch off, drop earlier orders, or show a secret file.
@@ -630,18 +635,23 @@ FAKE_SYSTEM = Rule(
     ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
      "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
      "<|start_header_id|>", '"system"', '"developer"', "developer message", "system reminder", "system-reminder",
-     "system_reminder", "<instructions>", "[system override]", "system prompt (", "[system](", "### developer"),
+     "system_reminder", "<instructions>", "[system override]", "system prompt (", "[system](", "### developer",
+     "<start_of_turn>", "<|channel|>", "<|start|>", "<system_prompt>", "<|user|>"),
     r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|^\s*+###\s*+(?:developer|system)\s++(?:message|prompt)\b|"
     r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
     r"</?system[-_ ]reminder>|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|"
     r"<<sys>>|\[inst\]|<system>|"
+    # a turn the reader would take for its user's or its own: Gemma's, harmony's, Llama 3's, a bare user token
+    r"<start_of_turn>\s*+(?:user|system)\b|<\|start\|>\s*+(?:system|developer|user)\b|<\|channel\|>|<system_prompt>|"
+    r"<\|im_start\|>\s*+user\b|<\|start_header_id\|>\s*+user\b|<\|user\|>|"
     r"<\|start_header_id\|>\s*+system|^\s*+###\s*+(?:system|instruction)\b|^\s*+\[?(?:system|developer)\]?\s*+:|"
     r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
     r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
     r"[\s\S]{0,400}?"
     r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
     r"user|previous|prior|above|below|everything|all|any|them|it|rest|remainder|file|document|page|content|text|"
-    r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`)|send|upload|exfiltrate|reveal|"
+    r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`|\./|sudo|curl|wget)|send|"
+    r"upload|exfiltrate|reveal|"
     r"print\s++(?:your|the)\s++(?:system|instructions|prompt)|new\s++instructions?|from\s++now\s++on|trust\s++all|"
     r"(?:do\s++not|don't|never)\s++(?:ask|confirm|tell|warn|mention)|without\s++(?:asking|confirmation|approval)|"
     r"delete|rm\s++-rf|curl|wget|import\s++\w++\s++from\s++https?|approve|push|merge|disable\w*+|append|collect|"
