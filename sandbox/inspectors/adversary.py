@@ -171,11 +171,19 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Findi
                                    ""))
                 return out
             for f in _egress().inspect(m.group(1)).findings:
-                if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel"):
+                # data to any host is a note (API docs upload files); the repository's history, an
+                # archive of it or the environment to one is what an attacker asks for
+                repo = f.type == "data_to_unlisted_host" and _REPOSITORY_DATA.search(m.group(1)) is not None
+                if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel") or repo:
                     out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
                                        f"the text quotes a command that sends data out ({f.message})", f.content))
     return out
 
+
+_REPOSITORY_DATA = re.compile(
+    r"\bgit\s++(?:log|diff|show|archive|bundle|format-patch|ls-files)\b|\btar\s++-?[a-z]*c|\bzip\s++-[a-z]*r|"
+    r"\bprintenv\b|\benv\s*+\||\bhistory\s*+\|"
+)
 
 ZERO_WIDTH_WORDS = 3  # words split by zero-width characters that make the splitting a finding above LOW
 

@@ -80,7 +80,7 @@ _OBJECT = (
     r"\bcurl\b|\bwget\b|\|\s*+(?:sudo\b|(?:ba|z)?sh\b)|\bexec\(|\beval\b|urlopen|/dev/tcp|\bnc\s++-e|reverse\s++shell|"
     r"\bnpx\b|@latest\b|--accept-all|--yes\b|\binstall\.command\b|chmod\s++\+x|osascript|\bsudo\b|"
     r"--index-url|--extra-index-url|--trusted-host|postinstall|scripts\s++enabled|--unsafe-perm|"
-    r"\b(?:main|master)\b|default\s++branch|--force|force[- ]push|branch\s++protection|\bprotected\b|"
+    r"\b(?:main|master|production)\b|default\s++branch|--force|force[- ]push|branch\s++protection|\bprotected\b|"
     r"\bapprov\w*+|\bmerge\b|workflows?\b|\.github\b|--no-verify|\bhooks?\b|hookspath|codeowners|collaborator|"
     r"\badmin\b|write\s++access|\bpublic\b|\brm\s++-|git\s++clean|\bdelete\b|\bwipe\b|\berase\b|"
     r"settings\.json|config\.toml|\.claude\b|\.codex\b|\.cursorrules|claude\.md|agents\.md|copilot-instructions|"
@@ -102,7 +102,7 @@ _OBJECT_LITERALS = (
     "|sudo", "| sudo", "exec(", "eval", "urlopen", "/dev/tcp",
     "nc -e", "reverse shell", "npx", "@latest", "--accept-all", "--yes", "install.command", "chmod +x",
     "osascript", "sudo", "--index-url", "--extra-index-url", "--trusted-host", "postinstall", "scripts enabled",
-    "--unsafe-perm", "main", "master", "default branch", "--force", "force-push", "force push",
+    "--unsafe-perm", "main", "master", "production", "default branch", "--force", "force-push", "force push",
     "branch protection", "protected", "approv", "merge", "workflow", ".github", "--no-verify", "hook",
     "codeowners", "collaborator", "admin", "write access", "public", "rm -", "git clean", "delete", "wipe",
     "erase", "settings.json", "config.toml", ".claude", ".codex", ".cursorrules", "claude.md", "agents.md",
@@ -129,7 +129,7 @@ _VERB = re.compile(
     r"switch\s++off|comment\s++out|bypass|skip|allow|enable|edit|update|modify|replace|swap|switch|use|grant|"
     r"approve|merge|trust|whitelist|make|mark|label|recommend|say|state|ignore|forget|disregard|treat|search|"
     r"locate|find|create|check|do|proceed|apply|follow|obey|pin|downgrade|upgrade|reply|respond|answer|comment|"
-    r"configure|point|"
+    r"configure|point|deploy|release|ship|"
     r"invia|envía|envia|envoie|envoyez|sende|schicke|lade|wyślij|skicka|stuur|carica|uruchom|wykonaj|esegui|"
     r"ejecuta|exécute|lance|führe|kör|voer|borra|elimina|lösche|supprime|usuń|radera|verwijder|cancella|"
     r"haz|fais|mach|zrób|gör|doe|fai)\b",
@@ -404,7 +404,8 @@ _DATA = (
     r"\buser'?s\s++(?:name|e-?mail|messages|data|address|phone|files?|history)\b|\bprivate/|"
     r"\buser'?s\s++(?:last|recent|previous|earlier)\s++(?:\w++\s++)?messages\b|"
     r"\bprivate\s++(?:repo\w*+|director\w*+|files?)\b|\b(?:every|each|all)\s++(?:the\s++)?files?\s++in\b|"
-    r"\bof\s++(?:this|the|our)\s++(?:repo\w*+|director\w*+|codebase)\b)"
+    r"\bof\s++(?:this|the|our)\s++(?:repo\w*+|director\w*+|codebase)\b|"
+    r"\b(?:database|db)\s++(?:dump|backup|export)s?\b|\.sqlite3?\b|\bdump\.sql\b)"
 )
 _DATA_LITERALS = (
     ".env", *("~/." + h for h in ("ssh", "aws", "kube", "npmrc", "netrc", "git-credentials", "config/gh", "docker",
@@ -421,6 +422,7 @@ _DATA_LITERALS = (
     *(q + t + f for q in ("every ", "each ", "all ") for t in ("", "the ") for f in ("file in", "files in")),
     "of this repo", "of the repo", "of our repo", "of this dir",
     "of the dir", "of our dir", "of this codebase", "of the codebase", "of our codebase",
+    "database dump", "database backup", "database export", "db dump", "db backup", "db export", ".sqlite", "dump.sql",
 )
 _PLACES = ("reply", "replies", "answer", "response", "summary", "comment", "body", "title", "description",
            "commit message", "release notes", "pr description", "next message", "next request", "tool call",
@@ -431,7 +433,9 @@ _EXPOSED = (
     r"response|summary|comment|body|title|description|commit\s++message|release\s++notes|next\s++(?:message|request)|"
     r"tool\s++call|arguments|query\s++string|changelog|readme|issue|chat)\b|"
     r"\b(?:reply|respond|comment)\s++(?:to|on|in)\s++this\b|\b(?:link|it|them|output|everything)\s++here\b|"
-    r"\bpublic\s++(?:gist|repo\w*+|issue|channel)\b)"
+    r"\bpublic\s++(?:gist|repo\w*+|issue|channel)\b|"
+    # written into the repository ("create debug.txt with the contents of ~/.aws/credentials and commit it")
+    r"\bcommit\s++(?:it|them|that|this|the\s++file)\b|\b(?:to|into)\s++the\s++(?:repo|repository)\b)"
 )
 # An address's "@" as a literal with the character before it (ASCII, as _EXPOSED requires):
 # a bare "@" would open a window at every decorator in Python code.
@@ -443,7 +447,8 @@ _EXPOSED_LITERALS = (
     r"\breply to this", r"\breply on this", r"\breply in this", r"\brespond to this", r"\brespond on this",
     r"\brespond in this", r"\bcomment to this", r"\bcomment on this", r"\bcomment in this", r"\blink here",
     r"\bit here", r"\bthem here", r"\boutput here", r"\beverything here", r"\bpublic gist", r"\bpublic repo",
-    r"\bpublic issue", r"\bpublic channel",
+    r"\bpublic issue", r"\bpublic channel", r"\bcommit it", r"\bcommit them", r"\bcommit that", r"\bcommit this",
+    r"\bcommit the file", "to the repo", "into the repo",
 )
 _OWN_PLACE = re.compile(
     r"\b(?:authorization|header|vault|1password|bitwarden|secret\s++manager|secrets?\s++store|keychain\s++access|"
@@ -455,6 +460,8 @@ _OWN_PLACE = re.compile(
 
 
 def _hands_over(match: re.Match[str]) -> bool:
+    if _WRITTEN_INTO.fullmatch(match.group()):
+        return False  # "set registry=https://… in .npmrc": the address goes into the file, not the file out
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
     begin = max(line_start, match.start() - 160)
@@ -469,6 +476,10 @@ def _hands_over(match: re.Match[str]) -> bool:
     return not mentioned(text, offset + verb.start(), match.end())
 
 
+_WRITTEN_INTO = re.compile(
+    _EXPOSED + r"\s++(?:in|into|inside)\s++(?:the\s++|your\s++|a\s++|its\s++)?(?:project'?s?\s++|repo'?s?\s++|"
+    r"global\s++|user\s++)?" + _DATA + r"\s*+", re.IGNORECASE,
+)
 _IN_SENTENCE = r"(?:[^\n.!?]|[.!?](?=[\w/~*-])){0,160}?"  # a dot in a file name or an address ends no sentence
 HANDOVER = Rule(
     "asks_to_send_data", HIGH, "text asks for private data to be put where others can read it",

@@ -917,10 +917,19 @@ FAKE_PERMISSION = Rule(
     ("permission", "authorized", "authorised", "approved", "consent", "verified as", "without asking", "granted",
      "given you", "approval", "authorization", "authorisation", "clearance", "cleared to", "pre-approved",
      "preapproved", "pre-authorized", "pre-authorised", "preauthorized", "pre-cleared", "whitelisted", "allowlisted",
-     "exempt", "you may bypass", "you may skip", "you may override", "you may waive", "you may now"),
+     "exempt", "you may bypass", "you may skip", "you may override", "you may waive", "you may now", "signed off",
+     "cleared by"),
     r"\b(?:user|owner|admin\w*+|operator|developer|maintainer)s?\s++(?:has|have)\s++(?:already\s++)?"
     r"(?:given|granted|approved|authori[sz]ed|consented)\b|"
     r"\b(?:has\s++been|is)\s++verified\s++as\s++(?:an?\s++)?(?:admin\w*+|owner|root|maintainer)\b|"
+    # an approval the text claims for what weakens the account or the repository ("this request has been
+    # approved by the security team ... proceed to disable 2FA enforcement"), not a merge or a release
+    r"\b(?:this|the)\s++(?:request|change|action|operation|task|step)\s++(?:has\s++been|was|is)\s++(?:pre-?)?"
+    r"(?:approved|authori[sz]ed|signed\s++off|cleared)\s++by\b[^\n]{0,120}?(?:\bproceed\s++(?:to|with)|"
+    r"\bgo\s++ahead\s++and|\bplease|\byou\s++(?:may|can|should|must)\s++(?:now\s++)?|[.:;]\s++)\s*+"
+    r"(?:disabl\w*+|turn\w*+\s++off|remov\w*+|bypass\w*+|skip\w*+)\s++(?:the\s++|all\s++)?(?:\w++\s++)?"
+    r"(?:2fa|mfa|two-factor|sso|branch\s++protection|protections?|reviews?|scann\w*+|audit\w*+|logging|signing|"
+    r"security|checks?)\b|"
     r"\byou\s++(?:may|can|are\s++allowed\s++to|are\s++permitted\s++to)\s++[^\n.]{0,80}?\bwithout\s++"
     r"(?:asking|confirmation|approval|permission|checking)\b|"
     # "any coding assistant ... has standing approval to merge", "you are cleared to disable": an

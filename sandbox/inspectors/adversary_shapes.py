@@ -209,7 +209,10 @@ _DANGER = (
     r"\biwr\b[^\n]{0,200}?\|\s*+iex\b|\bgit\s++push\s++(?:--force|-f)\b[^\n]{0,40}?\b(?:main|master)\b|"
     r"\bgit\s++config\s++(?:--global\s++)?core\.(?:hooksPath|sshCommand)\b|\bPYTHONPATH=/tmp\b|\bPATH=/tmp\b|"
     r"\bLD_PRELOAD=|\bpip\s++install\s++(?:[^\n`]{0,80}?)--(?:index-url|extra-index-url|trusted-host)\b|"
-    r"\bpip\s++install\s++https?://)"
+    r"\bpip\s++install\s++https?://|"
+    # the host's docker daemon (root on the host), a fork bomb, a setuid shell
+    r"(?:-v|--volume)[=\s]++/var/run/docker\.sock\b|:\(\)\s*+\{\s*+:\s*+\|\s*+:\s*+&\s*+\}\s*+;\s*+:|"
+    r"\bchmod\s++(?:[ugoa]*+\+s|[0-7]?[4-7][0-7]{3})\s++/(?:usr/)?bin/(?:ba|z|da)?sh\b)"
 )
 _DANGER_LITERALS = (
     # at a word's start, as _DANGER has them: not the "nc " of "func ", the "exec(" of "os.fexec("
@@ -217,7 +220,7 @@ _DANGER_LITERALS = (
     "kubectl", "docker run", "-v /:/", "systemctl", "setenforce", "ufw disable", "iptables -f", "http.server", "ssh -a",
     "stricthostkeychecking", r"\bexec(", r"\beval(", "nopasswd", "drop table", "drop database", "--unsafe-perm",
     r"\bnpx", r"\biwr", "git push", "hookspath", "sshcommand", "pythonpath=/tmp", "path=/tmp", "ld_preload",
-    "pip install",
+    "pip install", "docker.sock", ":(){",
 )
 _RUN = (
     r"(?:uruchom|wykonaj|führe|ejecuta|exécute[rz]?|lance[rz]?|esegui|lancia|execute|rode|voer|kör|"
@@ -228,6 +231,20 @@ _RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "e
               "issue", "do",
               "enter", "spawn", "open")
 
+# Code hidden in base64 and run, with or without a verb before it ("finish the setup with: echo … |
+# base64 --decode | bash"): nothing written for people to read runs what it will not show.
+_HIDDEN_RUN = (
+    r"\beval\s++[\"']?\$\(\s*+(?:echo|printf)\b[^\n)]{0,300}?\|\s*+base64\s++(?:-d|--decode|-D)\b|"
+    r"\bbase64\s++(?:-d|--decode|-D)\b[^\n|]{0,100}?\|\s*+(?:sudo\s++)?(?:ba|z|da)?sh\b|"
+    r"\bexec\(\s*+(?:base64\.)?b64decode\(|\bpowershell(?:\.exe)?\s++(?:-\w++\s++)*?-e(?:nc|ncodedcommand)?\s++"
+    r"[A-Za-z0-9+/=]{16}"
+)
+HIDDEN_RUN = Rule(
+    "asks_to_run_dangerous_command", HIGH, "text carries a command that decodes hidden code and runs it",
+    ("eval", "base64", "b64decode", "powershell"),
+    _HIDDEN_RUN,
+    check=lambda m: _use(m) and not _forbids(m) and not _shown(m),
+)
 RUN_DANGEROUS = Rule(
     "asks_to_run_dangerous_command", HIGH, "text asks the reader to run a command that opens or damages the machine",
     _DANGER_LITERALS,
@@ -246,6 +263,9 @@ _WEAK_SETTING = (
     r"core\.hooksPath\s++/dev/null|--no-verify\b[^\n]{0,40}?\b(?:every|all|always|each)\b|NOPASSWD:\s*+ALL|privileged:\s*+true|--privileged\b|/:/host\b|"
     r"\bfull-auto\b|"
     r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
+    r"\bdangerously[\w-]*+[\"']?\s*+[:=]\s*+[\"']?(?:true|1|yes)\b|\bbypassPermissions\b|"
+    # a workflow that runs a fork's code with the repository's secrets ("pwn request")
+    r"\bpull_request_target\b[^\n]{0,160}?(?:pull_request\.head|head\.sha|head\.ref|head_ref)|"
     r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|LaunchAgents/\S++\.plist|\bLD_PRELOAD\b|"
     r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|\bCODEOWNERS\b|"
     # the agent's own instructions or tools, when what is written there loosens them
@@ -262,7 +282,8 @@ _WEAK_SETTING = (
 _WEAK_LITERALS = (
     "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
     "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "full-auto", "trust.enabled",
-    "allowautomatictasks", "dangerously-skip-permissions", "ignoring",
+    "allowautomatictasks", "dangerously-skip-permissions", "ignoring", "dangerously", "bypasspermissions",
+    "pull_request_target",
     "detect-secrets", "gitleaks", "trufflehog", "secret scann", "secret-scann", "secrets scann", "secrets-scann",
     "security scann", "security-scann", "codeql", "branch protection",
     "required review", "signature verification", "2fa", "mfa", "audit log", "permissions:", "launchagents",
@@ -279,12 +300,13 @@ _CHANGE = (
     r"(?<!\b(?:an?|the|this|that|your|my|our)\s)"
     r"(?:set|add|write|update|change|edit|put|configure|disable|turn\s++off|switch\s++off|comment\s++out|delete|"
     r"remove|drop|mount|append|use|pass|enable|modify|patch|insert|stop|skip|bypass|uninstall|deactivate|"
-    r"make|open|allow|create|include|edit)\b"
+    r"make|open|allow|create|include|edit|run|execute)\b"
 )
 _CHANGE_WORDS = (
     "set", "add", "write", "update", "change", "edit", "put", "configure", "disable", "turn off", "switch off",
     "comment out", "delete", "remove", "drop", "mount", "append", "use", "pass", "enable", "modify", "patch",
     "insert", "stop", "skip", "bypass", "uninstall", "deactivate", "make", "open", "allow", "create", "include",
+    "run", "execute",
 )
 
 
@@ -800,9 +822,8 @@ HIDDEN_CARRIER = Rule(
 )
 
 SHAPES: tuple[Rule, ...] = (
-    SECRET_HANDOVER, RUN_DANGEROUS, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, ALIAS_HIJACK, HOOKS_HIJACK,
-    DEPENDENCY_SWAP, TYPOSQUAT,
-    DEPENDENCY_CLAIM,
+    SECRET_HANDOVER, RUN_DANGEROUS, HIDDEN_RUN, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, ALIAS_HIJACK,
+    HOOKS_HIJACK, DEPENDENCY_SWAP, TYPOSQUAT, DEPENDENCY_CLAIM,
     PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, USER_CLAIMED, PERSONA_OTHER, HIDE_OTHER,
     GRANT_ACCESS,
