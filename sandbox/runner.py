@@ -448,6 +448,8 @@ class Sandbox:
         """Start one confined command; its pid. Through the zygote when there is one (and the
         request fits in its datagram), else on the direct child path: the same layers either way."""
         z = self._zygote
+        if z is not None and z.dead and z.owned:
+            z = self._restart_zygote(z)  # a command killed it
         if z is not None and z.usable:
             path = os.fsencode(os.path.join(cwd, program))  # execve after chdir(cwd) would do the same
             args = [os.fsencode(a) for a in argv]

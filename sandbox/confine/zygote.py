@@ -67,12 +67,19 @@ class Zygote:
         self._sock = ours
         self._owner = os.getpid()
         self._lock = threading.Lock()
+        # Died after starting a command (one that ran `kill -9 -1`, or killed from outside):
+        # the Sandbox starts another before its next command.
+        self.dead = False
+
+    @property
+    def owned(self) -> bool:
+        """False in a forked copy of the agent: the zygote's commands are the original
+        process's children, which a fork cannot wait for."""
+        return os.getpid() == self._owner
 
     @property
     def usable(self) -> bool:
-        """False in a forked copy of the agent: the zygote's commands are the original
-        process's children, which a fork cannot wait for."""
-        return os.getpid() == self._owner and self._sock.fileno() >= 0
+        return self.owned and self._sock.fileno() >= 0
 
     def fits(self, path: bytes, argv: list[bytes], cwd: bytes) -> bool:
         """Whether a request fits in one datagram (large argv go the direct way)."""
@@ -81,6 +88,12 @@ class Zygote:
 
     def spawn(self, path: bytes, argv: list[bytes], cwd: bytes, stdio: tuple[int, int, int], program: str) -> int:
         """Start ``path`` with ``argv`` in ``cwd`` and these stdio descriptors; its pid.
+
+        A zygote that dies once the command has reported its pid (the command itself may
+        kill it: same user, same domain, and SIGKILL cannot be blocked) leaves the command
+        running: its pid is returned and the zygote is marked ``dead``. (The command's own
+        setup needs nothing from the zygote after the clone; only a failed exec goes
+        unreported then, and shows as the child's exit status 127.)
 
         Raises:
             ZygoteGone: the zygote is not there any more (nothing was started).
@@ -100,7 +113,7 @@ class Zygote:
                     data, _, _, _ = self._sock.recvmsg(_REPLY.size)
             except (BrokenPipeError, ConnectionResetError, ProcessLookupError) as exc:
                 if pid > 0:  # it died between the command's start and its answer
-                    _kill_and_reap(pid)
+                    return self._died_after(pid)
                 raise ZygoteGone() from exc
             except TimeoutError as exc:
                 if pid > 0:
@@ -109,7 +122,7 @@ class Zygote:
                 raise ConfinementError(0, "the sandbox's zygote did not answer in time") from exc
         if not data:
             if pid > 0:
-                _kill_and_reap(pid)
+                return self._died_after(pid)
             raise ZygoteGone()
         if len(data) != _REPLY.size:
             raise ConfinementError(0, f"the sandbox's zygote answered {data!r}")
@@ -122,6 +135,14 @@ class Zygote:
         self._native.raise_for(stage, err or 5, program)
         raise AssertionError("unreachable")  # raise_for always raises
 
+
+    def _died_after(self, pid: int) -> int:
+        """The zygote died after the command ``pid`` started (a command that ran ``kill -9 -1``
+        killed it before its answer went out: a race it wins on a loaded machine). The
+        command runs on; this zygote is done."""
+        self.dead = True
+        self.close()
+        return pid
 
     def close(self) -> None:
         """End the zygote (closing the channel would do, but it is killed too, so that the

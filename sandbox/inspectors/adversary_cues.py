@@ -80,7 +80,7 @@ _OBJECT = (
     r"\bcurl\b|\bwget\b|\|\s*+(?:sudo\b|(?:ba|z)?sh\b)|\bexec\(|\beval\b|urlopen|/dev/tcp|\bnc\s++-e|reverse\s++shell|"
     r"\bnpx\b|@latest\b|--accept-all|--yes\b|\binstall\.command\b|chmod\s++\+x|osascript|\bsudo\b|"
     r"--index-url|--extra-index-url|--trusted-host|postinstall|scripts\s++enabled|--unsafe-perm|"
-    r"\b(?:main|master|production)\b|default\s++branch|--force|force[- ]push|branch\s++protection|\bprotected\b|"
+    r"\b(?:main|master|production)\b|default\s++branch|--force|force[- ]push|branch[\s-]++protection|\bprotected\b|"
     r"\bapprov\w*+|\bmerge\b|workflows?\b|\.github\b|--no-verify|\bhooks?\b|hookspath|codeowners|collaborator|"
     r"\badmin\b|write\s++access|\bpublic\b|\brm\s++-|git\s++clean|\bdelete\b|\bwipe\b|\berase\b|"
     r"settings\.json|config\.toml|\.claude\b|\.codex\b|\.cursorrules|claude\.md|agents\.md|copilot-instructions|"
@@ -89,7 +89,10 @@ _OBJECT = (
     r"verify\s*+=\s*+false|strict-ssl|\btls\b|\bssl\b|certificate|\btrust\b|whitelist|"
     r"\bsilently\b|\bquietly\b|\bsecretly\b|without\s++(?:asking|telling|confirm|waiting|approval|review)|"
     r"(?:not|n't|never)\s++(?:tell|mention|inform|notify|alert|ask|wait|confirm)|"
-    r"instead\s++of|rather\s++than|deprecated|\bfork\b|requirements|dependenc|package\.json|pyproject|cargo\.toml)"
+    r"instead\s++of|rather\s++than|deprecated|"
+    # a branch's protection and a review, in the other main European languages
+    r"protection\s++de\s++(?:la\s++)?branche|protecci[oó]n\s++de\s++(?:la\s++)?rama|protezione\s++del(?:la)?\s++branch|"
+    r"sans\s++(?:relecture|revue)|sin\s++revisi[oó]n|senza\s++revisione|ohne\s++(?:review|prüfung|überprüfung)|\bfork\b|requirements|dependenc|package\.json|pyproject|cargo\.toml)"
 )
 _OBJECT_LITERALS = (
     ".env", "~/.", ".ssh", ".aws", ".kube", ".npmrc", ".netrc", ".git-credentials", ".gitconfig", "id_rsa",
@@ -103,7 +106,8 @@ _OBJECT_LITERALS = (
     "nc -e", "reverse shell", "npx", "@latest", "--accept-all", "--yes", "install.command", "chmod +x",
     "osascript", "sudo", "--index-url", "--extra-index-url", "--trusted-host", "postinstall", "scripts enabled",
     "--unsafe-perm", "main", "master", "production", "default branch", "--force", "force-push", "force push",
-    "branch protection", "protected", "approv", "merge", "workflow", ".github", "--no-verify", "hook",
+    "branch protection", "branch-protection", "protected", "approv", "merge", "workflow", ".github", "--no-verify",
+    "hook",
     "codeowners", "collaborator", "admin", "write access", "public", "rm -", "git clean", "delete", "wipe",
     "erase", "settings.json", "config.toml", ".claude", ".codex", ".cursorrules", "claude.md", "agents.md",
     "copilot-instructions", "mcp.json", ".bashrc", ".zshrc", ".bash_profile", ".profile", "prompt_command",
@@ -114,7 +118,9 @@ _OBJECT_LITERALS = (
     "not notify", "not alert", "not ask", "not wait", "not confirm", "n't tell", "n't mention", "n't inform",
     "n't notify", "n't alert", "n't ask", "n't wait", "n't confirm", "never tell", "never mention", "never inform",
     "never notify", "never alert", "never ask", "never wait", "never confirm", "instead of", "rather than",
-    "deprecated", "fork", "requirements", "dependenc", "package.json", "pyproject", "cargo.toml",
+    "deprecated", "protection de", "protección de", "protezione del", "sans relecture", "sans revue",
+    "sin revisi", "senza revisione", "ohne review", "ohne prüfung", "ohne überprüfung", "fork", "requirements",
+    "dependenc", "package.json", "pyproject", "cargo.toml",
 )
 _OBJECT_RE = re.compile(_OBJECT, re.IGNORECASE)
 
@@ -132,7 +138,10 @@ _VERB = re.compile(
     r"configure|point|deploy|release|ship|"
     r"invia|envía|envia|envoie|envoyez|sende|schicke|lade|wyślij|skicka|stuur|carica|uruchom|wykonaj|esegui|"
     r"ejecuta|exécute|lance|führe|kör|voer|borra|elimina|lösche|supprime|usuń|radera|verwijder|cancella|"
-    r"haz|fais|mach|zrób|gör|doe|fai)\b",
+    r"haz|fais|mach|zrób|gör|doe|fai|"
+    # disable and add, in the same languages
+    r"deaktiviere|désactive[rz]?|desactiva|disattiva|desative|wyłącz|schakel|inaktivera|"
+    r"ajoute[rz]?|añade|aggiungi|adicione|füge|dodaj|voeg|lägg|fusionne[rz]?|fusiona|unisci|mescle)\b",
     re.IGNORECASE,
 )
 # Words that may stand between the start of a clause and an order's verb.
@@ -146,7 +155,8 @@ _BEFORE_VERB = frozenset(
 _NEGATION = re.compile(r"\b(?:not|never|don't|dont|doesn't|mustn't|shouldn't|no|nor|avoid|without|non|nie|nicht|"
                        r"niet|inte|jamais|nunca|mai)\b|n't\b", re.IGNORECASE)
 _CONCEAL_VERB = re.compile(r"^(?:tell|mention|inform|notify|alert|ask|wait|confirm|report|show|say)$", re.I)
-_CLAUSE_END = re.compile(r"[.!?;:,(\u2014\u2013]\s|[.!?]$|\n|\band\b|\bthen\b|\bbut\b|\bor\b|\bso\b", re.I)
+_CLAUSE_END = re.compile(r"[.!?;:,(\u2014\u2013]\s|[.!?]$|\n|\b(?:and|then|but|or|so|und|dann|et|puis|ensuite|luego|"
+                         r"entonces|poi|dopo|och|sedan|oraz|potem|dan|daarna)\b", re.I)
 _WORD = re.compile(r"[\w'@-]+")
 _ADDRESS_WORDS = re.compile(r"^(?:@?" + _AI_WORD + r"|hey|hi|dear|coding|code|automated|autonomous|browsing|"
                             r"triage|review|support)$", re.I)

@@ -1091,15 +1091,20 @@ RISKY_ORDER = Rule(
 
 _PLACEHOLDER = re.compile(
     r"\{[^}]{1,60}\}|\$\{?\w+|<[^>]{1,60}>|\[[^\]]{3,80}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}|"
-    r"^[A-Z]{4,20}(?:_[A-Z]++)*+$|^(?:api_?key|token|secret|password|email|env|key)$|^<|^\$\("
+    r"^[A-Z]{4,20}(?:_[A-Z0-9]++)*+$|^(?:api_?key|token|secret|password|email|env|key)$|^<|^\$\("
 )
+
+
+_LOOKS = frozenset({"style", "logo", "logocolor", "label", "labelcolor", "color", "colora", "colorb", "theme",
+                    "format", "size", "width", "height", "branch", "lang", "locale", "sort", "order"})
 
 
 def _carries_data(match: re.Match[str]) -> bool:
     """The address has a place for data (a template, a variable) or already carries a long
     opaque value: not a badge's ``?style=flat``."""
     parts = urllib.parse.urlsplit(match.group("url"))
-    values = [v for _, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+    # (not how a badge or a picture is drawn: "?style=FLAT" names a look, not a slot)
+    values = [v for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _LOOKS]
     values += re.findall(r"\[[^\]]{3,80}\]", parts.query)  # a bracketed instruction inside the query
     values += [parts.path, parts.fragment]
     if re.search(r"[?&][\w-]{1,20}=$", match.group("url")):

@@ -441,6 +441,35 @@ def _typosquat(match: re.Match[str]) -> bool:
     return slipped and _use(match) and not _forbids(match)
 
 
+# "Add `reqeusts` to requirements.txt", "add "electorn": "^28" to the devDependencies": the slip
+# written into a manifest rather than installed.
+_MANIFEST = (
+    r"(?P<file>requirements[\w-]*+\.txt|pyproject\.toml|Pipfile|setup\.(?:py|cfg)|package\.json|devDependencies|"
+    r"dependencies)"
+)
+_LISTED = (
+    r"\b(?:add|put|include|pin|append|insert|list|declare)\s++(?:the\s++)?(?:package\s++|dependency\s++|library\s++)?"
+    r"[`'\"\u00ab\u201c]?(?P<name>[A-Za-z0-9][\w.-]{2,60})[`'\"\u00bb\u201d]?"
+    r"(?:\s*+(?:==|>=|<=|~=|\^|@|:)\s*+[^\s,;]{0,30})?[^\n]{0,60}?\b(?:to|in|into)\s++(?:the\s++|your\s++)?"
+    r"(?:\w++\s++)?" + _MANIFEST
+)
+
+
+def _listed_typosquat(match: re.Match[str]) -> bool:
+    file = match.group("file")
+    ecosystems = ("npm",) if file in ("package.json", "devDependencies") else \
+        ("pypi", "npm") if file == "dependencies" else ("pypi",)
+    slipped = any(slip_of(match.group("name"), e) for e in ecosystems)
+    return slipped and _use(match) and not _forbids(match)
+
+
+TYPOSQUAT_LISTED = Rule(
+    "asks_to_swap_dependency", HIGH, "text asks for a package whose name is one slip from a popular one (a typosquat) "
+    "to be added to a manifest",
+    ("requirements", "pyproject.toml", "pipfile", "setup.py", "setup.cfg", "package.json", "dependencies"),
+    _LISTED,
+    check=_listed_typosquat,
+)
 TYPOSQUAT = Rule(
     "asks_to_swap_dependency", HIGH, "text asks to install a package whose name is one slip from a popular one "
     "(a typosquat)",
@@ -823,7 +852,7 @@ HIDDEN_CARRIER = Rule(
 
 SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, HIDDEN_RUN, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, ALIAS_HIJACK,
-    HOOKS_HIJACK, DEPENDENCY_SWAP, TYPOSQUAT, DEPENDENCY_CLAIM,
+    HOOKS_HIJACK, DEPENDENCY_SWAP, TYPOSQUAT, TYPOSQUAT_LISTED, DEPENDENCY_CLAIM,
     PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, USER_CLAIMED, PERSONA_OTHER, HIDE_OTHER,
     GRANT_ACCESS,
