@@ -437,7 +437,8 @@ _INSTALLS = (
 
 def _typosquat(match: re.Match[str]) -> bool:
     ecosystem = "npm" if match.group("npm") else "pypi"
-    slipped = any(slip_of(word, ecosystem) for word in match.group("args").split() if not word.startswith("-"))
+    words = [word.strip(".,;:!?)(`'\"") for word in match.group("args").split() if not word.startswith("-")]
+    slipped = any(slip_of(word, ecosystem) for word in words if word)
     return slipped and _use(match) and not _forbids(match)
 
 

@@ -4,7 +4,8 @@ squatter's install script. An injected text asks the agent for exactly that slip
 a plausible reason ("the package with the fix").
 
 A slip is what a typing hand makes: two neighbouring letters swapped, a letter doubled, or
-(in names of seven characters or more, where it still reads as the name) one left out.
+(in names of seven characters or more, where it still reads as the name) one left out, or
+(in names of six or more) one more letter inside the name ("colourama").
 A different letter in place of another is not counted: popular packages have real
 neighbours of that kind (scipy and scapy, color and colors). The lists hold the most
 downloaded packages of PyPI and npm that their registries' typosquatting reports keep
@@ -56,6 +57,11 @@ def _slips(popular: str) -> set[str]:
         out.add(popular[: i + 1] + popular[i:])  # one doubled
         if len(popular) >= 7 and not (i == len(popular) - 1 and popular[i] == "s"):
             out.add(popular[:i] + popular[i + 1 :])  # one left out (not a plural's s: both forms are real names)
+    if len(popular) >= 6:
+        # one letter more inside the name ("colourama"): not at its ends, where a plural or a prefix
+        # makes another real name
+        for i in range(1, len(popular)):
+            out.update(popular[:i] + letter + popular[i:] for letter in "abcdefghijklmnopqrstuvwxyz")
     return out
 
 

@@ -18,6 +18,7 @@ from sandbox.inspectors.typosquats import NPM, PYPI, slip_of
         ("electorn", "npm", "electron"),
         ("crossenv", "npm", "cross-env"),
         ("mongose@8", "npm", "mongoose"),
+        ("colourama", "pypi", "colorama"),  # one letter more inside the name
     ],
 )
 def test_a_slip_names_the_package_it_imitates(name: str, ecosystem: str, popular: str) -> None:
@@ -36,6 +37,8 @@ def test_a_slip_names_the_package_it_imitates(name: str, ecosystem: str, popular
         ("@types/node", "npm"),
         ("requests", "npm"),  # a PyPI name is no slip in npm's list
         ("transformer", "pypi"),  # a plural's s left out: both forms are real names
+        ("pillows", "pypi"),  # a letter more at the end: another name, not a slip inside this one
+        ("xnumpy", "pypi"),
     ],
 )
 def test_popular_names_and_real_neighbours_are_not_slips(name: str, ecosystem: str) -> None:
