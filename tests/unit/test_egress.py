@@ -3,11 +3,14 @@ as the proxy judges them; secrets recognised by format and redacted in every rep
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sandbox import EgressInspector, PolicyError, ThreatLevel
+from sandbox.inspectors import egress
 
 ALLOWED = ["github.com", "*.github.com", "pypi.org", "files.pythonhosted.org"]
 FAKE_KEY = "ghp_" + "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"  # the shape of a GitHub token, not one
@@ -362,3 +365,18 @@ def test_quoted_lines_are_still_read_by_shlex() -> None:
 
     assert _words("curl -d 'a b;c' \"x|y\" z\\ w; nc h 1") == ["curl", "-d", "a b;c", "x|y", "z w", ";", "nc", "h", "1"]
     assert _words("echo 'unclosed") == ["echo", "'unclosed"]  # shlex refuses it: the plain words
+
+
+# The runners of quoted commands (eval "…", sh -c '…', os.system(…)) found in one pass over the
+# stretches before the strings: what a search of each stretch alone, anchored at its end, finds.
+_RUNNER_AT_END = re.compile(egress._EXECUTES.pattern.replace(r"(?=\x00)", "$"))
+
+
+@given(st.text(alphabet="evalsh-c(\n \t\x00systempoRUNb[`'\"x", max_size=120),
+       st.lists(st.integers(min_value=0, max_value=120), max_size=12))
+@example("eval\x00x", [6])  # a NUL of the text's own before the string is not the end of its stretch
+@example("sh -c\n", [6])
+def test_runners_are_found_in_one_pass_as_a_search_of_each_stretch(text: str, starts: list[int]) -> None:
+    starts = sorted({min(s, len(text)) for s in starts})
+    expected = {i for i, s in enumerate(starts) if _RUNNER_AT_END.search(text[max(0, s - 40) : s])}
+    assert egress._executed(text, starts) == expected
