@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example as also, given
 from hypothesis import strategies as st
 
 from sandbox import EgressInspector, PolicyError, ThreatLevel
@@ -374,8 +374,8 @@ _RUNNER_AT_END = re.compile(egress._EXECUTES.pattern.replace(r"(?=\x00)", "$"))
 
 @given(st.text(alphabet="evalsh-c(\n \t\x00systempoRUNb[`'\"x", max_size=120),
        st.lists(st.integers(min_value=0, max_value=120), max_size=12))
-@example("eval\x00x", [6])  # a NUL of the text's own before the string is not the end of its stretch
-@example("sh -c\n", [6])
+@also("eval\x00x", [6])  # a NUL of the text's own before the string is not the end of its stretch
+@also("sh -c\n", [6])
 def test_runners_are_found_in_one_pass_as_a_search_of_each_stretch(text: str, starts: list[int]) -> None:
     starts = sorted({min(s, len(text)) for s in starts})
     expected = {i for i, s in enumerate(starts) if _RUNNER_AT_END.search(text[max(0, s - 40) : s])}
