@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import example as also, given
+from hypothesis import example as also
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox import EgressInspector, PolicyError, ThreatLevel
