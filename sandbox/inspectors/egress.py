@@ -54,7 +54,9 @@ _SERVICE_URLS = tuple(s for s in EXFIL_SERVICES if "/" in s)
 _SECRET_PATH = re.compile(
     r"(?:^|[\s\"'=@<:])(?:~|\$HOME|/home/[^/\s]+|/root)?/?(?:\.ssh/[^\s\"']*|[^\s\"']*id_(?:rsa|dsa|ecdsa|ed25519)\b|"
     r"\.env(?:\.[\w.-]+)?\b|\.aws/credentials|\.aws/config|\.netrc|\.docker/config\.json|\.kube/config|"
-    r"\.git-credentials|\.npmrc|\.pypirc|\.config/gh/hosts\.yml|\.gnupg/[^\s\"']*)|/etc/shadow\b|/etc/gshadow\b|"
+    r"\.git-credentials|\.npmrc|\.pypirc|\.config/gh/hosts\.yml|\.gnupg/[^\s\"']*|"
+    # a whole directory of them ("tar czf - ~/.ssh", "rsync -a ~/.aws/ …")
+    r"(?:\.ssh|\.aws|\.gnupg|\.kube|\.docker)/?(?=[\s\"');|&]|$))|/etc/shadow\b|/etc/gshadow\b|"
     r"/proc/(?:self|\d+)/environ\b"
 )
 _SECRET_ENV = re.compile(
@@ -372,9 +374,12 @@ def _prepared(text: str) -> tuple[str, bool]:
     if "$" in text or "`" in text:  # what every one of these forms starts with
         text = re.sub(r"\$\{?IFS\}?", " ", text)
         text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
+        text = re.sub(r"\$\(\s*+printf\s++(['\"]?)([\w.-]++)\1\s*+\)", r"\2", text)  # $(printf cu)rl is curl
         text = _WHICH.sub(lambda m: m.group(1) or m.group(2), text)  # `which nc` is nc
         text = re.sub(r"\$\(\s*+printf\s++'%s '\s++([^)]*+)\)", r"\1", text)  # $(printf '%s ' wget …)
         text = _ESCAPED_WORD.sub(_unescaped, text)
+    if "alias " in text:
+        text = _aliased(text)
     values: dict[str, str] = {}
     # A value matters only where a variable is read ("$"): prose and most code have none,
     # and the assignment pattern is tried at every whitespace character.
@@ -480,12 +485,30 @@ def _head(line: str, start: int, end: int) -> str:
     return piece[:cut] if cut > 0 and not line[start + MAX_PIECE].isspace() else piece
 
 
+# What ends a pipeline: ; newline && || and a lone & (not | or a redirection's >&, &>).
+_PIPELINE_END = re.compile(r"[;\n]|&&|\|\||(?<![<>&|])&(?![>&])")
 _PRINTS = re.compile(r"\s*+(?:echo|printf)\b")
 # What ends a simple command: ; | newline && (|| and |& as |), and & that is not a redirection's (>&, &>).
 _SEPARATOR = re.compile(r"[;|\n]|&&|(?<![<>&])&(?![>&])")
 
 
 _BATCH = 1024  # quoted strings looked through for network tools in one pass
+
+_ALIAS = re.compile(r"\balias\s++([\w.-]{1,40})=(['\"]?)([^'\"\n;&|]{1,200})\2")
+
+
+def _aliased(text: str) -> str:
+    """``alias c=curl; c -d @.env …`` read as the command it names: an alias defined once,
+    where it stands as a command (a line's first word, or after ``;``, ``|``, ``&``, ``(``)."""
+    aliases: dict[str, str] = {}
+    for name, _, value in _ALIAS.findall(text):
+        aliases[name] = value if name not in aliases else ""  # defined twice: unknown
+    aliases = {name: value for name, value in aliases.items() if value and name != value.split()[0]}
+    if not aliases:
+        return text
+    names = "|".join(map(re.escape, sorted(aliases, key=len, reverse=True)))
+    used = re.compile(r"(^|[;&|(]|\b(?:then|do|else)\b)([ \t]*+)(" + names + r")(?=[ \t]|$)", re.MULTILINE)
+    return used.sub(lambda m: m.group(1) + m.group(2) + aliases[m.group(3)], text)
 
 
 def _executed(text: str, starts: list[int]) -> set[int]:
@@ -511,7 +534,7 @@ def _with_sinks(pieces: list[str]) -> list[int]:
 def _commands(text: str) -> list[_Command]:
     """The simple commands of every line (continuations joined), with their pipelines."""
     out: list[_Command] = []
-    joined = re.sub(r"\\\n", " ", text)
+    joined = re.sub(r"\\\r?\n", " ", text)  # a continued line, CRLF too
     # Where a network tool, device or URL is named, found in one pass: a line without one
     # sends nothing. (A match within a line is one in the text, and the other way round:
     # the pattern reads no line break, and one reads as a boundary just as the line's end.)
@@ -572,12 +595,13 @@ def _lines_to_read(joined: str, reaching: list[int]) -> Iterator[tuple[str, int]
 
 
 def _stretches(line: str, hits: list[int]) -> Iterator[tuple[str, int]]:
-    """The simple commands of a long line that hold a hit, to read as lines of their own,
-    with their offsets; each at most MAX_PIECE characters from its start (its words come
-    first: a hit further on is an argument of a long command). Once such a line was
-    passed over whole, and a command after twenty thousand characters of padding went
-    unjudged; read hit by hit, a megabyte of one tool's name took seconds."""
-    separators = _SEPARATOR.finditer(line)
+    """The pipelines of a long line that hold a hit, to read as lines of their own (whole:
+    what feeds a network tool matters), with their offsets; each at most MAX_PIECE
+    characters from its start (its words come first: a hit further on is an argument of a
+    long command). Once such a line was passed over whole, and a command after twenty
+    thousand characters of padding went unjudged; read hit by hit, a megabyte of one
+    tool's name took seconds."""
+    separators = _PIPELINE_END.finditer(line)
     following = next(separators, None)  # the first separator after the command's start
     start, end = 0, -1
     for hit in hits:
