@@ -9,7 +9,9 @@ the text plays on a scanner.
   resolved.
 - Payloads hidden in encodings are decoded (:func:`decoded_layers`), at most two levels
   deep and within a size bound: base64 and base64url blocks, hex, ``%XX`` escapes,
-  ``\\xNN`` and ``\\uNNNN`` escapes, HTML character references. A decoding is kept only
+  ``\\xNN`` and ``\\uNNNN`` escapes, HTML character references, and words spelled with
+  their letters spaced or dotted apart or digits for letters ("i g n o r e", "1gn0r3",
+  found near spellings of a few words every override needs). A decoding is kept only
   when it gives readable text. Where they are is learnt from the rules' own scan (the
   prefilter gate reports the runs of base64 bytes and the places of escape markers in the
   same pass), so a text is read once, not once per encoding.
@@ -96,13 +98,36 @@ _LETTER_REF = (  # a numeric reference to an ASCII letter
 _IN_WORD = re.compile(rb"&#(?:(?<=[A-Za-z]&#)" + _LETTER_REF[2:] + rb"|" + _LETTER_REF[2:] + rb"(?=[A-Za-z]))")
 # Where each kind of escape may start: literals the rules' prefilter gate looks for too
 # (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
+# Words of an override written so that no rule's literal is in them: letters spaced or dotted
+# apart ("i g n o r e", "I.g.n.o.r.e") or digits for letters ("1gn0r3", "pr3v10us"). Their
+# places are found by these spellings of a few words every override needs; the text around
+# is read back (_unspelled) and scanned as a layer.
+_KEY_WORDS = ("ignore", "disregard", "forget", "instructions", "previous", "system", "prompt", "override")
+_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
+
+
+def _leet_spellings(word: str) -> list[str]:
+    """Every spelling of ``word`` with one digit or more for the letters _LEET maps."""
+    spellings = [""]
+    for letter in word:
+        spellings = [s + c for s in spellings for c in (letter, _LEET.get(letter, letter))]
+    return sorted(set(spellings) - {word})
+
+
+_SPELLINGS = tuple(
+    spelled
+    for word in _KEY_WORDS
+    for spelled in (" ".join(word), ".".join(word), *_leet_spellings(word))
+)
 SITES: dict[str, tuple[str, ...]] = {
     "url": ("%2", "%3", "%4", "%5", "%6", "%7"),
     "escape": ("\\x", "\\u"),
     "html": ("&#",),
+    "spelled": _SPELLINGS,
 }
 _SITE_PATTERNS = {"url": _PERCENT, "escape": _ESCAPES}
-SITE_WINDOW = {"url": 16, "escape": 16, "html": 160}  # bytes around a marker that the decoding reads
+# bytes around a marker that the decoding reads
+SITE_WINDOW = {"url": 16, "escape": 16, "html": 160, "spelled": 240}
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +293,12 @@ def decoded_layers(
                 if decoded != region:
                     keep(kind, low, high, _readable(decoded.encode("utf-8", "surrogatepass")))
                 continue
+            if kind == "spelled":
+                region = data[low:high].decode("utf-8", "ignore")
+                unspelled = _unspelled(region)
+                if unspelled != region:
+                    keep(kind, low, high, _readable(unspelled.encode("utf-8", "surrogatepass")))
+                continue
             assert pattern is not None
             for m in pattern.finditer(data, max(0, low - 8), min(len(data), high + 8)):
                 raw = m.group()
@@ -276,6 +307,29 @@ def decoded_layers(
                 else:
                     keep(kind, m.start(), m.end(), _readable(_unescape(raw.decode("ascii"))))
     return out, complete
+
+
+# Single letters (or digits) apart, five or more: each followed by one separator (between the
+# letters of a word) or a few spaces (between words).
+_SPACED = re.compile(r"(?<![\w.*_-])\w(?:(?:[ .*_-]| {2,4})\w){4,}(?!\w)")
+_SEPARATE = re.compile(r"[ .*_-]")
+_HEXWORD = re.compile(r"[0-9a-f]++", re.IGNORECASE)
+# A word of letters with digits among them that stand for letters (not a number, a hash or a
+# version: a letter before and after a digit, or a digit at the start before letters).
+_LEETWORD = re.compile(r"\b(?=[0-9a-z@$]*[a-z])(?=[a-z@$]*[013457@$])[0-9a-z@$]{3,}\b", re.IGNORECASE)
+_UNLEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+
+
+def _unspelled(region: str) -> str:
+    """``region`` with words spaced or dotted apart joined (a run of two or more spaces, or a
+    space between dotted words, is the space between words) and digits that stand for
+    letters read as them."""
+    def join(m: re.Match[str]) -> str:
+        # "i g n o r e  a l l": the double space parts words; "I.g.n.o.r.e a.l.l": the space does
+        return " ".join(_SEPARATE.sub("", word) for word in re.split(r" {2,}|(?<=\w) (?=\w\.)", m.group()))
+
+    text = _SPACED.sub(join, region)
+    return _LEETWORD.sub(lambda m: m.group() if _HEXWORD.fullmatch(m.group()) else m.group().translate(_UNLEET), text)
 
 
 def joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
