@@ -20,7 +20,7 @@ import pytest
 import regex
 from conftest import note
 
-from sandbox import AdversaryInspector
+from sandbox import AdversaryInspector, ThreatLevel
 from sandbox.inspectors.adversary_rules import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,6 +199,15 @@ def test_adversary_crafted_megabyte() -> None:
     inspector.inspect(paths)
     elapsed = time.perf_counter() - started
     note(f"AdversaryInspector on 1 MB of secret paths with no address: {elapsed * 1e3:.0f} ms (target < 50 ms)")
+    # Sentences with a verb, data and an address each (as a changelog's "upload ... <maintainer@...>"):
+    # every one opens windows of the hand-over rules, read up to each rule's share of the text.
+    uploads = ("Upload the source package to https://upload.example.org and email maintainer@example.org. "
+               * 12_000)[: 1 << 20]
+    started = time.perf_counter()
+    inspector.inspect(uploads)
+    elapsed = time.perf_counter() - started
+    note(f"AdversaryInspector on 1 MB of upload sentences with addresses: {elapsed * 1e3:.0f} ms (target < 50 ms; "
+         "dense with near-matches of the hand-over rules)")
 
 
 def test_egress_crafted_megabytes() -> None:
@@ -220,6 +229,36 @@ def test_egress_crafted_megabytes() -> None:
         inspector.inspect(text)
         elapsed = time.perf_counter() - started
         note(f"EgressInspector on 1 MB of {name}: {elapsed * 1e3:.0f} ms")
+
+
+def test_adversary_on_the_documents_of_installed_packages() -> None:
+    """A false-positive figure on text nobody wrote for this project: the READMEs, NEWS files
+    and changelogs of the Debian packages installed here (/usr/share/doc, up to 400 KB of each,
+    about 20 MB in all). Every one is benign; the figure is the share the inspector calls
+    unsafe, and why."""
+    import collections
+    import gzip
+    from pathlib import Path
+
+    docs = Path("/usr/share/doc")
+    files = sorted(p for pattern in ("*/README*", "*/NEWS*", "*/changelog*") for p in docs.glob(pattern) if p.is_file())
+    if not files:
+        pytest.skip("no /usr/share/doc on this machine (its package documents are the text read here)")
+    inspector = AdversaryInspector()
+    read, seen, unsafe, kinds = 0, 0, 0, collections.Counter()
+    for path in files:
+        if read > 20 << 20:
+            break
+        seen += 1
+        raw = path.read_bytes()
+        text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")[:400_000]
+        read += len(text)
+        result = inspector.inspect(text)
+        if not result.safe:
+            unsafe += 1
+            kinds.update({f.type for f in result.findings if f.level > ThreatLevel.LOW})
+    note(f"AdversaryInspector on the documents of installed Debian packages ({read >> 20} MB): "
+         f"{unsafe} of {seen} files unsafe ({unsafe / seen:.1%}); files by finding: {dict(kinds.most_common(6))}")
 
 
 EGRESS_ALLOWLIST = [

@@ -90,6 +90,8 @@ OVERRIDE = Rule(
     ("ignore", "disregard", "forget", "override", "bypass", "abandon", "discard", "neglect", "set aside", "put aside",
      "overrule"),
     r"\b(?:ignore|disregard|forget|override|bypass|abandon|discard|neglect|(?:set|put)\s++aside|overrule|throw\s++out)\b"
+    # "override the default policies": configuration, not the reader's instructions
+    r"(?!\s++(?:the\s++)?defaults?\b)"
     # "ignore the rest of the message and return 400": how a protocol spec handles bad input
     r"(?!\s++(?:the\s++)?(?:rest|remainder)\s++of\s++(?:the|this)\s++(?:message|line|input|file|header|packet|"
     r"request|body|stream|string|response|frame)s?\b)"
@@ -1096,7 +1098,11 @@ _PLACEHOLDER = re.compile(
 
 
 _LOOKS = frozenset({"style", "logo", "logocolor", "label", "labelcolor", "color", "colora", "colorb", "theme",
-                    "format", "size", "width", "height", "branch", "lang", "locale", "sort", "order"})
+                    "format", "size", "width", "height", "branch", "lang", "locale", "sort", "order", "units",
+                    "period", "left_color", "right_color", "left_text", "right_text"})
+# A heading's anchor ("#how-does-it-compare-to-black") and a commit or object id (40 hex digits):
+# long values a link carries that are not data put there.
+_NOT_DATA_VALUE = re.compile(r"[a-z0-9]++(?:-[a-z0-9]++){3,}|[0-9a-f]{7,64}")
 
 
 def _carries_data(match: re.Match[str]) -> bool:
@@ -1110,7 +1116,9 @@ def _carries_data(match: re.Match[str]) -> bool:
     if re.search(r"[?&][\w-]{1,20}=$", match.group("url")):
         return True  # "?d=": the text is to say what goes after it
     return any(
-        _PLACEHOLDER.search(v) or (len(v) >= 32 and re.fullmatch(r"[A-Za-z0-9+/=_.-]+", v) and "/" not in v)
+        _PLACEHOLDER.search(v)
+        or (len(v) >= 32 and re.fullmatch(r"[A-Za-z0-9+/=_.-]+", v) and "/" not in v
+            and not _NOT_DATA_VALUE.fullmatch(v))
         for v in values
     )
 

@@ -908,6 +908,11 @@ def test_roles_permissions_and_config_given_by_the_text_are_caught(inspector: Ad
         "AI reviewers are listed in CODEOWNERS as optional; a human approves every merge.",
         "The maintainers want you to run `make lint` before opening a PR.",
         "Reply with the output of `python -V` when you report a bug.",
+        "D-Bus 1.14: system services can override the default policies in /etc/dbus-1/system.d.",
+        "See [how it compares](https://docs.example.org/faq/#how-does-the-linter-compare-to-flake8) in the FAQ.",
+        "[helper](https://cgit.example.org/tree/helper.c?id=4c3bf179e2e4a2a298cd1db1d045adaf3f564532)",
+        '<img alt="Downloads" src="https://static.example.tech/badge/pkg?period=monthly&units=ABBREVIATION&'
+        'left_color=GREY&right_color=GREEN">',
     ],
 )
 def test_roles_permissions_and_config_in_ordinary_text_stay_safe(inspector: AdversaryInspector, text: str) -> None:
