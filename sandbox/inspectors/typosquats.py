@@ -14,6 +14,7 @@ naming; a name on a list is never a slip of another.
 
 from __future__ import annotations
 
+import functools
 import re
 
 PYPI = frozenset(
@@ -75,8 +76,11 @@ def _table(names: frozenset[str], normal: bool) -> dict[str, str]:
     return {slip: popular for slip, popular in table.items() if slip not in known}
 
 
-_PYPI_SLIPS = _table(PYPI, normal=True)
-_NPM_SLIPS = _table(NPM, normal=False)
+@functools.cache
+def _slips_of(ecosystem: str) -> dict[str, str]:
+    """Every slip of ``ecosystem``'s names (tens of thousands): made on the first install a
+    text asks for, not when the inspectors are imported."""
+    return _table(PYPI, normal=True) if ecosystem == "pypi" else _table(NPM, normal=False)
 
 
 def slip_of(name: str, ecosystem: str) -> str | None:
@@ -84,8 +88,8 @@ def slip_of(name: str, ecosystem: str) -> str | None:
     "npm"), or None. A version, extras or a tag after the name are not part of it."""
     if ecosystem == "pypi":
         bare = re.split(r"[\[=<>~!;@ ]", name, maxsplit=1)[0]
-        return _PYPI_SLIPS.get(_pep503(bare))
+        return _slips_of("pypi").get(_pep503(bare))
     bare = name.lower()
     if bare.startswith("@"):
         return None  # a scope names its owner: a slip there is another owner, not checked here
-    return _NPM_SLIPS.get(bare.split("@", 1)[0])
+    return _slips_of("npm").get(bare.split("@", 1)[0])
