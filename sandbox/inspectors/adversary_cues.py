@@ -288,11 +288,14 @@ def _quoting(line: str) -> str:
     "value" inside a data field's value (``"key": "``, ``= "``), "" outside quotes. The
     last quote mark says it when its sides do (an opening one follows a space and precedes
     a word; a closing one the reverse), the parity of the marks when they do not."""
-    line = _INNER_APOSTROPHE.sub("", line)
-    opened = [i for i, c in enumerate(line) if c in _QUOTES]
-    if not opened:
+    # Counted and found in C (str.count, str.rfind): a line may be a whole minified file, and
+    # a rule tries many places in it.
+    if "'" in line or "\u2019" in line:
+        line = _INNER_APOSTROPHE.sub("", line)
+    marks = sum(line.count(q) for q in _QUOTES)
+    if not marks:
         return ""
-    last = opened[-1]
+    last = max(line.rfind(q) for q in _QUOTES)
     left = line[last - 1] if last else " "
     right = line[last + 1] if last + 1 < len(line) else " "
     if line[last] in _OPENERS or (not left.isalnum() and left not in ".!?" and not right.isspace()):
@@ -300,7 +303,7 @@ def _quoting(line: str) -> str:
     elif left.isalnum() or left in ".!?,;)":
         inside = False  # a closing mark
     else:
-        inside = len(opened) % 2 == 1
+        inside = marks % 2 == 1
     if not inside:
         return ""
     before = line[:last].rstrip()
@@ -319,8 +322,11 @@ def mentioned(text: str, start: int, end: int) -> bool:
     field's value: the data is plainly about attacks)."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
-    # A name in backticks (`pkg-name`) is code, not a quotation: blanked, offsets kept.
-    line = _NAME_SPAN.sub(lambda m: " " * len(m.group()), text[line_start : line_end if line_end >= 0 else len(text)])
+    # A name in backticks (`pkg-name`) is code, not a quotation: blanked, offsets kept. Only
+    # a span that starts before the phrase matters, and one is at most 62 characters long.
+    line = text[line_start : min(start + 62, line_end if line_end >= 0 else len(text))]
+    if "`" in line:
+        line = _NAME_SPAN.sub(lambda m: " " * len(m.group()), line)
     line = line[: start - line_start]
     if _REPORTED.search(text[max(line_start, start - 100) : start]):
         return True
@@ -329,7 +335,7 @@ def mentioned(text: str, start: int, end: int) -> bool:
     opens = re.search(r"(?:^|[\s:(])[\"\u201c\u201e\u00ab\u2018]\w", inside)
     if not how and opens and _quoting(inside + " x") == "prose":
         how = "prose"  # a quotation opens inside the phrase: Anweisung, zum Beispiel: „Ignoriere ..."
-    if not how and re.search(r"[\"'\u201c\u201e\u00ab]\s*+$", line) is None:
+    if not how and line.rstrip()[-1:] not in ("\"", "'", "\u201c", "\u201e", "\u00ab"):
         stripped = text[line_start:end]
         if stripped.lstrip().startswith(">") or (
             stripped.startswith(("    ", "\t")) and text[max(0, line_start - 2) : line_start] in ("\n\n", "")

@@ -60,8 +60,9 @@ MAX_WINDOWS = 250_000
 # Windows of one rule merge up to this many bytes, so that text dense with anchors never
 # makes one window of a megabyte (whose match would time out and hide what is in it).
 MAX_WINDOW = 4096
-# The window bytes one rule may read in one text: this share of its length, and this floor.
-RULE_SHARE = 0.125
+# The work one rule may do in one text (see _cost: characters its matches may read, from
+# each place one is tried): this share of the text's length, and this floor.
+RULE_SHARE = 0.25
 RULE_FLOOR = 32 << 10
 MAX_FIRSTS = 256  # first literals of one rule looked for in its windows (see _Starts)
 PLACES_PER = 16  # characters of a window per place a match may start, at most, for them to be tried one by one
@@ -542,10 +543,13 @@ class RuleSet:
         return Survey(out, sites, runs, later)
 
     def confirm(self, data: bytes, windows: list[tuple[int, int, int]], layer: str = "") -> list[Finding]:
-        """The matches of each ``(rule, low, high)`` window's rule in it. A rule reads at most
-        RULE_SHARE of the text (and RULE_FLOOR bytes) in windows: a text crafted to put one
-        rule's anchors everywhere costs a bounded multiple of its length, and what is left
-        unread is a finding (MEDIUM), never a silent pass."""
+        """The matches of each ``(rule, low, high)`` window's rule in it. A rule does at most
+        RULE_SHARE of the text's length (and RULE_FLOOR) in work (_cost): a text crafted to
+        put one rule's anchors everywhere costs a bounded multiple of its length, and what is
+        left unread is a finding (MEDIUM), never a silent pass. The work is counted from the
+        places a match is tried, not the window's bytes: a changelog's windows, wide and with
+        few places, cost little; a line of one sentence repeated, with places every few words
+        that each read far, costs its true share."""
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}
@@ -568,13 +572,15 @@ class RuleSet:
                 # from is worked out only for a window that matches (_collapse).
                 window = collapse_blanks(raw).decode("ascii") if raw.isascii() else _collapsed(window)
                 collapsed = True
-            # Charged as read: padding costs the rule nothing.
-            if budget[index] < len(window):
+            starts = self._starts[index]
+            tried = None if starts is None else starts.places(window, len(window) // PLACES_PER)
+            cost = _cost(window, starts, tried, rule.window)
+            if budget[index] < cost:
                 unread.setdefault(index, []).append((low, high))
                 continue
-            budget[index] -= len(window)
+            budget[index] -= cost
             try:
-                matches = _matches(pattern, self._starts[index], window)
+                matches = _matches(pattern, window, tried)
             except TimeoutError:
                 # Never a silent pass: the window that could not be read is reported.
                 key = ("inspection_incomplete", low, high)
@@ -808,24 +814,43 @@ _OTHER_SPACE = re.compile(r"[^\S ]")
 _NON_ASCII_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
-def _matches(pattern: Any, starts: _Starts | None, window: str) -> list[Any]:
-    """What ``pattern.finditer(window)`` finds, trying the pattern only where one of
-    ``starts`` (its first literals, case folded) begins.
+def _cost(window: str, starts: _Starts | None, places: list[int] | None, reach: int) -> int:
+    """What trying a rule in ``window`` is charged, in characters the regex engine may read:
+    from each of ``places``, as far as the rule's matches reach (or to the window's end),
+    and an eighth of the window for the work in C around it. A window with more places than
+    are tried one by one is charged as if a place began every PLACES_PER characters; one
+    of a rule whose first literals are not known, its length. Padding costs nothing: the
+    window comes collapsed."""
+    if places is not None:
+        end = len(window)
+        return sum(min(reach, end - place) for place in places) + end // 8
+    return len(window) if starts is None else len(window) * reach // PLACES_PER
 
-    The regex engine tries a pattern of many alternatives at every position of a window,
-    and that is most of what confirming costs; str.find skips through the window in C. A
-    case-folded window whose length differs from the window's (ß folds to ss) cannot give
-    offsets into it, and is searched the engine's way."""
-    return list(_each_match(pattern, starts, window))
+
+def _matches(pattern: Any, window: str, places: list[int] | None) -> list[Any]:
+    """What ``pattern.finditer(window)`` finds, trying the pattern only at ``places`` (where
+    one of its first literals begins, see _Starts.places), or the engine's way where they
+    are None."""
+    return list(_searched(pattern, window, places))
 
 
 def _each_match(pattern: Any, starts: _Starts | None, window: str) -> Iterator[Any]:
-    """_matches, one match at a time (a caller that keeps only offsets, or only the first,
-    holds no list of match objects: a hundred thousand of them cost more than finding them)."""
-    # Past one place in PLACES_PER of the window's characters, the engine's own scan is the
-    # cheaper: a match tried from Python costs about as much as the engine's scan of a few
-    # dozen characters (a megabyte of "nc nc nc ..." took 1.1 s place by place).
-    places = None if starts is None else starts.places(window, len(window) // PLACES_PER)
+    """What ``pattern.finditer(window)`` finds, one match at a time (a caller that keeps
+    only offsets, or only the first, holds no list of match objects: a hundred thousand of
+    them cost more than finding them), trying the pattern only where one of ``starts``
+    (its first literals, case folded) begins.
+
+    The regex engine tries a pattern of many alternatives at every position of a window,
+    and that is most of what confirming costs; the automaton finds the places in C. Past
+    one place in PLACES_PER of the window's characters, the engine's own scan is the
+    cheaper: a match tried from Python costs about as much as the engine's scan of a few
+    dozen characters (a megabyte of "nc nc nc ..." took 1.1 s place by place). A
+    case-folded window whose length differs from the window's (ß folds to ss) cannot give
+    offsets into it, and is searched the engine's way."""
+    return _searched(pattern, window, None if starts is None else starts.places(window, len(window) // PLACES_PER))
+
+
+def _searched(pattern: Any, window: str, places: list[int] | None) -> Iterator[Any]:
     # The regex module's patterns run under a timeout (the backstop of vet); re's take none.
     limit = {"timeout": MATCH_TIMEOUT} if isinstance(pattern, regex.Pattern) else {}
     if places is None:

@@ -123,7 +123,7 @@ def _spans(matches: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
 def test_first_literals_find_every_match(
     rules: tuple[engine.Rule, ...], finder: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A rule with first literals is tried only where one of them starts (engine._matches):
+    """A rule with first literals is tried only where one of them starts (engine._each_match):
     on every corpus text, and on texts whose whitespace and letters differ from the
     literals' (tabs, line breaks, Unicode spaces, capitals, a character that folds to two),
     it finds what a search at every position finds; with the native automaton finding the
@@ -152,7 +152,7 @@ def test_first_literals_find_every_match(
             for variant in variants:
                 window = variant(text)
                 expected = _spans(list(pattern.finditer(window)))
-                found = _spans(engine._matches(pattern, starts, window))
+                found = _spans(list(engine._each_match(pattern, starts, window)))
                 assert found == expected, (pattern.pattern[:80], window[:200])
     assert tried >= len(rules) // 2, "most rules should have first literals"
 
