@@ -363,9 +363,33 @@ def _in_quotes(text: str, at: int) -> bool:
     return sum(line.count(q) for q in "\"\u201c\u201d\u201e\u00ab\u00bb`") % 2 == 1
 
 
+# A change log's line that opens with the component it changed ("  * agent: Do not delete any
+# secret key", "gpgsm: Avoid ..."): GnuPG's gpg-agent is a program, not a reader. Told by the
+# other lines around it opening so with other names; the names of a conversation's turns and
+# of notes are not components ("user: ...", "note: ...").
+_COMPONENT = re.compile(r"[ \t]*+(?:[-*+\u2022][ \t]++)?([a-z][\w-]{1,20}):[ \t]++[A-Z]")
+_COMPONENT_LINE = re.compile(r"^" + _COMPONENT.pattern, re.MULTILINE)
+_NOT_COMPONENTS = frozenset(
+    "user human assistant system ai bot model llm agent note notes important warning caution ps fyi todo hint tip "
+    "update edit nb example q a question answer reply response input output".split()
+)
+
+
+def _component_log(text: str, line_start: int, at: int) -> bool:
+    """The AI word at ``at`` opens its line as a component's name in a log of changes."""
+    opening = _COMPONENT.match(text, line_start)
+    if opening is None or not opening.start(1) <= at < opening.end(1):
+        return False
+    around = text[max(0, line_start - 2000) : line_start + 2000]
+    names = {m.group(1).lower() for m in _COMPONENT_LINE.finditer(around)}
+    return len(names - _NOT_COMPONENTS) >= 2
+
+
 def _order_to_agent(match: re.Match[str]) -> bool:
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
+    if _component_log(text, line_start, match.start()):
+        return False
     for address in _ADDRESS.finditer(text, max(line_start, match.start() - 80), match.end()):
         if address.end() < match.start():
             continue  # an address before the AI word the match starts with: found from there
@@ -449,7 +473,8 @@ _PLACES = ("reply", "replies", "answer", "response", "summary", "comment", "body
            "commit message", "release notes", "pr description", "next message", "next request", "tool call",
            "arguments", "query string", "changelog", "readme", "issue", "chat")
 _EXPOSED = (
-    r"(?:https?://[^\s`'\"<>)]++|(?<=[A-Za-z0-9_.+-])@[\w-]++\.[a-z][\w.-]*+|\bwebhook\b|\bgist\b|\bpastebin\b|"
+    # (an address the data comes from is no place it is exposed: "Update signing key from https://...")
+    r"(?:(?<!\bfrom\s)https?://[^\s`'\"<>)]++|(?<=[A-Za-z0-9_.+-])@[\w-]++\.[a-z][\w.-]*+|\bwebhook\b|\bgist\b|\bpastebin\b|"
     r"\b(?:your|the|a|this|its|each)\s++(?:final\s++|next\s++|pr\s++|message\s++|issue\s++)?(?:reply|replies|answer|"
     r"response|summary|comment|body|title|description|commit\s++message|release\s++notes|next\s++(?:message|request)|"
     r"tool\s++call|arguments|query\s++string|changelog|readme|issue|chat)\b|"

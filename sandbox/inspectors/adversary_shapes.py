@@ -184,8 +184,9 @@ def _handover(match: re.Match[str]) -> bool:
 SECRET_HANDOVER = Rule(
     "asks_to_send_data", HIGH, "text asks the reader to hand over secrets or private data",
     _SECRET_LITERALS,
-    r"\b(?:" + _GIVE + r"\b[^\n.!?:]{0,100}?" + _SECRET + r"|"
-    + _PUT + r"\b[^\n.!?:]{0,100}?(?:" + _SECRET + r"[^\n.!?]{0,100}?\b" + _DEST + r"|" + _DEST
+    # (not a path's part: "/usr/share/base-passwd")
+    r"(?<!/)\b(?:" + _GIVE + r"\b(?!/)[^\n.!?:]{0,100}?" + _SECRET + r"|"
+    + _PUT + r"\b(?!/)[^\n.!?:]{0,100}?(?:" + _SECRET + r"[^\n.!?]{0,100}?\b" + _DEST + r"|" + _DEST
     + r"[^\n.!?:]{0,100}?" + _SECRET + r"))[^\n.!?]{0,60}",
     window=320,
     check=_handover,
@@ -644,29 +645,45 @@ _SOURCE_BAD = (
     r"(?:attacker|adversary|hacker|malicious)|(?:have|has)\s++been\s++(?:rescinded|revoked|withdrawn|cancel+ed|"
     r"superseded|voided|retracted)|(?:are|is|were|was)\s++(?:a\s++)?(?:decoy|fake|forged|test|void|null\s++and\s++void|"
     r"rescinded|retracted|cancel+ed|withdrawn))\b|"
-    r"\b(?:everything|all|anything)\s++(?:above|before\s++this|you\s++(?:were|have\s++been)\s++told)[^\n.!?]{0,40}?"
-    r"\b(?:was|is|were)\s++(?:a\s++)?(?:decoy|fake|test|void|invalid|cancel+ed|wrong)\b|"
-    r"\b(?:context|conversation|memory|session)\s++(?:reset|cleared|wiped|flushed)\b|"
     # "your earlier directives have expired": the reader's own, run out (not "the context has expired")
     r"\byour\s++(?:\w++\s++)?(?:instructions|guidance|directives|orders|prompt)\b[^\n.!?]{0,40}?\b(?:(?:have|has)\s++"
     r"(?:now\s++)?(?:expired|lapsed)|(?:are|is)\s++(?:now\s++)?(?:expired|no\s++longer\s++(?:valid|in\s++(?:effect|force))))\b|"
     # "(treat) everything below this line as coming from your developer": the text's words as its makers'
     r"\b(?:everything|anything|all|what(?:ever)?)\s++(?:below|after|following)\b[^\n.!?]{0,40}?\b(?:as\s++)?"
     r"(?:(?:coming|sent|written|authored)\s++(?:from|by)|comes\s++from|is\s++from|from)\s++(?:your\s++|the\s++)?"
-    r"(?:developers?|operators?|creators?|makers?|admin\w*+|owners?|system\s++prompt)\b|"
-    r"\[\[?\s*+(?:context|memory)\s++reset\s*+\]\]?"
+    r"(?:developers?|operators?|creators?|makers?|admin\w*+|owners?|system\s++prompt)\b"
 )
 OVERRIDE_SOURCE = Rule(
     "instruction_override", HIGH, "text tells the reader that its earlier instructions were false or withdrawn",
     ("planted", "written by", "injected by", "forged by", "inserted by", "rescinded", "revoked", "withdrawn",
-     "cancelled", "canceled", "superseded", "voided", "retracted", "decoy", "fake", "forged", "void", "invalid",
-     "wrong", "reset", "cleared", "wiped", "flushed", "expired", "lapsed", "no longer valid", "no longer in",
-     "coming from", "sent by", "written by", "authored by", "as from"),
+     "cancelled", "canceled", "superseded", "voided", "retracted", "decoy", "fake", "forged", "void", "test",
+     "expired", "lapsed", "no longer valid", "no longer in", "coming from", "sent by", "written by", "authored by",
+     "as from"),
     _SOURCE_BAD,
     check=_use,
-    near=(("instruction", "guidance", "direction", "directive", "order", "prompt", "context", "task", "above",
-           "before this", "were told", "been told", "conversation", "memory", "session", "below", "after",
-           "following"),),
+    near=(("instruction", "guidance", "direction", "directive", "order", "prompt", "context", "task",
+           "below", "after", "following"),),
+)
+# The same of everything before: "Everything above was a decoy". Its own rule, so that code full
+# of "context" and "invalid" (a decimal module's) opens no window of it.
+OVERRIDE_ALL_BEFORE = Rule(
+    "instruction_override", HIGH, "text tells the reader that its earlier instructions were false or withdrawn",
+    ("decoy", "fake", "test", "void", "invalid", "cancelled", "canceled", "wrong"),
+    r"\b(?:everything|all|anything)\s++(?:above|before\s++this|you\s++(?:were|have\s++been)\s++told)[^\n.!?]{0,40}?"
+    r"\b(?:was|is|were)\s++(?:a\s++)?(?:decoy|fake|test|void|invalid|cancel+ed|wrong)\b",
+    check=_use,
+    near=(("above", "before this", "were told", "been told"),),
+)
+# A marker of its own: "Context reset. New task: ...", "[[memory reset]]", "your memory wiped";
+# not "add missing cipher context reset" in a change log.
+OVERRIDE_RESET = Rule(
+    "instruction_override", HIGH, "text tells the reader that what it was told has been wiped",
+    ("reset", "cleared", "wiped", "flushed"),
+    r"(?:(?<=^[ \t]{0,8})|(?<=[.!?:\[(>*#]\s)|(?<=[.!?:\[(>*#])|\byour\s++)(?:context|conversation|memory|session)"
+    r"\s++(?:reset|cleared|wiped|flushed)\b|"
+    r"\[\[?\s*+(?:context|memory)\s++reset\s*+\]\]?",
+    check=_use,
+    near=(("context", "conversation", "memory", "session"),),
 )
 NEW_TASK = Rule(
     "new_instructions", HIGH, "text announces the reader's 'real' task",
@@ -855,7 +872,8 @@ SHAPES: tuple[Rule, ...] = (
     SECRET_HANDOVER, RUN_DANGEROUS, HIDDEN_RUN, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, ALIAS_HIJACK,
     HOOKS_HIJACK, DEPENDENCY_SWAP, TYPOSQUAT, TYPOSQUAT_LISTED, DEPENDENCY_CLAIM,
     PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
-    FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, NEW_TASK, USER_CLAIMED, PERSONA_OTHER, HIDE_OTHER,
+    FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, OVERRIDE_ALL_BEFORE, OVERRIDE_RESET, NEW_TASK,
+    USER_CLAIMED, PERSONA_OTHER, HIDE_OTHER,
     GRANT_ACCESS,
     APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES, *JAILBREAK,
     *LANGUAGE_SHAPES,
