@@ -433,7 +433,8 @@ _LANGUAGES = {
         r"instrukcj\w*+|polecen\w*+|wytyczn\w*+|prompt\w*+|zadani\w*+|prośb\w*+|kontekst\w*+|zasad\w*+|użytkownik\w*+|"
         r"wskazów\w*+|proszono|o\s++co\s++cię",
         r"(?:twoje\s++|twoim\s++)?(?:prawdziw\w*+|rzeczywist\w*+|właściw\w*+)\s++zadani\w*+",
-        r"model\w*+\s++językow\w*+|agenci\s++ai\b|(?:uwaga|wiadomość|notatka)\W++(?:dla\s++)?(?:ai|asystenta|agenta)\b",
+        r"model\w*+\s++językow\w*+|agenci\s++ai\b|(?:uwaga|wiadomość|notatka|wskazówka|informacja|polecenie)\W++"
+        r"(?:dla\s++)?(?:ai|asystenta|agenta)\b",
         ("instrukcj", "polecen", "wytyczn", "prompt", "zadani", "kontekst", "zasad", "uzytkownik", "zignoruj",
          "ignoruj", "zapomnij", "nadpisz", "anulowan", "nieaktualn", "cokolwiek", "przesta", "jezykow", "odwołan",
          "stosuj", "prawdziw", "wskazów", "użytkownik"),
@@ -488,8 +489,63 @@ def _not_english(lang: str) -> Callable[[re.Match[str]], bool]:
     return check
 
 
+# "Die KI soll jetzt diesen Befehl ausführen", "l'assistant IA doit lancer ...": the reader
+# named and told what it must do, as "The assistant should ..." in English (LOW alone; beside
+# a request, a directive to the agent). Per language: names only an AI goes by, the modal
+# verbs, and the bare words for an assistant or agent, which count only with "without asking"
+# after them ("Der Assistent soll ..., ohne nachzufragen"): people and programs are assistants
+# and agents too ("Der ssh-agent muss laufen", "El asistente debe ejecutarse como administrador").
+_MODAL_ADDRESS = {
+    "de": (r"(?:die\s++)?ki|ki-(?:assistent|agent)\w*+|sprachmodell\w*+|bots?", r"assistent\w*+|agent\w*+",
+           r"soll(?:te|en|test)?|muss|müssen|müsste|darf|dürfen",
+           r"ohne\s++(?:nach|zu\s++)?(?:zu)?fragen|ohne\s++rückfrage"),
+    "fr": (r"l'ia|(?:l'|les\s++)?(?:assistants?|agents?)\s++(?:d')?ia|le\s++modèle(?:\s++de\s++langage)?|bots?",
+           r"l'assistant|l'agent|assistants?|agents?", r"doit|doivent|devrait|devraient",
+           r"sans\s++(?:demander|confirmation|attendre)"),
+    "es": (r"(?:la\s++)?ia|(?:el\s++)?(?:asistente|agente)\s++de\s++ia|(?:el\s++)?modelo\s++de\s++lenguaje|bots?",
+           r"(?:el\s++)?(?:asistente|agente)", r"debe|deben|debería|deberían|tiene\s++que|tienen\s++que",
+           r"sin\s++(?:preguntar|confirmación|pedir)"),
+    "it": (r"l'ia|(?:l'|gli\s++)?(?:assistente|agente|assistenti|agenti)\s++(?:di\s++)?ia|(?:il\s++)?modello\s++"
+           r"linguistico|bot", r"l'assistente|l'agente|assistente|agente", r"deve|devono|dovrebbe|dovrebbero",
+           r"senza\s++(?:chiedere|conferma)"),
+    "pt": (r"(?:a\s++)?ia|(?:o\s++)?(?:assistente|agente)\s++de\s++ia|(?:o\s++)?modelo\s++de\s++linguagem|bots?",
+           r"(?:o\s++)?(?:assistente|agente)", r"deve|devem|deveria|deveriam|precisa|precisam|tem\s++que",
+           r"sem\s++(?:perguntar|confirmação|pedir)"),
+    "nl": (r"(?:de\s++)?ai|ai-(?:assistent|agent)|(?:het\s++)?taalmodel|bots?", r"(?:de\s++)?(?:assistent|agent)",
+           r"moet|moeten|zou\s++moeten|mag|mogen", r"zonder\s++(?:te\s++)?(?:vragen|bevestiging)"),
+    "pl": (r"ai|asystent\w*+\s++ai|agent\w*+\s++ai|model\w*+\s++językow\w*+|bot\w*+", r"asystent\w*+|agent\w*+",
+           r"powinien|powinna|powinno|powinni|musi|muszą|ma\s++teraz", r"bez\s++(?:pytania|potwierdzenia|pytań)"),
+    "sv": (r"ai:n|ai|ai-(?:assistenten|agenten)|språkmodellen|boten", r"assistenten|agenten",
+           r"ska|skall|bör|måste", r"utan\s++att\s++fråga|utan\s++bekräftelse"),
+}
+
+
+# The anchors of each language's modal address: its modal verbs (the names are common words).
+_MODAL_WORDS = {
+    "de": (r"\bsoll", r"\bmuss\b", r"\bmüss", r"\bdarf\b", r"\bdürf"),
+    "fr": (r"\bdoit\b", r"\bdoivent\b", r"\bdevrai"),
+    "es": (r"\bdebe", r"\bdeber", "tiene que", "tienen que"), "it": (r"\bdeve\b", r"\bdevono\b", r"\bdovrebb"),
+    "pt": (r"\bdeve", r"\bprecisa", "tem que"), "nl": (r"\bmoet", "zou moeten", r"\bmag\b", r"\bmogen\b"),
+    "pl": (r"\bpowin", r"\bmusi\b", r"\bmuszą\b", "ma teraz"),
+    "sv": (r"\bska\b", r"\bskall\b", r"\bbör\b", r"\bmåste\b"),
+}
+
+
+def _modal_address(names: str, bare: str, modals: str, unasked: str) -> str:
+    """The pattern of one language's modal address: an AI's name and a modal verb, or a bare
+    name, a modal verb and "without asking" (in one sentence: a full stop inside a word, as
+    in an address, goes on)."""
+    gap = r"(?:[^\n.!?]|[.!?](?=\S))"
+    return (r"(?<![-\w])(?:" + names + r")\b" + gap + r"{0,40}?\b(?:" + modals + r")\b|"
+            r"(?<![-\w])(?:" + bare + r")\b" + gap + r"{0,40}?\b(?:" + modals + r")\b" + gap + r"{0,80}?"
+            r"\b(?:" + unasked + r")\b")
+
+
 def _language_rules() -> list[Rule]:
     out = []
+    for lang, forms in _MODAL_ADDRESS.items():
+        out.append(Rule("addressed_to_agent", LOW, f"text tells the AI agent reading it what it must do ({lang})",
+                        _MODAL_WORDS[lang], _modal_address(*forms)))
     for lang, (dismiss, orders, real_task, addressing, anchors) in _LANGUAGES.items():
         out.append(Rule(
             "instruction_override", HIGH, f"text tells the reader to drop its instructions ({lang})", anchors,
