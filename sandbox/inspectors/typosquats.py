@@ -93,3 +93,24 @@ def slip_of(name: str, ecosystem: str) -> str | None:
     if bare.startswith("@"):
         return None  # a scope names its owner: a slip there is another owner, not checked here
     return _slips_of("npm").get(bare.split("@", 1)[0])
+
+
+def extends(name: str, original: str) -> bool:
+    """``name`` is ``original`` with a word added before or after it ("event-stream-fast",
+    "fs-extra-secure", "python-jose-crypto" of "event-stream", "fs-extra", "python-jose"):
+    the shape of a combosquat, when a text offers it in place of the original. The word is
+    joined with a hyphen, as package names join words: "module_srcdir" and "NCURSES_CONST"
+    are a program's identifiers. Case and the original's separators count as PEP 503 has
+    them; a scope (``@types-node/``) is set aside."""
+    bare = re.split(r"[\[=<>~!;@ ]", name.rsplit("/", 1)[-1], maxsplit=1)[0] or name
+    base = _pep503(original.rsplit("/", 1)[-1])
+    if len(base) < 3 or _pep503(bare) == base:
+        return False
+    parts = re.split(r"([-_.]+)", bare.lower())
+    words, joints = parts[0::2], parts[1::2]  # the name's words, and the separators between them
+    count = base.count("-") + 1  # the original's words
+    if len(words) <= count:
+        return False
+    return ("-".join(words[:count]) == base and joints[count - 1] == "-") or (
+        "-".join(words[-count:]) == base and joints[-count] == "-"
+    )

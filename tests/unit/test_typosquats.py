@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.inspectors.typosquats import NPM, PYPI, slip_of
+from sandbox.inspectors.typosquats import NPM, PYPI, extends, slip_of
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,22 @@ def test_popular_names_and_real_neighbours_are_not_slips(name: str, ecosystem: s
 def test_no_listed_name_is_a_slip_of_another() -> None:
     assert all(slip_of(name, "pypi") is None for name in PYPI)
     assert all(slip_of(name, "npm") is None for name in NPM)
+
+
+@pytest.mark.parametrize(
+    ("name", "original", "expected"),
+    [
+        ("event-stream-fast", "event-stream", True),  # a word after the name
+        ("secure-axios", "axios", True),  # a word before it
+        ("Fs_Extra-Secure", "fs-extra", True),  # the original's separators and case as PEP 503 has them
+        ("module_srcdir", "module", False),  # joined by an underscore: a program's identifier
+        ("@types-node/fs-extra-secure", "fs-extra", True),  # a scope set aside
+        ("python-jose-crypto==3.3", "python-jose", True),  # a version after the name
+        ("event-stream", "event-stream", False),  # the name itself
+        ("pytest-asyncio", "async", False),  # a word inside another word is not the name
+        ("flaskx", "flask", False),  # no separator: a slip's business, not this
+        ("io-ts", "io", False),  # a base too short to tell anything
+    ],
+)
+def test_a_name_extends_another_by_a_word(name: str, original: str, expected: bool) -> None:
+    assert extends(name, original) is expected
