@@ -813,7 +813,7 @@ ADDRESSED = Rule(
     r"\[\[?\s*+(?:agent|ai|assistant|system|llm)\s++(?:directive|instructions?|note|task|order)s?\s*+\]|"
     r"\b(?:ai|assistant|agent|model|llm|bot|copilot)s?\b[^\n.]{0,60}?\b(?:should|must|shall|needs?\s++to|"
     r"are\s++(?:required|expected)\s++to|may\s++now)\b|"
-    r"if\s++you\s++are\s++(?:an?\s++)?" + _AGENT + r"\b|"
+    r"if\s++you(?:\s++are|'re)\s++(?:an?\s++)?" + _AGENT + r"\b|"
     + _AGENT + r"\s++(?:reading|processing|parsing|analy[sz]ing|viewing|summari[sz]ing)\s++(?:this|these)\b|"
     r"maintainer\s++action\s++required|notes?\s++for\s++(?:automated|ai|llm)\b|"
     # "Policy 7.3 requires the AI reviewer to ...": a rule laid on the reader (not "the system prompt
@@ -878,6 +878,7 @@ RUN_COMMAND = Rule(
 PIPE_TO_SHELL = Rule(
     "download_and_execute", LOW, "a download piped into a shell",
     ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression",
+     "@latest", "@master", "@main", "@head",
      "-c \"$(curl", "-c \"$(wget", "-c '$(curl", "-c $(curl", "source <(", ". <(", "eval \"$(curl", "eval \"$(wget",
      "eval $(curl"),
     r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|]{1,300}\|\s*+(?:sudo\s++)?(?:sh|bash|zsh|dash|python3?|perl|ruby)\b|"
@@ -885,7 +886,9 @@ PIPE_TO_SHELL = Rule(
     # sourced or evaluated in the current shell: "source <(curl ...)", "eval \"$(curl ...)\""
     r"(?:\bsource|(?<![\w.])\.)\s++<\(\s*+(?:curl|wget)\b|\beval\s++[\"']?\$\(\s*+(?:curl|wget)\b|"
     r"\b(?:bash|sh|zsh)\s++-c\s++[\"']?\$\(\s*+(?:curl|wget)\b|"
-    r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b",
+    r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b|"
+    # a module fetched and run in one step, at whatever its newest version is
+    r"\bgo\s++run\s++[\w-]++(?:\.[\w-]++)++/\S+@(?:latest|master|main|HEAD)\b",
 )
 EDIT_CONFIG = Rule(
     "asks_to_edit_agent_config", LOW, "text asks for the agent's or the shell's configuration to be changed",

@@ -40,6 +40,12 @@ _LEAD = (
     r"snälla|tu\s++dois|vous\s++devez|du\s++musst|du\s++sollst|debes|devi|je\s++moet|musisz|du\s++måste|"
     r"il\s++faut|n'oublie\s++pas\s++de|vergiss\s++nicht|"
     r"immediately|quickly|to\s++(?:fix|finish|proceed|continue|verify|debug|reproduce)\s++\w++|"
+    # "the quickest path is: ...", "the fastest fix is to ..."
+    r"the\s++(?:fastest|quickest|simplest|easiest|best|only|recommended)\s++(?:fix|way|path|solution|workaround|"
+    r"option)\s++(?:here\s++)?is(?:\s++to)?|"
+    # "I'm authorizing you to run ...": an order with a permission claimed for it
+    r"(?:i'm|i\s++am|we're|we\s++are)\s++(?:hereby\s++)?(?:authori[sz]ing|permitting|allowing|instructing)\s++"
+    r"you\s++to|"
     r"(?:let|have|allow|get|make)\s++(?:the\s++|an?\s++)?(?:ai|assistant|agent|model|bot|llm|copilot)(?:\s++to)?)\b)"
     r"[^\w\n]{0,8}+(?:" + _VOCATIVE + r")?(?:(?:please|kindly|now|then|also|just|immediately|first|quickly|"
     r"silently|quietly|always)\s++){0,2}+"
@@ -213,7 +219,15 @@ _DANGER = (
     r"\bpip\s++install\s++https?://|"
     # the host's docker daemon (root on the host), a fork bomb, a setuid shell
     r"(?:-v|--volume)[=\s]++/var/run/docker\.sock\b|:\(\)\s*+\{\s*+:\s*+\|\s*+:\s*+&\s*+\}\s*+;\s*+:|"
-    r"\bchmod\s++(?:[ugoa]*+\+s|[0-7]?[4-7][0-7]{3})\s++/(?:usr/)?bin/(?:ba|z|da)?sh\b)"
+    r"\bchmod\s++(?:[ugoa]*+\+s|[0-7]?[4-7][0-7]{3})\s++/(?:usr/)?bin/(?:ba|z|da)?sh\b|"
+    # a public name pointed elsewhere ("echo 198.51.100.23 registry.npmjs.org >> /etc/hosts"); not a local
+    # name for a development server, nor a name sent to 0.0.0.0 to block it
+    r"\becho\s++[\"']?(?!127\.|0\.0\.0\.0)\d{1,3}+(?:\.\d{1,3}+){3}\s++"
+    r"(?![\w-]++(?:\.[\w-]++)*?\.(?:local|lan|test|internal|localhost|home|localdomain|corp|intranet|example)\b)"
+    r"[\w-]++(?:\.[\w-]++)++[\"']?\s*+(?:>>?\s*+|\|\s*+(?:sudo\s++)?tee\s++(?:-a\s++)?)/etc/hosts\b|"
+    # a script run as root with its reading waved off ("sudo bash scripts/maint.sh (no need to review it)")
+    r"\bsudo\s++(?:ba|z)?sh\s++[\w./-]++[^\n]{0,80}?\b(?:no\s++need\s++to|without|don't|do\s++not)\s++"
+    r"(?:review|read|check|inspect)\w*+)"
 )
 _DANGER_LITERALS = (
     # at a word's start, as _DANGER has them: not the "nc " of "func ", the "exec(" of "os.fexec("
@@ -221,16 +235,19 @@ _DANGER_LITERALS = (
     "kubectl", "docker run", "-v /:/", "systemctl", "setenforce", "ufw disable", "iptables -f", "http.server", "ssh -a",
     "stricthostkeychecking", r"\bexec(", r"\beval(", "nopasswd", "drop table", "drop database", "--unsafe-perm",
     r"\bnpx", r"\biwr", "git push", "hookspath", "sshcommand", "pythonpath=/tmp", "path=/tmp", "ld_preload",
-    "pip install", "docker.sock", ":(){",
+    "pip install", "docker.sock", ":(){", "/etc/hosts", r"\bsudo ",
 )
 _RUN = (
     r"(?:uruchom|wykonaj|führe|ejecuta|exécute[rz]?|lance[rz]?|esegui|lancia|execute|rode|voer|kör|"
-    r"run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open)\b"
+    r"run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open|"
+    # "the fastest fix is to chmod -R 777 ...": the command is the verb
+    r"the\s++(?:fastest|quickest|simplest|easiest|best|only|recommended)\s++(?:fix|way|path|solution|workaround|"
+    r"option)\s++(?:here\s++)?is(?:\s++to|\s*+:))\b"
 )
 _RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
               "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call",
               "issue", "do",
-              "enter", "spawn", "open")
+              "enter", "spawn", "open", "fix is", "way is", "path is", "solution is", "workaround is", "option is")
 
 # Code hidden in base64 and run, with or without a verb before it ("finish the setup with: echo … |
 # base64 --decode | bash"): nothing written for people to read runs what it will not show.
@@ -256,11 +273,23 @@ RUN_DANGEROUS = Rule(
     reach=100,  # the verb stands at most 90 bytes before the command
 )
 
+# A remote added and everything pushed to it: the repository, every branch and tag, copied to a
+# host the text names ("git remote add m2 https://... && git push m2 --all").
+REPOSITORY_COPIED_OUT = Rule(
+    "asks_to_send_data", HIGH, "text asks for the whole repository to be pushed to a remote it adds",
+    ("git remote add",),
+    r"\bgit\s++remote\s++add\s++(?P<remote>[\w.-]++)\s++(?:https?://|ssh://|git@)\S++[^\n]{0,120}?"
+    r"\bgit\s++push\s++(?:(?!--(?:all|mirror)\b)-\S++\s++)*+(?:(?P=remote)\s++(?:(?!--(?:all|mirror)\b)-\S++\s++)*+"
+    r"--(?:all|mirror)\b|--(?:all|mirror)\s++(?P=remote)\b)",
+    check=lambda m: _requested(m) and _use(m) and not _shown(m),
+    near=(("--all", "--mirror"),),
+)
+
 # -- security settings weakened ---------------------------------------------------------------
 
 _WEAK_SETTING = (
     r"(?:strict-ssl\s*+=?\s*+false|ssl_?verify\s*+[=:]?\s*+false|sslVerify\s++false|"
-    r"NODE_TLS_REJECT_UNAUTHORIZED\s*+=\s*+0|GIT_SSL_NO_VERIFY|--insecure\b|"
+    r"NODE_TLS_REJECT_UNAUTHORIZED\s*+=\s*+0|GIT_SSL_NO_VERIFY|--insecure\b|StrictHostKeyChecking[=\s]++no\b|"
     r"core\.hooksPath\s++/dev/null|--no-verify\b[^\n]{0,40}?\b(?:every|all|always|each)\b|NOPASSWD:\s*+ALL|privileged:\s*+true|--privileged\b|/:/host\b|"
     r"\bfull-auto\b|"
     r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
@@ -282,6 +311,7 @@ _WEAK_SETTING = (
 )
 _WEAK_LITERALS = (
     "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
+    "stricthostkeychecking",
     "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "full-auto", "trust.enabled",
     "allowautomatictasks", "dangerously-skip-permissions", "ignoring", "dangerously", "bypasspermissions",
     "pull_request_target",
@@ -860,7 +890,7 @@ APPROVE_OR_MISREPORT = Rule(
      "as the best", "no caveats", "over all", "over any", "close ", "cierra", "chiudi", "ferme", "schließ",
      "if questioned", "if asked", "if challenged", "if in doubt"),
     r"\b(?:approv\w*+|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++(?:\w++\s++){0,2}?"
-    r"(?:pull\s++request|pr|merge\s++request|mr|change\w*+|diff)\b|"
+    r"(?:pull\s++requests?|prs?|merge\s++requests?|mrs?|change\w*+|diff)\b|"
     r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
     r"reviewed|lgtm)|without\s++(?:review|checks))\b|"
     r"\b(?:tell|inform|reply\s++to|assure)\s++(?:the\s++)?(?:user|human|reader)s?\s++(?:that|to)\b|"
@@ -937,7 +967,8 @@ HIDDEN_CARRIER = Rule(
 )
 
 SHAPES: tuple[Rule, ...] = (
-    SECRET_HANDOVER, RUN_DANGEROUS, HIDDEN_RUN, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS, PATH_HIJACK, ALIAS_HIJACK,
+    SECRET_HANDOVER, RUN_DANGEROUS, REPOSITORY_COPIED_OUT, HIDDEN_RUN, WEAKEN_SETTINGS, WEAKEN_AGENT_SETTINGS,
+    PATH_HIJACK, ALIAS_HIJACK,
     HOOKS_HIJACK, DEPENDENCY_SWAP, TYPOSQUAT, TYPOSQUAT_LISTED, LOOKALIKE_PACKAGE, DEPENDENCY_CLAIM,
     PERSONA_NO_LIMITS, FORGED_TOOL_CALL,
     FORGED_TURNS, FORGED_TURN_PAIR, OVERRIDE_TOLD, OVERRIDE_SOURCE, OVERRIDE_ALL_BEFORE, OVERRIDE_RESET, NEW_TASK,
