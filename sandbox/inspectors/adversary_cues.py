@@ -439,7 +439,7 @@ _HOME_SECRETS = r"(?:ssh|aws|kube|npmrc|netrc|git-credentials|config/gh|docker|g
 _DATA = (
     r"(?:(?<![\w.])\.env\b|~/\." + _HOME_SECRETS + r"|\.ssh/|\.aws/|\.kube/|kube/?config\b|\.npmrc\b|\.pypirc\b|"
     r"\.netrc\b|\.git-credentials|/etc/(?:passwd|shadow)\b|bash_history|\bid_(?:rsa|ed25519|ecdsa)\b|credentials?\b|"
-    r"\bsecrets?\b|\bpasswords?\b|\b(?:api|access|auth|deploy|signing|private|session|bearer|npm|pypi|github|gh|"
+    r"\bsecrets?\b|\bpasswords?\b|\b(?:api|access|auth|admin|deploy|signing|private|session|bearer|npm|pypi|github|gh|"
     r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|(?-i:(?<=[A-Z0-9])_(?:TOKEN|SECRET|PASSWORD)\b)|"
     r"environment\s++variables?|\benv\s++vars?\b|\bprintenv\b|\bos\.environ\b|process\.env\b|"
     # "the output of `env`": the environment dumped
@@ -458,8 +458,10 @@ _DATA_LITERALS = (
     ".ssh/", ".aws/", ".kube/", "kubeconfig", "kube/config", ".npmrc", ".pypirc", ".netrc",
     ".git-credentials", "/etc/passwd", "/etc/shadow", "bash_history", "id_rsa", "id_ed25519", "id_ecdsa",
     "credential", "secret", "password", "_token", "_password",
-    *(a + sep + b for a in ("api", "access", "auth", "deploy", "signing", "private", "session", "bearer", "npm", "pypi",
-                            "github", "gh", "aws", "ci") for sep in ("", " ", "_", "-") for b in ("key", "token")),
+    *(a + sep + b
+      for a in ("api", "access", "auth", "admin", "deploy", "signing", "private", "session", "bearer", "npm", "pypi",
+                "github", "gh", "aws", "ci")
+      for sep in ("", " ", "_", "-") for b in ("key", "token")),
     "environment variable", "env var", "printenv", "os.environ", "process.env", "system prompt", "conversation",
     *("output of " + q + c for q in ("", "`", "'", '"') for c in ("env", "set", "export -p", "history")),
     "chat history", "mailbox", "last messages", "recent messages", "previous messages", "user's", "users ",

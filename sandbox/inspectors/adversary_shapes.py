@@ -77,7 +77,7 @@ _SECRET = (
     r"pypirc|gnupg|config/gh)|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\.aws/credentials|\bkube/?config\b|\.netrc\b|"
     r"\.git-credentials\b|\.npmrc\b|\.pypirc\b|/etc/(?:passwd|shadow|sudoers)\b|\bbash_history\b|\.sops\.ya?ml\b|"
     r"\bsecrets?\.(?:ya?ml|toml|json|env)\b|\bhosts\.yml\b|\bdocker/config\.json\b|"
-    r"\b(?:api|access|auth|oauth|npm|pypi|deploy|session|bearer|github|gh|hf|openai|aws|slack|bot|refresh|"
+    r"\b(?:api|access|admin|auth|oauth|npm|pypi|deploy|session|bearer|github|gh|hf|openai|aws|slack|bot|refresh|"
     r"personal\s++access)[\s_-]*+(?:keys?|tokens?|secrets?)\b|\b[A-Z][A-Z0-9_]*?_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|"
     r"URL|DSN|CREDENTIALS)\b|\bgh\s++auth\s++token\b|\bpasswords?\b|\bpasswd\b|\bcredentials?\b|"
     r"\bprivate\s++(?:signing\s++)?keys?\b|\bsigning\s++keys?\b|\bssh\s++keys?\b|\bsecrets?\b|\btokens?\b|"
@@ -93,8 +93,8 @@ _SECRET_LITERALS = (
     "_key",
     "ssh key", "signing key", "private key", "keychain",
     *(p + sep + "key"
-      for p in ("api", "access", "auth", "oauth", "npm", "pypi", "deploy", "session", "bearer", "github", "gh", "hf",
-                "openai", "aws", "slack", "bot", "refresh", "personal access")
+      for p in ("api", "access", "admin", "auth", "oauth", "npm", "pypi", "deploy", "session", "bearer", "github", "gh",
+                "hf", "openai", "aws", "slack", "bot", "refresh", "personal access")
       for sep in ("", " ", "_", "-")),
     "system prompt", "initial prompt", "original prompt", "hidden prompt", "initial instructions",
     "original instructions", "hidden instructions", "conversation", "chat history", "chat log", "chat transcript",
@@ -110,7 +110,9 @@ _GIVE = (
     r"send|upload|e-?mail|leak|exfiltrate|forward|attach|disclose|reveal|share|publish|transmit|dump|"
     # "mail" a verb where a determiner follows ("mail the keys"), not the noun of "mail server"
     r"mail(?=\s++(?:the|your|all|every|a|an|our|this|these|those|its|my)\b)|"
-    r"expose|post(?!\s*+/)|tell\s++me|give\s++me|read\s++(?:me|out)|recite|repeat|spell\s++out)"
+    r"expose|post(?!\s*+/)|tell\s++me|give\s++me|read\s++(?:me|out)|recite|repeat|spell\s++out|"
+    # a tool of the agent's that sends: "call the send_email tool with the conversation"
+    r"call\s++(?:the\s++)?[\w.-]*?(?:send|mail|post|upload|webhook)[\w.-]*+\s++(?:tool|function))"
 )
 _PUT = (
     r"(?:include|add|append|paste|copy|put|write|print|output|show|display|list|return|echo|insert|embed|"
@@ -133,6 +135,7 @@ _GIVE_WORDS = (
     "compartilhe", "stuur", "plak", "deel", "wyślij", "wklej", "udostępnij", "dopisz", "skicka", "klistra", "dela",
     "send", "upload", "mail", "leak", "exfiltrate", "forward", "attach", "disclose", "reveal", "share", "publish",
     "transmit", "dump", "expose", "post", "tell me", "give me", "read me", "read out", "recite", "repeat", "spell out",
+    "webhook",
     "publie", "publica", "pubblica", "veröffentliche", "publiceer", "opublikuj", "publicera",
 )
 _PUT_WORDS = (
@@ -180,10 +183,15 @@ def _docstring_summary(match: re.Match[str]) -> bool:
     return before.lstrip("rRbBuU") in ('"' * 3, "'" * 3)
 
 
+_ADDRESSES_IN = re.compile(r"\S+@\S+|https?://\S+")
+
+
 def _handover(match: re.Match[str]) -> bool:
     """A request, not a how-to about authenticating, nor a warning against what it names,
     nor the summary line of a docstring."""
-    return (_NOT_OURS.search(match.group()) is None and _requested(match) and not _forbids(match) and _use(match)
+    # (the words of _NOT_OURS, not a host's: "review@example-audit.net" is no example key)
+    ours = _NOT_OURS.search(_ADDRESSES_IN.sub(" ", match.group())) is None
+    return (ours and _requested(match) and not _forbids(match) and _use(match)
             and not auth_howto(match) and not _shown(match) and not _docstring_summary(match))
 
 
@@ -290,6 +298,8 @@ REPOSITORY_COPIED_OUT = Rule(
 _WEAK_SETTING = (
     r"(?:strict-ssl\s*+=?\s*+false|ssl_?verify\s*+[=:]?\s*+false|sslVerify\s++false|"
     r"NODE_TLS_REJECT_UNAUTHORIZED\s*+=\s*+0|GIT_SSL_NO_VERIFY|--insecure\b|StrictHostKeyChecking[=\s]++no\b|"
+    # the keys' directory opened to everyone ("set everything in ~/.ssh to 777")
+    r"~/\.ssh\b[^\n.]{0,30}?\bto\s++(?:0?777|0?666|a\+rwx)\b|"
     r"core\.hooksPath\s++/dev/null|--no-verify\b[^\n]{0,40}?\b(?:every|all|always|each)\b|NOPASSWD:\s*+ALL|privileged:\s*+true|--privileged\b|/:/host\b|"
     r"\bfull-auto\b|"
     r"trust\.enabled\"?\s*+:\s*+false|allowAutomaticTasks\"?\s*+:\s*+\"?on|dangerously-skip-permissions|"
@@ -311,7 +321,7 @@ _WEAK_SETTING = (
 )
 _WEAK_LITERALS = (
     "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
-    "stricthostkeychecking",
+    "stricthostkeychecking", "~/.ssh",
     "hookspath", "--no-verify", "nopasswd", "privileged", "/:/host", "full-auto", "trust.enabled",
     "allowautomatictasks", "dangerously-skip-permissions", "ignoring", "dangerously", "bypasspermissions",
     "pull_request_target",
