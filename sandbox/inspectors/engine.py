@@ -819,12 +819,15 @@ def _cost(window: str, starts: _Starts | None, places: list[int] | None, reach: 
     from each of ``places``, as far as the rule's matches reach (or to the window's end),
     and an eighth of the window for the work in C around it. A window with more places than
     are tried one by one is charged as if a place began every PLACES_PER characters; one
-    of a rule whose first literals are not known, its length. Padding costs nothing: the
-    window comes collapsed."""
+    of a rule whose first literals are not known, or one whose letters fold to more of them
+    (ß to ss: searched the engine's way, see _Starts.places), its length. Padding costs
+    nothing: the window comes collapsed."""
     if places is not None:
         end = len(window)
         return sum(min(reach, end - place) for place in places) + end // 8
-    return len(window) if starts is None else len(window) * reach // PLACES_PER
+    if starts is None or len(window.casefold()) != len(window):
+        return len(window)
+    return len(window) * reach // PLACES_PER
 
 
 def _matches(pattern: Any, window: str, places: list[int] | None) -> list[Any]:
