@@ -626,7 +626,8 @@ _READER_WORD = re.compile(
 def _unbound_reader(match: re.Match[str]) -> bool:
     """The sentence around the match speaks to or of the reader, and the phrase is used."""
     text = match.string
-    start = max(text.rfind(mark, max(0, match.start() - 200), match.start()) for mark in (".", "!", "?", "\n\n"))
+    low = max(0, match.start() - 200)  # a sentence is read at most 200 characters either side
+    start = max(low - 1, *(text.rfind(mark, low, match.start()) for mark in (".", "!", "?", "\n\n")))
     ends = [at for mark in (".", "!", "?", "\n\n") if (at := text.find(mark, match.end(), match.end() + 200)) >= 0]
     sentence = text[start + 1 : min(ends) if ends else match.end() + 200]
     return _READER_WORD.search(sentence) is not None and _use(match)
