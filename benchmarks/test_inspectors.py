@@ -238,7 +238,6 @@ def test_adversary_on_the_documents_of_installed_packages() -> None:
     unsafe, and why."""
     import collections
     import gzip
-    from pathlib import Path
 
     docs = Path("/usr/share/doc")
     files = sorted(p for pattern in ("*/README*", "*/NEWS*", "*/changelog*") for p in docs.glob(pattern) if p.is_file())

@@ -33,6 +33,12 @@ _VOCATIVE = (
     r"(?:(?:hey|hi|dear|ok|okay|attention|note\s++to\s++the|note\s++for\s++the)\s++)?(?:\w++\s++)?"
     r"(?:ai|assistant|agent|copilot|claude|model|bot|llm|gpt|chatgpt|codex|cursor)s?\b[^\w\n]{0,3}+"
 )
+# "the quickest path is: ...", "the fastest fix is to ...": a request's lead, and (followed by
+# the command itself) its verb.
+_BEST_WAY = (
+    r"the\s++(?:fastest|quickest|simplest|easiest|best|only|recommended)\s++(?:fix|way|path|solution|workaround|"
+    r"option)\s++(?:here\s++)?is"
+)
 _LEAD = (
     r"(?:^|[.!?;:>\]\"'(*/#`,\u2014\u2013]|\b(?:and|then|please|kindly|now|first|also|just|simply|finally|"
     # the same in the other main European languages: "merci de", "bitte", "tu dois", "por favor"
@@ -40,9 +46,7 @@ _LEAD = (
     r"snälla|tu\s++dois|vous\s++devez|du\s++musst|du\s++sollst|debes|devi|je\s++moet|musisz|du\s++måste|"
     r"il\s++faut|n'oublie\s++pas\s++de|vergiss\s++nicht|"
     r"immediately|quickly|to\s++(?:fix|finish|proceed|continue|verify|debug|reproduce)\s++\w++|"
-    # "the quickest path is: ...", "the fastest fix is to ..."
-    r"the\s++(?:fastest|quickest|simplest|easiest|best|only|recommended)\s++(?:fix|way|path|solution|workaround|"
-    r"option)\s++(?:here\s++)?is(?:\s++to)?|"
+    + _BEST_WAY + r"(?:\s++to)?|"
     # "I'm authorizing you to run ...": an order with a permission claimed for it
     r"(?:i'm|i\s++am|we're|we\s++are)\s++(?:hereby\s++)?(?:authori[sz]ing|permitting|allowing|instructing)\s++"
     r"you\s++to|"
@@ -249,8 +253,7 @@ _RUN = (
     r"(?:uruchom|wykonaj|führe|ejecuta|exécute[rz]?|lance[rz]?|esegui|lancia|execute|rode|voer|kör|"
     r"run|execute|exec|type|paste|invoke|launch|start|try|use|call|issue|do|enter|spawn|open|"
     # "the fastest fix is to chmod -R 777 ...": the command is the verb
-    r"the\s++(?:fastest|quickest|simplest|easiest|best|only|recommended)\s++(?:fix|way|path|solution|workaround|"
-    r"option)\s++(?:here\s++)?is(?:\s++to|\s*+:))\b"
+    + _BEST_WAY + r"(?:\s++to|\s*+:))\b"
 )
 _RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
               "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call",
@@ -539,6 +542,8 @@ _CLAIM = (
     r"patched\s++fork|renamed|(?:our|the)\s++(?:internal|official|maintained|patched|secure|hardened)\s++"
     r"(?:fork|mirror|build|version))"
 )
+
+
 def _claim_then_request(match: re.Match[str]) -> bool:
     """The claim's verb (the match's last word) stands where a request's verb stands, and
     the rest is as _not_scoped has it (but for the request, which is that verb's)."""
@@ -574,7 +579,7 @@ _NAMING_VERB = (
     r"zainstaluj|lägg\s++till)"
 )
 _PACKAGE_NOUN = r"(?:package|paket|paquet|paquete|pacchetto|pacote|pakket|pakiet|paketet)"
-_QUOTES = ("`", "'", '"', "\u201c", "\u00ab")
+_OPENING_QUOTES = ("`", "'", '"', "\u201c", "\u00ab")
 _LOOKALIKE_LITERALS = tuple(
     f"{word}{article} {quote}"
     for word in ("install", "add", "use", "include", "require", "switch to", "depend on", "pin", "swap", "replace",
@@ -583,7 +588,7 @@ _LOOKALIKE_LITERALS = tuple(
                  "lägg till", "package", "paket", "paquet", "paquete", "pacchetto", "pacote", "pakket", "pakiet",
                  "paketet")
     for article in ("", " the")
-    for quote in _QUOTES
+    for quote in _OPENING_QUOTES
 )
 _CONTRAST = (
     r"(?:instead\s++of|rather\s++than|in\s++place\s++of|than|over|for|with|wherever|replac\w*+|plain|original|"

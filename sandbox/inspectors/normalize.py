@@ -96,8 +96,6 @@ _LETTER_REF = (  # a numeric reference to an ASCII letter
     rb"&#(?:0*(?:6[5-9]|[78][0-9]|90|9[7-9]|1[01][0-9]|12[0-2])|[xX]0*(?:4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA]));?"
 )
 _IN_WORD = re.compile(rb"&#(?:(?<=[A-Za-z]&#)" + _LETTER_REF[2:] + rb"|" + _LETTER_REF[2:] + rb"(?=[A-Za-z]))")
-# Where each kind of escape may start: literals the rules' prefilter gate looks for too
-# (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
 # Words of an override written so that no rule's literal is in them: letters spaced or dotted
 # apart ("i g n o r e", "I.g.n.o.r.e") or digits for letters ("1gn0r3", "pr3v10us"). Their
 # places are found by these spellings of a few words every override needs; the text around
@@ -119,6 +117,8 @@ _SPELLINGS = tuple(
     for word in _KEY_WORDS
     for spelled in (" ".join(word), ".".join(word), *_leet_spellings(word))
 )
+# Where each kind of escape may start: literals the rules' prefilter gate looks for too
+# (engine.RuleSet reports their places). Percent escapes of text start %2 to %7.
 SITES: dict[str, tuple[str, ...]] = {
     "url": ("%2", "%3", "%4", "%5", "%6", "%7"),
     "escape": ("\\x", "\\u"),

@@ -83,12 +83,16 @@ def _slips_of(ecosystem: str) -> dict[str, str]:
     return _table(PYPI, normal=True) if ecosystem == "pypi" else _table(NPM, normal=False)
 
 
+def _without_version(name: str) -> str:
+    """``name`` without a version, extras or a tag after it (``numpy==1.26``, ``x[socks]``)."""
+    return re.split(r"[\[=<>~!;@ ]", name, maxsplit=1)[0]
+
+
 def slip_of(name: str, ecosystem: str) -> str | None:
     """The popular package ``name`` is one slip away from, in ``ecosystem`` ("pypi" or
     "npm"), or None. A version, extras or a tag after the name are not part of it."""
     if ecosystem == "pypi":
-        bare = re.split(r"[\[=<>~!;@ ]", name, maxsplit=1)[0]
-        return _slips_of("pypi").get(_pep503(bare))
+        return _slips_of("pypi").get(_pep503(_without_version(name)))
     bare = name.lower()
     if bare.startswith("@"):
         return None  # a scope names its owner: a slip there is another owner, not checked here
@@ -102,7 +106,7 @@ def extends(name: str, original: str) -> bool:
     joined with a hyphen, as package names join words: "module_srcdir" and "NCURSES_CONST"
     are a program's identifiers. Case and the original's separators count as PEP 503 has
     them; a scope (``@types-node/``) is set aside."""
-    bare = re.split(r"[\[=<>~!;@ ]", name.rsplit("/", 1)[-1], maxsplit=1)[0] or name
+    bare = _without_version(name.rsplit("/", 1)[-1]) or name
     base = _pep503(original.rsplit("/", 1)[-1])
     if len(base) < 3 or _pep503(bare) == base:
         return False
