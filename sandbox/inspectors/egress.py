@@ -140,9 +140,20 @@ class _Command:
     words: list[str]
     line: str
     pipeline: list[list[str]]  # every command of the pipeline it is in
-    text: str = ""  # the whole text the command is in
+    source: str = ""  # the whole text the command is in
     inputs: tuple[str, ...] = ()  # files redirected into it (< file)
     truncated: bool = False  # the text had more commands than are judged
+    at: int = -1  # where its line starts in ``source`` (-1: all of source is its context)
+
+    @property
+    def text(self) -> str:
+        """What the command may read besides its line (a heredoc after it, a config on
+        stdin, a push further on): the text within CONTEXT of it, not all of a large text
+        (thousands of commands must not each read all of it). Cut only when asked for: a
+        slice per command, most never read, was most of what a megabyte of commands cost."""
+        if self.at < 0 or len(self.source) <= 2 * CONTEXT:
+            return self.source
+        return self.source[max(0, self.at - CONTEXT) : self.at + CONTEXT]
 
 
 class EgressInspector:
@@ -212,7 +223,7 @@ class EgressInspector:
             # A file of the project served on a port is a note; a shell, or a home directory, is not.
             level = LOW if listener.endswith("fed a file") else HIGH
             return [Finding("serves_data", level, f"{listener}: whoever connects gets what it serves", shown)]
-        destinations, sends = _destinations(name, words, command.line, command.text)
+        destinations, sends = _destinations(name, words, command)
         if not destinations:
             return []
         out = []
@@ -542,12 +553,8 @@ def _commands(text: str) -> list[_Command]:
     if not reaching:
         return out
     for line, start in _lines_to_read(joined, reaching):
-        # What a command may read besides its line (a heredoc after it, a config on stdin,
-        # a push further on) is looked for nearby, not in the whole text: thousands of
-        # commands in a large text must not each read all of it.
-        near = joined if len(joined) <= 2 * CONTEXT else joined[max(0, start - CONTEXT) : start + CONTEXT]
         if len(out) >= MAX_COMMANDS + len(text) // 256:
-            out.append(_Command([], line, [], near, (), truncated=True))
+            out.append(_Command([], line, [], joined, (), truncated=True, at=start))
             break
         tokens = _words(line)
         pipelines: list[list[list[str]]] = [[[]]]
@@ -569,7 +576,7 @@ def _commands(text: str) -> list[_Command]:
         for pipeline in pipelines:
             cmds = [c for c in pipeline if c]
             for words in cmds:
-                out.append(_Command(words, line, cmds, near, tuple(inputs)))
+                out.append(_Command(words, line, cmds, joined, tuple(inputs), at=start))
     return out
 
 
@@ -680,9 +687,11 @@ _CURL_VALUED = frozenset(
 )
 
 
-def _destinations(name: str, words: list[str], line: str, line_text: str = "") -> tuple[list[tuple[str, str]], bool]:
-    """(host, how) pairs the command reaches, and whether it sends data (``line_text``: the
-    whole text, where a config file given on stdin may be)."""
+def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[tuple[str, str]], bool]:
+    """(host, how) pairs the command reaches (``name`` and ``words``: what it runs, out of
+    any wrapper), and whether it sends data. Its text around (``command.text``: a config
+    file given on stdin, a heredoc, a push further on) is read only where it matters."""
+    line = command.line
     out: list[tuple[str, str]] = []
     sends = False
     for dev_host, _port, inet_host, _inet_port in _DEV_NET.findall(line):
@@ -711,10 +720,10 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
             if host:
                 out.append((host, name))
         if name == "curl" and ("-K" in args or "--config" in args):
-            for url in re.findall(r"\burl\s*+=\s*+\"?([^\"\s\\]++)", line_text):
+            for url in re.findall(r"\burl\s*+=\s*+\"?([^\"\s\\]++)", command.text):
                 if _host_of(url):
                     out.append((_host_of(url) or "", "curl (a config file)"))
-            data_line = re.search(r"\b(?:data|data-binary|data-urlencode|form|upload-file)\s*+=", line_text)
+            data_line = re.search(r"\b(?:data|data-binary|data-urlencode|form|upload-file)\s*+=", command.text)
             sends = sends or data_line is not None
     elif name in ("nc", "ncat", "netcat", "telnet", "socat") or (name == "openssl" and "s_client" in args):
         if "-connect" in args[:-1]:  # openssl s_client -connect host:port
@@ -763,14 +772,14 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
                 url_host = _host_of(arg)
                 if url_host:
                     out.append((url_host, "git config (a remote)"))
-            sends = "push" in line_text
+            sends = "push" in command.text
         if verb in ("push", "remote", "clone", "fetch", "pull", "send-email", "archive", "ls-remote"):
             for arg in args[1:]:
                 remote = _REMOTE.match(arg)
                 host = _host_of(arg) or (remote.group(1) if remote else None)
                 if host:
                     out.append((host, f"git {verb}"))
-            sends = verb in ("push", "send-email") or (verb == "remote" and "push" in line_text)
+            sends = verb in ("push", "send-email") or (verb == "remote" and "push" in command.text)
         if out and verb == "push":
             sends = True
     elif name == "gh" and len(args) >= 2 and _gh_sends(args):
@@ -849,7 +858,7 @@ def _destinations(name: str, words: list[str], line: str, line_text: str = "") -
         if name in ("powershell", "pwsh"):
             code += " " + _powershell_encoded(args)
         if (name in ("python", "python3") and args[:1] == ["-"]) or "<<" in line:
-            code += "\n" + line_text  # a script on stdin (a heredoc): judge its lines as code
+            code += "\n" + command.text  # a script on stdin (a heredoc): judge its lines as code
         if _NET_CODE.search(code):
             hosts = [_host_of(u) for u in _URL.findall(code)]
             hosts += [(a or b).lstrip(".") for a, b in _HOST_IN_CODE.findall(code)]
