@@ -934,6 +934,15 @@ SEND_ANYTHING = Rule(
     r"\bscp\s|\bbucket\b)",
     window=320,
     check=_use,
+    # What every match holds besides its verb: the thing sent, and where to ("Upload the
+    # source package" alone is every maintainer's note; a text of such sentences with no
+    # address once opened a window at each).
+    near=(
+        ("whole", "entire", "full", r"\bsrc", "source", "repo", "directory", "tarball", "archive", "zip", "dump",
+         "database", "messages", "conversation", "chat", "history", "log", "email", r"\bname", "numbers", "addresses",
+         "contacts", "customer", "user", "env", "config", ".git", "home"),
+        ("://", "@", "webhook", "scp", "bucket"),
+    ),
 )
 SEND_DATA = Rule(
     "asks_to_send_data", HIGH, "text asks for secrets or private data to be sent somewhere",
@@ -949,6 +958,14 @@ SEND_DATA = Rule(
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
     check=lambda m: _use(m) and not _forbids(m),  # "Do not paste tokens into chat": a rule, not a request
+    # What every match holds besides its verb: the secret it names. (A megabyte of "Upload
+    # the source package to https://… and email maintainer@…" has verbs and addresses
+    # everywhere and no secret: each verb was tried. Where it goes is no group: "url" among
+    # its words is a common word, and unmarked, as it must be: "the curl" ends a match too.)
+    near=(
+        ("env", r"\bapi", "secret", "credential", "token", "password", "ssh", "private", "id_", "aws",
+         "conversation", "chat", "system", "session", "deploy"),
+    ),
 )
 
 DANGEROUS_ACTION = Rule(

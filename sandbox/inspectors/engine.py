@@ -418,13 +418,17 @@ def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
     """The groups worth gating on: each literal has two characters or more, a letter or
     digit among them or two different characters ("-----" of a PEM header occurs in every
     underlined heading, a lone quote everywhere; "://" and "_@" mark addresses), and is
-    not a common word; or it is a lone "@"."""
+    not a common word unless it must start or end a word (r"\\bapi": the gate drops a hit
+    inside a word before it costs anything, and "api" among "secret", "token" and
+    "password" still keeps a text that names none of them from being tried); or it is a
+    lone "@"."""
     def useful(literal: str) -> bool:
         core = literal.removeprefix("\\b").removesuffix("\\b").strip()
         if core == "@":  # an address's or a connection string's: rare enough in prose and code
             return True
         marks = any(c.isalnum() for c in core) or len(set(core)) >= 2
-        return len(core) >= 2 and marks and core.lower() not in _COMMON
+        edge = literal.startswith("\\b") or literal.endswith("\\b")
+        return len(core) >= 2 and marks and (edge or core.lower() not in _COMMON)
 
     return [g for g in groups if all(useful(x) for x in g)]
 
