@@ -150,7 +150,7 @@ class _Command:
         """What the command may read besides its line (a heredoc after it, a config on
         stdin, a push further on): the text within CONTEXT of it, not all of a large text
         (thousands of commands must not each read all of it). Cut only when asked for: a
-        slice per command, most never read, was most of what a megabyte of commands cost."""
+        slice per command, most never read, was a third of what a megabyte of commands cost."""
         if self.at < 0 or len(self.source) <= 2 * CONTEXT:
             return self.source
         return self.source[max(0, self.at - CONTEXT) : self.at + CONTEXT]
