@@ -6,9 +6,11 @@ NetworkProxy plugs in the same way: ``proxy=NetworkProxy(...).start()``)."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import socket
+import struct
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,7 +69,18 @@ def host_service() -> Iterator[int]:
 
 
 def _gateway(client) -> str:
-    return client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    """This machine's address on Docker's bridge, the gateway of a container on it. Docker
+    records it in the network's IPAM config when it made the bridge itself; a daemon started
+    on a docker0 left by an earlier one records only the subnet, and the address is read
+    from the interface (SIOCGIFADDR)."""
+    network = client.networks.get("bridge").attrs
+    config = network["IPAM"]["Config"][0]
+    if "Gateway" in config:
+        return str(config["Gateway"])
+    name = network["Options"]["com.docker.network.bridge.name"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        answer = fcntl.ioctl(s.fileno(), 0x8915, struct.pack("256s", name.encode()))  # SIOCGIFADDR
+    return socket.inet_ntoa(answer[20:24])  # the sockaddr_in's address, after the name and family
 
 
 def test_a_host_service_is_out_of_reach(
