@@ -443,16 +443,12 @@ def _comment_spans(data: bytes, mask_over: int = 1024) -> list[tuple[int, int]]:
     with a quote right before it.
 
     Linear whatever the text: one search for "-->" serves every opener before it, and once
-    none is left the openers a quote stands before are passed over at once. A text of more
-    than ``mask_over`` openers has its quoted ones masked in C first (bytes.replace keeps
-    every offset), so that the loop does not step through them one by one (a megabyte of
-    quoted openers took 25 s when each searched to the end); the loop passes them over by
-    itself too, and fewer are cheaper to step through than the copies of a large text that
-    masking makes (20 ms of 10 MB with two of them)."""
-    masked = data
-    if data.count(b"<!--") > mask_over:
-        for q in _QUOTES:
-            masked = masked.replace(q + b"<!--" + q, q + b"<!\x00\x00" + q)
+    none is left the openers a quote stands before are passed over at once. The loop passes
+    over quoted openers one by one; past ``mask_over`` of them the rest are masked in C at
+    once (bytes.replace keeps every offset), so that a megabyte of quoted openers is not
+    stepped through in Python (each once searched to the end: 25 s). Masking up front cost
+    a text that has few of them copies of all of it (20 ms of 10 MB with two)."""
+    masked, passed = data, 0  # quoted openers passed over one by one
     spans, at = [], 0
     close: int | None = None  # the first "-->" after the last opener searched from; -1: none left
     while (start := masked.find(b"<!--", at)) >= 0:
@@ -462,6 +458,10 @@ def _comment_spans(data: bytes, mask_over: int = 1024) -> list[tuple[int, int]]:
         if quote in _QUOTES and (close < 0 or data[start + 4 : start + 5] == quote):
             if close >= 0:
                 at = start + 4
+                passed += 1
+                if passed == mask_over + 1:  # many: the rest are found and passed over in C
+                    for q in _QUOTES:
+                        masked = masked.replace(q + b"<!--" + q, q + b"<!\x00\x00" + q)
                 continue
             # Never closed: every later opener is unclosed too; the first a quote does not
             # stand before runs to the end.
