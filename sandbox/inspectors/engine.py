@@ -742,7 +742,7 @@ class _Starts:
         if self.words is not None and window.isascii():
             # The automaton folds ASCII case and reads a run of whitespace as one space (a
             # literal's space is the run's first byte).
-            return _starts_of(self.words.hits(window.encode("ascii"), most + 1), most)
+            return self.words.starts(window.encode("ascii"), most)
         folded = window.casefold()
         if len(folded) != len(window):
             return None
@@ -753,7 +753,7 @@ class _Starts:
             if self.spaces:
                 folded = _NON_ASCII_SPACE.sub(" ", folded)
             data = folded.encode("utf-8", "surrogatepass")
-            places = _starts_of(self.anywhere.hits(data, most + 1), most)
+            places = self.anywhere.starts(data, most)
             return None if places is None else _characters(data, places)
         if self.spaces:  # every whitespace character as a space, as the literals have it
             if folded.isascii():
@@ -769,14 +769,6 @@ class _Starts:
             if len(places_found) > most:
                 return None
         return sorted(places_found)
-
-
-def _starts_of(found: tuple[list[tuple[int, int, int]], bool], most: int) -> list[int] | None:
-    """The sorted starts of a gate's raw hits; None when there are more than ``most``."""
-    hits, complete = found
-    if not complete or len(hits) > most:
-        return None
-    return sorted({start for _, start, _ in hits})
 
 
 def _characters(data: bytes, places: list[int]) -> list[int]:

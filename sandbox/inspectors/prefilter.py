@@ -235,6 +235,15 @@ class Gate:
         found, complete, _ = self._impl.scan(data, True, limit, b"", 0)
         return found, complete
 
+    def starts(self, data: bytes, most: int) -> list[int] | None:
+        """The sorted distinct offsets where :meth:`hits` start, or None when there are
+        more than ``most`` hits (in C where built: no tuple per hit)."""
+        if isinstance(self._impl, _PyGate):
+            found, complete = self.hits(data, most + 1)
+            return sorted({start for _, start, _ in found}) if complete and len(found) <= most else None
+        places: list[int] | None = self._impl.starts(data, most)
+        return places
+
 
 class _PyGate:
     """The gate of csrc/ahocorasick.c in Python, step for step."""

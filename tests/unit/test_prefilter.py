@@ -140,6 +140,19 @@ def test_gate_hits_equal_a_naive_search_with_their_starts(native: bool, literals
 
 
 @pytest.mark.parametrize("native", BACKENDS)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(literals=literals_strategy, text=text_strategy, most=st.integers(0, 12))
+def test_gate_starts_are_the_sorted_starts_of_its_hits(native: bool, literals: list[bytes], text: bytes,
+                                                       most: int) -> None:
+    """Where a rule's matches may start (engine._Starts): the distinct starts of the hits,
+    sorted, or None past ``most`` hits."""
+    gate = Gate([[literals]], [10], [0], 4096, native=native)
+    hits, _ = gate.hits(text)
+    expected = sorted({start for _, start, _ in hits}) if len(hits) <= most else None
+    assert gate.starts(text, most) == expected
+
+
+@pytest.mark.parametrize("native", BACKENDS)
 def test_word_boundaries_keep_a_literal_from_matching_inside_a_word(native: bool) -> None:
     gate = Gate([[[r"\bnc\b", r"\bcurl", r"key\b"]]], [10], [0], 4096, native=native)
     hits, _ = gate.hits(b"sync; nc host | curlx xcurl monkey keys key")
