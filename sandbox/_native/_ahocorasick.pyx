@@ -177,12 +177,13 @@ cdef class Gate:
             free(out)
             free(runs)
 
-
     def starts(self, const uint8_t[::1] data, Py_ssize_t most):
         """The sorted distinct offsets at which a literal's hit starts (word boundaries
         applied), or None when there are more than ``most`` hits: what ``scan(raw=True)``
         gives, as the confirming step wants it, without a tuple per hit. The scan runs
         without the GIL."""
+        if most < 0:
+            return None  # any number of hits is more than that
         cdef csrc.sbx_window *out = NULL
         cdef csrc.sbx_window *runs = NULL
         cdef size_t count = 0, nruns = 0, k, n = 0, length = data.shape[0]
