@@ -11,6 +11,7 @@ text with the native core and >= 50x the baseline.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,8 +121,6 @@ def _throughput(benchmark: Any, inspector: Any, rules: tuple[Any, ...], what: st
     """MB/s of ``inspector`` on 10 MB of benign text (the median of five runs), against
     ``rules`` run as separate regex searches in a Python loop over 1 MB of it (the median
     of three: one run of either alone moved the ratio by a third on this shared machine)."""
-    import statistics
-
     text = _benign_text(10 << 20)
     benchmark.pedantic(inspector.inspect, args=(text,), rounds=5, warmup_rounds=1)
     mb = len(text.encode()) / 1e6
@@ -295,8 +294,6 @@ def test_latency_on_typical_outputs(benchmark, which: str) -> None:
     under a millisecond for a typical output): 160 pieces of 4 KiB, 40 from each kind of
     benign text (code, prose, logs, HTML), the median and the slowest piece, against the
     same rules as separate regex searches over the same pieces."""
-    import statistics
-
     from sandbox import EgressInspector
     from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
 

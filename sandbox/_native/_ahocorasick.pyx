@@ -188,12 +188,10 @@ cdef class Gate:
         cdef csrc.sbx_window *runs = NULL
         cdef size_t count = 0, nruns = 0, k, n = 0, length = data.shape[0]
         cdef const uint8_t *text = &data[0] if length else NULL
-        cdef uint8_t table[256]
         cdef int rc
-        for k in range(256):
-            table[k] = 0
         with nogil:
-            rc = csrc.sbx_gate_scan(self.gate, text, length, 1, <size_t>(most + 1), table, 1, &out, &count, &runs,
+            # No byte is a run's member here (NULL): only the hits are wanted.
+            rc = csrc.sbx_gate_scan(self.gate, text, length, 1, <size_t>(most + 1), NULL, 1, &out, &count, &runs,
                                     &nruns)
             if rc == 0 and count <= <size_t>most:
                 qsort(out, count, sizeof(csrc.sbx_window), by_low)
