@@ -264,7 +264,7 @@ def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach):
                 end += 1
         if out and start <= last_end:
             last_end = end
-            out[-1] = (last_start, end)
+            out[len(out) - 1] = (last_start, end)  # not out[-1]: this module is built without wraparound
         else:
             last_start, last_end = start, end
             out.append((start, end))

@@ -273,16 +273,21 @@ def test_native_utf8_is_str_encode(text: str) -> None:
 
 @pytest.mark.native
 @settings(max_examples=300)
-@given(text=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30]), max_size=400))
-def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes]) -> None:
+@given(
+    text=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30]), max_size=400),
+    # normalize's own bounds, and ones where widened stretches overlap and are joined (a
+    # join no more than twice the reach): that path once wrote out of the list's bounds.
+    bounds=st.sampled_from([(256, 64), (16, 64), (64, 64), (1, 8), (8, 0)]),
+)
+def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes], bounds: tuple[int, int]) -> None:
     from sandbox.inspectors import prefilter
 
     data = b"".join(text)
-    native = prefilter.non_ascii_stretches(data, 256, 64)
+    native = prefilter.non_ascii_stretches(data, *bounds)
     saved = prefilter._native_module
     try:
         prefilter._native_module = None
-        assert prefilter.non_ascii_stretches(data, 256, 64) == native
+        assert prefilter.non_ascii_stretches(data, *bounds) == native
     finally:
         prefilter._native_module = saved
     for low, high in native:  # whole characters, and every non-ASCII byte inside one
