@@ -308,9 +308,12 @@ MAX_PIECE = 4000  # characters of each
 MAX_COMMANDS = 5000  # commands judged per text (and one per 256 bytes); past this, a finding says so
 CONTEXT = 16 << 10  # characters around a command where its heredoc, config or later push may be
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]{0,40})\b\}?")
-_ASSIGNMENT = re.compile(
-    r"(?:^|[;&|\s])([A-Za-z_][A-Za-z0-9_]{0,40})=([\"']?)([^\s;&|\"'`$]{1,300})\2(?=[;&|\s]|$)", re.M
-)
+# A variable assigned a literal (``name=value``, ``name="value"``), read from its "=": a
+# pattern that began with the name was tried at every whitespace character of a text (a
+# fifth of what its commands cost), where "=" is a literal the engine skips to in C. The
+# name is then read back from just before it, and must follow a separator or a line's start.
+_ASSIGNED = re.compile(r"=([\"']?)([^\s;&|\"'`$]{1,300})\1(?=[;&|\s]|$)", re.M)
+_NAME_BEFORE = re.compile(r"(?<![^;&|\s])[A-Za-z_][A-Za-z0-9_]{0,40}\Z")
 _SINKS = re.compile(
     r"(?<![\w./-])(?:curl|wget2?|nc|ncat|netcat|socat|telnet|scp|sftp|rsync|ssh|ftp|tftp|atftp|lftp|dig|nslookup|"
     r"host|ping|git|gh|python3?|node|bun|deno|ruby|perl|php|powershell|pwsh)\s"
@@ -376,6 +379,15 @@ def _around(data: bytes, spans: list[tuple[int, int]]) -> str:
     return "\n".join(part.decode("utf-8", "replace") for part in out)
 
 
+def _assignments(text: str) -> Iterator[tuple[str, str]]:
+    """``(name, value)`` of each assignment of a literal in ``text``, in order. (A name can
+    start nowhere inside a value: a separator must come before it, and a value holds none.)"""
+    for m in _ASSIGNED.finditer(text):
+        name = _NAME_BEFORE.search(text, max(0, m.start() - 41), m.start())
+        if name:
+            yield name.group(), m.group(2)
+
+
 def _prepared(text: str) -> tuple[str, bool]:
     """The text with what hides a command's words undone, statically: ``${IFS}`` is a
     space, a variable assigned a literal once (``h=evil.example; curl $h``) is its value,
@@ -394,7 +406,7 @@ def _prepared(text: str) -> tuple[str, bool]:
     values: dict[str, str] = {}
     # A value matters only where a variable is read ("$"): prose and most code have none,
     # and the assignment pattern is tried at every whitespace character.
-    for name, _, value in _ASSIGNMENT.findall(text) if "$" in text else ():
+    for name, value in _assignments(text) if "$" in text else ():
         values[name] = value if name not in values else ""  # assigned twice: unknown
     for name in ("HOME", "PATH", "PWD", "USER"):
         values.pop(name, None)
@@ -437,14 +449,15 @@ def _prepared(text: str) -> tuple[str, bool]:
     # in code): the line from there on is a command too, unless inside a string or a comment.
     # Only lines with a sink word are read (found in one pass over the text: a match within
     # a line is a match in the text too, so none is missed).
-    at, lines = 0, []
+    lines = []
     hits = _FIND_SINKS.starts(text)
     if hits:
-        for line in text.splitlines(keepends=True):
-            start, at = at, at + len(line)
-            i = bisect.bisect_left(hits, start)
-            if i < len(hits) and hits[i] < at:  # a sink word starts in this line
-                lines.append(line.splitlines()[0])
+        every = text.splitlines(keepends=True)
+        ends = list(itertools.accumulate(map(len, every)))
+        # The lines a sink word starts in, each once, in order: looked up hit by hit (there
+        # are far fewer hits than lines).
+        for index in sorted({bisect.bisect_right(ends, hit) for hit in hits}):
+            lines.append(every[index].splitlines()[0])
     for line in [*lines, *inner]:
         if refused or re.match(r"\s*+(?:#|//)", line):
             continue
@@ -565,11 +578,11 @@ def _commands(text: str) -> list[_Command]:
                 if redirect.startswith("<"):
                     inputs.append(token)
                 redirect = ""
-            elif token and set(token) <= set("<>&") and token not in ("&", "&&"):
+            elif token and not token.strip("<>&") and token not in ("&", "&&"):  # only <, >, &
                 redirect = token
             elif token in ("|", "|&"):
                 pipelines[-1].append([])
-            elif token and set(token) <= set(";&|"):
+            elif token and not token.strip(";&|"):
                 pipelines.append([[]])
             else:
                 pipelines[-1][-1].append(token)
@@ -587,13 +600,15 @@ def _lines_to_read(joined: str, reaching: list[int]) -> Iterator[tuple[str, int]
     """``(line, offset)`` for each line of ``joined`` where one of ``reaching`` (sorted
     offsets of network tools, devices, URLs) starts; a line over LONG_LINE as the stretches
     around its hits (_stretches)."""
-    at = 0
-    for line in joined.splitlines(keepends=True):
-        start, at = at, at + len(line)
-        line = line.rstrip("\r\n")
+    every = joined.splitlines(keepends=True)
+    ends = list(itertools.accumulate(map(len, every)))
+    # Looked up hit by hit: there are far fewer hits than lines.
+    for index in sorted({bisect.bisect_right(ends, hit) for hit in reaching}):
+        start = ends[index] - len(every[index])
+        line = every[index].rstrip("\r\n")
         i = bisect.bisect_left(reaching, start)
-        if i == len(reaching) or reaching[i] >= start + len(line) or not line.strip():
-            continue
+        if reaching[i] >= start + len(line) or not line.strip():
+            continue  # the hit is in its line break, or the line is blank
         if len(line) <= LONG_LINE:
             yield line, start
             continue
@@ -620,17 +635,29 @@ def _stretches(line: str, hits: list[int]) -> Iterator[tuple[str, int]]:
         yield _head(line, start, end), start
 
 
-# shlex's words where a line has no quote and no backslash, the only characters it reads
-# other than its whitespace (" \t\r\n") and punctuation: the same tokens (checked against
-# shlex on every such line of the corpora and of the benchmark's text), at a tenth of the
-# cost, and most lines are such.
+# shlex's words where a line has no backslash, the only character of its that these do not
+# read (the others: its whitespace " \t\r\n", the punctuation, and the two quotes, between
+# which everything is literal when no backslash is there to escape): the same tokens
+# (checked against shlex on generated lines, and on every such line of the corpora and of
+# the benchmark's text), at a tenth of the cost or less. shlex, in Python, was a tenth of
+# what inspecting a large text cost. A lone quote (group 1) is what shlex refuses.
 _PLAIN_WORDS = re.compile(r"[;&|<>]++|[^ \t\r\n;&|<>]++")
+_QUOTED_WORDS = re.compile(r"""[;&|<>]++|(?:[^ \t\r\n;&|<>'"]++|'[^']*+'|"[^"]*+")++|(['"])""")
+_QUOTES = re.compile(r"'([^']*+)'|" + r'"([^"]*+)"')
 
 
 def _words(line: str) -> list[str]:
     """The shell words and operators of one line (shlex, posix, with ``;&|<>`` apart)."""
-    if "'" not in line and '"' not in line and "\\" not in line:
-        return _PLAIN_WORDS.findall(line)
+    if "\\" not in line:
+        if "'" not in line and '"' not in line:
+            return _PLAIN_WORDS.findall(line)
+        words = []
+        for m in _QUOTED_WORDS.finditer(line):
+            if m.group(1):  # an unclosed quote: judge the words as far as they go, as below
+                return line.split()
+            word = m.group()
+            words.append(_QUOTES.sub(r"\1\2", word) if "'" in word or '"' in word else word)
+        return words
     # Not "(" and ")": $(…) stays inside its word, where a DNS name may carry it.
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
     lexer.whitespace_split = True
