@@ -243,6 +243,9 @@ size_t sbx_utf8_size(const void *units, size_t n, unsigned width);
 void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out);
 /* How many bytes at the start of buf[0 .. n) are ASCII. */
 size_t sbx_ascii_span(const uint8_t *buf, size_t n);
+/* 1 when every code point of the UTF-8 in buf[0 .. n) is ASCII or marked in `table` (bit
+ * c % 8 of table[c / 8], c below `bits`); 0 otherwise, and for malformed UTF-8. */
+int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits);
 /* blanks.c: ASCII text's whitespace runs as the rules read them (a run with a line break as
  * one, any other of two or more as a space) from in[0 .. n) into out (n bytes suffice); the
  * length written. Never fails. */

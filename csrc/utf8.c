@@ -197,3 +197,39 @@ size_t sbx_ascii_span(const uint8_t *buf, size_t n)
         i++;
     return i;
 }
+
+/* Whether every code point of the UTF-8 in buf[0 .. n) is ASCII or has its bit set in
+ * `table` (bit c % 8 of table[c / 8], for c below `bits`): text that normalisation would
+ * leave as it is. A malformed sequence, or a code point past the table, is not marked. */
+int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits)
+{
+    size_t i = 0;
+    while (i < n) {
+        i += sbx_ascii_span(buf + i, n - i);
+        if (i >= n)
+            break;
+        uint8_t b = buf[i];
+        uint32_t c;
+        size_t more;
+        if (b >= 0xC2 && b <= 0xDF)
+            c = b & 0x1Fu, more = 1;
+        else if (b >= 0xE0 && b <= 0xEF)
+            c = b & 0x0Fu, more = 2;
+        else if (b >= 0xF0 && b <= 0xF4)
+            c = b & 0x07u, more = 3;
+        else
+            return 0;
+        if (i + more >= n)
+            return 0;
+        for (size_t k = 1; k <= more; k++) {
+            if ((buf[i + k] & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (buf[i + k] & 0x3Fu);
+        }
+        static const uint32_t least[4] = {0, 0x80, 0x800, 0x10000}; /* below it: an overlong form */
+        if (c < least[more] || c >= bits || !(table[c >> 3] & (1u << (c & 7))))
+            return 0;
+        i += more + 1;
+    }
+    return 1;
+}

@@ -211,13 +211,17 @@ cdef class Gate:
             free(runs)
 
 
-def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach):
+def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach, const uint8_t[::1] stable):
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads
     (sandbox.inspectors.normalize._stretches, which this does in one pass): runs of bytes
     >= 0x80 closer than ``join`` taken together, each widened to the nearest space or
-    newline within ``reach`` bytes (never inside a character), overlapping ones joined."""
+    newline within ``reach`` bytes (never inside a character), overlapping ones joined; and
+    of those, only the ones with a code point that ``stable`` (a bit table, code point c at
+    bit c % 8 of byte c / 8) does not mark."""
     cdef Py_ssize_t n = data.shape[0], i = 0, low, high, run_low = -1, run_high = -1, start, end, j, last_end = -1
     cdef Py_ssize_t last_start = -1
+    cdef size_t bits = <size_t>stable.shape[0] * 8
+    cdef const uint8_t *table = &stable[0] if stable.shape[0] else NULL
     out = []
     while True:
         # The next merged run of non-ASCII bytes.
@@ -262,15 +266,24 @@ def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach):
                 start -= 1
             while end < n and data[end] >= 0x80:
                 end += 1
-        if out and start <= last_end:
-            last_end = end
-            out[len(out) - 1] = (last_start, end)  # not out[-1]: this module is built without wraparound
+        if last_end >= 0 and start <= last_end:
+            last_end = end  # overlaps the one before: joined to it
         else:
+            if last_end >= 0 and not _all_marked(data, last_start, last_end, table, bits):
+                out.append((last_start, last_end))
             last_start, last_end = start, end
-            out.append((start, end))
         if i >= n:
             break
+    if last_end >= 0 and not _all_marked(data, last_start, last_end, table, bits):
+        out.append((last_start, last_end))
     return out
+
+
+cdef bint _all_marked(const uint8_t[::1] data, Py_ssize_t low, Py_ssize_t high, const uint8_t *table, size_t bits):
+    """Whether every code point of data[low:high] is ASCII or marked in ``table``."""
+    if table == NULL:
+        return False
+    return csrc.sbx_utf8_all_marked(&data[low], <size_t>(high - low), table, bits) != 0
 
 
 def utf8(str text):
@@ -302,3 +315,39 @@ def collapse_blanks(const uint8_t[::1] data):
     with nogil:
         size = csrc.sbx_collapse_blanks(&data[0], n, into)
     return out[:size]
+
+
+def encoded_blocks(const uint8_t[::1] data, list runs, Py_ssize_t longest):
+    """Of ``runs`` (``(start, end)`` byte ranges of ``data``), those that may be a base64 or
+    hex block worth decoding, as ``(start, end, hexadecimal)`` (see
+    sandbox.inspectors.prefilter.encoded_blocks, whose test this is in C)."""
+    cdef Py_ssize_t n = data.shape[0], start, end, k, others
+    cdef bint lower, upper, standard, urlsafe, hexadecimal
+    cdef uint8_t b
+    out = []
+    for run in runs:
+        start, end = run
+        if start < 0 or end > n or start >= end or end - start > longest:
+            continue
+        others = 0
+        lower = upper = standard = urlsafe = False
+        hexadecimal = True
+        for k in range(start, end):
+            b = data[k]
+            if b >= 97 and b <= 122:  # a-z
+                lower = True
+                hexadecimal = hexadecimal and b <= 102
+            elif b >= 65 and b <= 90:  # A-Z
+                upper = True
+                hexadecimal = hexadecimal and b <= 70
+            elif b < 48 or b > 57:  # not a digit either
+                others += 1
+                hexadecimal = False
+                standard = standard or b == 43 or b == 47  # + /
+                urlsafe = urlsafe or b == 45 or b == 95  # - _
+        if 2 * others > end - start:
+            continue
+        if not hexadecimal and (lower != upper or (standard and urlsafe)):
+            continue
+        out.append((start, end, hexadecimal))
+    return out

@@ -95,6 +95,7 @@ cdef extern from "sbx.h" nogil:
     size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
     void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
     size_t sbx_ascii_span(const uint8_t *buf, size_t n)
+    int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits)
 
     # blanks.c: whitespace runs of ASCII text as the inspectors' rules read them
     size_t sbx_collapse_blanks(const uint8_t *inp, size_t n, uint8_t *out)

@@ -1,7 +1,7 @@
 """EgressInspector: data leaving through the commands an agent is about to run, and
 secrets in what it reads or writes.
 
-Commands are parsed, not grepped: each line is split into shell words (``shlex``, with the
+Commands are parsed, not grepped: each line is split into shell words (as ``shlex`` splits them, with the
 operators ``|``, ``;``, ``&&``, ``||`` between commands), wrappers such as ``sudo``, ``env``
 and ``xargs`` are looked through, and each network tool is read with its own options
 (``curl -d @file``, ``wget --post-file``, ``scp file host:``, ``git push URL``, ``nc host``,

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import re
 import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 
-from sandbox.inspectors.prefilter import non_ascii_stretches, utf8
+from sandbox.inspectors.prefilter import encoded_blocks, non_ascii_stretches, utf8
 
 MAX_DEPTH = 2
 MAX_BLOCK = 64 << 10  # an encoded block longer than this is data, not a message
@@ -80,10 +81,6 @@ _SPECIAL = re.compile("[" + _ZERO_WIDTH + _BIDI + "".join(chr(c) for c in _CONFU
 B64_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
 _ESCAPES = re.compile(rb"\\(?:x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){3,}|u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4}){3,})")
 _PERCENT = re.compile(rb"%[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2}){2,}")
-_HEXDIGITS = b"0123456789abcdefABCDEF"
-_ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_STANDARD = re.compile(rb"[+/]")  # base64's own two characters
-_URLSAFE = re.compile(rb"[-_]")  # base64url's
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r\t"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _NUMERIC_REF = rb"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+"
@@ -180,9 +177,10 @@ def normalize(text: str) -> Normalized:
     # Only the stretches around non-ASCII bytes need the Unicode work; each is cut at ASCII
     # whitespace (so that nothing that combines, and no word with a zero-width character in
     # it, is cut), and stretches close together are worked on as one.
-    stretches = non_ascii_stretches(data, _JOIN, _REACH)
-    # Most stretches (an accented word, a dash, curly quotes) need nothing: they are read in
-    # one batch, and only those with a character to change are worked on one by one.
+    # Those whose every character is one that needs nothing (an accented word, a dash, curly
+    # quotes: _stable_table) are passed over in C; the rest are read in one batch, and only
+    # those with a character to change are worked on one by one.
+    stretches = non_ascii_stretches(data, _JOIN, _REACH, _stable_table())
     pieces = b"\x00".join(data[low:high] for low, high in stretches).decode("utf-8", "surrogatepass").split("\x00")
     if len(pieces) != len(stretches):  # a NUL inside a stretch: read them one by one
         pieces = [data[low:high].decode("utf-8", "surrogatepass") for low, high in stretches]
@@ -211,6 +209,27 @@ def normalize(text: str) -> Normalized:
 
 
 _REACH = 64  # bytes looked back and ahead of a non-ASCII run for the whitespace to cut at
+# Where the characters that normalisation leaves alone are looked for: Latin, Greek,
+# Cyrillic, Armenian, Hebrew, Arabic and their neighbours; Latin Extended Additional to the
+# arrows, dashes, quotes and symbols. Neither range holds a character of combining class 0
+# that composes with the one before it (Hangul vowels and finals, Indic vowel signs: they
+# lie between the two), which tests/unit/test_prefilter.py checks against every character.
+_STABLE_RANGES = ((0x80, 0x900), (0x1E00, 0x2C00))
+
+
+@functools.cache
+def _stable_table() -> bytes:
+    """A bit table of the code points (below U+2C00) that _unicode leaves as they are
+    whatever stands around them: NFKC keeps them, they combine with nothing before them
+    (combining class 0; see _STABLE_RANGES), and they are not invisible or look-alikes. A
+    stretch of them and ASCII needs no work. Built on first use (about 3 ms)."""
+    table = bytearray(_STABLE_RANGES[-1][1] // 8)
+    for low, high in _STABLE_RANGES:
+        for code in range(low, high):
+            c = chr(code)
+            if unicodedata.combining(c) == 0 and unicodedata.is_normalized("NFKC", c) and not _SPECIAL.match(c):
+                table[code >> 3] |= 1 << (code & 7)
+    return bytes(table)
 # Non-ASCII runs closer than this are worked on together. Less than twice _REACH, so that
 # runs a few words apart still make one stretch (their widenings overlap and are joined);
 # 256 gave fewer stretches but longer ones, each read whole (10 MB: 7.0 against 5.8 ms).
@@ -268,22 +287,8 @@ def decoded_layers(
         inner = normalize(payload)
         out.append(Layer(kind, inner.text, depth, (start, end)))
 
-    for start, end in runs:
-        if end - start > MAX_BLOCK:
-            continue
+    for start, end, hexadecimal in encoded_blocks(data, runs, MAX_BLOCK):
         block = data[start:end]
-        # Told apart by what is left once letters and digits are deleted (in C, where a
-        # regular expression per block cost more than the rest): most runs of a text are
-        # rules of "=====" or identifiers.
-        others = block.translate(None, _ALNUM)
-        if 2 * len(others) > len(block):  # a rule of "=====" or "-+-+-" (hex has none of these)
-            continue
-        hexadecimal = not others and not block.translate(None, _HEXDIGITS)
-        if not hexadecimal and (
-            block.islower() or block.isupper()  # an identifier or a word: base64 of 24+ bytes has both cases
-            or (_STANDARD.search(others) and _URLSAFE.search(others))  # "a/b_c": neither alphabet
-        ):
-            continue
         if hexadecimal:
             keep("hex", start, end, _readable(_unhex(block.decode("ascii"))))
         else:

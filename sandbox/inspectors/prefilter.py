@@ -375,13 +375,46 @@ def collapse_blanks(data: bytes) -> bytes:
     return _BLANK_RUN.sub(b" ", _BLANK_RUN_WITH_NEWLINE.sub(b"\n", data))
 
 
-def non_ascii_stretches(data: bytes, join: int, reach: int) -> list[tuple[int, int]]:
+_ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_HEXDIGITS = b"0123456789abcdefABCDEF"
+
+
+def encoded_blocks(data: bytes, runs: list[tuple[int, int]], longest: int) -> list[tuple[int, int, bool]]:
+    """Of ``runs`` (byte ranges of ``data``, runs of base64 bytes), those that may be a
+    base64 or hex block worth decoding, as ``(start, end, hexadecimal)``: at most ``longest``
+    bytes (a longer one is data, not a message), and not a rule of "=====" or "-+-+-" (more
+    than half of it neither letters nor digits), not an identifier or a word in one case
+    (base64 of 24 bytes or more has both), and not a mix of the two alphabets ("a/b_c").
+    Most runs of a text are the first two. In C where built: a test per run in Python was
+    most of what decoding cost on text with nothing encoded in it."""
+    if _native_module is not None:
+        found: list[tuple[int, int, bool]] = _native_module.encoded_blocks(data, runs, longest)
+        return found
+    out = []
+    for start, end in runs:
+        if start < 0 or end > len(data) or start >= end or end - start > longest:
+            continue
+        block = data[start:end]
+        others = block.translate(None, _ALNUM)
+        if 2 * len(others) > len(block):
+            continue
+        hexadecimal = not others and not block.translate(None, _HEXDIGITS)
+        mixed = (b"+" in others or b"/" in others) and (b"-" in others or b"_" in others)
+        if not hexadecimal and (block.islower() or block.isupper() or mixed):
+            continue
+        out.append((start, end, hexadecimal))
+    return out
+
+
+def non_ascii_stretches(data: bytes, join: int, reach: int, stable: bytes = b"") -> list[tuple[int, int]]:
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads: runs
     of bytes >= 0x80 closer than ``join`` taken together, each widened to the nearest space
-    or newline within ``reach`` bytes (never inside a character), overlapping ones joined.
-    One pass in C where built; the same in Python otherwise."""
+    or newline within ``reach`` bytes (never inside a character), overlapping ones joined;
+    of those, only the ones holding a code point that ``stable`` does not mark (a bit table:
+    code point c is bit c % 8 of byte c // 8; malformed UTF-8 is never marked). One pass in
+    C where built; the same in Python otherwise."""
     if _native_module is not None:
-        found: list[tuple[int, int]] = _native_module.stretches(data, join, reach)
+        found: list[tuple[int, int]] = _native_module.stretches(data, join, reach, stable)
         return found
     runs, _ = _py_byte_runs(data, bytes(range(0x80, 0x100)), 1, -1)
     merged: list[tuple[int, int]] = []
@@ -404,4 +437,14 @@ def non_ascii_stretches(data: bytes, join: int, reach: int) -> list[tuple[int, i
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))
-    return out
+    return [(low, high) for low, high in out if not _all_marked(data[low:high], stable)]
+
+
+def _all_marked(piece: bytes, table: bytes) -> bool:
+    """Whether every code point of the UTF-8 ``piece`` is ASCII or marked in ``table``."""
+    try:
+        text = piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    bits = len(table) * 8
+    return all(c < 0x80 or (c < bits and table[c >> 3] >> (c & 7) & 1) for c in map(ord, text))

@@ -271,28 +271,45 @@ def test_native_utf8_is_str_encode(text: str) -> None:
     assert _ahocorasick.utf8(text) == text.encode("utf-8", "surrogatepass")
 
 
+# é and the dash need no work, the ellipsis (NFKC: "..."), a combining accent and a
+# zero-width space do; a lone surrogate's bytes (surrogatepass) and a stray byte are not UTF-8.
+_STRETCH_PIECES = [b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30, b"\xe2\x80\xa6", b"\xcc\x81",
+                   b"\xe2\x80\x8b", b"\xed\xa0\x80", b"\xff"]
+
+
 @pytest.mark.native
 @settings(max_examples=300)
 @given(
-    text=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x80\x94", b"xyz" * 30]), max_size=400),
+    text=st.lists(st.sampled_from(_STRETCH_PIECES), max_size=400),
     # normalize's own bounds, and ones where widened stretches overlap and are joined (a
     # join no more than twice the reach): that path once wrote out of the list's bounds.
-    bounds=st.sampled_from([(256, 64), (16, 64), (64, 64), (1, 8), (8, 0)]),
+    bounds=st.sampled_from([(64, 64), (256, 64), (16, 64), (1, 8), (8, 0)]),
+    table=st.sampled_from(["none", "normalize's"]),
 )
-def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes], bounds: tuple[int, int]) -> None:
+def test_non_ascii_stretches_agree_with_the_twin(text: list[bytes], bounds: tuple[int, int], table: str) -> None:
     from sandbox.inspectors import prefilter
+    from sandbox.inspectors.normalize import _stable_table
 
     data = b"".join(text)
-    native = prefilter.non_ascii_stretches(data, *bounds)
+    stable = _stable_table() if table != "none" else b""
+    native = prefilter.non_ascii_stretches(data, *bounds, stable)
     saved = prefilter._native_module
     try:
         prefilter._native_module = None
-        assert prefilter.non_ascii_stretches(data, *bounds) == native
+        assert prefilter.non_ascii_stretches(data, *bounds, stable) == native
     finally:
         prefilter._native_module = saved
-    for low, high in native:  # whole characters, and every non-ASCII byte inside one
-        assert data[low:high].decode("utf-8")
-    assert all(any(low <= i < high for low, high in native) for i, b in enumerate(data) if b >= 0x80)
+    every = prefilter.non_ascii_stretches(data, *bounds)
+    assert set(native) <= set(every)  # the table only leaves stretches out
+    for low, high in every:  # whole characters, and every non-ASCII byte inside one
+        if b"\xff" not in data and b"\xed" not in data:
+            assert data[low:high].decode("utf-8")
+        # Left out exactly when each of its characters is marked.
+        marked = all(ord(c) < 0x80 or (ord(c) < len(stable) * 8 and stable[ord(c) >> 3] >> (ord(c) & 7) & 1)
+                     for c in data[low:high].decode("utf-8", "replace"))
+        assert ((low, high) not in native) == (marked and b"\xff" not in data[low:high]
+                                               and b"\xed" not in data[low:high])
+    assert all(any(low <= i < high for low, high in every) for i, b in enumerate(data) if b >= 0x80)
 
 
 @pytest.mark.native
@@ -313,3 +330,81 @@ def test_collapsed_blanks_agree_with_the_twin_and_the_engine(text: str) -> None:
     finally:
         prefilter._native_module = saved
     assert native.decode("ascii") == engine._collapsed(text)
+
+
+# ---------------------------------------------------------------------------------------
+# The characters normalisation passes over (normalize._stable_table): a stretch of them and
+# ASCII is not read at all, so each must be one that _unicode would leave as it is, whatever
+# stands before or after it.
+
+
+def test_stable_characters_are_left_as_they_are_whatever_stands_around_them() -> None:
+    import unicodedata
+
+    from sandbox.inspectors.normalize import _SPECIAL, _stable_table
+
+    table = _stable_table()
+    marked = [code for code in range(len(table) * 8) if table[code >> 3] >> (code & 7) & 1]
+    assert len(marked) > 4000 and 0xE9 in marked and 0x2014 in marked  # é, the em dash
+    assert 0x2026 not in marked and 0x0430 not in marked and 0x200B not in marked  # …, Cyrillic a, zero width
+    # Characters of combining class 0 that compose with the one before them: the second
+    # of any two-character canonical decomposition, of every script, and Hangul's vowels
+    # and finals (composed by rule, not listed).
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for code in range(0x110000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    for code in marked:
+        c = chr(code)
+        assert code >= 0x80 and code not in seconds, hex(code)
+        assert unicodedata.combining(c) == 0 and unicodedata.is_normalized("NFKC", c), hex(code)
+        assert not _SPECIAL.match(c), hex(code)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(["ab", " ", "\n", "é", "É", "—", "\u2019", "ж", "λ", "→", "…", "\u0301", "\u200b",
+                                 "\u0430", "\uff41", "\u00a0", "e\u0301", "\u1100\u1161", "x" * 70]),
+                max_size=60).map("".join))
+def test_normalize_reads_the_same_with_and_without_the_stable_table(text: str) -> None:
+    from sandbox.inspectors import normalize as module
+
+    with_table = module.normalize(text)
+    saved = module._stable_table
+    try:
+        module._stable_table = lambda: b""  # type: ignore[assignment]
+        without = module.normalize(text)
+    finally:
+        module._stable_table = saved
+    assert (with_table.data, with_table.invisible, with_table.layers) == (without.data, without.invisible,
+                                                                          without.layers)
+
+
+@pytest.mark.native
+@settings(max_examples=500)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"B", b"f", b"F", b"z", b"Z", b"0", b"9", b"+", b"/", b"-", b"_", b"=",
+                                   b"\n", b"\xc3\xa9"]), max_size=80).map(b"".join),
+    cuts=st.lists(st.tuples(st.integers(-2, 90), st.integers(-2, 90)), max_size=6),
+    longest=st.sampled_from([4, 24, 1 << 16]),
+)
+def test_encoded_blocks_agree_with_the_twin(data: bytes, cuts: list[tuple[int, int]], longest: int) -> None:
+    from sandbox.inspectors import prefilter
+
+    native = prefilter.encoded_blocks(data, cuts, longest)
+    saved = prefilter._native_module
+    try:
+        prefilter._native_module = None
+        assert prefilter.encoded_blocks(data, cuts, longest) == native
+    finally:
+        prefilter._native_module = saved
+
+
+def test_encoded_blocks_keep_what_may_hide_a_message() -> None:
+    from sandbox.inspectors.prefilter import encoded_blocks
+
+    data = b"aGVsbG8gd29ybGQsIGhlbGxv 0123456789abcdef0123 ======================== SimpleHTTPRequestHandler " \
+           b"lower_case_identifier_here a/b_c+d-eAZ09aa"
+    runs = [(m.start(), m.end()) for m in re.finditer(rb"\S+", data)]
+    assert encoded_blocks(data, runs, 1 << 16) == [(0, 24, False), (25, 45, True), (71, 95, False)]
+    assert encoded_blocks(data, runs, 20) == [(25, 45, True)]  # longer ones are data, not a message
