@@ -217,6 +217,13 @@ def test_a_process_of_the_same_user_cannot_trace_the_agent(try_syscall: Path, tm
             return subprocess.run([*prefix, str(tool), "ptrace-attach", str(pid)],
                                   capture_output=True, text=True, check=False).stdout.strip()
 
+        # Until it has executed sleep, the victim is setpriv, which the kernel makes
+        # non-dumpable when it changes its user: an attach then is refused for that reason
+        # (seen once in CI under load), not the one this test is about.
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{victim.pid}/comm").read_text().strip() != "sleep":
+            assert time.monotonic() < deadline, "the victim did not start"
+            time.sleep(0.01)
         assert attach(victim.pid) == "ok"
         agent.run(1, ["true"])
         agent.result(1)
