@@ -111,9 +111,11 @@ _COMMAND_WORDS = (
     "powershell", "pwsh", "tclsh", "sshfs", "gsutil", "gcloud", "rclone", "s3cmd", "azcopy", "sendmail", "mail",
     "mailx", "mutt", "swaks", "msmtp", "s-nail", "mc", "b2", "certutil", "bitsadmin", "start-bitstransfer", "twine",
 )
+# ".env" as a word's end, as _SECRET_PATH reads it (".env", ".env.local"): not "os.environ",
+# which source code holds on every other page.
 _COMMAND_FORMS = (
     "aws s3", "az storage", "npm publish", "pnpm publish", "yarn publish", "poetry publish", "uv publish",
-    "--index-url", "--registry", "--repository-url", "--publish-url", ".env", ".npmrc", ".pypirc", "kube/config",
+    "--index-url", "--registry", "--repository-url", "--publish-url", r".env\b", ".npmrc", ".pypirc", "kube/config",
     "git push", "git remote", "git send-email", "git credential", "git -c", "python -", "python2 -", "python3 -",
     "node -", "nodejs -", "bun -", "deno eval", "deno run", "tsx -", "ruby -", "perl -", "php -", "lua -",
     "host $(", "host `", "host -", "ping -", "http post", "http put", "https post", "https put", "http -f",
