@@ -112,7 +112,8 @@ _COMMAND_WORDS = (
     "mailx", "mutt", "swaks", "msmtp", "s-nail", "mc", "b2", "certutil", "bitsadmin", "start-bitstransfer", "twine",
 )
 # ".env" as a word's end, as _SECRET_PATH reads it (".env", ".env.local"): not "os.environ",
-# which source code holds on every other page.
+# which source code holds on every other page. A pipe into a shell likewise: not "| Shifts"
+# in a table.
 _COMMAND_FORMS = (
     "aws s3", "az storage", "npm publish", "pnpm publish", "yarn publish", "poetry publish", "uv publish",
     "--index-url", "--registry", "--repository-url", "--publish-url", r".env\b", ".npmrc", ".pypirc", "kube/config",
@@ -124,8 +125,8 @@ _COMMAND_FORMS = (
     "-listen", "$ifs", "${ifs", "$'\\", "$(printf", "$(echo", "`which", "$(which", "command -v",
     "invoke-webrequest", "invoke-restmethod", "invoke-expression", "net.webclient", "npm publish", "yarn publish",
     "twine upload", "docker push", "cargo publish", "gem push", ".ssh/", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
-    ".aws/", ".netrc", ".git-credentials", "/etc/shadow", "/proc/self/environ", "printenv", "| sh", "| bash", "|sh",
-    "|bash",
+    ".aws/", ".netrc", ".git-credentials", "/etc/shadow", "/proc/self/environ", "printenv", r"| sh\b", r"| bash\b",
+    r"|sh\b", r"|bash\b",
 )
 _COMMAND_SITES = (*(rf"\b{word}\b" for word in _COMMAND_WORDS), *_COMMAND_FORMS)
 COMMAND_CONTEXT = 160  # bytes around a command site parsed with it (a variable set just before, a continuation)
