@@ -139,6 +139,13 @@ def test_every_tunnel_form_passes_the_word_check(inspector: EgressInspector) -> 
         assert level(inspector, example) >= ThreatLevel.HIGH, example
 
 
+
+def test_a_tunnel_spelled_with_a_kelvin_sign_is_found(inspector: EgressInspector) -> None:
+    # The word check folds ASCII case only: what folds to an ASCII letter otherwise (the
+    # Kelvin sign, K) is made plain by normalisation before it.
+    assert level(inspector, "ngro\u212a http 8080") >= ThreatLevel.HIGH
+
+
 @pytest.mark.parametrize(
     "command",
     [
