@@ -710,22 +710,27 @@ class _Starts:
     spaces: bool  # a literal holds a space: the window's whitespace must read as spaces
     words: Gate | None  # the literals, word starts checked: for ASCII windows
     anywhere: Gate | None  # the literals without their marks: for the others
+    # The pattern tells case apart and every literal is ASCII: a match begins with one as
+    # written, so a window that is not all ASCII is read as it is, not case-folded first.
+    as_written: bool = False
 
     @staticmethod
-    def of(literals: Iterable[str]) -> _Starts:
+    def of(literals: Iterable[str], exact_case: bool = False) -> _Starts:
         ordered = tuple(sorted(set(literals)))
         found_as = tuple(dict.fromkeys(_plain(x) for x in ordered))
         words = anywhere = None
         if prefilter_backend() == "native":
             words = Gate([[ordered]], [0], [0], MAX_WINDOW)
             anywhere = Gate([[found_as]], [0], [0], MAX_WINDOW) if found_as != ordered else words
-        return _Starts(found_as, any(" " in x for x in found_as), words, anywhere)
+        as_written = exact_case and all(x.isascii() for x in found_as)
+        return _Starts(found_as, any(" " in x for x in found_as), words, anywhere, as_written)
 
     @staticmethod
-    def for_pattern(pattern: str) -> _Starts | None:
+    def for_pattern(pattern: str, exact_case: bool = False) -> _Starts | None:
         """The starts of ``pattern``'s matches, where its first literals are worth looking
         for: known, not too many, each two characters or more or one that is not a letter
-        ("@"). None otherwise. Raises PolicyError for a pattern that does not parse."""
+        ("@"). None otherwise. ``exact_case``: the pattern is matched telling case apart.
+        Raises PolicyError for a pattern that does not parse."""
         firsts = first_literals(pattern)
         if not firsts or len(firsts) > MAX_FIRSTS:
             return None
@@ -733,7 +738,7 @@ class _Starts:
             len(core) >= 2 or (len(core) == 1 and not core.isalnum() and not core.isspace())
             for core in map(_plain, firsts)
         )
-        return _Starts.of(firsts) if usable else None
+        return _Starts.of(firsts, exact_case) if usable else None
 
     def places(self, window: str, most: int) -> list[int] | None:
         """The sorted offsets in ``window`` where a literal starts; None past ``most``, or
@@ -743,6 +748,14 @@ class _Starts:
             # The automaton folds ASCII case and reads a run of whitespace as one space (a
             # literal's space is the run's first byte).
             return self.words.starts(window.encode("ascii"), most)
+        if self.as_written and self.anywhere is not None:
+            # Folding the case of a large text that is not all ASCII cost more than finding
+            # the places in it; a pattern that tells case apart needs its ASCII literals only
+            # where they stand as written, which the automaton finds in the UTF-8 as it is.
+            text = _NON_ASCII_SPACE.sub(" ", window) if self.spaces else window
+            data = text.encode("utf-8", "surrogatepass")
+            places = self.anywhere.starts(data, most)
+            return None if places is None else _characters(data, places)
         folded = window.casefold()
         if len(folded) != len(window):
             return None
@@ -782,6 +795,12 @@ def _characters(data: bytes, places: list[int]) -> list[int]:
     return out
 
 
+def _ignores_case(pattern: Any) -> bool:
+    """Whether a compiled pattern matches any part without telling case apart: its flags, or
+    an inline flag anywhere in it (``(?i)``, ``(?i:...)``, ``(?si)``)."""
+    return bool(pattern.flags & re.IGNORECASE) or re.search(r"\(\?[a-zA-Z]*i[a-zA-Z]*[:)]", pattern.pattern) is not None
+
+
 class Finder:
     """The matches of a compiled pattern (``re`` or ``regex``) as ``finditer`` gives them,
     found by trying it only where one of its first literals starts (see _matches): for
@@ -792,7 +811,7 @@ class Finder:
 
     def __init__(self, pattern: Any) -> None:
         self.pattern = pattern
-        self._starts = _Starts.for_pattern(pattern.pattern)
+        self._starts = _Starts.for_pattern(pattern.pattern, exact_case=not _ignores_case(pattern))
 
     def starts(self, text: str) -> list[int]:
         """Where each match starts, in order."""
@@ -819,8 +838,10 @@ def _cost(window: str, starts: _Starts | None, places: list[int] | None, reach: 
     (ß to ss: searched the engine's way, see _Starts.places), its length. Padding costs
     nothing: the window comes collapsed."""
     if places is not None:
+        # Sorted: the places before end - reach are charged reach each, the rest to the end.
         end = len(window)
-        return sum(min(reach, end - place) for place in places) + end // 8
+        full = bisect.bisect_right(places, end - reach)
+        return full * reach + (len(places) - full) * end - sum(places[full:]) + end // 8
     if starts is None or len(window.casefold()) != len(window):
         return len(window)
     return len(window) * reach // PLACES_PER

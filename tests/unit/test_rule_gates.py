@@ -184,10 +184,19 @@ def test_a_finder_finds_what_finditer_finds(finder: str, monkeypatch: pytest.Mon
     if finder == "find":
         monkeypatch.setattr(prefilter, "_native_module", None)
     texts = _texts()
-    variants = [lambda t: t, lambda t: t.replace(" ", "x", 3).replace(" ", "—", 3).replace(" ", "²", 2).upper()]
-    for pattern in (egress._SINKS, egress._MAY_REACH):
+    variants = [
+        lambda t: t,
+        lambda t: t.replace(" ", "x", 3).replace(" ", "—", 3).replace(" ", "²", 2).upper(),
+        # Letters whose case folds to more letters or to ASCII ones (ß, the long s, the
+        # Kelvin sign, the dotted capital I) beside the names: a pattern that tells case
+        # apart reads the text as it is, one that does not reads it folded.
+        lambda t: t.replace(" ", " ß", 3).replace("c", "\u017fc", 3).replace("k", "\u212a", 3)
+        .replace("i", "\u0130", 2),
+    ]
+    for pattern in (egress._SINKS, egress._MAY_REACH, egress._COPIES_SECRET, egress._TUNNELS):
         found = engine.Finder(pattern)
         assert (found._starts is not None) and ((found._starts.words is not None) == (finder == "automaton"))
+        assert found._starts.as_written == (pattern is not egress._TUNNELS)  # _TUNNELS ignores case
         for text in texts:
             for variant in variants:
                 window = variant(text)
