@@ -399,12 +399,20 @@ def _prepared(text: str) -> tuple[str, bool]:
     ``os.system('…')`` are put on lines of their own, to be judged too; and whether all
     such commands were (False: more than the budget, MAX_EXTRACTED and one per KiB)."""
     if "$" in text or "`" in text:  # what every one of these forms starts with
-        text = re.sub(r"\$\{?IFS\}?", " ", text)
-        text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
-        text = re.sub(r"\$\(\s*+printf\s++(['\"]?)([\w.-]++)\1\s*+\)", r"\2", text)  # $(printf cu)rl is curl
-        text = _WHICH.sub(lambda m: m.group(1) or m.group(2), text)  # `which nc` is nc
-        text = re.sub(r"\$\(\s*+printf\s++'%s '\s++([^)]*+)\)", r"\1", text)  # $(printf '%s ' wget …)
-        text = _ESCAPED_WORD.sub(_unescaped, text)
+        # Each only when the text holds the word it needs (a plain find: the patterns are
+        # tried at every "$" and backtick, and code has thousands).
+        if "IFS" in text:
+            text = re.sub(r"\$\{?IFS\}?", " ", text)
+        if "echo" in text:
+            text = re.sub(r"\$\(\s*+echo\s++([\w.-]++)\s*+\)", r"\1", text)  # $(echo curl) is curl
+        if "printf" in text:
+            text = re.sub(r"\$\(\s*+printf\s++(['\"]?)([\w.-]++)\1\s*+\)", r"\2", text)  # $(printf cu)rl is curl
+        if "which" in text or "command" in text:
+            text = _WHICH.sub(lambda m: m.group(1) or m.group(2), text)  # `which nc` is nc
+        if "printf" in text:
+            text = re.sub(r"\$\(\s*+printf\s++'%s '\s++([^)]*+)\)", r"\1", text)  # $(printf '%s ' wget …)
+        if "$'" in text or "printf" in text:
+            text = _ESCAPED_WORD.sub(_unescaped, text)
     if "alias " in text:
         text = _aliased(text)
     values: dict[str, str] = {}
