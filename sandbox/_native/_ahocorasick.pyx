@@ -213,7 +213,7 @@ cdef class Gate:
 
 def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach, const uint8_t[::1] stable):
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads
-    (sandbox.inspectors.normalize._stretches, which this does in one pass): runs of bytes
+    (sandbox.inspectors.prefilter.non_ascii_stretches, in one pass): runs of bytes
     >= 0x80 closer than ``join`` taken together, each widened to the nearest space or
     newline within ``reach`` bytes (never inside a character), overlapping ones joined; and
     of those, only the ones with a code point that ``stable`` (a bit table, code point c at

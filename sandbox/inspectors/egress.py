@@ -1,12 +1,12 @@
 """EgressInspector: data leaving through the commands an agent is about to run, and
 secrets in what it reads or writes.
 
-Commands are parsed, not grepped: each line is split into shell words (as ``shlex`` splits them, with the
-operators ``|``, ``;``, ``&&``, ``||`` between commands), wrappers such as ``sudo``, ``env``
-and ``xargs`` are looked through, and each network tool is read with its own options
-(``curl -d @file``, ``wget --post-file``, ``scp file host:``, ``git push URL``, ``nc host``,
-``/dev/tcp/host/port``). A destination is judged by its parsed host with the same rules as
-the proxy (sandbox.hosts): ``github.com.evil.example`` is not GitHub. Levels:
+Commands are parsed, not grepped: each line is split into shell words (as ``shlex`` splits
+them, with the operators ``|``, ``;``, ``&&``, ``||`` between commands), wrappers such as
+``sudo``, ``env`` and ``xargs`` are looked through, and each network tool is read with its
+own options (``curl -d @file``, ``wget --post-file``, ``scp file host:``, ``git push URL``,
+``nc host``, ``/dev/tcp/host/port``). A destination is judged by its parsed host with the
+same rules as the proxy (sandbox.hosts): ``github.com.evil.example`` is not GitHub. Levels:
 
 - MEDIUM: a connection to a host the allowlist does not name;
 - HIGH: data sent to such a host (an upload, a request body, a pipe into a socket, a push),
@@ -417,7 +417,7 @@ def _prepared(text: str) -> tuple[str, bool]:
         text = _aliased(text)
     values: dict[str, str] = {}
     # A value matters only where a variable is read ("$"): prose and most code have none,
-    # and the assignment pattern is tried at every whitespace character.
+    # and their assignments are not looked for.
     for name, value in _assignments(text) if "$" in text else ():
         values[name] = value if name not in values else ""  # assigned twice: unknown
     for name in ("HOME", "PATH", "PWD", "USER"):
@@ -647,12 +647,12 @@ def _stretches(line: str, hits: list[int]) -> Iterator[tuple[str, int]]:
         yield _head(line, start, end), start
 
 
-# shlex's words where a line has no backslash, the only character of its that these do not
-# read (the others: its whitespace " \t\r\n", the punctuation, and the two quotes, between
-# which everything is literal when no backslash is there to escape): the same tokens
-# (checked against shlex on generated lines, and on every such line of the corpora and of
-# the benchmark's text), at a tenth of the cost or less. shlex, in Python, was a tenth of
-# what inspecting a large text cost. A lone quote (group 1) is what shlex refuses.
+# shlex's words for a line without a backslash, the one character whose rules these do not
+# follow (the others shlex reads: its whitespace " \t\r\n", the punctuation, and the two
+# quotes, between which all is literal when no backslash escapes): the same tokens (checked
+# against shlex on generated lines, and on every such line of the corpora and of the
+# benchmark's text), at a tenth of the cost or less. shlex, in Python, was a tenth of what
+# inspecting a large text cost. A lone quote (group 1) is what shlex refuses.
 _PLAIN_WORDS = re.compile(r"[;&|<>]++|[^ \t\r\n;&|<>]++")
 _QUOTED_WORDS = re.compile(r"""[;&|<>]++|(?:[^ \t\r\n;&|<>'"]++|'[^']*+'|"[^"]*+")++|(['"])""")
 _QUOTES = re.compile(r"'([^']*+)'|" + r'"([^"]*+)"')

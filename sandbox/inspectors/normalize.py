@@ -209,6 +209,10 @@ def normalize(text: str) -> Normalized:
 
 
 _REACH = 64  # bytes looked back and ahead of a non-ASCII run for the whitespace to cut at
+# Non-ASCII runs closer than this are worked on together. Less than twice _REACH, so that
+# runs a few words apart still make one stretch (their widenings overlap and are joined);
+# 256 gave fewer stretches but longer ones, each read whole (10 MB: 7.0 against 5.8 ms).
+_JOIN = 64
 # Where the characters that normalisation leaves alone are looked for: Latin, Greek,
 # Cyrillic, Armenian, Hebrew, Arabic and their neighbours; Latin Extended Additional to the
 # arrows, dashes, quotes and symbols. Neither range holds a character of combining class 0
@@ -230,10 +234,6 @@ def _stable_table() -> bytes:
             if unicodedata.combining(c) == 0 and unicodedata.is_normalized("NFKC", c) and not _SPECIAL.match(c):
                 table[code >> 3] |= 1 << (code & 7)
     return bytes(table)
-# Non-ASCII runs closer than this are worked on together. Less than twice _REACH, so that
-# runs a few words apart still make one stretch (their widenings overlap and are joined);
-# 256 gave fewer stretches but longer ones, each read whole (10 MB: 7.0 against 5.8 ms).
-_JOIN = 64
 
 
 def _unicode(text: str, invisible: dict[str, int], layers: list[Layer]) -> str:

@@ -139,7 +139,6 @@ def test_every_tunnel_form_passes_the_word_check(inspector: EgressInspector) -> 
         assert level(inspector, example) >= ThreatLevel.HIGH, example
 
 
-
 def test_a_tunnel_spelled_with_a_kelvin_sign_is_found(inspector: EgressInspector) -> None:
     # The word check folds ASCII case only: what folds to an ASCII letter otherwise (the
     # Kelvin sign, K) is made plain by normalisation before it.

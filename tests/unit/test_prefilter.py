@@ -355,6 +355,7 @@ def test_stable_characters_are_left_as_they_are_whatever_stands_around_them() ->
         parts = unicodedata.decomposition(chr(code)).split()
         if len(parts) == 2 and not parts[0].startswith("<"):
             seconds.add(int(parts[1], 16))
+    assert min(seconds) >= 0x80  # no ASCII character composes with the one before it either
     for code in marked:
         c = chr(code)
         assert code >= 0x80 and code not in seconds, hex(code)
