@@ -385,6 +385,13 @@ def _component_log(text: str, line_start: int, at: int) -> bool:
     return len(names - _NOT_COMPONENTS) >= 2
 
 
+# The rest of a sentence: up to a full stop, question or exclamation mark that ends it (one
+# followed by a space or the end), or a line break. An atomic group, not "*+": Python 3.11
+# before 3.11.5 (Debian 12's 3.11.2) runs a possessive repetition of a group holding a
+# lookahead wrongly (CPython gh-100061) and ran on past the sentence's end.
+_SENTENCE = re.compile(r"(?>(?:[^.!?\n]|[.!?](?=\S))*)")
+
+
 def _order_to_agent(match: re.Match[str]) -> bool:
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
@@ -400,7 +407,7 @@ def _order_to_agent(match: re.Match[str]) -> bool:
         verb = _risky_order(span)
         if verb is None:
             continue
-        sentence = re.match(r"(?:[^.!?\n]|[.!?](?=\S))*+", span[verb.start() :])
+        sentence = _SENTENCE.match(span[verb.start() :])
         if sentence and _SCOPE.search(span[: verb.start()] + sentence.group()):
             continue  # advice kept to a throwaway place ("in the CI image only"), not an order
         lead = re.match(r"[^\w@]*+", address.group())

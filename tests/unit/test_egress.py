@@ -458,3 +458,19 @@ def test_runners_are_found_in_one_pass_as_a_search_of_each_stretch(text: str, st
     starts = sorted({min(s, len(text)) for s in starts})
     expected = {i for i, s in enumerate(starts) if _RUNNER_AT_END.search(text[max(0, s - 40) : s])}
     assert egress._executed(text, starts) == expected
+
+
+def test_patterns_read_the_same_on_the_python_that_runs_them() -> None:
+    """Python 3.11 before 3.11.5 (Debian 12 ships 3.11.2) matched a possessive repetition of
+    a group wrongly (CPython gh-106052, gh-100061); the patterns that met it use an atomic
+    group or none. CI runs this suite on both a fixed and an affected interpreter."""
+    from sandbox.inspectors import adversary_cues
+    from sandbox.inspectors.egress import _MAIL_ADDRESS, _words
+
+    assert _words('0"0') == ['0"0']  # an unclosed quote: shlex refuses it, the plain words
+    assert _words("a'b c'd \"e\"") == ["ab cd", "e"]
+    assert _MAIL_ADDRESS.findall("x+@bb.bca..") == ["bb.bca"]
+    assert _MAIL_ADDRESS.fullmatch("a@bb.bca.") is None
+    assert adversary_cues._SENTENCE.match("\n.").group() == ""
+    assert adversary_cues._SENTENCE.match("run it now. then").group() == "run it now"
+    assert adversary_cues._SENTENCE.match("see docs.example.com first! ok").group() == "see docs.example.com first"
