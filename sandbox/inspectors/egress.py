@@ -729,6 +729,12 @@ _CURL_VALUED = frozenset(
 )
 
 
+# The host of a mail address. An atomic group, not "++" on the group: Python 3.11 before
+# 3.11.5 (Debian 12's 3.11.2) repeats a group possessively wrongly (CPython gh-106052) and
+# took "bb.bca." for the host of "x@bb.bca..".
+_MAIL_ADDRESS = re.compile(r"[\w.+-]++@([\w-]++(?>(?:\.[\w-]++)+))")
+
+
 def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[tuple[str, str]], bool]:
     """(host, how) pairs the command reaches (``name`` and ``words``: what it runs, out of
     any wrapper), and whether it sends data. Its text around (``command.text``: a config
@@ -879,7 +885,7 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
         sends = bool(out)
     elif name in ("mail", "mailx", "mutt", "sendmail", "msmtp", "swaks", "s-nail"):
         for arg in args:
-            address = re.fullmatch(_MAIL_ADDRESS, arg.strip("<>,"))
+            address = _MAIL_ADDRESS.fullmatch(arg.strip("<>,"))
             if address:
                 out.append((address.group(1), f"mail ({name})"))
         if name == "swaks" and "--server" in args[:-1]:
@@ -904,7 +910,7 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
         if _NET_CODE.search(code):
             hosts = [_host_of(u) for u in _URL.findall(code)]
             hosts += [(a or b).lstrip(".") for a, b in _HOST_IN_CODE.findall(code)]
-            hosts += re.findall(_MAIL_ADDRESS, code)  # mail to an address
+            hosts += _MAIL_ADDRESS.findall(code)  # mail to an address
             hosts += _TCL_SOCKET.findall(code)  # Tcl: socket host port
             for host in hosts:
                 if host:
@@ -913,10 +919,6 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
     return out, sends
 
 
-# The host of a mail address. An atomic group, not "++" on the group: Python 3.11 before
-# 3.11.5 (Debian 12's 3.11.2) repeats a group possessively wrongly (CPython gh-106052) and
-# took "bb.bca." for the host of "x@bb.bca..".
-_MAIL_ADDRESS = re.compile(r"[\w.+-]++@([\w-]++(?>(?:\.[\w-]++)+))")
 _TCL_SOCKET = re.compile(r"\bsocket\s++(?:-\w++\s++)*+([A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++)\s++\d{1,5}\b")
 _BUILT_NAME = re.compile(
     r"(?:\$\((?:[^()]|\([^()]*+\))*+\)|`[^`]*+`|\$\{?\w++\}?)[\w.-]*?\.((?:[A-Za-z0-9-]++\.)++[A-Za-z]{2,63})\b"

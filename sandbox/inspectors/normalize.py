@@ -86,16 +86,16 @@ _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _NUMERIC_REF = rb"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+"
 # Four in a row. Written to begin with the literal "&#" (not a group), as _IN_WORD below:
 # the re module then skips to each "&#" in C rather than trying the pattern at every byte.
-_SPELLED = re.compile(_NUMERIC_REF + b"(?:" + _NUMERIC_REF + b"){3}")
+_SPELLED = _NUMERIC_REF + b"(?:" + _NUMERIC_REF + b"){3}"
 # A reference to a letter inside a word ("&#105;gnore", "ign&#111;re"): a person reads the
 # word; the text as written does not hold it.
 _LETTER_REF = (  # a numeric reference to an ASCII letter
     rb"&#(?:0*(?:6[5-9]|[78][0-9]|90|9[7-9]|1[01][0-9]|12[0-2])|[xX]0*(?:4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA]));?"
 )
-_IN_WORD = re.compile(rb"&#(?:(?<=[A-Za-z]&#)" + _LETTER_REF[2:] + rb"|" + _LETTER_REF[2:] + rb"(?=[A-Za-z]))")
+_IN_WORD = rb"&#(?:(?<=[A-Za-z]&#)" + _LETTER_REF[2:] + rb"|" + _LETTER_REF[2:] + rb"(?=[A-Za-z]))"
 # Either, in one search: both begin "&#", which the re module takes out as the pattern's
 # prefix and skips to in C (a page's "&#x27;" quotes make hundreds of places to look at).
-_HIDDEN_BY_REFS = re.compile(_SPELLED.pattern + b"|" + _IN_WORD.pattern)
+_HIDDEN_BY_REFS = re.compile(_SPELLED + b"|" + _IN_WORD)
 # Words of an override written so that no rule's literal is in them: letters spaced or dotted
 # apart ("i g n o r e", "I.g.n.o.r.e") or digits for letters ("1gn0r3", "pr3v10us"). Their
 # places are found by these spellings of a few words every override needs; the text around
