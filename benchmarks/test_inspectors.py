@@ -226,6 +226,21 @@ def test_adversary_crafted_megabyte() -> None:
     elapsed = time.perf_counter() - started
     note(f"AdversaryInspector on 1 MB of upload sentences with addresses: {elapsed * 1e3:.0f} ms (target < 50 ms; "
          "dense with near-matches of the hand-over rules)")
+    # Shapes a fuzz of every rule's anchors found: one AI name repeated as a word of a megabyte
+    # (its inflection was read to the word's end from each name, 2.9 s); fake chat headers one
+    # after another, each of which read the same 400 characters for an order (2.4 s); spelled
+    # words among a few non-ASCII letters, a decoded payload counted character by character.
+    crafted_shapes = {
+        "one AI name repeated as one word": "will\u2014" + "asystent" * 131_000,
+        "fake chat headers one after another": "ins7ruction5-[inst]-" * 52_000,
+        "spelled words among a few non-ASCII letters": "\n".join(["1nstruct1ons paket \u00abamemo to." * 5] * 7000),
+    }
+    for name, text in crafted_shapes.items():
+        text = text[: 1 << 20]
+        started = time.perf_counter()
+        result = inspector.inspect(text)
+        elapsed = time.perf_counter() - started
+        note(f"AdversaryInspector on 1 MB of {name}: {elapsed * 1e3:.0f} ms ({len(result.findings)} findings)")
 
 
 def test_egress_crafted_megabytes() -> None:
@@ -240,6 +255,9 @@ def test_egress_crafted_megabytes() -> None:
         "quoted commands on one line": "'curl x' " * 120_000,
         "one line of a tool's name": "nc " * 350_000,
         "backticked commands on one line": "`nc x` " * 150_000,
+        # a name built from a substitution, of hundreds of labels and no top-level one: each
+        # dot once began a new reading of the labels after it (a minute for this megabyte)
+        "DNS names of hundreds of labels": ("dig $(x)" + "a." * 500 + "\n") * 1000,
     }
     for name, text in cases.items():
         text = text[: 1 << 20]

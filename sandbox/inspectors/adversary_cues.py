@@ -36,9 +36,13 @@ HIGH = ThreatLevel.HIGH
 
 # -- (a) the AI addressed ---------------------------------------------------------------------------
 
+# An inflection's ending is a few letters ("asystentów", "Sprachmodellen"): an unbounded one made
+# each name inside a word thousands of letters long ("asystentasystent…") read to its end, and
+# the address pattern that holds this one cost the square of the word's length.
 _AI_WORD = (
-    r"(?:assistants?|agents?|copilot|claude|gemini|chatgpt|codex|llms?|ai|ia|ki|gpt(?:-?\d[\w.]*+)?|"
-    r"assistent\w*+|asistente\w*+|asystent\w*+|agente[ns]?|sprachmodell\w*+|taalmodel\w*+|språkmodell\w*+|"
+    r"(?:assistants?|agents?|copilot|claude|gemini|chatgpt|codex|llms?|ai|ia|ki|gpt(?:-?\d[\w.]{0,16}+)?|"
+    r"assistent\w{0,12}+|asistente\w{0,12}+|asystent\w{0,12}+|agente[ns]?|sprachmodell\w{0,12}+|taalmodel\w{0,12}+|"
+    r"språkmodell\w{0,12}+|"
     r"language\s++models?|(?:ai|llm|language|coding|code)\s++models?|bots?|"
     r"(?:ai|llm|automated|coding|code)\s++(?:reviewers?|helpers?|tools?|systems?))"
 )
@@ -242,7 +246,11 @@ _STRONG_META = re.compile(
     r"test\s++cases?|payloads?\"|block-?list|deny-?list|blacklist|\bbanned\b|\bpatterns\b",
     re.IGNORECASE,
 )
-_ADDRESSES = re.compile(r"https?://\S++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\b[\w-]++(?:\.[\w-]++)*+\.(?:com|org|net|io|dev|"
+# A web address, a mail address, or a bare host name under a common top-level domain. The host's
+# labels repeat plainly: a possessive repetition would keep the last label and find no domain
+# after it, and Python 3.11 before 3.11.5 matched possessive group repetitions wrongly
+# (gh-106052). Each label ends at its dot, so giving labels back is linear.
+_ADDRESSES = re.compile(r"https?://\S++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\b(?:[\w-]++\.)+(?:com|org|net|io|dev|"
                         r"example|test|local|it|fr|de|pl|invalid)\b")
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
 _OPENERS = ("\u201c", "\u00ab", "\u201e", "\u2018")
@@ -315,11 +323,17 @@ def _quoting(line: str) -> str:
     return "prose"
 
 
+MENTION_READS = 4000  # characters of a span that mentioned() reads
+
+
 def mentioned(text: str, start: int, end: int) -> bool:
     """Text between ``start`` and ``end`` (character offsets) is shown, not said: it is in
     quotes, in a blockquote or an indented or fenced code block, or reported speech, and
     the text around it talks about attacks, examples or what some text said (for a data
     field's value: the data is plainly about attacks)."""
+    # What is said is read from its first few thousand characters: a span of a megabyte (a
+    # payload decoded whole) once cost a search of the attack vocabulary through all of it.
+    end = min(end, start + MENTION_READS)
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
     # A name in backticks (`pkg-name`) is code, not a quotation: blanked, offsets kept. Only

@@ -736,15 +736,10 @@ _TEMPLATE_SHOWN = re.compile(r"\[inst\]\s*+(?:\.\.\.|\u2026)", re.I)
 # A chat template in code: the system turn holds a placeholder ("{system}", "{{ system_prompt }}", "%s")
 # and ends with its end token; what follows is other code, not the message.
 _TEMPLATE_CODE = re.compile(
-    r"^[^\n]{0,60}?(?:\\n|\s)*+(?:\{\{?\s*+[\w.]{1,40}\s*+\}\}?|%s|\$\{?\w{1,40}\}?)(?:\\n|\s)*+"
+    r"^[^\n]{0,60}?(?>(?:\\n|\s)*)(?:\{\{?\s*+[\w.]{1,40}\s*+\}\}?|%s|\$\{?\w{1,40}\}?)(?>(?:\\n|\s)*)"
     r"(?:<\|(?:eot_id|im_end|end)\|>|\[/inst\]|<</sys>>|</system>)", re.I)
-FAKE_SYSTEM = Rule(
-    "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
-    ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
-     "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
-     "<|start_header_id|>", '"system"', '"developer"', "developer message", "system reminder", "system-reminder",
-     "system_reminder", "<instructions>", "[system override]", "system prompt (", "[system](", "### developer",
-     "<start_of_turn>", "<|channel|>", "<|start|>", "<system_prompt>", "<|user|>"),
+# The header of a turn posing as the system's, a developer's or a tool's, or of a chat template.
+_SYSTEM_HEADER = (
     r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|^\s*+###\s*+(?:developer|system)\s++(?:message|prompt)\b|"
     r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
     r"</?system[-_ ]reminder>|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|"
@@ -755,8 +750,21 @@ FAKE_SYSTEM = Rule(
     r"<\|start_header_id\|>\s*+system|^\s*+###\s*+(?:system|instruction)\b|^\s*+\[?(?:system|developer)\]?\s*+:|"
     r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
     r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
-    r"[\s\S]{0,400}?"
-    r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
+)
+FAKE_SYSTEM = Rule(
+    "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
+    ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
+     "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
+     "<|start_header_id|>", '"system"', '"developer"', "developer message", "system reminder", "system-reminder",
+     "system_reminder", "<instructions>", "[system override]", "system prompt (", "[system](", "### developer",
+     "<start_of_turn>", "<|channel|>", "<|start|>", "<system_prompt>", "<|user|>"),
+    _SYSTEM_HEADER
+    # Up to 400 characters to the order, none of them opening another header: in a text of
+    # headers one after another ("[inst]" every twenty characters) each header read the same
+    # characters again, and a crafted megabyte took seconds. An order after several headers is
+    # found from the last of them.
+    + r"(?:(?!" + _SYSTEM_HEADER + r")[\s\S]){0,400}?"
+    + r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
     r"user|previous|prior|above|below|everything|all|any|them|it|rest|remainder|file|document|page|content|text|"
     r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`|\./|sudo|curl|wget)|send|"
     r"upload|exfiltrate|reveal|"
@@ -993,7 +1001,7 @@ DANGEROUS_ACTION = Rule(
     r"audit\s++log\w*+|logging|code\s++scanning|dependabot)|remov(?:e|ing)\s++[^\n]{0,60}?\bso\s++(?:that\s++)?"
     r"(?:releases?|deploys?|merges?)\s++(?:don't|do\s++not|no\s++longer)\s++(?:wait|need))\b",
 )
-_YOUR_KEY = re.compile(r"\byour\s++(?:own\s++)?(?:(?:ssh|public)\s++)*+key", re.I)
+_YOUR_KEY = re.compile(r"\byour\s++(?:own\s++)?(?>(?:(?:ssh|public)\s++)*)key", re.I)
 PERSISTENT_ACCESS = Rule(
     "asks_for_persistent_access", HIGH, "text asks for a change that keeps sending data out or lets someone in",
     ("authorized_keys", ".bashrc", ".zshrc", ".profile", "prompt_command", "crontab", "git/hooks", "makefile",
@@ -1225,7 +1233,7 @@ RISKY_ORDER = Rule(
 
 _PLACEHOLDER = re.compile(
     r"\{[^}]{1,60}\}|\$\{?\w+|<[^>]{1,60}>|\[[^\]]{3,80}\]|(?:%[0-9a-fA-F]{2}[^%]{0,6}){4,}|"
-    r"^[A-Z]{4,20}(?:_[A-Z0-9]++)*+$|^(?:api_?key|token|secret|password|email|env|key)$|^<|^\$\("
+    r"^[A-Z]{4,20}(?>(?:_[A-Z0-9]++)*)$|^(?:api_?key|token|secret|password|email|env|key)$|^<|^\$\("
 )
 
 

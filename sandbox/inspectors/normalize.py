@@ -83,6 +83,7 @@ _ESCAPES = re.compile(rb"\\(?:x[0-9a-fA-F]{2}(?:\\x[0-9a-fA-F]{2}){3,}|u[0-9a-fA
 _PERCENT = re.compile(rb"%[0-9a-fA-F]{2}(?:%[0-9a-fA-F]{2}){2,}")
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n\r\t"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 _NUMERIC_REF = rb"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});?\s*+"
 # Four in a row. Written to begin with the literal "&#" (not a group), as _IN_WORD below:
 # the re module then skips to each "&#" in C rather than trying the pattern at every byte.
@@ -402,8 +403,12 @@ def _readable(data: bytes | None) -> str | None:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    printable = sum(1 for c in decoded if c.isprintable() or c in "\n\r\t")
-    letters = sum(1 for c in decoded if c.isalpha())
+    # The ASCII characters counted in C as above, the others one by one: a megabyte of
+    # text with a few non-ASCII letters in it (crafted) once cost a Python loop over all of it.
+    ascii_part = decoded.encode("ascii", "ignore")
+    others = _ASCII_RUN.sub("", decoded)
+    printable = len(ascii_part) - len(ascii_part.translate(None, _PRINTABLE)) + sum(map(str.isprintable, others))
+    letters = len(ascii_part) - len(ascii_part.translate(None, _LETTERS)) + sum(map(str.isalpha, others))
     if printable < 0.95 * len(decoded) or letters < 0.5 * len(decoded) or " " not in decoded:
         return None
     return decoded

@@ -19,10 +19,15 @@ which is in use.
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
+import math
 import re
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
+
+import regex
 
 from sandbox import _native
 from sandbox.errors import PolicyError, Reason, UnsupportedError
@@ -179,9 +184,48 @@ def parse_literal(literal: str | bytes) -> tuple[bytes, int]:
     return _RUNS.sub(b" ", data.translate(_FOLD)), flags
 
 
+MAX_CASE_VARIANTS = 64
+_LAST_CASED = 0x1E944  # past Adlam's letters, the last of Unicode's scripts with case
+
+
+@functools.cache
+def _peers_by_fold() -> dict[str, tuple[str, ...]]:
+    """Every letter with case, by its case folding (40 ms, once, for the first rule set
+    with a literal outside ASCII)."""
+    by_fold: dict[str, list[str]] = {}
+    for point in range(0x80, _LAST_CASED):
+        char = chr(point)
+        if char.lower() != char.upper():
+            by_fold.setdefault(char.casefold(), []).append(char)
+    return {fold: tuple(chars) for fold, chars in by_fold.items()}
+
+
+@functools.cache
+def case_spellings(char: str) -> tuple[str, ...]:
+    """Every character a case-insensitive ``regex`` match of ``char`` accepts: "ß" and "ẞ",
+    the three Greek sigmas (checked against ``regex`` itself, which the rules are compiled
+    with)."""
+    peers = {char, *_peers_by_fold().get(char.casefold(), ())}
+    peers |= {c for c in (char.lower(), char.upper(), char.title()) if len(c) == 1}
+    pattern = regex.compile(regex.escape(char), regex.IGNORECASE)
+    return tuple(sorted(c for c in peers if pattern.fullmatch(c)))
+
+
+def case_variants(literal: str) -> list[str]:
+    """``literal`` spelled in every case its non-ASCII letters take under a case-insensitive
+    match: the automaton folds ASCII letters only, so "språk" is looked for as "språk" and
+    "sprÅk" (and "wyłącz" four ways). Raises PolicyError for a literal of more than
+    MAX_CASE_VARIANTS spellings."""
+    options = [(c,) if c.isascii() else case_spellings(c) for c in literal]
+    if math.prod(len(o) for o in options) > MAX_CASE_VARIANTS:
+        raise PolicyError(f"literal {literal!r} has more than {MAX_CASE_VARIANTS} spellings in upper and lower case")
+    return ["".join(spelling) for spelling in itertools.product(*options)]
+
+
 class Gate:
     """The literals of a rule set and which rules they trigger where. ``rules``: per rule,
-    its clauses, each a sequence of literals (see :func:`parse_literal`); ``reach``: per
+    its clauses, each a sequence of literals (see :func:`parse_literal`; a ``str`` literal's
+    non-ASCII letters are looked for in each of their cases, :func:`case_variants`); ``reach``: per
     rule, the most bytes from the first byte of one clause's hit to the last of another's
     for the rule to trigger; ``window``: per rule, bytes added on each side of a trigger's
     hits; windows of one rule merge while they overlap and stay within ``max_window``.
@@ -210,7 +254,8 @@ class Gate:
             for clause in clauses:
                 c = len(clause_rule)
                 clause_rule.append(r)
-                for literal in dict.fromkeys(parse_literal(x) for x in clause):
+                spellings = (v for x in clause for v in (case_variants(x) if isinstance(x, str) else (x,)))
+                for literal in dict.fromkeys(parse_literal(v) for v in spellings):
                     members.append((c, index.setdefault(literal, len(index))))
         literals = [data for data, _ in index]
         use_native = _use_native(literals, native)

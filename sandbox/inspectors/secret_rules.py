@@ -36,7 +36,7 @@ DOCUMENTED_EXAMPLES = frozenset(
 _JWT_IO_SAMPLE = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
 # A value that names where a secret comes from rather than being one.
 _REFERENCE = re.compile(
-    r"(?:process\.env|os\.environ|import\.meta\.env|ENV|env)\b.*|[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++"
+    r"(?:process\.env|os\.environ|import\.meta\.env|ENV|env)\b.*|[A-Za-z_]\w*+(?>(?:\.[A-Za-z_]\w*+)+)"
 )
 _PLACEHOLDER_WORDS = ("example", "placeholder", "your", "xxxx", "changeme", "dummy", "sample", "redacted", "<", "${",
                       "generate", "replace", "insert", "fill-in", "fillme", "todo", "-here", "_here")

@@ -161,6 +161,25 @@ def test_word_boundaries_keep_a_literal_from_matching_inside_a_word(native: bool
     ]
 
 
+def test_a_literal_is_spelled_in_every_case_of_its_letters_outside_ascii() -> None:
+    from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, case_variants
+
+    assert case_variants("run") == ["run"]  # the automaton folds ASCII itself
+    assert sorted(case_variants("wyłącz")) == ["wyŁĄcz", "wyŁącz", "wyłĄcz", "wyłącz"]
+    assert set(case_variants("groß")) == {"groß", "groẞ"}  # as regex's IGNORECASE takes them
+    assert set(case_variants("\u03c2")) == {"\u03c2", "\u03c3", "\u03a3"}  # the three sigmas
+    with pytest.raises(PolicyError, match="spellings"):
+        case_variants("ąęółśżźćń" * 2)  # 2 ** 18 spellings
+    assert len(case_variants("ąęółś")) <= MAX_CASE_VARIANTS
+
+
+@pytest.mark.parametrize("native", BACKENDS)
+def test_the_gate_finds_letters_outside_ascii_in_either_case(native: bool) -> None:
+    gate = Gate([[["språk"]]], [0], [0], 4096, native=native)
+    text = "språk SPRÅK Språk sprak".encode()
+    assert [text[s:e].decode() for _, s, e in gate.hits(text)[0]] == ["språk", "SPRÅK", "Språk"]
+
+
 @pytest.mark.parametrize("native", BACKENDS)
 def test_a_rule_triggers_only_where_all_its_clauses_are_within_reach(native: bool) -> None:
     # rule 0: "ignore" near "instructions"; rule 1: "ignore" alone
@@ -409,3 +428,23 @@ def test_encoded_blocks_keep_what_may_hide_a_message() -> None:
     runs = [(m.start(), m.end()) for m in re.finditer(rb"\S+", data)]
     assert encoded_blocks(data, runs, 1 << 16) == [(0, 24, False), (25, 45, True), (71, 95, False)]
     assert encoded_blocks(data, runs, 20) == [(25, 45, True)]  # longer ones are data, not a message
+
+
+def _readable_by_character(data: bytes) -> str | None:
+    """normalize._readable's test, character by character, as it was first written."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(1 for c in text if c.isprintable() or c in "\n\r\t")
+    letters = sum(1 for c in text if c.isalpha())
+    return None if printable < 0.95 * len(text) or letters < 0.5 * len(text) or " " not in text else text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab c\n\t\x00\x7f\u00e9\u00ab\u0436\u200b\u0301 1\ud7ff", min_size=8, max_size=60))
+def test_readable_text_is_told_as_a_character_loop_tells_it(text: str) -> None:
+    from sandbox.inspectors.normalize import _readable
+
+    data = text.encode("utf-8")
+    assert _readable(data) == _readable_by_character(data)
