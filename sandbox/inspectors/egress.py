@@ -943,6 +943,8 @@ def _built_name(line: str) -> str | None:
         if domain and "." in domain.group():
             return domain.group()[::-1]
     return None
+
+
 # Package tools and the verbs with which they send (publish); their index options.
 _PUBLISHERS = {
     "pip": {"upload"}, "pip3": {"upload"}, "uv": {"publish"}, "poetry": {"publish"}, "twine": {"upload"},
