@@ -258,6 +258,9 @@ def test_egress_crafted_megabytes() -> None:
         # a name built from a substitution, of hundreds of labels and no top-level one: each
         # dot once began a new reading of the labels after it (a minute for this megabyte)
         "DNS names of hundreds of labels": ("dig $(x)" + "a." * 500 + "\n") * 1000,
+        # a tool's name among spelled words, on lines of 16 KB: each name is a command whose
+        # words run to the line's end (the decoded spelling is read as a second text)
+        "a tool's name among spelled words": "\n".join(["5y5tem, ncat " * 1260] * 64),
     }
     for name, text in cases.items():
         text = text[: 1 << 20]

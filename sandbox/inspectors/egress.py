@@ -88,6 +88,9 @@ _NET_CODE = re.compile(
     r"wss?://|https?\W{0,3}\.(?:get|request)\(",
     re.I,
 )
+# Tried where its first literals are (the automaton finds them): a case-insensitive search of
+# the alternation tries it at every character, half a second for a megabyte of decoded text.
+_FIND_NET_CODE = Finder(_NET_CODE)
 _HOST_IN_CODE = re.compile(
     r"[\"']([A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}|\d{1,3}(?:\.\d{1,3}){3}|0x[0-9a-fA-F]{1,8}|\d{8,10})"
     r"(?::\d{1,5})?[\"']|\bhost\s*+:\s*+[\"']([A-Za-z0-9.-]{1,253})[\"']"
@@ -197,7 +200,7 @@ class EgressInspector:
         findings += _tunnels(main)
         findings += _published_secrets(main)
         for layer in layers:  # a decoded script (base64 handed to exec) is code to read too
-            if _NET_CODE.search(layer.text):
+            if _FIND_NET_CODE.first(layer.text):
                 findings += self._judge(_Command(["python3", "-c", layer.text], layer.text, [["python3", "-c",
                                                  layer.text]], layer.text), False)
         return InspectionResult.of(_unique(findings))
@@ -263,12 +266,15 @@ class EgressInspector:
 _SECRET_DIR = re.compile(r"(?:^|[\s/~])\.(?:ssh|aws|gnupg|kube|docker)\b")
 
 
+_LISTEN_FLAG = re.compile(r"-[A-Za-z]*l[A-Za-z]*|--listen")
+
+
 def _listener(name: str, args: list[str], fed: bool) -> str:
     """What makes this command a server that gives data or a shell to whoever connects (a
     netcat listener with input (``fed``) or a program, socat listening into a file or
     program, a web server over a home or secret directory), or ""."""
     joined = " ".join(args)
-    if name in ("nc", "ncat", "netcat") and any(re.fullmatch(r"-[A-Za-z]*l[A-Za-z]*|--listen", a) for a in args):
+    if name in ("nc", "ncat", "netcat") and any(_LISTEN_FLAG.fullmatch(a) for a in args):
         if re.search(r"(?:^|\s)-[A-Za-z]*[ec]\b|--exec|--sh-exec|--lua-exec", joined):
             return f"a {name} listener running a program"
         if fed:
@@ -776,12 +782,19 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
     elif name in ("nc", "ncat", "netcat", "telnet", "socat") or (name == "openssl" and "s_client" in args):
         if "-connect" in args[:-1]:  # openssl s_client -connect host:port
             out.append((args[args.index("-connect") + 1].rsplit(":", 1)[0], name))
+        # The address is among the first words that are not options (netcat takes "host port",
+        # socat two addresses): a line of a thousand words after the name is not read to its end
+        # for each of the names in it.
+        positional = 0
         for arg in args:
-            m = re.search(r"(?<![\w-])(?:tcp[46]?|udp[46]?|openssl|ssl|connect)[:=]([^:,\s/][^:,\s]*+)", arg, re.I)
+            m = _CONNECT_ADDRESS.search(arg)
             if m:
                 out.append((m.group(1), name))
             elif not arg.startswith("-") and name != "socat" and not arg.isdigit() and _looks_like_host(arg):
                 out.append((arg, name))
+                break
+            positional += not arg.startswith("-")
+            if positional >= _ADDRESS_WORDS:
                 break
         sends = True
     elif name in ("ssh", "scp", "sftp", "rsync", "sshpass", "sshfs"):
@@ -907,7 +920,7 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
             code += " " + _powershell_encoded(args)
         if (name in ("python", "python3") and args[:1] == ["-"]) or "<<" in line:
             code += "\n" + command.text  # a script on stdin (a heredoc): judge its lines as code
-        if _NET_CODE.search(code):
+        if _FIND_NET_CODE.first(code):
             hosts = [_host_of(u) for u in _URL.findall(code)]
             hosts += [(a or b).lstrip(".") for a, b in _HOST_IN_CODE.findall(code)]
             hosts += _MAIL_ADDRESS.findall(code)  # mail to an address
@@ -919,6 +932,8 @@ def _destinations(name: str, words: list[str], command: _Command) -> tuple[list[
     return out, sends
 
 
+_CONNECT_ADDRESS = re.compile(r"(?<![\w-])(?:tcp[46]?|udp[46]?|openssl|ssl|connect)[:=]([^:,\s/][^:,\s]*+)", re.I)
+_ADDRESS_WORDS = 8  # words that are not options, read for a netcat's or socat's address
 _TCL_SOCKET = re.compile(r"\bsocket\s++(?>(?:-\w++\s++)*)([A-Za-z0-9-]++(?>(?:\.[A-Za-z0-9-]++)+))\s++\d{1,5}\b")
 # A substitution ($(…), `…`, $VAR) and the rest of the word glued to it. Its name is read in
 # _built_name, not by the pattern: a pattern that found the domain inside that rest itself gave
@@ -1123,7 +1138,7 @@ def _auth_option(word: str) -> bool:
 def _secret_flow(command: _Command, *, auth_is_use: bool = False) -> bool:
     words0 = command.words[0].rsplit("/", 1)[-1] if command.words else ""
     if (words0 in _INTERPRETERS or words0.startswith("python")) and _SECRET_IN_CODE.search(" ".join(command.words)):
-        if _NET_CODE.search(" ".join(command.words)):
+        if _FIND_NET_CODE.first(" ".join(command.words)):
             return True
     return _secret_flow_words(command, auth_is_use=auth_is_use)
 
