@@ -23,6 +23,7 @@ import signal
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 
 from sandbox.errors import ConfinementError
@@ -33,6 +34,7 @@ _HEADER = struct.Struct("=II")  # struct sbx_zygote_request: magic, argc
 # A stopped or wedged zygote must not hang the agent forever; a clone and an exec take far
 # less than this even on a loaded machine.
 _REPLY_TIMEOUT = 30.0
+CONTINUE_EVERY = 0.05  # seconds: how often a zygote that has not answered yet is continued
 
 
 class ZygoteGone(Exception):
@@ -107,10 +109,10 @@ class Zygote:
                 # one syscall, so every request does.
                 os.kill(self.pid, signal.SIGCONT)
                 self._sock.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", stdio))])
-                data, ancillary, _, _ = self._sock.recvmsg(_REPLY.size, socket.CMSG_SPACE(_UCRED.size))
+                data, ancillary = self._receive(socket.CMSG_SPACE(_UCRED.size))
                 if data == b"p":
                     pid = _sender_pid(ancillary)
-                    data, _, _, _ = self._sock.recvmsg(_REPLY.size)
+                    data, _ = self._receive(0)
             except (BrokenPipeError, ConnectionResetError, ProcessLookupError) as exc:
                 if pid > 0:  # it died between the command's start and its answer
                     return self._died_after(pid)
@@ -135,6 +137,28 @@ class Zygote:
         self._native.raise_for(stage, err or 5, program)
         raise AssertionError("unreachable")  # raise_for always raises
 
+    def _receive(self, ancillary_size: int) -> tuple[bytes, list[tuple[int, int, bytes]]]:
+        """The zygote's next message and its ancillary data. A command runs from its exec on,
+        before the zygote has answered, and it may stop the zygote then (``kill -STOP -1``:
+        same user, same domain): the zygote is continued every CONTINUE_EVERY seconds while
+        the answer is awaited, up to _REPLY_TIMEOUT in all. (Once it waited the whole
+        timeout for a zygote a command had stopped, and the run failed.)
+
+        Raises TimeoutError after _REPLY_TIMEOUT; ProcessLookupError when the zygote is gone.
+        """
+        deadline = time.monotonic() + _REPLY_TIMEOUT
+        self._sock.settimeout(CONTINUE_EVERY)
+        try:
+            while True:
+                try:
+                    data, ancillary, _, _ = self._sock.recvmsg(_REPLY.size, ancillary_size)
+                    return data, ancillary
+                except TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    os.kill(self.pid, signal.SIGCONT)
+        finally:
+            self._sock.settimeout(_REPLY_TIMEOUT)
 
     def _died_after(self, pid: int) -> int:
         """The zygote died after the command ``pid`` started (a command that ran ``kill -9 -1``

@@ -10,6 +10,7 @@ an argv larger than its datagram) take the direct path with the same confinement
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -76,12 +77,45 @@ def test_a_command_keeps_no_way_to_leave_its_process_group(box: Sandbox) -> None
 
 def test_a_command_that_stops_every_process_it_can_does_not_wedge_the_sandbox(box: Sandbox) -> None:
     pid = _zygote_pid(box)
-    box.run("kill -STOP -1")
+    box.run("sleep 0.1; kill -STOP -1")  # after the zygote's answer (the test below: before it)
     assert _status(pid)["State"].startswith("T"), "the attack reached the zygote"
     start = time.monotonic()
     assert box.run(["echo", "still here"]).stdout == "still here\n"
     assert time.monotonic() - start < 5
     assert _zygote_pid(box) == pid  # continued, not replaced
+
+
+class _StoppedBeforeItsAnswer:
+    """The zygote's channel, with the zygote stopped (by the kernel, SIGSTOP) as soon as the
+    command has reported its pid: where a command that runs ``kill -STOP -1`` at once lands
+    when the machine is loaded, before the zygote has answered."""
+
+    def __init__(self, sock: object, zygote: int) -> None:
+        self._sock, self._zygote, self.stopped = sock, zygote, False
+
+    def recvmsg(self, *args: int) -> tuple:  # type: ignore[type-arg]
+        found = self._sock.recvmsg(*args)  # type: ignore[attr-defined]
+        if found[0] == b"p" and not self.stopped:
+            os.kill(self._zygote, signal.SIGSTOP)
+            self.stopped = True
+        return found
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._sock, name)
+
+
+def test_a_zygote_stopped_before_its_answer_is_continued(box: Sandbox) -> None:
+    """Once the run waited the whole reply timeout (30 s) and failed with "the sandbox's
+    zygote did not answer in time" (CI, a loaded machine, the test above)."""
+    z = box._zygote
+    assert z is not None
+    channel = _StoppedBeforeItsAnswer(z._sock, z.pid)
+    z._sock = channel  # type: ignore[assignment]
+    start = time.monotonic()
+    assert box.run(["echo", "still here"]).stdout == "still here\n"
+    assert channel.stopped, "the zygote was stopped between its two messages"
+    assert time.monotonic() - start < 5
+    assert _status(z.pid)["State"][0] in "SR", "the zygote runs again"
 
 
 def test_a_command_that_kills_every_process_it_can_gets_a_new_zygote_next_time(box: Sandbox) -> None:
