@@ -111,10 +111,9 @@ def test_a_zygote_stopped_before_its_answer_is_continued(box: Sandbox) -> None:
     assert z is not None
     channel = _StoppedBeforeItsAnswer(z._sock, z.pid)
     z._sock = channel  # type: ignore[assignment]
-    start = time.monotonic()
+    # Left stopped, the zygote never answers, and the run fails after the reply timeout.
     assert box.run(["echo", "still here"]).stdout == "still here\n"
     assert channel.stopped, "the zygote was stopped between its two messages"
-    assert time.monotonic() - start < 5
     assert _status(z.pid)["State"][0] in "SR", "the zygote runs again"
 
 
