@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib
-import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +36,7 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, Gate, case_spellings, collapse_blanks
+from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, Gate, collapse_blanks, spellings
 from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
@@ -431,8 +430,8 @@ def _useful(groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
             return True
         marks = any(c.isalnum() for c in core) or len(set(core)) >= 2
         edge = literal.startswith("\\b") or literal.endswith("\\b")
-        spellings = math.prod(len(case_spellings(c)) for c in core if not c.isascii())
-        return len(core) >= 2 and marks and (edge or core.lower() not in _COMMON) and spellings <= MAX_CASE_VARIANTS
+        common = core.lower() in _COMMON and not edge
+        return len(core) >= 2 and marks and not common and spellings(core) <= MAX_CASE_VARIANTS
 
     return [g for g in groups if all(useful(x) for x in g)]
 

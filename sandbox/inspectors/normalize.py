@@ -392,23 +392,21 @@ def _readable(data: bytes | None) -> str | None:
     letters and spaces (a hash or an image decodes to neither)."""
     if not data or len(data) < 8:
         return None
+    text = None  # ASCII data is decoded only once it has passed
     if data.isascii():
-        # The same test counted in C: most candidates (identifiers, hashes) fail it here.
-        printable = len(data) - len(data.translate(None, _PRINTABLE))
-        letters = len(data) - len(data.translate(None, _LETTERS))
-        if printable < 0.95 * len(data) or letters < 0.5 * len(data) or b" " not in data:
+        ascii_part, others = data, ""
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
             return None
-        return data.decode("ascii")
-    try:
-        decoded = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    # The ASCII characters counted in C as above, the others one by one: a megabyte of
-    # text with a few non-ASCII letters in it (crafted) once cost a Python loop over all of it.
-    ascii_part = decoded.encode("ascii", "ignore")
-    others = _ASCII_RUN.sub("", decoded)
+        # The ASCII characters are counted in C, the others one by one: a megabyte of text
+        # with a few non-ASCII letters (crafted) once cost a Python loop over all of it.
+        ascii_part, others = text.encode("ascii", "ignore"), _ASCII_RUN.sub("", text)
+    # Most candidates (identifiers, hashes) fail here, counted in C.
+    length = len(ascii_part) + len(others)
     printable = len(ascii_part) - len(ascii_part.translate(None, _PRINTABLE)) + sum(map(str.isprintable, others))
     letters = len(ascii_part) - len(ascii_part.translate(None, _LETTERS)) + sum(map(str.isalpha, others))
-    if printable < 0.95 * len(decoded) or letters < 0.5 * len(decoded) or " " not in decoded:
+    if printable < 0.95 * length or letters < 0.5 * length or b" " not in ascii_part:
         return None
-    return decoded
+    return text if text is not None else data.decode("ascii")

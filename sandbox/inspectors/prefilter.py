@@ -211,14 +211,19 @@ def case_spellings(char: str) -> tuple[str, ...]:
     return tuple(sorted(c for c in peers if pattern.fullmatch(c)))
 
 
+def spellings(literal: str) -> int:
+    """How many spellings :func:`case_variants` gives ``literal``."""
+    return math.prod(len(case_spellings(c)) for c in literal if not c.isascii())
+
+
 def case_variants(literal: str) -> list[str]:
     """``literal`` spelled in every case its non-ASCII letters take under a case-insensitive
     match: the automaton folds ASCII letters only, so "språk" is looked for as "språk" and
     "sprÅk" (and "wyłącz" four ways). Raises PolicyError for a literal of more than
     MAX_CASE_VARIANTS spellings."""
-    options = [(c,) if c.isascii() else case_spellings(c) for c in literal]
-    if math.prod(len(o) for o in options) > MAX_CASE_VARIANTS:
+    if spellings(literal) > MAX_CASE_VARIANTS:
         raise PolicyError(f"literal {literal!r} has more than {MAX_CASE_VARIANTS} spellings in upper and lower case")
+    options = [(c,) if c.isascii() else case_spellings(c) for c in literal]
     return ["".join(spelling) for spelling in itertools.product(*options)]
 
 
@@ -254,8 +259,8 @@ class Gate:
             for clause in clauses:
                 c = len(clause_rule)
                 clause_rule.append(r)
-                spellings = (v for x in clause for v in (case_variants(x) if isinstance(x, str) else (x,)))
-                for literal in dict.fromkeys(parse_literal(v) for v in spellings):
+                spelled = (v for x in clause for v in (case_variants(x) if isinstance(x, str) else (x,)))
+                for literal in dict.fromkeys(parse_literal(v) for v in spelled):
                     members.append((c, index.setdefault(literal, len(index))))
         literals = [data for data, _ in index]
         use_native = _use_native(literals, native)
