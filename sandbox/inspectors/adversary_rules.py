@@ -1112,7 +1112,7 @@ AGENT_SAFEGUARDS_OFF = Rule(
     r"(?:own\s++)?(?:\w++\s++){0,2}?(?:filters?|guardrails?|safety\s++\w++|safeguards?|restrictions?|"
     r"confirmations?|approvals?|moderation)\b",
     check=_use,
-    near=(("must", "should", "shall", "need", "required", "expected", "instructed", "will", "have to", "has to"),),
+    near=(("must", "should", "shall", "need", "required", "expected", "instructed", r"\bwill\b", "have to", "has to"),),
 )
 SAFEGUARDS_VOID = Rule(
     "asks_to_weaken_safeguards", HIGH, "text says the reader's rules do not apply, or that its makers allow this",
@@ -1204,15 +1204,16 @@ def _risky_order(match: re.Match[str]) -> bool:
 # (_CUE_ORDER) and names a risk (_CUE_RISK). Every alternative of those patterns contains one
 # of these (test_rule_gates checks the gate never hides a finding).
 _ORDER_LITERALS = (
-    "run", "execute", "install", "add", "send", "post", "upload", "delete", "remove", "disable", "turn off",
+    r"\brun\b", "execute", "install", r"\badd\b", "send", "post", "upload", "delete", "remove", "disable", "turn off",
     "approve", "merge", "push", "commit", "write", "edit", "modify", "replace", "ignore", "forget", "print",
-    "output", "reveal", "mail", "include", "append", "set", "change", "grant", "create", "download", "copy",
-    "export", "open", "fetch", "call", "use", "skip", "stop", "mark", "tell", "report", "must", "should", "need",
+    "output", "reveal", "mail", "include", "append", r"\bset\b", "change", "grant", "create", "download", "copy",
+    "export", "open", "fetch", "call", r"\buse\b", "skip", "stop", "mark", "tell", "report", "must", "should", "need",
     "have to", "has to", "are to", "is to", "required to", "mandatory", "make sure",
 )
 _RISK_LITERALS = (
-    ".env", "secret", "credential", "token", "api", "password", "ssh", "private", "key", "cookie", "environment",
-    "prod", "main", "force", "sudo", "chmod", "rm ", "curl", "wget", "|", ".bashrc", ".zshrc", "hook", "setting",
+    ".env", "secret", "credential", "token", "apikey", "api key", "api_key", "api-key", "password", "ssh", "private",
+    r"\bkey", "cookie", "environment", "prod", "main", "force", "sudo", "chmod", "rm ", "curl", "wget", "|sh", "| sh",
+    "|bash", "| bash", ".bashrc", ".zshrc", "hook", "setting",
     "config", "rules file", "approv", "review", "protection", "scanning", "http", "@", "webhook", "delete", "wipe",
     "exfiltrat", "upload", "publish", "deploy",
 )
@@ -1376,7 +1377,7 @@ DECODE_ASK = Rule(
     r"\b(?:follow|obey|execute|run|apply|carry\s++out|act\s++on)\s++(?:the\s++)?(?:decoded|reversed|unscrambled)\s++"
     r"(?:text|instructions?|string|content|payload|message|line|steps?)\b",
     check=_use,
-    near=(("follow", "execute", "run", "obey", "do what", "instruction", "carry", "apply", "comply", "act on"),),
+    near=(("follow", "execute", r"\brun\b", "obey", "do what", "instruction", "carry", "apply", "comply", "act on"),),
 )
 
 from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)

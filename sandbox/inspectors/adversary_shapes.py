@@ -143,7 +143,8 @@ _GIVE_WORDS = (
     "publie", "publica", "pubblica", "veröffentliche", "publiceer", "opublikuj", "publicera",
 )
 _PUT_WORDS = (
-    "include", "add", "append", "paste", "copy", "put", "write", "print", "output", "show", "display", "list",
+    "include", r"\badd\b", "append", "paste", "copy", r"\bput\b", "write", "print", "output", "show", "display",
+    r"\blist\b",
     "return", "echo", "insert", "embed", "encode", "reply with", "respond with", "answer with", "quote", "commit",
     "log", "render", "attach", "place", "copie", "recopie", "mets", "mettez", "inclu", "ajoute", "kopier", "füge",
     "copia", "incluye", "inclua", "kopieer", "skopiuj", "kopiera",
@@ -256,7 +257,8 @@ _RUN = (
     + _BEST_WAY + r"(?:\s++to|\s*+:))\b"
 )
 _RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
-              "voer", "kör", "run", "exec", "type", "paste", "invoke", "launch", "start", "try", "use", "call",
+              "voer", "kör", r"\brun\b", "exec", r"\btype\b", "paste", "invoke", "launch", "start", r"\btry\b",
+              r"\buse\b", "call",
               "issue", "do",
               "enter", "spawn", "open", "fix is", "way is", "path is", "solution is", "workaround is", "option is")
 
@@ -347,10 +349,10 @@ _CHANGE = (
     r"make|open|allow|create|include|edit|run|execute)\b"
 )
 _CHANGE_WORDS = (
-    "set", "add", "write", "update", "change", "edit", "put", "configure", "disable", "turn off", "switch off",
-    "comment out", "delete", "remove", "drop", "mount", "append", "use", "pass", "enable", "modify", "patch",
-    "insert", "stop", "skip", "bypass", "uninstall", "deactivate", "make", "open", "allow", "create", "include",
-    "run", "execute",
+    r"\bset\b", r"\badd\b", "write", "update", "change", "edit", r"\bput\b", "configure", "disable", "turn off",
+    "switch off", "comment out", "delete", "remove", "drop", "mount", "append", r"\buse\b", "pass", "enable", "modify",
+    "patch", "insert", "stop", "skip", "bypass", "uninstall", "deactivate", "make", "open", "allow", "create",
+    "include", r"\brun\b", "execute",
 )
 
 
@@ -443,9 +445,9 @@ _PKG_VERB = (
     r"add|use|install|switch\s++(?:to|the\s++imports?\s++to)|replace|depend\s++on|pin|include|require|import|"
     r"migrate\s++to|move\s++to|change\s++(?:the\s++)?(?:dependency|import)s?\s++to)\b"
 )
-_PKG_WORDS = ("add", "use", "install", "switch", "replace", "depend on", "pin", "include", "require", "import",
-              "migrate to", "move to", "change", "füge", "installiere", "ajoute", "installe", "añade", "agrega",
-              "instala", "aggiungi", "adicione", "instale", "voeg", "dodaj", "zainstaluj", "lägg till")
+_PKG_WORDS = (r"\badd\b", r"\buse\b", "install", "switch", "replace", "depend on", "pin", "include", "require",
+              "import", "migrate to", "move to", "change", "füge", "installiere", "ajoute", "installe", "añade",
+              "agrega", "instala", "aggiungi", "adicione", "instale", "voeg", "dodaj", "zainstaluj", "lägg till")
 _SWAP_WORDS = (
     "instead of", "rather than", "(not ", "not the ", "drop-in", "replacement", "fork", "deprecated",
     "legacy", "is broken", "the correct package", "new version of", "renamed", "successor", "supersedes",
@@ -530,7 +532,7 @@ DEPENDENCY_SWAP = Rule(
     r"[^\n]{0,160}?" + _SWAP_CUE,
     window=320,
     check=_not_scoped,
-    near=(_PKG_WORDS, ("`", "'", '"', "package")),
+    near=(_PKG_WORDS,),
     reach=420,  # the verb and the name stand at most about 400 bytes before the claim
 )
 # The claim first, about a quoted name ("`reqeusts` is the maintained fork: install it"). A rule
@@ -562,7 +564,7 @@ DEPENDENCY_CLAIM = Rule(
     r"[^\n]{0,120}?\b(?P<verb>use|install|add|switch|replace|import)\b",
     window=320,
     check=_claim_then_request,
-    near=(("use", "install", "add", "switch", "replace", "import"), ("`", "'", '"')),
+    near=((r"\buse\b", "install", r"\badd\b", "switch", "replace", "import"),),
 )
 # "Install `numpyy` alongside numpy", "Bitte füge das Paket `requets==2.0` hinzu": a slip of a
 # popular name (typosquats.slip_of) named in prose, in quotes, as the package to install, add or
@@ -667,7 +669,7 @@ _LICENCE_WORDS = (
     "no ", "without", "never", "always", "uncensored", "unfiltered", "unrestricted", "jailbroken", "limitation",
     "full authority", "elevated", "sudo rights", "permission to", "write access", "needs no", "opposite",
     "whatever your", "norms", "restrictions", "any cost", "trained without", "obedient", "every instruction",
-    "own goals", "key", "secret", "credential", "password", "carry out", "sets its own", "authoriz", "authoris",
+    "own goals", r"\bkey", "secret", "credential", "password", "carry out", "sets its own", "authoriz", "authoris",
     "ignore", "rules", "guidelines", "limits", "policy", "policies", "outside the", "any command",
     "already approved", "immediately", "with sudo", "ask for", "wait for",
 )

@@ -25,6 +25,7 @@ from typing import Any
 import regex
 
 from sandbox.errors import PolicyError
+from sandbox.inspectors import screen
 from sandbox.inspectors.findings import Finding, ThreatLevel
 from sandbox.inspectors.normalize import (
     B64_BYTES,
@@ -440,13 +441,15 @@ class RuleSet:
     """Compiled rules behind one prefilter gate. Raises PolicyError for a rule whose
     pattern does not parse or can backtrack catastrophically, or whose anchors are
     unusable. ``gate=False`` (for tests) tries every rule around every anchor, ignoring
-    ``near``: the scan must find the same either way."""
+    ``near``; ``screens=False`` (for tests) confirms every window with ``regex``, none
+    screened by RE2 first: the scan must find the same either way."""
 
     def __init__(
         self,
         rules: Sequence[Rule],
         *,
         gate: bool = True,
+        screens: bool = True,
         native: bool | None = None,
         sites: dict[str, tuple[tuple[str, ...], int, tuple[tuple[str, ...], ...]]] | None = None,
     ) -> None:
@@ -464,6 +467,9 @@ class RuleSet:
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
             # Where a match may start: every place one of its first literals does (see _Starts).
             self._starts.append(_Starts.for_pattern(rule.pattern))
+        # Each rule's screen (see sandbox.inspectors.screen), compiled when first needed: a
+        # short text opens windows for a few rules, and compiling all of them costs 0.4 s.
+        self._screens: list[Any] = [_UNCOMPILED] * len(self.rules) if screens else [None] * len(self.rules)
         # Rules that can never read whitespace are tried on their windows as they are.
         self._sees_whitespace = [sees_whitespace(rule.pattern) for rule in self.rules]
         # After the rules, the markers of escapes (normalize.SITES): the same pass finds
@@ -569,7 +575,9 @@ class RuleSet:
             while low < high and data[low] & 0xC0 == 0x80:
                 low += 1  # not inside a character: offsets below count whole characters
             raw = data[low:high]
-            window = original = raw.decode("utf-8", "ignore")
+            ascii = raw.isascii()
+            window = original = raw.decode("ascii") if ascii else raw.decode("utf-8", "ignore")
+            read = raw if ascii else None  # the window as UTF-8, where it is at hand
             collapsed = False
             # Whitespace as spaces, then a plain search for sixteen in a row: both in C, a few
             # microseconds for a window (a regular expression would take tens).
@@ -577,8 +585,19 @@ class RuleSet:
                 # Blank space padding words apart is read as one space (the gate measured its
                 # reach so too): the rule sees the words side by side. Where the pieces came
                 # from is worked out only for a window that matches (_collapse).
-                window = collapse_blanks(raw).decode("ascii") if raw.isascii() else _collapsed(window)
+                if ascii:
+                    read = collapse_blanks(raw)
+                    window = read.decode("ascii")
+                else:
+                    window = _collapsed(window)
                 collapsed = True
+            screened = self._screen(index)
+            if screened is not None:
+                # RE2 reads the window once in C: most windows hold no match, and are left
+                # for a few microseconds each, charged as the work in C around a window is.
+                if screened.search(read if read is not None else window.encode("utf-8")) is None:
+                    budget[index] -= len(window) // 8
+                    continue
             starts = self._starts[index]
             tried = None if starts is None else starts.places(window, len(window) // PLACES_PER)
             cost = _cost(window, starts, tried, rule.window)
@@ -619,6 +638,15 @@ class RuleSet:
             )
         return _outermost(list(findings.values()))
 
+    def _screen(self, index: int) -> Any:
+        """Rule ``index``'s screen, compiled on first use; None where it has none."""
+        screened = self._screens[index]
+        if screened is _UNCOMPILED:
+            rule = self.rules[index]
+            source = screen.widened(rule.pattern, _parse(rule.pattern), _sre_const)
+            screened = self._screens[index] = None if source is None else screen.compiled(source)
+        return screened
+
     def deep(
         self, norm: Normalized, defer: frozenset[str] = frozenset()
     ) -> tuple[list[Finding], list[tuple[Layer, list[Finding]]], Survey]:
@@ -647,6 +675,9 @@ class RuleSet:
             findings.append(Finding("inspection_incomplete", ThreatLevel.MEDIUM,
                                     "more encoded payloads than the decoding budget: some were not read", ""))
         return findings, layers, main
+
+
+_UNCOMPILED = object()  # a screen not compiled yet (RuleSet._screen)
 
 
 @dataclass(slots=True)

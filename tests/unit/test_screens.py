@@ -1,0 +1,184 @@
+"""A rule's screen (sandbox.inspectors.screen) only spares the regex engine work: its
+language holds every match of the rule's pattern, so a window it turns away holds none.
+Checked on every match of every rule in the labelled corpora, on the widening's pieces one
+by one (classes, case, repetitions, assertions), and on random patterns and texts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sandbox.inspectors import engine, screen
+from sandbox.inspectors.adversary_rules import RULES as ADVERSARY_RULES
+from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "inspect"
+
+pytestmark = pytest.mark.skipif(screen.backend() != "re2", reason="google-re2 is not installed: no screens to test")
+
+
+def _texts() -> list[str]:
+    out = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as f:
+            out += [json.loads(line)["text"] for line in f if line.strip()]
+    return out
+
+
+def _screen(pattern: str) -> object:
+    source = screen.widened(pattern, engine._parse(pattern), engine._sre_const)
+    assert source is not None, pattern
+    compiled = screen.compiled(source)
+    assert compiled is not None, source
+    return compiled
+
+
+def _agrees(pattern: str, text: str) -> bool:
+    """The screen finds a match wherever the pattern does."""
+    found = regex.search(pattern, text, regex.IGNORECASE | regex.MULTILINE) is not None
+    return not found or _screen(pattern).search(text.encode("utf-8")) is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
+def test_every_match_on_the_corpora_passes_its_screen(rules: tuple[engine.Rule, ...]) -> None:
+    """Each rule's every match over whole texts (not only the windows a scan would open)."""
+    texts = _texts()
+    screened = 0
+    for rule in rules:
+        source = screen.widened(rule.pattern, engine._parse(rule.pattern), engine._sre_const)
+        compiled = screen.compiled(source) if source is not None else None
+        if compiled is None:
+            continue
+        screened += 1
+        pattern = regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE)
+        for text in texts:
+            for match in pattern.finditer(text, timeout=5):
+                assert compiled.search(match.group().encode("utf-8")) is not None, (rule.id, match.group())
+    assert screened >= len(rules) * 0.9, "most rules should have a screen"
+
+
+@pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
+def test_a_scan_finds_the_same_with_screens_and_without(rules: tuple[engine.Rule, ...]) -> None:
+    texts = _texts()
+    with_screens, without = engine.RuleSet(rules), engine.RuleSet(rules, screens=False)
+    for text in texts:
+        assert {(f.type, f.span) for f in with_screens.scan(text)} == {(f.type, f.span) for f in without.scan(text)}
+
+
+def test_screens_turn_most_benign_windows_away() -> None:
+    """Code names tokens and passwords next to verbs on every page: the screens leave the
+    regex engine only the windows that may hold a match."""
+    code = "".join(p.read_text(encoding="utf-8") for p in sorted(Path(engine.__file__).parent.parent.glob("*.py")))
+    rules = engine.RuleSet(ADVERSARY_RULES)
+    data = code.encode("utf-8")
+    windows, _ = rules.windows(data)
+    assert len(windows) > 50
+    passed = sum(
+        1 for index, low, high in windows
+        if rules._screen(index) is None or rules._screen(index).search(data[low:high]) is not None
+    )
+    assert passed < len(windows) / 4, (passed, len(windows))
+
+
+def test_the_classes_hold_every_character_regex_gives_them() -> None:
+    """\\w, \\d and \\s as the regex module has them, every code point checked."""
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    for category, members in (("\\w", screen._WORD), ("\\d", screen._DIGIT), ("\\s", screen._SPACE)):
+        wanted = {m.group() for m in regex.finditer(category, every)}
+        compiled = screen.compiled("[" + members + "]")
+        got = {m.group() for m in compiled.finditer(every)}
+        assert wanted <= got, (category, sorted(wanted - got)[:10])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        ("k", "\u212a"),  # the Kelvin sign is a k to a case-insensitive match
+        ("s", "\u017f"),  # the long s
+        ("ß", "\u1e9e"),  # the capital sharp s
+        ("\u03c3", "\u03c2"),  # the final sigma
+        ("ignore all", "IGNORE ALL"),
+        ("[a-z]++", "\u212a"),
+        ("[à-ÿ]", "À"),  # a range's letters in the other case lie outside the range
+        ("[\u0400-\u04ff]", "\u1c80"),  # Cyrillic's rounded ve, a lower case of ve beyond the block
+        ("x[^a-z]y", "x1y"),
+        ("x[^\\n.]y", "x y"),
+        ("x[^\\s]y", "x\u212ay"),
+        ("x\\Wy", "x-y"),
+        ("\\bfoo\\b", "foo"),
+        ("(?<!a)foo(?=bar)", "foobar"),
+        ("(?<=x)foo", "xfoo"),
+        ("^foo$", "a\nfoo\nb"),
+        ("a{3}", "aaa"),
+        ("a{1,200}b", "a" * 150 + "b"),
+        ("(?>ab|a)c", "ac"),  # atomic: regex finds none; the screen may, never the reverse
+        ("a++b", "aab"),
+        ("x\\w++y", "xΩy"),
+        ("x\\d+y", "x\u0663y"),  # an Arabic-Indic digit
+        ("x\\s+y", "x\u3000y"),
+        ("x.y", "x\ny"),  # "." widened to any character
+        ("(?i:abc)", "ABC"),
+        ("(?-i:abc)", "ABC"),
+    ],
+)
+def test_each_piece_of_a_pattern_is_widened_not_narrowed(pattern: str, text: str) -> None:
+    assert _agrees(pattern, text)
+
+
+def test_a_back_reference_has_no_screen_and_is_confirmed_by_regex() -> None:
+    pattern = r"(?P<q>['\"])secret(?P=q)"
+    assert screen.widened(pattern, engine._parse(pattern), engine._sre_const) is None
+    rule = engine.Rule("quoted_secret", engine.ThreatLevel.LOW, "a quoted word", ("secret",), pattern)
+    rules = engine.RuleSet([rule])
+    assert rules._screen(0) is None
+    assert [f.type for f in rules.scan("say 'secret' now")] == ["quoted_secret"]
+
+
+def test_a_program_re2_refuses_is_no_screen() -> None:
+    """RE2 refuses a program past its memory (a thousand letters of any script in a row):
+    the answer is None, for which the rule is confirmed by regex as a back reference's is."""
+    assert screen.compiled(r"\pL{1000}") is None
+    assert screen.compiled(r"\pL{10}") is not None
+
+
+# Random patterns over pieces that the widening treats apart, and texts over characters that
+# meet them (letters with case variants beyond ASCII, digits, spaces, punctuation).
+_CHARS = "aAkKsS\u03c3\u03c2\u03a3ßẞ\u212a\u017f01\u0663 \t\n\x1c\u3000.-_/\\é"
+_ATOMS = ["a", "k", "s", "\u03c3", "ß", "é", ".", "\\w", "\\W", "\\d", "\\D", "\\s", "\\S", "[a-k]", "[^a-k]",
+          "[^\\s.]", "[^\\n]", "[\\w.-]", "\\.", "-", " ", "\\b", "^", "$", "(?<!a)", "(?=k)", "(?<=s)", "(?!\\d)"]
+
+
+@st.composite
+def _patterns(draw: st.DrawFn, depth: int = 2) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.integers(0, 5 if depth else 2))
+        if kind <= 2:
+            pieces.append(draw(st.sampled_from(_ATOMS)))
+        elif kind == 3:
+            low = draw(st.integers(0, 3))
+            high = draw(st.sampled_from(["", str(low + 1), str(low + 9)]))
+            suffix = draw(st.sampled_from(["", "?", "+"]))
+            pieces.append("(?:" + draw(st.sampled_from(_ATOMS[:18])) + "){" + f"{low},{high}" + "}" + suffix)
+        elif kind == 4:
+            pieces.append("(?:" + draw(_patterns(depth - 1)) + "|" + draw(_patterns(depth - 1)) + ")")
+        else:
+            pieces.append("(?>" + draw(_patterns(depth - 1)) + ")" + draw(st.sampled_from(["", "*+", "++", "?"])))
+    return "".join(pieces)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_patterns(), st.lists(st.text(alphabet=_CHARS, max_size=12), min_size=1, max_size=6))
+def test_random_patterns_screen_every_text_they_match(pattern: str, texts: list[str]) -> None:
+    try:
+        engine._parse(pattern)
+    except engine.PolicyError:
+        return  # not a pattern the parser takes (a lookbehind of varying width)
+    for text in texts:
+        assert _agrees(pattern, text), (pattern, text)
