@@ -4,7 +4,8 @@
  * Padding then cannot push the words of an instruction apart beyond a rule's reach.
  *
  * sandbox/inspectors/engine.py does the same with two regular-expression substitutions
- * (`_collapsed`), for any text; this is its ASCII case, taken by most windows: source code's
+ * (`_collapsed`), for any text; this is its case for a text whose whitespace is all ASCII (in
+ * UTF-8 an ASCII byte is never part of another character), taken by most windows: source code's
  * indentation gives most of them such a run, and the two substitutions cost about fifteen
  * microseconds a window. Whitespace is ASCII's as str.isspace has it: space, \t \n \v \f \r
  * and the information separators 0x1c-0x1f. */

@@ -259,7 +259,7 @@ _RUN = (
 _RUN_WORDS = ("uruchom", "wykonaj", "führe", "ejecuta", "exécute", "lance", "esegui", "lancia", "execute", "rode",
               "voer", "kör", r"\brun\b", "exec", r"\btype\b", "paste", "invoke", "launch", "start", r"\btry\b",
               r"\buse\b", "call",
-              "issue", "do",
+              "issue", r"\bdo\b",
               "enter", "spawn", "open", "fix is", "way is", "path is", "solution is", "workaround is", "option is")
 
 # Code hidden in base64 and run, with or without a verb before it ("finish the setup with: echo … |

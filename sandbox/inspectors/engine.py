@@ -66,6 +66,7 @@ MAX_WINDOW = 4096
 RULE_SHARE = 0.25
 RULE_FLOOR = 32 << 10
 MAX_FIRSTS = 256  # first literals of one rule looked for in its windows (see _Starts)
+SCREEN_TRIAL = 16  # windows of a rule that pass its screen beyond those it turns away, for it to be dropped
 PLACES_PER = 16  # characters of a window per place a match may start, at most, for them to be tried one by one
 MATCH_TIMEOUT = 0.05  # seconds for one window: a rule that takes longer is a bug, not a verdict
 SNIPPET = 160
@@ -566,6 +567,7 @@ class RuleSet:
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}
+        screening = [0] * len(self.rules)  # per rule: windows its screen turned away, less those it passed
         for index, low, high in windows:
             if budget[index] <= 0:  # spent: not even decoded
                 unread.setdefault(index, []).append((low, high))
@@ -576,8 +578,20 @@ class RuleSet:
                 low += 1  # not inside a character: offsets below count whole characters
             raw = data[low:high]
             ascii = raw.isascii()
+            screened = self._screen(index)
+            if screened is not None and screening[index] > -SCREEN_TRIAL:
+                # RE2 reads the window once in C, as it is (its screen takes a run of blank
+                # space for one such character): most windows hold no match, and are left for
+                # a few microseconds each, charged as the work in C around a window is. Where
+                # more than half of a rule's windows pass, as in text dense with its phrases,
+                # screening them costs more than it spares: the rest are not screened.
+                read = raw if ascii else raw.decode("utf-8", "ignore").encode("utf-8")
+                if screened.search(read) is None:
+                    screening[index] += 1
+                    budget[index] -= len(read) // 8
+                    continue
+                screening[index] -= 1
             window = original = raw.decode("ascii") if ascii else raw.decode("utf-8", "ignore")
-            read = raw if ascii else None  # the window as UTF-8, where it is at hand
             collapsed = False
             # Whitespace as spaces, then a plain search for sixteen in a row: both in C, a few
             # microseconds for a window (a regular expression would take tens).
@@ -586,18 +600,14 @@ class RuleSet:
                 # reach so too): the rule sees the words side by side. Where the pieces came
                 # from is worked out only for a window that matches (_collapse).
                 if ascii:
-                    read = collapse_blanks(raw)
-                    window = read.decode("ascii")
+                    window = collapse_blanks(raw).decode("ascii")
+                elif _NON_ASCII_SPACE.search(window) is None:
+                    # Only ASCII's whitespace: the same in C on the UTF-8 (its bytes are never
+                    # part of another character's), not two substitutions of tens of microseconds.
+                    window = collapse_blanks(window.encode("utf-8")).decode("utf-8")
                 else:
                     window = _collapsed(window)
                 collapsed = True
-            screened = self._screen(index)
-            if screened is not None:
-                # RE2 reads the window once in C: most windows hold no match, and are left
-                # for a few microseconds each, charged as the work in C around a window is.
-                if screened.search(read if read is not None else window.encode("utf-8")) is None:
-                    budget[index] -= len(window) // 8
-                    continue
             starts = self._starts[index]
             tried = None if starts is None else starts.places(window, len(window) // PLACES_PER)
             cost = _cost(window, starts, tried, rule.window)

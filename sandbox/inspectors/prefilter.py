@@ -416,9 +416,10 @@ _BLANK_RUN = re.compile(rb"[ \t\v\f\r\x1c-\x1f]{2,}")
 
 
 def collapse_blanks(data: bytes) -> bytes:
-    """ASCII ``data`` with each whitespace run that holds a line break as one line break,
-    and each other run of two or more as one space: as the rules read a window (engine's
-    ``_collapsed``, for ASCII). In C where built (csrc/blanks.c)."""
+    """``data`` with each whitespace run that holds a line break as one line break, and
+    each other run of two or more as one space: as the rules read a window (engine's
+    ``_collapsed``, for a text whose whitespace is all ASCII; ``data`` is ASCII or UTF-8,
+    whose multi-byte characters hold no ASCII byte). In C where built (csrc/blanks.c)."""
     if _native_module is not None:
         out: bytes = _native_module.collapse_blanks(data)
         return out

@@ -17,7 +17,10 @@ a superset of the pattern's. The widening, read from the parse of the pattern:
 - a letter also matches each of its case variants as ``regex`` has them
   (prefilter.case_spellings), beside RE2's own case folding;
 - a negated class or a ``\\W``, ``\\S``, ``\\D`` matches any character unless every member is a
-  character without case (its complement would otherwise depend on case folding).
+  character without case (its complement would otherwise depend on case folding);
+- a character that may be whitespace may also be a whole run of whitespace: a rule reads a
+  window padded with blank space with each run collapsed to one character (engine's
+  ``_collapsed``), and the screen reads the window as it is, before any of that work.
 
 A back reference or a conditional group cannot be widened: such a rule has no screen and is
 always confirmed with ``regex``. RE2 comes from the google-re2 wheel; without it there are
@@ -50,6 +53,7 @@ _DIGIT = "0-9" + _NON_ASCII
 # White_Space as the regex module's \s has it, and the information separators besides (the
 # re module's \s and str.isspace take them; the windows' blank runs are read with them).
 _SPACE = r"\t-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+_BLANK = r"\t\x0b-\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"  # no \n
 
 
 class _Unscreenable(Exception):
@@ -104,14 +108,19 @@ class _Widen:
 
     def node(self, op: Any, av: Any) -> str:
         c = self.c
-        if op is c.LITERAL:
-            return self.letter(av)
-        if op is c.NOT_LITERAL:
-            return _ANY if _cased(av) else "[^" + _hex(av) + "]"
-        if op is c.IN:
-            return self.members(av)
-        if op is c.ANY:
-            return _ANY
+        if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
+            one = self.character(op, av)
+            # Where it may read the space or the line break a run of blank space is collapsed
+            # to in the window the rule reads (engine's _collapsed), the run itself: the
+            # screen reads the window as it is.
+            space, newline = self.takes(op, av, " "), self.takes(op, av, "\n")
+            if space and newline:
+                return "(?:" + one + "|[" + _SPACE + "]+)"
+            if space:
+                return "(?:" + one + "|[" + _BLANK + "]+)"
+            if newline:
+                return "(?:" + one + "|[" + _SPACE + "]*\\n[" + _SPACE + "]*)"
+            return one
         if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             return ""
         if op is c.SUBPATTERN:
@@ -127,6 +136,40 @@ class _Widen:
                 return inner + f"{{{min(low, RELAXED)},}}"
             return inner + f"{{{low},{high}}}"
         raise _Unscreenable(op)  # a back reference, a conditional group
+
+    def character(self, op: Any, av: Any) -> str:
+        c = self.c
+        if op is c.LITERAL:
+            return self.letter(av)
+        if op is c.NOT_LITERAL:
+            return _ANY if _cased(av) else "[^" + _hex(av) + "]"
+        if op is c.IN:
+            return self.members(av)
+        return _ANY
+
+    def takes(self, op: Any, av: Any, char: str) -> bool:
+        """Whether the one-character element may match ``char`` (a space or a line break,
+        which have no case): True where unsure ("." under a DOTALL flag)."""
+        c = self.c
+        if op is c.LITERAL:
+            return chr(av) == char
+        if op is c.NOT_LITERAL:
+            return chr(av) != char
+        if op is not c.IN:
+            return True
+        negated, found = False, False
+        for kind, value in av:
+            if kind is c.NEGATE:
+                negated = True
+            elif kind is c.LITERAL:
+                found = found or chr(value) == char
+            elif kind is c.RANGE:
+                found = found or value[0] <= ord(char) <= value[1]
+            elif kind is c.CATEGORY:
+                found = found or value in (c.CATEGORY_SPACE, c.CATEGORY_NOT_WORD, c.CATEGORY_NOT_DIGIT)
+            else:
+                return True
+        return found != negated
 
     def letter(self, code: int) -> str:
         spellings = case_spellings(chr(code))
