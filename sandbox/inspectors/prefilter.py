@@ -189,7 +189,7 @@ _LAST_CASED = 0x1E944  # past Adlam's letters, the last of Unicode's scripts wit
 
 
 @functools.cache
-def _peers_by_fold() -> dict[str, tuple[str, ...]]:
+def peers_by_fold() -> dict[str, tuple[str, ...]]:
     """Every letter with case, by its case folding (40 ms, once, for the first rule set
     with a literal outside ASCII)."""
     by_fold: dict[str, list[str]] = {}
@@ -205,7 +205,7 @@ def case_spellings(char: str) -> tuple[str, ...]:
     """Every character a case-insensitive ``regex`` match of ``char`` accepts: "ß" and "ẞ",
     the three Greek sigmas (checked against ``regex`` itself, which the rules are compiled
     with)."""
-    peers = {char, *_peers_by_fold().get(char.casefold(), ())}
+    peers = {char, *peers_by_fold().get(char.casefold(), ())}
     peers |= {c for c in (char.lower(), char.upper(), char.title()) if len(c) == 1}
     pattern = regex.compile(regex.escape(char), regex.IGNORECASE)
     return tuple(sorted(c for c in peers if pattern.fullmatch(c)))

@@ -32,7 +32,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from sandbox.inspectors.prefilter import _peers_by_fold, case_spellings
+from sandbox.inspectors.prefilter import case_spellings, peers_by_fold
 
 try:
     _re2: Any = importlib.import_module("re2")
@@ -40,10 +40,14 @@ except ImportError:
     _re2 = None
 
 RELAXED = 4  # counts of a repetition kept as written up to here; past it, unbounded
-# RE2 keeps a cache of automaton states per pattern, up to two thirds of this: a text
-# crafted to make every rule's automaton grow costs each at most this much memory (RE2 then
-# starts the cache over, or runs its slower automaton: a screen is never wrong for want of it).
-MAX_MEMORY = 8 << 20
+# The memory of one screen: its program and RE2's cache of automaton states, which grows with
+# the texts read (RE2 then starts the cache over, or runs its slower automaton: a screen is
+# never wrong for want of it). A text crafted to grow every rule's cache costs at most this
+# much per rule that has had a window; the largest programs (hand-over of secrets: a verb,
+# a secret and a destination in either order) need about 4 MiB to keep their automaton, and
+# went thirty times slower with 1 MiB. Benign text and a megabyte of every rule's words
+# shuffled grew the process by 40 to 60 MiB in all.
+MAX_MEMORY = 4 << 20
 _LARGE_RANGE = 512  # a range wider than this finds its members' case variants by table
 
 _ANY = r"(?s:.)"
@@ -217,7 +221,7 @@ class _Widen:
         """The case variants of the range's letters, in the range or not (empty: no letter)."""
         if high - low <= _LARGE_RANGE:
             return {s for code in range(low, high + 1) if _cased(code) for s in case_spellings(chr(code))}
-        spelled = {s for peers in _peers_by_fold().values() if any(low <= ord(x) <= high for x in peers)
+        spelled = {s for peers in peers_by_fold().values() if any(low <= ord(x) <= high for x in peers)
                    for x in peers for s in case_spellings(x)}
         ascii_part = range(max(low, 0), min(high, 0x7F) + 1)
         return spelled | {s for code in ascii_part if _cased(code) for s in case_spellings(chr(code))}

@@ -6,29 +6,17 @@ that a window around its anchor alone cuts."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from helpers import corpus
 
 from sandbox.inspectors import engine
 from sandbox.inspectors.adversary_rules import RULES as ADVERSARY_RULES
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "inspect"
-
-
-def _texts() -> list[str]:
-    out = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        with open(path, encoding="utf-8") as f:
-            out += [json.loads(line)["text"] for line in f if line.strip()]
-    return out
-
 
 @pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
 def test_near_groups_never_hide_a_match(rules: tuple[engine.Rule, ...]) -> None:
-    texts = _texts()
+    texts = corpus.texts()
     assert len(texts) > 1000
     gated, ungated = engine.RuleSet(rules), engine.RuleSet(rules, gate=False)
     for text in texts:
@@ -100,7 +88,7 @@ def test_every_match_on_the_corpora_holds_its_mandatory_literals(rules: tuple[en
     """The derivation checked against the regular expressions themselves, over whole texts."""
     import regex
 
-    texts = _texts()
+    texts = corpus.texts()
     for rule in rules:
         groups = engine.mandatory_literals(rule.pattern)
         if not groups:
@@ -189,7 +177,7 @@ def test_first_literals_find_every_match(
         # or a character that is not ASCII and not a word character either (one does).
         lambda t: t.replace(" ", " x", 5).replace(" ", "9", 2).replace(" ", "—", 4).replace(" ", "²", 2),
     ]
-    texts = _texts()
+    texts = corpus.texts()
     tried = 0
     for pattern, starts in zip(ruleset._compiled, ruleset._starts, strict=True):
         if starts is None:
@@ -214,7 +202,7 @@ def test_a_finder_finds_what_finditer_finds(finder: str, monkeypatch: pytest.Mon
 
     if finder == "find":
         monkeypatch.setattr(prefilter, "_native_module", None)
-    texts = _texts()
+    texts = corpus.texts()
     variants = [
         lambda t: t,
         lambda t: t.replace(" ", "x", 3).replace(" ", "—", 3).replace(" ", "²", 2).upper(),
