@@ -567,30 +567,18 @@ class RuleSet:
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}
-        screening = [0] * len(self.rules)  # per rule: windows its screen turned away, less those it passed
-        for index, low, high in windows:
+        passed = self._screened(data, windows, budget)
+        for (index, low, high), going_on in zip(windows, passed, strict=True):
+            if not going_on:
+                continue  # its screen found no match in it
             if budget[index] <= 0:  # spent: not even decoded
                 unread.setdefault(index, []).append((low, high))
                 continue
             rule, pattern = self.rules[index], self._compiled[index]
             places: list[tuple[int, int]] = []
-            while low < high and data[low] & 0xC0 == 0x80:
-                low += 1  # not inside a character: offsets below count whole characters
+            low = _character_start(data, low, high)
             raw = data[low:high]
             ascii = raw.isascii()
-            screened = self._screen(index)
-            if screened is not None and screening[index] > -SCREEN_TRIAL:
-                # RE2 reads the window once in C, as it is (its screen takes a run of blank
-                # space for one such character): most windows hold no match, and are left for
-                # a few microseconds each, charged as the work in C around a window is. Where
-                # more than half of a rule's windows pass, as in text dense with its phrases,
-                # screening them costs more than it spares: the rest are not screened.
-                read = raw if ascii else raw.decode("utf-8", "ignore").encode("utf-8")
-                if screened.search(read) is None:
-                    screening[index] += 1
-                    budget[index] -= len(read) // 8
-                    continue
-                screening[index] -= 1
             window = original = raw.decode("ascii") if ascii else raw.decode("utf-8", "ignore")
             collapsed = False
             # Whitespace as spaces, then a plain search for sixteen in a row: both in C, a few
@@ -648,6 +636,46 @@ class RuleSet:
             )
         return _outermost(list(findings.values()))
 
+    def _screened(self, data: bytes, windows: list[tuple[int, int, int]], budget: list[int]) -> list[bool]:
+        """Per window, whether it goes on to its rule's regular expression: not where the
+        rule's screen finds no match in it (sandbox.inspectors.screen), which costs the
+        rule's budget an eighth of the window's length, as the work in C around a window is.
+
+        A rule's windows are read by its screen in one call of RE2 per window that passes,
+        not one per window: they are joined with a byte that is never part of UTF-8 (0xFF),
+        across which no match of RE2's reaches, and each search starts at the window after
+        the last one found to pass. Where more than half of a rule's windows pass (text
+        dense with its phrases), screening costs more than it spares: past SCREEN_TRIAL
+        more passing windows than turned away, the rest go on unscreened."""
+        passed = [True] * len(windows)
+        by_rule: dict[int, list[int]] = {}
+        for k, (index, _, _) in enumerate(windows):
+            by_rule.setdefault(index, []).append(k)
+        for index, ks in by_rule.items():
+            screened = self._screen(index)
+            if screened is None:
+                continue
+            pieces = []
+            for k in ks:
+                _, low, high = windows[k]
+                raw = data[_character_start(data, low, high) : high]
+                # As the rule reads it (decoded, what is not UTF-8 dropped), in UTF-8.
+                pieces.append(raw if raw.isascii() else raw.decode("utf-8", "ignore").encode("utf-8"))
+            joined = b"\xff".join(pieces)
+            starts = [0]
+            for piece in pieces:
+                starts.append(starts[-1] + len(piece) + 1)
+            at = balance = 0  # the next window to screen; those turned away less those passed
+            while at < len(ks) and balance > -SCREEN_TRIAL:
+                found = screened.search(joined, starts[at])
+                hit = len(ks) if found is None else bisect.bisect_right(starts, found.start()) - 1
+                for j in range(at, hit):
+                    passed[ks[j]] = False
+                    budget[index] -= len(pieces[j]) // 8
+                balance += hit - at - 1
+                at = hit + 1
+        return passed
+
     def _screen(self, index: int) -> Any:
         """Rule ``index``'s screen, compiled on first use; None where it has none."""
         screened = self._screens[index]
@@ -688,6 +716,14 @@ class RuleSet:
 
 
 _UNCOMPILED = object()  # a screen not compiled yet (RuleSet._screen)
+
+
+def _character_start(data: bytes, low: int, high: int) -> int:
+    """``low``, moved past the continuation bytes of a character it falls inside (a window
+    starts at a whole character: offsets count whole characters)."""
+    while low < high and data[low] & 0xC0 == 0x80:
+        low += 1
+    return low
 
 
 @dataclass(slots=True)
