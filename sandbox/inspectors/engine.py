@@ -563,7 +563,8 @@ class RuleSet:
         left unread is a finding (MEDIUM), never a silent pass. The work is counted from the
         places a match is tried, not the window's bytes: a changelog's windows, wide and with
         few places, cost little; a line of one sentence repeated, with places every few words
-        that each read far, costs its true share."""
+        that each read far, costs its true share. A window its rule's screen turns away
+        (_screened: no match of the widened pattern in it) is not read further."""
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}

@@ -251,3 +251,18 @@ def test_windows_joined_for_one_search_are_told_apart() -> None:
         alone.append(compiled is None or compiled.search(piece) is not None)
     assert together == alone
     assert any(alone) and not all(alone)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [(r"a.*b", "a-é-b"), (r"a[^x]*b", "a-é-b"), (r"a\W*b", "a--b"), (r"a\w*b", "aéb"), (r"a\s*b", "a  b"),
+     (r"a(?s:.)b", "aéb"), (r"a[^\n]{0,80}b", "a é b")],
+)
+def test_no_screen_matches_across_the_byte_that_joins_windows(pattern: str, text: str) -> None:
+    """0xFF is never part of UTF-8, and RE2 (in UTF-8) matches nothing across it: a rule's
+    windows joined by it are read as apart (RuleSet._screened)."""
+    compiled = _screen(pattern)
+    data = text.encode()
+    assert compiled.search(data) is not None  # type: ignore[attr-defined]
+    for cut in range(1, len(data)):
+        assert compiled.search(data[:cut] + b"\xff" + data[cut:]) is None, cut  # type: ignore[attr-defined]
