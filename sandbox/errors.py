@@ -111,6 +111,11 @@ class Reason(str, enum.Enum):
         "the docker Python SDK is not installed",
         "Install the extra: pip install 'sandbox[docker]'.",
     )
+    RE2_MISSING = (
+        "re2_missing",
+        "google-re2 is not installed: the inspectors confirm every window with regex, none screened first",
+        "Install the extra: pip install 'sandbox[re2]' (the same findings without it, in about twice the time).",
+    )
     DOCKER_UNREACHABLE = (
         "docker_unreachable",
         "no Docker daemon answered a ping",

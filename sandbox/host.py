@@ -109,6 +109,7 @@ class HostSupport:
     docker: Capability
     gvisor: Capability
     seatbelt: Capability
+    re2: Capability  # the inspectors' screens (sandbox.inspectors.screen), not confinement
 
     def items(self) -> tuple[Capability, ...]:
         """The capabilities in the order `sandbox doctor` shows them."""
@@ -123,6 +124,7 @@ class HostSupport:
             self.docker,
             self.gvisor,
             self.seatbelt,
+            self.re2,
         )
 
     def backend_capability(self, backend: Backend) -> Capability:
@@ -392,6 +394,14 @@ def _probe_docker_sdk() -> Capability:
     return _ok("docker-sdk")
 
 
+def _probe_re2() -> Capability:
+    import importlib.util
+
+    if importlib.util.find_spec("re2") is None:
+        return _missing("re2", Reason.RE2_MISSING)
+    return _ok("re2")
+
+
 # ---------------------------------------------------------------------------------------
 # The whole host, and the decision
 
@@ -431,6 +441,7 @@ def probe() -> HostSupport:
             if seatbelt_available()
             else _missing("seatbelt", Reason.NOT_MACOS if sys.platform != "darwin" else Reason.SEATBELT_MISSING)
         ),
+        re2=_probe_re2(),
     )
 
 

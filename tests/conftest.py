@@ -31,6 +31,7 @@ CAPABILITY_MARKERS: dict[str, tuple[str, ...]] = {
     "bwrap": ("bubblewrap",),
     "docker": ("docker_sdk", "docker"),
     "gvisor": ("docker_sdk", "docker", "gvisor"),
+    "re2": ("re2",),
 }
 PLATFORM_MARKERS = {"macos": "darwin", "linux": "linux"}
 

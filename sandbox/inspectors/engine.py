@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib
+import itertools
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -663,17 +664,15 @@ class RuleSet:
                 # As the rule reads it (decoded, what is not UTF-8 dropped), in UTF-8.
                 pieces.append(raw if raw.isascii() else raw.decode("utf-8", "ignore").encode("utf-8"))
             joined = b"\xff".join(pieces)
-            starts = [0]
-            for piece in pieces:
-                starts.append(starts[-1] + len(piece) + 1)
+            starts = list(itertools.accumulate((len(piece) + 1 for piece in pieces), initial=0))
             at = balance = 0  # the next window to screen; those turned away less those passed
             while at < len(ks) and balance > -SCREEN_TRIAL:
                 found = screened.search(joined, starts[at])
                 hit = len(ks) if found is None else bisect.bisect_right(starts, found.start()) - 1
-                for j in range(at, hit):
+                for j in range(at, hit):  # no match from `at` up to the window that holds one
                     passed[ks[j]] = False
                     budget[index] -= len(pieces[j]) // 8
-                balance += hit - at - 1
+                balance += hit - at - 1  # those turned away, and the one that passed
                 at = hit + 1
         return passed
 

@@ -5,7 +5,6 @@ by one (classes, case, repetitions, assertions), and on random patterns and text
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -19,18 +18,9 @@ from sandbox.inspectors import engine, screen
 from sandbox.inspectors.adversary_rules import RULES as ADVERSARY_RULES
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
 
-
-@pytest.fixture(autouse=True)
-def _re2_installed() -> None:
-    """google-re2 comes with the test extra (sandbox[re2]); where it is not installed (musl
-    has no wheel of it) the inspectors run without screens, and these tests are skipped (a
-    failure under SANDBOX_TEST_REQUIRE=all, as CI runs)."""
-    if screen.backend() == "re2":
-        return
-    why = "google-re2 is not installed: the inspectors run without screens. Hint: pip install 'sandbox[re2]'"
-    if os.environ.get("SANDBOX_TEST_REQUIRE", "").strip() == "all":
-        pytest.fail(why, pytrace=False)
-    pytest.skip(why)
+# google-re2 comes with the test extra (sandbox[re2]); where it is not installed (musl has no
+# wheel of it) the inspectors run without screens, and these tests are skipped.
+pytestmark = pytest.mark.re2
 
 
 def _screen(pattern: str) -> object:

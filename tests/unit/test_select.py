@@ -32,7 +32,7 @@ def linux(**changes: object) -> HostSupport:
         landlock=yes("landlock"), seccomp=yes("seccomp"), userns=yes("userns"),
         root=no("root", Reason.NOT_ROOT), bubblewrap=yes("bubblewrap"),
         docker_sdk=yes("docker-sdk"), docker=yes("docker"), gvisor=yes("gvisor"),
-        seatbelt=no("seatbelt", Reason.NOT_MACOS),
+        seatbelt=no("seatbelt", Reason.NOT_MACOS), re2=yes("re2"),
     )
     return dataclasses.replace(host, **changes)  # type: ignore[arg-type]
 
