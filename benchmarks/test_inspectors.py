@@ -58,6 +58,22 @@ def test_adversary_detection(name: str) -> None:
     _rates("AdversaryInspector", name, "injection", lambda text: not inspector.inspect(text).safe)
 
 
+def _hard_wrapped(text: str, width: int = 72) -> str:
+    """``text`` with each line filled to ``width`` columns, words whole (a mail, a commit
+    message, a README's source): the same texts in the shape an attacker gets for free."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) if line.strip()
+                     else line for line in text.split("\n"))
+
+
+@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl"])
+def test_adversary_detection_on_hard_wrapped_text(name: str) -> None:
+    inspector = AdversaryInspector()
+    _rates("AdversaryInspector, every line wrapped at 72 columns,", name, "injection",
+           lambda text: not inspector.inspect(_hard_wrapped(text)).safe)
+
+
 def _benign_text(size: int) -> str:
     """Benign text of ``size`` characters, a quarter each of: source code (this repository's,
     not the inspectors' own rules and tests, which quote attacks, and the Python standard

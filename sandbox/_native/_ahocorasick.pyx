@@ -317,6 +317,20 @@ def collapse_blanks(const uint8_t[::1] data):
     return out[:size]
 
 
+def unwrap_lines(data):
+    """``data`` (bytes) with each line break where hard-wrapped prose goes on as a space
+    (csrc/blanks.c; sandbox.inspectors.prefilter.unwrap_lines): ``data`` itself where none is."""
+    cdef const uint8_t[::1] view = data
+    cdef size_t n = view.shape[0], changed
+    if n == 0:
+        return data
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+    cdef uint8_t *into = <uint8_t *>PyBytes_AS_STRING(out)
+    with nogil:
+        changed = csrc.sbx_unwrap_lines(&view[0], n, into)
+    return out if changed else data
+
+
 def encoded_blocks(const uint8_t[::1] data, list runs, Py_ssize_t longest):
     """Of ``runs`` (``(start, end)`` byte ranges of ``data``), those that may be a base64 or
     hex block worth decoding, as ``(start, end, hexadecimal)`` (see

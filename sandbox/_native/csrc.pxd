@@ -99,6 +99,7 @@ cdef extern from "sbx.h" nogil:
 
     # blanks.c: whitespace runs of ASCII text as the inspectors' rules read them
     size_t sbx_collapse_blanks(const uint8_t *inp, size_t n, uint8_t *out)
+    size_t sbx_unwrap_lines(const uint8_t *inp, size_t n, uint8_t *out)
 
 # ahocorasick.c: the inspectors' literal prefilter
 from libc.stdint cimport uint8_t

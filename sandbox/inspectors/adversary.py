@@ -47,7 +47,7 @@ def _rules() -> RuleSet:
         # Cues of payloads spelled out (spaced hex, text written backwards): where they end.
         "hex_cue": (tuple(dict.fromkeys(w.lower() for w in _HEX_CUES)), 0, ()),
         "backwards_cue": (tuple(dict.fromkeys(w.lower() for w in _BACKWARDS_CUES)), 0, ()),
-    })
+    }, unwrap=True)
 
 
 class AdversaryInspector:
@@ -170,10 +170,15 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]]) -> list[Findi
                                    f"more than {MAX_QUOTED_COMMANDS} quoted network commands: the rest was not read",
                                    ""))
                 return out
-            for f in _egress().inspect(m.group(1)).findings:
+            command = m.group(1)
+            if not m.group().startswith("```"):
+                # An inline code span: Markdown reads its line breaks as spaces (CommonMark,
+                # "Code spans"), and a hard-wrapped paragraph breaks a quoted command anywhere.
+                command = command.replace("\n", " ")
+            for f in _egress().inspect(command).findings:
                 # data to any host is a note (API docs upload files); the repository's history, an
                 # archive of it or the environment to one is what an attacker asks for
-                repo = f.type == "data_to_unlisted_host" and _REPOSITORY_DATA.search(m.group(1)) is not None
+                repo = f.type == "data_to_unlisted_host" and _REPOSITORY_DATA.search(command) is not None
                 if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel") or repo:
                     out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
                                        f"the text quotes a command that sends data out ({f.message})", f.content))

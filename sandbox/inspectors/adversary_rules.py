@@ -935,7 +935,9 @@ SEND_ANYTHING = Rule(
     r"\b(?:send|upload|post|forward|transmit|exfiltrate|e-?mail|mirror|sync|push|copy|zip|tar|archive|compress|"
     r"bundle|pack)\b(?![-/])[^\n]{0,80}?"
     r"\b(?:(?:whole|entire|full)\s++[\w/.-]++|src/?|source(?:\s++code)?|repo(?:sitory)?|directory|tarball|archive|"
-    r"zip|dump|database|messages|conversation|chat\s++(?:log|history)|history|logs?|emails?|names?|"
+    r"zip|dump|database|messages|conversation|chat\s++(?:log|history)|history|logs?|"
+    # ("send an email to ...": the verb is mailing, the mail no data of the reader's)
+    r"(?<!\b(?:send|forward)\s)(?<!\b(?:send|forward)\san\s)emails?|names?|"
     r"(?:phone\s++)?numbers|addresses|contacts|customers?|users?'s?\s++(?:data|details|info\w*+)|"
     r"environment(?:\s++variables)?|env\s++vars?|config(?:uration)?\s++files?|\.git|home\s++directory)\b"
     r"[^\n]{0,120}?(?:https?://[^\s)\"'>]++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\bwebhook\b|\b(?:s3|gs|ftp|sftp)://|"

@@ -534,6 +534,7 @@ DEPENDENCY_SWAP = Rule(
     check=_not_scoped,
     near=(_PKG_WORDS,),
     reach=420,  # the verb and the name stand at most about 400 bytes before the claim
+    lines=True,  # change logs: "Use `X` instead of `Y`" is an entry; "deprecated" the next one's
 )
 # The claim first, about a quoted name ("`reqeusts` is the maintained fork: install it"). A rule
 # of its own: a match starts at a quote, and a rule whose matches may start at any quote is
@@ -565,6 +566,7 @@ DEPENDENCY_CLAIM = Rule(
     window=320,
     check=_claim_then_request,
     near=((r"\buse\b", "install", r"\badd\b", "switch", "replace", "import"),),
+    lines=True,  # as DEPENDENCY_SWAP
 )
 # "Install `numpyy` alongside numpy", "Bitte füge das Paket `requets==2.0` hinzu": a slip of a
 # popular name (typosquats.slip_of) named in prose, in quotes, as the package to install, add or
@@ -629,7 +631,7 @@ LOOKALIKE_PACKAGE = Rule(
 # -- persona assignment with no limits ------------------------------------------------------------
 
 _PERSONA = (
-    r"(?:\byou\s++are\s++(?:now\s++|going\s++to\s++(?:be|pretend\s++to\s++be)\s++)?(?:an?\s++|the\s++)?|"
+    r"(?:\byou\s++are\s++(?!still\b)(?:now\s++|going\s++to\s++(?:be|pretend\s++to\s++be)\s++)?(?:an?\s++|the\s++)?|"
     r"\byou're\s++(?:now\s++)?|\bact\s++as\s++|\bpretend\s++(?:to\s++be|you\s++are)\s++|\bsimulate\s++|"
     r"\broleplay\s++as\s++|\bplay\s++the\s++role\s++of\s++|\badopt\s++the\s++|\bstay\s++in\s++character\b|"
     r"\byour\s++(?:new\s++|true\s++|real\s++)(?:role|self|persona|identity|name)\b|\byour\s++persona\b|"

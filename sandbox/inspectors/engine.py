@@ -38,7 +38,7 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, Gate, collapse_blanks, spellings
+from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, Gate, collapse_blanks, spellings, unwrap_lines
 from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
@@ -89,7 +89,12 @@ class Rule:
     pattern, never an extra one (the test suite checks that a scan with the groups and
     one without them find the same). A rule whose ``check`` requires a phrase near the
     match (adversary_jailbreak) may instead name that phrase's literals, which then stand
-    within ``reach`` of every match the check accepts."""
+    within ``reach`` of every match the check accepts.
+
+    ``lines``: in a rule set that reads prose unwrapped (RuleSet's ``unwrap``), this rule
+    still reads every line break as written: its precision rests on a line ending where a
+    change log's entry does ("Use 'mkinstalldirs' rather than 'mkdir' when ..." describes a
+    change; wrapped into the next entry's words it reads as a request)."""
 
     id: str
     level: ThreatLevel
@@ -101,6 +106,7 @@ class Rule:
     check: Callable[[Any], bool] | None = field(default=None, compare=False)
     near: tuple[tuple[str, ...], ...] = ()
     reach: int = 0
+    lines: bool = False
 
 
 @functools.lru_cache(maxsize=1024)
@@ -454,11 +460,17 @@ class RuleSet:
         screens: bool = True,
         native: bool | None = None,
         sites: dict[str, tuple[tuple[str, ...], int, tuple[tuple[str, ...], ...]]] | None = None,
+        unwrap: bool = False,
     ) -> None:
         """``sites``: more kinds of place the same pass should report (kind: its literals,
         the bytes of window around them, and literal groups that must occur near them, as
-        a rule's ``near``), beside the escape markers of normalize."""
+        a rule's ``near``), beside the escape markers of normalize. ``unwrap``: the rules
+        read prose, with each line break where hard-wrapped text goes on as the space it
+        stands for (prefilter.unwrap_lines), but for those that keep ``lines``. The gate
+        reads the text as it is: it takes a line break for a space itself."""
         self.rules = tuple(rules)
+        # Per rule, whether it reads the text unwrapped.
+        self._unwraps = [unwrap and not rule.lines for rule in self.rules]
         self._compiled = []
         self._starts: list[Any] = []
         for rule in self.rules:
@@ -569,7 +581,10 @@ class RuleSet:
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}
-        passed = self._screened(data, windows, budget)
+        # The text as the rules that read prose have it: one byte for one, the same offsets.
+        prose = unwrap_lines(data) if any(self._unwraps[index] for index, _, _ in windows) else data
+        readings = [prose if unwraps else data for unwraps in self._unwraps]
+        passed = self._screened(readings, windows, budget)
         for (index, low, high), going_on in zip(windows, passed, strict=True):
             if not going_on:
                 continue  # its screen found no match in it
@@ -579,7 +594,7 @@ class RuleSet:
             rule, pattern = self.rules[index], self._compiled[index]
             places: list[tuple[int, int]] = []
             low = _character_start(data, low, high)
-            raw = data[low:high]
+            raw = readings[index][low:high]
             ascii = raw.isascii()
             window = original = raw.decode("ascii") if ascii else raw.decode("utf-8", "ignore")
             collapsed = False
@@ -638,7 +653,7 @@ class RuleSet:
             )
         return _outermost(list(findings.values()))
 
-    def _screened(self, data: bytes, windows: list[tuple[int, int, int]], budget: list[int]) -> list[bool]:
+    def _screened(self, readings: list[bytes], windows: list[tuple[int, int, int]], budget: list[int]) -> list[bool]:
         """Per window, whether it goes on to its rule's regular expression: not where the
         rule's screen finds no match in it (sandbox.inspectors.screen), which costs the
         rule's budget an eighth of the window's length, as the work in C around a window is.
@@ -648,7 +663,8 @@ class RuleSet:
         across which no match of RE2's reaches, and each search starts at the window after
         the last one found to pass. Where more than half of a rule's windows pass (text
         dense with its phrases), screening costs more than it spares: past SCREEN_TRIAL
-        more passing windows than turned away, the rest go on unscreened."""
+        more passing windows than turned away, the rest go on unscreened. ``readings``: per
+        rule, the text as it reads it (as written, or unwrapped)."""
         passed = [True] * len(windows)
         by_rule: dict[int, list[int]] = {}
         for k, (index, _, _) in enumerate(windows):
@@ -658,6 +674,7 @@ class RuleSet:
             if screened is None:
                 continue
             pieces = []
+            data = readings[index]
             for k in ks:
                 _, low, high = windows[k]
                 raw = data[_character_start(data, low, high) : high]

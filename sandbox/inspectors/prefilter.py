@@ -426,6 +426,93 @@ def collapse_blanks(data: bytes) -> bytes:
     return _BLANK_RUN.sub(b" ", _BLANK_RUN_WITH_NEWLINE.sub(b"\n", data))
 
 
+FILLED = 40  # bytes: a line at least this long (with a space in it) may have been filled by a wrapper
+_LOWER = frozenset(b"abcdefghijklmnopqrstuvwxyz") | frozenset(range(0x80, 0x100))
+_UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LETTER = _LOWER | _UPPER
+_LINE_BLANK = b" \t\r"
+_LABEL = re.compile(rb"[A-Za-z][\w -]{0,20}:(?:[ \t\r\n]|\Z)")  # "Assistant:", "Subject:", "user:"
+_LIST_NUMBER = re.compile(rb"\d{1,3}[.)](?:[ \t\r\n]|\Z)")
+
+
+def _soft(data: bytes, at: int) -> bool:
+    """Whether the line break at ``at`` is where hard-wrapped prose goes on (see unwrap_lines)."""
+    start = data.rfind(b"\n", 0, at) + 1
+    end = at
+    while end > start and data[end - 1] in _LINE_BLANK:
+        end -= 1
+    body = data[start:end].lstrip(_LINE_BLANK)
+    if end - start < FILLED or b" " not in body:
+        return False
+    last = data[end - 1]
+    if last in b";{}[" or (last == ord(",") and end - 2 >= start and data[end - 2] == ord('"')):
+        return False
+    nxt = at + 1
+    while nxt < len(data) and data[nxt] in b" \t":
+        nxt += 1
+    if nxt >= len(data):
+        return False
+    first = data[nxt]
+    after = data[nxt + 1] if nxt + 1 < len(data) else 0
+    if first in _LETTER and _LABEL.match(data, nxt):
+        return False  # a label opens a line of its own: a turn of a chat, a header
+    if first in _LOWER:
+        return True
+    if last in b".!?":
+        return False  # a sentence ends: what comes next on its own line may be the next record
+    if first in _UPPER:
+        return after in _UPPER
+    if first in b"`(~/$":
+        return True
+    if first in b"\"'":
+        return last in _LOWER
+    if first == ord("!"):
+        return after == ord("[")
+    if first == ord("."):
+        return after in _WORD
+    if first == ord("-"):
+        return after in _WORD or (after == ord("-") and nxt + 2 < len(data) and data[nxt + 2] in _WORD)
+    if first == ord("&"):
+        return after == ord("&")
+    if first in b"0123456789":
+        return _LIST_NUMBER.match(data, nxt) is None
+    return False
+
+
+def unwrap_lines(data: bytes) -> bytes:
+    """``data`` (ASCII or UTF-8) with each line break where hard-wrapped prose goes on as a
+    space: the same length, so that offsets into it are offsets into ``data``.
+
+    A mail client, an editor's fill and a README's source break an order between any two of
+    its words; read line by line, "Please send\\nyour API key to ..." is two harmless lines.
+    A break is soft where the line it ends was filled (FILLED bytes or more, with a space in
+    it: not a line of base64 or a short header) and ends as prose does (not in ";", "{",
+    "}", "[" or a JSON record's '",'), and the next line goes on as a sentence does: a
+    lower-case word, an acronym ("API"), a backtick, a bracket, a path, a variable, an
+    option ("--data"), "&&", an image ("![") or a number; a quote after a lower-case word.
+    Not before a capitalised word (the next record of a log: "...whl for this wheel\\nRun
+    ./check.sh"), a label ("Assistant:", "Subject:"), which opens a line of its own, a list
+    item, a heading, a quote, a table row or a blank line; nor after the end of a sentence,
+    unless a lower-case word follows. Bytes beyond ASCII count as lower-case
+    letters. ``data`` itself where no break is soft. In C where built (csrc/blanks.c)."""
+    if _native_module is not None:
+        out_native: bytes = _native_module.unwrap_lines(data)
+        return out_native
+    return _py_unwrap_lines(data)
+
+
+def _py_unwrap_lines(data: bytes) -> bytes:
+    out = None
+    at = data.find(b"\n")
+    while at >= 0:
+        if _soft(data, at):
+            if out is None:
+                out = bytearray(data)
+            out[at] = 0x20
+        at = data.find(b"\n", at + 1)
+    return data if out is None else bytes(out)
+
+
 _ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _HEXDIGITS = b"0123456789abcdefABCDEF"
 

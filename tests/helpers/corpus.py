@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "inspect"
@@ -15,3 +16,12 @@ def texts() -> list[str]:
         with open(path, encoding="utf-8") as f:
             out += [json.loads(line)["text"] for line in f if line.strip()]
     return out
+
+
+def hard_wrapped(text: str, width: int = 72) -> str:
+    """``text`` with each of its lines filled to ``width`` columns, as a mail client, git's
+    editor or a README's author wraps prose: between words, words kept whole."""
+    return "\n".join(
+        textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) if line.strip() else line
+        for line in text.split("\n")
+    )

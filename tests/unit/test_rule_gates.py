@@ -14,11 +14,19 @@ from sandbox.inspectors.adversary_rules import RULES as ADVERSARY_RULES
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
 
 
-@pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
-def test_near_groups_never_hide_a_match(rules: tuple[engine.Rule, ...]) -> None:
+@pytest.mark.parametrize(
+    ("rules", "unwrap"),
+    [(ADVERSARY_RULES, False), (ADVERSARY_RULES, True), (SECRET_RULES, False)],
+    ids=["adversary", "adversary-unwrapped", "secrets"],
+)
+def test_near_groups_never_hide_a_match(rules: tuple[engine.Rule, ...], unwrap: bool) -> None:
+    """Unwrapped (as the adversary inspector reads prose), on the corpora hard-wrapped too:
+    the gate reads the text as written, its rules the lines joined."""
     texts = corpus.texts()
     assert len(texts) > 1000
-    gated, ungated = engine.RuleSet(rules), engine.RuleSet(rules, gate=False)
+    if unwrap:
+        texts += [corpus.hard_wrapped(text) for text in texts]
+    gated, ungated = engine.RuleSet(rules, unwrap=unwrap), engine.RuleSet(rules, gate=False, unwrap=unwrap)
     for text in texts:
         found = {(f.type, f.span) for f in gated.scan(text)}
         assert {(f.type, f.span) for f in ungated.scan(text)} <= found, text[:200]

@@ -57,10 +57,17 @@ def test_every_match_on_the_corpora_passes_its_screen(rules: tuple[engine.Rule, 
     assert screened >= len(rules) * 0.9, "most rules should have a screen"
 
 
-@pytest.mark.parametrize("rules", [ADVERSARY_RULES, SECRET_RULES], ids=["adversary", "secrets"])
-def test_a_scan_finds_the_same_with_screens_and_without(rules: tuple[engine.Rule, ...]) -> None:
+@pytest.mark.parametrize(
+    ("rules", "unwrap"),
+    [(ADVERSARY_RULES, False), (ADVERSARY_RULES, True), (SECRET_RULES, False)],
+    ids=["adversary", "adversary-unwrapped", "secrets"],
+)
+def test_a_scan_finds_the_same_with_screens_and_without(rules: tuple[engine.Rule, ...], unwrap: bool) -> None:
+    """Unwrapped, on the corpora hard-wrapped too: a screen reads the text as its rule does."""
     texts = corpus.texts()
-    with_screens, without = engine.RuleSet(rules), engine.RuleSet(rules, screens=False)
+    if unwrap:
+        texts += [corpus.hard_wrapped(text) for text in texts]
+    with_screens, without = engine.RuleSet(rules, unwrap=unwrap), engine.RuleSet(rules, screens=False, unwrap=unwrap)
     for text in texts:
         assert {(f.type, f.span) for f in with_screens.scan(text)} == {(f.type, f.span) for f in without.scan(text)}
 
@@ -88,7 +95,7 @@ def test_screens_turn_most_benign_windows_away() -> None:
     data = code.encode("utf-8")
     windows, _ = rules.windows(data)
     assert len(windows) > 50
-    passed = sum(rules._screened(data, windows, [1 << 30] * len(rules.rules)))
+    passed = sum(rules._screened([data] * len(rules.rules), windows, [1 << 30] * len(rules.rules)))
     assert passed < len(windows) / 4, (passed, len(windows))
 
 
@@ -233,7 +240,7 @@ def test_windows_joined_for_one_search_are_told_apart() -> None:
     data = "\n".join(lines).encode("utf-8")
     rules = engine.RuleSet(ADVERSARY_RULES)
     windows, _ = rules.windows(data)
-    together = rules._screened(data, windows, [1 << 30] * len(rules.rules))
+    together = rules._screened([data] * len(rules.rules), windows, [1 << 30] * len(rules.rules))
     alone = []
     for index, low, high in windows:
         compiled = rules._screen(index)
