@@ -63,7 +63,7 @@ static int label(const uint8_t *in, size_t n, size_t at)
     size_t j = at + 1;
     while (j < n && j - at <= 20 && ((word(in[j]) && in[j] < 0x80) || in[j] == ' ' || in[j] == '-'))
         j++;
-    if (j - at > 21 || j >= n || in[j] != ':')
+    if (j >= n || in[j] != ':')
         return 0;
     return j + 1 >= n || line_blank(in[j + 1]) || in[j + 1] == '\n';
 }
@@ -137,8 +137,6 @@ size_t sbx_unwrap_lines(const uint8_t *in, size_t n, uint8_t *out)
             changed++;
         }
         start = at + 1;
-        if (start >= n)
-            break;
     }
     return changed;
 }

@@ -96,7 +96,8 @@ class AdversaryInspector:
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
         comments = _Comments(norm.data)  # found once, where first needed
-        findings += self._rules.confirm(norm.data, _near_cues(survey.deferred, findings, norm.data, comments))
+        deferred = _near_cues(survey.deferred, findings, norm.data, comments)
+        findings += self._rules.confirm(norm.data, deferred, prose=survey.prose)
         findings += _combined(findings, norm.data, comments)
         return InspectionResult.of(findings)
 

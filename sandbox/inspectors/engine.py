@@ -560,16 +560,19 @@ class RuleSet:
                 later.append(item)
             else:
                 now.append(item)
-        out = self.confirm(data, now, layer)
+        prose = self._prose(data, found)  # made once, for these windows and the deferred ones
+        out = self.confirm(data, now, layer, prose)
         if not complete:
             out.append(
                 Finding("too_many_matches", ThreatLevel.MEDIUM,
                         f"more than {MAX_WINDOWS} places worth a closer look in one text: the rest was not looked at",
                         "", (0, 0), layer)
             )
-        return Survey(out, sites, runs, later)
+        return Survey(out, sites, runs, later, prose)
 
-    def confirm(self, data: bytes, windows: list[tuple[int, int, int]], layer: str = "") -> list[Finding]:
+    def confirm(
+        self, data: bytes, windows: list[tuple[int, int, int]], layer: str = "", prose: bytes | None = None
+    ) -> list[Finding]:
         """The matches of each ``(rule, low, high)`` window's rule in it. A rule does at most
         RULE_SHARE of the text's length (and RULE_FLOOR) in work (_cost): a text crafted to
         put one rule's anchors everywhere costs a bounded multiple of its length, and what is
@@ -577,12 +580,13 @@ class RuleSet:
         places a match is tried, not the window's bytes: a changelog's windows, wide and with
         few places, cost little; a line of one sentence repeated, with places every few words
         that each read far, costs its true share. A window its rule's screen turns away
-        (_screened: no match of the widened pattern in it) is not read further."""
+        (_screened: no match of the widened pattern in it) is not read further. ``prose``:
+        ``data`` as the rules that read prose have it (Survey.prose), where already made."""
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}
-        # The text as the rules that read prose have it: one byte for one, the same offsets.
-        prose = unwrap_lines(data) if any(self._unwraps[index] for index, _, _ in windows) else data
+        if prose is None:
+            prose = self._prose(data, windows)
         readings = [prose if unwraps else data for unwraps in self._unwraps]
         passed = self._screened(readings, windows, budget)
         for (index, low, high), going_on in zip(windows, passed, strict=True):
@@ -652,6 +656,13 @@ class RuleSet:
                 f"{len(spans)} of them were not read", "", (spans[0][0], spans[0][1]), layer,
             )
         return _outermost(list(findings.values()))
+
+    def _prose(self, data: bytes, windows: Sequence[tuple[int, int, int]]) -> bytes:
+        """``data`` as the rules that read prose have it (prefilter.unwrap_lines: one byte for
+        one, the same offsets), where one of ``windows`` is such a rule's; else ``data``."""
+        unwraps = self._unwraps
+        rules = len(unwraps)  # a window past the rules is a site's, read by no rule
+        return unwrap_lines(data) if any(index < rules and unwraps[index] for index, _, _ in windows) else data
 
     def _screened(self, readings: list[bytes], windows: list[tuple[int, int, int]], budget: list[int]) -> list[bool]:
         """Per window, whether it goes on to its rule's regular expression: not where the
@@ -749,6 +760,7 @@ class Survey:
     sites: dict[str, list[tuple[int, int]]]  # per kind of escape: byte ranges around its markers
     runs: list[tuple[int, int]]  # runs of base64 bytes (MIN_BLOCK or longer)
     deferred: list[tuple[int, int, int]] = field(default_factory=list)  # windows of rules not yet tried
+    prose: bytes | None = None  # the text as rules that read prose have it (RuleSet._prose), for confirm
 
 
 # Every ASCII whitespace byte (as str.isspace and the prefilter have it) as a space.

@@ -429,7 +429,6 @@ def collapse_blanks(data: bytes) -> bytes:
 FILLED = 40  # bytes: a line at least this long (with a space in it) may have been filled by a wrapper
 _LOWER = frozenset(b"abcdefghijklmnopqrstuvwxyz") | frozenset(range(0x80, 0x100))
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_LETTER = _LOWER | _UPPER
 _LINE_BLANK = b" \t\r"
 _LABEL = re.compile(rb"[A-Za-z][\w -]{0,20}:(?:[ \t\r\n]|\Z)")  # "Assistant:", "Subject:", "user:"
 _LIST_NUMBER = re.compile(rb"\d{1,3}[.)](?:[ \t\r\n]|\Z)")
@@ -454,7 +453,7 @@ def _soft(data: bytes, at: int) -> bool:
         return False
     first = data[nxt]
     after = data[nxt + 1] if nxt + 1 < len(data) else 0
-    if first in _LETTER and _LABEL.match(data, nxt):
+    if _LABEL.match(data, nxt):
         return False  # a label opens a line of its own: a turn of a chat, a header
     if first in _LOWER:
         return True
