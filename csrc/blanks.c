@@ -79,7 +79,36 @@ static int list_number(const uint8_t *in, size_t n, size_t at)
     return j + 1 >= n || line_blank(in[j + 1]) || in[j + 1] == '\n';
 }
 
-static int soft_break(const uint8_t *in, size_t n, size_t start, size_t at)
+/* The marker of a comment or a quote that opens the line body at in[at] ("#", "//", "///",
+ * "//!", "--", ";" runs, ">" runs), when blanks follow it: its length, else 0. Not "*", "-" or
+ * "+", a list's bullets: each of their items opens a line of its own. */
+static size_t marker(const uint8_t *in, size_t n, size_t at)
+{
+    size_t j = at;
+    if (j >= n)
+        return 0;
+    if (in[j] == '#') {
+        j++;
+    } else if (in[j] == '/' && j + 1 < n && in[j + 1] == '/') {
+        j += 2;
+        if (j < n && (in[j] == '/' || in[j] == '!'))
+            j++;
+    } else if (in[j] == '-' && j + 1 < n && in[j + 1] == '-') {
+        j += 2;
+    } else if (in[j] == ';' || in[j] == '>') {
+        while (j < n && in[j] == in[at])
+            j++;
+    } else {
+        return 0;
+    }
+    return j < n && (in[j] == ' ' || in[j] == '\t') ? j - at : 0;
+}
+
+/* Whether the line break at in[at] is soft; *skip is then how many bytes after it, up to the
+ * words that go on, are the next line's indent and a comment's or a quote's marker that the
+ * line before opens with too (a hard-wrapped comment: "# ... the instructions you're
+ * following\n    # are stale"). */
+static int soft_break(const uint8_t *in, size_t n, size_t start, size_t at, size_t *skip)
 {
     size_t end = at;
     while (end > start && line_blank(in[end - 1]))
@@ -97,6 +126,13 @@ static int soft_break(const uint8_t *in, size_t n, size_t start, size_t at)
     size_t next = at + 1;
     while (next < n && (in[next] == ' ' || in[next] == '\t'))
         next++;
+    size_t mark = marker(in, n, body);
+    if (mark && next + mark <= n && memcmp(in + body, in + next, mark) == 0 && marker(in, n, next) == mark) {
+        next += mark;
+        while (next < n && (in[next] == ' ' || in[next] == '\t'))
+            next++;
+    }
+    *skip = next - at;
     if (next >= n)
         return 0;
     uint8_t first = in[next], after = next + 1 < n ? in[next + 1] : 0;
@@ -132,8 +168,12 @@ size_t sbx_unwrap_lines(const uint8_t *in, size_t n, uint8_t *out)
     memcpy(out, in, n);
     for (const uint8_t *p = memchr(in, '\n', n); p; p = memchr(p + 1, '\n', n - (size_t)(p + 1 - in))) {
         size_t at = (size_t)(p - in);
-        if (soft_break(in, n, start, at)) {
+        size_t skip = 0;
+        if (soft_break(in, n, start, at, &skip)) {
             out[at] = ' ';
+            for (size_t k = at + 1; k < at + skip; k++)
+                if (in[k] != ' ' && in[k] != '\t')
+                    out[k] = ' '; /* a comment's marker, read as the blank it stands for */
             changed++;
         }
         start = at + 1;

@@ -251,7 +251,9 @@ int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size
  * length written. Never fails. */
 size_t sbx_collapse_blanks(const uint8_t *in, size_t n, uint8_t *out);
 /* blanks.c: in[0 .. n) into out (n bytes) with each line break where hard-wrapped prose goes on
- * as a space (prefilter.unwrap_lines's rules); the number of breaks so changed. Never fails. */
+ * as a space, and the comment or quote marker that opens such a line where the line before
+ * opens with the same one as blanks (prefilter.unwrap_lines's rules); the number of breaks so
+ * changed. Never fails. */
 size_t sbx_unwrap_lines(const uint8_t *in, size_t n, uint8_t *out);
 /* The gate over an automaton (see ahocorasick.c): rules of clauses of literals, each rule
  * triggering where hits of all its clauses lie within its reach; the windows to try it in. */

@@ -18,6 +18,7 @@ from typing import Any
 
 from sandbox.errors import PolicyError
 from sandbox.inspectors.adversary_cues import mentioned
+from sandbox.inspectors.adversary_oversight import AI_NAMED, OVERSIGHT_ACTIONS, SAID_OF_AGENT
 from sandbox.inspectors.adversary_rules import ACTIONS, RULES
 from sandbox.inspectors.engine import RuleSet
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
@@ -96,13 +97,26 @@ class AdversaryInspector:
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
         comments = _Comments(norm.data)  # found once, where first needed
-        deferred = _near_cues(survey.deferred, findings, norm.data, comments)
+        address_rules = _address_rules(self._rules)
+        addresses = [w for w in survey.deferred if w[0] in address_rules]
+        notes = [w for w in survey.deferred if w[0] not in address_rules]
+        # The notes of adversary_oversight mean something only beside an address: their
+        # windows are read near an address's (found or not), then the addresses near what was found.
+        near = _within(notes, [w[1:] for w in addresses], NOTE_REACH)
+        findings += self._rules.confirm(norm.data, near, prose=survey.prose)
+        deferred = _near_cues(addresses, findings, norm.data, comments)
         findings += self._rules.confirm(norm.data, deferred, prose=survey.prose)
         findings += _combined(findings, norm.data, comments)
         return InspectionResult.of(findings)
 
 
-_DEFERRED = frozenset({"addressed_to_agent"})
+_DEFERRED = frozenset({"addressed_to_agent"}) | OVERSIGHT_ACTIONS
+
+
+@lru_cache(maxsize=4)
+def _address_rules(rules: RuleSet) -> frozenset[int]:
+    """The indices of the rules of ``rules`` that address the agent."""
+    return frozenset(i for i, rule in enumerate(rules.rules) if rule.id == "addressed_to_agent")
 # The findings beside which addressing the agent means more (see _combined).
 _NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
 
@@ -120,9 +134,18 @@ def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], dat
         return windows  # a cue in a decoded payload: its place in the text is not known closely
     places = [f.span for f in cues]
     places += comments.spans()
+    return _within(windows, places, ADDRESS_REACH)
+
+
+NOTE_REACH = 400  # bytes between the window of an oversight note and an address's (each ±200 around its words)
+
+
+def _within(windows: list[tuple[int, int, int]], places: list[tuple[int, int]], reach: int
+            ) -> list[tuple[int, int, int]]:
+    """The ``(rule, low, high)`` windows within ``reach`` bytes of one of ``places``."""
     if not places or not windows:
         return []
-    places.sort()
+    places = sorted(places)
     starts = [low for low, _ in places]
     reach_to = list(itertools.accumulate((high for _, high in places), max))  # furthest end so far
     out = []
@@ -130,8 +153,8 @@ def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], dat
         _, low, high = window
         # Of the places that start before this window ends (and the reach), does any end
         # within the reach of its start?
-        at = bisect.bisect_right(starts, high + ADDRESS_REACH)
-        if at and reach_to[at - 1] + ADDRESS_REACH >= low:
+        at = bisect.bisect_right(starts, high + reach)
+        if at and reach_to[at - 1] + reach >= low:
             out.append(window)
     return out
 
@@ -284,6 +307,8 @@ def _combined(findings: list[Finding], data: bytes, comments: _Comments) -> list
                   key=lambda f: (f.layer, f.span))
     addressed = [f for f in findings if f.type == "addressed_to_agent"]
     action = _paired(addressed, cues, data, shown)
+    if action is None:
+        action = next((f for f in cues if f.type in SAID_OF_AGENT and _about_agent(f, data) and not shown(f)), None)
     if action is not None:
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
@@ -342,6 +367,23 @@ def _remote_code_in_config(findings: list[Finding], data: bytes, shown: _Shown) 
                                 "text asks for a download piped into a shell to be written into a configuration, "
                                 "hook or CI workflow", _short(data[low:high].decode("utf-8", "replace")), (low, high))]
     return []
+
+
+SENTENCE_REACH = 300  # bytes either side of a finding read as its sentence
+_SENTENCE_STOP = re.compile(rb"[.!?](?=\s)|\n[ \t]*+\n")
+
+
+def _about_agent(f: Finding, data: bytes) -> bool:
+    """An AI is named in the sentence of ``f`` (of the main text, or anywhere in its decoded
+    payload): a claim of authority, a persona or a dismissal of the task said of the AI
+    itself addresses it (adversary_oversight.AI_NAMED)."""
+    if f.layer:
+        return False
+    low, high = max(0, f.span[0] - SENTENCE_REACH), f.span[1] + SENTENCE_REACH
+    before = [m.end() for m in _SENTENCE_STOP.finditer(data, low, f.span[0])]
+    after = _SENTENCE_STOP.search(data, f.span[1], high)
+    sentence = data[before[-1] if before else low : after.start() if after else high]
+    return AI_NAMED.search(sentence.decode("utf-8", "replace")) is not None
 
 
 PAIR_REACH = 400  # bytes between an address to the agent and the request it makes, across paragraphs
@@ -410,7 +452,10 @@ _ROUTINE = re.compile(
     rb"(?:npm|pnpm|yarn|bun)\s++(?:test|run\s++(?:test|lint|build|format|check|typecheck)\w*+|ci|install)|"
     rb"cargo\s++(?:test|build|check|fmt|clippy)|go\s++(?:test|build|vet)|uv\s++(?:sync|run\s++pytest)|"
     rb"poetry\s++(?:install|run\s++pytest)|pre-commit\s++run|bundle\s++exec|rake|gradle|\./gradlew|mvn|"
-    rb"dotnet\s++(?:test|build)|the\s++(?:test|tests|test\s++suite|linter|formatter|build))\b[^`\n|;&<>$]{0,80}"
+    rb"dotnet\s++(?:test|build)|bazel(?:isk)?\s++(?:test|build|query|run\s++//:gazelle[\w-]*+)|"
+    rb"(?:php\s++|sail\s++)?artisan\s++test|composer\s++(?:install|test)|mix\s++test|swift\s++(?:build|test)|"
+    rb"ctest|meson\s++test|"
+    rb"the\s++(?:test|tests|test\s++suite|linter|formatter|build))\b[^`\n|;&<>$]{0,80}"
     rb"(?:`|$|\s++(?:before|after|and|to|then|on|when|first)\b|[.,)])",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -168,7 +168,8 @@ _DISMISS = (
     r"no\s++longer\s++(?:apply|applies|valid|relevant|binding)|stop\s++following|"
     r"pay\s++no\s++attention\s++to|set\s++aside|throw\s++away|must\s++not\s++complete|do\s++not\s++complete|"
     r"(?:do\s++not|don't|never|no\s++longer\s++need\s++to)\s++follow|"
-    r"irrelevant|start\s++over|no\s++longer\s++matters?|(?:don't|do\s++not)\s++bother\s++with|suspended|waived)"
+    r"irrelevant|start\s++over|no\s++longer\s++matters?|(?:don't|do\s++not)\s++bother\s++with|suspended|waived|"
+    r"out\s++of\s++date|withdrawn|put\s++(?:it|them)\s++aside)"
 )
 _THEIR_ORDERS = (
     r"(?:instructions?|prompts?|system\s++prompt|(?:conversation|chat|discussion)\s++so\s++far|"
@@ -176,7 +177,7 @@ _THEIR_ORDERS = (
     r"(?:settings?|polic(?:y|ies)|rules)|(?:original|current|assigned|given)\s++(?:task|objective|goal|plan|"
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
     r"guardrails|context\s++window|request|brief)|your\s++context|what(?:ever)?\s++(?:the\s++)?(?:user|human|operator|developer)"
-    r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator)'s\s++(?:request|"
+    r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator|requester)'s\s++(?:request|"
     r"instructions?|task|message|prompt))"
 )
 _DESCRIBES = re.compile(r"(?:overrides|replaces|supersedes|ignores|drops|cancels|revokes|discards|invalidates)$", re.I)
@@ -207,7 +208,8 @@ OVERRIDE_CUES = Rule(
      "supersed", "overrid", "overrul", "revok", "deprecated", "stale", "obsolete", "are void", "is void",
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
-     "start over", "so far", "bother with", "suspended", "waived"),
+     "start over", "so far", "bother with", "suspended", "waived", "out of date", "withdrawn", "it aside",
+     "them aside"),
     r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _NOT_DOCS + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
     # ("The plan is to drop the symlinks" says what the plan is, not that it is dropped.)
     r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
@@ -336,9 +338,30 @@ _OTHER_LANGUAGES = [
         + r"(?:instruktioner(?:na)?|anvisningar(?:na)?|regler(?:na)?|direktiv(?:en)?)\b",
     ),
 ]
+# What the dismissed instructions are, said right after them, that makes them no one's orders
+# to the reader: a document's ("esqueça as instruções antigas do wiki", "vergeet de oude
+# instructies in de wiki"), or what the writer said before ("olvida lo anterior que te dije"),
+# as "forget the old instructions in the wiki" is in English.
+_NOT_THE_READERS = re.compile(
+    r"[^\n.!?]{0,40}?(?:\b(?:wiki|readme|docs?|documenta\w*+|dokumentacj\w*+|manual\w*+|handbuch|anleitung|"
+    r"handleiding|tutorial\w*+|gu[ií]as?|guide|leitfaden)\b|\bque\s++te\s++(?:dije|di|he\s++dicho)\b|"
+    r"\bque\s++(?:eu\s++)?(?:te\s++)?(?:disse|dei)\b|\bque\s++je\s++(?:t'ai|vous\s++ai)\s++(?:dit|donn\w++)\b|"
+    r"\b(?:die|was)\s++ich\s++(?:dir\s++|ihnen\s++|euch\s++)?(?:gesagt|gegeben|geschrieben)\b|"
+    r"\bche\s++ti\s++ho\s++(?:detto|dato)\b|\b(?:die|wat)\s++ik\s++(?:je\s++)?(?:gaf|zei)\b|"
+    r"\b(?:które|co)\s++(?:ci\s++)?(?:dałem|podałem|mówiłem|powiedziałem)\b)",
+    re.IGNORECASE,
+)
+
+
+def _readers_orders(match: re.Match[str]) -> bool:
+    """An override in another language used on the reader, of the reader's orders (not a
+    document's, nor what the writer said before: _NOT_THE_READERS)."""
+    return _NOT_THE_READERS.match(match.string, match.end()) is None and _use(match)
+
+
 OVERRIDE_OTHER = [
     Rule("instruction_override", HIGH, "text tells the reader to drop the instructions it was given", anchors, pattern,
-         check=_use)
+         check=_readers_orders)
     for anchors, pattern in _OTHER_LANGUAGES
 ]
 
@@ -484,7 +507,7 @@ def _not_english(lang: str) -> Callable[[re.Match[str]], bool]:
         around = text[match.start() : min(len(text), match.end() + 60)]
         if own.search(around) is None and len(_ENGLISH_WORDS.findall(around)) >= 2:
             return False
-        return _use(match)
+        return _readers_orders(match)
 
     return check
 
@@ -800,6 +823,7 @@ ADDRESSED = Rule(
      "an ai", "an assistant", "bot,", "bot:", "agent must", "agent should", "ai must", "ai should",
      "assistant must", "assistant should", "model must", "model should", "when you reply", "when you respond",
      "before you reply", "before you respond", "after you finish", "your reply", "your replies", "your response",
+     "your next",
      "your answer", "your output", "orchestrator", "supervisor note", "bot must", "bot should", "information for",
      "info for", "fyi", "memo to", "memo for", "heads-up", "guidance for", "[[agent", "[agent", "[[ai", "[ai",
      "[[assistant", "[assistant", "[[system", "agents", "assistants", "models", "have the", "let the", "tell the",
@@ -832,7 +856,7 @@ ADDRESSED = Rule(
     r"\b(?:the\s++|any\s++|an?\s++)?(?:ai|assistant|agent|model|llm|bot|automated\s++tool)s?\s++(?:now\s++)?"
     r"(?:should|must|shall|will\s++now|needs?\s++to|is\s++(?:to|expected\s++to|required\s++to)|has\s++to)\b|"
     r"\b(?:when|before|after)\s++you\s++(?:reply|respond|answer|finish|are\s++done)\b|"
-    r"\b(?:in|to|at\s++the\s++end\s++of)\s++your\s++(?:reply|replies|response|responses|answer|output)\b|"
+    r"\b(?:in|to|at\s++the\s++end\s++of)\s++your\s++(?:next\s++)?(?:reply|replies|response|responses|answer|output)\b|"
     r"\b(?:orchestrator|supervisor|controller|planner)\s++(?:note|message|instruction)s?\b|"
     r"(?:dear|hey|hello|hi|attention)\s++" + _AGENT + r"\b|"
     r"\b(?:coding|code|ai|llm)\s++(?:agents?|assistants?|generators?|reviewers?|tools?)\s*+[:,]|"
@@ -871,6 +895,8 @@ ADDRESSED_AT_START = Rule(
 
 # -- what the text asks the agent to do ---------------------------------------------------------
 
+# "Don't run `go build` directly", "Never run `migrate:fresh`": a prohibition, not a request.
+_NEGATED_RUN = re.compile(r"\b(?:don't|do\s++not|never|avoid|not|no\s++need\s++to)\s++(?:\w++\s++)?$", re.IGNORECASE)
 RUN_COMMAND = Rule(
     "asks_to_run_command", LOW, "text asks for a command to be run",
     ("run the following", "run this", "run these", "run that", "execute the following", "execute this",
@@ -883,13 +909,16 @@ RUN_COMMAND = Rule(
     r"\b(?:run|execute)\s*+[:`]|"
     r"\b(?:run|execute|exec|invoke|launch)\s++(?:it|them|the\s++(?:script|binary|file|installer|patch|command))\b|"
     r"\b(?:please\s++|kindly\s++)?(?:run|execute|exec)\s++`[^`\n]{2,200}`",
+    check=lambda m: _NEGATED_RUN.search(m.string, max(0, m.start() - 24), m.start()) is None,
 )
 PIPE_TO_SHELL = Rule(
     "download_and_execute", LOW, "a download piped into a shell",
-    ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "bash <(", "sh <(", "iex", "invoke-expression",
+    ("| sh", "|sh", "| bash", "|bash", "| zsh", "| python", "|python", "| sudo", "|sudo", "bash <(", "sh <(", "iex",
+     "invoke-expression",
      "@latest", "@master", "@main", "@head",
      "-c \"$(curl", "-c \"$(wget", "-c '$(curl", "-c $(curl", "source <(", ". <(", "eval \"$(curl", "eval \"$(wget",
-     "eval $(curl"),
+     "eval $(curl", "urlopen", "requests.get", "httpx.get", "-o /tmp/", "-o/tmp/", "--output /tmp/",
+     "--output-document /tmp/", "--output/tmp/", "--output-document/tmp/"),
     r"\b(?:curl|wget|fetch|iwr|invoke-webrequest)\b[^\n|]{1,300}\|\s*+(?:sudo\s++)?(?:sh|bash|zsh|dash|python3?|perl|ruby)\b|"
     r"\b(?:bash|sh|zsh)\s++<\(\s*+(?:curl|wget)\b|"
     # sourced or evaluated in the current shell: "source <(curl ...)", "eval \"$(curl ...)\""
@@ -897,7 +926,12 @@ PIPE_TO_SHELL = Rule(
     r"\b(?:bash|sh|zsh)\s++-c\s++[\"']?\$\(\s*+(?:curl|wget)\b|"
     r"\b(?:iex|invoke-expression)\b[^\n]{0,200}(?:downloadstring|invoke-webrequest|iwr|irm)\b|"
     # a module fetched and run in one step, at whatever its newest version is
-    r"\bgo\s++run\s++[\w-]++(?:\.[\w-]++)++/\S+@(?:latest|master|main|HEAD)\b",
+    r"\bgo\s++run\s++[\w-]++(?:\.[\w-]++)++/\S+@(?:latest|master|main|HEAD)\b|"
+    # Python that runs what it fetches: exec(urlopen(...).read()), exec(requests.get(...).text)
+    r"\b(?:exec|eval)\s*+\(\s*+[\w.]*+(?:urlopen|requests\.get|urllib\.request\.urlopen|httpx\.get)\s*+\(|"
+    # fetched to a file and run from it: "curl -fsSL https://... -o /tmp/tune.sh; sudo bash /tmp/tune.sh"
+    r"\b(?:curl|wget)\b[^\n]{0,200}?\s(?:-o|-O|--output(?:-document)?)\s*+/tmp/[\w./-]++[\s\S]{0,120}?"
+    r"\b(?:sudo\s++)?(?:ba|z)?sh\s++/tmp/",
 )
 EDIT_CONFIG = Rule(
     "asks_to_edit_agent_config", LOW, "text asks for the agent's or the shell's configuration to be changed",
@@ -905,8 +939,8 @@ EDIT_CONFIG = Rule(
      ".cursorrules", "claude.md", "agents.md", "config.toml", ".npmrc", ".pypirc", "authorized_keys", "crontab",
      "auto-approve", "autoapprove", "yolo", "dangerously", ".github/workflows", ".gitlab-ci", ".eslintrc",
      ".gitconfig", "git/config", "ssh/config", ".husky", ".envrc", "postinstall", "preinstall"),
-    r"\b(?:add|append|write|insert|put|modify|edit|update|change|create|overwrite|echo|set|replace|bump|point|empty|"
-    r"clear|open)\b[^\n]{0,120}"
+    r"\b(?:add|append|write|insert|put|modify|edit|update|change|create|overwrite|rewrite|rewriting|echo|set|replace|"
+    r"bump|point|empty|clear|open)\b[^\n]{0,120}"
     r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.git/hooks|hooks/(?:pre|post)-\w++|settings\.json|mcp\.json|"
     r"\.cursorrules|claude\.md|agents\.md|\.npmrc|\.pypirc|authorized_keys|crontab|"
     # what runs the project's checks and hooks, or the user's git and ssh: CI, pre-commit, linters, install scripts
@@ -982,11 +1016,17 @@ DANGEROUS_ACTION = Rule(
     "asks_for_destructive_action", LOW, "text asks for a destructive or privileged repository action",
     ("force-push", "force push", "push --force", "push -f", "delete the", "delete all", "drop table", "drop database",
      "branch protection", "approve this", "approve the", "merge", "without review", "rm -rf", "chmod 777",
+     "rm -r", "rm -fr", "find /", "chmod -r", "chown -r",
      "revoke", "rotate", "make it public", "make the repo", "disable 2fa", "disable the", "turn off", "unload",
      "uninstall", "so releases", "so deploys", "delete", "drop the", "truncate", "rotate the", "revoke the",
      "merge everything", "merge whatever", "merge all", "skip review", "skip the review", "skip code review",
      "skip the code review",
      "rotate all", "revoke all"),
+    r"\brm\s++-(?:rf|fr|r)\s++(?:~|/|\$HOME|\.\.?(?:\s|$)|\*)|"
+    # a whole tree deleted, opened to everyone or handed to one user: "find / ... -delete",
+    # "chmod -R a+rwx /usr /etc", "chown -R \"$(whoami)\" /"
+    r"\bfind\s++/\S*+\s[^\n]{0,200}?\s-delete\b|\bchmod\s++-R\s++(?:a\+rwx|777|o\+w)\s++/|"
+    r"\bchown\s++-R\s++\S++\s++/(?:\s|$)|"
     r"\b(?:force[- ]push(?:ing|ed)?|push\s++(?:--force|-f)\b|delet(?:e|ing)\s++(?:the\s++|all\s++)?(?:\w++\s++)?"
     r"(?:branch(?:es)?|repo(?:sitory)?|database|tables?|backups?|releases?|tags?|history|files|bucket|tests?|"
     r"test\s++suite|directory|folder|workflows?|migrations|\.github\S*+)|"

@@ -20,6 +20,7 @@ import re
 from sandbox.inspectors.adversary_cues import CUE_RULES, auth_howto, mentioned
 from sandbox.inspectors.adversary_jailbreak import JAILBREAK
 from sandbox.inspectors.adversary_languages import LANGUAGE_ACTIONS, LANGUAGE_SHAPES
+from sandbox.inspectors.adversary_oversight import OVERSIGHT_ACTIONS, OVERSIGHT_RULES
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 from sandbox.inspectors.typosquats import extends, slip_of
@@ -687,15 +688,27 @@ PERSONA_NO_LIMITS = Rule(
 
 # -- forged tool calls, tool results and conversation turns ---------------------------------------
 
+# What a forged call runs that an agent must not run on a stranger's word.
+_RISKY_CALL = (
+    r"(?:\brm\s|chmod|curl|wget|\|\s*+(?:ba)?sh\b|exec\(|urlopen|\.bashrc|\.ssh|/dev/tcp|nc\s++-e|base64|eval|"
+    r"git\s++push|remote\s++(?:set-url|add))"
+)
 FORGED_TOOL_CALL = Rule(
     "fake_tool_output", HIGH, "text carries a forged tool call or tool result that runs something",
     ('"function_call"', '"tool_use"', '"tool_calls"', '"next_action"', '"tool"', "tool result", "tool_result",
-     "function_results", "function_result", "tool_output", "tool output"),
+     "function_results", "function_result", "tool_output", "tool output", "action input"),
     r"(?:\"(?:function_call|tool_use|tool_calls|next_action|tool)\"|\btool[\s_]result\b|</?function_results?>|"
-    r"</?tool_output>|end\s++of\s++tool\s++output)[\s\S]{0,300}?(?:\"(?:command|cmd|script|content|code|arguments)\""
-    r"\s*+:[^\n]{0,200}?(?:\brm\s|chmod|curl|wget|\|\s*+(?:ba)?sh\b|exec\(|urlopen|\.bashrc|\.ssh|/dev/tcp|"
-    r"nc\s++-e|base64|eval)|\b(?:call|run|execute|invoke)\s++the\s++(?:bash|shell|terminal|exec)\s++tool\b|"
-    r"\bapproved\"?\s*+:\s*+true|\bauto-approved\b|\bnext\s++step\s++required\b)",
+    r"</?tool_output>|end\s++of\s++tool\s++output)[\s\S]{0,300}?(?:\\?\"(?:command|cmd|script|content|code|arguments)"
+    r"\\?\"\s*+:[^\n]{0,200}?" + _RISKY_CALL + r"|"
+    r"\b(?:call|run|execute|invoke)\s++the\s++(?:bash|shell|terminal|exec)\s++tool\b|\bapproved\"?\s*+:\s*+true|\bauto-approved\b|\bnext\s++step\s++required\b|"
+    # a result that says the user approved what comes next: "The user pre-approved pushing once
+    # tests pass: proceed with ...", "[user_approval] ... Continue by running the approved command"
+    r"\b(?:user|owner|maintainer)\s++(?:has\s++)?(?:pre-?approved|approved|clicked|allowed|authori[sz]ed)\b|"
+    r"\bapproval\s++received\b|\bcontinue\s++by\s++running\b|\bexecute\s++the\s++pending\b|"
+    # the same call as the XML of a tool-use transcript: <parameter name="command">curl … | bash</parameter>
+    r"<parameter\s++name=[\"']?(?:command|cmd|script|code)[\"']?>[^<\n]{0,200}?" + _RISKY_CALL + r")|"
+    # a step of an agent's trace ("Action: shell / Action Input: curl ... @~/.ssh/id_ed25519 ...")
+    r"^\s*+action\s++input\s*+:[^\n]{0,300}?" + _RISKY_CALL,
     window=480,
 )
 FORGED_TURNS = Rule(
@@ -908,7 +921,9 @@ APPROVE_OR_MISREPORT = Rule(
      "no known vulnerab", "tests passed", "test passed", "tests have passed", "test have passed", "everything is fine",
      "as the best", "no caveats", "over all", "over any", "close ", "cierra", "chiudi", "ferme", "schließ",
      "if questioned", "if asked", "if challenged", "if in doubt"),
-    r"\b(?:approv\w*+|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++(?:\w++\s++){0,2}?"
+    # (the verb: "a human approval on the pull request" asks for nothing)
+    r"\b(?:approv(?:e|es|ing)\b|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++"
+    r"(?:\w++\s++){0,2}?"
     r"(?:pull\s++requests?|prs?|merge\s++requests?|mrs?|change\w*+|diff)\b|"
     r"\b(?:merge|label|mark)\b[^\n.!?]{0,40}?\b(?:safe-to-merge|as\s++(?:safe|approved|green|passed|passing|resolved|"
     r"reviewed|lgtm)|without\s++(?:review|checks))\b|"
@@ -923,7 +938,8 @@ APPROVE_OR_MISREPORT = Rule(
     r"\bif\s++(?:questioned|asked|challenged|in\s++doubt),?\s++(?:report|say|state|claim|answer|respond|reply|insist)\s++"
     r"that\b",
 )
-_PROHIBITION = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++not|shouldn't|no)\b[^.!?;\n]*+$",
+_PROHIBITION = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++not|shouldn't|no|cannot|can't|"
+                         r"may\s++not|won't)\b[^.!?;\n]*+$",
                           re.IGNORECASE)
 
 
@@ -994,9 +1010,10 @@ SHAPES: tuple[Rule, ...] = (
     USER_CLAIMED, PERSONA_OTHER, HIDE_OTHER,
     GRANT_ACCESS,
     APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES, *JAILBREAK,
-    *LANGUAGE_SHAPES,
+    *LANGUAGE_SHAPES, *OVERSIGHT_RULES,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
 SHAPE_ACTIONS = frozenset(
-    {"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation", *LANGUAGE_ACTIONS}
+    {"asks_to_grant_access", "asks_to_approve_or_misreport", "asks_to_skip_confirmation", *LANGUAGE_ACTIONS,
+     *OVERSIGHT_ACTIONS}
 )

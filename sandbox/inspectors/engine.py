@@ -582,6 +582,8 @@ class RuleSet:
         that each read far, costs its true share. A window its rule's screen turns away
         (_screened: no match of the widened pattern in it) is not read further. ``prose``:
         ``data`` as the rules that read prose have it (Survey.prose), where already made."""
+        if not windows:
+            return []  # most texts: nothing deferred is worth reading (the set-up below is per rule)
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}

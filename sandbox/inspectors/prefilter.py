@@ -434,23 +434,61 @@ _LABEL = re.compile(rb"[A-Za-z][\w -]{0,20}:(?:[ \t\r\n]|\Z)")  # "Assistant:", 
 _LIST_NUMBER = re.compile(rb"\d{1,3}[.)](?:[ \t\r\n]|\Z)")
 
 
-def _soft(data: bytes, at: int) -> bool:
-    """Whether the line break at ``at`` is where hard-wrapped prose goes on (see unwrap_lines)."""
+def _marker(data: bytes, at: int) -> int:
+    """The length of a comment's or a quote's marker that opens a line body at ``at`` ("#",
+    "//", "///", "//!", "--", ";" and ">" runs) when a blank follows it, else 0. Not a list's
+    bullets ("*", "-", "+"): each item opens a line of its own."""
+    j = at
+    if j >= len(data):
+        return 0
+    if data[j] == ord("#"):
+        j += 1
+    elif data.startswith(b"//", j):
+        j += 2
+        if j < len(data) and data[j] in b"/!":
+            j += 1
+    elif data.startswith(b"--", j):
+        j += 2
+    elif data[j] in b";>":
+        while j < len(data) and data[j] == data[at]:
+            j += 1
+    else:
+        return 0
+    return j - at if j < len(data) and data[j] in b" \t" else 0
+
+
+def _soft(data: bytes, at: int) -> int:
+    """0 where the line break at ``at`` is hard; where hard-wrapped prose goes on (see
+    unwrap_lines), how many bytes from it to the words that go on (the next line's indent,
+    and a comment's or a quote's marker that the line before opens with too)."""
     start = data.rfind(b"\n", 0, at) + 1
     end = at
     while end > start and data[end - 1] in _LINE_BLANK:
         end -= 1
-    body = data[start:end].lstrip(_LINE_BLANK)
-    if end - start < FILLED or b" " not in body:
-        return False
+    body_at = start
+    while body_at < end and data[body_at] in _LINE_BLANK:
+        body_at += 1
+    if end - start < FILLED or b" " not in data[body_at:end]:
+        return 0
     last = data[end - 1]
     if last in b";{}[" or (last == ord(",") and end - 2 >= start and data[end - 2] == ord('"')):
-        return False
+        return 0  # a statement of code, a record of JSON
     nxt = at + 1
     while nxt < len(data) and data[nxt] in b" \t":
         nxt += 1
+    mark = _marker(data, body_at)
+    if mark and data[body_at : body_at + mark] == data[nxt : nxt + mark] and _marker(data, nxt) == mark:
+        nxt += mark
+        while nxt < len(data) and data[nxt] in b" \t":
+            nxt += 1
     if nxt >= len(data):
-        return False
+        return 0
+    return nxt - at if _goes_on(data, end, nxt) else 0
+
+
+def _goes_on(data: bytes, end: int, nxt: int) -> bool:
+    """Whether the words at ``nxt`` go on the line that ends (blanks aside) at ``end``."""
+    last = data[end - 1]
     first = data[nxt]
     after = data[nxt + 1] if nxt + 1 < len(data) else 0
     if _LABEL.match(data, nxt):
@@ -493,7 +531,11 @@ def unwrap_lines(data: bytes) -> bytes:
     ./check.sh"), a label ("Assistant:", "Subject:"), which opens a line of its own, a list
     item, a heading, a quote, a table row or a blank line; nor after the end of a sentence,
     unless a lower-case word follows. Bytes beyond ASCII count as lower-case
-    letters. ``data`` itself where no break is soft. In C where built (csrc/blanks.c)."""
+    letters. A comment or a quote wraps the same way, its marker on each line ("# ...
+    the instructions you're following\n    # are stale"): where both lines open with the
+    same one ("#", "//", "///", "//!", "--", ";" or ">" runs), the next line's marker is
+    read as blanks too. ``data`` itself where no break is soft. In C where built
+    (csrc/blanks.c)."""
     if _native_module is not None:
         out_native: bytes = _native_module.unwrap_lines(data)
         return out_native
@@ -504,10 +546,14 @@ def _py_unwrap_lines(data: bytes) -> bytes:
     out = None
     at = data.find(b"\n")
     while at >= 0:
-        if _soft(data, at):
+        skip = _soft(data, at)
+        if skip:
             if out is None:
                 out = bytearray(data)
             out[at] = 0x20
+            for k in range(at + 1, at + skip):
+                if data[k] not in b" \t":
+                    out[k] = 0x20  # a comment's marker, read as the blank it stands for
         at = data.find(b"\n", at + 1)
     return data if out is None else bytes(out)
 

@@ -361,18 +361,25 @@ _FILLED_LINE = "the agent reads this line, which a wrapper filled to the width,"
 @given(text=st.lists(st.sampled_from([_FILLED_LINE, "x" * 44, "a", "B", "AB", " ", "\t", "\r", "\n", "\n\n", ".", ",",
                                       '",', ":", ";", "{", "}", "[", "(", "`", "~", "/", "$", "!", "![", "-", "--",
                                       "- ", "&&", "&", "1. ", "123", "12)", '"', "'", "é", "\u4e2d", "Assistant: ",
-                                      "user:", "Note-to self:"]),
+                                      "user:", "Note-to self:", "# ", "#", "// ", "/// ", "//! ", "-- ", ";; ", "; ",
+                                      "> ", ">> ", "* "]),
                      max_size=40).map("".join))
 def test_unwrapped_lines_agree_with_the_twin(text: str) -> None:
-    """csrc/blanks.c's sbx_unwrap_lines and its Python twin join the same line breaks, and
-    only line breaks, each into one space (the offsets of the text stay its own)."""
+    """csrc/blanks.c's sbx_unwrap_lines and its Python twin join the same line breaks, each
+    into one space, and blank only the comment or quote markers that open a joined line (the
+    offsets of the text stay its own)."""
     from sandbox.inspectors import prefilter
 
     data = text.encode("utf-8")
     native = prefilter.unwrap_lines(data)
     assert native == prefilter._py_unwrap_lines(data)
     assert len(native) == len(data)
-    assert all(a == b or (a == 0x0A and b == 0x20) for a, b in zip(data, native, strict=True))
+    changed = [at for at, (a, b) in enumerate(zip(data, native, strict=True)) if a != b]
+    assert all(native[at] == 0x20 and data[at] in b"\n#/!-;>" for at in changed)
+    for at in changed:  # a marker blanked is on a line whose break before it was joined
+        if data[at] != 0x0A:
+            line = data.rfind(b"\n", 0, at)
+            assert line >= 0 and native[line] == 0x20 and not data[line + 1 : at].strip(b" \t#/!-;>")
 
 
 @pytest.mark.parametrize(
@@ -400,6 +407,17 @@ def test_unwrapped_lines_agree_with_the_twin(text: str) -> None:
         ("hint: use --extra-index-url https://download.pytorch.org/whl/cu117\nRun ./check.sh", False),
         ("The previous sentence of this paragraph ends with a full stop.\nThe next record", False),
         ("hint: use --extra-index-url https://download.pytorch.org/whl for this wheel\nRun ./check.sh", False),
+        # a comment or a quote wrapped with its marker on each line: the marker is read as blanks
+        ("    # " + _FILLED_LINE + "\n    # are stale", True),
+        ("// " + _FILLED_LINE + "\n//   the rest of it", True),
+        ("/// " + _FILLED_LINE + "\n/// the rest of it", True),
+        ("-- " + _FILLED_LINE + "\n-- the rest of it", True),
+        ("> " + _FILLED_LINE + "\n> given by the person at the keyboard", True),
+        ("# " + _FILLED_LINE + "\n; another marker", False),
+        ("# " + _FILLED_LINE + "\n## a heading", False),
+        ("#" + _FILLED_LINE + "\n#include <stdio.h>", False),
+        ("* " + _FILLED_LINE + "\n* the next item of a list", False),  # bullets open lines of their own
+        ("# " + _FILLED_LINE + "\n# Next sentence", False),
     ],
 )
 def test_a_line_break_is_joined_where_prose_goes_on(text: str, joined: bool) -> None:
@@ -408,6 +426,9 @@ def test_a_line_break_is_joined_where_prose_goes_on(text: str, joined: bool) -> 
     for unwrap in (prefilter.unwrap_lines, prefilter._py_unwrap_lines):
         out = unwrap(text.encode())
         assert (b"\n" not in out.strip()) == joined, (unwrap, out)
+        if joined and text.lstrip().startswith(("#", "//", "--", ">")):
+            second = out[out.rindex(b"  ") :]
+            assert second.strip()[:1].isalpha(), out  # the next line's marker blanked
 
 
 # ---------------------------------------------------------------------------------------
