@@ -57,6 +57,8 @@ class AdversaryInspector:
 
     def __init__(self) -> None:
         self._rules = _rules()
+        # Which of its deferred windows are addresses to the agent (the rest are adversary_oversight's notes).
+        self._address_rules = frozenset(i for i, r in enumerate(self._rules.rules) if r.id == "addressed_to_agent")
 
     @property
     def backend(self) -> str:
@@ -97,9 +99,8 @@ class AdversaryInspector:
                 )
         findings += _embedded_commands(norm.data, survey.sites.get("network", []))
         comments = _Comments(norm.data)  # found once, where first needed
-        address_rules = _address_rules(self._rules)
-        addresses = [w for w in survey.deferred if w[0] in address_rules]
-        notes = [w for w in survey.deferred if w[0] not in address_rules]
+        addresses = [w for w in survey.deferred if w[0] in self._address_rules]
+        notes = [w for w in survey.deferred if w[0] not in self._address_rules]
         # The notes of adversary_oversight mean something only beside an address: their
         # windows are read near an address's (found or not), then the addresses near what was found.
         near = _within(notes, [w[1:] for w in addresses], NOTE_REACH)
@@ -111,12 +112,6 @@ class AdversaryInspector:
 
 
 _DEFERRED = frozenset({"addressed_to_agent"}) | OVERSIGHT_ACTIONS
-
-
-@lru_cache(maxsize=4)
-def _address_rules(rules: RuleSet) -> frozenset[int]:
-    """The indices of the rules of ``rules`` that address the agent."""
-    return frozenset(i for i, rule in enumerate(rules.rules) if rule.id == "addressed_to_agent")
 # The findings beside which addressing the agent means more (see _combined).
 _NEEDS_ADDRESS = ACTIONS | {"chat_template_token", "invisible_text"}
 
@@ -374,9 +369,9 @@ _SENTENCE_STOP = re.compile(rb"[.!?](?=\s)|\n[ \t]*+\n")
 
 
 def _about_agent(f: Finding, data: bytes) -> bool:
-    """An AI is named in the sentence of ``f`` (of the main text, or anywhere in its decoded
-    payload): a claim of authority, a persona or a dismissal of the task said of the AI
-    itself addresses it (adversary_oversight.AI_NAMED)."""
+    """An AI is named in the sentence of ``f``, a finding of the main text (one of a decoded
+    payload is not placed closely enough): a claim of authority, a persona or a dismissal of
+    the task said of the AI itself addresses it (adversary_oversight.AI_NAMED)."""
     if f.layer:
         return False
     low, high = max(0, f.span[0] - SENTENCE_REACH), f.span[1] + SENTENCE_REACH
