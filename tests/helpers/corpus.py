@@ -25,3 +25,13 @@ def hard_wrapped(text: str, width: int = 72) -> str:
         textwrap.fill(line, width, break_on_hyphens=False, break_long_words=False) if line.strip() else line
         for line in text.split("\n")
     )
+
+
+def changed_by_unwrapping(texts: list[str]) -> list[str]:
+    """The texts, and their copies hard-wrapped at 72 columns, that rules reading prose
+    unwrapped (prefilter.unwrap_lines) read otherwise than as written: of the rest, a scan
+    that unwraps reads what one that does not reads, which the tests scan already."""
+    from sandbox.inspectors.prefilter import unwrap_lines
+
+    both = [text.encode("utf-8", "surrogatepass") for text in texts + [hard_wrapped(text) for text in texts]]
+    return [data.decode("utf-8", "surrogatepass") for data in both if unwrap_lines(data) != data]
