@@ -151,19 +151,21 @@ _KEPT = re.compile(r"\b(?:do\s++not|don't|never|must\s++not|mustn't|should\s++no
                    r"\b[^.!?;\n]*+$", re.IGNORECASE)
 
 
+def _prohibited(match: re.Match[str]) -> bool:
+    """A prohibition stands before the match in its clause ("never paste ...", "do not merge without ...")."""
+    line = match.string.rfind("\n", 0, match.start()) + 1
+    return _KEPT.search(match.string[max(line, match.start() - 120) : match.start()]) is not None
+
+
 def _not_forbidden(match: re.Match[str]) -> bool:
     """Not a rule that forbids it ("never paste your token into a public issue")."""
-    line = match.string.rfind("\n", 0, match.start()) + 1
-    return _KEPT.search(match.string[max(line, match.start() - 120) : match.start()]) is None and _use(match)
+    return not _prohibited(match) and _use(match)
 
 
 def _removed(match: re.Match[str]) -> bool:
     """The oversight is taken away, not kept by a prohibition before "without" or "no"."""
-    text = match.group().lower()
-    if text.startswith(("without", "no ", "skip", "waiv")):
-        line = match.string.rfind("\n", 0, match.start()) + 1
-        if _KEPT.search(match.string[max(line, match.start() - 120) : match.start()]):
-            return False
+    if match.group().lower().startswith(("without", "no ", "skip", "waiv")) and _prohibited(match):
+        return False
     return _use(match)
 
 
@@ -173,9 +175,8 @@ OVERSIGHT_REMOVED = Rule(
      "agreement", "authoris", "authoriz", "check in", "check with", "check back", "checking with", "checking in",
      "checks with", "checks in", "consult", "clear it with", "four-eyes", "two-person", "decisions back",
      "control back", "oversight", "in the loop", "to agree", "to approve", "prompt", "ask", "yes-always",
-     "yes_always", "allow", "skip-", "skip_", "permission", "bypasspermissions", "bypass_permissions",
-     "bypass-permissions", "consult", "treat", "consider", "regard", "guardrails", "pausing", "hesitat",
-     "stopping to ask"),
+     "yes_always", "allow", "skip-", "skip_", "bypasspermissions", "bypass_permissions", "bypass-permissions",
+     "treat", "consider", "regard", "guardrails", "pausing", "hesitat", "stopping to ask"),
     # "never pauses for confirmation", "stop requesting confirmation", "don't need a second one"
     r"(?:\b(?:never|not|no|without)|n't)\s++(?:\w++\s++){0,2}?(?:paus\w*+|wait\w*+|ask\w*+|request\w*+|"
     r"seek\w*+|get|getting|need\w*+|requir\w*+)\s++(?:\w++\s++){0,3}?" + _CONFIRMATION + r"\b|"
