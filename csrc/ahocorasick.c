@@ -13,6 +13,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sbx.h"
 
@@ -540,6 +543,10 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
  * automaton's chain of loads, not in it. */
 struct runs {
     uint8_t kind[256]; /* per byte: KIND_MEMBER, KIND_SPACE */
+    /* The member bytes as ranges [low[i], low[i] + span[i]], for the vector path of
+     * runs_over; ranges = -1 where there are more than RUNS_MAX_RANGES (the table is read). */
+    int ranges;
+    uint8_t low[8], span[8];
     size_t min;
     struct wbuf *out;
     /* Where each 64-byte block of the text starts once whitespace runs are read as one byte
@@ -620,6 +627,109 @@ static int runs_in_block(struct runs *rs, size_t p, uint64_t m, size_t *run)
     return 0;
 }
 
+#define RUNS_MAX_RANGES 8
+
+/* The member bytes of rs->kind as ranges (rs->ranges, rs->low, rs->span). */
+static void member_ranges(struct runs *rs)
+{
+    rs->ranges = 0;
+    for (unsigned v = 0; v < 256; v++) {
+        if (!(rs->kind[v] & KIND_MEMBER))
+            continue;
+        unsigned end = v;
+        while (end + 1 < 256 && (rs->kind[end + 1] & KIND_MEMBER))
+            end++;
+        if (rs->ranges == RUNS_MAX_RANGES) {
+            rs->ranges = -1;
+            return;
+        }
+        rs->low[rs->ranges] = (uint8_t)v;
+        rs->span[rs->ranges] = (uint8_t)(end - v);
+        rs->ranges++;
+        v = end;
+    }
+}
+
+/* The member mask (*m) and the whitespace mask (*s) of the 64 bytes at b: bit j for byte j.
+ * With SSE2 (every x86-64), sixteen bytes at a time: a byte is in [low, low + span] where
+ * (byte - low), wrapping, is at most span, which min and an equality tell without a signed
+ * compare; whitespace is the two ranges 0x09-0x0d and 0x1c-0x20 of SPACE. Elsewhere, or for
+ * more ranges than RUNS_MAX_RANGES, the kind table a byte at a time, eight gathered by one
+ * multiplication. Both give the same masks (tests/unit/test_prefilter.py compares the runs and
+ * offsets the C gate finds with its Python twin's). */
+#if defined(__SSE2__)
+/* The ranges of member bytes as vectors, made once per call of runs_over. */
+struct member_vectors {
+    int ranges, singles; /* the first `singles` ranges are of one byte each */
+    __m128i low[RUNS_MAX_RANGES], span[RUNS_MAX_RANGES];
+};
+#else
+struct member_vectors {
+    int ranges;
+};
+#endif
+
+static void member_vectors(const struct runs *rs, struct member_vectors *mv)
+{
+    mv->ranges = rs->ranges;
+#if defined(__SSE2__)
+    int k = 0;
+    mv->singles = 0;
+    for (int pass = 0; pass < 2; pass++) /* the ranges of one byte first */
+        for (int r = 0; r < rs->ranges; r++) {
+            if ((rs->span[r] == 0) != (pass == 0))
+                continue;
+            mv->low[k] = _mm_set1_epi8((char)rs->low[r]);
+            mv->span[k] = _mm_set1_epi8((char)rs->span[r]);
+            k++;
+            mv->singles += pass == 0;
+        }
+#endif
+}
+
+static inline void block_masks(const struct runs *rs, const struct member_vectors *mv, const uint8_t *b, uint64_t *m,
+                               uint64_t *s)
+{
+#if defined(__SSE2__)
+    if (mv->ranges >= 0) {
+        const __m128i tab = _mm_set1_epi8(0x09), fs = _mm_set1_epi8(0x1c), four = _mm_set1_epi8(4);
+        uint64_t mm = 0, ss = 0;
+        for (unsigned q = 0; q < 4; q++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * q));
+            __m128i x = _mm_sub_epi8(v, tab), y = _mm_sub_epi8(v, fs);
+            __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, four), x), _mm_cmpeq_epi8(_mm_min_epu8(y, four), y));
+            __m128i in = _mm_setzero_si128();
+            for (int r = 0; r < mv->singles; r++) /* ranges of one byte: one equality */
+                in = _mm_or_si128(in, _mm_cmpeq_epi8(v, mv->low[r]));
+            for (int r = mv->singles; r < mv->ranges; r++) {
+                __m128i z = _mm_sub_epi8(v, mv->low[r]);
+                in = _mm_or_si128(in, _mm_cmpeq_epi8(_mm_min_epu8(z, mv->span[r]), z));
+            }
+            ss |= (uint64_t)(uint16_t)_mm_movemask_epi8(sp) << (16 * q);
+            mm |= (uint64_t)(uint16_t)_mm_movemask_epi8(in) << (16 * q);
+        }
+        *m = mm;
+        *s = ss;
+        return;
+    }
+#else
+    (void)mv;
+#endif
+    const uint8_t *kind = rs->kind;
+    uint64_t mm = 0, ss = 0;
+    for (unsigned g = 0; g < 8; g++) {
+        const uint8_t *p = b + 8 * g;
+        /* eight kinds side by side, then their bits gathered by one multiplication each */
+        uint64_t w = (uint64_t)kind[p[0]] | (uint64_t)kind[p[1]] << 8 | (uint64_t)kind[p[2]] << 16 |
+                     (uint64_t)kind[p[3]] << 24 | (uint64_t)kind[p[4]] << 32 | (uint64_t)kind[p[5]] << 40 |
+                     (uint64_t)kind[p[6]] << 48 | (uint64_t)kind[p[7]] << 56;
+        mm |= GATHER8(w) << (8 * g);
+        ss |= GATHER8(w >> 1) << (8 * g);
+    }
+    *m = mm;
+    *s = ss;
+}
+
 /* The runs of member bytes in buf[lo .. hi) from run start *run (carried from the range
  * before), and the marks: a loop of its own over bytes still in cache, so that it does not
  * lengthen the automaton's chain of loads. 64 bytes at a time, as two bit masks (member,
@@ -630,19 +740,13 @@ static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, 
     const uint8_t *kind = rs->kind;
     size_t r = *run, consumed = rs->consumed, at = lo;
     uint64_t prev = lo > 0 ? SPACE[buf[lo - 1]] : 0; /* whether the byte before is whitespace */
+    struct member_vectors mv;
+    member_vectors(rs, &mv);
     for (; at + 64 <= hi; at += 64) {
         if ((at & ((1u << MARK_SHIFT) - 1)) == 0)
             rs->marks[at >> MARK_SHIFT] = consumed;
-        uint64_t m = 0, s = 0;
-        for (unsigned g = 0; g < 8; g++) {
-            const uint8_t *b = buf + at + 8 * g;
-            /* eight kinds side by side, then their bits gathered by one multiplication each */
-            uint64_t w = (uint64_t)kind[b[0]] | (uint64_t)kind[b[1]] << 8 | (uint64_t)kind[b[2]] << 16 |
-                         (uint64_t)kind[b[3]] << 24 | (uint64_t)kind[b[4]] << 32 | (uint64_t)kind[b[5]] << 40 |
-                         (uint64_t)kind[b[6]] << 48 | (uint64_t)kind[b[7]] << 56;
-            m |= GATHER8(w) << (8 * g);
-            s |= GATHER8(w >> 1) << (8 * g);
-        }
+        uint64_t m, s;
+        block_masks(rs, &mv, buf + at, &m, &s);
         uint64_t extra = s & ((s << 1) | prev);
         rs->extra[at >> MARK_SHIFT] = extra;
         consumed += 64 - popcount64(extra);
@@ -922,6 +1026,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
     rs.extra = NULL;
     for (unsigned v = 0; v < 256; v++)
         rs.kind[v] = (uint8_t)((member && member[v] ? KIND_MEMBER : 0) | (SPACE[v] ? KIND_SPACE : 0));
+    member_ranges(&rs);
     rs.min = min_run ? min_run : 1;
     rs.out = &found_runs;
     size_t run = 0;

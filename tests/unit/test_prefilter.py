@@ -275,6 +275,29 @@ def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min
 
 
 @pytest.mark.native
+@settings(max_examples=300)
+@given(
+    pieces=st.lists(st.one_of(st.binary(min_size=1, max_size=70), st.sampled_from([b"a9", b"9.", b"a", b" " * 20,
+                                                                                    b"\t\x0b\r\x1c \x1f"])),
+                    max_size=40),
+    ranges=st.lists(st.tuples(st.integers(0, 255), st.integers(0, 60)), min_size=1, max_size=11),
+    min_run=st.sampled_from([1, 2, 7, 24, 63, 64, 65]),
+)
+def test_runs_agree_with_the_twin_for_every_byte_and_member_set(pieces: list[bytes], ranges: list[tuple[int, int]],
+                                                                min_run: int) -> None:
+    """The native scan builds its masks sixteen bytes at a time from the members' ranges
+    (and from its byte table where they make more than eight ranges): every byte value, and
+    member sets of every shape (single bytes, ranges at 0x00 and 0xff, up to eleven ranges),
+    give the runs and the whitespace-read reach the twin gives."""
+    members = bytes(sorted({b for low, span in ranges for b in range(low, min(256, low + span + 1))}))
+    text = b"".join(pieces)
+    rules = [[["a9"], ["9."]], [["a"]]]
+    native = Gate(rules, [40, 10], [5, 0], 4096, native=True)
+    python = Gate(rules, [40, 10], [5, 0], 4096, native=False)
+    assert native.scan(text, members=members, min_run=min_run) == python.scan(text, members=members, min_run=min_run)
+
+
+@pytest.mark.native
 @settings(max_examples=500)
 @given(
     text=st.one_of(
