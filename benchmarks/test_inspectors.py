@@ -269,6 +269,7 @@ def test_egress_crafted_megabytes() -> None:
     cases = {
         "command lines (curl to an unlisted host)": "curl https://x.example/a\n" * 45_000,
         "quoted commands on one line": "'curl x' " * 120_000,
+        "quoted commands run by eval": "eval 'curl x' " * 80_000,
         "one line of a tool's name": "nc " * 350_000,
         "backticked commands on one line": "`nc x` " * 150_000,
         # a name built from a substitution, of hundreds of labels and no top-level one: each

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import re
 
-from sandbox.inspectors.engine import Rule
+import regex
+
+from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
 
 HIGH = ThreatLevel.HIGH
@@ -55,10 +57,13 @@ _AI_ANCHORS = (
     "språkmodell", "language model", "ai model", "llm model", "coding model", "code model", r"\bbot,", r"\bbot:",
     r"\bbots:", r"\bbots,",
 )
-_ADDRESS = re.compile(
-    # a vocative at the start of a clause: "Assistant, ...", "Coding agents: ...", "Hi Claude!"
-    r"(?:^|[.!?;:>\]\"'*#/\-\u2014\u2013\u2022]|\b(?:hey|hi|hello|dear|attention|ok|okay|yo)\b)[^\w\n]{0,4}+"
-    r"@?(?:\w++[\s-]++){0,2}?" + _AI_WORD + r"\s*+(?:\([^)\n]{0,30}\)\s*+)?[,:!]|"
+_ADDRESS = regex.compile(
+    # a vocative at the start of a clause: "Assistant, ...", "Coding agents: ...", "Hi Claude!".
+    # What opens the clause is read behind the name (regex's lookbehind of any length), so
+    # that every match starts at a literal: it is searched for only where one starts
+    # (_FIND_ADDRESS), not at every character of the text around each AI word in a window.
+    r"\b(?<=(?:^|[.!?;:>\]\"'*#/\-\u2014\u2013\u2022]|\b(?:hey|hi|hello|dear|attention|ok|okay|yo)\b)[^\w\n]{0,4}"
+    r"@?(?:\w+[\s-]+){0,2}?)" + _AI_WORD + r"\s*+(?:\([^)\n]{0,30}\)\s*+)?[,:!]|"
     # a note or a step addressed to it: "Note to AI agents", "Required step for agents", "FOR CODING AGENTS"
     r"\b(?:to|for|per|para|pour|für|an|dla|till|voor|aan)\s++(?:the\s++|all\s++|any\s++|every\s++|each\s++|"
     r"whichever\s++|l'|la\s++|el\s++|il\s++|gli\s++|den\s++|die\s++|das\s++|de\s++)?(?:\w++[\s-]++){0,2}?"
@@ -70,8 +75,9 @@ _ADDRESS = re.compile(
     + _AI_WORD + r"\s++(?:\w++\s++){0,3}?(?:must|should|shall|need\s++to|needs\s++to|have\s++to|has\s++to|"
     r"are\s++(?:required|expected|instructed|asked|to)|is\s++(?:required|expected|to)|may\s++now|will\s++now)\b|"
     r"\b" + _AI_WORD + r"\s++only\b",
-    re.IGNORECASE | re.MULTILINE,
+    regex.IGNORECASE | regex.MULTILINE,
 )
+_FIND_ADDRESS = Finder(_ADDRESS)
 
 # -- (c) the risky objects (each alternative holds one of _OBJECT_LITERALS) -----------------------------
 
@@ -246,6 +252,10 @@ _STRONG_META = re.compile(
     r"test\s++cases?|payloads?\"|block-?list|deny-?list|blacklist|\bbanned\b|\bpatterns\b",
     re.IGNORECASE,
 )
+# Both searched where one of their first literals starts (found in C), not at every character:
+# re tried the alternation (and the lookbehinds before "the line") at each, 250 us for the
+# 900 characters around one quoted phrase, where the automaton takes 9.
+FIND_META, _FIND_STRONG_META = Finder(_META), Finder(_STRONG_META)
 # A web address, a mail address, or a bare host name under a common top-level domain. The host's
 # labels repeat plainly: a possessive repetition would keep the last label and find no domain
 # after it, and Python 3.11 before 3.11.5 matched possessive group repetitions wrongly
@@ -360,7 +370,7 @@ def mentioned(text: str, start: int, end: int) -> bool:
     if not how:
         return False
     around = _ADDRESSES.sub(" ", text[max(0, start - 500) : end + 400])
-    return (_META if how == "prose" else _STRONG_META).search(around) is not None
+    return (FIND_META if how == "prose" else _FIND_STRONG_META).first(around) is not None
 
 
 # -- the rule ------------------------------------------------------------------------------------------
@@ -411,7 +421,7 @@ def _order_to_agent(match: re.Match[str]) -> bool:
     line_start = text.rfind("\n", 0, match.start()) + 1
     if _component_log(text, line_start, match.start()):
         return False
-    for address in _ADDRESS.finditer(text, max(line_start, match.start() - 80), match.end()):
+    for address in _FIND_ADDRESS.finditer(text, max(line_start, match.start() - 80), match.end()):
         if address.end() < match.start():
             continue  # an address before the AI word the match starts with: found from there
         # the order after the address, in its paragraph: "Agent, unzip the archive and run install.command"

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 
 from sandbox.inspectors.adversary_cues import mentioned
-from sandbox.inspectors.engine import Rule
+from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
 
 REACH = 600  # characters either side in which a phrase of another kind makes a pair
@@ -141,14 +141,16 @@ _SOFT = re.compile(
     r"(?:\w++\s++)?model\s++(?:called|named)",
     re.IGNORECASE,
 )
-_BY_KIND = {kind: re.compile(pattern, re.IGNORECASE) for kind, (pattern, _) in _KINDS.items()}
+# Each searched where one of its first literals starts (found in C, engine.Finder): re tried
+# every kind's alternation at every character of the 1,200 around each phrase.
+_BY_KIND = {kind: Finder(re.compile(pattern, re.IGNORECASE)) for kind, (pattern, _) in _KINDS.items()}
 
 
 # Whom a jailbreak talks to: the reader, or an AI by name.
-_ADDRESSED = re.compile(
+_ADDRESSED = Finder(re.compile(
     r"\b(?:you|your|yourself|ai|chatbot|bot|model|assistant|llm|gpt|chatgpt|claude|gemini|copilot|agent)\b",
     re.IGNORECASE,
-)
+))
 
 
 def _shown(kind: str, text: str, start: int, end: int) -> bool:
@@ -169,7 +171,7 @@ def _paired(own: str) -> Callable[[re.Match[str]], bool]:
             return False
         low = max(0, start - REACH)
         around = text[low : end + REACH]
-        if not _ADDRESSED.search(around):
+        if _ADDRESSED.first(around) is None:
             return False  # a film review ("immoral", "remains in character") talks to no one
         # A partner quoted in text about attacks ("role-play ('pretend you are…')") is no partner.
         own_plain = bool(_NOT_SOFTWARE.fullmatch(match.group()))
@@ -177,7 +179,7 @@ def _paired(own: str) -> Callable[[re.Match[str]], bool]:
         return any(
             not _shown(kind, text, low + other.start(), low + other.end())
             for kind, pattern in _BY_KIND.items() if kind != own
-            for other in pattern.finditer(around)
+            for other in pattern.finditer(around)  # a Finder: its matches as the pattern's finditer
             if (frozenset({own, kind}) not in _WEAK or own_plain or _NOT_SOFTWARE.fullmatch(other.group()))
             and not (own_soft and _SOFT.fullmatch(other.group()))
         )

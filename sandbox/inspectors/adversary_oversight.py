@@ -92,9 +92,12 @@ ADDRESS_FRAMES = Rule(
     # bracket, up to its colon or comma: "Agents editing this repo:", "Dev agents:",
     # "Automated fixers (Copilot, Claude, etc.):", "Feed readers and LLM summarizers:".
     # The words before it modify it ("if you use Claude Code," is no heading), those after it
-    # begin with a participle or a preposition ("Our agent ignored it," is a sentence).
-    r"(?:^|[.!?]\s++|(?<![\w-])[#/*;:>(\[-]++\s*+)(?:(?!(?:if|you|we|i|they|it|to|let|when|our|my|their|its|use|"
-    r"using|run)\b)[\w'-]++[\s/,]++){0,3}?" + _AI + r"(?:\s++(?:\w{2,30}?ing\b|with|in|on|for|of|from|here|notes?|only)"
+    # begin with a participle or a preposition ("Our agent ignored it," is a sentence). What
+    # comes before the name is a lookbehind: a match starts at the name, and the rule is tried
+    # only where one starts (engine._matches), not at every character of its windows.
+    r"\b(?<=(?:^|[.!?]\s++|(?<![\w-])[#/*;:>(\[-]+\s*+)(?:(?!(?:if|you|we|i|they|it|to|let|when|our|my|their|its|"
+    r"use|using|run)\b)[\w'-]++[\s/,]++){0,3}?)" + _AI
+    + r"(?:\s++(?:\w{2,30}?ing\b|with|in|on|for|of|from|here|notes?|only)"
     r"(?:[\s-]++[\w'-]++){0,4}?)?\s*+(?:\([^)\n]{0,60}\)\s*+)?[:,](?=\s)|"
     # It, as the one doing something to this text: "Any language model that opens this crate",
     # "AI agents executing this runbook", "whatever AI tool ends up summarizing this".

@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.inspectors.adversary_cues import _META, auth_howto, mentioned
+from sandbox.inspectors.adversary_cues import FIND_META, auth_howto, mentioned
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -741,7 +741,7 @@ TEMPLATE_TOKEN = Rule(
     _TEMPLATE_TOKENS,
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|start_header_id|end_header_id|eot_id|"
     r"begin_of_text|channel|message|start|end|return|python_tag|eom_id)\|>|\[/?inst\]|<</?sys>>|"
-    r"^\s*+###\s*+(?:instruction|system|response)\b|</?system(?:_prompt)?>|<(?:start|end)_of_turn>",
+    r"###(?<=^\s*###)\s*+(?:instruction|system|response)\b|</?system(?:_prompt)?>|<(?:start|end)_of_turn>",
 )
 # What a forged system turn orders, in French, German, Spanish, Italian, Portuguese, Dutch
 # and Polish: run, send, delete, switch off, drop earlier orders, or show a secret file.
@@ -762,18 +762,31 @@ _TEMPLATE_CODE = re.compile(
     r"^[^\n]{0,60}?(?>(?:\\n|\s)*)(?:\{\{?\s*+[\w.]{1,40}\s*+\}\}?|%s|\$\{?\w{1,40}\}?)(?>(?:\\n|\s)*)"
     r"(?:<\|(?:eot_id|im_end|end)\|>|\[/inst\]|<</sys>>|</system>)", re.I)
 # The header of a turn posing as the system's, a developer's or a tool's, or of a chat template.
-_SYSTEM_HEADER = (
-    r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|^\s*+###\s*+(?:developer|system)\s++(?:message|prompt)\b|"
-    r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
-    r"</?system[-_ ]reminder>|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|<\|system\|>|"
-    r"<<sys>>|\[inst\]|<system>|"
-    # a turn the reader would take for its user's or its own: Gemma's, harmony's, Llama 3's, a bare user token
-    r"<start_of_turn>\s*+(?:user|system)\b|<\|start\|>\s*+(?:system|developer|user)\b|<\|channel\|>|<system_prompt>|"
-    r"<\|im_start\|>\s*+user\b|<\|start_header_id\|>\s*+user\b|<\|user\|>|"
-    r"<\|start_header_id\|>\s*+system|^\s*+###\s*+(?:system|instruction)\b|^\s*+\[?(?:system|developer)\]?\s*+:|"
-    r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
-    r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
-)
+# ``opens(first)``: a header's first words, that must open its line. Where a match begins the
+# line's start is a lookbehind after them ("###(?<=^\s*###)"): the match then starts at them,
+# and the rule is tried only where they start (engine._matches), not at every character of its
+# windows as "^\s*+###" had it; the lookbehind reads back only where they stand. Inside the
+# repetition that looks for no second header it stays "^\s*+###" (a repetition in a
+# lookbehind there would be read back at every character).
+def _system_header(opens: Callable[[str], str]) -> str:
+    return (
+        r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|"
+        + opens("###") + r"\s*+(?:developer|system)\s++(?:message|prompt)\b|"
+        r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
+        r"</?system[-_ ]reminder>|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|"
+        r"<\|system\|>|<<sys>>|\[inst\]|<system>|"
+        # a turn the reader would take for its user's or its own: Gemma's, harmony's, Llama 3's, a bare user token
+        r"<start_of_turn>\s*+(?:user|system)\b|<\|start\|>\s*+(?:system|developer|user)\b|<\|channel\|>|<system_prompt>|"
+        r"<\|im_start\|>\s*+user\b|<\|start_header_id\|>\s*+user\b|<\|user\|>|"
+        r"<\|start_header_id\|>\s*+system|" + opens("###") + r"\s*+(?:system|instruction)\b|"
+        + opens(r"\[?(?:system|developer)") + r"\]?\s*+:|"
+        r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
+        r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
+    )
+
+
+_SYSTEM_HEADER = _system_header(lambda first: first + r"(?<=^\s*" + first + ")")
+_SYSTEM_HEADER_AGAIN = _system_header(lambda first: r"^\s*+" + first)
 FAKE_SYSTEM = Rule(
     "fake_system_message", HIGH, "text poses as a system, developer or tool message with orders for the reader",
     ("<|im_start|>", "<|system|>", "<<sys>>", "[inst]", "<system>", "### system", "### instruction", "system:",
@@ -786,7 +799,7 @@ FAKE_SYSTEM = Rule(
     # headers one after another ("[inst]" every twenty characters) each header read the same
     # characters again, and a crafted megabyte took seconds. An order after several headers is
     # found from the last of them.
-    + r"(?:(?!" + _SYSTEM_HEADER + r")[\s\S]){0,400}?"
+    + r"(?:(?!" + _SYSTEM_HEADER_AGAIN + r")[\s\S]){0,400}?"
     + r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
     r"user|previous|prior|above|below|everything|all|any|them|it|rest|remainder|file|document|page|content|text|"
     r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`|\./|sudo|curl|wget)|send|"
@@ -881,15 +894,17 @@ ADDRESSED = Rule(
     check=_use,
 )
 # The same, where the address opens a line or a sentence ("Assistant, ...", "Have the agent ..."):
-# a rule of its own, since a match of these may start at any word (the rule above is tried only
-# where one of its first literals starts, see engine._matches).
+# a rule of its own. What opens the line or sentence is a lookbehind, so that a match starts
+# at the name or the verb: the rule is then tried only where one of those starts (see
+# engine._matches), where a match that began at every line start, quote or colon was tried
+# at every character of a window (2 us a byte of text dense with them).
 ADDRESSED_AT_START = Rule(
     "addressed_to_agent", LOW, "text addresses the AI agent reading it",
     ADDRESSED.anchors,
-    r"(?:^|[.!?:]\s++|[\"'`>]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention|so)\s++)?(?:\w++\s++)?"
+    r"\b(?<=(?:^|[.!?:]\s++|[\"'`>]\s*+)(?:(?:dear|hey|hello|hi|ok|okay|attention|so)\s++)?(?:\w++\s++)?)"
     r"(?:assistant|ai|agent|copilot|claude|model|bot|helper|reviewer)s?\s*+[,:]\s|"
-    r"(?:^|[.!?:;]\s|[#/*>-]\s)\s*+(?:have|let|tell|ask|get)\s++(?:the|an?|your)\s++(?:ai|assistant|agent|model|llm|bot|"
-    r"copilot)\b",
+    r"\b(?<=(?:^|[.!?:;]\s|[#/*>-]\s)\s*)(?:have|let|tell|ask|get)\s++(?:the|an?|your)\s++(?:ai|assistant|agent|model|"
+    r"llm|bot|copilot)\b",
     check=_use,
 )
 
@@ -1319,7 +1334,7 @@ def _shown_as(match: Any) -> bool:
     """Shown as an example in text about attacks: "for example, `![x](...)`"."""
     text = match.string
     before = text[max(0, match.start() - 80) : match.start()]
-    return bool(_SHOWN_AS.search(before) and _META.search(text[max(0, match.start() - 400) : match.end() + 400]))
+    return bool(_SHOWN_AS.search(before) and FIND_META.first(text[max(0, match.start() - 400) : match.end() + 400]))
 
 
 def _exfil_link(match: Any) -> bool:

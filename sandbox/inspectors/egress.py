@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from sandbox.errors import PolicyError
 from sandbox.hosts import HostPolicy, canonical_host
-from sandbox.inspectors.engine import Finder, RuleSet, redacted
+from sandbox.inspectors.engine import Cursor, Finder, RuleSet, redacted
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
 from sandbox.inspectors.normalize import normalize
 from sandbox.inspectors.prefilter import LiteralSet
@@ -193,8 +193,8 @@ class EgressInspector:
         for text in texts:
             prepared, complete = _prepared(text)
             if not complete:
-                findings.append(Finding("inspection_incomplete", MEDIUM, "more commands inside strings and in the "
-                                        "middle of lines than are judged in one text: the rest was not", ""))
+                findings.append(Finding("inspection_incomplete", MEDIUM, "more quoted strings, and commands in them "
+                                        "and in the middle of lines, than are read in one text: the rest was not", ""))
             for command in _commands(prepared):
                 findings += self._judge(command, secrets_found)
         findings += _tunnels(main)
@@ -274,7 +274,9 @@ def _listener(name: str, args: list[str], fed: bool) -> str:
     netcat listener with input (``fed``) or a program, socat listening into a file or
     program, a web server over a home or secret directory), or ""."""
     joined = " ".join(args)
-    if name in ("nc", "ncat", "netcat") and any(_LISTEN_FLAG.fullmatch(a) for a in args):
+    # Each pattern only where the words hold what it needs (a plain find in C): a command of
+    # thousands of words was otherwise read by each of them at every character.
+    if name in ("nc", "ncat", "netcat") and "-" in joined and any(_LISTEN_FLAG.fullmatch(a) for a in args):
         if re.search(r"(?:^|\s)-[A-Za-z]*[ec]\b|--exec|--sh-exec|--lua-exec", joined):
             return f"a {name} listener running a program"
         if fed:
@@ -283,7 +285,8 @@ def _listener(name: str, args: list[str], fed: bool) -> str:
         r"\b(?:file|exec|system|open|gopen):", joined, re.I
     ):
         return "a socat listener"
-    serving = re.search(r"-m\s++(?:http\.server|SimpleHTTPServer)\b|(?:^|\s)-S\s++\S*:\d", joined)
+    serving = ("-m" in joined or "-S" in joined) and re.search(
+        r"-m\s++(?:http\.server|SimpleHTTPServer)\b|(?:^|\s)-S\s++\S*:\d", joined)
     if serving and re.search(r"(?:^|\s)(?:--directory|-d|-t)\s++(?:~|\$HOME|/home/|/root|\S*\.ssh|\S*\.aws)", joined):
         return "a web server over a home or secret directory"
     return ""
@@ -314,6 +317,9 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 MAX_EXTRACTED = 1000  # commands pulled out of strings and lines, per text
+# Quoted strings looked through for a command, per text (and one per STRING_SHARE
+# characters): a megabyte of nothing but quoted commands stops there, with a finding.
+MAX_STRINGS, STRING_SHARE = 4000, 256
 MAX_PIECE = 4000  # characters of each
 MAX_COMMANDS = 5000  # commands judged per text (and one per 256 bytes); past this, a finding says so
 CONTEXT = 16 << 10  # characters around a command where its heredoc, config or later push may be
@@ -451,9 +457,16 @@ def _prepared(text: str) -> tuple[str, bool]:
     # pass per batch (the rest, most strings, are not read), and the reading stops with the
     # budget, whatever is left of a text of a hundred thousand strings.
     strings = _EMBEDDED.finditer(text)
+    most = MAX_STRINGS + len(text) // STRING_SHARE
     while not refused and (batch := list(itertools.islice(strings, _BATCH))):
-        # Without quotes and backslashes: cu"r"l is curl.
-        plains = [m.group(m.lastindex or 0).replace('"', "").replace("'", "").replace("\\", "") for m in batch]
+        most -= len(batch)
+        if most < 0:  # a text of little but quoted strings: each costs a few steps in Python
+            refused.append(batch[0].group())
+            break
+        # Without quotes and backslashes (cu"r"l is curl): the batch as one string, a line
+        # each (none holds a line break), undone in three passes in C, not three per string.
+        plain = "\n".join([m.group(m.lastindex or 0) for m in batch])
+        plains = plain.replace('"', "").replace("'", "").replace("\\", "").split("\n")
         named = _with_sinks(plains)
         # Backticks and $(…) run what they hold; a quoted string only when something
         # executes it (eval, sh -c, os.system, …), not when echo prints it.
@@ -467,15 +480,13 @@ def _prepared(text: str) -> tuple[str, bool]:
     # in code): the line from there on is a command too, unless inside a string or a comment.
     # Only lines with a sink word are read (found in one pass over the text: a match within
     # a line is a match in the text too, so none is missed).
-    lines = []
-    hits = _FIND_SINKS.starts(text)
-    if hits:
-        every = text.splitlines(keepends=True)
-        ends = list(itertools.accumulate(map(len, every)))
-        # The lines a sink word starts in, each once, in order: looked up hit by hit (there
-        # are far fewer hits than lines).
-        for index in sorted({bisect.bisect_right(ends, hit) for hit in hits}):
-            lines.append(every[index].splitlines()[0])
+    every: list[str] = []
+
+    def line_ends() -> list[int]:  # made only for a text with a sink word
+        every.extend(text.splitlines(keepends=True))
+        return list(itertools.accumulate(map(len, every)))
+
+    lines = [every[index].splitlines()[0] for index in _FIND_SINKS.first_in_each(text, line_ends)]
     for line in [*lines, *inner]:
         if refused or re.match(r"\s*+(?:#|//)", line):
             continue
@@ -528,10 +539,14 @@ def _head(line: str, start: int, end: int) -> str:
 
 
 # What ends a pipeline: ; newline && || and a lone & (not | or a redirection's >&, &>).
-_PIPELINE_END = re.compile(r"[;\n]|&&|\|\||(?<![<>&|])&(?![>&])")
+# Both patterns begin with one class of characters, told apart after it by what stands
+# before (lookbehind): the re engine then skips to the next of those characters in C, where
+# an alternation is tried at every character (8 times as long: 20 ms on a megabyte's line).
+# They match what "[;\n]|&&|\|\||(?<![<>&|])&(?![>&])" and "[;|\n]|&&|(?<![<>&])&(?![>&])" do.
+_PIPELINE_END = re.compile(r"[;\n&|](?:(?<=[;\n])|(?<=&)&|(?<=\|)\||(?<![<>&|]&)(?<=&)(?![>&]))")
 _PRINTS = re.compile(r"\s*+(?:echo|printf)\b")
 # What ends a simple command: ; | newline && (|| and |& as |), and & that is not a redirection's (>&, &>).
-_SEPARATOR = re.compile(r"[;|\n]|&&|(?<![<>&])&(?![>&])")
+_SEPARATOR = re.compile(r"[;|\n&](?:(?<=[;|\n])|(?<=&)&|(?<![<>&]&)(?<=&)(?![>&]))")
 
 
 _BATCH = 1024  # quoted strings looked through for network tools in one pass
@@ -561,7 +576,7 @@ def _executed(text: str, starts: list[int]) -> set[int]:
     alone would). Thousands of quoted commands once cost a search each (1.8 s a megabyte)."""
     stretches = [text[max(0, start - 40) : start].replace("\x00", "\x01") + "\x00" for start in starts]
     ends = list(itertools.accumulate(map(len, stretches)))
-    return {bisect.bisect_right(ends, at) for at in _FIND_EXECUTES.starts("".join(stretches))}
+    return set(_FIND_EXECUTES.first_in_each("".join(stretches), lambda: ends))
 
 
 def _with_sinks(pieces: list[str]) -> list[int]:
@@ -570,7 +585,7 @@ def _with_sinks(pieces: list[str]) -> list[int]:
     space and a line break, which no tool's name reaches across."""
     joined = "".join(piece + " \n" for piece in pieces)
     ends = list(itertools.accumulate(len(piece) + 2 for piece in pieces))
-    return sorted({bisect.bisect_right(ends, start) for start in _FIND_SINKS.starts(joined)})
+    return _FIND_SINKS.first_in_each(joined, lambda: ends)
 
 
 def _commands(text: str) -> list[_Command]:
@@ -580,10 +595,11 @@ def _commands(text: str) -> list[_Command]:
     # Where a network tool, device or URL is named, found in one pass: a line without one
     # sends nothing. (A match within a line is one in the text, and the other way round:
     # the pattern reads no line break, and one reads as a boundary just as the line's end.)
-    reaching = _FIND_MAY_REACH.starts(joined)
-    if not reaching:
+    reaching = _FIND_MAY_REACH.cursor(joined)
+    first = reaching.next(0)
+    if first < 0:
         return out
-    for line, start in _lines_to_read(joined, reaching):
+    for line, start in _lines_to_read(joined, reaching, first):
         if len(out) >= MAX_COMMANDS + len(text) // 256:
             out.append(_Command([], line, [], joined, (), truncated=True, at=start))
             break
@@ -591,6 +607,10 @@ def _commands(text: str) -> list[_Command]:
         pipelines: list[list[list[str]]] = [[[]]]
         inputs: list[str] = []
         redirect = ""
+        if not _OPERATOR.search(line):
+            # No operator anywhere (most lines): one simple command, its words as they came.
+            # The loop below cost a step per word, and a long line of words a step each.
+            pipelines, tokens = [[tokens]], []
         for token in tokens:
             if redirect:  # the target of a redirection is a file, not an argument
                 if redirect.startswith("<"):
@@ -611,46 +631,53 @@ def _commands(text: str) -> list[_Command]:
     return out
 
 
+_OPERATOR = re.compile(r"[;&|<>]")  # what may part or redirect a command (_words gives it a token of its own)
 LONG_LINE = 20_000  # characters: a longer line (minified code, a log on one line) is read in stretches
 
 
-def _lines_to_read(joined: str, reaching: list[int]) -> Iterator[tuple[str, int]]:
-    """``(line, offset)`` for each line of ``joined`` where one of ``reaching`` (sorted
-    offsets of network tools, devices, URLs) starts; a line over LONG_LINE as the stretches
-    around its hits (_stretches)."""
+def _lines_to_read(joined: str, reaching: Cursor, first: int) -> Iterator[tuple[str, int]]:
+    """``(line, offset)`` for each line of ``joined`` where a network tool, device or URL
+    starts (``reaching``: where they do, the first at ``first``); a line over LONG_LINE as
+    the stretches around its hits (_stretches). Each line is looked through only to its
+    first hit: a line of one tool's name a hundred thousand times is one line to read."""
     every = joined.splitlines(keepends=True)
     ends = list(itertools.accumulate(map(len, every)))
-    # Looked up hit by hit: there are far fewer hits than lines.
-    for index in sorted({bisect.bisect_right(ends, hit) for hit in reaching}):
+    hit = first
+    while hit >= 0:
+        index = bisect.bisect_right(ends, hit)
+        if index >= len(every):
+            break
         start = ends[index] - len(every[index])
         line = every[index].rstrip("\r\n")
-        i = bisect.bisect_left(reaching, start)
-        if reaching[i] >= start + len(line) or not line.strip():
-            continue  # the hit is in its line break, or the line is blank
-        if len(line) <= LONG_LINE:
-            yield line, start
-            continue
-        hits = [hit - start for hit in reaching[i : bisect.bisect_left(reaching, start + len(line), i)]]
-        yield from ((piece, start + offset) for piece, offset in _stretches(line, hits))
+        if hit < start + len(line) and line.strip():  # not in its line break, nor a blank line
+            if len(line) <= LONG_LINE:
+                yield line, start
+            else:
+                def following(at: int, start: int = start, length: int = len(line)) -> int:
+                    found = reaching.next(start + at)
+                    return found - start if 0 <= found < start + length else -1
+
+                yield from ((piece, start + offset) for piece, offset in _stretches(line, hit - start, following))
+        hit = reaching.next(ends[index])
 
 
-def _stretches(line: str, hits: list[int]) -> Iterator[tuple[str, int]]:
+def _stretches(line: str, first: int, following: Callable[[int], int]) -> Iterator[tuple[str, int]]:
     """The pipelines of a long line that hold a hit, to read as lines of their own (whole:
     what feeds a network tool matters), with their offsets; each at most MAX_PIECE
     characters from its start (its words come first: a hit further on is an argument of a
     long command). Once such a line was passed over whole, and a command after twenty
     thousand characters of padding went unjudged; read hit by hit, a megabyte of one
-    tool's name took seconds."""
+    tool's name took seconds. ``first``: the line's first hit; ``following(at)``: its
+    first hit at or after ``at`` (-1: none)."""
     separators = _PIPELINE_END.finditer(line)
-    following = next(separators, None)  # the first separator after the command's start
-    start, end = 0, -1
-    for hit in hits:
-        if hit < end:
-            continue  # in the command read last
-        while following is not None and following.end() <= hit:
-            start, following = following.end(), next(separators, None)
-        end = following.start() if following is not None else len(line)
+    following_end = next(separators, None)  # the first separator after the command's start
+    start, hit = 0, first
+    while hit >= 0:
+        while following_end is not None and following_end.end() <= hit:
+            start, following_end = following_end.end(), next(separators, None)
+        end = following_end.start() if following_end is not None else len(line)
         yield _head(line, start, end), start
+        hit = following(max(end, hit + 1))
 
 
 # shlex's words for a line without a backslash, the one character whose rules these do not

@@ -932,6 +932,83 @@ class Finder:
         """The first match (as ``search`` finds it), or None."""
         return next(_each_match(self.pattern, self._starts, text), None)
 
+    def cursor(self, text: str) -> Cursor:
+        """The matches' starts in ``text``, found from wherever the caller asks (Cursor)."""
+        places = None if self._starts is None else self._starts.places(text, len(text) // PLACES_PER)
+        return Cursor(self.pattern, text, places)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[Any]:
+        """What ``pattern.finditer(text, pos, endpos)`` finds: where the first literals are
+        known, the places are found in C in that stretch of ``text`` (a literal must lie in
+        it whole, as a match does), and the pattern is tried at each against all of
+        ``text``, so that what stands before ``pos`` (a lookbehind, ``^``, ``\\b``) reads as
+        the pattern's own finditer reads it."""
+        end = len(text) if endpos is None else min(endpos, len(text))
+        window = text[pos:end]
+        places = None if self._starts is None else self._starts.places(window, len(window) // PLACES_PER)
+        limit = {"timeout": MATCH_TIMEOUT} if isinstance(self.pattern, regex.Pattern) else {}
+        if places is None:
+            yield from self.pattern.finditer(text, pos, end, **limit)
+            return
+        at = pos
+        for place in places:
+            begin = pos + place
+            if begin < at:
+                continue
+            match = self.pattern.match(text, begin, end, **limit)
+            if match is not None:
+                yield match
+                at = match.end() if match.end() > begin else begin + 1
+
+    def first_in_each(self, text: str, parts: Callable[[], list[int]]) -> list[int]:
+        """The indexes of the parts of ``text`` that hold the start of a match, in order;
+        part i ends at ``parts()[i]`` (sorted offsets, the last ``len(text)``; asked for
+        only once a match is found), and a part is looked through only until its first match."""
+        out: list[int] = []
+        cursor = self.cursor(text)
+        start = cursor.next(0)
+        ends = parts() if start >= 0 else []
+        while start >= 0:
+            part = bisect.bisect_right(ends, start)
+            if part >= len(ends):
+                break
+            out.append(part)
+            start = cursor.next(ends[part])
+        return out
+
+
+class Cursor:
+    """Where a pattern's matches start in one text, asked for from a place on: ``next(pos)``
+    is the first at or after ``pos`` (-1: none), for ``pos`` never smaller than the last
+    answer. A caller that skips what it has no use for (the rest of a line that holds a
+    match) takes a step per answer it uses, not per match.
+
+    For the egress inspector's lines with a tool's name: finding every match first cost
+    a step in Python per match, and a megabyte of one tool's name on one line ("nc nc nc
+    …", a match every three characters) took a quarter of a second for what is one line.
+    ``places``: where a match may start (its first literals, found in C), or None (too many
+    to try one by one, or not known): then the engine searches on its own."""
+
+    def __init__(self, pattern: Any, text: str, places: list[int] | None) -> None:
+        self._pattern, self._text, self._places = pattern, text, places
+        self._limit = {"timeout": MATCH_TIMEOUT} if isinstance(pattern, regex.Pattern) else {}
+        self._tried = 0  # the first of ``places`` not tried yet
+
+    def next(self, pos: int) -> int:
+        places = self._places
+        if places is None:
+            found = self._pattern.search(self._text, pos, **self._limit)
+            return -1 if found is None else int(found.start())
+        tried = bisect.bisect_left(places, pos, self._tried)
+        while tried < len(places):
+            place = places[tried]
+            tried += 1
+            if self._pattern.match(self._text, place, **self._limit) is not None:
+                self._tried = tried
+                return place
+        self._tried = tried
+        return -1
+
 
 # Whitespace other than a space: as a space for str.find (re's \s is str.isspace, which holds
 # every character the regex module's \s matches).

@@ -129,6 +129,9 @@ SITES: dict[str, tuple[str, ...]] = {
 _SITE_PATTERNS = {"url": _PERCENT, "escape": _ESCAPES}
 # bytes around a marker that the decoding reads
 SITE_WINDOW = {"url": 16, "escape": 16, "html": 160, "spelled": 240}
+# Bytes of a text read back for spelled words (decoded_layers): this many, or one in this
+# many of the text's, whichever is more; past it, the text is reported not read in full.
+SPELLED_FLOOR, SPELLED_SHARE = 64 << 10, 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +297,9 @@ def decoded_layers(
             keep("hex", start, end, _readable(_unhex(block.decode("ascii"))))
         else:
             keep("base64", start, end, _readable(_unbase64(block.decode("ascii"))))
+    # Reading spelled words back costs the regular expressions of _unspelled over every
+    # byte around their places (150 ms for a megabyte of them): at most this much of a text.
+    spelled_left = max(SPELLED_FLOOR, len(data) // SPELLED_SHARE)
     for kind, spans in sites.items():
         if kind not in SITES:
             continue  # a place of another kind (an inspector's own)
@@ -312,6 +318,10 @@ def decoded_layers(
                     keep(kind, low, high, _readable(decoded.encode("utf-8", "surrogatepass")))
                 continue
             if kind == "spelled":
+                spelled_left -= high - low
+                if spelled_left < 0:
+                    complete = False
+                    break
                 region = data[low:high].decode("utf-8", "ignore")
                 unspelled = _unspelled(region)
                 if unspelled != region:

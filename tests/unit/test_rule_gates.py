@@ -6,7 +6,9 @@ that a window around its anchor alone cuts."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 
 import pytest
 from helpers import corpus
@@ -245,6 +247,34 @@ def test_a_finder_finds_what_finditer_finds(finder: str, monkeypatch: pytest.Mon
                 assert found.starts(window) == [m.start() for m in expected], window[:200]
                 first = found.first(window)
                 assert (first.span() if first else None) == (expected[0].span() if expected else None)
+                # The lines that hold a match, each looked through to its first (Finder.first_in_each).
+                ends = list(itertools.accumulate(map(len, window.splitlines(keepends=True))))
+                lines = sorted({bisect.bisect_right(ends, m.start()) for m in expected})
+                assert found.first_in_each(window, lambda ends=ends: ends) == lines, window[:200]
+
+
+@pytest.mark.parametrize("finder", [pytest.param("automaton", marks=pytest.mark.native), "find"])
+def test_a_finder_finds_the_parts_that_hold_a_match_in_dense_text(finder: str, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    """Finder.first_in_each where matches are too many to try one by one (the engine
+    searches on its own from each part's end) and where they are few, on lines of one
+    tool's name among words that are not one: the parts finditer's matches start in."""
+    from sandbox.inspectors import egress, prefilter
+
+    if finder == "find":
+        monkeypatch.setattr(prefilter, "_native_module", None)
+    found = engine.Finder(egress._SINKS)
+    rows = ["nc " * 400, "xnc " * 30 + "curl x", "", "scp a b; " * 50, "a" * 500, "ncat\tx " + "b " * 300, "sshd x"]
+    dense = set()
+    for filler in ("", "\n" + "a " * 20_000):  # without, and with, lines that hold nothing between
+        for width in (1, 3):
+            text = filler.join("".join(rows[(i + k) % len(rows)] for k in range(width)) for i in range(len(rows) * 3))
+            dense.add(found._starts is not None and found._starts.places(text, len(text) // engine.PLACES_PER) is None)
+            ends = list(itertools.accumulate(map(len, text.splitlines(keepends=True))))
+            expected = sorted({bisect.bisect_right(ends, m.start()) for m in egress._SINKS.finditer(text)})
+            assert expected  # the text holds matches, in some of its lines
+            assert found.first_in_each(text, lambda ends=ends: ends) == expected
+    assert dense == {True, False}  # both ways of finding the next match were taken
 
 
 @pytest.mark.parametrize(
