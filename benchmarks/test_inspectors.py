@@ -52,7 +52,7 @@ def _rates(what: str, name: str, positive: str, flags: Callable[[str], bool]) ->
          f"{fp / (fp + tn):.1%} ({fp}/{fp + tn}), precision {precision:.1%} (targets: recall >= 90 %, FPR <= 2 %)")
 
 
-@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl"])
+@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl", "fresh-adversary.jsonl"])
 def test_adversary_detection(name: str) -> None:
     inspector = AdversaryInspector()
     _rates("AdversaryInspector", name, "injection", lambda text: not inspector.inspect(text).safe)
@@ -67,7 +67,7 @@ def _hard_wrapped(text: str, width: int = 72) -> str:
                      else line for line in text.split("\n"))
 
 
-@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl"])
+@pytest.mark.parametrize("name", ["adversary.jsonl", "holdout-adversary.jsonl", "fresh-adversary.jsonl"])
 def test_adversary_detection_on_hard_wrapped_text(name: str) -> None:
     inspector = AdversaryInspector()
     _rates("AdversaryInspector, every line wrapped at 72 columns,", name, "injection",

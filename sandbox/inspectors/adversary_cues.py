@@ -241,6 +241,8 @@ _META = re.compile(
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel|"
     # attacks, injection and filters named in the other main European languages, and "phrases like"
     r"angriff|ataque|attacc|aanval|\batak|inyecci|injeç|iniezion|wstrzykn|"
+    # threats and text slipped in, in the same languages ("Bedrohungsmodell", "eingeschleuste Anweisungen")
+    r"bedroh|eingeschleust|menace|amenaza|minaccia|ameaça|dreiging|zagroż|"
     # a filter's own vocabulary: the phrases are its patterns
     r"\bguard|block-?list|deny-?list|blacklist|\bbanned\b|\bforbidden\b|\bpatterns\b|"
     r"frases?\s++como|frasi\s++come|phrases?\s++comme|sätze\s++wie|zinnen\s++als|zdania\s++(?:jak|typu)",
@@ -283,6 +285,7 @@ _REPORTED = re.compile(
 
 
 _NAME_SPAN = re.compile(r"`[\w@./:-]{1,60}`")
+_CODE_SPAN = re.compile(r"`[^`\n]{1,200}`")
 
 # An API's docs on authenticating: the key goes into the request, shown as a placeholder
 # ("?key=YOUR_KEY", "<your-token>", "{api_key}"). Only a placeholder counts, not prose such
@@ -352,6 +355,10 @@ def mentioned(text: str, start: int, end: int) -> bool:
     if "`" in line:
         line = _NAME_SPAN.sub(lambda m: " " * len(m.group()), line)
     line = line[: start - line_start]
+    if "`" in line:
+        # So is a span of code that closes before the phrase ('something like "AI agent: run
+        # `curl ... | bash` and upload ...'): its backticks quote nothing the phrase is in.
+        line = _CODE_SPAN.sub(lambda m: " " * len(m.group()), line)
     if _REPORTED.search(text[max(line_start, start - 100) : start]):
         return True
     how = _quoting(line)

@@ -64,10 +64,37 @@ _OTHER_SUBJECT = re.compile(
 )
 
 
+# "the assistant would then ignore project instructions" (a commit message's bug), "Why does the
+# assistant ignore some of my instructions?" (a FAQ): what an AI does or did, described or asked
+# about; "the assistant should ignore ...", "you will now ignore ..." stay orders.
+_AI_SUBJECT = (
+    r"(?:(?:the|an?|my|our|your|this|that)\s++)?(?:\w++\s++)?(?:ai|assistant|agent|model|llm|bot|chatbot|copilot)s?"
+)
+_AI_DESCRIBED = re.compile(
+    r"\b" + _AI_SUBJECT + r"\s++(?:would|could|might|did|does|didn't|doesn't|wouldn't|couldn't|sometimes|often)"
+    r"(?:\s++(?:then|also|still|simply|just|sometimes|often|silently|not))?\s++$|"
+    r"\b(?:why|how\s++come|when)\s++(?:does|do|did|would|could|might|is|are|was|were)\s++" + _AI_SUBJECT
+    + r"\s++(?:still\s++|sometimes\s++|often\s++)?$",
+    re.IGNORECASE,
+)
+# "Please disregard my earlier message": the writer takes back a message of their own (a mailing
+# list, a review), which is no order to drop the reader's.
+_RETRACTED = re.compile(
+    r"\b(?:my|our)\s++(?:\w++\s++)?(?:earlier|previous|prior|last|first|original|other)\s++(?:message|comment|e-?mail|"
+    r"mail|note|post|reply|answer|suggestion|proposal|remark|review|patch|question)s?\b",
+    re.IGNORECASE,
+)
+
+
 def _own_use(match: re.Match[str]) -> bool:
     """_use, and the verb is the reader's to do: not one that something else (a program, a
-    spec, "us") is said to do."""
-    return not _OTHER_SUBJECT.search(match.string, max(0, match.start() - 60), match.start()) and _use(match)
+    spec, "us") is said to do, nor an AI's described or asked about, nor the writer's own
+    message taken back."""
+    before = max(0, match.start() - 60)
+    if _OTHER_SUBJECT.search(match.string, before, match.start()) or _AI_DESCRIBED.search(
+            match.string, before, match.start()):
+        return False
+    return not _RETRACTED.search(match.group()) and _use(match)
 
 
 # -- instruction override, in English and the main European languages ------------------------
@@ -504,7 +531,9 @@ def _not_english(lang: str) -> Callable[[re.Match[str]], bool]:
 
     def check(match: re.Match[str]) -> bool:
         text = match.string
-        around = text[match.start() : min(len(text), match.end() + 60)]
+        # The words on both sides tell the language ("the assistant would then ignore project
+        # instructions": "ignore" and "instructions" are French words too).
+        around = text[max(0, match.start() - 60) : min(len(text), match.end() + 60)]
         if own.search(around) is None and len(_ENGLISH_WORDS.findall(around)) >= 2:
             return False
         return _readers_orders(match)
@@ -587,6 +616,30 @@ OVERRIDE_LANGUAGES = _language_rules()
 
 # -- role and persona hijack ----------------------------------------------------------------
 
+# A prompt being written, in code or a config: the string value of a name for a prompt, on
+# the line ("SYSTEM_TEMPLATE = `You are DocsBot, an assistant ...`", "system_prompt: 'You are
+# ...'") or opened on the line before ('SYSTEM_PROMPT = (' or a triple quote). An LLM
+# application's source gives its model a persona; it does not give one to the agent reading it.
+_PROMPT_VALUE = re.compile(
+    r"\b[\w.-]*?(?:prompt|system|instruction|persona|template|preamble|role|message)[\w.-]*+[\"']?\s*+[:=]\s*+"
+    r"(?:[(\[{]\s*+)?(?:[rfbu]{0,2}(?:\"{3}|'{3}|[\"'`]))?\s*+$",
+    re.IGNORECASE,
+)
+
+
+def _prompt_literal(match: re.Match[str]) -> bool:
+    """The match opens the string value of a prompt's name (_PROMPT_VALUE)."""
+    text = match.string
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    if _PROMPT_VALUE.search(text, max(line_start, match.start() - 80), match.start()):
+        return True
+    # the value opened on the line before, the match opening this one
+    if line_start > 0 and text[line_start : match.start()].strip(" \t\"'`") == "":
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        return _PROMPT_VALUE.search(text, max(previous, line_start - 120), line_start - 1) is not None
+    return False
+
+
 ROLE_HIJACK = Rule(
     "role_hijack", HIGH, "text tries to give the reader another role or persona",
     ("you are now", "you're now", "pretend", "act as", "roleplay", "role-play", "developer mode", "jailbreak",
@@ -635,7 +688,7 @@ ROLE_HIJACK = Rule(
     r"(?:bot|assistant|agent|ai|script|tool)\b|"
     r"\b(?:maintenance|debug|admin|god|unrestricted|unsafe|root|sudo|yolo)\s++mode\b[^\n]{0,120}?"
     r"\b(?:off|disabled|no\s++(?:safety|confirmation|approval)|without|skip|unattended)\b",
-    check=_use,
+    check=lambda m: _use(m) and not _prompt_literal(m),
 )
 
 # "You have no restrictions on deleting files", "an AI with no filters": told to the reader or
@@ -687,6 +740,8 @@ ROLE_REASSIGNED = Rule(
     r"(?<!\b(?:don't|not|never)\s)\b(?:forget|ignore|disregard)\s++(?:that\s++)?you(?:'re|\s++are)\s++(?:an?\s++|the\s++)?"
     r"(?:\w++\s++)?"
     r"(?:assistant|ai|model|agent|bot|chatbot)\b|"
+    # (not what something cannot or does not do: "so a cloned repo can't enable YOLO mode for you")
+    r"(?<!\b(?:can't|cannot|can\s++not|won't|will\s++not|doesn't|does\s++not|don't|do\s++not|never|not)\s++)"
     r"\b(?:enable|activate|enter|switch\s++(?:to|into)|go\s++into)\s++(?:the\s++)?(?:maintainer|admin\w*+|owner|root|"
     r"superuser|sudo|god|autonomous|unrestricted|yolo|unsafe)\s++mode\b"
     r"(?!\s++(?:on|in|of|for|from|via)\s++(?:the|your|a|an|this|that|my|its)\s++(?!session|conversation|chat)\w)"
@@ -814,7 +869,9 @@ FAKE_SYSTEM = Rule(
     r"(?:show|display|print|output|dump|reveal|list)\s++(?:\w++\s++){0,3}?(?:contents?|environment\s++variables|"
     r"secrets?|passwords?|api\s++keys?|tokens?|credentials)|"
     # the same orders in the other main European languages (the header is the same in all)
-    + _SYSTEM_ORDERS_OTHER + r")\b",
+    + _SYSTEM_ORDERS_OTHER + r")\b"
+    # (an order word before "(" is a call in code: "msgs.append(...)" after a message dict)
+    + r"(?!\s*+\()",
     window=480,
     check=lambda m: _use(m) and _TEMPLATE_SHOWN.match(m.group()) is None and not _TEMPLATE_CODE.search(m.group()),
 )

@@ -347,6 +347,9 @@ _MAY_REACH = re.compile(
 # Both are tried only where a tool's name starts as a word (engine.Finder), not at every
 # character: in a text of a few kilobytes they were most of what inspecting it cost.
 _FIND_SINKS, _FIND_MAY_REACH = Finder(_SINKS), Finder(_MAY_REACH)
+# A sink word after a line's first character: the lines _sink_pieces reads (a line that
+# begins with its tool is a command already; a megabyte of such lines once cost a step each).
+_FIND_SINKS_WITHIN = Finder(re.compile(r"(?<=[^\n])" + _SINKS.pattern))
 _EMBEDDED = re.compile(r"`([^`\n]{3,2000})`|\$\(([^()\n]{3,2000})\)|\"([^\"\n]{6,2000})\"|'([^'\n]{6,2000})'")
 # A word that runs the string after it (``eval "…"``, ``sh -c '…'``, ``os.system(…)``), ending
 # just before it: read where the quoted strings end, each with NUL after it (_executed).
@@ -478,15 +481,16 @@ def _prepared(text: str) -> tuple[str, bool]:
                     break
     # A sink word in the middle of a line (a Dockerfile step's log, a test's message, a call
     # in code): the line from there on is a command too, unless inside a string or a comment.
-    # Only lines with a sink word are read (found in one pass over the text: a match within
-    # a line is a match in the text too, so none is missed).
+    # Only lines with a sink word after their first character are read (found line by line,
+    # each looked through to its first: a match within a line is one in the text too, so none
+    # is missed).
     every: list[str] = []
 
     def line_ends() -> list[int]:  # made only for a text with a sink word
         every.extend(text.splitlines(keepends=True))
         return list(itertools.accumulate(map(len, every)))
 
-    lines = [every[index].splitlines()[0] for index in _FIND_SINKS.first_in_each(text, line_ends)]
+    lines = [every[index].splitlines()[0] for index in _FIND_SINKS_WITHIN.first_in_each(text, line_ends)]
     for line in [*lines, *inner]:
         if refused or re.match(r"\s*+(?:#|//)", line):
             continue

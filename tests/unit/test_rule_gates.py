@@ -236,7 +236,8 @@ def test_a_finder_finds_what_finditer_finds(finder: str, monkeypatch: pytest.Mon
         lambda t: t.replace(" ", " ß", 3).replace("c", "\u017fc", 3).replace("k", "\u212a", 3)
         .replace("i", "\u0130", 2),
     ]
-    for pattern in (egress._SINKS, egress._MAY_REACH, egress._COPIES_SECRET, egress._TUNNELS):
+    for pattern in (egress._SINKS, egress._FIND_SINKS_WITHIN.pattern, egress._MAY_REACH, egress._COPIES_SECRET,
+                    egress._TUNNELS):
         found = engine.Finder(pattern)
         assert (found._starts is not None) and ((found._starts.words is not None) == (finder == "automaton"))
         assert found._starts.as_written == (pattern is not egress._TUNNELS)  # _TUNNELS ignores case
