@@ -198,10 +198,14 @@ _ADDRESSES_IN = re.compile(r"\S+@\S+|https?://\S+")
 def _handover(match: re.Match[str]) -> bool:
     """A request, not a how-to about authenticating, nor a warning against what it names,
     nor the summary line of a docstring."""
+    return _requested(match) and _handed_over(match) and not _docstring_summary(match)
+
+
+def _handed_over(match: re.Match[str]) -> bool:
+    """No example key, warning against what it names, mention, nor how-to about authenticating."""
     # (the words of _NOT_OURS, not a host's: "review@example-audit.net" is no example key)
     ours = _NOT_OURS.search(_ADDRESSES_IN.sub(" ", match.group())) is None
-    return (ours and _requested(match) and not _forbids(match) and _use(match)
-            and not auth_howto(match) and not _shown(match) and not _docstring_summary(match))
+    return ours and not _forbids(match) and _use(match) and not auth_howto(match) and not _shown(match)
 
 
 SECRET_HANDOVER = Rule(
@@ -234,9 +238,7 @@ def _gathered(match: re.Match[str]) -> bool:
     text, at = match.string, match.start() + verb.start()
     line = text.rfind("\n", 0, at) + 1
     requested = _requested(match) or _REQUESTED.search(text[max(line, at - 120) : at]) is not None
-    ours = _NOT_OURS.search(_ADDRESSES_IN.sub(" ", match.group())) is None
-    return (requested and ours and not _forbids(match) and _use(match) and not auth_howto(match)
-            and not _shown(match))
+    return requested and _handed_over(match)
 
 
 # Secrets named first, then handed over by a word that stands for them: "gather config/master.key

@@ -657,31 +657,28 @@ def _lines_to_read(joined: str, reaching: Cursor, first: int) -> Iterator[tuple[
             if len(line) <= LONG_LINE:
                 yield line, start
             else:
-                def following(at: int, start: int = start, length: int = len(line)) -> int:
-                    found = reaching.next(start + at)
-                    return found - start if 0 <= found < start + length else -1
-
-                yield from ((piece, start + offset) for piece, offset in _stretches(line, hit - start, following))
+                yield from ((piece, start + offset) for piece, offset in _stretches(line, start, hit, reaching))
         hit = reaching.next(ends[index])
 
 
-def _stretches(line: str, first: int, following: Callable[[int], int]) -> Iterator[tuple[str, int]]:
+def _stretches(line: str, at: int, first: int, reaching: Cursor) -> Iterator[tuple[str, int]]:
     """The pipelines of a long line that hold a hit, to read as lines of their own (whole:
     what feeds a network tool matters), with their offsets; each at most MAX_PIECE
     characters from its start (its words come first: a hit further on is an argument of a
     long command). Once such a line was passed over whole, and a command after twenty
     thousand characters of padding went unjudged; read hit by hit, a megabyte of one
-    tool's name took seconds. ``first``: the line's first hit; ``following(at)``: its
-    first hit at or after ``at`` (-1: none)."""
+    tool's name took seconds. ``at``: where the line starts in the text ``reaching`` reads;
+    ``first``: its first hit there."""
     separators = _PIPELINE_END.finditer(line)
     following_end = next(separators, None)  # the first separator after the command's start
-    start, hit = 0, first
+    start, hit = 0, first - at
     while hit >= 0:
         while following_end is not None and following_end.end() <= hit:
             start, following_end = following_end.end(), next(separators, None)
         end = following_end.start() if following_end is not None else len(line)
         yield _head(line, start, end), start
-        hit = following(max(end, hit + 1))
+        found = reaching.next(at + max(end, hit + 1))  # the first hit after this pipeline, in the line
+        hit = found - at if 0 <= found < at + len(line) else -1
 
 
 # shlex's words for a line without a backslash, the one character whose rules these do not

@@ -946,19 +946,7 @@ class Finder:
         end = len(text) if endpos is None else min(endpos, len(text))
         window = text[pos:end]
         places = None if self._starts is None else self._starts.places(window, len(window) // PLACES_PER)
-        limit = {"timeout": MATCH_TIMEOUT} if isinstance(self.pattern, regex.Pattern) else {}
-        if places is None:
-            yield from self.pattern.finditer(text, pos, end, **limit)
-            return
-        at = pos
-        for place in places:
-            begin = pos + place
-            if begin < at:
-                continue
-            match = self.pattern.match(text, begin, end, **limit)
-            if match is not None:
-                yield match
-                at = match.end() if match.end() > begin else begin + 1
+        return _searched(self.pattern, text, places, pos, end)
 
     def first_in_each(self, text: str, parts: Callable[[], list[int]]) -> list[int]:
         """The indexes of the parts of ``text`` that hold the start of a match, in order;
@@ -1058,22 +1046,29 @@ def _each_match(pattern: Any, starts: _Starts | None, window: str) -> Iterator[A
     return _searched(pattern, window, None if starts is None else starts.places(window, len(window) // PLACES_PER))
 
 
-def _searched(pattern: Any, window: str, places: list[int] | None) -> Iterator[Any]:
+def _searched(pattern: Any, window: str, places: list[int] | None, pos: int = 0, end: int | None = None
+              ) -> Iterator[Any]:
+    """``pattern.finditer(window, pos, end)``; ``places`` (offsets from ``pos``), where known,
+    are the only starts tried."""
     # The regex module's patterns run under a timeout (the backstop of vet); re's take none.
     limit = {"timeout": MATCH_TIMEOUT} if isinstance(pattern, regex.Pattern) else {}
+    end = len(window) if end is None else end
     if places is None:
-        return iter(pattern.finditer(window, **limit))  # the engine's own iterator, no step of ours per match
-    return _tried_at(pattern, places, window, limit)
+        return iter(pattern.finditer(window, pos, end, **limit))  # the engine's own iterator, no step of ours per match
+    return _tried_at(pattern, places, window, limit, pos, end)
 
 
-def _tried_at(pattern: Any, places: list[int], window: str, limit: dict[str, float]) -> Iterator[Any]:
-    """The matches of ``pattern`` that start at one of ``places``, leftmost first and none
-    overlapping, as finditer would give them."""
-    at = 0
-    for begin in places:
+def _tried_at(pattern: Any, places: list[int], window: str, limit: dict[str, float], pos: int = 0,
+              end: int | None = None) -> Iterator[Any]:
+    """The matches of ``pattern`` that start at one of ``places`` (offsets from ``pos``),
+    leftmost first and none overlapping, as finditer from ``pos`` to ``end`` would give them."""
+    end = len(window) if end is None else end
+    at = pos
+    for place in places:
+        begin = pos + place
         if begin < at:
             continue
-        match = pattern.match(window, begin, **limit)
+        match = pattern.match(window, begin, end, **limit)
         if match is not None:
             yield match
             at = match.end() if match.end() > begin else begin + 1
