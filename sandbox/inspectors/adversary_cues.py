@@ -27,6 +27,7 @@ The rules are anchored on words that name an AI (rare in ordinary text) and gate
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import regex
@@ -67,7 +68,10 @@ _ADDRESS = regex.compile(
     # a note or a step addressed to it: "Note to AI agents", "Required step for agents", "FOR CODING AGENTS"
     r"\b(?:to|for|per|para|pour|für|an|dla|till|voor|aan)\s++(?:the\s++|all\s++|any\s++|every\s++|each\s++|"
     r"whichever\s++|l'|la\s++|el\s++|il\s++|gli\s++|den\s++|die\s++|das\s++|de\s++)?(?:\w++[\s-]++){0,2}?"
-    + _AI_WORD + r"\b|"
+    + _AI_WORD + r"\b"
+    # (not the last of a list of places that ends its sentence: "… by email, chat, or to an AI
+    # assistant." says where something goes, and the next sentence is said to the reader)
+    r"(?!(?<=\b(?:or|and)\s++(?:to|an)\s++(?:\w++\s++){0,2}?\w++)[\w\s-]{0,30}?[.?!](?:\s|$))|"
     r"\bif\s++you(?:'re|\s++are)\s++(?:an?\s++)?(?:\w++[\s-]++){0,2}?" + _AI_WORD + r"\b|"
     r"\byou(?:'re|\s++are)\s++(?:now\s++)?(?:an?\s++)(?:\w++[\s-]++){0,2}?" + _AI_WORD + r"\s++(?:with|that|who)\b|"
     + _AI_WORD + r"\s++(?:reading|processing|parsing|viewing|summari[sz]ing|reviewing|triaging|working\s++on|"
@@ -177,14 +181,26 @@ _ADDRESS_WORDS = re.compile(r"^(?:@?" + _AI_WORD + r"|hey|hi|dear|coding|code|au
                             r"triage|review|support)$", re.I)
 
 
-def _request_position(span: str, at: int) -> bool:
-    """The verb at ``at`` in ``span`` stands where an order's verb stands (start of a clause,
-    after "please", a modal, "your task is to", a vocative), not negated."""
-    head = span[:at]
-    cut = 0
-    for m in _CLAUSE_END.finditer(head):
-        cut = m.end()
-    words = _WORD.findall(head[cut:])
+def _clause_starts(span: str) -> list[int]:
+    """Where each clause of ``span`` starts (after a _CLAUSE_END), found in one pass: the
+    verbs of one span are many, and each reads back only to the start of its own clause."""
+    return [m.end() for m in _CLAUSE_END.finditer(span)]
+
+
+def _clause_start(span: str, at: int, starts: list[int]) -> int:
+    """The start of the clause that the word at ``at`` is in. A clause end is never part of
+    a word, nor reaches into one (a word starts at ``at``), so those found in all of ``span``
+    are those of ``span[:at]``, but a stop that ends it (``[.!?]$`` there)."""
+    if at and span[at - 1] in ".!?":
+        return at
+    found = bisect.bisect_right(starts, at)
+    return starts[found - 1] if found else 0
+
+
+def _request_position(span: str, at: int, cut: int) -> bool:
+    """The verb at ``at`` in ``span`` stands where an order's verb stands (start of its
+    clause, which starts at ``cut``, after "please", a modal, "your task is to", a vocative)."""
+    words = _WORD.findall(span, cut, at)
     if len(words) > 8:
         return False
     for w in words:
@@ -193,25 +209,22 @@ def _request_position(span: str, at: int) -> bool:
     return True
 
 
-def _negated(span: str, at: int) -> bool:
-    head = span[:at]
-    cut = 0
-    for m in _CLAUSE_END.finditer(head):
-        cut = m.end()
-    return _NEGATION.search(head[cut:]) is not None
-
-
 def _risky_order(span: str) -> re.Match[str] | None:
-    """The first order in ``span`` (the text after an address) whose object is risky."""
+    """The first order in ``span`` (the text after an address) whose object is risky: a
+    verb in request position, not negated (but an order to hide: "don't tell the user")."""
+    starts: list[int] | None = None
     for verb in _VERB.finditer(span):
-        if not _request_position(span, verb.start()):
+        if starts is None:
+            starts = _clause_starts(span)
+        cut = _clause_start(span, verb.start(), starts)
+        if not _request_position(span, verb.start(), cut):
             continue
         clause_end = re.search(r"[.!?](?:\s|$)|\n\s*\n|;", span[verb.end():])
         stop = verb.end() + (clause_end.start() if clause_end else len(span) - verb.end())
         obj = _OBJECT_RE.search(span, verb.end(), min(stop, verb.end() + 160))
         if obj is None:
             continue
-        if _negated(span, verb.start()):
+        if _NEGATION.search(span, cut, verb.start()):
             # "don't tell the user" is an order to hide; "never push to main" is a rule.
             if _CONCEAL_VERB.match(verb.group()):
                 return verb
@@ -304,6 +317,11 @@ def auth_howto(match: re.Match[str]) -> bool:
     return _AUTH_HOWTO.search(text, low, high if high >= 0 else len(text)) is not None
 
 
+# The quoted strings of a list before a phrase's own, each closed and followed by a comma (an
+# atomic group, not "++": see _SENTENCE on CPython gh-100061).
+_LISTED_QUOTES = re.compile(r"(?>(?:[\"\u201c][^\"\u201c\u201d\n]{1,200}+[\"\u201d]\s*+,\s*+)+)$")
+
+
 def _quoting(line: str) -> str:
     """How the end of ``line`` (a line up to a phrase) stands: "prose" inside a quotation,
     "value" inside a data field's value (``"key": "``, ``= "``), "" outside quotes. The
@@ -328,7 +346,17 @@ def _quoting(line: str) -> str:
     if not inside:
         return ""
     before = line[:last].rstrip()
-    if before.endswith(("=", "[", "(", "{", ",")) or re.search(r"[\"']\s*+:$", before):
+    if before.endswith(","):
+        # One of a list of quoted strings: a data value where the list opens as one ('["a",
+        # "b"', '("override", "Ignore …"'), a quotation where it opens in prose ('such as
+        # "ignore previous instructions", "disregard the system prompt"').
+        listed = _LISTED_QUOTES.search(before, max(0, len(before) - 600))
+        if listed is not None:
+            before = before[: listed.start()].rstrip()
+            if not before.endswith(("=", "[", "(", "{", ",")) and not re.search(r"[\"']\s*+:$|\w\s*+:$", before):
+                return "prose"
+        return "value"
+    if before.endswith(("=", "[", "(", "{")) or re.search(r"[\"']\s*+:$", before):
         return "value"
     key = re.search(r"(?:^|[{;,(])\s*+[-*]?\s*+([\w.-]{1,40})\s*+:$", before)  # content: "...", - bio: "..."
     if key and not _META.search(key.group(1)):
@@ -557,8 +585,15 @@ def _hands_over(match: re.Match[str]) -> bool:
     span = sentence + match.group()
     if _OWN_PLACE.search(_ADDRESSES.sub(" ", span)) or auth_howto(match):
         return False
-    verb = next((v for v in _VERB.finditer(span) if _request_position(span, v.start())), None)
-    if verb is None or verb.start() > len(sentence) + 40 or _negated(span, verb.start()):
+    starts = _clause_starts(span)
+    cut = 0
+    for verb in _VERB.finditer(span):
+        cut = _clause_start(span, verb.start(), starts)
+        if _request_position(span, verb.start(), cut):
+            break
+    else:
+        return False
+    if verb.start() > len(sentence) + 40 or _NEGATION.search(span, cut, verb.start()):
         return False
     return not mentioned(text, offset + verb.start(), match.end())
 

@@ -10,13 +10,15 @@ so nothing backtracks).
 
 from __future__ import annotations
 
+import bisect
 import re
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.inspectors import adversary_dismissals as dismissals
 from sandbox.inspectors.adversary_cues import FIND_META, auth_howto, mentioned
-from sandbox.inspectors.engine import Rule
+from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
 
 HIGH, MEDIUM, LOW = ThreatLevel.HIGH, ThreatLevel.MEDIUM, ThreatLevel.LOW
@@ -86,13 +88,30 @@ _RETRACTED = re.compile(
 )
 
 
+# "never ignore instructions", "do not disregard the system prompt": a rule that keeps the
+# reader's orders (a defence's advice), the opposite of an override.
+_KEEP_ORDERS = re.compile(
+    r"\b(?:never|don't|do\s++not|must\s++not|mustn't|should\s++not|shouldn't|cannot|can't|won't|will\s++not)\s++"
+    r"(?:\w++\s++)?$",
+    re.IGNORECASE,
+)
+# "this override replaces the rule setting": the dismissing word is a noun after its determiner.
+_DETERMINED = re.compile(r"\b(?:this|that|the|an?|each|every|its|our|their)\s++$", re.I)
+_NOUN_TOO = re.compile(r"(?:override|overrule|drop|cancel|halt|discard|bypass|ignore)s?\b", re.I)
+
+
 def _own_use(match: re.Match[str]) -> bool:
     """_use, and the verb is the reader's to do: not one that something else (a program, a
-    spec, "us") is said to do, nor an AI's described or asked about, nor the writer's own
-    message taken back."""
+    spec, "us") is said to do, nor an AI's described or asked about, nor a noun ("this
+    override replaces …"), nor the writer's own message taken back."""
     before = max(0, match.start() - 60)
     if _OTHER_SUBJECT.search(match.string, before, match.start()) or _AI_DESCRIBED.search(
             match.string, before, match.start()):
+        return False
+    if _NOUN_TOO.match(match.string, match.start()) and _DETERMINED.search(
+            match.string, max(0, match.start() - 16), match.start()):
+        return False
+    if _KEEP_ORDERS.search(match.string, max(0, match.start() - 30), match.start()):
         return False
     return not _RETRACTED.search(match.group()) and _use(match)
 
@@ -205,8 +224,11 @@ _THEIR_ORDERS = (
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
     r"guardrails|context\s++window|request|brief)|your\s++context|what(?:ever)?\s++(?:the\s++)?(?:user|human|operator|developer)"
     r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator|requester)'s\s++(?:request|"
-    r"instructions?|task|message|prompt))"
+    r"instructions?|task|message|prompt)|brief\s++you\s++(?:were|have\s++been|got)\s++(?:given|handed|sent|assigned))"
 )
+# What orders are said to have become, in the form "the instructions ... are <state>"
+# beside _DISMISS: "are moot", "expired with the last release", "is no longer in force".
+_DISMISSED_STATE = r"(?:moot|expired|lapsed|no\s++longer\s++in\s++(?:force|effect))"
 _DESCRIBES = re.compile(r"(?:overrides|replaces|supersedes|ignores|drops|cancels|revokes|discards|invalidates)$", re.I)
 _OWN_OBJECT = re.compile(r"\W*+(?:it|this|that|them)\b(?!\s++(?:and|or)\b)", re.I)
 _ADDRESSEE = re.compile(r"\b(?:your|all|any|every|previous|prior|earlier|above|preceding|original|initial|these|those|"
@@ -217,8 +239,9 @@ _DISMISS_VERB = re.compile(r"(?:ignor|disregard|forget|drop|abandon|cancel|halt|
 
 def _dismisses(match: re.Match[str]) -> bool:
     """An order to drop the reader's instructions, not a review comment that says what a
-    change does ("this overrides the system prompt users configure") nor a verb with an
-    object of its own ("replace it, otherwise custom prompts stop working")."""
+    change does ("this overrides the system prompt users configure"), a verb with an
+    object of its own ("replace it, otherwise custom prompts stop working"), a noun ("this
+    override replaces …"), nor orders that are another's (_someone_elses)."""
     text = match.group()
     verb = re.match(r"\w++", text)
     if verb is not None:
@@ -226,7 +249,33 @@ def _dismisses(match: re.Match[str]) -> bool:
             return False
         if _DISMISS_VERB.match(verb.group()) and _OWN_OBJECT.match(text, verb.end()):
             return False
-    return _own_use(match)
+    return not _someone_elses(match) and _own_use(match)
+
+
+def _someone_elses(match: re.Match[str]) -> bool:
+    """The orders a dismissal names are not the reader's (adversary_dismissals): one item
+    of a list of other things, a name in code, a document's instructions about a topic,
+    a stranger's request the text advises on, or a dismissal said as a purpose. ``match``
+    has the groups ``verb`` and ``object`` (the dismissing word first) or ``subject`` and
+    ``verb_after`` (the orders first: "the instructions … are outdated")."""
+    text = match.string
+    if match.group("object") is not None:
+        verb_at, verb_end = match.span("verb")
+        orders_at, orders_end = match.span("object")
+        if dismissals.listed_among(text, verb_end, orders_at):
+            return True
+    else:
+        orders_at, orders_end = match.span("subject")
+        verb_at, verb_end = match.span("verb_after")
+        # (a topic only where the orders come first: "ignore the instructions about safety" is
+        # the override, "die Anweisungen zur Einrichtung sind veraltet" a document's)
+        if dismissals.about_a_topic(text, orders_end):
+            return True
+    return (
+        dismissals.in_code(text, orders_at)
+        or dismissals.advice_on_requests(text, verb_at, verb_end)
+        or dismissals.said_as_purpose(text, verb_at)
+    )
 
 
 OVERRIDE_CUES = Rule(
@@ -236,11 +285,14 @@ OVERRIDE_CUES = Rule(
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far", "bother with", "suspended", "waived", "out of date", "withdrawn", "it aside",
-     "them aside"),
-    r"\b" + _DISMISS + r"\b[^\n.!?]{0,80}?\b" + _NOT_DOCS + _THEIR_ORDERS + r"\b" + _NOT_DATA + _NOT_A_THING + r"|"
+     "them aside", "moot", "expired", "lapsed", "in force", "in effect"),
+    r"\b(?P<verb>" + _DISMISS + r")\b[^\n.!?]{0,80}?\b" + _NOT_DOCS + r"(?P<object>" + _THEIR_ORDERS + r")\b"
+    + _NOT_DATA + _NOT_A_THING + r"|"
     # ("The plan is to drop the symlinks" says what the plan is, not that it is dropped.)
-    r"\b" + _THEIR_ORDERS + r"\b[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:)\s*+"
-    r"(?:(?!to\b)\w++\s++)?" + _DISMISS + r"\b",
+    # ("The instruction format is deprecated": a thing named after instructions, as above.)
+    r"\b(?P<subject>" + _THEIR_ORDERS + r")\b" + _NOT_A_THING
+    + r"[^\n.!?;]{0,60}?\b(?:are|is|were|was|has\s++been|have\s++been|now|:|(?=(?:expired|lapsed)\b))\s*+"
+    r"(?:(?!to\b)\w++\s++)?(?P<verb_after>" + _DISMISS + "|" + _DISMISSED_STATE + r")\b",
     check=_dismisses,
 )
 
@@ -382,8 +434,13 @@ _NOT_THE_READERS = re.compile(
 
 def _readers_orders(match: re.Match[str]) -> bool:
     """An override in another language used on the reader, of the reader's orders (not a
-    document's, nor what the writer said before: _NOT_THE_READERS)."""
-    return _NOT_THE_READERS.match(match.string, match.end()) is None and _use(match)
+    document's, nor what the writer said before: _NOT_THE_READERS), not said as a purpose
+    ("pour ignorer les règles du linter, …")."""
+    return (
+        _NOT_THE_READERS.match(match.string, match.end()) is None
+        and not dismissals.said_as_purpose(match.string, match.start())
+        and _use(match)
+    )
 
 
 OVERRIDE_OTHER = [
@@ -402,84 +459,92 @@ _LANGUAGES = {
         r"ungültig|nicht\s++mehr\s++gültig|hinfällig|links\s++liegen|befolge\s++nicht|folge\s++nicht|nicht\s++befolgen|"
         r"missacht\w*+|egal,?\s++was|tu\s++es\s++nicht|stammen\s++von\s++einem\s++angreifer|kümmer\w*+\s++dich\s++nicht|"
         r"außer\s++kraft|storniert|abgebrochen|zurückgezogen|hör\w*+\s++(?:sofort\s++)?auf|nicht\s++mehr\s++(?:befolgen|beachten)|"
-        r"(?:gilt|gelten)\s++(?:ab\s++sofort\s++|ab\s++jetzt\s++|jetzt\s++)?nicht\s++mehr|außer\s++acht",
+        r"(?:gilt|gelten)\s++(?:ab\s++sofort\s++|ab\s++jetzt\s++|jetzt\s++)?nicht\s++mehr|außer\s++acht|abgelaufen|verfallen",
         r"anweisung\w*+|instruktion\w*+|vorgabe\w*+|system-?prompt|prompt|auftrag|aufgabe\w*+|kontext|regeln|"
         r"benutzer|nutzer|anwender|anfrage|befehle?|was\s++du\s++gerade\s++tust|"
-        r"was\s++(?:dir|man\s++dir)\s++(?:vorher\s++|bisher\s++|zuvor\s++)?gesagt\s++(?:wurde|hat|worden\s++ist)",
+        r"was\s++(?:dir|man\s++dir)\s++(?:vorher\s++|bisher\s++|zuvor\s++)?gesagt\s++(?:wurde|hat|worden\s++ist)|"
+        # "die Prüfkriterien, die du bekommen hast": what the reader was given
+        r"\w++,?\s++(?:die|das|den)\s++(?:du|man\s++dir)\s++(?:bekommen|erhalten)\s++(?:hast|hat)",
         r"(?:der\s++richtige|dein\s++(?:echter|wahrer|eigentlicher)|die\s++eigentliche|die\s++wahre|deine\s++(?:echte|wahre|"
         r"eigentliche))\s++(?:auftrag|aufgabe)",
         r"sprachmodell|ki-agent\w*+|ki-assistent\w*+|(?:achtung|hinweis|nachricht)\W++(?:(?:an|für)\s++(?:das|den|die)\s++)?ki\b",
         ("anweisung", "instruktion", "vorgabe", "prompt", "auftrag", "aufgabe", "kontext", "regeln", "benutzer",
          "nutzer", "ignorier", "vergiss", "veraltet", "aufgehoben", "widerrufen", "sprachmodell", "ki-agent",
-         "außer kraft", "storniert", "abgebrochen", "zurückgezogen", "hör", "ki-assistent", "gesagt", "außer acht"),
+         "außer kraft", "storniert", "abgebrochen", "zurückgezogen", "hör", "ki-assistent", "gesagt", "außer acht",
+         "abgelaufen", "verfallen", "bekommen hast", "bekommen hat", "erhalten hast", "erhalten hat"),
     ),
     "fr": (
         r"ignore[rz]?|oublie[rz]?|ne\s++suis\s++pas|ne\s++tiens\s++pas\s++compte|remplace[rz]?|révoqu\w*+|annul\w*+|"
         r"obsolètes?|caduques?|ne\s++sont\s++plus\s++valables|ne\s++valent\s++plus|peu\s++importe|fais\s++abstraction|"
         r"écarte[rz]?|arrête[rz]?|ne\s++(?:tiens|tenez)\s++(?:pas|aucun)\s++compte|ne\s++(?:suis|suivez)\s++plus|"
         r"ne\s++s'appliquent\s++plus|retirée?s?|passe[rz]?\s++outre|ne\s++comptent\s++plus|ne\s++compte\s++plus|"
-        r"ne\s++sont\s++plus\s++d'actualité|comme\s++si\s++tu\s++n'avais\s++(?:reçu|eu)\s++aucune",
+        r"ne\s++sont\s++plus\s++d'actualité|comme\s++si\s++tu\s++n'avais\s++(?:reçu|eu)\s++aucune|"
+        r"(?:a|ont)\s++perdu\s++(?:sa|leur)\s++validité|expirée?s?|périmée?s?",
         r"instructions?|consignes?|prompt|tâche|mission|demande|contexte|règles|l'utilisateur|utilisateur|"
         r"ce\s++(?:qu'on|que\s++l'on)\s++t'a\s++(?:dit|demandé)",
         r"(?:ta|votre|la)\s++(?:vraie|véritable|réelle)\s++(?:mission|tâche)|(?:mission|tâche)\s++réelle",
         r"modèle\s++de\s++langage|agents?\s++(?:d')?ia\b|(?:attention|note|message)\W++(?:à\s++l'|pour\s++l')?ia\b",
         ("instruction", "consigne", "prompt", "mission", "demande", "contexte", "utilisateur", "ignore", "oubli",
          "remplace", "revoqu", "annul", "obsol", "caduc", "abstraction", "langage", "compte", "passe outre",
-         "révoqu", "appliquent plus", "t'a dit", "t'a demandé"),
+         "révoqu", "appliquent plus", "t'a dit", "t'a demandé", "validité", "expiré", "périmé"),
     ),
     "es": (
         r"ignora[rd]?|olvida[rd]?|olvídate|descarta[rd]?|haz\s++caso\s++omiso|sobrescribe|reemplaza|revocad[ao]s|"
         r"anulad[ao]s|ya\s++no\s++(?:son\s++)?válid[ao]s|obsolet[ao]s|no\s++sigas|deja\s++de\s++lado|sea\s++lo\s++que\s++sea|"
         r"independientemente|da\s++igual|no\s++lo\s++hagas|pasa\s++por\s++alto|pasad\s++por\s++alto|cancelad[ao]|"
-        r"deja\s++de\s++(?:hacer|seguir)|ya\s++no\s++(?:aplican|se\s++aplican|cuentan)",
+        r"deja\s++de\s++(?:hacer|seguir)|ya\s++no\s++(?:aplican|se\s++aplican|cuentan)|"
+        r"(?:ha\s++perdido|perdió|han\s++perdido|perdieron)\s++(?:su\s++)?validez|caducad[ao]s?|expirad[ao]s?",
         r"instrucciones|indicaciones|prompt|tarea|misión|petición|solicitud|contexto|reglas|usuario|"
         r"lo\s++(?:que\s++)?(?:te\s++)?(?:pidi\w*+|anterior)|descripción\s++de\s++la\s++tarea|lo\s++que\s++estás\s++haciendo",
         r"tu\s++(?:verdadera|real|auténtica)\s++(?:tarea|misión)|(?:la\s++)?(?:tarea|misión)\s++(?:real|verdadera)",
         r"modelo\s++de\s++lenguaje|agentes?\s++de\s++ia\b|(?:atención|nota|mensaje)\W++(?:al?\s++|para\s++(?:el|la)\s++)?ia\b",
         ("instrucciones", "indicaciones", "prompt", "tarea", "peticion", "solicitud", "contexto", "usuario", "anterior",
          "ignora", "olvid", "descarta", "caso omiso", "sobrescrib", "reemplaza", "revocad", "anulad", "lenguaje",
-         "por alto", "cancelad", "deja de", "ya no"),
+         "por alto", "cancelad", "deja de", "ya no", "validez", "caducad", "expirad"),
     ),
     "it": (
         r"ignora(?:re)?|dimentica(?:re)?|trascura|scarta|sovrascrivi|sostituisci|revocat[ei]|annullat[ao]|"
         r"non\s++(?:sono\s++)?più\s++valid[ei]|obsolet[ei]|non\s++seguire|lascia\s++perdere|qualunque\s++cosa|non\s++farla|"
         r"non\s++considerare|non\s++tenere\s++conto|scordati|scorda|non\s++valgono\s++più|non\s++contano\s++più|"
-        r"non\s++si\s++applicano\s++più",
+        r"non\s++si\s++applicano\s++più|(?:ha|hanno)\s++perso\s++(?:la\s++)?(?:loro\s++|sua\s++)?validità|scadut[aoie]",
         r"istruzioni|indicazioni|prompt|compito|richiesta|contesto|regole|l'utente|utente|direttive|"
         r"quello\s++che\s++ti\s++è\s++stato\s++chiesto",
         r"(?:il\s++tuo\s++vero|il\s++vero|il\s++reale)\s++compito|compito\s++reale",
         r"modello\s++linguistico|agenti\s++(?:di\s++)?ia\b|(?:attenzione|nota|messaggio)\W++(?:all'|per\s++l')?ia\b",
         ("istruzioni", "indicazioni", "prompt", "compito", "richiesta", "contesto", "utente", "ignora", "dimentica",
          "trascura", "scarta", "sovrascrivi", "sostituisci", "revocat", "annullat", "linguistico", "chiesto",
-         "lascia perdere", "non considerare", "non tenere", "scord", "non valgono", "non contano", "direttive"),
+         "lascia perdere", "non considerare", "non tenere", "scord", "non valgono", "non contano", "direttive",
+         "validità", "scadut"),
     ),
     "pt": (
         r"ignor[ae]|desconsider[ae]|esqueça|esquece|descart[ae]|substitua|sobrescreva|revogad[ao]s|cancelad[ao]|"
         r"não\s++valem\s++mais|não\s++são\s++mais\s++válid[ao]s|obsolet[ao]s|não\s++siga|independentemente|"
-        r"pare\s++o\s++que|não\s++(?:se\s++)?aplicam\s++mais|deixe\s++de\s++lado",
+        r"pare\s++o\s++que|não\s++(?:se\s++)?aplicam\s++mais|deixe\s++de\s++lado|"
+        r"perde(?:u|ram)\s++(?:a\s++)?(?:sua\s++)?validade|não\s++vale\s++mais|expirad[ao]s?|expirou",
         r"instruções|instrucoes|orientações|prompt|tarefa|missão|pedido|solicitação|contexto|regras|usuário|utilizador",
         r"(?:sua|a)\s++(?:verdadeira|real)\s++(?:tarefa|missão)|(?:tarefa|missão)\s++(?:real|verdadeira)",
         r"modelo\s++de\s++linguagem|agentes?\s++de\s++ia\b|(?:atenção|nota|mensagem)\W++(?:ao?\s++|para\s++(?:o|a)\s++)?ia\b",
         ("instru", "orienta", "prompt", "tarefa", "pedido", "contexto", "regras", "usuario", "ignor", "desconsider",
          "esque", "descart", "substitua", "sobrescreva", "revogad", "cancelad", "linguagem", "usuário",
          "independentemente",
-         "instruções", "orientações", "aplicam mais", "deixe de"),
+         "instruções", "orientações", "aplicam mais", "deixe de", "validade", "vale mais", "expirad", "expirou"),
     ),
     "nl": (
         r"negeer|vergeet|negeren|vergeten|overschrijf|vervang|herroepen|ingetrokken|geannuleerd|niet\s++meer\s++geldig|"
         r"verouderd|volg\s++niet|trek\s++je\s++niets\s++aan|stop\s++met|wat\s++de\s++gebruiker\s++ook|niet\s++op|"
-        r"doe\s++het\s++niet|gelden\s++niet\s++meer|zijn\s++niet\s++meer\s++van\s++toepassing",
+        r"doe\s++het\s++niet|gelden\s++niet\s++meer|zijn\s++niet\s++meer\s++van\s++toepassing|verlopen|vervallen",
         r"instructies|opdrachten|aanwijzingen|systeemprompt|prompt|taak|opdracht|verzoek|context|regels|gebruiker",
         r"(?:je|jouw|de)\s++(?:echte|werkelijke|eigenlijke)\s++(?:taak|opdracht)",
         r"taalmodel|ai-agent\w*+|ai-assistent\w*+|(?:let\s++op|opgelet|bericht|notitie)\W++(?:aan\s++de\s++|voor\s++de\s++)?ai\b",
         ("instructies", "opdracht", "aanwijzing", "prompt", "taak", "verzoek", "context", "regels", "gebruiker",
          "negeer", "vergeet", "overschrijf", "vervang", "herroep", "ingetrokken", "geannuleerd", "geldig", "verouderd",
-         "taalmodel", "trek je", "niet op", "doe het niet", "niet meer"),
+         "taalmodel", "trek je", "niet op", "doe het niet", "niet meer", "verlopen", "vervallen"),
     ),
     "pl": (
         r"zignoruj|ignoruj|zapomnij|pomiń|lekceważ\w*+|nie\s++zwracaj\s++uwagi|nadpisz|zastąp|unieważnion\w*+|"
         r"anulowan\w*+|nieaktualn\w*+|nie\s++obowiązuj\w*+|nie\s++wykonuj|nie\s++stosuj\s++się|cokolwiek|"
-        r"nie\s++rób\s++tego|przestań|odwołan\w*+|zapomnij\s++o\s++tym|nie\s++stosuj\s++się",
+        r"nie\s++rób\s++tego|przestań|odwołan\w*+|zapomnij\s++o\s++tym|nie\s++stosuj\s++się|wygas\w*+|"
+        r"straci\w*+\s++ważność",
         r"instrukcj\w*+|polecen\w*+|wytyczn\w*+|prompt\w*+|zadani\w*+|prośb\w*+|kontekst\w*+|zasad\w*+|użytkownik\w*+|"
         r"wskazów\w*+|proszono|o\s++co\s++cię",
         r"(?:twoje\s++|twoim\s++)?(?:prawdziw\w*+|rzeczywist\w*+|właściw\w*+)\s++zadani\w*+",
@@ -487,19 +552,19 @@ _LANGUAGES = {
         r"(?:dla\s++)?(?:ai|asystenta|agenta)\b",
         ("instrukcj", "polecen", "wytyczn", "prompt", "zadani", "kontekst", "zasad", "uzytkownik", "zignoruj",
          "ignoruj", "zapomnij", "nadpisz", "anulowan", "nieaktualn", "cokolwiek", "przesta", "jezykow", "odwołan",
-         "stosuj", "prawdziw", "wskazów", "użytkownik"),
+         "stosuj", "prawdziw", "wskazów", "użytkownik", "wygas", "ważność"),
     ),
     "sv": (
         r"ignorera|glöm|bortse\s++från|strunta\s++i|skriv\s++över|ersätt|återkallad\w*+|avbrut\w*+|ogiltig\w*+|"
         r"inte\s++längre\s++giltig\w*+|föråldrad\w*+|följ\s++inte|sluta\s++med|oavsett\s++vad|gör\s++det\s++inte|"
-        r"gäller\s++inte(?:\s++längre)?|vad\s++användaren\s++än",
+        r"gäller\s++inte(?:\s++längre)?|vad\s++användaren\s++än|har\s++gått\s++ut|upphört|förfallna?",
         r"instruktion\w*+|anvisning\w*+|systemprompt\w*+|prompt\w*+|uppgift\w*+|uppdrag\w*+|begäran|kontext\w*+|"
         r"regler\w*+|användare\w*+|sammanhang\w*+",
         r"(?:din\s++)?(?:verkliga|riktiga|egentliga)\s++uppgift",
         r"språkmodell\w*+|ai-agent\w*+|ai-assistent\w*+|(?:observera|obs|meddelande|notis)\W++(?:till\s++)?(?:ai|assistenten|agenten)\b",
         ("instruktion", "anvisning", "prompt", "uppgift", "uppdrag", "kontext", "regler", "anv", "ignorera", "bortse",
          "strunta", "skriv over", "aterkallad", "avbrut", "ogiltig", "sluta med", "oavsett", "ai-", "gör det inte",
-         "gäller inte", "användare", "språkmodell", "återkallad", "skriv över"),
+         "gäller inte", "användare", "språkmodell", "återkallad", "skriv över", "gått ut", "upphört", "förfall"),
     ),
 }
 
@@ -536,7 +601,7 @@ def _not_english(lang: str) -> Callable[[re.Match[str]], bool]:
         around = text[max(0, match.start() - 60) : min(len(text), match.end() + 60)]
         if own.search(around) is None and len(_ENGLISH_WORDS.findall(around)) >= 2:
             return False
-        return _readers_orders(match)
+        return not _someone_elses(match) and _readers_orders(match)
 
     return check
 
@@ -601,8 +666,8 @@ def _language_rules() -> list[Rule]:
     for lang, (dismiss, orders, real_task, addressing, anchors) in _LANGUAGES.items():
         out.append(Rule(
             "instruction_override", HIGH, f"text tells the reader to drop its instructions ({lang})", anchors,
-            r"\b(?:" + dismiss + r")\b[^\n.!?]{0,80}?\b(?:" + orders + r")\b|"
-            r"\b(?:" + orders + r")\b[^\n.!?;]{0,60}?\b(?:" + dismiss + r")\b",
+            r"\b(?P<verb>" + dismiss + r")\b[^\n.!?]{0,80}?\b(?P<object>" + orders + r")\b|"
+            r"\b(?P<subject>" + orders + r")\b[^\n.!?;]{0,60}?\b(?P<verb_after>" + dismiss + r")\b",
             check=_not_english(lang),
         ))
         out.append(Rule("new_instructions", HIGH, f"text announces the reader's 'real' task ({lang})", anchors,
@@ -836,7 +901,9 @@ def _system_header(opens: Callable[[str], str]) -> str:
         r"<\|start_header_id\|>\s*+system|" + opens("###") + r"\s*+(?:system|instruction)\b|"
         + opens(r"\[?(?:system|developer)") + r"\]?\s*+:|"
         r"\"role\"\s*+:\s*+\"(?:system|developer)\"|"
-        r"\[system\]|\(system\)|\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
+        # "(system)" opening a line or before a colon, not after a path ("`/etc/app.toml` (system)")
+        r"\[system\]|" + opens(r"\(system\)") + r"|\(system\)\s*+:|"
+        r"\bsystem\s++(?:message|prompt|notice|override|update|alert)\s*+:)"
     )
 
 
@@ -853,8 +920,10 @@ FAKE_SYSTEM = Rule(
     # Up to 400 characters to the order, none of them opening another header: in a text of
     # headers one after another ("[inst]" every twenty characters) each header read the same
     # characters again, and a crafted megabyte took seconds. An order after several headers is
-    # found from the last of them.
-    + r"(?:(?!" + _SYSTEM_HEADER_AGAIN + r")[\s\S]){0,400}?"
+    # found from the last of them. Nor the next turn of a chat in data ('{"role": "user", …}' in
+    # a fine-tuning set): what a user or assistant turn says is not the system message's.
+    + r"(?:(?!" + _SYSTEM_HEADER_AGAIN + r"|[\"']role[\"']\s*+:\s*+[\"'](?:user|assistant|tool|function|model)[\"'])"
+    r"[\s\S]){0,400}?"
     + r"\b(?:(?:ignore|disregard)\s++(?:\w++\s++){0,3}?(?:instructions?|rules|guidelines|policies|restrictions|safety|"
     r"user|previous|prior|above|below|everything|all|any|them|it|rest|remainder|file|document|page|content|text|"
     r"message|this|that|task|request|prompt)|override|supersed\w*+|execute|run\s++(?:the|this|`|\./|sudo|curl|wget)|send|"
@@ -1049,7 +1118,8 @@ SEND_ANYTHING = Rule(
     r"[^\n]{0,120}?(?:https?://[^\s)\"'>]++|\b[\w.+-]++@[\w-]++\.[\w.-]++|\bwebhook\b|\b(?:s3|gs|ftp|sftp)://|"
     r"\bscp\s|\bbucket\b)",
     window=320,
-    check=_use,
+    # ("IT will never ask you to send your password … by email": a warning, not a request)
+    check=lambda m: _use(m) and not _forbids(m),
     # What every match holds besides its verb: the thing sent, and where to ("Upload the
     # source package" alone is every maintainer's note; a text of such sentences with no
     # address once opened a window at each).
@@ -1298,10 +1368,33 @@ _RULE_KEPT = re.compile(
 )
 
 
+# Where _CUE_AGENT or _CUE_YOU could match in a window, found once per window in C: the
+# rule's pattern hands every sentence of its window (tens near one agent's name in a
+# changelog) to _risky_order, and most hold neither. Exact: those words are whole words that
+# never overlap, and a sentence ends at a character that is not part of a word, so a match
+# inside a sentence starts where the window's own matches do.
+_ADDRESSED = Finder(re.compile(_CUE_AGENT.pattern + "|" + _CUE_YOU.pattern, re.I))
+# The last window read and those places: one tuple, replaced whole (threads may check
+# windows side by side), and holding the window so that its identity is not reused.
+_addressed_in: tuple[str, list[int]] = ("", [])
+
+
+def _addressed(match: re.Match[str]) -> bool:
+    """Whether the sentence ``match`` holds a place where the agent or "you" may be named."""
+    global _addressed_in
+    memo = _addressed_in
+    if memo[0] is not match.string:
+        memo = _addressed_in = (match.string, _ADDRESSED.starts(match.string))
+    at = bisect.bisect_left(memo[1], match.start())
+    return at < len(memo[1]) and memo[1][at] < match.end()
+
+
 def _risky_order(match: re.Match[str]) -> bool:
     """The sentence scores as a risky order, keeps no rule, and is not a mention. The cheap
     cues are read first: every sentence near an agent's name in benign prose comes here, and
     most fail on them without the mention check reading the text around."""
+    if not _addressed(match):
+        return False
     sentence = match.group()
     agent = 2 if _CUE_AGENT.search(sentence) else (1 if _CUE_YOU.search(sentence) else 0)
     if agent == 0 or not _CUE_ORDER.search(sentence):
