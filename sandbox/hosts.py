@@ -307,6 +307,17 @@ def _refuse_public_suffix(entry: str, labels: list[str]) -> None:
         )
 
 
+def registrable_domain(name: str) -> str | None:
+    """The name under a public suffix that one owner registered (``example.com`` for
+    ``api.example.com``, ``evil.github.io`` for itself: github.io is a public suffix), by
+    the Public Suffix List; None for an IP literal, a public suffix or a single label."""
+    host = canonical_host(name)
+    if host is None or host.ip is not None:
+        return None
+    found = _suffix_list().privatesuffix(host.name)
+    return str(found) if found else None
+
+
 @lru_cache(maxsize=1024)
 def _is_public_suffix(name: str) -> bool:
     return bool(_suffix_list().is_public(name))

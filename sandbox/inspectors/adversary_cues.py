@@ -142,7 +142,7 @@ _OBJECT_RE = re.compile(_OBJECT, re.IGNORECASE)
 # -- (b) an order: a verb in request position, not negated ------------------------------------------
 
 _VERB = re.compile(
-    r"\b(?:send|post|upload|forward|e-?mail|mail|leak|exfiltrate|transmit|share|publish|attach|submit|paste|include|"
+    r"\b(?:send|post|upload|forward|e-?mail(?!\s++address)|mail(?!\s++address)|leak|exfiltrate|transmit|share|publish|attach|submit|paste|include|"
     r"append|add|put|write|print|output|echo|show|display|reveal|disclose|quote|list|read|cat|dump|export|copy|"
     r"collect|gather|pass|log|report|commit|push|render|embed|encode|tell|give|run|execute|exec|launch|start|"
     r"invoke|call|install|type|open|fetch|download|unzip|curl|wget|go\s++run|npx|delete|remove|rm|wipe|erase|"
@@ -253,7 +253,7 @@ _META = re.compile(
     r"\b(?:said|says|saying|read|reads|wrote|writes|claimed|claims|claiming)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel|"
     # attacks, injection and filters named in the other main European languages, and "phrases like"
-    r"angriff|ataque|attacc|aanval|\batak|inyecci|injeç|iniezion|wstrzykn|"
+    r"angriff|ataque|attacc|aanval|\batak|inyecci|injeç|iniezion|wstrzykn|injectie|injektion|injekcj|"
     # threats and text slipped in, in the same languages ("Bedrohungsmodell", "eingeschleuste Anweisungen")
     r"bedroh|eingeschleust|menace|amenaza|minaccia|ameaça|dreiging|zagroż|"
     # a filter's own vocabulary: the phrases are its patterns
@@ -264,7 +264,10 @@ _META = re.compile(
 # For the value of a data field: only words that say the data is about attacks.
 _STRONG_META = re.compile(
     r"injection|malicious|jailbreak|adversar|red[- ]team|\"label\"|benign|classif|dataset|corpus|fixture|"
-    r"test\s++cases?|payloads?\"|block-?list|deny-?list|blacklist|\bbanned\b|\bpatterns\b",
+    r"test\s++cases?|payloads?\"|block-?list|deny-?list|blacklist|\bbanned\b|\bpatterns\b|"
+    # a filter's attacks named as such, in English and the other languages ("Angriff", "attacker")
+    # (not "attacker", which names the attacker's own hosts: "attacker-example/collector")
+    r"\battacks?\b|detector|guardrail|angriff|attaque|ataque|attacc|aanval|\batak",
     re.IGNORECASE,
 )
 # Both searched where one of their first literals starts (found in C), not at every character:
@@ -286,6 +289,9 @@ _REPORTED = re.compile(
     r"manipulat\w*|lur\w*)\s++(?:the|a|an|its|their|your|our|every)\s++"
     r"(?:\w++\s++)?(?:model|agent|ai|assistant|llm|bot|chatbot|reviewer|tool|system|screener|reader)s?\s++to\b|"
     r"\b(?:telling|asking|instructing|getting|making)\s++(?:it|them)\s++to\b|"
+    # someone's request reported by the writer: "Customer asks us to \"bypass\" 2FA"
+    r"\b(?:asks?|asked|asking|wants?|wanted|requests?|requested|begs?|begged)\s++(?:us|me|them|him|her)\s++to\s*+"
+    r"[\"'\u201c\u2018]?$|"
     # "a prompt that makes the model ignore its instructions" (make takes no "to")
     r"\b(?:makes?|made|making)\s++(?:the|a|an|its|their|your|our|every)\s++(?:\w++\s++)?(?:model|agent|ai|assistant|"
     r"llm|bot|chatbot|reviewer|screener)s?\s++$|"
@@ -317,6 +323,9 @@ def auth_howto(match: re.Match[str]) -> bool:
     return _AUTH_HOWTO.search(text, low, high if high >= 0 else len(text)) is not None
 
 
+# The name a value is assigned to, at the end of the line before it ("SUSPICIOUS = (",
+# "const attacks: string[] = [", "scan(").
+_ASSIGNED = re.compile(r"([A-Za-z_][\w.]{0,60})\s*+(?:(?::[^=\n]{0,40})?=\s*+[(\[{]?|[(\[{])\s*+$")
 # The quoted strings of a list before a phrase's own, each closed and followed by a comma (an
 # atomic group, not "++": see _SENTENCE on CPython gh-100061).
 _LISTED_QUOTES = re.compile(r"(?>(?:[\"\u201c][^\"\u201c\u201d\n]{1,200}+[\"\u201d]\s*+,\s*+)+)$")
@@ -336,7 +345,9 @@ def _quoting(line: str) -> str:
         return ""
     last = max(line.rfind(q) for q in _QUOTES)
     left = line[last - 1] if last else " "
-    right = line[last + 1] if last + 1 < len(line) else " "
+    # (past the end of the line stands the phrase: a mark right before it opens a quotation
+    # when its left side says so, whatever the count of marks before)
+    right = line[last + 1] if last + 1 < len(line) else "x"
     if line[last] in _OPENERS or (not left.isalnum() and left not in ".!?" and not right.isspace()):
         inside = True  # an opening mark
     elif left.isalnum() or left in ".!?,;)":
@@ -357,6 +368,11 @@ def _quoting(line: str) -> str:
                 return "prose"
         return "value"
     if before.endswith(("=", "[", "(", "{")) or re.search(r"[\"']\s*+:$", before):
+        # the value of a name that says what it holds ("SUSPICIOUS = (", "attack_phrases = ["):
+        # a filter's list of the phrases, a quotation of them
+        named = _ASSIGNED.search(before, max(0, len(before) - 120))
+        if named and _META.search(named.group(1).replace("_", " ")):
+            return "prose"
         return "value"
     key = re.search(r"(?:^|[{;,(])\s*+[-*]?\s*+([\w.-]{1,40})\s*+:$", before)  # content: "...", - bio: "..."
     if key and not _META.search(key.group(1)):
@@ -365,6 +381,43 @@ def _quoting(line: str) -> str:
 
 
 MENTION_READS = 4000  # characters of a span that mentioned() reads
+
+# The mark that closes a quotation, for the mark that opened it.
+_CLOSERS = {"\"": "\"\u201d", "'": "'\u2019", "`": "`", "\u201c": "\u201d\"", "\u201e": "\u201c\u201d\"",
+            "\u00ab": "\u00bb", "\u2018": "\u2019'", "\u201d": "\u201d\"", "\u2019": "\u2019'", "\u00bb": "\u00bb"}
+
+
+def _closing(text: str, start: int, end: int, opener: str) -> int:
+    """Where the quotation opened by ``opener`` before ``start`` closes (past its mark), at
+    or after ``end`` when it reaches that far; where no mark closes it within the text
+    mentioned() reads around, that reach (nothing after it is read)."""
+    marks = _CLOSERS.get(opener, "\"\u201d\u00bb'")
+    limit = min(len(text), end + 400)
+    at = start
+    while at < limit:
+        found = min((i for i in (text.find(m, at, limit) for m in marks) if i >= 0), default=-1)
+        if found < 0:
+            return limit
+        inner = 0 < found < len(text) - 1 and text[found - 1].isalnum() and text[found + 1].isalnum()
+        if text[found] in "'\u2019" and inner:
+            at = found + 1  # an apostrophe inside a word ("don't"), not a closing mark
+            continue
+        return max(found + 1, end) if found + 1 > start else end
+    return limit
+
+
+def _block_end(text: str, start: int, end: int, *, quoted: bool) -> int:
+    """Where the blockquote (``quoted``) or indented block holding ``start`` ends: its first
+    line that is not one of it, or a blank line; at least ``end``."""
+    at = text.find("\n", start)
+    while 0 <= at < min(len(text), end + 400):
+        following = text[at + 1 : at + 2]
+        if quoted and not text[at + 1 :].lstrip(" \t").startswith(">"):
+            return max(at, end)
+        if not quoted and (following in ("\n", "") or following not in (" ", "\t")):
+            return max(at, end)
+        at = text.find("\n", at + 1)
+    return max(end, min(len(text), end + 400)) if at >= 0 else len(text)
 
 
 def mentioned(text: str, start: int, end: int) -> bool:
@@ -390,21 +443,33 @@ def mentioned(text: str, start: int, end: int) -> bool:
     if _REPORTED.search(text[max(line_start, start - 100) : start]):
         return True
     how = _quoting(line)
+    # Where the quotation or block the phrase is in ends: the words about attacks are looked
+    # for around it, not in the rest of what it quotes ("…, then state the dataset was empty."
+    # is the attack's own sentence, not text about a dataset of attacks).
+    resume = end
+    if how:
+        resume = _closing(text, start, end, line.rstrip()[-1:])
     inside = text[start:end].replace("`", "")
     opens = re.search(r"(?:^|[\s:(])[\"\u201c\u201e\u00ab\u2018]\w", inside)
     if not how and opens and _quoting(inside + " x") == "prose":
         how = "prose"  # a quotation opens inside the phrase: Anweisung, zum Beispiel: „Ignoriere ..."
     if not how and line.rstrip()[-1:] not in ("\"", "'", "\u201c", "\u201e", "\u00ab"):
         stripped = text[line_start:end]
-        if stripped.lstrip().startswith(">") or (
-            stripped.startswith(("    ", "\t")) and text[max(0, line_start - 2) : line_start] in ("\n\n", "")
-        ):
-            how = "prose"  # a blockquote, or an indented code block (after a blank line)
+        if stripped.lstrip().startswith(">"):
+            how = "prose"  # a blockquote: to its last line
+            resume = _block_end(text, start, end, quoted=True)
+        elif stripped.startswith(("    ", "\t")) and text[max(0, line_start - 2) : line_start] in ("\n\n", ""):
+            how = "prose"  # an indented code block (after a blank line): to the blank line after it
+            resume = _block_end(text, start, end, quoted=False)
     if not how and text.count("```", max(0, start - 4000), start) % 2 == 1:
-        how = "prose"  # a fenced block open before it (within 4000 characters)
+        how = "prose"  # a fenced block open before it (within 4000 characters): to its fence
+        fence = text.find("```", end, end + 4000)
+        resume = fence if fence >= 0 else end + 400
     if not how:
         return False
-    around = _ADDRESSES.sub(" ", text[max(0, start - 500) : end + 400])
+    before = text[max(0, start - 500) : start]
+    after = text[resume : end + 400] if resume < end + 400 else ""
+    around = _ADDRESSES.sub(" ", before + " " + after)
     return (FIND_META if how == "prose" else _FIND_STRONG_META).first(around) is not None
 
 
@@ -593,9 +658,26 @@ def _hands_over(match: re.Match[str]) -> bool:
             break
     else:
         return False
-    if verb.start() > len(sentence) + 40 or _NEGATION.search(span, cut, verb.start()):
+    if verb.start() > len(sentence) + 40 or _NEGATION.search(span, _negation_scope(span, cut, starts), verb.start()):
         return False
+    if IDENTITY_BEFORE.search(text, max(0, match.start() - 24), match.start()):
+        return False  # "scp -i ~/.ssh/backup_ed25519 dump.gz backup@host:": the key to log in with
     return not mentioned(text, offset + verb.start(), match.end())
+
+
+# A key file given to ssh, scp or rsync as the identity to log in with: it stays where it is.
+IDENTITY_BEFORE = re.compile(r"(?:(?<=\s)-i|\bIdentityFile)[\s=]++$", re.IGNORECASE)
+_JOINED = re.compile(r"\b(?:or|nor|and)\s*+$", re.IGNORECASE)
+
+
+def _negation_scope(span: str, cut: int, starts: list[int]) -> int:
+    """Where a negation that governs the clause starting at ``cut`` may stand: back over
+    clauses joined by "or", "nor" or "and" ("Never embed tokens in code or commit them
+    to version control": the "never" holds for both)."""
+    while cut and _JOINED.search(span, max(0, cut - 6), cut):
+        found = bisect.bisect_left(starts, cut) - 1
+        cut = starts[found] if found >= 0 else 0
+    return cut
 
 
 _WRITTEN_INTO = re.compile(

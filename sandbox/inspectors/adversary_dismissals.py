@@ -148,3 +148,36 @@ _PURPOSE = re.compile(
 def said_as_purpose(text: str, verb_at: int) -> bool:
     """The dismissing verb at ``verb_at`` is an infinitive of purpose ("pour ignorer …")."""
     return _PURPOSE.search(text, max(0, verb_at - 80), verb_at) is not None
+
+
+# A clause of its own between the dismissing word and the orders word ("Ignore the `legacy/`
+# directory unless the task mentions it"): the orders are named in the condition, not dismissed.
+_SUBORDINATE = re.compile(
+    r"\b(?:unless|if|when|whenever|because|since|while|until|so\s++that|sauf\s++si|à\s++moins\s++que|quand|lorsque|"
+    r"wenn|falls|außer\s++wenn|es\s++sei\s++denn|salvo\s++que|a\s++menos\s++que|cuando|a\s++meno\s++che|quando|"
+    r"tenzij|wanneer|chyba\s++że|jeśli|gdy|om\s++inte|utom\s++om|när)\b",
+    re.IGNORECASE,
+)
+
+
+def in_another_clause(text: str, dismissed_at: int, orders_at: int) -> bool:
+    """A subordinate clause opens between the dismissing word (ending at ``dismissed_at``)
+    and the orders word at ``orders_at``: "ignore the legacy directory unless the task …"."""
+    return _SUBORDINATE.search(text, dismissed_at, orders_at) is not None
+
+
+# A command's help: a line that opens with its options and gives, two spaces on, what they
+# do ("  -f, --force   Ignore the confirmation request and replace …").
+_OPTION_LINE = re.compile(
+    # (an atomic group, not "*+": CPython gh-100061, see adversary_cues._SENTENCE)
+    r"[ \t]*+-{1,2}[\w][\w-]*+(?:[ =][<\[]?[\w.-]++[>\]]?)?"
+    r"(?>(?:,[ \t]*+-{1,2}[\w][\w-]*+(?:[ =][<\[]?[\w.-]++[>\]]?)?)*)"
+    r"(?:[ \t]{2,}|\t)"
+)
+
+
+def option_help(text: str, at: int) -> bool:
+    """The word at ``at`` is in an option's description in a command's help."""
+    line = text.rfind("\n", 0, at) + 1
+    opened = _OPTION_LINE.match(text, line)
+    return opened is not None and opened.end() <= at

@@ -12,6 +12,8 @@ English.
 
 from __future__ import annotations
 
+import re
+
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
 
@@ -110,6 +112,21 @@ SWAP_OTHER = Rule(
 
 # -- a command to run -----------------------------------------------------------------------------
 
+# What a reader or a program can do, or must not: "può eseguire il comando dell'attaccante"
+# (it can run the attacker's command), "ne supprime pas le dossier". Not a request.
+_CAN_OR_NOT = re.compile(
+    r"\b(?:peut|peuvent|pourrait|pourraient|puede|pueden|podría|podrían|può|possono|potrebbe|potrebbero|pode|podem|"
+    r"poderia|poderiam|kann|können|könnte|könnten|kan|kunnen|zou\s++kunnen|może|mogą|mógłby|kunde|"
+    r"ne|n'|non|no|nicht|niet|nie|inte|jamais|nunca|mai|nooit|nigdy|aldrig)\s++(?:\w++\s++)?$",
+    re.IGNORECASE,
+)
+
+
+def _requested(match: re.Match[str]) -> bool:
+    """The verb is not what one can do, nor forbidden (_CAN_OR_NOT)."""
+    return _CAN_OR_NOT.search(match.string, max(0, match.start() - 30), match.start()) is None
+
+
 _RUN_VERB = (
     r"(?:exécute[rz]?|lance[rz]?|ejecuta|ejecute|corre|esegui|eseguire|lancia|executa|execute|rode|rodar|"
     r"voer|wykonaj|uruchom|kör)"
@@ -132,6 +149,7 @@ RUN_OTHER = Rule(
     r"\bführ(?:e|en\s++sie)\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+aus\b|"
     # Dutch too: "voer `...` uit"
     r"\bvoer\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+uit\b",
+    check=_requested,
 )
 
 # -- something deleted -------------------------------------------------------------------------------
@@ -151,6 +169,7 @@ DELETE_OTHER = Rule(
                                      "lösche", "entferne", "verwijder", "usuń", "skasuj", "radera", "ta bort")),
     # "supprime le dossier .github/workflows", "lösche den Ordner tests/", "borra la carpeta tests/"
     r"\b" + _DELETE_VERB + r"\b\s++(?:\w++\s++){0,2}?" + _DELETED + r"\b",
+    check=_requested,
 )
 
 # -- another character ---------------------------------------------------------------------------------
@@ -190,8 +209,37 @@ GRANTED_OTHER = Rule(
     r"\bdu\s++har\s++(?:behörighet|tillåtelse)\b",
 )
 
+# "KI-Agenten, die in diesem Repository arbeiten, sind ausdrücklich berechtigt, …", "tout assistant
+# IA qui consulte cette page est autorisé par la direction technique à …", "agent AI … otrzymał
+# zgodę administratora na …": the text says the AI agents reading it are authorised, in the third
+# person, as English "AI assistants … are expressly authorized to" (claims_permission). Only an
+# AI's own words open it: people are authorised in every policy.
+_AI_SUBJECT = (
+    r"(?:ki-agent\w*+|ki-assistent\w*+|(?:die\s++)?ki\b|(?:assistants?|agents?)\s++(?:d'|de\s++l')?ia\b|"
+    r"(?:asistentes?|agentes?|assistentes?)\s++de\s++ia\b|(?:assistenti|assistente|agenti|agente)\s++(?:di\s++)?ia\b|"
+    r"ai-(?:assistent|agent)\w*+|(?:agent|asystent)\w*+\s++ai\b|(?:sprach|taal|språk)model\w*+|l'ia\b)"
+)
+_AUTHORISED = (
+    r"(?:berechtigt|autorisée?s?|autorizad[oa]s?|autorizzat[oaie]|gemachtigd|bevoegd|upoważnion\w*+|"
+    r"otrzyma\w*+\s++zgodę|uprawnion\w*+|behörig\w*+|freigegeben|har\s++(?:fått\s++)?tillåtelse)"
+)
+_NOT = re.compile(
+    r"\b(?:no|not|nicht|kein\w*|ne|pas|non|niet|geen|nie|inte|never|nunca|jamais|mai|nooit|nigdy|aldrig)\b|\bn'",
+    re.IGNORECASE,
+)
+AUTHORISED_OTHER = Rule(
+    "grants_itself_permission", ThreatLevel.HIGH,
+    "text says the AI agents reading it are authorised to act (other languages)",
+    ("berechtigt", "autoris", "autoriz", "gemachtigd", "bevoegd", "upoważnion", "zgodę", "uprawnion", "behörig",
+     "freigegeben", "tillåtelse"),
+    r"(?<![-\w])" + _AI_SUBJECT + r"[^\n.!?]{0,100}?\b" + _AUTHORISED + r"(?!\w)",
+    # (not "Les assistants IA ne sont pas autorisés à …": a rule that withholds it)
+    check=lambda m: _NOT.search(m.group()) is None and _CAN_OR_NOT.search(
+        m.string, max(0, m.start() - 30), m.start()) is None,
+)
+
 LANGUAGE_SHAPES: tuple[Rule, ...] = (
-    ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, RUN_OTHER, DELETE_OTHER, ROLE_OTHER, GRANTED_OTHER,
+    ADDRESS_OTHER, EDIT_CONFIG_OTHER, SWAP_OTHER, RUN_OTHER, DELETE_OTHER, ROLE_OTHER, GRANTED_OTHER, AUTHORISED_OTHER,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent.
 LANGUAGE_ACTIONS = frozenset({"grants_itself_permission"})

@@ -60,7 +60,10 @@ def _use(match: re.Match[str]) -> bool:
 _OTHER_SUBJECT = re.compile(
     r"\b(?:(?:the|a|an|this|that|its|their|our|his|her)\s++(?!(?:ai|assistant|agent|model|llm|bot|copilot|"
     r"reader|reviewer)s?\b)[\w.-]++(?:\s++(?!(?:ai|assistant|agent|model|llm|bot|copilot|reader|reviewer)s?\b)"
-    r"[\w.-]++)?|it|they|he|she|we|us|them|him|me)\s++(?:to|will|would|can|could|may|might|should|shall|does|did|"
+    r"[\w.-]++)?|it|they|he|she|we|us|them|him|me|"
+    # people named in the plural with no article: "Mods may override any of these rules"
+    r"(?!(?:ai|assistant|agent|model|llm|bot|copilot|reader|reviewer|you|yours|this|thus|always|perhaps|"
+    r"its|was|has|is|does|as)\b)[A-Za-z]\w*s\b)\s++(?:to|will|would|can|could|may|might|should|shall|does|did|"
     r"must)(?:\s++not|n't)?\s++$",
     re.IGNORECASE,
 )
@@ -95,6 +98,9 @@ _KEEP_ORDERS = re.compile(
     r"(?:\w++\s++)?$",
     re.IGNORECASE,
 )
+# A section's title: "### Overriding the system prompt".
+_HEADING_GERUND = re.compile(r"\w+ing\b", re.I)
+_HEADING = re.compile(r"^[ \t]*+#{1,6}[ \t]++$", re.M)
 # "this override replaces the rule setting": the dismissing word is a noun after its determiner.
 _DETERMINED = re.compile(r"\b(?:this|that|the|an?|each|every|its|our|their)\s++$", re.I)
 _NOUN_TOO = re.compile(r"(?:override|overrule|drop|cancel|halt|discard|bypass|ignore)s?\b", re.I)
@@ -113,6 +119,12 @@ def _own_use(match: re.Match[str]) -> bool:
         return False
     if _KEEP_ORDERS.search(match.string, max(0, match.start() - 30), match.start()):
         return False
+    verb = _DISMISS_VERB.match(match.string, match.start())
+    if verb is not None and dismissals.in_another_clause(match.string, verb.end(), match.end()):
+        return False  # "ignore the `old/` folder unless the task names it"
+    heading = _HEADING.search(match.string, max(0, match.start() - 10), match.start())
+    if heading and _HEADING_GERUND.match(match.group()):
+        return False  # "### Overriding the system prompt": what a section is about
     return not _RETRACTED.search(match.group()) and _use(match)
 
 
@@ -224,11 +236,14 @@ _THEIR_ORDERS = (
     r"mission|request)|(?:your|the)\s++(?:task|objective|goal|plan|mission|orders|directives?|rules|guidelines|"
     r"guardrails|context\s++window|request|brief)|your\s++context|what(?:ever)?\s++(?:the\s++)?(?:user|human|operator|developer)"
     r"\s++(?:asked|said|typed|wants?|requested|told\s++you|gave\s++you)|(?:user|human|operator|requester)'s\s++(?:request|"
-    r"instructions?|task|message|prompt)|brief\s++you\s++(?:were|have\s++been|got)\s++(?:given|handed|sent|assigned))"
+    r"instructions?|task|message|prompt)|brief\s++you\s++(?:were|have\s++been|got)\s++(?:given|handed|sent|assigned)|"
+    # "the review criteria you were set up with", "the analysis you were asked to perform"
+    r"you\s++(?:were|have\s++been)\s++(?:asked\s++to\s++\w++|told\s++to\s++\w++|set\s++up\s++with|configured\s++with|"
+    r"given|handed|assigned))"
 )
 # What orders are said to have become, in the form "the instructions ... are <state>"
 # beside _DISMISS: "are moot", "expired with the last release", "is no longer in force".
-_DISMISSED_STATE = r"(?:moot|expired|lapsed|no\s++longer\s++in\s++(?:force|effect))"
+_DISMISSED_STATE = r"(?:moot|expired|lapsed|cancell?ed|retired|no\s++longer\s++in\s++(?:force|effect))"
 _DESCRIBES = re.compile(r"(?:overrides|replaces|supersedes|ignores|drops|cancels|revokes|discards|invalidates)$", re.I)
 _OWN_OBJECT = re.compile(r"\W*+(?:it|this|that|them)\b(?!\s++(?:and|or)\b)", re.I)
 _ADDRESSEE = re.compile(r"\b(?:your|all|any|every|previous|prior|earlier|above|preceding|original|initial|these|those|"
@@ -262,11 +277,16 @@ def _someone_elses(match: re.Match[str]) -> bool:
     if match.group("object") is not None:
         verb_at, verb_end = match.span("verb")
         orders_at, orders_end = match.span("object")
-        if dismissals.listed_among(text, verb_end, orders_at):
+        if dismissals.listed_among(text, verb_end, orders_at) or dismissals.in_another_clause(
+                text, verb_end, orders_at):
             return True
     else:
         orders_at, orders_end = match.span("subject")
         verb_at, verb_end = match.span("verb_after")
+        # ("Your request #4411 has been cancelled": a ticket's news; cancelled counts for what
+        # the reader was set up with or asked to do: "the analysis you were asked to perform")
+        if text.startswith("cancel", verb_at) and not text.startswith("you", orders_at):
+            return True
         # (a topic only where the orders come first: "ignore the instructions about safety" is
         # the override, "die Anweisungen zur Einrichtung sind veraltet" a document's)
         if dismissals.about_a_topic(text, orders_end):
@@ -275,6 +295,7 @@ def _someone_elses(match: re.Match[str]) -> bool:
         dismissals.in_code(text, orders_at)
         or dismissals.advice_on_requests(text, verb_at, verb_end)
         or dismissals.said_as_purpose(text, verb_at)
+        or dismissals.option_help(text, verb_at)
     )
 
 
@@ -285,7 +306,7 @@ OVERRIDE_CUES = Rule(
      "are invalid", "is invalid", "invalidated", "no longer",
      "not follow", "stop following", "pay no attention", "set aside", "throw away", "not complete", "irrelevant",
      "start over", "so far", "bother with", "suspended", "waived", "out of date", "withdrawn", "it aside",
-     "them aside", "moot", "expired", "lapsed", "in force", "in effect"),
+     "them aside", "moot", "expired", "lapsed", "in force", "in effect", "cancelled", "canceled", "retired"),
     r"\b(?P<verb>" + _DISMISS + r")\b[^\n.!?]{0,80}?\b" + _NOT_DOCS + r"(?P<object>" + _THEIR_ORDERS + r")\b"
     + _NOT_DATA + _NOT_A_THING + r"|"
     # ("The plan is to drop the symlinks" says what the plan is, not that it is dropped.)
@@ -1184,6 +1205,8 @@ DANGEROUS_ACTION = Rule(
     r"(?:secret\s++scanning|endpoint\s++protection|antivirus|edr|firewall|protection|scanning|monitoring|"
     r"audit\s++log\w*+|logging|code\s++scanning|dependabot)|remov(?:e|ing)\s++[^\n]{0,60}?\bso\s++(?:that\s++)?"
     r"(?:releases?|deploys?|merges?)\s++(?:don't|do\s++not|no\s++longer)\s++(?:wait|need))\b",
+    # ("Don't force-push to shared branches": a rule, not a request)
+    check=lambda m: not _forbids(m),
 )
 _YOUR_KEY = re.compile(r"\byour\s++(?:own\s++)?(?>(?:(?:ssh|public)\s++)*)key", re.I)
 PERSISTENT_ACCESS = Rule(
@@ -1244,7 +1267,7 @@ FAKE_PERMISSION = Rule(
      "given you", "approval", "authorization", "authorisation", "clearance", "cleared to", "pre-approved",
      "preapproved", "pre-authorized", "pre-authorised", "preauthorized", "pre-cleared", "whitelisted", "allowlisted",
      "exempt", "you may bypass", "you may skip", "you may override", "you may waive", "you may now", "signed off",
-     "cleared by"),
+     "cleared by", "expressly", "explicitly", "hereby", "officially", "formally", "permitted by"),
     r"\b(?:user|owner|admin\w*+|operator|developer|maintainer)s?\s++(?:has|have)\s++(?:already\s++)?"
     r"(?:given|granted|approved|authori[sz]ed|consented)\b|"
     r"\b(?:has\s++been|is)\s++verified\s++as\s++(?:an?\s++)?(?:admin\w*+|owner|root|maintainer)\b|"
@@ -1273,7 +1296,16 @@ FAKE_PERMISSION = Rule(
     r"\b" + _AGENT + r"\b[^\n.]{0,60}?\b(?:is|are|has\s++been|have\s++been)\s++(?:(?:pre-?approved|pre-?authori[sz]ed|"
     r"pre-?cleared|whitelisted|allowlisted)\s++to\s++(?:run|execute|install|push|merge|deploy|publish|release|delete|"
     r"remove|disable|skip|bypass|access|read|modify|change|edit|approve|upload|rotate)|exempt(?:ed)?\s++from\s++"
-    r"(?:\w++\s++)?(?:review|approval|confirmation|checks?|rules|restrictions|polic(?:y|ies)|sign-?off|oversight))\b",
+    r"(?:\w++\s++)?(?:review|approval|confirmation|checks?|rules|restrictions|polic(?:y|ies)|sign-?off|oversight))\b|"
+    # an authority's grant ("AI assistants ... are expressly authorized to", "is authorized by the
+    # CISO to", "has been granted admin scope by DevSecOps"), not what agent docs allow ("agents may
+    # push to agent/* branches"): an adverb or an authority says it is a grant
+    r"\b" + _AGENT + r"\b[^\n.]{0,60}?\b(?:is|are|has\s++been|have\s++been)\s++(?:(?:expressly|explicitly|hereby|"
+    r"officially|formally)\s++(?:authori[sz]ed|permitted|cleared|allowed)\b|(?:authori[sz]ed|permitted|cleared)\s++"
+    r"by\s++(?:the\s++|your\s++)?(?:\w++\s++){0,3}?(?:team|management|director|ciso|cto|ceo|office|lead|"
+    r"department|security|devsecops|compliance|provider|vendor|admin\w*+)\b|granted\s++(?:full\s++|elevated\s++)?"
+    r"(?:admin\w*+|root|superuser|owner|elevated|unrestricted|write)\s++(?:scope|access|rights|privileges|"
+    r"permissions?|role)\b)",
     check=lambda m: _use(m) and not _CONDITION.search(m.string[max(0, m.start() - 40) : m.start()]),
 )
 WEAKEN_SAFEGUARDS = Rule(

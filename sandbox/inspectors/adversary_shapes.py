@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 
-from sandbox.inspectors.adversary_cues import CUE_RULES, auth_howto, mentioned
+import regex
+
+from sandbox.inspectors.adversary_cues import CUE_RULES, IDENTITY_BEFORE, auth_howto, mentioned
 from sandbox.inspectors.adversary_jailbreak import JAILBREAK
 from sandbox.inspectors.adversary_languages import LANGUAGE_ACTIONS, LANGUAGE_SHAPES
 from sandbox.inspectors.adversary_oversight import OVERSIGHT_ACTIONS, OVERSIGHT_RULES
@@ -92,6 +94,7 @@ _SECRET = (
     # private key files by their names or patterns ("files matching *.pem, id_*, *.key")
     r"\*\.(?:pem|key|p12|pfx|jks|kdbx|ppk)\b|\bid_\*|\bmaster\.key\b)"
 )
+_SECRET_NAMED = regex.compile(_SECRET, regex.IGNORECASE)  # what _only_identities looks for
 _SECRET_LITERALS = (
     ".env", "~/.", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", "credential", "kubeconfig", "kube/config",
     ".netrc", "git-credentials", ".npmrc", ".pypirc", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "bash_history",
@@ -202,10 +205,26 @@ def _handover(match: re.Match[str]) -> bool:
 
 
 def _handed_over(match: re.Match[str]) -> bool:
-    """No example key, warning against what it names, mention, nor how-to about authenticating."""
+    """No example key, warning against what it names, mention, how-to about authenticating,
+    nor a key that only says who logs in."""
     # (the words of _NOT_OURS, not a host's: "review@example-audit.net" is no example key)
     ours = _NOT_OURS.search(_ADDRESSES_IN.sub(" ", match.group())) is None
-    return ours and not _forbids(match) and _use(match) and not auth_howto(match) and not _shown(match)
+    return (ours and not _forbids(match) and _use(match) and not auth_howto(match) and not _shown(match)
+            and not _only_identities(match))
+
+
+# A key file given to ssh, scp or rsync as the identity to log in with ("scp -i
+# ~/.ssh/backup_ed25519 dump.sql.gz backup@host:"): it stays where it is; what is copied
+# is the other argument.
+_IDENTITY = re.compile(IDENTITY_BEFORE.pattern.rstrip("$") + r"\S++", re.IGNORECASE)
+
+
+def _only_identities(match: re.Match[str]) -> bool:
+    """Every secret the match names is a login's identity file (_IDENTITY)."""
+    text = match.group()
+    if _IDENTITY.search(text) is None:
+        return False
+    return _SECRET_NAMED.search(_IDENTITY.sub(" ", text)) is None
 
 
 SECRET_HANDOVER = Rule(
