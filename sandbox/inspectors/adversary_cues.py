@@ -402,8 +402,11 @@ def _closing(text: str, start: int, end: int, opener: str) -> int:
         if text[found] in "'\u2019" and inner:
             at = found + 1  # an apostrophe inside a word ("don't"), not a closing mark
             continue
-        return max(found + 1, end) if found + 1 > start else end
+        return max(found + 1, end)
     return limit
+
+
+_QUOTED_LINE = re.compile(r"[ \t]*+>")
 
 
 def _block_end(text: str, start: int, end: int, *, quoted: bool) -> int:
@@ -412,7 +415,7 @@ def _block_end(text: str, start: int, end: int, *, quoted: bool) -> int:
     at = text.find("\n", start)
     while 0 <= at < min(len(text), end + 400):
         following = text[at + 1 : at + 2]
-        if quoted and not text[at + 1 :].lstrip(" \t").startswith(">"):
+        if quoted and _QUOTED_LINE.match(text, at + 1) is None:
             return max(at, end)
         if not quoted and (following in ("\n", "") or following not in (" ", "\t")):
             return max(at, end)

@@ -267,6 +267,9 @@ def _dismisses(match: re.Match[str]) -> bool:
     return not _someone_elses(match) and _own_use(match)
 
 
+_CANCELLED = re.compile(r"cancell?ed\b", re.IGNORECASE)  # English: "cancelada" is another rule's word
+
+
 def _someone_elses(match: re.Match[str]) -> bool:
     """The orders a dismissal names are not the reader's (adversary_dismissals): one item
     of a list of other things, a name in code, a document's instructions about a topic,
@@ -285,7 +288,7 @@ def _someone_elses(match: re.Match[str]) -> bool:
         verb_at, verb_end = match.span("verb_after")
         # ("Your request #4411 has been cancelled": a ticket's news; cancelled counts for what
         # the reader was set up with or asked to do: "the analysis you were asked to perform")
-        if text.startswith("cancel", verb_at) and not text.startswith("you", orders_at):
+        if _CANCELLED.match(text, verb_at) and not text.startswith("you", orders_at):
             return True
         # (a topic only where the orders come first: "ignore the instructions about safety" is
         # the override, "die Anweisungen zur Einrichtung sind veraltet" a document's)
