@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "inspect"
 
@@ -35,3 +36,29 @@ def changed_by_unwrapping(texts: list[str]) -> list[str]:
 
     both = [text.encode("utf-8", "surrogatepass") for text in texts + [hard_wrapped(text) for text in texts]]
     return [data.decode("utf-8", "surrogatepass") for data in both if unwrap_lines(data) != data]
+
+
+# What each rule matches in each corpus text, remembered across the tests that need it: three
+# tests read every match of every rule on every text (that the first literals find it, that it
+# holds its mandatory literals, that it passes its screen), and each sweep of a rule's regular
+# expression over the corpora costs tens of seconds. Only the texts a pattern matches are kept;
+# a sweep done whole is marked so (swept), and then a text it did not match has no matches.
+_SPANS: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+_SWEPT: set[tuple[str, int]] = set()
+
+
+def match_spans(pattern: Any, text_index: int, window: str, variant: int = 0) -> list[tuple[int, int]]:
+    """``(start, end)`` of each match of ``pattern`` (compiled, as its rule is) in ``window``:
+    variant ``variant`` (0: as written) of the corpus text ``text_index``."""
+    key = (pattern.pattern, text_index, variant)
+    if (pattern.pattern, variant) in _SWEPT:
+        return _SPANS.get(key, [])
+    found = [(m.start(), m.end()) for m in pattern.finditer(window)]
+    if found:
+        _SPANS[key] = found
+    return found
+
+
+def swept(pattern: Any, variant: int = 0) -> None:
+    """``pattern`` has been tried on every corpus text in variant ``variant`` (match_spans)."""
+    _SWEPT.add((pattern.pattern, variant))

@@ -114,11 +114,12 @@ def test_every_match_on_the_corpora_holds_its_mandatory_literals(rules: tuple[en
         if not groups:
             continue
         pattern = regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE)
-        for text in texts:
-            for match in pattern.finditer(text):
-                folded = " ".join(match.group().lower().split())
+        for k, text in enumerate(texts):
+            for start, end in corpus.match_spans(pattern, k, text):
+                folded = " ".join(text[start:end].lower().split())
                 for group in groups:
-                    assert any(x in folded for x in group), (rule.id, match.group())
+                    assert any(x in folded for x in group), (rule.id, text[start:end])
+        corpus.swept(pattern)
 
 
 @pytest.mark.parametrize(
@@ -210,9 +211,11 @@ def test_first_literals_find_every_match(
                 if v and k % 3 != v - 1:
                     continue
                 window = variant(text)
-                expected = _spans(list(pattern.finditer(window)))
+                expected = corpus.match_spans(pattern, k, window, v)  # the same for either finder
                 found = _spans(list(engine._each_match(pattern, starts, window)))
                 assert found == expected, (pattern.pattern[:80], window[:200])
+        for v in range(len(variants)):
+            corpus.swept(pattern, v)
     assert tried >= len(rules) // 2, "most rules should have first literals"
 
 
