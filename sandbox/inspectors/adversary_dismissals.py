@@ -12,7 +12,11 @@ here is a shape of such text, not a phrase:
 - a name in code ("is replaced by `instructions`");
 - advice on what to do with a request someone may send ("if anyone asks for your code,
   ignore the request", "si vous recevez une telle demande, ignorez-la");
-- a dismissal said as a purpose, how-to style ("pour ignorer le fichier utilisateur, …").
+- a dismissal said as a purpose, how-to style ("pour ignorer le fichier utilisateur, …");
+- orders named in a clause of their own ("ignore the `legacy/` directory unless the task
+  mentions it");
+- an option's description in a command's help ("-f, --force   Ignore the confirmation
+  request and …").
 
 Each function takes the text and the places the rule found, and says whether the shape
 holds; the rules' checks (adversary_rules) decide with it.
