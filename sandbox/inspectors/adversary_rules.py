@@ -106,6 +106,14 @@ _DETERMINED = re.compile(r"\b(?:this|that|the|an?|each|every|its|our|their)\s++$
 _NOUN_TOO = re.compile(r"(?:override|overrule|drop|cancel|halt|discard|bypass|ignore)s?\b", re.I)
 
 
+def _ordering_clause(match: re.Match[str]) -> bool:
+    """The orders a dismissing verb opens the match with are in its own clause, not named in
+    another ("ignore the `old/` folder unless the task names it"). (OVERRIDE_CUES reads the
+    same in _someone_elses, where it knows where the orders word starts.)"""
+    verb = _DISMISS_VERB.match(match.string, match.start())
+    return verb is None or not dismissals.in_another_clause(match.string, verb.end(), match.end())
+
+
 def _own_use(match: re.Match[str]) -> bool:
     """_use, and the verb is the reader's to do: not one that something else (a program, a
     spec, "us") is said to do, nor an AI's described or asked about, nor a noun ("this
@@ -119,9 +127,6 @@ def _own_use(match: re.Match[str]) -> bool:
         return False
     if _KEEP_ORDERS.search(match.string, max(0, match.start() - 30), match.start()):
         return False
-    verb = _DISMISS_VERB.match(match.string, match.start())
-    if verb is not None and dismissals.in_another_clause(match.string, verb.end(), match.end()):
-        return False  # "ignore the `old/` folder unless the task names it"
     heading = _HEADING.search(match.string, max(0, match.start() - 10), match.start())
     if heading and _HEADING_GERUND.match(match.group()):
         return False  # "### Overriding the system prompt": what a section is about
@@ -181,7 +186,7 @@ OVERRIDE = Rule(
     + _SENTENCE_GAP + r"++" + _fill(3, sentence=True) + _EARLIER + r"\b" + _GAP + r"++" + _fill(3) + _NOT_DOCS
     + _ORDERS + r"\b" + _NOT_A_THING
     + _NOT_DATA,
-    check=_own_use,
+    check=lambda m: _ordering_clause(m) and _own_use(m),
 )
 OVERRIDE_EVERYTHING = Rule(
     "instruction_override", HIGH, "text tells the reader to drop everything it was told",
