@@ -11,9 +11,10 @@ text with the native core and >= 50x the baseline.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -287,33 +288,71 @@ def test_egress_crafted_megabytes() -> None:
         note(f"EgressInspector on 1 MB of {name}: {elapsed * 1e3:.0f} ms")
 
 
+def _unsafe_share(what: str, texts: Iterable[str], limit: int = 1 << 40) -> None:
+    """Note how many of ``texts`` (benign, each) AdversaryInspector calls unsafe, and for
+    which findings, reading until ``limit`` characters are read."""
+    import collections
+
+    inspector = AdversaryInspector()
+    read, seen, unsafe, kinds = 0, 0, 0, collections.Counter[str]()
+    for text in texts:
+        if read > limit:
+            break
+        seen += 1
+        read += len(text)
+        result = inspector.inspect(text)
+        if not result.safe:
+            unsafe += 1
+            kinds.update({f.type for f in result.findings if f.level > ThreatLevel.LOW})
+    note(f"AdversaryInspector on {what} ({read >> 20} MB): {unsafe} of {seen} unsafe ({unsafe / seen:.1%}); "
+         f"by finding: {dict(kinds.most_common(6))}")
+
+
 def test_adversary_on_the_documents_of_installed_packages() -> None:
     """A false-positive figure on text nobody wrote for this project: the READMEs, NEWS files
     and changelogs of the Debian packages installed here (/usr/share/doc, up to 400 KB of each,
     about 20 MB in all). Every one is benign; the figure is the share the inspector calls
     unsafe, and why."""
-    import collections
     import gzip
 
     docs = Path("/usr/share/doc")
     files = sorted(p for pattern in ("*/README*", "*/NEWS*", "*/changelog*") for p in docs.glob(pattern) if p.is_file())
     if not files:
         pytest.skip("no /usr/share/doc on this machine (its package documents are the text read here)")
-    inspector = AdversaryInspector()
-    read, seen, unsafe, kinds = 0, 0, 0, collections.Counter()
-    for path in files:
-        if read > 20 << 20:
-            break
-        seen += 1
-        raw = path.read_bytes()
-        text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")[:400_000]
-        read += len(text)
-        result = inspector.inspect(text)
-        if not result.safe:
-            unsafe += 1
-            kinds.update({f.type for f in result.findings if f.level > ThreatLevel.LOW})
-    note(f"AdversaryInspector on the documents of installed Debian packages ({read >> 20} MB): "
-         f"{unsafe} of {seen} files unsafe ({unsafe / seen:.1%}); files by finding: {dict(kinds.most_common(6))}")
+
+    def texts() -> Iterator[str]:
+        for path in files:
+            raw = path.read_bytes()
+            yield (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", "replace")[:400_000]
+
+    _unsafe_share("the documents of installed Debian packages", texts(), limit=20 << 20)
+
+
+def test_adversary_on_the_manual_pages_of_installed_commands() -> None:
+    """A false-positive figure on what an agent reads when it asks a tool for help: the
+    manual pages in section 1 here, rendered as `man` shows them (the Google Cloud SDK's
+    thousands of generated pages left out but for one in fifty, so that one tool's template
+    does not make the figure). Every one is benign."""
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("man") is None:
+        pytest.skip("no man on this machine (its renderer makes the text read here)")
+    pages = sorted(Path("/usr/share/man/man1").glob("*.1*"))
+    pages = [p for k, p in enumerate(pages) if not p.name.startswith("gcloud") or k % 50 == 0]
+    if not pages:
+        pytest.skip("no manual pages in /usr/share/man/man1 on this machine")
+    env = {**os.environ, "MANWIDTH": "80", "MAN_DISABLE_SECCOMP": "1"}
+
+    def texts() -> Iterator[str]:
+        for page in pages:
+            shown = subprocess.run(["man", "-l", str(page)], capture_output=True, env=env, check=False).stdout
+            text = re.sub(r".\x08", "", shown.decode("utf-8", "replace"))  # overstrikes: bold and underline
+            if text.strip():
+                yield text
+
+    _unsafe_share("the manual pages of installed commands", texts())
 
 
 EGRESS_ALLOWLIST = [

@@ -264,8 +264,13 @@ size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size
  * they overlap and the union stays within `max_window`; so benign text full of one common
  * word costs a table update per hit and no window at all.
  *
- * Word boundaries: a literal may require that no word byte (ASCII letter, digit,
- * underscore, or any byte of a multi-byte UTF-8 character) precedes or follows it. */
+ * Word boundaries: a literal may require that no word byte of ASCII (letter, digit,
+ * underscore) precedes or follows it. A character beyond ASCII may be a word's or not to
+ * the rules' \b ("ai" in "«ai»" and "ai—" is a word): it never drops a hit. A literal may
+ * also require that it is not part of a path or a file's name (SBX_GATE_NOT_PATH_*: the
+ * name of an AI inside "agent/call-pinentry.c" or "gpg-agent.texi" addresses no reader, and
+ * a change log of GnuPG holds hundreds), and that no ':' follows it (SBX_GATE_NOT_LABEL:
+ * "agent: Fix ...", the part of a program an entry of that log changed). */
 
 #define GATE_NONE ((size_t)-1)
 #define GATE_HAS_SPACE 0x80 /* internal literal flag: its start is found by walking back */
@@ -358,7 +363,9 @@ int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t
             if (!(is_space(lits[i][j]) && j > 0 && is_space(lits[i][j - 1])))
                 k++;
         g->length[i] = k;
-        g->flags[i] = (uint8_t)((flags ? flags[i] : 0) & (SBX_GATE_WORD_BEFORE | SBX_GATE_WORD_AFTER));
+        g->flags[i] = (uint8_t)((flags ? flags[i] : 0) & (SBX_GATE_WORD_BEFORE | SBX_GATE_WORD_AFTER |
+                                                           SBX_GATE_NOT_PATH_BEFORE | SBX_GATE_NOT_PATH_AFTER |
+                                                           SBX_GATE_NOT_LABEL));
         for (size_t j = 0; j < lens[i]; j++)
             if (is_space(lits[i][j]))
                 g->flags[i] |= GATE_HAS_SPACE;
@@ -469,9 +476,74 @@ int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t
     return 0;
 }
 
-static int word_byte(uint8_t b)
+/* A word byte of ASCII: a letter, a digit, an underscore. Not a byte beyond ASCII, which the
+ * rules' \w may or may not take: the gate must never drop what they match. */
+static int ascii_word(uint8_t b)
 {
-    return b >= 0x80 || b == '_' || (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z');
+    return b == '_' || (b >= '0' && b <= '9') || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z');
+}
+
+/* A byte of a path's token: ASCII, not whitespace, not a quote or a bracket. A byte beyond
+ * ASCII ends the token here (it may be whitespace to the rules' \s), so the gate reads a
+ * token no longer than the rules' NOT_IN_PATH marks do and drops a hit only where they would. */
+static int path_byte(uint8_t b)
+{
+    return b < 0x80 && !is_space(b) && !strchr("\"'`<>()[]{}", b);
+}
+
+/* A byte that ends a token to the marks' expressions as well (whitespace to every \s, a
+ * quote, a bracket): where a slash opens a token, this stands before it. */
+static int token_edge(uint8_t b)
+{
+    return b == ' ' || (b >= '\t' && b <= '\r') || (b != 0 && strchr("\"'`<>()[]{}", b));
+}
+
+static int slash(uint8_t b)
+{
+    return b == '/' || b == '\\';
+}
+
+/* The most token bytes read on either side of a literal: fewer than the marks' 64, so that
+ * the gate finds a path only where they do. */
+#define PATH_REACH 60
+
+/* Whether the literal at buf[start .. end) is part of a path or a file's name on the side
+ * its flags ask about (sandbox/inspectors/prefilter.py's NOT_IN_PATH_BEFORE and _AFTER, the
+ * same as regular expressions): a file's extension after it ("gpg-agent.c") or a module's
+ * name before it ("pkg.agent"); a slash after it that another slash or a file's extension
+ * follows in its token ("agent/call.c", "agent/x/"), or one before it that opens the token
+ * ("/agent") or that another slash or an extension precedes in it ("lib/x/agent"). Not a
+ * slash between two words ("Copilot/agent sessions", "bots/agents"): that is "or". */
+static int in_path(const uint8_t *buf, size_t len, size_t start, size_t end, uint8_t f)
+{
+    if ((f & SBX_GATE_NOT_PATH_BEFORE) && start > 0) {
+        uint8_t b = buf[start - 1];
+        if (b == '.' && start > 1 && ascii_word(buf[start - 2]))
+            return 1;
+        if (slash(b)) {
+            if (start == 1 || token_edge(buf[start - 2]))
+                return 1;
+            for (size_t p = start - 2, n = 0; n <= PATH_REACH && path_byte(buf[p]); p--, n++) {
+                if (slash(buf[p]) || (buf[p] == '.' && p + 1 < start - 1 && ascii_word(buf[p + 1])))
+                    return 1;
+                if (p == 0)
+                    break;
+            }
+        }
+    }
+    if ((f & SBX_GATE_NOT_PATH_AFTER) && end < len) {
+        uint8_t b = buf[end];
+        if (b == '.' && end + 1 < len && ascii_word(buf[end + 1]))
+            return 1;
+        if (slash(b))
+            for (size_t j = end + 1, n = 0; j < len && n <= PATH_REACH; j++, n++) {
+                if (slash(buf[j]) || (buf[j] == '.' && j + 1 < len && ascii_word(buf[j + 1])))
+                    return 1;
+                if (!path_byte(buf[j]))
+                    break;
+            }
+    }
+    return 0;
 }
 
 /* Where the literal ending just before `end` starts in the text: its matched bytes counted
@@ -525,9 +597,13 @@ static __attribute__((noinline)) int record(const struct sbx_gate *g, const uint
         size_t start = (f & GATE_HAS_SPACE) ? literal_start(buf, end, g->length[l]) : end - g->length[l];
         if (start >= before)
             continue;
-        if ((f & SBX_GATE_WORD_BEFORE) && start > 0 && word_byte(buf[start - 1]))
+        if ((f & SBX_GATE_WORD_BEFORE) && start > 0 && ascii_word(buf[start - 1]))
             continue;
-        if ((f & SBX_GATE_WORD_AFTER) && end < len && word_byte(buf[end]))
+        if ((f & SBX_GATE_WORD_AFTER) && end < len && ascii_word(buf[end]))
+            continue;
+        if ((f & (SBX_GATE_NOT_PATH_BEFORE | SBX_GATE_NOT_PATH_AFTER)) && in_path(buf, len, start, end, f))
+            continue;
+        if ((f & SBX_GATE_NOT_LABEL) && end < len && buf[end] == ':')
             continue;
         if (push(h, l, start, end) < 0)
             return -ENOMEM;

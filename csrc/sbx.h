@@ -260,6 +260,12 @@ size_t sbx_unwrap_lines(const uint8_t *in, size_t n, uint8_t *out);
 struct sbx_gate;
 #define SBX_GATE_WORD_BEFORE 1
 #define SBX_GATE_WORD_AFTER 2
+/* Not part of a path or a file's name on that side ("agent/call.c", "gpg-agent.texi", "/agent";
+ * not "Copilot/agent"): see in_path in ahocorasick.c. */
+#define SBX_GATE_NOT_PATH_BEFORE 4
+#define SBX_GATE_NOT_PATH_AFTER 8
+/* Not a label: no ':' right after it ("agent: Fix ..." names a program's part in a change log). */
+#define SBX_GATE_NOT_LABEL 16
 struct sbx_window {
     uint32_t id;       /* the rule (a literal, in raw mode) */
     size_t low, high;  /* byte offsets */

@@ -34,6 +34,7 @@ import regex
 
 from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
+from sandbox.inspectors.prefilter import NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE
 
 HIGH = ThreatLevel.HIGH
 
@@ -49,10 +50,23 @@ _AI_WORD = (
     r"language\s++models?|(?:ai|llm|language|coding|code)\s++models?|bots?|"
     r"(?:ai|llm|automated|coding|code)\s++(?:reviewers?|helpers?|tools?|systems?))"
 )
+# A name of an AI inside a path or a file's name ("agent/call-pinentry.c", "gpg-agent.texi")
+# addresses no reader: the change log of a program named so holds hundreds, and once spent
+# the orders' budgets on them (an "incomplete" finding on a benign document). Its forms are
+# spelled out as whole words: "agent_get_passphrase" is an identifier, not a name.
+_WHOLE_NAMES = tuple(
+    NOT_IN_PATH_BEFORE + rf"\b{name}\b" + NOT_IN_PATH_AFTER
+    for name in ("assistant", "assistants", "agent", "agents", "agente", "agenten", "agentes", "copilot", "claude",
+                 "gemini", "chatgpt", "codex", "llm", "llms", "ai")
+)
+# Not a program's name: "the local gpg-agent and use its private keys" speaks of GnuPG's
+# agent, "User-Agent" is a header. A lookbehind for the patterns (the gate finds the name,
+# and the pattern turns it away).
+NOT_A_PROGRAM = r"(?<!\b(?:gpg|ssh|user|connect|password|polkit|puppet|zabbix|datadog|consul)-)"
 # The anchors: words that name an AI. "model" and "bot" alone are everywhere in code and
 # only count in the forms above.
 _AI_ANCHORS = (
-    "assistant", "agent", "copilot", "claude", "gemini", "chatgpt", "codex", r"\bllm", r"\bai\b",
+    *_WHOLE_NAMES,
     "l'ia", " ia:", " ia,", "de ia", "la ia", r"\bki-", " ki:", " ki,", r"\bgpt", "assistent", "asistente", "asystent",
     "sprachmodell", "taalmodel",
     "språkmodell", "language model", "ai model", "llm model", "coding model", "code model", r"\bbot,", r"\bbot:",
@@ -159,6 +173,9 @@ _VERB = re.compile(
     r"ajoute[rz]?|añade|aggiungi|adicione|füge|dodaj|voeg|lägg|fusionne[rz]?|fusiona|unisci|mescle)\b",
     re.IGNORECASE,
 )
+# Found the automaton's way (engine.Finder): an alternation of two hundred verbs, tried by the
+# re module at every character of an order's 480 characters, cost 200 microseconds a span.
+_FIND_VERB = Finder(_VERB)
 # Words that may stand between the start of a clause and an order's verb.
 _BEFORE_VERB = frozenset(
     "please kindly then and also now first just simply immediately quickly silently quietly always only to you "
@@ -213,7 +230,8 @@ def _risky_order(span: str) -> re.Match[str] | None:
     """The first order in ``span`` (the text after an address) whose object is risky: a
     verb in request position, not negated (but an order to hide: "don't tell the user")."""
     starts: list[int] | None = None
-    for verb in _VERB.finditer(span):
+    verb: re.Match[str]
+    for verb in _FIND_VERB.finditer(span):
         if starts is None:
             starts = _clause_starts(span)
         cut = _clause_start(span, verb.start(), starts)
@@ -502,11 +520,21 @@ _NOT_COMPONENTS = frozenset(
 )
 
 
+# The header of an entry of a GNU ChangeLog ("2022-08-15  Werner Koch  <wk@gnupg.org>"), and
+# the blank lines after it: the line that follows is the entry's summary, its component first.
+_CHANGELOG_HEADER = re.compile(
+    r"^\d{4}-\d\d-\d\d[ \t]++[^\n<]{1,80}<[^\s<>@]++@[^\s<>]++>[ \t]*+\n(?>(?:[ \t]*+\n)*)", re.MULTILINE
+)
+
+
 def _component_log(text: str, line_start: int, at: int) -> bool:
     """The AI word at ``at`` opens its line as a component's name in a log of changes."""
     opening = _COMPONENT.match(text, line_start)
     if opening is None or not opening.start(1) <= at < opening.end(1):
         return False
+    if any(header.end() == line_start
+           for header in _CHANGELOG_HEADER.finditer(text, max(0, line_start - 200), line_start)):
+        return True
     around = text[max(0, line_start - 2000) : line_start + 2000]
     names = {m.group(1).lower() for m in _COMPONENT_LINE.finditer(around)}
     return len(names - _NOT_COMPONENTS) >= 2
@@ -554,9 +582,22 @@ ORDER_TO_AGENT = Rule(
     # the order are is _order_to_agent's to say. A pattern that looked for the risky object
     # here (a lazy run and a large alternation) costs five times as much on benign text as
     # this one with no near group does; the anchors are names of an AI, not common words.
-    r"\b" + _AI_WORD + r"\b[^\n]{0,60}+",
+    NOT_IN_PATH_BEFORE + NOT_A_PROGRAM + r"\b" + _AI_WORD + r"\b" + NOT_IN_PATH_AFTER + r"[^\n]{0,60}+",
     window=400,
     check=_order_to_agent,
+    # the check looks for an address from 80 characters before the match to its end (the
+    # match at most 80 more); the order after it (480 characters) only where it finds one
+    check_reads=160,
+    # Where a match starts: each form of _AI_WORD, a whole word outside a path where it ends
+    # with the name, the start of the longer ones. A GnuPG change log's hundreds of
+    # "agent/call-pinentry.c" are then no places to try (each was charged the window).
+    starts=(
+        *_WHOLE_NAMES,
+        *(NOT_IN_PATH_BEFORE + rf"\b{name}\b" + NOT_IN_PATH_AFTER for name in ("ia", "ki", "bot", "bots")),
+        *(NOT_IN_PATH_BEFORE + rf"\b{name}" for name in ("gpt", "assistent", "asistente", "asystent", "sprachmodell",
+                                                         "taalmodel", "språkmodell", "language ", "coding ", "code ",
+                                                         "automated ")),
+    ),
 )
 
 
@@ -655,7 +696,7 @@ def _hands_over(match: re.Match[str]) -> bool:
         return False
     starts = _clause_starts(span)
     cut = 0
-    for verb in _VERB.finditer(span):
+    for verb in _FIND_VERB.finditer(span):
         cut = _clause_start(span, verb.start(), starts)
         if _request_position(span, verb.start(), cut):
             break

@@ -16,10 +16,13 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+import regex
+
 from sandbox.inspectors import adversary_dismissals as dismissals
-from sandbox.inspectors.adversary_cues import FIND_META, auth_howto, mentioned
+from sandbox.inspectors.adversary_cues import FIND_META, NOT_A_PROGRAM, auth_howto, mentioned
 from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
+from sandbox.inspectors.prefilter import NOT_A_LABEL, NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE
 
 HIGH, MEDIUM, LOW = ThreatLevel.HIGH, ThreatLevel.MEDIUM, ThreatLevel.LOW
 
@@ -1374,7 +1377,16 @@ SECRET_IN_URL = Rule(
 # "you"), gives an order, and points it at something risky is scored on those cues, each a
 # small pattern, with weights set by hand (not fitted to any corpus).
 
-_CUE_AGENT = re.compile(r"\b(?:assistant|ai|agents?|models?|llm|copilot|claude|gpt|bot|automated\s++tools?)\b", re.I)
+# Not a name inside a path or a file's name ("agent/call.c", "gpg-agent.texi"), nor a label
+# ("agent: Fix ..."): the gate's anchors skip those. Nor a program's name ("allow gpg-agent
+# to add a key"; the HTTP header User-Agent). The regex module's: the marks are lookbehinds
+# of varying width.
+_CUE_AGENT = regex.compile(
+    NOT_IN_PATH_BEFORE + NOT_A_PROGRAM
+    + r"\b(?:assistant|ai|agents?|models?|llm|copilot|claude|gpt|bot|automated\s++tools?)\b"
+    + NOT_IN_PATH_AFTER + NOT_A_LABEL,
+    regex.I,
+)
 _CUE_YOU = re.compile(r"\b(?:you|your|yourself)\b", re.I)
 _CUE_ORDER = re.compile(
     r"^\W*+(?:please\s++|kindly\s++|now\s++|immediately\s++|first\s++|then\s++)?(?:run|execute|install|add|send|"
@@ -1413,7 +1425,7 @@ _RULE_KEPT = re.compile(
 # changelog) to _risky_order, and most hold neither. Exact: those words are whole words that
 # never overlap, and a sentence ends at a character that is not part of a word, so a match
 # inside a sentence starts where the window's own matches do.
-_ADDRESSED = Finder(re.compile(_CUE_AGENT.pattern + "|" + _CUE_YOU.pattern, re.I))
+_ADDRESSED = Finder(regex.compile(_CUE_AGENT.pattern + "|" + _CUE_YOU.pattern, regex.I))
 # The last window read and those places: one tuple, replaced whole (threads may check
 # windows side by side), and holding the window so that its identity is not reused.
 _addressed_in: tuple[str, list[int]] = ("", [])
@@ -1466,8 +1478,9 @@ _RISK_LITERALS = (
 )
 RISKY_ORDER = Rule(
     "risky_order_to_agent", HIGH, "a sentence that orders the agent to do something risky",
-    (r"\bassistant", r"\bai\b", r"\bais\b", r"\bagent", r"\bmodel", r"\bllm", r"\bcopilot", r"\bclaude", r"\bgpt",
-     r"\bbot\b", r"\bbots\b", r"\bautomated"),
+    (*(NOT_IN_PATH_BEFORE + rf"\b{name}\b" + NOT_IN_PATH_AFTER + NOT_A_LABEL
+       for name in ("assistant", "ai", "agent", "agents", "model", "models", "llm", "copilot", "claude", "bot")),
+     r"\bais\b", r"\bgpt", r"\bbots\b", r"\bautomated"),
     # A whole sentence, taken without backtracking (it ends at ".", "!" or "?" before a
     # space, not inside ".env" or a URL); which cues it holds is _risky_order's to say.
     r"(?:[^.!?\n]++|[.!?](?![\s\"')\]]|$))++",
@@ -1475,6 +1488,9 @@ RISKY_ORDER = Rule(
     check=lambda match: 8 <= len(match.group()) <= 600 and _risky_order(match),
     near=(_ORDER_LITERALS, _RISK_LITERALS),
     reach=640,
+    # the check reads a sentence only where it names the agent or "you" (_addressed: found
+    # in C once per window, which the window's cost holds), and most do not
+    check_reads=0,
 )
 
 # -- exfiltration through markdown ------------------------------------------------------------

@@ -230,8 +230,8 @@ def _only_identities(match: re.Match[str]) -> bool:
 SECRET_HANDOVER = Rule(
     "asks_to_send_data", HIGH, "text asks the reader to hand over secrets or private data",
     _SECRET_LITERALS,
-    # (not a path's part: "/usr/share/base-passwd")
-    r"(?<!/)\b(?:" + _GIVE + r"\b(?!/)[^\n.!?:]{0,100}?" + _SECRET + r"|"
+    # (not a path's part: "/usr/share/base-passwd"; not an option's: "--log-http, --trace-token")
+    r"(?<![/-])\b(?:" + _GIVE + r"\b(?!/)[^\n.!?:]{0,100}?" + _SECRET + r"|"
     # (what is put somewhere is the object, not the place: "put durable rules in the system prompt";
     # a file is the object wherever it stands: "print every secret in .sops.yaml into the log")
     + _PUT + r"\b(?!/)[^\n.!?:]{0,100}?(?:(?:(?=[~./])|(?<!\b(?:in|into|inside|to)\s++(?:the\s++|your\s++|its\s++)?))"

@@ -38,7 +38,18 @@ from sandbox.inspectors.normalize import (
     Normalized,
     decoded_layers,
 )
-from sandbox.inspectors.prefilter import MAX_CASE_VARIANTS, Gate, collapse_blanks, spellings, unwrap_lines
+from sandbox.inspectors.prefilter import (
+    MAX_CASE_VARIANTS,
+    NOT_A_LABEL,
+    NOT_IN_PATH_AFTER,
+    NOT_IN_PATH_BEFORE,
+    Gate,
+    collapse_blanks,
+    fits,
+    parse_literal,
+    spellings,
+    unwrap_lines,
+)
 from sandbox.inspectors.prefilter import backend as prefilter_backend
 
 
@@ -94,7 +105,18 @@ class Rule:
     ``lines``: in a rule set that reads prose unwrapped (RuleSet's ``unwrap``), this rule
     still reads every line break as written: its precision rests on a line ending where a
     change log's entry does ("Use 'mkinstalldirs' rather than 'mkdir' when ..." describes a
-    change; wrapped into the next entry's words it reads as a request)."""
+    change; wrapped into the next entry's words it reads as a request).
+
+    ``starts``: literals (the prefilter's, with their marks) one of which every match starts
+    with, where first_literals cannot read them from the pattern as exactly: a pattern's
+    marks around a name (prefilter.NOT_IN_PATH_BEFORE, NOT_IN_PATH_AFTER) are lookarounds
+    the derivation passes over. The places a match is tried, and so the work a window is
+    charged (_cost), are then those of the name outside paths only. The test suite checks
+    that they find every match, as it does the derived ones.
+
+    ``check_reads``: the characters ``check`` reads for a match it judges, its match
+    included (each match is charged that against the rule's budget); None: the window,
+    which is what a check is given."""
 
     id: str
     level: ThreatLevel
@@ -107,6 +129,8 @@ class Rule:
     near: tuple[tuple[str, ...], ...] = ()
     reach: int = 0
     lines: bool = False
+    starts: tuple[str, ...] = ()
+    check_reads: int | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -232,6 +256,68 @@ def _branch_groups(branches: list[list[Any]]) -> list[frozenset[str]]:
     return [frozenset().union(*(groups[k] for groups in per_branch)) for k in range(shared)]
 
 
+_BLANK_RUN = 16  # characters: a window with a run of blanks this long is read with every run collapsed
+
+
+class _Unbounded(Exception):
+    """A pattern reads as far as its text goes."""
+
+
+def read_width(pattern: str) -> int | None:
+    """The most characters a match of ``pattern`` tried at one place reads, its lookarounds
+    included (each counted whole, as if all read on one side), or None where that is not
+    bounded. A repetition of whitespace counts _BLANK_RUN characters at most: a window is
+    read with its runs of blank space collapsed where it holds one that long (see
+    RuleSet.confirm). What a rule's place is charged (_cost): a jailbreak mode's name is
+    tried at each "Daniel" of a change log, and reads a dozen characters there, not the
+    rule's window. Raises PolicyError for a pattern that does not parse."""
+    c = _sre_const
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)}
+
+    def blank(items: Any) -> bool:
+        """A single element that matches only whitespace (\\s, [ \\t], a space)."""
+        if len(items) != 1:
+            return False
+        op, av = items[0]
+        if op is c.LITERAL:
+            return chr(av).isspace()
+        if op is not c.IN:
+            return False
+        return all((kind is c.LITERAL and chr(v).isspace()) or (kind is c.CATEGORY and v is c.CATEGORY_SPACE)
+                   for kind, v in av)
+
+    def width(items: Any) -> int:
+        total = 0
+        for op, av in items:
+            if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
+                total += 1
+            elif op is c.AT:
+                continue
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                total += width(av[1])
+            elif op is c.SUBPATTERN:
+                total += width(av[-1])
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                total += width(av)
+            elif op is c.BRANCH:
+                total += max(width(branch) for branch in av[1])
+            elif op in repeats:
+                _, high, body = av
+                if high is c.MAXREPEAT:
+                    if not blank(list(body)):
+                        raise _Unbounded
+                    high = _BLANK_RUN
+                total += high * width(body)
+            else:
+                raise _Unbounded  # a back reference, a conditional group: not worth telling
+        return total
+
+    try:
+        return width(_parse(pattern))
+    except _Unbounded:
+        return None
+
+
 def sees_whitespace(pattern: str) -> bool:
     """Whether a match of ``pattern``, or what its lookarounds read, can hold a whitespace
     character (a conservative answer: True where unsure). A rule that cannot is tried in a
@@ -327,8 +413,10 @@ def _begins_word(literal: str) -> bool:
 
 
 def _plain(literal: str) -> str:
-    """A first literal without its word-start mark (as the tail of a longer one)."""
-    return literal.removeprefix(_BOUNDARY)
+    """A first literal without its marks (as the tail of a longer one, and as str.find looks
+    for it): a word's start or end, not in a path (a Rule's ``starts``)."""
+    literal = literal.removeprefix(NOT_IN_PATH_BEFORE).removesuffix(NOT_A_LABEL).removesuffix(NOT_IN_PATH_AFTER)
+    return literal.removeprefix(_BOUNDARY).removesuffix(_BOUNDARY)
 
 
 # \b, ^ and lookarounds consume nothing: a match starts at the element after them.
@@ -480,7 +568,10 @@ class RuleSet:
                 raise PolicyError(f"rule {rule.id} has no anchors")
             self._compiled.append(regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE))
             # Where a match may start: every place one of its first literals does (see _Starts).
-            self._starts.append(_Starts.for_pattern(rule.pattern))
+            self._starts.append(_Starts.of(rule.starts) if rule.starts else _Starts.for_pattern(rule.pattern))
+        # How far a match tried at one place reads: what that place is charged (_cost).
+        self._reach = [min(rule.window, read_width(rule.pattern) or rule.window) for rule in self.rules]
+        self._check_reads = [rule.window if rule.check_reads is None else rule.check_reads for rule in self.rules]
         # Each rule's screen (see sandbox.inspectors.screen), compiled when first needed: a
         # short text opens windows for a few rules, and compiling all of them costs 0.4 s.
         self._screens: list[Any] = [_UNCOMPILED] * len(self.rules) if screens else [None] * len(self.rules)
@@ -579,7 +670,9 @@ class RuleSet:
         left unread is a finding (MEDIUM), never a silent pass. The work is counted from the
         places a match is tried, not the window's bytes: a changelog's windows, wide and with
         few places, cost little; a line of one sentence repeated, with places every few words
-        that each read far, costs its true share. A window its rule's screen turns away
+        that each read far, costs its true share. A place is charged what a match tried
+        there reads (read_width, at most the window); each match a check judges, what the
+        check reads for it (Rule.check_reads). A window its rule's screen turns away
         (_screened: no match of the widened pattern in it) is not read further. ``prose``:
         ``data`` as the rules that read prose have it (Survey.prose), where already made."""
         if not windows:
@@ -621,7 +714,7 @@ class RuleSet:
                 collapsed = True
             starts = self._starts[index]
             tried = None if starts is None else starts.places(window, len(window) // PLACES_PER)
-            cost = _cost(window, starts, tried, rule.window)
+            cost = _cost(window, starts, tried, self._reach[index])
             if budget[index] < cost:
                 unread.setdefault(index, []).append((low, high))
                 continue
@@ -637,8 +730,16 @@ class RuleSet:
                 )
                 continue
             for match in matches:
-                if rule.check is not None and not rule.check(match):
-                    continue
+                if rule.check is not None:
+                    # A check reads around the match it judges: each is charged that
+                    # (Rule.check_reads), and past the budget the rest of the window is left
+                    # unread (a text dense with one rule's matches).
+                    if budget[index] <= 0:
+                        unread.setdefault(index, []).append((low, high))
+                        break
+                    budget[index] -= self._check_reads[index]
+                    if not rule.check(match):
+                        continue
                 begin, finish = match.start(), match.end()
                 if collapsed:
                     places = places or _collapse(original)[1]
@@ -767,7 +868,7 @@ class Survey:
 
 # Every ASCII whitespace byte (as str.isspace and the prefilter have it) as a space.
 _BLANKS = bytes.maketrans(bytes([*range(0x09, 0x0E), *range(0x1C, 0x20)]), b" " * 9)
-_SIXTEEN = b" " * 16
+_SIXTEEN = b" " * _BLANK_RUN
 _SPACE_RUN = re.compile(r"\s{2,}")
 
 
@@ -824,6 +925,11 @@ class _Starts:
     # The pattern tells case apart and every literal is ASCII: a match begins with one as
     # written, so a window that is not all ASCII is read as it is, not case-folded first.
     as_written: bool = False
+    # Per literal, the flags of each of its marked forms (prefilter.parse_literal): str.find
+    # keeps a place in an ASCII window where one form fits there (prefilter.fits), as the
+    # automaton's gate does, so that a place, and the work it is charged, is the same
+    # whichever finds it.
+    marks: tuple[tuple[int, ...], ...] = ()
 
     @staticmethod
     def of(literals: Iterable[str], exact_case: bool = False) -> _Starts:
@@ -834,7 +940,11 @@ class _Starts:
             words = Gate([[ordered]], [0], [0], MAX_WINDOW)
             anywhere = Gate([[found_as]], [0], [0], MAX_WINDOW) if found_as != ordered else words
         as_written = exact_case and all(x.isascii() for x in found_as)
-        return _Starts(found_as, any(" " in x for x in found_as), words, anywhere, as_written)
+        forms: dict[str, list[int]] = {plain: [] for plain in found_as}
+        for x in ordered:
+            forms[_plain(x)].append(parse_literal(x)[1])
+        marks = tuple(tuple(forms[plain]) for plain in found_as)
+        return _Starts(found_as, any(" " in x for x in found_as), words, anywhere, as_written, marks)
 
     @staticmethod
     def for_pattern(pattern: str, exact_case: bool = False) -> _Starts | None:
@@ -885,10 +995,13 @@ class _Starts:
             else:
                 folded = _OTHER_SPACE.sub(" ", folded)
         places_found: set[int] = set()
-        for literal in self.literals:
+        marked = folded.encode("ascii") if folded.isascii() else b""  # marks are read in ASCII only
+        for literal, flags in zip(self.literals, self.marks or [()] * len(self.literals), strict=True):
+            checked = bool(marked) and all(flags)  # a form without marks fits anywhere
             at = folded.find(literal)
             while at >= 0:
-                places_found.add(at)
+                if not checked or any(fits(marked, at, at + len(literal), f) for f in flags):
+                    places_found.add(at)
                 at = folded.find(literal, at + 1)
             if len(places_found) > most:
                 return None

@@ -52,7 +52,29 @@ _EXTRA_SPACE = re.compile(rb"(?<=" + _BLANK + rb")" + _BLANK)  # whitespace afte
 Match = tuple[int, int]  # (literal index, byte offset just past its end)
 Window = tuple[int, int, int]  # (rule, low, high): byte offsets; for raw hits (literal, start, end)
 WORD_BEFORE, WORD_AFTER = 1, 2
+# Not part of a path or a file's name (csrc/ahocorasick.c's in_path): an AI's name inside
+# "agent/call-pinentry.c" or "gpg-agent.texi" addresses no reader. A literal asks for it
+# with these marks, which are regular expressions (of the regex module: lookbehinds of
+# varying width) of the same meaning: a rule's pattern writes them around the same words,
+# so that the gate drops no hit the pattern would match. A path: a file's extension after
+# the word or a module's name before it; a slash after it that another slash or an
+# extension follows in its token, or one before it that opens the token or that another
+# slash or an extension precedes. Not a slash between two words ("Copilot/agent"): "or".
+NOT_PATH_BEFORE, NOT_PATH_AFTER, NOT_LABEL = 4, 8, 16
+# Not a label: no ':' right after the word ("agent: Fix ...": a program's part in a change log).
+NOT_A_LABEL = "(?!:)"
+_TOKEN = r"""[^\s"'`<>()\[\]{}]"""
+NOT_IN_PATH_BEFORE = (
+    r"(?<![A-Za-z0-9_]\.)(?<!(?<!" + _TOKEN + r")[/\\])(?<!(?:[/\\]|\.[A-Za-z0-9_])" + _TOKEN + r"{0,64}[/\\])"
+)
+NOT_IN_PATH_AFTER = r"(?!\.[A-Za-z0-9_]|[/\\]" + _TOKEN + r"{0,64}?(?:\.[A-Za-z0-9_]|[/\\]))"
+_PATH_REACH = 60  # token bytes read on either side (as csrc/ahocorasick.c's PATH_REACH)
+# A token's bytes as the gate reads them: ASCII but NUL, not whitespace (the information
+# separators too), not a quote or a bracket (csrc/ahocorasick.c's path_byte).
+_PATH_BYTES = frozenset(range(1, 0x80)) - frozenset(b" \t\n\v\f\r\x1c\x1d\x1e\x1f\"'`<>()[]{}")
+_TOKEN_EDGES = frozenset(b" \t\n\v\f\r\"'`<>()[]{}")
 _WORD = frozenset(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") | frozenset(range(0x80, 0x100))
+_ASCII_WORD = frozenset(b"_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def backend() -> str:
@@ -171,10 +193,18 @@ class _PyAutomaton:
 
 
 def parse_literal(literal: str | bytes) -> tuple[bytes, int]:
-    """A literal as the automaton takes it (folded, whitespace runs one space) and its word
-    boundary flags (a leading or trailing backslash-b). Raises PolicyError for an empty one."""
+    """A literal as the automaton takes it (folded, whitespace runs one space) and its flags:
+    word boundaries (a leading or trailing backslash-b), not part of a path (NOT_IN_PATH_BEFORE
+    leading, NOT_IN_PATH_AFTER trailing, outside any backslash-b), not a label (NOT_A_LABEL,
+    last). Raises PolicyError for an empty one."""
     data = _encode(literal)
     flags = 0
+    if data.startswith(_PATH_BEFORE_MARK):
+        flags, data = flags | NOT_PATH_BEFORE, data[len(_PATH_BEFORE_MARK) :]
+    if data.endswith(_LABEL_MARK):
+        flags, data = flags | NOT_LABEL, data[: -len(_LABEL_MARK)]
+    if data.endswith(_PATH_AFTER_MARK):
+        flags, data = flags | NOT_PATH_AFTER, data[: -len(_PATH_AFTER_MARK)]
     if data.startswith(b"\\b"):
         flags, data = flags | WORD_BEFORE, data[2:]
     if data.endswith(b"\\b"):
@@ -182,6 +212,58 @@ def parse_literal(literal: str | bytes) -> tuple[bytes, int]:
     if not data:
         raise PolicyError(f"literal {literal!r} is empty")
     return _RUNS.sub(b" ", data.translate(_FOLD)), flags
+
+
+_PATH_BEFORE_MARK, _PATH_AFTER_MARK, _LABEL_MARK = (
+    NOT_IN_PATH_BEFORE.encode(), NOT_IN_PATH_AFTER.encode(), NOT_A_LABEL.encode()
+)
+
+
+def fits(data: bytes, start: int, end: int, flags: int) -> bool:
+    """Whether a literal found at ``data[start:end]`` stands as its ``flags`` ask (see
+    parse_literal): at a word's start or end, not in a path, not a label. As the gate of
+    csrc/ahocorasick.c judges its hits, in UTF-8: a word's byte is ASCII's (a character
+    beyond ASCII may be a word's or not to the rules' \\b: it never drops a hit)."""
+    if flags & WORD_BEFORE and start > 0 and data[start - 1] in _ASCII_WORD:
+        return False
+    if flags & WORD_AFTER and end < len(data) and data[end] in _ASCII_WORD:
+        return False
+    if flags & (NOT_PATH_BEFORE | NOT_PATH_AFTER) and _in_path(data, start, end, flags):
+        return False
+    return not (flags & NOT_LABEL and end < len(data) and data[end] == ord(":"))
+
+
+def _in_path(data: bytes, start: int, end: int, flags: int) -> bool:
+    """Whether ``data[start:end]`` is part of a path or a file's name on the sides ``flags``
+    ask about (as csrc/ahocorasick.c's in_path, step for step)."""
+    slashes = b"/\\"
+    if flags & NOT_PATH_BEFORE and start > 0:
+        b = data[start - 1]
+        if b == ord(".") and start > 1 and data[start - 2] in _ASCII_WORD:
+            return True
+        if b in slashes:
+            if start == 1 or data[start - 2] in _TOKEN_EDGES:
+                return True
+            p, n = start - 2, 0
+            while n <= _PATH_REACH and data[p] in _PATH_BYTES:
+                if data[p] in slashes or (data[p] == ord(".") and p + 1 < start - 1 and data[p + 1] in _ASCII_WORD):
+                    return True
+                if p == 0:
+                    break
+                p, n = p - 1, n + 1
+    if flags & NOT_PATH_AFTER and end < len(data):
+        b = data[end]
+        if b == ord(".") and end + 1 < len(data) and data[end + 1] in _ASCII_WORD:
+            return True
+        if b in slashes:
+            j, n = end + 1, 0
+            while j < len(data) and n <= _PATH_REACH:
+                if data[j] in slashes or (data[j] == ord(".") and j + 1 < len(data) and data[j + 1] in _ASCII_WORD):
+                    return True
+                if data[j] not in _PATH_BYTES:
+                    break
+                j, n = j + 1, n + 1
+    return False
 
 
 MAX_CASE_VARIANTS = 64
@@ -338,9 +420,7 @@ class _PyGate:
         for lit, end in hits:
             start = _literal_start(data, end, self.length[lit])
             flags = self.flags[lit]
-            if flags & WORD_BEFORE and start > 0 and data[start - 1] in _WORD:
-                continue
-            if flags & WORD_AFTER and end < size and data[end] in _WORD:
+            if flags and not fits(data, start, end, flags):
                 continue
             if raw:
                 if not emit((lit, start, end)):

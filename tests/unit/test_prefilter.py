@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox import PolicyError
-from sandbox.inspectors.prefilter import LiteralSet
+from sandbox.inspectors import prefilter
+from sandbox.inspectors.prefilter import Gate, LiteralSet
 
 BACKENDS = [pytest.param(True, marks=pytest.mark.native, id="native"), pytest.param(False, id="python")]
 
@@ -109,7 +111,6 @@ def test_the_backends_agree_on_a_large_set_and_text() -> None:
 
 # -- the gate: rules of clauses of literals, word boundaries, runs -----------------------------
 
-from sandbox.inspectors.prefilter import Gate  # noqa: E402
 
 
 def naive_hits(literals: list[bytes], text: bytes) -> list[tuple[int, int, int]]:
@@ -159,6 +160,68 @@ def test_word_boundaries_keep_a_literal_from_matching_inside_a_word(native: bool
     assert [(gate.literals[i], b"sync; nc host | curlx xcurl monkey keys key"[s:e]) for i, s, e in hits] == [
         (b"nc", b"nc"), (b"curl", b"curl"), (b"key", b"key"), (b"key", b"key"),
     ]
+
+
+_MARKED = [
+    (prefilter.NOT_IN_PATH_BEFORE + r"\bagent\b" + prefilter.NOT_IN_PATH_AFTER, r"\bagent\b"),
+    (prefilter.NOT_IN_PATH_BEFORE + r"\bagents\b" + prefilter.NOT_IN_PATH_AFTER + prefilter.NOT_A_LABEL,
+     r"\bagents\b"),
+    (prefilter.NOT_IN_PATH_BEFORE + r"\bai", r"\bai"),
+]
+
+
+def _marked_regex() -> regex.Pattern[str]:
+    """The marked literals as the rules write them: regular expressions of the same meaning."""
+    return regex.compile("|".join(f"(?:{literal})" for literal, _ in _MARKED), regex.IGNORECASE)
+
+
+@pytest.mark.parametrize("native", BACKENDS)
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Copilot/agent sessions, bots/agents too", True),  # a slash between two words is "or"
+        ("the agent.", True),
+        ("agent: Fix the cache", True),  # a label of one form, the other form asked not to be one
+        ("agents: Fix the cache", False),
+        ("src/agent", True),
+        ("agent/<topic>", True),
+        ("\u00e9/agent", True),  # a byte beyond ASCII ends a token (it may be a space to \s)
+        ("agent/call-pinentry.c", False),
+        ("gpg-agent.texi", False),
+        (".agent/settings.yaml", False),
+        ("https://updates.example.dev/agent.txt", False),
+        ("/usr/lib/agent x", False),
+        ("GET /agent HTTP/1.1", False),
+        ("lib/x/agent", False),
+        ("pkg.agent", False),
+        ("agent_get_key", False),
+        ("agent\\cache.c", False),
+    ],
+)
+def test_path_and_label_marks_keep_a_name_in_a_path_from_matching(native: bool, text: str, found: bool) -> None:
+    """A literal marked not to be part of a path or a file's name, or not a label, is found
+    where the regular expressions it is written as match, and nowhere else."""
+    gate = Gate([[[literal for literal, _ in _MARKED]]], [10], [0], 4096, native=native)
+    data = text.encode()
+    assert bool(gate.hits(data)[0]) == found == bool(_marked_regex().search(text))
+
+
+@pytest.mark.parametrize("native", BACKENDS)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.sampled_from(["agent", "agents", "ai", "/", "\\", ".", "c", "x", "_", " ", "\n", ":",
+                                        "-", "<", '"', "\u00e9", "\u2014", "\x1c", "\u00a0", "9"]), max_size=40))
+def test_marked_literals_drop_no_place_their_expressions_match(native: bool, pieces: list[str]) -> None:
+    """On any text, every place the marks' expressions match is a hit of the gate (the gate
+    drops a hit only where the rules' patterns could not match there), and the two backends
+    find the same hits."""
+    text = "".join(pieces)
+    data = text.encode()
+    gate = Gate([[[literal for literal, _ in _MARKED]]], [10], [0], 4096, native=native)
+    starts = {start for _, start, _ in gate.hits(data)[0]}
+    for match in _marked_regex().finditer(text):
+        assert len(text[: match.start()].encode()) in starts, (text, match)
+    twin = Gate([[[literal for literal, _ in _MARKED]]], [10], [0], 4096, native=not native)
+    assert gate.hits(data) == twin.hits(data)
 
 
 def test_a_literal_is_spelled_in_every_case_of_its_letters_outside_ascii() -> None:

@@ -357,3 +357,28 @@ def test_a_rule_that_reads_no_whitespace_finds_the_same_in_a_padded_window() -> 
     assert set(by_rule) == {"secret_connection_string_password", "secret_assigned_secret"}
     low, high = by_rule["secret_connection_string_password"].span
     assert text[low:high] == "postgres://app:Xk29vLq7PzR4@db.internal"
+
+
+@pytest.mark.parametrize("finder", [pytest.param("automaton", marks=pytest.mark.native), "find"])
+def test_the_adversary_finders_find_what_finditer_finds(finder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Finders the adversary checks read sentences with (the verbs of an order, the
+    places an AI or "you" is named, whose names carry the marks of prefilter.NOT_IN_PATH_*
+    and NOT_A_LABEL): the same matches as finditer, on every corpus text, and with names put
+    in paths, file names, labels and beside characters beyond ASCII."""
+    from sandbox.inspectors import adversary_cues, adversary_rules, prefilter
+
+    if finder == "find":
+        monkeypatch.setattr(prefilter, "_native_module", None)
+    variants = [
+        lambda t: t,
+        lambda t: t.replace(" agent", " agent/x.c", 2).replace(" AI ", " src/ai.py ", 2)
+        .replace(" assistant", " gpg-assistant.texi", 1).replace(" model", " model:", 2)
+        .replace(" you", " «you»", 2).replace(" the", " ²the", 2),
+    ]
+    for pattern in (adversary_cues._VERB, adversary_rules._ADDRESSED.pattern):
+        found = engine.Finder(pattern)
+        assert found._starts is not None
+        for text in corpus.texts():
+            for variant in variants:
+                window = variant(text)
+                assert found.starts(window) == [m.start() for m in pattern.finditer(window)], window[:200]
