@@ -87,7 +87,9 @@ _SECRET = (
     r"\b(?:api|access|admin|auth|oauth|npm|pypi|deploy|session|bearer|github|gh|hf|openai|aws|slack|bot|refresh|"
     r"personal\s++access)[\s_-]*+(?:keys?|tokens?|secrets?)\b|\b[A-Z][A-Z0-9_]*?_(?:TOKEN|KEY|SECRET|PASSWORD|PASS|"
     r"URL|DSN|CREDENTIALS)\b|\bgh\s++auth\s++token\b|\bpasswords?\b|\bpasswd\b|\bcredentials?\b|"
-    r"\bprivate\s++(?:signing\s++)?keys?\b|\bsigning\s++keys?\b|\bssh\s++keys?\b|\bsecrets?\b|\btokens?\b|"
+    # (not a model's tokens counted: "a 12k-token message", "4096 tokens")
+    r"\bprivate\s++(?:signing\s++)?keys?\b|\bsigning\s++keys?\b|\bssh\s++keys?\b|\bsecrets?\b|"
+    r"(?<!\d[kKmM][- ])(?<!\d[kKmM])(?<!\d[- ])(?<!\d)\btokens?\b|"
     r"\bsystem\s++prompt\b|\b(?:initial|original|hidden)\s++(?:prompt|instructions)\b|"
     r"\b(?:conversation|chat)\s++(?:history|log|transcript)\b|\bconversation\b|\bcookies?\b|\bclipboard\b|"
     r"\benvironment\s++variables?\b|\benv\s++vars?\b|\bprintenv\b|\bconnection\s++strings?\b|\bkeychain\b|"
@@ -157,7 +159,7 @@ _PUT_WORDS = (
     "copia", "incluye", "inclua", "kopieer", "skopiuj", "kopiera",
 )
 _NOT_OURS = re.compile(
-    r"\b(?:authorization|bearer|header|vault|1password|secret\s++manager|keychain\s++access|password\s++manager|"
+    r"\b(?:authorization|bearer|header|vault|1password|secrets?\s++manager|keychain\s++access|password\s++manager|"
     r"never|don't|do\s++not|avoid|redact\w*+|masked|placeholder|example|dummy|fake|test\s++(?:token|key)|"
     r"public\s++key|sanitized|(?:secrets?|tokens?|keys?|passwords?)\s++(?:removed|stripped|scrubbed|blanked))\b",
     re.I,
@@ -375,17 +377,33 @@ _WEAK_SETTING = (
     # a workflow that runs a fork's code with the repository's secrets ("pwn request")
     r"\bpull_request_target\b[^\n]{0,160}?(?:pull_request\.head|head\.sha|head\.ref|head_ref)|"
     r"\b(?:stop|not)\s++ignoring\s++[`'\"]?\.env|LaunchAgents/\S++\.plist|\bLD_PRELOAD\b|"
-    r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|\bCODEOWNERS\b|"
+    r"\binsteadOf\s*+=\s*+https://github\.com|\btrusted-host\s*+=|\bBash\(\*\)|"
     # the agent's own instructions or tools, when what is written there loosens them
     r"(?:\bcopilot-instructions\.md|\.cursorrules|\bAGENTS\.md|\bCLAUDE\.md|\bmcp\.json)\b"
     r"(?:[^\n]|\n(?![ \t]*+\n)){0,200}?"
     r"(?:\b(?:always|never|trust\w*+|don't|do\s++not|without|ignore|skip|auto-?approve|bypass|disable|allow\w*+|curl|"
     r"wget|refuse|obey|follow|npx|line|rule|entry|instruction|permissions?|approv\w*+|unrestricted|sudo|exec\w*+|"
     r"shell|commands?|push|merge|secrets?|tokens?|keys?|env|server)\b|https?://|@latest\b)|"
-    r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands)|"
+    r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands))"
+)
+# A safeguard named, which a verb that loosens it must govern (_LOOSEN): "set up 2FA again",
+# "enable branch protection" and "run CodeQL" keep it.
+_SAFEGUARD = (
     r"\b(?:the\s++)?(?:detect-secrets|gitleaks|trufflehog|secrets?[\s-]scann(?:ing|ers?)|"
-    r"security[\s-]scann(?:ing|ers?)|codeql|branch\s++protection|"
-    r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b)"
+    r"security[\s-]scann(?:ing|ers?)|codeql|branch\s++protection|codeowners|"
+    r"required\s++reviews?|signature\s++verification|2fa|mfa|audit\s++log\w*+|permissions:)\b"
+)
+# The verbs that put a weak setting in place (_WEAK_SETTING), or switch a check off with one:
+# not those that take one out ("Remove the last `verify=False` usage" makes the code stricter).
+_PUT_IN = (
+    r"(?<!\b(?:an?|the|this|that|your|my|our)\s)"
+    r"(?:set|add|write|update|change|edit|put|configure|mount|append|use|pass|enable|modify|patch|insert|make|open|"
+    r"allow|create|include|run|execute|disable|turn\s++off|switch\s++off|bypass|skip)\b"
+)
+_LOOSEN = (
+    r"(?<!\b(?:an?|the|this|that|your|my|our)\s)"
+    r"(?:disable|turn\s++off|switch\s++off|comment\s++out|delete|remove|drop|stop|skip|bypass|uninstall|deactivate|"
+    r"change|modify|edit|loosen|relax|lower|weaken|reduce|exclude|exempt|pause|suspend)\b"
 )
 _WEAK_LITERALS = (
     "strict-ssl", "sslverify", "ssl_verify", "reject_unauthorized", "git_ssl_no_verify", "--insecure",
@@ -430,10 +448,17 @@ _OFFERED = re.compile(r"(?:^|[.!?]\s)\s*+(?:if|when|once|in\s++case)\b[^.!?\n]{0
                       r"(?:also\s++)?$", re.IGNORECASE)
 
 
+# A control's label in quotes, not a request: the "skip MFA" checkbox, the "Disable 2FA" button.
+_LABELLED = re.compile(r"[^\"\u201d\n]{0,60}[\"\u201d]\s*+(?:checkbox|check\s++box|button|option|toggle|setting|"
+                       r"flag|link|menu(?:\s++item)?|field|switch|label|action|tab)\b", re.IGNORECASE)
+
+
 def _not_scoped(match: re.Match[str]) -> bool:
     """Not advice that keeps the safeguard ("only for", "never", "don't", "keep"), nor an
-    option offered under a condition."""
+    option offered under a condition, nor a control's label in quotes."""
     text = match.string
+    if match.start() > 0 and text[match.start() - 1] in "\"\u201c" and _LABELLED.match(text, match.start()):
+        return False
     scoped = _SCOPED.search(text, match.start(), min(len(text), match.end() + 20))
     line = text.rfind("\n", 0, match.start()) + 1
     offered = _OFFERED.search(text[max(line, match.start() - 120) : match.start()])
@@ -443,7 +468,7 @@ def _not_scoped(match: re.Match[str]) -> bool:
 WEAKEN_SETTINGS = Rule(
     "asks_to_weaken_security", HIGH, "text asks the reader to switch off a security setting or safeguard",
     _WEAK_LITERALS,
-    r"\b" + _CHANGE + _GAP + r"{0,120}?" + _WEAK_SETTING,
+    r"\b" + _PUT_IN + _GAP + r"{0,120}?" + _WEAK_SETTING + r"|\b" + _LOOSEN + _GAP + r"{0,120}?" + _SAFEGUARD,
     window=320,
     check=_not_scoped,
     near=(_CHANGE_WORDS,),
@@ -529,7 +554,7 @@ WEAKEN_AGENT_SETTINGS = Rule(
     "asks_to_weaken_security", HIGH, "text asks the reader to switch off its approvals, sandbox or TLS checks",
     (*(sep + q + v for sep in ("=", ":", "= ", ": ") for q in ("", '"', "'")
        for v in ("true", "never", "full-auto", "off", "yolo", "false", "disabled")), "to true"),
-    r"\b" + _CHANGE + _GAP + r"{0,120}?" + _AGENT_SETTING,
+    r"\b" + _PUT_IN + _GAP + r"{0,120}?" + _AGENT_SETTING,
     window=320,
     check=_not_scoped,
     near=(_CHANGE_WORDS, ("autoapprove", "auto-approve", "approval", "sandbox", "verify")),
