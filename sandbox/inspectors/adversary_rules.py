@@ -1203,9 +1203,12 @@ SEND_ANYTHING = Rule(
     ("send", "upload", "post ", "forward", "transmit", "exfiltrate", "email", "e-mail", "mirror", "sync "),
     # ("There is a mirror of the repository at https://...": a noun after its article, not an order)
     # (nor part of a name: "git-send-email-chris@example.com", "/usr/share/")
-    r"(?<!\b(?:a|an|the|our|its|their|this|that)\s(?:[\w-]++\s)?)(?<![-/])"
+    # (the article's blank space as justified text has it: "An\n       email archive")
+    r"(?<!\b(?:a|an|the|our|its|their|this|that)\s{1,16}(?:[\w-]++\s{1,16})?)(?<![-/])"
     r"\b(?:send|upload|post|forward|transmit|exfiltrate|e-?mail|mirror|sync|push|copy|zip|tar|archive|compress|"
-    r"bundle|pack)\b(?![-/])[^\n]{0,80}?"
+    # (what is sent is in the verb's sentence: "Email bug reports to ⟨bug-grep@gnu.org⟩. An email
+    # archive ⟨https://…⟩" sends no archive; a dot inside a file name or an address ends none)
+    r"bundle|pack)\b(?![-/])(?:[^\n.!?]|[.!?](?=[\w/~*-])){0,80}?"
     r"\b(?:(?:whole|entire|full)\s++[\w/.-]++|src/?|source(?:\s++code)?|repo(?:sitory)?|directory|tarball|archive|"
     r"zip|dump|database|messages|conversation|chat\s++(?:log|history)|history|logs?|"
     # ("send an email to ...": the verb is mailing, the mail no data of the reader's)
