@@ -690,6 +690,11 @@ _OWN_PLACE = re.compile(
 # Verbs that change a secret where it is kept, not hand it over: "To reset your password
 # yourself, go to https://sspr.example.com", "rotate the key at https://console.example.com".
 _MANAGES = re.compile(r"(?:reset|change|rotate|renew|regenerate|revoke)$", re.IGNORECASE)
+# What would hand a secret over after it is changed ("change your password, then send it to
+# ..."); not "tell security@example.com", which reports the change.
+_HANDS = re.compile(r"(?:send|post|upload|forward|e-?mail|mail|leak|exfiltrate|transmit|share|publish|attach|submit|"
+                    r"paste|include|append|add|put|write|print|output|echo|show|display|reveal|disclose|give)$",
+                    re.IGNORECASE)
 
 
 def _hands_over(match: re.Match[str]) -> bool:
@@ -713,8 +718,11 @@ def _hands_over(match: re.Match[str]) -> bool:
         return False
     if verb.start() > len(sentence) + 40 or _NEGATION.search(span, _negation_scope(span, cut, starts), verb.start()):
         return False
-    if _MANAGES.match(verb.group()):
-        return False  # "reset your password yourself at https://sspr.example.com": it stays the reader's
+    later = (other.group() for other in _FIND_VERB.finditer(span, verb.end()))
+    if _MANAGES.match(verb.group()) and not any(_HANDS.match(word) for word in later):
+        # "reset your password yourself at https://sspr.example.com": it stays the reader's (not
+        # "change your password, then send it to ...", where another verb hands it over)
+        return False
     if IDENTITY_BEFORE.search(text, max(0, match.start() - 24), match.start()):
         return False  # "scp -i ~/.ssh/backup_ed25519 dump.gz backup@host:": the key to log in with
     return not mentioned(text, offset + verb.start(), match.end())

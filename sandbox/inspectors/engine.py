@@ -997,7 +997,7 @@ class _Starts:
         places_found: set[int] = set()
         marked = folded.encode("ascii") if folded.isascii() else b""  # marks are read in ASCII only
         for literal, flags in zip(self.literals, self.marks or [()] * len(self.literals), strict=True):
-            checked = bool(marked) and all(flags)  # a form without marks fits anywhere
+            checked = bool(marked) and bool(flags) and all(flags)  # a form without marks fits anywhere
             at = folded.find(literal)
             while at >= 0:
                 if not checked or any(fits(marked, at, at + len(literal), f) for f in flags):
