@@ -89,7 +89,8 @@ cdef class Automaton:
 
 cdef class Gate:
     """Rules of clauses of literals over one automaton (csrc/ahocorasick.c, the gate):
-    ``literals`` (bytes) with ``flags`` (1: no word byte before, 2: none after), ``members``
+    ``literals`` (bytes) with ``flags`` (1: no word byte before, 2: none after, 4 and 8: not
+    part of a path before or after, 16: no ':' after; see prefilter.parse_literal), ``members``
     (clause, literal) pairs, ``clause_rule`` per clause, ``reach`` and ``window`` per rule.
     Raises PolicyError for an index out of range, a rule without clauses, or literals the
     automaton refuses."""
