@@ -34,7 +34,7 @@ import regex
 
 from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
-from sandbox.inspectors.prefilter import NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE
+from sandbox.inspectors.prefilter import NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE, whole_word
 
 HIGH = ThreatLevel.HIGH
 
@@ -55,7 +55,7 @@ _AI_WORD = (
 # the orders' budgets on them (an "incomplete" finding on a benign document). Its forms are
 # spelled out as whole words: "agent_get_passphrase" is an identifier, not a name.
 _WHOLE_NAMES = tuple(
-    NOT_IN_PATH_BEFORE + rf"\b{name}\b" + NOT_IN_PATH_AFTER
+    whole_word(name)
     for name in ("assistant", "assistants", "agent", "agents", "agente", "agenten", "agentes", "copilot", "claude",
                  "gemini", "chatgpt", "codex", "llm", "llms", "ai")
 )
@@ -597,7 +597,7 @@ ORDER_TO_AGENT = Rule(
     # "agent/call-pinentry.c" are then no places to try (each was charged the window).
     starts=(
         *_WHOLE_NAMES,
-        *(NOT_IN_PATH_BEFORE + rf"\b{name}\b" + NOT_IN_PATH_AFTER for name in ("ia", "ki", "bot", "bots")),
+        *(whole_word(name) for name in ("ia", "ki", "bot", "bots")),
         *(NOT_IN_PATH_BEFORE + rf"\b{name}" for name in ("gpt", "assistent", "asistente", "asystent", "sprachmodell",
                                                          "taalmodel", "språkmodell", "language ", "coding ", "code ",
                                                          "automated ")),

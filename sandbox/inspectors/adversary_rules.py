@@ -22,7 +22,7 @@ from sandbox.inspectors import adversary_dismissals as dismissals
 from sandbox.inspectors.adversary_cues import FIND_META, NOT_A_PROGRAM, auth_howto, mentioned
 from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
-from sandbox.inspectors.prefilter import NOT_A_LABEL, NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE
+from sandbox.inspectors.prefilter import NOT_A_LABEL, NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE, whole_word
 
 HIGH, MEDIUM, LOW = ThreatLevel.HIGH, ThreatLevel.MEDIUM, ThreatLevel.LOW
 
@@ -1546,7 +1546,7 @@ _RISK_LITERALS = (
 )
 RISKY_ORDER = Rule(
     "risky_order_to_agent", HIGH, "a sentence that orders the agent to do something risky",
-    (*(NOT_IN_PATH_BEFORE + rf"\b{name}\b" + NOT_IN_PATH_AFTER + NOT_A_LABEL
+    (*(whole_word(name, label=True)
        for name in ("assistant", "ai", "agent", "agents", "model", "models", "llm", "copilot", "claude", "bot")),
      r"\bais\b", r"\bgpt", r"\bbots\b", r"\bautomated"),
     # A whole sentence, taken without backtracking (it ends at ".", "!" or "?" before a

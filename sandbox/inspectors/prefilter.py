@@ -69,6 +69,12 @@ NOT_IN_PATH_BEFORE = (
 )
 NOT_IN_PATH_AFTER = r"(?!\.[A-Za-z0-9_]|[/\\]" + _TOKEN + r"{0,64}?(?:\.[A-Za-z0-9_]|[/\\]))"
 _PATH_REACH = 60  # token bytes read on either side (as csrc/ahocorasick.c's PATH_REACH)
+
+
+def whole_word(word: str, *, label: bool = False) -> str:
+    """``word`` as a literal (and a pattern) for a whole word outside paths and file names,
+    and, with ``label``, not a label: the marks in the order parse_literal reads them."""
+    return NOT_IN_PATH_BEFORE + rf"\b{word}\b" + NOT_IN_PATH_AFTER + (NOT_A_LABEL if label else "")
 # A token's bytes as the gate reads them: ASCII but NUL, not whitespace (the information
 # separators too), not a quote or a bracket (csrc/ahocorasick.c's path_byte).
 _PATH_BYTES = frozenset(range(1, 0x80)) - frozenset(b" \t\n\v\f\r\x1c\x1d\x1e\x1f\"'`<>()[]{}")
