@@ -687,6 +687,10 @@ _OWN_PLACE = re.compile(
 )
 
 
+# A project's own .env file, not the template committed beside it (".env.example", ".env.sample"):
+# "Copy `.env.example` to `.env.local`" copies no secret.
+DOT_ENV = r"(?<![\w.])\.env\b(?!\.(?:example|sample|template|dist|defaults?)\b)"
+
 # Verbs that change a secret where it is kept, not hand it over: "To reset your password
 # yourself, go to https://sspr.example.com", "rotate the key at https://console.example.com".
 _MANAGES = re.compile(r"(?:reset|change|rotate|renew|regenerate|revoke)$", re.IGNORECASE)

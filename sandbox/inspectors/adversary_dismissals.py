@@ -185,3 +185,38 @@ def option_help(text: str, at: int) -> bool:
     line = text.rfind("\n", 0, at) + 1
     opened = _OPTION_LINE.match(text, line)
     return opened is not None and opened.end() <= at
+
+
+# A prompt as a setting a program lets its users change: "`--system-prompt` flag to override
+# the built-in system prompt per run", "how to override the system prompt per project",
+# "Optional: override the system prompt file", "The `instructions` field overrides the agent's
+# default system instructions for this run only", "System prompt override (leave empty to use
+# prompts/system.md)". The override is said of a flag, a field or a variable, or scoped to a
+# run, a project or a file: how the program is configured. Only "override" and "replace" are
+# read so: "ignore your instructions for this run" stays an order.
+_SETTING_VERB = re.compile(r"\b(?:overrid|replac)\w*+", re.IGNORECASE)
+_SETTING_BEFORE = re.compile(
+    r"(?:\b(?:flag|option|setting|variable|parameter|field|key|argument|switch|env\s++var\w*+)[`'\"]?\s++(?:to|that|which|"
+    r"lets\s++you|can)|\bhow\s++to|\blets?\s++(?:you|users|admins|operators|teams)|\ballows?\s++(?:you|users|admins|"
+    r"operators|teams)\s++to|\b(?:can|may)\s++be\s++used\s++to|\bused\s++to|\boptional(?:ly)?\s*+:?|"
+    r"\b(?:admins|administrators|users|operators|you)\s++can|\bfield)\s*+$|--$",
+    re.IGNORECASE,
+)
+_SETTING_AFTER = re.compile(
+    r"(?:\s++(?:\w++\s++){0,4}?(?:per\s++(?:run|project|call|request|workspace|user|session|agent|model|team|tenant|"
+    r"deployment|environment|repo\w*+|directory|conversation|chat|thread|job|task)|for\s++(?:this|each|every|a\s++single|"
+    r"one)\s++(?:run|call|request|session|job|invocation))|\s++(?:file|path|template)s?\b|\s*+\(|\s*+=)",
+    re.IGNORECASE,
+)
+
+
+def configured(text: str, start: int, end: int) -> bool:
+    """The first "override" or "replace" in ``text[start:end]`` changes a program's setting
+    (a prompt configured per run or project, by a flag, a field or a file), not the reader's
+    orders."""
+    verb = _SETTING_VERB.search(text, start, end)
+    if verb is None:
+        return False
+    if _SETTING_BEFORE.search(text, max(0, verb.start() - 60), verb.start()):
+        return True
+    return _SETTING_AFTER.match(text, end) is not None or _SETTING_AFTER.match(text, verb.end()) is not None

@@ -116,7 +116,9 @@ class Rule:
 
     ``check_reads``: the characters ``check`` reads for a match it judges, its match
     included (each match is charged that against the rule's budget); None: the window,
-    which is what a check is given."""
+    which is what a check is given. Or a function of the match that says so, for a check
+    whose work differs by far from match to match (most sentences it turns away at once, a
+    few it reads around): it must itself read little, as it runs on every match."""
 
     id: str
     level: ThreatLevel
@@ -130,7 +132,7 @@ class Rule:
     reach: int = 0
     lines: bool = False
     starts: tuple[str, ...] = ()
-    check_reads: int | None = None
+    check_reads: int | Callable[[Any], int] | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -737,7 +739,8 @@ class RuleSet:
                     if budget[index] <= 0:
                         unread.setdefault(index, []).append((low, high))
                         break
-                    budget[index] -= self._check_reads[index]
+                    reads = self._check_reads[index]
+                    budget[index] -= reads if isinstance(reads, int) else reads(match)
                     if not rule.check(match):
                         continue
                 begin, finish = match.start(), match.end()
