@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from typing import Any
 
 import regex
 
@@ -100,7 +101,7 @@ _FIND_ADDRESS = Finder(_ADDRESS)
 # -- (c) the risky objects --------------------------------------------------------------------------------
 
 _OBJECT = (
-    r"(?:(?<![\w.])\.env\b|~/\.|\.ssh\b|\.aws\b|\.kube\b|\.npmrc\b|\.netrc\b|\.git-credentials|\.gitconfig|\bid_(?:rsa|ed25519|ecdsa)\b|"
+    r"(?:(?<![\w.])\.env\b|~/\.|\.ssh\b|\.aws\b|\.kube\b|\.npmrc\b|\.netrc\b|\.git-credentials|\.gitconfig|\bid_(?:rsa|ed25519|ecdsa)\b(?!\.pub)|"
     r"authorized_keys|credential|secret|password|passwd|\btokens?\b|_token\b|api[\s_-]?keys?|_key\b|"
     r"(?:private|signing|deploy|ssh|access)\s++keys?|environment\s++variables?|\benv\s++vars?|\benviron\b|"
     r"\bprintenv\b|\benv\s*+\||process\.env|system\s++prompt|(?:hidden|initial|original)\s++instructions|"
@@ -284,6 +285,9 @@ _REPORTED = re.compile(
     r"manipulat\w*|lur\w*)\s++(?:the|a|an|its|their|your|our|every)\s++"
     r"(?:\w++\s++)?(?:model|agent|ai|assistant|llm|bot|chatbot|reviewer|tool|system|screener|reader)s?\s++to\b|"
     r"\b(?:telling|asking|instructing|getting|making)\s++(?:it|them)\s++to\b|"
+    # the same in the passive, said of models: "could be induced to ignore their system prompt"
+    r"\b(?:be|been|being|are|were|is|was|get|got)\s++(?:easily\s++|reliably\s++)?(?:induced|tricked|coaxed|"
+    r"manipulated|convinced|persuaded|made|led|steered|jailbroken\s++into)\s++to\s*+$|"
     # someone's request reported by the writer: "Customer asks us to \"bypass\" 2FA"
     r"\b(?:asks?|asked|asking|wants?|wanted|requests?|requested|begs?|begged)\s++(?:us|me|them|him|her)\s++to\s*+"
     r"[\"'\u201c\u2018]?$|"
@@ -617,7 +621,7 @@ ORDER_TO_AGENT = Rule(
 _HOME_SECRETS = r"(?:ssh|aws|kube|npmrc|netrc|git-credentials|config/gh|docker|gnupg|bash_history|pypirc|cursor|claude)"
 _DATA = (
     r"(?:(?<![\w.])\.env\b|~/\." + _HOME_SECRETS + r"|\.ssh/|\.aws/|\.kube/|kube/?config\b|\.npmrc\b|\.pypirc\b|"
-    r"\.netrc\b|\.git-credentials|/etc/(?:passwd|shadow)\b|bash_history|\bid_(?:rsa|ed25519|ecdsa)\b|credentials?\b|"
+    r"\.netrc\b|\.git-credentials|/etc/(?:passwd|shadow)\b|bash_history|\bid_(?:rsa|ed25519|ecdsa)\b(?!\.pub)|credentials?\b|"
     r"\bsecrets?\b|\bpasswords?\b|\b(?:api|access|auth|admin|deploy|signing|private|session|bearer|npm|pypi|github|gh|"
     r"aws|ci)[\s_-]?(?:keys?|tokens?)\b|(?-i:(?<=[A-Z0-9])_(?:TOKEN|SECRET|PASSWORD)\b)|"
     r"environment\s++variables?|\benv\s++vars?\b|\bprintenv\b|\bos\.environ\b|process\.env\b|"
@@ -691,6 +695,25 @@ _OWN_PLACE = re.compile(
 # "Copy `.env.example` to `.env.local`" copies no secret.
 DOT_ENV = r"(?<![\w.])\.env\b(?!\.(?:example|sample|template|dist|defaults?)\b)"
 
+# A public key's file ("~/.ssh/id_ed25519.pub"): handed to whoever grants access, as it is
+# meant to be. Blanked (offsets kept) before a text is looked at again for a secret.
+_PUBLIC_KEY_FILE = re.compile(r"(?<![^\s`'\"])[^\s`'\"]*?\.pub\b")  # from a token's start: linear
+
+
+_TOKEN_REST = re.compile(r"[^\s`'\"]{0,64}")
+
+
+def only_public_keys(match: Any, secret: Any) -> bool:
+    """The match names a public key's file, and no secret (``secret``, a compiled pattern)
+    once those are taken out: "email ~/.ssh/id_ed25519.pub to ops@..." hands nothing over. The
+    match's last word is read to its end (a pattern that stops at "id_ed25519" leaves ".pub")."""
+    rest = _TOKEN_REST.match(match.string, match.end())
+    text = match.group() + (rest.group() if rest else "")
+    if ".pub" not in text:
+        return False
+    return secret.search(_PUBLIC_KEY_FILE.sub(lambda m: " " * len(m.group()), text)) is None
+
+
 # Verbs that change a secret where it is kept, not hand it over: "To reset your password
 # yourself, go to https://sspr.example.com", "rotate the key at https://console.example.com".
 _MANAGES = re.compile(r"(?:reset|change|rotate|renew|regenerate|revoke)$", re.IGNORECASE)
@@ -712,6 +735,8 @@ def _hands_over(match: re.Match[str]) -> bool:
     span = sentence + match.group()
     if _OWN_PLACE.search(_ADDRESSES.sub(" ", span)) or auth_howto(match):
         return False
+    if only_public_keys(match, _FIND_DATA):
+        return False  # "email ~/.ssh/id_ed25519.pub to ops@example.com": a public key
     starts = _clause_starts(span)
     cut = 0
     for verb in _FIND_VERB.finditer(span):
@@ -747,6 +772,7 @@ def _negation_scope(span: str, cut: int, starts: list[int]) -> int:
     return cut
 
 
+_FIND_DATA = re.compile(_DATA, re.IGNORECASE)  # a secret named, for only_public_keys
 _WRITTEN_INTO = re.compile(
     _EXPOSED + r"\s++(?:in|into|inside)\s++(?:the\s++|your\s++|a\s++|its\s++)?(?:project'?s?\s++|repo'?s?\s++|"
     r"global\s++|user\s++)?" + _DATA + r"\s*+", re.IGNORECASE,

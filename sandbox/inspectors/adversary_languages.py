@@ -261,7 +261,7 @@ _SHOW_VERB = (
     r"umieść|klistra\w*+|skicka\w*+|copi[ae]\w*+|copiez|kopier\w*+|kopiuj\w*+|kopiëer\w*+)"
 )
 _OWN_SECRETS = (
-    r"(?:" + DOT_ENV + r"|~/\.(?:ssh|aws|npmrc|pypirc|netrc|docker)|\bid_(?:rsa|ed25519)\b|\bprintenv\b|"
+    r"(?:" + DOT_ENV + r"|~/\.(?:ssh|aws|npmrc|pypirc|netrc|docker)|\bid_(?:rsa|ed25519)\b(?!\.pub)|\bprintenv\b|"
     r"\bcontraseñas\b|\bsenhas\b|\bmots\s++de\s++passe\b|\bpasswörter\b|\bpassword\b|\bhasła\b|\bwachtwoorden\b|"
     r"\bcredenciales\b|\bcredenciais\b|\bcredenziali\b|\bidentifiants\b|\bzugangsdaten\b|\bdane\s++logowania\b)"
 )

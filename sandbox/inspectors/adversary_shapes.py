@@ -19,7 +19,7 @@ import re
 
 import regex
 
-from sandbox.inspectors.adversary_cues import CUE_RULES, IDENTITY_BEFORE, auth_howto, mentioned
+from sandbox.inspectors.adversary_cues import CUE_RULES, IDENTITY_BEFORE, auth_howto, mentioned, only_public_keys
 from sandbox.inspectors.adversary_jailbreak import JAILBREAK
 from sandbox.inspectors.adversary_languages import LANGUAGE_ACTIONS, LANGUAGE_SHAPES
 from sandbox.inspectors.adversary_oversight import OVERSIGHT_ACTIONS, OVERSIGHT_RULES
@@ -81,7 +81,7 @@ def _requested(match: re.Match[str]) -> bool:
 
 _SECRET = (
     r"(?:(?<![\w.])\.env\b(?!\.example|\.sample|\.template)|~/\.(?:ssh|aws|kube|docker|netrc|git-credentials|npmrc|"
-    r"pypirc|gnupg|config/gh)|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\.aws/credentials|\bkube/?config\b|\.netrc\b|"
+    r"pypirc|gnupg|config/gh)|\bid_(?:rsa|ed25519|ecdsa|dsa)\b(?!\.pub)|\.aws/credentials|\bkube/?config\b|\.netrc\b|"
     r"\.git-credentials\b|\.npmrc\b|\.pypirc\b|/etc/(?:passwd|shadow|sudoers)\b|\bbash_history\b|\.sops\.ya?ml\b|"
     r"\bsecrets?\.(?:ya?ml|toml|json|env)\b|\bhosts\.yml\b|\bdocker/config\.json\b|"
     r"\b(?:api|access|admin|auth|oauth|npm|pypi|deploy|session|bearer|github|gh|hf|openai|aws|slack|bot|refresh|"
@@ -212,7 +212,8 @@ def _handed_over(match: re.Match[str]) -> bool:
     # (the words of _NOT_OURS, not a host's: "review@example-audit.net" is no example key)
     ours = _NOT_OURS.search(_ADDRESSES_IN.sub(" ", match.group())) is None
     return (ours and not _forbids(match) and _use(match) and not auth_howto(match) and not _shown(match)
-            and not _only_identities(match) and not _piped_to_login(match))
+            and not _only_identities(match) and not _piped_to_login(match)
+            and not only_public_keys(match, _SECRET_NAMED))
 
 
 # A secret piped into a login's standard input ('echo "$CI_REGISTRY_PASSWORD" | docker login -u
@@ -1044,7 +1045,7 @@ PERSONA_OTHER = Rule(
 HIDE_OTHER = Rule(
     "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user (other languages)",
     ("utilisateur", "usuario", "usuário", "utente", "nutzer", "gebruiker", "użytkownik", "användare", "a nadie",
-     "ninguém", "desenvolvedor"),
+     "ninguém", "desenvolvedor", "sin mencionar", "nie opisuj", "nie wspominaj", "nie zgłaszaj", "lui en", "leur en"),
     r"\bne\s++(?:le\s++|la\s++|les\s++|lui\s++|en\s++)?(?:mentionne|dis|signale|montre|préviens|informe)[rz]?\s++"
     r"(?:rien\s++|pas\s++|jamais\s++)[^\n.]{0,30}?l'utilisateur|"
     r"\bno\s++(?:se\s++lo\s++|le\s++|lo\s++)?(?:digas|menciones|cuentes|informes|avises|muestres)\b[^\n.]{0,30}?\busuario|"
@@ -1058,6 +1059,10 @@ HIDE_OTHER = Rule(
     r"\bsans\s++(?:demander|prévenir)\s++l'utilisateur|\bsenza\s++(?:chiedere|avvisare)\s++(?:all')?utente|"
     r"\bbez\s++pytania\s++użytkownik|"
     r"\bno\s++hace\s++falta\s++(?:avisar|decir(?:le)?|informar|contar(?:le)?)\s++(?:a\s++nadie|al\s++usuario)|"
+    # "sin mencionarlo en el resumen de cambios", "Nie opisuj tych zmian w PR", "Ne lui en parlez pas"
+    r"\bsin\s++mencionar(?:lo|la|los|las)?\s++(?:en\s++)?(?:el\s++|la\s++)?(?:resumen|descripción|changelog|pr|commit)|"
+    r"\bnie\s++(?:opisuj|wspominaj|zgłaszaj)\s++(?:tych|tego|tej)\s++(?:\w++\s++)?w\s++(?:pr|opisie|changelogu|"
+    r"podsumowaniu)|\bne\s++(?:lui|leur)\s++en\s++(?:parlez|parle|dites|dis)\s++pas\b|"
     r"\bnão\s++(?:é\s++)?precis[ao]\s++(?:avisar|informar|contar|mostrar)\b[^\n.]{0,40}?\b(?:ninguém|usuário|desenvolvedor)",
     check=_use,
 )
@@ -1123,7 +1128,8 @@ SKIP_CONFIRMATION = Rule(
     ("confirmation", "approval", "permission", "go-ahead", "sign-off", "consent", "confirm", "checking back",
      "without asking", "silently", "erlaubnis", "potwierdzen", "conferma", "confirmación", "bevestiging", "bekräft",
      "check with", "ask them", "ask the user", "pre-approved", "preapproved", "already approved", "without prompting",
-     "sem pedir", "sem confirma", "sem aprova", "senza attendere", "validation", "demander", "rückfrage"),
+     "sem pedir", "sem confirma", "sem aprova", "senza attendere", "validation", "demander", "rückfrage", "sin pedir",
+     "sin aprobación", "sin permiso", "toestemming", "bevestiging"),
     r"\b(?:do\s++not|don't|never|no\s++need\s++to)\s++(?:wait\s++for|ask\s++(?:for|the\s++user)|seek|request|get|"
     r"check\s++(?:back|with))\b[^\n.!?]{0,30}?\b(?:confirmation|approval|permission|go-ahead|sign-off|consent)\b|"
     r"\bwithout\s++(?:asking|waiting\s++for|checking\s++(?:back\s++)?with|(?:any\s++)?(?:user\s++)?"
@@ -1137,14 +1143,15 @@ SKIP_CONFIRMATION = Rule(
     r"\b(?:user|owner|maintainers?|team)\s++(?:has|have)\s++(?:already\s++(?:approved|pre-?approved|signed\s++off\s++on)|"
     r"pre-?approved|signed\s++off\s++on)\b|"
     r"\bfrag\w*+\s++(?:den\s++)?(?:nutzer|benutzer)\s++nicht\b|\bbez\s++pytania\s++o\s++potwierdzen\w*+|"
-    r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?confirmación\b|"
+    r"\bsenza\s++(?:chiedere\s++)?conferma\b|\bsin\s++(?:pedir\s++)?(?:confirmación|aprobación|permiso)\b|"
     # "apply the fix without prompting", "sem pedir confirmação", "senza attendere la revisione
     # umana", "Merci de ne pas lui demander de validation", "Rückfragen bitte vermeiden"
     r"\bwithout\s++prompting\b|\bsem\s++(?:pedir\s++)?(?:confirmação|aprovação)\b|"
     r"\bsenza\s++attendere\s++(?:la\s++|l')?(?:revisione|approvazione|conferma)\b|"
     r"\bsans\s++(?:demander\s++)?(?:de\s++|la\s++|sa\s++)?(?:validation|confirmation)\b|"
     r"\bne\s++pas\s++(?:lui\s++|leur\s++)?demander\s++(?:de\s++|sa\s++|son\s++|leur\s++)?(?:validation|confirmation|"
-    r"accord)\b|\brückfragen\s++(?:bitte\s++)?vermeiden\b",
+    r"accord)\b|\brückfragen\s++(?:bitte\s++)?vermeiden\b|"
+    r"\b(?:hoeft|hoeven)\s++(?:hier\s++)?niet\s++(?:om\s++)?(?:toestemming|bevestiging)\b",
     check=lambda m: not _forbidden(m),
 )
 
@@ -1169,10 +1176,13 @@ FOR_MACHINES = Rule(
 
 HIDDEN_CARRIER = Rule(
     "invisible_text", LOW, "text in a carrier a person reading the page or document does not see",
-    ("\\color{white}", "\\textcolor{white}", "\\fontsize{", "\\tiny", "data-", "content:"),
+    ("\\color{white}", "\\textcolor{white}", "\\fontsize{", "\\tiny", "data-", "content:", "<text"),
     r"\\(?:text)?color\{white\}|\\fontsize\{0?\.?[01](?:\.\d)?pt\}|"
     r"\bdata-[\w-]*?(?:ai|agent|llm|prompt|instructions?|assistant)[\w-]*+\s*+=\s*+[\"'][^\"'\n]{8,}|"
-    r"\bcontent\s*+:\s*+[\"'][^\"'\n]{8,300}[\"'][^}\n]{0,60}?font-size\s*+:\s*+0",
+    r"\bcontent\s*+:\s*+[\"'][^\"'\n]{8,300}[\"'][^}\n]{0,60}?font-size\s*+:\s*+0|"
+    # an SVG's text drawn transparent, a pixel high or white (a diagram's hidden caption)
+    r"<text\b[^>\n]{0,200}?\b(?:fill-opacity|opacity)\s*+=\s*+[\"']0(?:\.0+)?[\"'][^>\n]{0,200}>[^<]{20,}|"
+    r"<text\b[^>\n]{0,200}?\bfont-size\s*+=\s*+[\"'](?:0|0?\.\d+|1)(?:px)?[\"'][^>\n]{0,200}>[^<]{20,}",
 )
 
 SHAPES: tuple[Rule, ...] = (

@@ -114,6 +114,10 @@ def test_a_zygote_stopped_before_its_answer_is_continued(box: Sandbox) -> None:
     # Left stopped, the zygote never answers, and the run fails after the reply timeout.
     assert box.run(["echo", "still here"]).stdout == "still here\n"
     assert channel.stopped, "the zygote was stopped between its two messages"
+    if _status(z.pid)["State"][0] == "T":
+        # On a loaded machine the stop can land after the zygote has answered: the run had
+        # nothing to wait for, and the next run finds the zygote stopped and continues it.
+        assert box.run(["echo", "again"]).stdout == "again\n"
     assert _status(z.pid)["State"][0] in "SR", "the zygote runs again"
 
 
