@@ -1573,10 +1573,9 @@ def _addressed(match: re.Match[str]) -> bool:
     return at < len(memo[1]) and memo[1][at] < match.end()
 
 
-def _risky_order(match: re.Match[str]) -> bool:
-    """The sentence scores as a risky order, keeps no rule, and is not a mention. The cheap
-    cues are read first: every sentence near an agent's name in benign prose comes here, and
-    most fail on them without the mention check reading the text around."""
+def _scores(match: re.Match[str]) -> bool:
+    """The sentence names the agent or "you", gives an order and names a risk, enough to
+    score as a risky order (the cheap cues, read in the sentence alone)."""
     if not _addressed(match):
         return False
     sentence = match.group()
@@ -1585,24 +1584,48 @@ def _risky_order(match: re.Match[str]) -> bool:
         return False
     risk = min(2, len({m.group().lower() for m in _CUE_RISK.finditer(sentence)}))
     pressure = 1 if _CUE_PRESSURE.search(sentence) else 0
-    if risk < 1 or agent + 1 + risk + pressure < 5:
-        return False
-    return not _RULE_KEPT.search(sentence) and not _mentioned(match)
+    return risk >= 1 and agent + 1 + risk + pressure >= 5
+
+
+# The last match scored and its score: the engine prices a match (_risky_order_reads) and then
+# judges it (_risky_order), one after the other; one tuple, replaced whole (threads may check
+# windows side by side: a match not the one kept is scored again).
+_scored_last: tuple[Any, bool] = (None, False)
+
+
+def _scored(match: re.Match[str]) -> bool:
+    global _scored_last
+    memo = _scored_last
+    if memo[0] is not match:
+        memo = _scored_last = (match, _scores(match))
+    return memo[1]
+
+
+def _risky_order(match: re.Match[str]) -> bool:
+    """The sentence scores as a risky order, keeps no rule, and is not a mention. The cheap
+    cues are read first: every sentence near an agent's name in benign prose comes here, and
+    most fail on them without the mention check reading the text around."""
+    return _scored(match) and not _RULE_KEPT.search(match.group()) and not _mentioned(match)
 
 
 # What _risky_order reads for a sentence, charged against the rule's budget: nothing past the
 # places found once per window where it names no one (most sentences beside an agent's name
-# in prose); else its cue patterns, a few reads of the sentence, and for one that scores, the
-# text around it that the mention check reads. Charged up front for every sentence that names
-# the agent or "you": a megabyte of one risky order repeated is read up to the budget, and the
-# rest is reported unread, not judged sentence by sentence for half a second.
+# in prose); the sentence, for its cue patterns, where it names the agent or "you" (GnuPG's
+# NEWS does hundreds of times, about gpg-agent); and for one that scores, a few more reads of
+# it and the text around it that the mention check reads. A megabyte of one risky order
+# repeated is read up to the budget, and the rest is reported unread, not judged sentence by
+# sentence for half a second.
 _SENTENCE_READS = 4
 _AROUND_READS = 400
 
 
 def _risky_order_reads(match: re.Match[str]) -> int:
     """The characters _risky_order is charged for ``match`` (see above)."""
-    return _SENTENCE_READS * len(match.group()) + _AROUND_READS if _addressed(match) else 0
+    if not _addressed(match):
+        return 0
+    if not _scored(match):
+        return len(match.group())
+    return _SENTENCE_READS * len(match.group()) + _AROUND_READS
 
 
 # What _risky_order cannot pass without, as literals for the prefilter's gate: the sentence
