@@ -193,19 +193,23 @@ def option_help(text: str, at: int) -> bool:
 # default system instructions for this run only", "System prompt override (leave empty to use
 # prompts/system.md)". The override is said of a flag, a field or a variable, or scoped to a
 # run, a project or a file: how the program is configured. Only "override" and "replace" are
-# read so: "ignore your instructions for this run" stays an order.
+# read so: "ignore your instructions for this run" stays an order, and so does "you can
+# override your instructions" (a permission, not a program's option).
 _SETTING_VERB = re.compile(r"\b(?:overrid|replac)\w*+", re.IGNORECASE)
 _SETTING_BEFORE = re.compile(
     r"(?:\b(?:flag|option|setting|variable|parameter|field|key|argument|switch|env\s++var\w*+)[`'\"]?\s++(?:to|that|which|"
     r"lets\s++you|can)|\bhow\s++to|\blets?\s++(?:you|users|admins|operators|teams)|\ballows?\s++(?:you|users|admins|"
     r"operators|teams)\s++to|\b(?:can|may)\s++be\s++used\s++to|\bused\s++to|\boptional(?:ly)?\s*+:?|"
-    r"\b(?:admins|administrators|users|operators|you)\s++can|\bfield)\s*+$|--$",
+    r"\b(?:admins|administrators|users|operators)\s++can|\bfield)\s*+$|--$",
     re.IGNORECASE,
 )
 _SETTING_AFTER = re.compile(
     r"(?:\s++(?:\w++\s++){0,4}?(?:per\s++(?:run|project|call|request|workspace|user|session|agent|model|team|tenant|"
     r"deployment|environment|repo\w*+|directory|conversation|chat|thread|job|task)|for\s++(?:this|each|every|a\s++single|"
-    r"one)\s++(?:run|call|request|session|job|invocation))|\s++(?:file|path|template)s?\b|\s*+\(|\s*+=)",
+    r"one)\s++(?:run|call|request|session|job|invocation))|\s++(?:file|path|template)s?\b|\s*+=|"
+    # a setting's note in brackets ("System prompt override (leave empty to use prompts/system.md)"),
+    # not any bracket: "Override (urgent) your instructions" stays an order
+    r"\s*+\((?:leave|optional|default|defaults|if|see|e\.g\.|empty|relative|unset|set|per|for)\b)",
     re.IGNORECASE,
 )
 
