@@ -698,8 +698,6 @@ DOT_ENV = r"(?<![\w.])\.env\b(?!\.(?:example|sample|template|dist|defaults?)\b)"
 # A public key's file ("~/.ssh/id_ed25519.pub"): handed to whoever grants access, as it is
 # meant to be. Blanked (offsets kept) before a text is looked at again for a secret.
 _PUBLIC_KEY_FILE = re.compile(r"(?<![^\s`'\"])[^\s`'\"]*?\.pub\b")  # from a token's start: linear
-
-
 _TOKEN_REST = re.compile(r"[^\s`'\"]{0,64}")
 
 

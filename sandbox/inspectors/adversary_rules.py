@@ -1287,7 +1287,9 @@ SEND_DATA = Rule(
      "include your", "include all", "paste the", "paste your", "submit the", "submit your", "report the",
      "report your", "post it", "share it", "copy it", "paste it"),
     r"\b(?:send|post|upload|transmit|forward|exfiltrate|share|e-?mail|leak|submit|report|paste|copy|include)\b"
-    r"(?:[^\n.!?]|[.](?=[\w/])){0,60}?" + _SENT_SECRET + r"(?:[^\n.!?]|[.](?=[\w/])){0,120}?\b(?:to|into|at|via|on)\b(?:[^\n.!?]|[.](?=[\w/])){0,40}?(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
+    r"(?:[^\n.!?]|[.](?=[\w/])){0,60}?" + _SENT_SECRET
+    + r"(?:[^\n.!?]|[.](?=[\w/])){0,120}?\b(?:to|into|at|via|on)\b(?:[^\n.!?]|[.](?=[\w/])){0,40}?"
+    r"(?:https?://|www\.|[\w.+-]++@[\w-]++\.[\w.-]++|webhook|"
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
     # ("Do not paste tokens into chat": a rule, not a request; "email id_ed25519.pub to ops@...": a public key)
