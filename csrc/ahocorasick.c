@@ -623,6 +623,11 @@ struct runs {
      * runs_over; ranges = -1 where there are more than RUNS_MAX_RANGES (the table is read). */
     int ranges;
     uint8_t low[8], span[8];
+    /* The same classes as two tables of sixteen, for the SSSE3 path of runs_over (nibbles =
+     * 1 where they fit, see nibble_tables): byte v is a member where
+     * nib_lo[v & 15] & nib_hi[v >> 4] & member_bits, whitespace where ... & space_bits. */
+    int nibbles;
+    uint8_t nib_lo[16], nib_hi[16], member_bits, space_bits;
     size_t min;
     struct wbuf *out;
     /* Where each 64-byte block of the text starts once whitespace runs are read as one byte
@@ -806,6 +811,111 @@ static inline void block_masks(const struct runs *rs, const struct member_vector
     *s = ss;
 }
 
+/* The kinds of rs->kind as nibble tables (see struct runs): per high nibble, the set of low
+ * nibbles that are members, and the set that are whitespace; each distinct set of either
+ * kind takes a bit. Eight bits hold the base64 alphabet (five sets) and whitespace (three).
+ * More than eight: nibbles = 0, and the SSE2 ranges or the table are used. */
+static void nibble_tables(struct runs *rs)
+{
+    uint16_t sets[8];
+    int count = 0;
+    memset(rs->nib_lo, 0, sizeof rs->nib_lo);
+    memset(rs->nib_hi, 0, sizeof rs->nib_hi);
+    rs->member_bits = rs->space_bits = 0;
+    rs->nibbles = 0;
+    for (int kind = KIND_MEMBER; kind <= KIND_SPACE; kind <<= 1) {
+        int first = count; /* the sets of this kind start here: a set of the other kind is another bit */
+        for (unsigned h = 0; h < 16; h++) {
+            uint16_t set = 0;
+            for (unsigned l = 0; l < 16; l++)
+                if (rs->kind[h << 4 | l] & kind)
+                    set |= (uint16_t)(1u << l);
+            if (!set)
+                continue;
+            int b = first;
+            while (b < count && sets[b] != set)
+                b++;
+            if (b == count) {
+                if (count == 8)
+                    return;
+                sets[count++] = set;
+                for (unsigned l = 0; l < 16; l++)
+                    if (set >> l & 1)
+                        rs->nib_lo[l] |= (uint8_t)(1u << b);
+            }
+            rs->nib_hi[h] |= (uint8_t)(1u << b);
+            if (kind == KIND_MEMBER)
+                rs->member_bits |= (uint8_t)(1u << b);
+            else
+                rs->space_bits |= (uint8_t)(1u << b);
+        }
+    }
+    rs->nibbles = 1;
+}
+
+/* Whether this machine has SSSE3 (its byte shuffle is the nibble table lookup): every x86-64
+ * made since 2008, but not part of the baseline the wheels are built for, so asked at run
+ * time. sbx_gate_vectors turns the path off (the tests run both). */
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <tmmintrin.h>
+#define HAVE_SSSE3_PATH 1
+static int ssse3_state = -1; /* -1: not asked yet */
+
+static int use_ssse3(void)
+{
+    if (ssse3_state < 0) {
+        __builtin_cpu_init();
+        ssse3_state = __builtin_cpu_supports("ssse3") ? 1 : 0;
+    }
+    return ssse3_state;
+}
+
+/* The 64-byte blocks of runs_over with the nibble tables: per sixteen bytes two shuffles,
+ * an AND and two tests, where the ranges take two to four operations each. Leaves *at at
+ * the first byte it did not read. */
+__attribute__((target("ssse3"))) static int blocks_ssse3(struct runs *rs, const uint8_t *buf, size_t hi, size_t *at,
+                                                         size_t *r, size_t *consumed, uint64_t *prev)
+{
+    const __m128i lo_tab = _mm_loadu_si128((const __m128i *)(const void *)rs->nib_lo);
+    const __m128i hi_tab = _mm_loadu_si128((const __m128i *)(const void *)rs->nib_hi);
+    const __m128i low4 = _mm_set1_epi8(0x0f), mbits = _mm_set1_epi8((char)rs->member_bits);
+    const __m128i sbits = _mm_set1_epi8((char)rs->space_bits), zero = _mm_setzero_si128();
+    size_t p = *at, c = *consumed;
+    uint64_t before = *prev;
+    for (; p + 64 <= hi; p += 64) {
+        uint64_t m = 0, s = 0;
+        for (unsigned q = 0; q < 4; q++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + p + 16 * q));
+            __m128i t = _mm_and_si128(_mm_shuffle_epi8(lo_tab, _mm_and_si128(v, low4)),
+                                      _mm_shuffle_epi8(hi_tab, _mm_and_si128(_mm_srli_epi16(v, 4), low4)));
+            /* bytes of no kind compare equal to zero: the masks are the complements */
+            m |= (uint64_t)(uint16_t)~_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(t, mbits), zero)) << (16 * q);
+            s |= (uint64_t)(uint16_t)~_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(t, sbits), zero)) << (16 * q);
+        }
+        rs->marks[p >> MARK_SHIFT] = c;
+        uint64_t extra = s & ((s << 1) | before);
+        rs->extra[p >> MARK_SHIFT] = extra;
+        c += 64 - popcount64(extra);
+        before = s >> 63;
+        if (runs_in_block(rs, p, m, r) < 0)
+            return -ENOMEM;
+    }
+    *at = p;
+    *consumed = c;
+    *prev = before;
+    return 0;
+}
+#endif
+
+void sbx_gate_vectors(int on)
+{
+#ifdef HAVE_SSSE3_PATH
+    ssse3_state = on ? -1 : 0;
+#else
+    (void)on;
+#endif
+}
+
 /* The runs of member bytes in buf[lo .. hi) from run start *run (carried from the range
  * before), and the marks: a loop of its own over bytes still in cache, so that it does not
  * lengthen the automaton's chain of loads. 64 bytes at a time, as two bit masks (member,
@@ -818,6 +928,12 @@ static int runs_over(struct runs *rs, const uint8_t *buf, size_t lo, size_t hi, 
     uint64_t prev = lo > 0 ? SPACE[buf[lo - 1]] : 0; /* whether the byte before is whitespace */
     struct member_vectors mv;
     member_vectors(rs, &mv);
+#ifdef HAVE_SSSE3_PATH
+    /* The ranges start on a block (GATE_CHUNK is a multiple of 64): so do the marks. */
+    if (rs->nibbles && (at & 63) == 0 && use_ssse3() &&
+        blocks_ssse3(rs, buf, hi, &at, &r, &consumed, &prev) < 0)
+        return -ENOMEM;
+#endif
     for (; at + 64 <= hi; at += 64) {
         if ((at & ((1u << MARK_SHIFT) - 1)) == 0)
             rs->marks[at >> MARK_SHIFT] = consumed;
@@ -927,24 +1043,35 @@ static int scan_streams(const struct sbx_gate *g, const uint8_t *buf, size_t len
         if (at[i + 1] - at[i] < n)
             n = at[i + 1] - at[i];
     const uint8_t *b0 = buf + at[0], *b1 = buf + at[1], *b2 = buf + at[2], *b3 = buf + at[3];
-    uint32_t o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3];
-    for (size_t k = 0; k < n; k++) {
-        o0 = row[o0 + cls[b0[k]]];
-        o1 = row[o1 + cls[b1[k]]];
-        o2 = row[o2 + cls[b2[k]]];
-        o3 = row[o3 + cls[b3[k]]];
-        if (__builtin_expect((o0 >= first_out) | (o1 >= first_out) | (o2 >= first_out) | (o3 >= first_out), 0)) {
-            if (o0 >= first_out && record(g, buf, len, o0, at[0] + k + 1, (size_t)-1, &h[0]) < 0)
-                return -ENOMEM;
-            if (o1 >= first_out && record(g, buf, len, o1, at[1] + k + 1, (size_t)-1, &h[1]) < 0)
-                return -ENOMEM;
-            if (o2 >= first_out && record(g, buf, len, o2, at[2] + k + 1, (size_t)-1, &h[2]) < 0)
-                return -ENOMEM;
-            if (o3 >= first_out && record(g, buf, len, o3, at[3] + k + 1, (size_t)-1, &h[3]) < 0)
-                return -ENOMEM;
+    /* size_t, not uint32_t: the sum of a state and a class is then an address offset as it
+     * is, without the zero-extension a 32-bit sum takes (one instruction a byte less). */
+    size_t o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3];
+    const size_t first = first_out;
+    size_t k = 0;
+    while (k < n) {
+        /* The hot loop calls nothing, so that its pointers and states stay in registers
+         * (a call inside it made the compiler keep its counters on the stack). */
+        for (; k < n; k++) {
+            o0 = row[o0 + cls[b0[k]]];
+            o1 = row[o1 + cls[b1[k]]];
+            o2 = row[o2 + cls[b2[k]]];
+            o3 = row[o3 + cls[b3[k]]];
+            if (__builtin_expect((o0 >= first) | (o1 >= first) | (o2 >= first) | (o3 >= first), 0))
+                break;
         }
+        if (k == n)
+            break;
+        if (o0 >= first_out && record(g, buf, len, (uint32_t)o0, at[0] + k + 1, (size_t)-1, &h[0]) < 0)
+            return -ENOMEM;
+        if (o1 >= first_out && record(g, buf, len, (uint32_t)o1, at[1] + k + 1, (size_t)-1, &h[1]) < 0)
+            return -ENOMEM;
+        if (o2 >= first_out && record(g, buf, len, (uint32_t)o2, at[2] + k + 1, (size_t)-1, &h[2]) < 0)
+            return -ENOMEM;
+        if (o3 >= first_out && record(g, buf, len, (uint32_t)o3, at[3] + k + 1, (size_t)-1, &h[3]) < 0)
+            return -ENOMEM;
+        k++;
     }
-    o[0] = o0, o[1] = o1, o[2] = o2, o[3] = o3;
+    o[0] = (uint32_t)o0, o[1] = (uint32_t)o1, o[2] = (uint32_t)o2, o[3] = (uint32_t)o3;
     for (int i = 0; i < GATE_STREAMS; i++)
         if (scan_one(g, buf, len, at[i] + n, at[i + 1], &o[i], &h[i]) < 0)
             return -ENOMEM;
@@ -1103,6 +1230,7 @@ int sbx_gate_scan(const struct sbx_gate *g, const uint8_t *buf, size_t len, int 
     for (unsigned v = 0; v < 256; v++)
         rs.kind[v] = (uint8_t)((member && member[v] ? KIND_MEMBER : 0) | (SPACE[v] ? KIND_SPACE : 0));
     member_ranges(&rs);
+    nibble_tables(&rs);
     rs.min = min_run ? min_run : 1;
     rs.out = &found_runs;
     size_t run = 0;

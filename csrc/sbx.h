@@ -237,10 +237,11 @@ uint32_t sbx_ac_max_matches_per_byte(const struct sbx_ac *ac);
 size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size_t *pos, uint32_t *state,
                    struct sbx_ac_match *out, size_t cap);
 /* utf8.c: a Python string's code points (`width` bytes each: 1, 2 or 4) as UTF-8, lone
- * surrogates as three bytes (str.encode("utf-8", "surrogatepass")): the size, then the bytes
- * into a buffer of that size. Never fail. */
+ * surrogates as three bytes (str.encode("utf-8", "surrogatepass")): the size; and the bytes of
+ * as many code points as fit into out[0 .. cap) (all of them when cap is their size plus 32
+ * or more), *done set to how many, the bytes written returned. Never fail. */
 size_t sbx_utf8_size(const void *units, size_t n, unsigned width);
-void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out);
+size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done);
 /* How many bytes at the start of buf[0 .. n) are ASCII. */
 size_t sbx_ascii_span(const uint8_t *buf, size_t n);
 /* 1 when every code point of the UTF-8 in buf[0 .. n) is ASCII or marked in `table` (bit
@@ -278,6 +279,8 @@ int sbx_gate_build(const uint8_t *const *lits, const size_t *lens, const uint8_t
                    const uint32_t *clause_rule, size_t clauses, const size_t *reach, const size_t *window,
                    size_t rules, size_t max_window, struct sbx_gate **out);
 void sbx_gate_free(struct sbx_gate *g);
+/* Whether the gate may use the SSSE3 path where the machine has it (on: the default). */
+void sbx_gate_vectors(int on);
 /* The windows of `buf` to try each rule in (raw: every literal hit, id the literal), in a
  * malloc'd array the caller frees, at most `limit`: 0, 1 when the limit cut it short,
  * -ENOMEM. Rule windows come per rule in order; raw hits in order of their end. In the same

@@ -93,7 +93,7 @@ cdef extern from "sbx.h" nogil:
 # utf8.c: a string's code points as UTF-8
 cdef extern from "sbx.h" nogil:
     size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
-    void sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out)
+    size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done)
     size_t sbx_ascii_span(const uint8_t *buf, size_t n)
     int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits)
 
@@ -132,6 +132,7 @@ cdef extern from "sbx.h" nogil:
                        const uint32_t *clause_rule, size_t clauses, const size_t *reach, const size_t *window,
                        size_t rules, size_t max_window, sbx_gate **out)
     void sbx_gate_free(sbx_gate *g)
+    void sbx_gate_vectors(int on)
     int sbx_gate_scan(const sbx_gate *g, const uint8_t *buf, size_t len, int raw, size_t limit,
                       const uint8_t *member, size_t min_run, sbx_window **out, size_t *count,
                       sbx_window **runs_out, size_t *runs_count)

@@ -4,7 +4,9 @@ search on any literals and text."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 import pytest
 import regex
@@ -42,6 +44,21 @@ def naive(literals: list[bytes], text: bytes) -> list[tuple[int, int]]:
         for end in range(len(lit), len(low) + 1)
         if low[end - len(lit) : end] == lit
     )
+
+
+@contextlib.contextmanager
+def vector_path(ssse3: bool) -> Iterator[None]:
+    """The native gate with its SSSE3 path (where this machine has it) or without it."""
+    from sandbox._native import _ahocorasick
+
+    _ahocorasick.gate_vectors(ssse3)
+    try:
+        yield
+    finally:
+        _ahocorasick.gate_vectors(True)
+
+
+VECTOR_PATHS = [pytest.param(True, id="ssse3"), pytest.param(False, id="sse2")]
 
 
 def by_end(matches: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -296,7 +313,8 @@ def test_runs_are_found_in_the_same_pass(native: bool) -> None:
 
 
 @pytest.mark.native
-def test_the_gate_backends_agree_across_chunks_and_streams() -> None:
+@pytest.mark.parametrize("ssse3", VECTOR_PATHS)
+def test_the_gate_backends_agree_across_chunks_and_streams(ssse3: bool) -> None:
     """Texts long enough to be scanned in rounds of two streams: hits that cross the middle
     of a round or a round's end, long whitespace runs inside literals, runs across rounds."""
     import random
@@ -312,9 +330,10 @@ def test_the_gate_backends_agree_across_chunks_and_streams() -> None:
     text = " ".join(pieces).encode()
     members = b"QZ9/+abc"
     native, python = Gate(rules, reach, window, 4096, native=True), Gate(rules, reach, window, 4096, native=False)
-    assert native.hits(text) == python.hits(text)
-    assert native.scan(text, members=members, min_run=6) == python.scan(text, members=members, min_run=6)
-    assert native.scan(text, limit=50) == python.scan(text, limit=50)
+    with vector_path(ssse3):
+        assert native.hits(text) == python.hits(text)
+        assert native.scan(text, members=members, min_run=6) == python.scan(text, members=members, min_run=6)
+        assert native.scan(text, limit=50) == python.scan(text, limit=50)
 
 
 @pytest.mark.native
@@ -324,8 +343,9 @@ def test_the_gate_backends_agree_across_chunks_and_streams() -> None:
                               st.integers(1, 140)),
                     max_size=60),
     min_run=st.sampled_from([1, 2, 7, 24, 33, 62, 63, 64, 65, 200]),
+    ssse3=st.booleans(),
 )
-def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min_run: int) -> None:
+def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min_run: int, ssse3: bool) -> None:
     """The native scan reads 64 bytes at a time as bit masks: runs of every length against
     every block edge (inside one block, across several, at the text's end) and whitespace
     runs (which the reach reads as one byte) must come out as the twin finds them."""
@@ -334,7 +354,9 @@ def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min
     native = Gate(rules, [40, 10], [5, 0], 4096, native=True)
     python = Gate(rules, [40, 10], [5, 0], 4096, native=False)
     members = b"A9"
-    assert native.scan(text, members=members, min_run=min_run) == python.scan(text, members=members, min_run=min_run)
+    with vector_path(ssse3):
+        assert native.scan(text, members=members, min_run=min_run) == python.scan(text, members=members,
+                                                                                  min_run=min_run)
 
 
 @pytest.mark.native
@@ -345,19 +367,23 @@ def test_runs_and_reach_agree_with_the_twin(pieces: list[tuple[bytes, int]], min
                     max_size=40),
     ranges=st.lists(st.tuples(st.integers(0, 255), st.integers(0, 60)), min_size=1, max_size=11),
     min_run=st.sampled_from([1, 2, 7, 24, 63, 64, 65]),
+    ssse3=st.booleans(),
 )
 def test_runs_agree_with_the_twin_for_every_byte_and_member_set(pieces: list[bytes], ranges: list[tuple[int, int]],
-                                                                min_run: int) -> None:
-    """The native scan builds its masks sixteen bytes at a time from the members' ranges
-    (and from its byte table where they make more than eight ranges): every byte value, and
-    member sets of every shape (single bytes, ranges at 0x00 and 0xff, up to eleven ranges),
-    give the runs and the whitespace-read reach the twin gives."""
+                                                                min_run: int, ssse3: bool) -> None:
+    """The native scan builds its masks sixteen bytes at a time: with SSSE3 from two nibble
+    tables (where the member sets fit in them), otherwise from the members' ranges (and from
+    its byte table where they make more than eight ranges). Every byte value, and member sets
+    of every shape (single bytes, ranges at 0x00 and 0xff, up to eleven ranges, sets that do
+    not fit the nibble tables), give the runs and the whitespace-read reach the twin gives."""
     members = bytes(sorted({b for low, span in ranges for b in range(low, min(256, low + span + 1))}))
     text = b"".join(pieces)
     rules = [[["a9"], ["9."]], [["a"]]]
     native = Gate(rules, [40, 10], [5, 0], 4096, native=True)
     python = Gate(rules, [40, 10], [5, 0], 4096, native=False)
-    assert native.scan(text, members=members, min_run=min_run) == python.scan(text, members=members, min_run=min_run)
+    with vector_path(ssse3):
+        assert native.scan(text, members=members, min_run=min_run) == python.scan(text, members=members,
+                                                                                  min_run=min_run)
 
 
 @pytest.mark.native
@@ -373,6 +399,20 @@ def test_runs_agree_with_the_twin_for_every_byte_and_member_set(pieces: list[byt
 def test_native_utf8_is_str_encode(text: str) -> None:
     from sandbox._native import _ahocorasick
 
+    assert _ahocorasick.utf8(text) == text.encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.native
+@pytest.mark.parametrize("other", ["é", "\u0800", "\ud800", "\U0001f600"])
+@pytest.mark.parametrize("every", [1, 2, 7, 8, 9, 50, 10**9])
+@pytest.mark.parametrize("size", [0, 1, 31, 32, 33, 1000, 100_000])
+def test_native_utf8_writes_past_its_guess_of_the_size(other: str, every: int, size: int) -> None:
+    """The encoder writes into a guess of the size (an eighth more than the characters) and
+    grows the bytes where the text holds more than that: a character outside ASCII every
+    ``every`` characters, of each width, in texts short and long."""
+    from sandbox._native import _ahocorasick
+
+    text = "".join(other if k % every == every - 1 else "abcdefgh"[k % 8] for k in range(size)) + other
     assert _ahocorasick.utf8(text) == text.encode("utf-8", "surrogatepass")
 
 
