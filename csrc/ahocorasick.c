@@ -855,8 +855,9 @@ static void nibble_tables(struct runs *rs)
 
 /* Whether this machine has SSSE3 (its byte shuffle is the nibble table lookup): every x86-64
  * made since 2008, but not part of the baseline the wheels are built for, so asked at run
- * time. sbx_gate_vectors turns the path off (the tests run both). */
-#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+ * time. sbx_gate_vectors turns the path off (the tests run both). Not on macOS, whose
+ * compilers' run-time support for __builtin_cpu_supports this project has not built with. */
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__APPLE__)
 #include <tmmintrin.h>
 #define HAVE_SSSE3_PATH 1
 static int ssse3_state = -1; /* -1: not asked yet */
