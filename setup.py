@@ -13,7 +13,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 CSRC = [
-    "csrc/ahocorasick.c", "csrc/blanks.c", "csrc/caps.c", "csrc/landlock.c", "csrc/relay.c", "csrc/seccomp.c", "csrc/spawn.c",
+    "csrc/ahocorasick.c", "csrc/blanks.c", "csrc/caps.c", "csrc/comments.c", "csrc/landlock.c", "csrc/relay.c", "csrc/seccomp.c", "csrc/spawn.c",
     "csrc/treescan.c", "csrc/utf8.c", "csrc/zygote.c",
 ]
 MODULES = ["_ahocorasick", "_landlock", "_relay", "_seccomp", "_spawn", "_treescan"]

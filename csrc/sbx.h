@@ -247,6 +247,10 @@ size_t sbx_ascii_span(const uint8_t *buf, size_t n);
 /* 1 when every code point of the UTF-8 in buf[0 .. n) is ASCII or marked in `table` (bit
  * c % 8 of table[c / 8], c below `bits`); 0 otherwise, and for malformed UTF-8. */
 int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits);
+/* comments.c: the HTML comments of buf[0 .. len) as adversary.py's _comment_spans finds them:
+ * their starts and ends (byte offsets, in order) in two malloc'd arrays of *count each, which
+ * the caller frees. 0 or -ENOMEM. */
+int sbx_comment_spans(const uint8_t *buf, size_t len, size_t **starts, size_t **ends, size_t *count);
 /* blanks.c: ASCII text's whitespace runs as the rules read them (a run with a line break as
  * one, any other of two or more as a space) from in[0 .. n) into out (n bytes suffice); the
  * length written. Never fails. */

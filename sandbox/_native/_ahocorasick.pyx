@@ -1,14 +1,17 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """The inspectors' literal prefilter, through csrc/ahocorasick.c."""
 
+import array as _array
 import os
 
+from cpython cimport array
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_DECREF
 from cpython.unicode cimport PyUnicode_DATA, PyUnicode_GET_LENGTH, PyUnicode_KIND
 from libc.stdint cimport uint8_t, uint32_t
 from libc.stdlib cimport free, malloc, qsort
+from libc.string cimport memcpy
 
 from sandbox._native cimport csrc
 
@@ -360,6 +363,35 @@ def unwrap_lines(data):
     with nogil:
         changed = csrc.sbx_unwrap_lines(&view[0], n, into)
     return out if changed else data
+
+
+cdef array.array _OFFSETS = _array.array("Q" if sizeof(size_t) == 8 else "I")  # one size_t each
+
+
+cdef array.array _offsets(const size_t *items, size_t count):
+    cdef array.array out = array.clone(_OFFSETS, <Py_ssize_t>count, zero=False)
+    if count:
+        memcpy(out.data.as_voidptr, items, count * sizeof(size_t))
+    return out
+
+
+def comment_spans(const uint8_t[::1] data):
+    """``(starts, ends)``: the HTML comments of ``data`` as byte offsets, in order, two arrays
+    of unsigned integers (csrc/comments.c; adversary._comment_spans is its twin): a text of
+    a hundred thousand comments holds no tuple per comment."""
+    cdef size_t *starts = NULL
+    cdef size_t *ends = NULL
+    cdef size_t count = 0, n = data.shape[0]
+    cdef int rc
+    with nogil:
+        rc = csrc.sbx_comment_spans(&data[0] if n else NULL, n, &starts, &ends, &count)
+    if rc < 0:
+        raise MemoryError()
+    try:
+        return _offsets(starts, count), _offsets(ends, count)
+    finally:
+        free(starts)
+        free(ends)
 
 
 def encoded_blocks(const uint8_t[::1] data, list runs, Py_ssize_t longest):

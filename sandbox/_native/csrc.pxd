@@ -92,6 +92,7 @@ cdef extern from "sbx.h" nogil:
 
 # utf8.c: a string's code points as UTF-8
 cdef extern from "sbx.h" nogil:
+    int sbx_comment_spans(const uint8_t *buf, size_t len, size_t **starts, size_t **ends, size_t *count)
     size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
     size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done)
     size_t sbx_ascii_span(const uint8_t *buf, size_t n)

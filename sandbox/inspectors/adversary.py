@@ -25,6 +25,7 @@ from sandbox.inspectors.adversary_rules import ACTIONS, RULES
 from sandbox.inspectors.engine import RuleSet
 from sandbox.inspectors.findings import Finding, InspectionResult, ThreatLevel
 from sandbox.inspectors.normalize import joined, normalize
+from sandbox.inspectors.prefilter import comment_bounds
 
 # Rules whose matches are instructions to the reader (as opposed to notes about the text).
 _INSTRUCTIONS = frozenset(
@@ -135,12 +136,38 @@ def _near_cues(windows: list[tuple[int, int, int]], findings: list[Finding], dat
     cues = [f for f in findings if f.type in _NEEDS_ADDRESS]
     if any(f.layer for f in cues):
         return windows  # a cue in a decoded payload: its place in the text is not known closely
-    places = [f.span for f in cues]
-    places += comments.spans()
-    return _within(windows, places, ADDRESS_REACH)
+    near_cue = _Near([f.span for f in cues], ADDRESS_REACH)
+    # The comments come in order and apart, so their ends are the furthest so far already: a
+    # text of a hundred thousand of them is not sorted and accumulated in Python.
+    starts, ends = comments.bounds()
+    near_comment = _Near.ordered(starts, ends, ADDRESS_REACH)
+    return [w for w in windows if near_cue.reaches(w[1], w[2]) or near_comment.reaches(w[1], w[2])]
 
 
 NOTE_REACH = 400  # bytes between the window of an oversight note and an address's (each ±200 around its words)
+
+
+class _Near:
+    """Whether a stretch lies within ``reach`` bytes of one of some places."""
+
+    def __init__(self, places: list[tuple[int, int]], reach: int) -> None:
+        places = sorted(places)
+        self._starts: Sequence[int] = [low for low, _ in places]
+        self._reach_to: Sequence[int] = list(itertools.accumulate((high for _, high in places), max))
+        self._reach = reach
+
+    @classmethod
+    def ordered(cls, starts: Sequence[int], ends: Sequence[int], reach: int) -> _Near:
+        """Places in order that do not overlap (each ends before the next starts)."""
+        near = cls([], reach)
+        near._starts, near._reach_to = starts, ends
+        return near
+
+    def reaches(self, low: int, high: int) -> bool:
+        # Of the places that start before the stretch ends (and the reach), does any end
+        # within the reach of its start? (reach_to: the furthest end so far)
+        at = bisect.bisect_right(self._starts, high + self._reach)
+        return at > 0 and self._reach_to[at - 1] + self._reach >= low
 
 
 def _within(windows: list[tuple[int, int, int]], places: list[tuple[int, int]], reach: int
@@ -148,18 +175,8 @@ def _within(windows: list[tuple[int, int, int]], places: list[tuple[int, int]], 
     """The ``(rule, low, high)`` windows within ``reach`` bytes of one of ``places``."""
     if not places or not windows:
         return []
-    places = sorted(places)
-    starts = [low for low, _ in places]
-    reach_to = list(itertools.accumulate((high for _, high in places), max))  # furthest end so far
-    out = []
-    for window in windows:
-        _, low, high = window
-        # Of the places that start before this window ends (and the reach), does any end
-        # within the reach of its start?
-        at = bisect.bisect_right(starts, high + reach)
-        if at and reach_to[at - 1] + reach >= low:
-            out.append(window)
-    return out
+    near = _Near(places, reach)
+    return [window for window in windows if near.reaches(window[1], window[2])]
 
 
 MAX_QUOTED_COMMANDS = 200  # quoted commands read with the egress recognisers, per text
@@ -379,15 +396,14 @@ def _combined(findings: list[Finding], data: bytes, comments: _Comments) -> list
         out.append(Finding("directive_to_agent", ThreatLevel.HIGH,
                            "text addresses the AI agent and asks it to act", action.content, action.span, action.layer))
     instructions = [f for f in findings if f.type in _INSTRUCTIONS and not f.layer]
-    spans = comments.spans() if instructions else []
+    comment_starts, comment_ends = comments.bounds() if instructions else ([], [])
     # The comments are in order and apart: the one a finding may lie in is the last that
     # starts at or before it (a bisection, not a pass over thousands of comments per finding).
-    comment_starts = [low for low, _ in spans]
     for f in instructions:
         at = bisect.bisect_right(comment_starts, f.span[0]) - 1
         # A note in a comment to run the project's own build ("run `npm run build` before
         # publishing") is how READMEs talk to their maintainers.
-        if at >= 0 and f.span[1] <= spans[at][1] and not shown(f) and not _routine_command(f, data):
+        if at >= 0 and f.span[1] <= comment_ends[at] and not shown(f) and not _routine_command(f, data):
             out.append(Finding("hidden_instruction", ThreatLevel.HIGH,
                                "an instruction inside an HTML comment, which a person reading the page does not see",
                                f.content, f.span))
@@ -538,16 +554,21 @@ def _routine_command(f: Finding, data: bytes) -> bool:
 
 
 class _Comments:
-    """The HTML comments of one text (_comment_spans), found on first use and kept."""
+    """The HTML comments of one text, found on first use and kept: their starts and their
+    ends, in order (csrc/comments.c where built, else _comment_spans, its twin)."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
-        self._spans: list[tuple[int, int]] | None = None
+        self._bounds: tuple[Sequence[int], Sequence[int]] | None = None
 
-    def spans(self) -> list[tuple[int, int]]:
-        if self._spans is None:
-            self._spans = _comment_spans(self._data) if b"<!--" in self._data else []
-        return self._spans
+    def bounds(self) -> tuple[Sequence[int], Sequence[int]]:
+        if self._bounds is None:
+            found = comment_bounds(self._data) if b"<!--" in self._data else ([], [])
+            if found is None:
+                spans = _comment_spans(self._data)
+                found = [low for low, _ in spans], [high for _, high in spans]
+            self._bounds = found
+        return self._bounds
 
 
 _QUOTES = (b'"', b"'", b"`")

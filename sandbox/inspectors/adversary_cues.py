@@ -78,7 +78,10 @@ _ADDRESS = regex.compile(
     # What opens the clause is read behind the name (regex's lookbehind of any length), so
     # that every match starts at a literal: it is searched for only where one starts
     # (_FIND_ADDRESS), not at every character of the text around each AI word in a window.
-    r"\b(?<=(?:^|[.!?;:>\]\"'*#/\-\u2014\u2013\u2022]|\b(?:hey|hi|hello|dear|attention|ok|okay|yo)\b)[^\w\n]{0,4}"
+    # The name and its mark are looked for first: the lookbehind reads back over up to two
+    # words and tries each opener, which costs most where every word is an AI's name.
+    r"\b(?=" + _AI_WORD + r"\s*+(?:\([^)\n]{0,30}\)\s*+)?[,:!])"
+    r"(?<=(?:^|[.!?;:>\]\"'*#/\-\u2014\u2013\u2022]|\b(?:hey|hi|hello|dear|attention|ok|okay|yo)\b)[^\w\n]{0,4}"
     r"@?(?:\w+[\s-]+){0,2}?)" + _AI_WORD + r"\s*+(?:\([^)\n]{0,30}\)\s*+)?[,:!]|"
     # a note or a step addressed to it: "Note to AI agents", "Required step for agents", "FOR CODING AGENTS"
     r"\b(?:to|for|per|para|pour|für|an|dla|till|voor|aan|aux|au)\s++(?:the\s++|all\s++|any\s++|every\s++|each\s++|"
@@ -554,17 +557,29 @@ def _component_log(text: str, line_start: int, at: int) -> bool:
 _SENTENCE = re.compile(r"(?>(?:[^.!?\n]|[.!?](?=\S))*)")
 
 
+# What an order after an address may be: the rest of its paragraph, at most 480 characters
+# (matched in the text from the address's end, not in a copy of all that follows it).
+_ORDER_TAIL = re.compile(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]\s))){0,480}")
+
+
+def _address_range(match: re.Match[str]) -> tuple[int, int]:
+    """Where _order_to_agent looks for an address that reaches the AI word of ``match``:
+    from 80 characters before it (in its line) to the match's end."""
+    line_start = match.string.rfind("\n", 0, match.start()) + 1
+    return max(line_start, match.start() - 80), match.end()
+
+
 def _order_to_agent(match: re.Match[str]) -> bool:
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
     if _component_log(text, line_start, match.start()):
         return False
-    for address in _FIND_ADDRESS.finditer(text, max(line_start, match.start() - 80), match.end()):
+    for address in _FIND_ADDRESS.finditer(text, *_address_range(match)):
         if address.end() < match.start():
             continue  # an address before the AI word the match starts with: found from there
         # the order after the address, in its paragraph: "Agent, unzip the archive and run install.command"
         # (a new list item or heading is another rule, said to whoever the list speaks to)
-        tail = re.match(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]\s))){0,480}", text[address.end():])
+        tail = _ORDER_TAIL.match(text, address.end())
         span = tail.group() if tail else ""
         verb = _risky_order(span)
         if verb is None:
@@ -582,6 +597,23 @@ def _order_to_agent(match: re.Match[str]) -> bool:
     return False
 
 
+# What _order_to_agent is charged for a match. It looks for an address from 80 characters
+# before the match to its end, and reads the order after one (480 characters) where it finds
+# it: charged as its window. And each other AI name in that stretch is charged a few dozen
+# characters more: there every alternative of the address pattern reads on (microseconds a
+# place), where at a common word most fail at once. A megabyte of "ai ai ai" was 195 checks
+# of 47 such places each, 55 ms, under the window's price alone; GnuPG's change logs, dense
+# with "gpg-agent", have one or two in a stretch.
+_ORDER_READS = 400
+_AI_NAME_READS = 40
+_FIND_AI_NAME = Finder(regex.compile(_AI_WORD, regex.IGNORECASE))
+
+
+def _order_reads(match: re.Match[str]) -> int:
+    others = _FIND_AI_NAME.places(match.string, *_address_range(match)) - 1
+    return _ORDER_READS + _AI_NAME_READS * max(0, others)
+
+
 ORDER_TO_AGENT = Rule(
     "order_to_agent", HIGH, "a sentence addresses the AI reading it and orders something risky",
     _AI_ANCHORS,
@@ -592,10 +624,7 @@ ORDER_TO_AGENT = Rule(
     NOT_IN_PATH_BEFORE + NOT_A_PROGRAM + r"\b" + _AI_WORD + r"\b" + NOT_IN_PATH_AFTER + r"[^\n]{0,60}+",
     window=400,
     check=_order_to_agent,
-    # the check looks for an address from 80 characters before the match to its end, with a
-    # pattern that takes microseconds a place (a megabyte of "ai ai ai" is all places), and
-    # reads the order after it (480 characters) where it finds one: charged as its window
-    check_reads=400,
+    check_reads=_order_reads,
     # Where a match starts: each form of _AI_WORD, a whole word outside a path where it ends
     # with the name, the start of the longer ones. A GnuPG change log's hundreds of
     # "agent/call-pinentry.c" are then no places to try (each was charged the window).

@@ -1064,6 +1064,14 @@ class Finder:
         places = None if self._starts is None else self._starts.places(window, len(window) // PLACES_PER)
         return _searched(self.pattern, text, places, pos, end)
 
+    def places(self, text: str, pos: int, end: int) -> int:
+        """How many places of ``text[pos:end]`` one of the pattern's first literals starts at
+        (found in C), all of them: what a caller charging for tries of the pattern there
+        counts. Every character, where they are not known."""
+        window = text[pos:end]
+        places = None if self._starts is None else self._starts.places(window, len(window))
+        return len(window) if places is None else len(places)
+
     def first_in_each(self, text: str, parts: Callable[[], list[int]]) -> list[int]:
         """The indexes of the parts of ``text`` that hold the start of a match, in order;
         part i ends at ``parts()[i]`` (sorted offsets, the last ``len(text)``; asked for

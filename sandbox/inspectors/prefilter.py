@@ -488,6 +488,16 @@ def _literal_start(data: bytes, end: int, length: int) -> int:
     return j
 
 
+def comment_bounds(data: bytes) -> tuple[Sequence[int], Sequence[int]] | None:
+    """The HTML comments of ``data`` as sandbox.inspectors.adversary reads them (its
+    _comment_spans is the twin, in Python): their starts and their ends, in order, two
+    arrays made in C (csrc/comments.c), none where the extension is not built."""
+    if _native_module is None:
+        return None
+    found: tuple[Sequence[int], Sequence[int]] = _native_module.comment_spans(data)
+    return found
+
+
 def utf8(text: str) -> bytes:
     """``text.encode("utf-8", "surrogatepass")``: in C where built (csrc/utf8.c), which is
     about three times faster on a text that is not all ASCII."""

@@ -320,6 +320,30 @@ def test_a_check_is_charged_what_it_reads_for_each_match() -> None:
 
 
 
+def test_an_order_check_is_charged_for_the_ai_names_its_address_search_reads_from() -> None:
+    """Every word of "ai ai ai ..." is a place the address pattern reads on from (microseconds
+    each, where at a common word it fails at once). The order rule's check is charged for each
+    name in the stretch it searches beyond the match's own, so a megabyte of them is read to the
+    rule's share and the rest reported unread; a line that names the agent once is charged the
+    check's window alone, and one more name in its stretch a few dozen characters."""
+    import regex
+
+    from sandbox.inspectors import adversary_cues
+
+    rule = adversary_cues.ORDER_TO_AGENT
+    pattern = regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE)
+    names = "ai " * 350_000
+    dense = pattern.search(names, 3000)
+    once = pattern.search("2024-01-02  Fixed a crash when the card is removed, as the agent reported.")
+    twice = pattern.search("2024-01-02  Fixed a crash in gpg-agent when the card is removed, as the agent reported.")
+    assert dense is not None and once is not None and twice is not None
+    assert adversary_cues._order_reads(once) == adversary_cues._ORDER_READS
+    assert adversary_cues._order_reads(twice) == adversary_cues._ORDER_READS + adversary_cues._AI_NAME_READS
+    assert adversary_cues._order_reads(dense) > 20 * adversary_cues._AI_NAME_READS + adversary_cues._ORDER_READS
+    result = AdversaryInspector().inspect(names)
+    assert any(f.type == "inspection_incomplete" and "order_to_agent" in f.message for f in result.findings)
+
+
 # -- the sentence-level cue scorer (sandbox.inspectors.adversary_cues) -------------------------------
 
 
@@ -1188,6 +1212,11 @@ def test_comment_spans_read_every_mix_of_openers_closers_and_quotes_alike(data: 
     # and stepped through by the loop.
     assert _comment_spans(data, mask_over=0) == _comment_spans_one_search_each(data)
     assert _comment_spans(data) == _comment_spans_one_search_each(data)
+    # and csrc/comments.c, which the inspector uses where built
+    native = prefilter.comment_bounds(data)
+    if native is not None:
+        starts, ends = native
+        assert list(zip(starts, ends, strict=True)) == _comment_spans_one_search_each(data)
 
 
 # ---------------------------------------------------------------------------------------
