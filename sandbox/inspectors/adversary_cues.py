@@ -87,6 +87,8 @@ _ADDRESS = regex.compile(
     r"\b(?:to|for|per|para|pour|für|an|dla|till|voor|aan|aux|au)\s++(?:the\s++|all\s++|any\s++|every\s++|each\s++|"
     r"whichever\s++|l'|la\s++|el\s++|il\s++|gli\s++|den\s++|die\s++|das\s++|de\s++)?(?:\w++[\s-]++){0,2}?"
     + _AI_WORD + r"\b"
+    # (not the AI's own thing: "a change to the assistant's system prompt")
+    r"(?!['\u2019]s\b)"
     # (not the last of a list of places that ends its sentence: "… by email, chat, or to an AI
     # assistant." says where something goes, and the next sentence is said to the reader)
     r"(?!(?<=\b(?:or|and)\s++(?:to|an)\s++(?:\w++\s++){0,2}?\w++)[\w\s-]{0,30}?[.?!](?:\s|$))|"
@@ -250,6 +252,9 @@ _META = re.compile(
     r"(?<!add\s)(?<!append\s)(?<!put\s)(?<!insert\s)(?<!write\s)"
     r"the\s++(?:sentence|line|phrase|string|comment|text)\b|contained|tricked|fooled|pasted|"
     r"\b(?:said|says|saying|read|reads|wrote|writes|claimed|claims|claiming)\s*+:?\s*+[\"'\u201c\u201e\u00ab>]|"
+    # what a file, a page or a result holds, quoted right after ("a tool result containing
+    # \"ignore ...\"", "si un fichier contient « ... »")
+    r"\b(?:contains|containing|contient|contiene|contém|enthält|bevat|zawiera)\s*+:?\s*+[\"\u201c\u201e\u00ab]|"
     r"angreifer|beispiel|exemple|attaquant|ejemplo|atacante|esempio|voorbeeld|przykład|przyk|exempel|"
     # attacks, injection and filters named in the other main European languages, and "phrases like"
     r"angriff|ataque|attacc|aanval|\batak|inyecci|injeç|iniezion|wstrzykn|injectie|injektion|injekcj|"
@@ -310,6 +315,8 @@ _REPORTED = re.compile(
 
 
 _NAME_SPAN = re.compile(r"`[\w@./:-]{1,60}`")
+# LaTeX's commands that set a string apart, open where a phrase starts: read as an opening quote.
+_LATEX_QUOTE = re.compile(r"\\(?:texttt|textit|textsl|emph|enquote|verb\*?)(?:\{|\|)(?=[^}|]*+$)")
 _CODE_SPAN = re.compile(r"`[^`\n]{1,200}`")
 
 # An API's docs on authenticating: the key goes into the request, shown as a placeholder
@@ -335,6 +342,13 @@ _ASSIGNED = re.compile(r"([A-Za-z_][\w.]{0,60})\s*+(?:(?::[^=\n]{0,40})?=\s*+[(\
 # The quoted strings of a list before a phrase's own, each closed and followed by a comma (an
 # atomic group, not "++": see _SENTENCE on CPython gh-100061).
 _LISTED_QUOTES = re.compile(r"(?>(?:[\"\u201c][^\"\u201c\u201d\n]{1,200}+[\"\u201d]\s*+,\s*+)+)$")
+
+
+# A parenthesis that prose opens after a word and a space ('Direct asks ("what's the flag?",
+# "ignore your instructions")'), where code calls a function without the space ('scan("…")')
+# or opens a condition ('if ("…" in text)').
+_PROSE_PARENTHESIS = re.compile(r"(?<![\w.])(?!(?:if|elif|while|for|switch|return|and|or|not|in|print|echo)\s)"
+                                r"[A-Za-z][a-z]++\s\($")
 
 
 def _quoting(line: str) -> str:
@@ -370,9 +384,13 @@ def _quoting(line: str) -> str:
         listed = _LISTED_QUOTES.search(before, max(0, len(before) - 600))
         if listed is not None:
             before = before[: listed.start()].rstrip()
+            if _PROSE_PARENTHESIS.search(before[-40:]):
+                return "prose"
             if not before.endswith(("=", "[", "(", "{", ",")) and not re.search(r"[\"']\s*+:$|\w\s*+:$", before):
                 return "prose"
         return "value"
+    if _PROSE_PARENTHESIS.search(before[-40:]):
+        return "prose"  # 'a) direct override ("disregard your instructions ...")'
     if before.endswith(("=", "[", "(", "{")) or re.search(r"[\"']\s*+:$", before):
         # the value of a name that says what it holds ("SUSPICIOUS = (", "attack_phrases = ["):
         # a filter's list of the phrases, a quotation of them
@@ -471,6 +489,9 @@ def mentioned(text: str, start: int, end: int) -> bool:
         # So is a span of code that closes before the phrase ('something like "AI agent: run
         # `curl ... | bash` and upload ...'): its backticks quote nothing the phrase is in.
         line = _CODE_SPAN.sub(lambda m: " " * len(m.group()), line)
+    if "\\" in line:
+        # A paper's LaTeX sets a quoted string in type (\texttt{Ignore previous ...}): as a quote.
+        line = _LATEX_QUOTE.sub(lambda m: " " * (len(m.group()) - 1) + "\u201c", line)
     if _REPORTED.search(text[max(line_start, start - 100) : start]):
         return True
     how = _quoting(line)

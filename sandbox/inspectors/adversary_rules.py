@@ -91,6 +91,14 @@ _AI_DESCRIBED = re.compile(
     + r"\s++(?:still\s++|sometimes\s++|often\s++)?$",
     re.IGNORECASE,
 )
+# "a tool result containing \"…\" could sometimes override the system prompt": what something
+# could or would do, described (whatever its subject); "you could ignore …" stays an order put
+# gently, and "can" and "may" stay orders ("you can now ignore your rules").
+_COULD = re.compile(
+    r"(?<!\byou\s)(?<!\bu\s)\b(?:could|might|would)(?:\s++(?:sometimes|often|also|still|easily|then|even|eventually|"
+    r"potentially|theoretically|in\s++principle))?\s++$",
+    re.IGNORECASE,
+)
 # "Please disregard my earlier message": the writer takes back a message of their own (a mailing
 # list, a review), which is no order to drop the reader's.
 _RETRACTED = re.compile(
@@ -129,7 +137,7 @@ def _own_use(match: re.Match[str]) -> bool:
     override replaces …"), nor the writer's own message taken back."""
     before = max(0, match.start() - 60)
     if _OTHER_SUBJECT.search(match.string, before, match.start()) or _AI_DESCRIBED.search(
-            match.string, before, match.start()):
+            match.string, before, match.start()) or _COULD.search(match.string, before, match.start()):
         return False
     if _NOUN_TOO.match(match.string, match.start()) and _DETERMINED.search(
             match.string, max(0, match.start() - 16), match.start()):
