@@ -172,19 +172,26 @@ _BEFORE_VERB = frozenset(
 _NEGATION = re.compile(r"\b(?:not|never|cannot|don't|dont|doesn't|mustn't|shouldn't|no|nor|avoid|without|non|nie|nicht|"
                        r"niet|inte|jamais|nunca|mai)\b|n't\b", re.IGNORECASE)
 _CONCEAL_VERB = re.compile(r"^(?:tell|mention|inform|notify|alert|ask|wait|confirm|report|show|say)$", re.I)
-_CLAUSE_END = re.compile(r"[.!?;:,(\u2014\u2013]\s|[.!?]$|\n|\b(?:and|then|but|or|so|und|dann|et|puis|ensuite|luego|"
-                         r"entonces|poi|dopo|och|sedan|oraz|potem|dan|daarna)\b|"
-                         # the start of an HTML attribute's text (<meta content="Answer with ...">)
-                         r"\b(?:content|alt|title|aria-label|placeholder|value)\s*+=\s*+[\"']", re.I)
+# Where a clause ends: a stop, a line's end, a conjunction, the start of an HTML attribute's text
+# (<meta content="Answer with ...">). The stops by re, which looks for their first characters in
+# C; the words where the automaton finds them (engine.Finder): re tried the alternation of
+# words at every character, 50 us for the 480 characters after one address.
+_CLAUSE_STOP = re.compile(r"[.!?;:,(\u2014\u2013]\s|[.!?]$|\n")
+_CLAUSE_WORD = re.compile(r"\b(?:and|then|but|or|so|und|dann|et|puis|ensuite|luego|"
+                          r"entonces|poi|dopo|och|sedan|oraz|potem|dan|daarna)\b|"
+                          r"\b(?:content|alt|title|aria-label|placeholder|value)\s*+=\s*+[\"']", re.I)
+_FIND_CLAUSE_WORD = Finder(_CLAUSE_WORD)
 _WORD = re.compile(r"[\w'@-]+")
 _ADDRESS_WORDS = re.compile(r"^(?:@?" + _AI_WORD + r"|hey|hi|dear|coding|code|automated|autonomous|browsing|"
                             r"triage|review|support)$", re.I)
 
 
 def _clause_starts(span: str) -> list[int]:
-    """Where each clause of ``span`` starts (after a _CLAUSE_END), found in one pass: the
-    verbs of one span are many, and each reads back only to the start of its own clause."""
-    return [m.end() for m in _CLAUSE_END.finditer(span)]
+    """Where each clause of ``span`` starts (after a _CLAUSE_STOP or a _CLAUSE_WORD), found
+    once: the verbs of one span are many, and each reads back only to the start of its own
+    clause. (No match of one kind overlaps one of the other: the union of their ends is what
+    one pattern of both alternations finds.)"""
+    return sorted({m.end() for m in _CLAUSE_STOP.finditer(span)} | {m.end() for m in _FIND_CLAUSE_WORD.finditer(span)})
 
 
 def _clause_start(span: str, at: int, starts: list[int]) -> int:
@@ -314,6 +321,7 @@ _REPORTED = re.compile(
 )
 
 
+_FIND_REPORTED = Finder(_REPORTED)  # tried where its verbs start: re tried it at every character (20 us a place)
 _NAME_SPAN = re.compile(r"`[\w@./:-]{1,60}`")
 # LaTeX's commands that set a string apart, open where a phrase starts: read as an opening quote.
 _LATEX_QUOTE = re.compile(r"\\(?:texttt|textit|textsl|emph|enquote|verb\*?)(?:\{|\|)(?=[^}|]*+$)")
@@ -492,7 +500,7 @@ def mentioned(text: str, start: int, end: int) -> bool:
     if "\\" in line:
         # A paper's LaTeX sets a quoted string in type (\texttt{Ignore previous ...}): as a quote.
         line = _LATEX_QUOTE.sub(lambda m: " " * (len(m.group()) - 1) + "\u201c", line)
-    if _REPORTED.search(text[max(line_start, start - 100) : start]):
+    if _FIND_REPORTED.first(text[max(line_start, start - 100) : start]):
         return True
     how = _quoting(line)
     # Where the quotation or block the phrase is in ends: the words about attacks are looked
