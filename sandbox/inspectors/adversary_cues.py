@@ -635,7 +635,7 @@ def _order_to_agent(match: re.Match[str]) -> bool:
 # with "gpg-agent", have one or two in a stretch.
 _ORDER_READS = 400
 _AI_NAME_READS = 40
-_FIND_AI_NAME = Finder(regex.compile(_AI_WORD, regex.IGNORECASE))
+_FIND_AI_NAME = Finder(regex.compile(r"\b" + _AI_WORD + r"\b", regex.IGNORECASE))  # whole words: not "maintain"
 
 
 def _order_reads(match: re.Match[str]) -> int:

@@ -350,7 +350,7 @@ def test_an_order_check_is_charged_for_the_ai_names_its_address_search_reads_fro
     pattern = regex.compile(rule.pattern, regex.IGNORECASE | regex.MULTILINE)
     names = "ai " * 350_000
     dense = pattern.search(names, 3000)
-    once = pattern.search("2024-01-02  Fixed a crash when the card is removed, as the agent reported.")
+    once = pattern.search("2024-01-02  Fixed a crash in the main daemon, as the agent said in its email.")
     twice = pattern.search("2024-01-02  Fixed a crash in gpg-agent when the card is removed, as the agent reported.")
     assert dense is not None and once is not None and twice is not None
     assert adversary_cues._order_reads(once) == adversary_cues._ORDER_READS
