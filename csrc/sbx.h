@@ -239,9 +239,19 @@ size_t sbx_ac_scan(const struct sbx_ac *ac, const uint8_t *buf, size_t len, size
 /* utf8.c: a Python string's code points (`width` bytes each: 1, 2 or 4) as UTF-8, lone
  * surrogates as three bytes (str.encode("utf-8", "surrogatepass")): the size; and the bytes of
  * as many code points as fit into out[0 .. cap) (all of them when cap is their size plus 32
- * or more), *done set to how many, the bytes written returned. Never fail. */
+ * or more), *done set to how many, the bytes written returned. Never fail. With `runs` (or
+ * NULL), the places of the non-ASCII code points too: runs of their bytes, offsets into
+ * the output plus runs->base, a run joined to the one before when it touches it or fewer
+ * than runs->join bytes lie between; runs->items is realloc'd (the caller frees it), and runs->failed set
+ * where it could not grow (the bytes are written all the same). */
+struct sbx_runs {
+    size_t *items; /* low, high of each run */
+    size_t count, cap, base, join;
+    int failed;
+};
 size_t sbx_utf8_size(const void *units, size_t n, unsigned width);
-size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done);
+size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done,
+                      struct sbx_runs *runs);
 /* How many bytes at the start of buf[0 .. n) are ASCII. */
 size_t sbx_ascii_span(const uint8_t *buf, size_t n);
 /* 1 when every code point of the UTF-8 in buf[0 .. n) is ASCII or marked in `table` (bit

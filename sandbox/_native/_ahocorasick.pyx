@@ -230,36 +230,61 @@ def gate_vectors(bint on):
     csrc.sbx_gate_vectors(on)
 
 
-def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach, const uint8_t[::1] stable):
+cdef Py_ssize_t _next_run(const uint8_t *data, Py_ssize_t n, Py_ssize_t i, Py_ssize_t join, Py_ssize_t *low,
+                          Py_ssize_t *high) noexcept nogil:
+    """The next run of bytes >= 0x80 from data[i] on, runs closer than ``join`` taken
+    together, into *low and *high (*low left -1 where there is none); where to go on from."""
+    cdef Py_ssize_t j
+    while i < n:
+        i += <Py_ssize_t>csrc.sbx_ascii_span(&data[i], <size_t>(n - i))
+        if i >= n:
+            break
+        j = i
+        while i < n and data[i] >= 0x80:
+            i += 1
+        if low[0] < 0:
+            low[0], high[0] = j, i
+        elif j - high[0] < join:
+            high[0] = i
+        else:
+            return j  # this run starts the next stretch
+    return i
+
+
+def stretches(const uint8_t[::1] data, Py_ssize_t join, Py_ssize_t reach, const uint8_t[::1] stable,
+              array.array runs=None):
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads
     (sandbox.inspectors.prefilter.non_ascii_stretches, in one pass): runs of bytes
     >= 0x80 closer than ``join`` taken together, each widened to the nearest space or
     newline within ``reach`` bytes (never inside a character), overlapping ones joined; and
     of those, only the ones with a code point that ``stable`` (a bit table, code point c at
-    bit c % 8 of byte c / 8) does not mark."""
+    bit c % 8 of byte c / 8) does not mark. ``runs``: those runs, joined, as utf8_runs
+    found them while writing ``data`` (then ``data`` is not read for them)."""
     cdef Py_ssize_t n = data.shape[0], i = 0, low, high, run_low = -1, run_high = -1, start, end, j, last_end = -1
-    cdef Py_ssize_t last_start = -1
+    cdef Py_ssize_t last_start = -1, given = 0, ends = 0
+    cdef const size_t *bounds = NULL
+    if runs is not None:
+        if runs.ob_descr.itemsize != sizeof(size_t) or runs.ob_descr.typecode not in b"QLI":
+            raise TypeError("runs: an array of size_t, as utf8_runs gives")
+        bounds = <const size_t *>runs.data.as_voidptr
+        ends = len(runs) // 2 * 2
     cdef size_t bits = <size_t>stable.shape[0] * 8
     cdef const uint8_t *table = &stable[0] if stable.shape[0] else NULL
     out = []
     while True:
         # The next merged run of non-ASCII bytes.
         low = -1
-        with nogil:
-            while i < n:
-                i += <Py_ssize_t>csrc.sbx_ascii_span(&data[i], <size_t>(n - i))
-                if i >= n:
-                    break
-                j = i
-                while i < n and data[i] >= 0x80:
-                    i += 1
-                if low < 0:
-                    low, high = j, i
-                elif j - high < join:
-                    high = i
-                else:
-                    i = j  # this run starts the next stretch
-                    break
+        if bounds != NULL:
+            if given == ends:
+                break
+            if bounds[given] >= bounds[given + 1] or bounds[given + 1] > <size_t>n:
+                raise ValueError("a run outside the data")
+            low, high = <Py_ssize_t>bounds[given], <Py_ssize_t>bounds[given + 1]
+            given += 2
+            i = high
+        else:
+            with nogil:
+                i = _next_run(&data[0] if n else NULL, n, i, join, &low, &high)
         if low < 0:
             break
         with nogil:
@@ -310,6 +335,31 @@ def utf8(str text):
     (csrc/utf8.c)."""
     if text.isascii():
         return text.encode("ascii")  # a copy of its bytes already
+    return _utf8(text, NULL)
+
+
+def utf8_runs(str text, Py_ssize_t join):
+    """``(utf8(text), runs)``: and where its non-ASCII code points were written, runs of
+    their bytes, an array of size_t (low, high, low, high, ...), a run joined to the one
+    before while fewer than ``join`` bytes lie between (what stretches() would find by
+    reading the bytes again)."""
+    if text.isascii():
+        return text.encode("ascii"), _offsets(NULL, 0)
+    cdef csrc.sbx_runs runs
+    runs.items = NULL
+    runs.count = runs.cap = runs.base = 0
+    runs.join = <size_t>join if join > 0 else 0
+    runs.failed = 0
+    try:
+        data = _utf8(text, &runs)
+        if runs.failed:
+            raise MemoryError()
+        return data, _offsets(runs.items, 2 * runs.count)
+    finally:
+        free(runs.items)
+
+
+cdef bytes _utf8(str text, csrc.sbx_runs *runs):
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
     cdef unsigned width = PyUnicode_KIND(text)
     cdef const char *units = <const char *>PyUnicode_DATA(text)
@@ -323,14 +373,17 @@ def utf8(str text):
         raise MemoryError()
     cdef uint8_t *into = <uint8_t *>PyBytes_AS_STRING(<object>out)
     with nogil:
-        written = csrc.sbx_utf8_write(units, <size_t>n, width, into, cap, &done)
+        written = csrc.sbx_utf8_write(units, <size_t>n, width, into, cap, &done, runs)
         if done < <size_t>n:
             rest = csrc.sbx_utf8_size(units + done * width, <size_t>n - done, width)
     if done < <size_t>n:
         _PyBytes_Resize(&out, <Py_ssize_t>(written + rest + 64))  # on failure: out freed, NULL, raised
         into = <uint8_t *>PyBytes_AS_STRING(<object>out)
+        if runs != NULL:
+            runs.base = written  # the second call's offsets start where the first's bytes end
         with nogil:
-            more = csrc.sbx_utf8_write(units + done * width, <size_t>n - done, width, into + written, rest + 64, &done)
+            more = csrc.sbx_utf8_write(units + done * width, <size_t>n - done, width, into + written, rest + 64,
+                                       &done, runs)
         written += more
     _PyBytes_Resize(&out, <Py_ssize_t>written)
     result = <object>out
@@ -428,3 +481,112 @@ def encoded_blocks(const uint8_t[::1] data, list runs, Py_ssize_t longest):
             continue
         out.append((start, end, hexadecimal))
     return out
+
+
+cdef inline bint _digit(uint8_t b) noexcept nogil:
+    return 48 <= b <= 57
+
+
+cdef inline bint _hex(uint8_t b) noexcept nogil:
+    return _digit(b) or 97 <= (b | 0x20) <= 102
+
+
+cdef inline bint _letter(uint8_t b) noexcept nogil:
+    return 97 <= (b | 0x20) <= 122
+
+
+cdef Py_ssize_t _letter_ref(const uint8_t *d, Py_ssize_t q, Py_ssize_t end) noexcept nogil:
+    """Where the number of a reference to an ASCII letter ends, read from d[q] (just past
+    "&#"): leading zeros, then 65-90 or 97-122 (or x and 41-5A, 61-7A); -1 where none."""
+    cdef bint hexadecimal = q < end and (d[q] | 0x20) == 120
+    cdef int v
+    if hexadecimal:
+        q += 1
+    while q < end and d[q] == 48:
+        q += 1
+    if hexadecimal:
+        if q + 2 > end or not _hex(d[q]) or not _hex(d[q + 1]):
+            return -1
+        v = (d[q] - 48 if _digit(d[q]) else (d[q] | 0x20) - 87) * 16
+        v += d[q + 1] - 48 if _digit(d[q + 1]) else (d[q + 1] | 0x20) - 87
+        return q + 2 if 65 <= v <= 90 or 97 <= v <= 122 else -1
+    if q + 2 > end or not _digit(d[q]) or not _digit(d[q + 1]):
+        return -1
+    v = (d[q] - 48) * 10 + d[q + 1] - 48
+    if 65 <= v <= 90 or 97 <= v <= 99:
+        return q + 2
+    if 10 <= v <= 12 and q + 3 <= end and _digit(d[q + 2]) and 100 <= v * 10 + d[q + 2] - 48 <= 122:
+        return q + 3
+    return -1
+
+
+cdef Py_ssize_t _numeric_ref(const uint8_t *d, Py_ssize_t q, Py_ssize_t end) noexcept nogil:
+    """Where a numeric reference that another one must follow ends, read from d[q] (just
+    past "&#"): all of its digits (1 to 7, or x and 1 to 6 hex digits), a ";" if there is
+    one, the whitespace after; -1 where none. (The regular expression's digits could stop
+    short, but a digit left over is neither ";", whitespace nor the next "&".)"""
+    cdef Py_ssize_t first
+    cdef bint hexadecimal = q < end and (d[q] | 0x20) == 120
+    if hexadecimal:
+        q += 1
+    first = q
+    while q < end and (_hex(d[q]) if hexadecimal else _digit(d[q])):
+        q += 1
+    if q == first or q - first > (6 if hexadecimal else 7):
+        return -1
+    if q < end and d[q] == 59:  # ;
+        q += 1
+    while q < end and (d[q] == 32 or 9 <= d[q] <= 13):  # \s of a bytes pattern
+        q += 1
+    return q
+
+
+cdef bint _hidden_by_refs(const uint8_t *d, Py_ssize_t low, Py_ssize_t high) noexcept nogil:
+    """hidden_by_refs on d[low:high] (high within the data)."""
+    cdef Py_ssize_t p = low, q, k, r
+    while p + 2 <= high:
+        if d[p] != 38 or d[p + 1] != 35:  # "&#"
+            p += 1
+            continue
+        # A letter's reference inside a word: a letter before it, or after it (past a ";").
+        q = _letter_ref(d, p + 2, high)
+        if q >= 0:
+            if p > 0 and _letter(d[p - 1]):
+                return True
+            if q < high and d[q] == 59:
+                q += 1
+            if q < high and _letter(d[q]):
+                return True
+        # Four references in a row: three that another follows, then the start of one.
+        q = p
+        for k in range(3):
+            r = _numeric_ref(d, q + 2, high)
+            if r < 0 or r + 2 > high or d[r] != 38 or d[r + 1] != 35:
+                break
+            q = r
+        else:
+            q += 2
+            if q < high and (d[q] | 0x20) == 120:
+                if q + 1 < high and _hex(d[q + 1]):
+                    return True
+            elif q < high and _digit(d[q]):
+                return True
+        p += 2
+    return False
+
+
+def hidden_by_refs(const uint8_t[::1] data, Py_ssize_t low, Py_ssize_t high):
+    """Whether sandbox.inspectors.normalize's _HIDDEN_BY_REFS has a match in
+    ``data[low:high]`` (as its ``search(data, low, high)``: what comes before ``low`` is
+    seen by the look-behind, nothing from ``high`` on): four numeric references in a row,
+    or one to an ASCII letter with a letter before or after it. The regular expression
+    tries every "&#" at a few hundred nanoseconds each, and a web page's quotes are
+    thousands of them."""
+    cdef Py_ssize_t n = data.shape[0]
+    if n == 0:
+        return False
+    if high > n:
+        high = n
+    if low < 0:
+        low = 0
+    return _hidden_by_refs(&data[0], low, high)

@@ -94,7 +94,12 @@ cdef extern from "sbx.h" nogil:
 cdef extern from "sbx.h" nogil:
     int sbx_comment_spans(const uint8_t *buf, size_t len, size_t **starts, size_t **ends, size_t *count)
     size_t sbx_utf8_size(const void *units, size_t n, unsigned width)
-    size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done)
+    struct sbx_runs:
+        size_t *items
+        size_t count, cap, base, join
+        int failed
+    size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done,
+                          sbx_runs *runs)
     size_t sbx_ascii_span(const uint8_t *buf, size_t n)
     int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits)
 

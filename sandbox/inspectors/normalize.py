@@ -34,7 +34,7 @@ import unicodedata
 import urllib.parse
 from dataclasses import dataclass
 
-from sandbox.inspectors.prefilter import encoded_blocks, non_ascii_stretches, utf8
+from sandbox.inspectors.prefilter import encoded_blocks, hidden_by_refs, non_ascii_stretches, utf8, utf8_runs
 
 MAX_DEPTH = 2
 MAX_BLOCK = 64 << 10  # an encoded block longer than this is data, not a message
@@ -173,9 +173,9 @@ class Normalized:
 def normalize(text: str) -> Normalized:
     """The text as it reads (see the module docstring); encoded payloads are not decoded
     here but by :func:`decoded_layers`, from what the rules' scan found."""
-    data = utf8(text)
     if text.isascii():
-        return Normalized(data, {}, (), text)
+        return Normalized(utf8(text), {}, (), text)
+    data, runs = utf8_runs(text, _JOIN)
     invisible: dict[str, int] = {}
     layers: list[Layer] = []
     # Only the stretches around non-ASCII bytes need the Unicode work; each is cut at ASCII
@@ -184,7 +184,7 @@ def normalize(text: str) -> Normalized:
     # Those whose every character is one that needs nothing (an accented word, a dash, curly
     # quotes: _stable_table) are passed over in C; the rest are read in one batch, and only
     # those with a character to change are worked on one by one.
-    stretches = non_ascii_stretches(data, _JOIN, _REACH, _stable_table())
+    stretches = non_ascii_stretches(data, _JOIN, _REACH, _stable_table(), runs)
     pieces = b"\x00".join(data[low:high] for low, high in stretches).decode("utf-8", "surrogatepass").split("\x00")
     if len(pieces) != len(stretches):  # a NUL inside a stretch: read them one by one
         pieces = [data[low:high].decode("utf-8", "surrogatepass") for low, high in stretches]
@@ -310,7 +310,7 @@ def decoded_layers(
                 # &#110;..."), or one inside a word: the region is decoded as a whole, the text
                 # around the references kept. The odd "don&#39;t" of a web page is neither.
                 # Both begin with a numeric reference: a page's named ones (&quot; &raquo;) are passed over in C.
-                if not _HIDDEN_BY_REFS.search(data, low, high):
+                if not hidden_by_refs(data, low, high, _HIDDEN_BY_REFS):
                     continue
                 region = data[low:high].decode("utf-8", "ignore")
                 decoded = html.unescape(region)

@@ -488,6 +488,18 @@ def _literal_start(data: bytes, end: int, length: int) -> int:
     return j
 
 
+def hidden_by_refs(data: bytes, low: int, high: int, pattern: re.Pattern[bytes]) -> bool:
+    """Whether ``pattern`` (sandbox.inspectors.normalize's _HIDDEN_BY_REFS: four numeric
+    references in a row, or one to a letter inside a word) has a match in
+    ``data[low:high]``, as ``pattern.search(data, low, high)`` has it. In C where built: the
+    regular expression tries each "&#" at a few hundred nanoseconds, and a web page's
+    quoted apostrophes are thousands of them."""
+    if _native_module is not None:
+        found: bool = _native_module.hidden_by_refs(data, low, high)
+        return found
+    return pattern.search(data, low, high) is not None
+
+
 def comment_bounds(data: bytes) -> tuple[Sequence[int], Sequence[int]] | None:
     """The HTML comments of ``data`` as sandbox.inspectors.adversary reads them (its
     _comment_spans is the twin, in Python): their starts and their ends, in order, two
@@ -505,6 +517,18 @@ def utf8(text: str) -> bytes:
         data: bytes = _native_module.utf8(text)
         return data
     return text.encode("utf-8", "surrogatepass")
+
+
+def utf8_runs(text: str, join: int) -> tuple[bytes, Sequence[int] | None]:
+    """``(utf8(text), runs)``: in C, where the non-ASCII code points were written as well
+    (runs of their bytes as an array of low, high, low, high, ..., joined while fewer than
+    ``join`` bytes lie between), for
+    :func:`non_ascii_stretches`, which then need not read 10 MB again for a few letters;
+    in Python, ``runs`` is None (the stretches are found by reading)."""
+    if _native_module is not None:
+        found: tuple[bytes, Sequence[int]] = _native_module.utf8_runs(text, join)
+        return found
+    return text.encode("utf-8", "surrogatepass"), None
 
 
 _BLANK_RUN_WITH_NEWLINE = re.compile(_BLANK + rb"*\n" + _BLANK + rb"*")
@@ -685,15 +709,19 @@ def encoded_blocks(data: bytes, runs: list[tuple[int, int]], longest: int) -> li
     return out
 
 
-def non_ascii_stretches(data: bytes, join: int, reach: int, stable: bytes = b"") -> list[tuple[int, int]]:
+def non_ascii_stretches(
+    data: bytes, join: int, reach: int, stable: bytes = b"", runs: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
     """The stretches of ``data`` around its non-ASCII bytes that normalisation reads: runs
     of bytes >= 0x80 closer than ``join`` taken together, each widened to the nearest space
     or newline within ``reach`` bytes (never inside a character), overlapping ones joined;
     of those, only the ones holding a code point that ``stable`` does not mark (a bit table:
     code point c is bit c % 8 of byte c // 8; malformed UTF-8 is never marked). One pass in
-    C where built; the same in Python otherwise."""
+    C where built; the same in Python otherwise. ``runs``: the joined runs as
+    :func:`utf8_runs` gave them with ``data`` (C then does not read ``data`` for them;
+    Python reads it all the same)."""
     if _native_module is not None:
-        found: list[tuple[int, int]] = _native_module.stretches(data, join, reach, stable)
+        found: list[tuple[int, int]] = _native_module.stretches(data, join, reach, stable, runs)
         return found
     runs, _ = _py_byte_runs(data, bytes(range(0x80, 0x100)), 1, -1)
     merged: list[tuple[int, int]] = []

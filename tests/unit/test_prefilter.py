@@ -414,6 +414,61 @@ def test_native_utf8_writes_past_its_guess_of_the_size(other: str, every: int, s
 
     text = "".join(other if k % every == every - 1 else "abcdefgh"[k % 8] for k in range(size)) + other
     assert _ahocorasick.utf8(text) == text.encode("utf-8", "surrogatepass")
+    # The places of the non-ASCII characters, noted while writing, past the guess too (the
+    # second write's offsets start where the first one's bytes end).
+    data, runs = _ahocorasick.utf8_runs(text, 1)
+    assert data == text.encode("utf-8", "surrogatepass")
+    assert list(zip(runs[::2], runs[1::2])) == _non_ascii_runs(data, 1)
+
+
+def _non_ascii_runs(data: bytes, join: int) -> list[tuple[int, int]]:
+    """The runs of bytes >= 0x80 in ``data``, those fewer than ``join`` bytes apart as one."""
+    runs: list[tuple[int, int]] = []
+    for m in re.finditer(rb"[\x80-\xff]+", data):
+        if runs and m.start() - runs[-1][1] < join:
+            runs[-1] = (runs[-1][0], m.end())
+        else:
+            runs.append((m.start(), m.end()))
+    return runs
+
+
+@pytest.mark.native
+@settings(max_examples=500)
+@given(
+    text=st.one_of(
+        st.text(),
+        st.text(st.characters(codec=None, blacklist_categories=())),
+        st.lists(st.sampled_from(["abcdefgh", " ", "\n", "é", "\u2026", "\u200b", "\ud800", "\U0001f600", "x" * 70]),
+                 max_size=60).map("".join),
+    ),
+    join=st.sampled_from([0, 1, 8, 64]),
+)
+def test_utf8_runs_are_where_the_bytes_are_not_ascii(text: str, join: int) -> None:
+    """utf8_runs notes the places of non-ASCII characters as it writes them; stretches read
+    from those places are the ones found by reading the bytes."""
+    from sandbox._native import _ahocorasick
+    from sandbox.inspectors import prefilter
+    from sandbox.inspectors.normalize import _stable_table
+
+    data, runs = _ahocorasick.utf8_runs(text, join)
+    assert data == text.encode("utf-8", "surrogatepass")
+    assert list(zip(runs[::2], runs[1::2])) == _non_ascii_runs(data, join)
+    for stable in (b"", _stable_table()):
+        for reach in (0, 8, 64):
+            assert (prefilter.non_ascii_stretches(data, join, reach, stable, runs)
+                    == prefilter.non_ascii_stretches(data, join, reach, stable))
+
+
+@pytest.mark.native
+def test_stretches_refuse_runs_that_are_not_the_datas() -> None:
+    import array
+
+    from sandbox._native import _ahocorasick
+
+    with pytest.raises(ValueError, match="outside the data"):
+        _ahocorasick.stretches(b"ab\xc3\xa9", 64, 64, b"", array.array("Q", [2, 9]))
+    with pytest.raises(TypeError, match="size_t"):
+        _ahocorasick.stretches(b"ab\xc3\xa9", 64, 64, b"", array.array("b", [2, 4]))
 
 
 # é and the dash need no work, the ellipsis (NFKC: "..."), a combining accent and a
@@ -624,6 +679,42 @@ def test_encoded_blocks_agree_with_the_twin(data: bytes, cuts: list[tuple[int, i
         assert prefilter.encoded_blocks(data, cuts, longest) == native
     finally:
         prefilter._native_module = saved
+
+
+@pytest.mark.native
+@settings(max_examples=3000)
+@given(
+    data=st.lists(st.sampled_from([b"&#", b"&", b"#", b"x", b"X", b"0", b"00", b"1", b"2", b"5", b"6", b"7", b"9",
+                                   b"10", b"12", b"65", b"4a", b"7A", b"a", b"Z", b"g", b";", b" ", b"\t", b"\x0b",
+                                   b"\x1c", b"\xc3\xa9", b"-"]), max_size=40).map(b"".join),
+    low=st.integers(-2, 100),
+    high=st.integers(-2, 100),
+)
+def test_hidden_by_refs_agrees_with_its_regular_expression(data: bytes, low: int, high: int) -> None:
+    """The C reading of references is the regular expression's, at every edge: the look-behind
+    before ``low``, nothing seen from ``high`` on."""
+    from sandbox.inspectors import prefilter
+    from sandbox.inspectors.normalize import _HIDDEN_BY_REFS
+
+    low, high = max(low, 0), max(high, 0)
+    assert prefilter.hidden_by_refs(data, low, high, _HIDDEN_BY_REFS) == bool(_HIDDEN_BY_REFS.search(data, low, high))
+
+
+@pytest.mark.native
+@pytest.mark.parametrize(("text", "hidden"), [
+    (b"&#105;&#103;&#110;&#111;re", True),  # letters spelled as references, four in a row
+    (b"&#105; &#103;\n&#x6e &#1234567", True),  # with blanks between, the last of any length
+    (b"&#105;&#103;&#110;&#12345678", True),  # the fourth is only begun
+    (b"&#105;&#103;&#12345678;&#111;", False),  # the third has eight digits: no reference
+    (b"ign&#111;re", True), (b"&#105;gnore", True), (b"&#x69gnore", True), (b"&#0000105;gnore", True),
+    (b"don&#39;t", False), (b"it&#x27;s &#8217; &#34;", False), (b"&#123;x", False), (b"&#91;a", False),
+])
+def test_hidden_by_refs_reads_references_as_a_person_does(text: bytes, hidden: bool) -> None:
+    from sandbox.inspectors import prefilter
+    from sandbox.inspectors.normalize import _HIDDEN_BY_REFS
+
+    assert bool(_HIDDEN_BY_REFS.search(text)) is hidden
+    assert prefilter.hidden_by_refs(text, 0, len(text), _HIDDEN_BY_REFS) is hidden
 
 
 def test_encoded_blocks_keep_what_may_hide_a_message() -> None:
