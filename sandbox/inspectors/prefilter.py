@@ -723,9 +723,9 @@ def non_ascii_stretches(
     if _native_module is not None:
         found: list[tuple[int, int]] = _native_module.stretches(data, join, reach, stable, runs)
         return found
-    runs, _ = _py_byte_runs(data, bytes(range(0x80, 0x100)), 1, -1)
+    found_runs, _ = _py_byte_runs(data, bytes(range(0x80, 0x100)), 1, -1)
     merged: list[tuple[int, int]] = []
-    for low, high in runs:
+    for low, high in found_runs:
         if merged and low - merged[-1][1] < join:
             merged[-1] = (merged[-1][0], high)
         else:

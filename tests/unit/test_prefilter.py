@@ -418,7 +418,7 @@ def test_native_utf8_writes_past_its_guess_of_the_size(other: str, every: int, s
     # second write's offsets start where the first one's bytes end).
     data, runs = _ahocorasick.utf8_runs(text, 1)
     assert data == text.encode("utf-8", "surrogatepass")
-    assert list(zip(runs[::2], runs[1::2])) == _non_ascii_runs(data, 1)
+    assert list(zip(runs[::2], runs[1::2], strict=True)) == _non_ascii_runs(data, 1)
 
 
 def _non_ascii_runs(data: bytes, join: int) -> list[tuple[int, int]]:
@@ -452,7 +452,7 @@ def test_utf8_runs_are_where_the_bytes_are_not_ascii(text: str, join: int) -> No
 
     data, runs = _ahocorasick.utf8_runs(text, join)
     assert data == text.encode("utf-8", "surrogatepass")
-    assert list(zip(runs[::2], runs[1::2])) == _non_ascii_runs(data, join)
+    assert list(zip(runs[::2], runs[1::2], strict=True)) == _non_ascii_runs(data, join)
     for stable in (b"", _stable_table()):
         for reach in (0, 8, 64):
             assert (prefilter.non_ascii_stretches(data, join, reach, stable, runs)
