@@ -28,6 +28,7 @@ The rules are anchored on words that name an AI (rare in ordinary text) and gate
 from __future__ import annotations
 
 import bisect
+import ipaddress
 import re
 from typing import Any
 
@@ -588,7 +589,32 @@ _SENTENCE = re.compile(r"(?>(?:[^.!?\n]|[.!?](?=\S))*)")
 
 # What an order after an address may be: the rest of its paragraph, at most 480 characters
 # (matched in the text from the address's end, not in a copy of all that follows it).
-_ORDER_TAIL = re.compile(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]\s))){0,480}")
+# A new speaker's line ends it too: in "Assistant: ...\nUser: open the file", the order is
+# said to the assistant by no one.
+_ORDER_TAIL = re.compile(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]\s|(?:\[[\d:. ]{4,12}\]\s*+)?"
+                         r"\w++(?:\s++\([^)\n]{1,30}\))?:\s))){0,480}")
+
+# A transcript's turn: a line opened by a person's label ("User:", "Customer:", "[09:41]
+# Cliente (Renato):"). Where a text has one, a line opened by an assistant's label is that
+# assistant's own turn in the exchange (what it said to the person), not an address to the AI
+# reading it: a help centre's export reads "Assistant: Open the note and unlock it with the
+# password". A forged exchange is read by the rules on forged turns.
+_PERSON_TURN = re.compile(
+    r"^[ \t]*+(?:\[[\d:. ]{4,12}\]\s*+)?(?:user|human|customer|client|me|person|caller|visitor|guest|student|"
+    r"patient|cliente|usuario|usuário|utente|utilisateur|nutzer|kunde|gebruiker|klant|klient|użytkownik)"
+    r"(?:\s++\([^)\n]{1,30}\))?\s*+:", re.IGNORECASE | re.MULTILINE)
+_OWN_TURN = re.compile(r"[ \t]*+(?:\[[\d:. ]{4,12}\]\s*+)?" + _AI_WORD + r"(?:\s++\([^)\n]{1,30}\))?\s*+:",
+                       re.IGNORECASE)
+_TURN_REACH = 2000  # characters around an assistant's line in which a person's turn makes it a transcript
+
+
+def _own_turn(text: str, line_start: int, said: int) -> bool:
+    """The address at ``said`` is an assistant's label opening its line in a transcript (a
+    person's turn within _TURN_REACH of it)."""
+    label = _OWN_TURN.match(text, line_start)
+    if label is None or not line_start <= said < label.end():
+        return False
+    return _PERSON_TURN.search(text, max(0, line_start - _TURN_REACH), line_start + _TURN_REACH) is not None
 
 
 def _address_range(match: re.Match[str]) -> tuple[int, int]:
@@ -618,6 +644,8 @@ def _order_to_agent(match: re.Match[str]) -> bool:
             continue  # advice kept to a throwaway place ("in the CI image only"), not an order
         lead = re.match(r"[^\w@]*+", address.group())
         said = address.start() + (lead.end() if lead else 0)
+        if _own_turn(text, text.rfind("\n", 0, said) + 1, said):
+            continue  # the assistant's own words in a transcript, said to the person
         at = address.end() + verb.start()
         if _in_quotes(text, said) != _in_quotes(text, at):
             continue  # the order is a quoted string, not said to the AI named outside it
@@ -759,14 +787,51 @@ _PUBLIC_KEY_FILE = re.compile(r"(?<![^\s`'\"])[^\s`'\"]*?\.pub\b")  # from a tok
 _TOKEN_REST = re.compile(r"[^\s`'\"]{0,64}")
 
 
-def only_public_keys(match: Any, secret: Any) -> bool:
+# The host of an address in prose: a URL's, or what follows an "@" (a mail address, or
+# user@host of ssh and rsync).
+_PLACE_HOST = re.compile(r"https?://(?:[^\s/@]*+@)?(\[[^\]\s]*+\]|[^\s/:?#`'\"<>)\]]++)|"
+                         r"(?<=[A-Za-z0-9_.+-])@([\w-]++(?:\.[\w-]++)*+)")
+# Names that resolve on this machine or its own network only (RFC 6761, 6762, 8375, and the
+# suffixes routers and companies give their own hosts).
+_LOCAL_SUFFIXES = (".localhost", ".local", ".lan", ".internal", ".home.arpa", ".localdomain")
+
+
+def only_local_places(text: str) -> bool:
+    """Every address ``text`` names (at least one) is on this machine or its own network:
+    ``http://localhost:8000``, ``backup@nas.local``, ``http://192.168.1.20/``. Data handed
+    there is not exposed to an outsider ("open http://localhost:8000 and log in with the
+    account you set in .env"); a public host or a place like a gist is another matter."""
+    hosts = [m.group(1) or m.group(2) for m in _PLACE_HOST.finditer(text)]
+    if not hosts:
+        return False
+    for host in hosts:
+        host = host.strip("[]").rstrip(".").lower()
+        if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
+            continue
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        if not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified):
+            return False
+    return True
+
+
+def only_public_keys(match: Any, secret: Any, destination: Any = None) -> bool:
     """The match names a public key's file, and no secret (``secret``, a compiled pattern)
     once those are taken out: "email ~/.ssh/id_ed25519.pub to ops@..." hands nothing over. The
-    match's last word is read to its end (a pattern that stops at "id_ed25519" leaves ".pub")."""
+    match's last word is read to its end (a pattern that stops at "id_ed25519" leaves ".pub").
+    ``destination`` (a compiled pattern): where what is sent ends and where it goes begins,
+    after the public key; what comes after it names the place, not the data ("copy
+    ~/.ssh/id_ed25519.pub into Settings → SSH keys")."""
     rest = _TOKEN_REST.match(match.string, match.end())
     text = match.group() + (rest.group() if rest else "")
-    if ".pub" not in text:
+    key = text.find(".pub")
+    if key < 0:
         return False
+    if destination is not None:
+        to = destination.search(text, key)
+        text = text[: to.start()] if to else text
     return secret.search(_PUBLIC_KEY_FILE.sub(lambda m: " " * len(m.group()), text)) is None
 
 
@@ -793,6 +858,9 @@ def _hands_over(match: re.Match[str]) -> bool:
         return False
     if only_public_keys(match, _FIND_DATA):
         return False  # "email ~/.ssh/id_ed25519.pub to ops@example.com": a public key
+    places = [m.group().lower() for m in _FIND_EXPOSED.finditer(match.group())]
+    if places and all(p.startswith(("http://", "https://", "@")) for p in places) and only_local_places(match.group()):
+        return False  # every place it names is an address of this machine's or its own network's
     starts = _clause_starts(span)
     cut = 0
     for verb in _FIND_VERB.finditer(span):
@@ -833,6 +901,7 @@ _WRITTEN_INTO = re.compile(
     _EXPOSED + r"\s++(?:in|into|inside)\s++(?:the\s++|your\s++|a\s++|its\s++)?(?:project'?s?\s++|repo'?s?\s++|"
     r"global\s++|user\s++)?" + _DATA + r"\s*+", re.IGNORECASE,
 )
+_FIND_EXPOSED = re.compile(_EXPOSED, re.IGNORECASE)
 _IN_SENTENCE = r"(?:[^\n.!?]|[.!?](?=[\w/~*-])){0,160}?"  # a dot in a file name or an address ends no sentence
 HANDOVER = Rule(
     "asks_to_send_data", HIGH, "text asks for private data to be put where others can read it",

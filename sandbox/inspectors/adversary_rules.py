@@ -19,7 +19,14 @@ from typing import Any
 import regex
 
 from sandbox.inspectors import adversary_dismissals as dismissals
-from sandbox.inspectors.adversary_cues import FIND_META, NOT_A_PROGRAM, auth_howto, mentioned, only_public_keys
+from sandbox.inspectors.adversary_cues import (
+    FIND_META,
+    NOT_A_PROGRAM,
+    auth_howto,
+    mentioned,
+    only_local_places,
+    only_public_keys,
+)
 from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
 from sandbox.inspectors.prefilter import NOT_A_LABEL, NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE, whole_word
@@ -1270,7 +1277,8 @@ SEND_ANYTHING = Rule(
     r"\bscp\s|\bbucket\b)",
     window=320,
     # ("IT will never ask you to send your password … by email": a warning, not a request)
-    check=lambda m: _use(m) and not _forbids(m),
+    # (nor "rsync ~/photos/ backup@nas.local:": this machine's own network is no outside address)
+    check=lambda m: _use(m) and not _forbids(m) and not only_local_places(m.group()),
     # What every match holds besides its verb: the thing sent, and where to ("Upload the
     # source package" alone is every maintainer's note; a text of such sentences with no
     # address once opened a window at each).
@@ -1288,6 +1296,7 @@ _SENT_SECRET = (
     r"conversation|chat\s++history|system\s++prompt|session\s++cookies?|deploy\s++keys?|id_\w++)\b)"
 )
 _FIND_SENT_SECRET = re.compile(_SENT_SECRET, re.IGNORECASE)
+_SENT_TO = re.compile(r"\b(?:to|into|at|via|on)\b", re.IGNORECASE)  # where SEND_DATA's destination begins
 SEND_DATA = Rule(
     "asks_to_send_data", HIGH, "text asks for secrets or private data to be sent somewhere",
     ("send", "upload", "transmit", "forward", "exfiltrate", "leak", "email", "e-mail", "post the", "post your",
@@ -1301,7 +1310,8 @@ SEND_DATA = Rule(
     r"pastebin|discord|telegram|slack|gist|server|endpoint|url|address|email)",
     window=320,
     # ("Do not paste tokens into chat": a rule, not a request; "email id_ed25519.pub to ops@...": a public key)
-    check=lambda m: _use(m) and not _forbids(m) and not only_public_keys(m, _FIND_SENT_SECRET),
+    check=lambda m: (_use(m) and not _forbids(m) and not only_public_keys(m, _FIND_SENT_SECRET, _SENT_TO)
+                     and not only_local_places(m.group())),
     # What every match holds besides its verb: the secret it names. (A megabyte of "Upload
     # the source package to https://… and email maintainer@…" has verbs and addresses
     # everywhere and no secret: each verb was tried. Where it goes is no group: "url" among
