@@ -302,7 +302,8 @@ KEPT_OTHER = Rule(
     ("vermeld", "noem ", "erwähne", "nenne ", "mentionne", "inclu", "mencion", "menzion", "includer", "inclua",
      "mencione", "wspominaj", "opisuj", "nämn"),
     r"\b(?:vermeld|noem)\s++(?:[\w-]++\s++){0,3}?niet\s++in\s++(?:je|de|het|uw)\s++" + _WRITE_UP + "|"
-    r"\b(?:erwähne|nenne)\s++(?:[\w-]++\s++){0,3}?nicht\s++in\s++(?:der|dem|deiner|deinem|ihrer|ihrem)\s++" + _WRITE_UP + "|"
+    r"\b(?:erwähne|nenne)\s++(?:[\w-]++\s++){0,3}?nicht\s++in\s++(?:der|dem|deiner|deinem|ihrer|ihrem)\s++"
+    + _WRITE_UP + "|"
     r"\bne\s++(?:le\s++|la\s++|les\s++|l')?(?:mentionne|inclu)\w*+\s++pas\s++(?:[\w-]++\s++){0,2}?dans\s++"
     r"(?:le|la|votre|ton|ta|vos|tes|les)\s++" + _WRITE_UP + "|"
     r"\bno\s++(?:lo|la|los|las)\s++(?:mencion|inclu)\w*+\s++en\s++(?:el|la|tu|su|los|las)\s++" + _WRITE_UP + "|"

@@ -592,7 +592,8 @@ KEPT_FROM_USER = Rule(
      "bring it up", "bring that up", "bring them up", "raise this", "raise it", "raise that", "flag this",
      "flag it", "flag that", "summaris", "summariz", "tell me", "tell the user", "tell them", "tell the author",
      "tell the requester", "tell the developer", "need to be", "need not be",
-     *(n + v for n in ("not ", "n't ", "never ") for v in ("list", "include", "note", "record", "describe", "document")),
+     *(n + v for n in ("not ", "n't ", "never ")
+       for v in ("list", "include", "note", "record", "describe", "document")),
      # (a verdict in quotes after its verb: 'reply "no issues found"', not every "reply")
      *(verb + after for verb in ("reply", "respond", "answer", "say")
        for after in (' "', " '", " \u201c", " only", " just", " with"))),
