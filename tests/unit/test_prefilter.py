@@ -538,6 +538,19 @@ _FILLED_LINE = "the agent reads this line, which a wrapper filled to the width,"
 
 
 @pytest.mark.native
+@pytest.mark.parametrize("length", [1, 19, 20, 21, 22, 40])
+@pytest.mark.parametrize("colon", [":", ": ", ":x"])
+def test_a_label_is_read_to_its_colon_at_every_length(length: int, colon: str) -> None:
+    """A label's colon is looked for within the 21 bytes after its first letter, and the
+    words before it read only where one is there: the same lines joined as the twin's."""
+    from sandbox.inspectors import prefilter
+
+    for word in ("a" * length, ("ab " * length)[:length], ("a-" * length)[:length]):
+        data = f"{_FILLED_LINE}\n{word}{colon} then more words\n".encode()
+        assert prefilter.unwrap_lines(data) == prefilter._py_unwrap_lines(data), word
+
+
+@pytest.mark.native
 @settings(max_examples=3000)
 @given(text=st.lists(st.sampled_from([_FILLED_LINE, "x" * 44, "a", "B", "AB", " ", "\t", "\r", "\n", "\n\n", ".", ",",
                                       '",', ":", ";", "{", "}", "[", "(", "`", "~", "/", "$", "!", "![", "-", "--",
