@@ -254,6 +254,10 @@ size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out,
                       struct sbx_runs *runs);
 /* How many bytes at the start of buf[0 .. n) are ASCII. */
 size_t sbx_ascii_span(const uint8_t *buf, size_t n);
+/* The well-formed UTF-8 of in[0 .. n) onto out (n bytes of room; out may be in), every byte
+ * that starts no well-formed sequence left out: bytes.decode("utf-8", "ignore") encoded
+ * again. The bytes written. Never fails. */
+size_t sbx_utf8_keep_valid(const uint8_t *in, size_t n, uint8_t *out);
 /* 1 when every code point of the UTF-8 in buf[0 .. n) is ASCII or marked in `table` (bit
  * c % 8 of table[c / 8], c below `bits`); 0 otherwise, and for malformed UTF-8. */
 int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits);

@@ -299,3 +299,46 @@ int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size
     }
     return 1;
 }
+
+/* The length of the well-formed UTF-8 sequence at in[0 .. n) (Unicode's table 3-7: no
+ * overlong form, no surrogate, nothing past U+10FFFF), or 0 where none starts there. */
+static size_t well_formed(const uint8_t *in, size_t n)
+{
+    uint8_t b = in[0], low = 0x80, high = 0xBF;
+    size_t len;
+    if (b >= 0xC2 && b <= 0xDF)
+        len = 2;
+    else if (b >= 0xE0 && b <= 0xEF)
+        len = 3, low = b == 0xE0 ? 0xA0 : 0x80, high = b == 0xED ? 0x9F : 0xBF;
+    else if (b >= 0xF0 && b <= 0xF4)
+        len = 4, low = b == 0xF0 ? 0x90 : 0x80, high = b == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (n < len || in[1] < low || in[1] > high)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((in[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+size_t sbx_utf8_keep_valid(const uint8_t *in, size_t n, uint8_t *out)
+{
+    size_t i = 0, o = 0;
+    while (i < n) {
+        size_t ascii = sbx_ascii_span(in + i, n - i);
+        memmove(out + o, in + i, ascii);
+        i += ascii, o += ascii;
+        if (i >= n)
+            break;
+        size_t len = well_formed(in + i, n - i);
+        if (len) {
+            memmove(out + o, in + i, len);
+            o += len;
+            i += len;
+        } else {
+            i++; /* a byte that starts no well-formed sequence: dropped, as the "ignore" handler does */
+        }
+    }
+    return o;
+}

@@ -590,3 +590,56 @@ def hidden_by_refs(const uint8_t[::1] data, Py_ssize_t low, Py_ssize_t high):
     if low < 0:
         low = 0
     return _hidden_by_refs(&data[0], low, high)
+
+
+def joined_windows(const uint8_t[::1] data, list windows):
+    """``(joined, starts)``: the ``(low, high)`` byte ranges of ``data`` in order, each from
+    the first whole character at or after ``low`` and as its well-formed UTF-8
+    (``decode("utf-8", "ignore")``, encoded again), joined with a 0xFF byte (never part of
+    UTF-8) between; ``starts``: an array of size_t, where each begins in ``joined`` and,
+    last, the length of ``joined`` plus one (sandbox.inspectors.prefilter.joined_windows).
+    Raises ValueError for a range outside ``data``."""
+    cdef Py_ssize_t n = data.shape[0], count = len(windows), k
+    cdef size_t total = 0, at = 0
+    cdef size_t *bounds = <size_t *>malloc((2 * count + 1) * sizeof(size_t))
+    cdef size_t *into_starts
+    cdef array.array starts
+    cdef PyObject *out = NULL
+    cdef uint8_t *into
+    if bounds == NULL:
+        raise MemoryError()
+    try:
+        for k in range(count):
+            low, high = windows[k]
+            if not 0 <= low <= high <= n:
+                raise ValueError("a window outside the data")
+            bounds[2 * k], bounds[2 * k + 1] = low, high
+            while bounds[2 * k] < bounds[2 * k + 1] and data[bounds[2 * k]] & 0xC0 == 0x80:
+                bounds[2 * k] += 1  # a window starts at a whole character
+            total += bounds[2 * k + 1] - bounds[2 * k] + 1
+        starts = array.clone(_OFFSETS, count + 1, zero=False)
+        into_starts = <size_t *>starts.data.as_voidptr
+        if count == 0:
+            into_starts[0] = 0
+            return b"", starts
+        out = PyBytes_FromStringAndSize_raw(NULL, <Py_ssize_t>total)
+        if out == NULL:
+            raise MemoryError()
+        into = <uint8_t *>PyBytes_AS_STRING(<object>out)
+        with nogil:
+            for k in range(count):
+                into_starts[k] = at
+                if bounds[2 * k + 1] > bounds[2 * k]:
+                    at += csrc.sbx_utf8_keep_valid(&data[bounds[2 * k]], bounds[2 * k + 1] - bounds[2 * k], into + at)
+                into[at] = 0xFF  # between two windows; the last one's is cut off below
+                at += 1
+            into_starts[count] = at
+        _PyBytes_Resize(&out, <Py_ssize_t>(at - 1))  # on failure: out freed, NULL, raised
+        result = <object>out
+        Py_DECREF(result)  # the reference PyBytes_FromStringAndSize gave, which result now holds
+        out = NULL
+        return result, starts
+    finally:
+        free(bounds)
+        if out != NULL:
+            Py_DECREF(<object>out)

@@ -101,6 +101,7 @@ cdef extern from "sbx.h" nogil:
     size_t sbx_utf8_write(const void *units, size_t n, unsigned width, uint8_t *out, size_t cap, size_t *done,
                           sbx_runs *runs)
     size_t sbx_ascii_span(const uint8_t *buf, size_t n)
+    size_t sbx_utf8_keep_valid(const uint8_t *data, size_t n, uint8_t *out)
     int sbx_utf8_all_marked(const uint8_t *buf, size_t n, const uint8_t *table, size_t bits)
 
     # blanks.c: whitespace runs of ASCII text as the inspectors' rules read them

@@ -790,7 +790,7 @@ _TOKEN_REST = re.compile(r"[^\s`'\"]{0,64}")
 # The host of an address in prose: a URL's, or what follows an "@" (a mail address, or
 # user@host of ssh and rsync).
 _PLACE_HOST = re.compile(r"https?://(?:[^\s/@]*+@)?(\[[^\]\s]*+\]|[^\s/:?#`'\"<>)\]]++)|"
-                         r"(?<=[A-Za-z0-9_.+-])@([\w-]++(?:\.[\w-]++)*+)")
+                         r"(?<=[A-Za-z0-9_.+-])@([\w-]++(?>(?:\.[\w-]++)*))")  # (atomic: gh-100061)
 # Names that resolve on this machine or its own network only (RFC 6761, 6762, 8375, and the
 # suffixes routers and companies give their own hosts).
 _LOCAL_SUFFIXES = (".localhost", ".local", ".lan", ".internal", ".home.arpa", ".localdomain")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib
-import itertools
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,6 +45,7 @@ from sandbox.inspectors.prefilter import (
     Gate,
     collapse_blanks,
     fits,
+    joined_windows,
     parse_literal,
     spellings,
     unwrap_lines,
@@ -790,22 +790,15 @@ class RuleSet:
             screened = self._screen(index)
             if screened is None:
                 continue
-            pieces = []
-            data = readings[index]
-            for k in ks:
-                _, low, high = windows[k]
-                raw = data[_character_start(data, low, high) : high]
-                # As the rule reads it (decoded, what is not UTF-8 dropped), in UTF-8.
-                pieces.append(raw if raw.isascii() else raw.decode("utf-8", "ignore").encode("utf-8"))
-            joined = b"\xff".join(pieces)
-            starts = list(itertools.accumulate((len(piece) + 1 for piece in pieces), initial=0))
+            # Each as the rule reads it (decoded, what is not UTF-8 dropped), in UTF-8.
+            joined, starts = joined_windows(readings[index], [windows[k][1:] for k in ks])
             at = balance = 0  # the next window to screen; those turned away less those passed
             while at < len(ks) and balance > -SCREEN_TRIAL:
                 found = screened.search(joined, starts[at])
                 hit = len(ks) if found is None else bisect.bisect_right(starts, found.start()) - 1
                 for j in range(at, hit):  # no match from `at` up to the window that holds one
                     passed[ks[j]] = False
-                    budget[index] -= len(pieces[j]) // 8
+                    budget[index] -= (starts[j + 1] - starts[j] - 1) // 8
                 balance += hit - at - 1  # those turned away, and the one that passed
                 at = hit + 1
         return passed

@@ -531,6 +531,28 @@ def utf8_runs(text: str, join: int) -> tuple[bytes, Sequence[int] | None]:
     return text.encode("utf-8", "surrogatepass"), None
 
 
+def joined_windows(data: bytes, windows: list[tuple[int, int]]) -> tuple[bytes, Sequence[int]]:
+    """``(joined, starts)``: each ``(low, high)`` range of ``data`` from its first whole
+    character, as ``decode("utf-8", "ignore")`` leaves it (in UTF-8), joined by 0xFF bytes,
+    which are never part of UTF-8; ``starts``: where each begins in ``joined``, then the
+    length of ``joined`` plus one. What an RE2 screen reads in one call per rule
+    (engine.RuleSet._screened). In C where built: slicing and joining thousands of windows
+    a few hundred bytes each was a twentieth of what reading 10 MB cost. Raises ValueError
+    for a range outside ``data``."""
+    if _native_module is not None:
+        found: tuple[bytes, Sequence[int]] = _native_module.joined_windows(data, windows)
+        return found
+    pieces = []
+    for low, high in windows:
+        if not 0 <= low <= high <= len(data):
+            raise ValueError("a window outside the data")
+        while low < high and data[low] & 0xC0 == 0x80:
+            low += 1
+        raw = data[low:high]
+        pieces.append(raw if raw.isascii() else raw.decode("utf-8", "ignore").encode("utf-8"))
+    return b"\xff".join(pieces), list(itertools.accumulate((len(piece) + 1 for piece in pieces), initial=0))
+
+
 _BLANK_RUN_WITH_NEWLINE = re.compile(_BLANK + rb"*\n" + _BLANK + rb"*")
 _BLANK_RUN = re.compile(rb"[ \t\v\f\r\x1c-\x1f]{2,}")
 

@@ -730,6 +730,32 @@ def test_hidden_by_refs_reads_references_as_a_person_does(text: bytes, hidden: b
     assert prefilter.hidden_by_refs(text, 0, len(text), _HIDDEN_BY_REFS) is hidden
 
 
+@pytest.mark.native
+@settings(max_examples=1000)
+@given(
+    # whole characters, and what is not well-formed UTF-8: a lone surrogate's bytes, an
+    # overlong form, a code point past U+10FFFF, stray and truncated bytes
+    data=st.lists(st.sampled_from([b"a", b" ", b"\xc3\xa9", b"\xe2\x80\x94", b"\xf0\x9f\x98\x80", b"\xed\xa0\x80",
+                                   b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf4\x90\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xff",
+                                   b"\xc3", b"\xa9", b"\xee\x80\x80"]), max_size=30).map(b"".join),
+    cuts=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=5),
+)
+def test_joined_windows_agree_with_the_twin(data: bytes, cuts: list[tuple[int, int]]) -> None:
+    """The screens' reading of windows in C is decode("utf-8", "ignore") of each, as in Python."""
+    from sandbox.inspectors import prefilter
+
+    windows = [(min(a, b, len(data)), min(max(a, b), len(data))) for a, b in cuts]
+    joined, starts = prefilter.joined_windows(data, windows)
+    saved = prefilter._native_module
+    try:
+        prefilter._native_module = None
+        assert (joined, list(starts)) == prefilter.joined_windows(data, windows)
+    finally:
+        prefilter._native_module = saved
+    with pytest.raises(ValueError, match="outside the data"):
+        prefilter.joined_windows(data, [(0, len(data) + 1)])
+
+
 def test_encoded_blocks_keep_what_may_hide_a_message() -> None:
     from sandbox.inspectors.prefilter import encoded_blocks
 
