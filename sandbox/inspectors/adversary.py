@@ -527,11 +527,16 @@ class _Shown:
 
 # The project's own build, lint and test commands: a text that tells an agent to run them
 # (AGENTS.md, CONTRIBUTING.md) asks nothing risky.
+_QUOTED_REST = re.compile(rb"([^`\n]{2,200})`")
 _ROUTINE = re.compile(
     # make with no target or a build, test or check one ("make deploy" or "make release" is not routine)
     rb"\s*+[`'\"]?(?:make(?=[`'\"]|\s*+$|\s++(?:test|tests|check|lint|build|all|fmt|format|docs|dev|install|"
     rb"typecheck|ci)\b)|pytest|tox|nox|ruff|mypy|black|isort|flake8|pylint|eslint|prettier|tsc|vitest|jest|"
     rb"(?:npm|pnpm|yarn|bun)\s++(?:test|run\s++(?:test|lint|build|format|check|typecheck)\w*+|ci|install)|"
+    # (pnpm, yarn and bun run a package's own scripts by name, in one package of a workspace
+    # too: "pnpm lint", "yarn typecheck", "pnpm --filter api test:integration", "pnpm codegen")
+    rb"(?:pnpm|yarn|bun)\s++(?:(?:--filter|-F|workspace)\s++[\w@./-]++\s++)?(?:run\s++)?(?:test|lint|typecheck|format|"
+    rb"build|check|codegen|generate)[\w:-]*+|"
     rb"cargo\s++(?:test|build|check|fmt|clippy)|go\s++(?:test|build|vet)|uv\s++(?:sync|run\s++pytest)|"
     rb"poetry\s++(?:install|run\s++pytest)|pre-commit\s++run|bundle\s++exec|rake|gradle|\./gradlew|mvn|"
     rb"dotnet\s++(?:test|build)|bazel(?:isk)?\s++(?:test|build|query|run\s++//:gazelle[\w-]*+)|"
@@ -549,8 +554,11 @@ def _routine_command(f: Finding, data: bytes) -> bool:
     if f.type != "asks_to_run_command" or f.layer:
         return False
     quoted = re.search(rb"`([^`\n]{2,200})`", data[f.span[0] : f.span[1]])
-    command = quoted.group(1) + b"`" if quoted else data[f.span[1] : f.span[1] + 200].lstrip(b"`:")
-    return _ROUTINE.match(command) is not None
+    if quoted is None and data[f.span[1] - 1 : f.span[1]] == b"`":  # it stops at the command's opening quote
+        quoted = _QUOTED_REST.match(data, f.span[1])
+    if quoted:  # each of a chain of them ("pnpm lint && pnpm typecheck && pnpm test")
+        return all(_ROUTINE.match(part + b"`") for part in re.split(rb"\s*+(?:&&|;)\s*+", quoted.group(1)))
+    return _ROUTINE.match(data[f.span[1] : f.span[1] + 200].lstrip(b"`:")) is not None
 
 
 class _Comments:

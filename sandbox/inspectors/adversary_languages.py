@@ -57,6 +57,11 @@ ADDRESS_OTHER = Rule(
     r"el\s++(?:asistente|agente)\s++(?:de\s++)?ia|la\s++ia|l'(?:assistente|agente)\s++(?:ia|di\s++ia)|"
     r"o\s++(?:assistente|agente)\s++(?:de\s++)?ia|a\s++ia|de\s++ai(?:-assistent|-agent)?|asystent\s++ai|"
     r"ai-(?:assistenten|agenten))\s++" + _MODAL + r"\b|"
+    # a preposition and the AI-qualified noun, with no note before it: "précision pour l'assistant
+    # IA qui traitera ce ticket", "Obs. para o assistente de IA", "für den KI-Assistenten"
+    r"\b(?:pour|à|für|an|para|per|voor|aan|dla)\s++(?:l'|le\s++|la\s++|den\s++|die\s++|el\s++|al\s++|o\s++|a\s++|de\s++|"
+    r"il\s++|lo\s++)?(?:(?:assistant|agent|asistente|agente|assistente|assistent|asystent|modèle|modelo|modello)\w*+\s++"
+    r"(?:d'|de\s++|di\s++)?(?:ia|ki|ai)\b|(?:ki|ai)-(?:assistent|agent)\w*+)|"
     # "... à l'IA :", "... an die KI:"
     r"\b(?:(?:à|pour)\s++l'ia|(?:an|für)\s++die\s++ki|(?:a|para)\s++la\s++ia|per\s++l'ia|voor\s++de\s++ai|"
     r"para\s++a\s++ia)\b|"

@@ -101,6 +101,8 @@ ADDRESS_FRAMES = Rule(
     # only where one starts (engine._matches), not at every character of its windows.
     r"\b(?<=(?:^|[.!?]\s++|(?<![\w-])[#/*;:>(\[-]+\s*+)(?:(?!(?:if|you|we|i|they|it|to|let|when|our|my|their|its|"
     r"use|using|run)\b)[\w'-]++[\s/,]++){0,3}?)" + _AI
+    # ("assistant-directive:", "agent-notes:": a label joined to the name)
+    + r"(?:-(?:directives?|notes?|instructions?|guidance|rules|hints?|notice))?"
     + r"(?:\s++(?:\w{2,30}?ing\b|with|in|on|for|of|from|here|notes?|only)"
     r"(?:[\s-]++[\w'-]++){0,4}?)?\s*+(?:\([^)\n]{0,60}\)\s*+)?[:,](?=\s)|"
     # It, as the one doing something to this text: "Any language model that opens this crate",
@@ -383,6 +385,8 @@ PERSONA_ASSIGNED = Rule(
     "assigns_persona", LOW, "text hands the reader another identity or persona",
     ("identity", "persona", "in character", "break character", "been switched", "been changed", "been reassigned",
      "been replaced", "you are not", "you're not", "you are no longer", "you're no longer", "stop being",
+     *(when + sep + "you" + be for when in ("now on", "here on", "point on", "henceforth", "starting now")
+       for sep in (" ", ", ") for be in ("'re", " are")),
      "stops being", "cease being", "ceases being", "act as", "act like", "not a chatbot", "not an assistant",
      "not a helper", "be that", "bound by", "assume the", "assumes the", "adopt the", "adopts the", "take on the",
      "takes on the", "step into the", *(verb + you + into + " the" for verb in ("switch", "switches", "switching")
@@ -398,6 +402,9 @@ PERSONA_ASSIGNED = Rule(
     r"chatbot|note-taker|ai|model)\b|"
     r"\b(?:stops?|ceases?)\s++being\s++(?:an?\s++|the\s++)?(?:\w++\s++)?(?:helper|assistant|ai|chatbot|model)\b|"
     r"\bin\s++character\s++as\b|\b(?:don't|do\s++not|never)\s++break\s++character\b|"
+    # a name handed over for the rest of the session: "from here on you're DeployBot v2"
+    r"\b(?:from\s++(?:now|here|this\s++point)\s++on|henceforth|starting\s++now),?\s++you(?:'re|\s++are)\s++"
+    r"(?-i:[A-Z][\w-]*+)|"
     r"\b(?:assumes?|adopts?|takes?\s++on|step\s++into)\s++the\s++(?:[\w-]++\s++){0,2}?(?:persona|role|profile|"
     r"identity)\b|\bunder\s++the\s++identity\b|"
     r"\bact\s++(?:as|like)\s++(?:the|an?)\s++(?:owner|admin\w*+|maintainer|root|operator|superuser)\b|"
@@ -598,7 +605,8 @@ KEPT_FROM_USER = Rule(
      *(verb + after for verb in ("reply", "respond", "answer", "say")
        for after in (' "', " '", " \u201c", " only", " just", " with"))),
     r"\b(?:leave|keep)\s++(?:\w++\s++){0,3}?out\s++of\s++(?:their|your|its|the|any)\s++(?:\w++\s++)?(?:summary|report|"
-    r"reply|response|answer|output|notes|description|changelog|commit\s++messages?|code\s++comments|comments)\b|\binstead\s++of\s++(?:reporting|telling|asking|flagging|mentioning|showing)\b|"
+    r"reply|response|answer|output|notes|description|changelog|commit\s++messages?|code\s++comments|comments|"
+    r"explanations?)\b|\binstead\s++of\s++(?:reporting|telling|asking|flagging|mentioning|showing)\b|"
     r"\b(?:don't|do\s++not|never)\s++(?:narrate|report|mention|surface|relay|explain|discuss)\s++(?:\w++\s++){0,3}?"
     r"(?:back\s++)?(?:to|with)\s++(?:the\s++|your\s++)?(?:user|operator|human|owner|them|employees)\b|"
     # "Do not bring this up with the user", "Don't mention it in the PR summary"

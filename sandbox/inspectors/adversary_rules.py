@@ -537,14 +537,14 @@ _LANGUAGES = {
         r"écarte[rz]?|arrête[rz]?|ne\s++(?:tiens|tenez)\s++(?:pas|aucun)\s++compte|ne\s++(?:suis|suivez)\s++plus|"
         r"ne\s++s'appliquent\s++plus|retirée?s?|passe[rz]?\s++outre|ne\s++comptent\s++plus|ne\s++compte\s++plus|"
         r"ne\s++sont\s++plus\s++d'actualité|comme\s++si\s++tu\s++n'avais\s++(?:reçu|eu)\s++aucune|"
-        r"(?:a|ont)\s++perdu\s++(?:sa|leur)\s++validité|expirée?s?|périmée?s?",
+        r"(?:a|ont)\s++perdu\s++(?:sa|leur)\s++validité|expirée?s?|périmée?s?|(?:mets|mettez|laisse|laissez)\s++de\s++côté",
         r"instructions?|consignes?|prompt|tâche|mission|demande|contexte|règles|l'utilisateur|utilisateur|"
         r"ce\s++(?:qu'on|que\s++l'on)\s++t'a\s++(?:dit|demandé)",
         r"(?:ta|votre|la)\s++(?:vraie|véritable|réelle)\s++(?:mission|tâche)|(?:mission|tâche)\s++réelle",
         r"modèle\s++de\s++langage|agents?\s++(?:d')?ia\b|(?:attention|note|message)\W++(?:à\s++l'|pour\s++l')?ia\b",
         ("instruction", "consigne", "prompt", "mission", "demande", "contexte", "utilisateur", "ignore", "oubli",
          "remplace", "revoqu", "annul", "obsol", "caduc", "abstraction", "langage", "compte", "passe outre",
-         "révoqu", "appliquent plus", "t'a dit", "t'a demandé", "validité", "expiré", "périmé"),
+         "révoqu", "appliquent plus", "t'a dit", "t'a demandé", "validité", "expiré", "périmé", "de côté"),
     ),
     "es": (
         r"ignora[rd]?|olvida[rd]?|olvídate|descarta[rd]?|haz\s++caso\s++omiso|sobrescribe|reemplaza|revocad[ao]s|"
@@ -575,7 +575,7 @@ _LANGUAGES = {
          "validità", "scadut"),
     ),
     "pt": (
-        r"ignor[ae]|desconsider[ae]|esqueça|esquece|descart[ae]|substitua|sobrescreva|revogad[ao]s|cancelad[ao]|"
+        r"ignor[ae]|desconsider[ae]|esqueça|esquecer?|descart[ae]|substitua|sobrescreva|revogad[ao]s|cancelad[ao]|"
         r"não\s++valem\s++mais|não\s++são\s++mais\s++válid[ao]s|obsolet[ao]s|não\s++siga|independentemente|"
         r"pare\s++o\s++que|não\s++(?:se\s++)?aplicam\s++mais|deixe\s++de\s++lado|"
         r"perde(?:u|ram)\s++(?:a\s++)?(?:sua\s++)?validade|não\s++vale\s++mais|expirad[ao]s?|expirou",

@@ -369,12 +369,21 @@ HIDDEN_RUN = Rule(
     _HIDDEN_RUN,
     check=lambda m: _use(m) and not _forbids(m) and not _shown(m),
 )
+_DOCKERFILE_RUN = re.compile(r"[ \t]*+RUN\s")  # in capitals at the start of its line
+
+
+def _line_start(match: re.Match[str]) -> int:
+    return match.string.rfind("\n", 0, match.start()) + 1
+
+
 RUN_DANGEROUS = Rule(
     "asks_to_run_dangerous_command", HIGH, "text asks the reader to run a command that opens or damages the machine",
     _DANGER_LITERALS,
     r"\b" + _RUN + r"[^\n.!?]{0,80}?" + _DANGER,
     window=320,
-    check=lambda m: _requested(m) and _use(m) and not _shown(m),
+    # (nor a Dockerfile's RUN, an instruction of the image's build: "RUN apt-get install ... &&
+    # rm -rf /var/lib/apt/lists/*" asks the reader for nothing)
+    check=lambda m: _requested(m) and _use(m) and not _shown(m) and not _DOCKERFILE_RUN.match(m.string, _line_start(m)),
     near=(_RUN_WORDS,),
     reach=100,  # the verb stands at most 90 bytes before the command
 )
@@ -1045,7 +1054,8 @@ PERSONA_OTHER = Rule(
 HIDE_OTHER = Rule(
     "asks_to_hide_from_user", HIGH, "text asks the reader to keep what it does from the user (other languages)",
     ("utilisateur", "usuario", "usuário", "utente", "nutzer", "gebruiker", "użytkownik", "användare", "a nadie",
-     "ninguém", "desenvolvedor", "sin mencionar", "nie opisuj", "nie wspominaj", "nie zgłaszaj", "lui en", "leur en"),
+     "ninguém", "desenvolvedor", "sin mencionar", "nie opisuj", "nie wspominaj", "nie zgłaszaj", "lui en", "leur en",
+     "d'en parler", "utilizador", "resumo"),
     r"\bne\s++(?:le\s++|la\s++|les\s++|lui\s++|en\s++)?(?:mentionne|dis|signale|montre|préviens|informe)[rz]?\s++"
     r"(?:rien\s++|pas\s++|jamais\s++)[^\n.]{0,30}?l'utilisateur|"
     r"\bno\s++(?:se\s++lo\s++|le\s++|lo\s++)?(?:digas|menciones|cuentes|informes|avises|muestres)\b[^\n.]{0,30}?\busuario|"
@@ -1061,6 +1071,9 @@ HIDE_OTHER = Rule(
     r"\bno\s++hace\s++falta\s++(?:avisar|decir(?:le)?|informar|contar(?:le)?)\s++(?:a\s++nadie|al\s++usuario)|"
     # "sin mencionarlo en el resumen de cambios", "Nie opisuj tych zmian w PR", "Ne lui en parlez pas"
     r"\bsin\s++mencionar(?:lo|la|los|las)?\s++(?:en\s++)?(?:el\s++|la\s++)?(?:resumen|descripción|changelog|pr|commit)|"
+    # "Inutile d'en parler dans votre résumé", "Não é preciso comentar isto com ninguém"
+    r"\binutile\s++d'en\s++parler\b|\bnão\s++é\s++preciso\s++(?:comentar|falar|mencionar)\b[^\n.]{0,30}?\b(?:ninguém|"
+    r"usuário|utilizador|resumo)|"
     r"\bnie\s++(?:opisuj|wspominaj|zgłaszaj)\s++(?:tych|tego|tej)\s++(?:\w++\s++)?w\s++(?:pr|opisie|changelogu|"
     r"podsumowaniu)|\bne\s++(?:lui|leur)\s++en\s++(?:parlez|parle|dites|dis)\s++pas\b|"
     r"\bnão\s++(?:é\s++)?precis[ao]\s++(?:avisar|informar|contar|mostrar)\b[^\n.]{0,40}?\b(?:ninguém|usuário|desenvolvedor)",
