@@ -372,8 +372,10 @@ HIDDEN_RUN = Rule(
 _DOCKERFILE_RUN = re.compile(r"[ \t]*+RUN\s")  # in capitals at the start of its line
 
 
-def _line_start(match: re.Match[str]) -> int:
-    return match.string.rfind("\n", 0, match.start()) + 1
+def _dockerfile_step(match: re.Match[str]) -> bool:
+    """The match's verb is a Dockerfile's RUN, opening its line."""
+    line = _DOCKERFILE_RUN.match(match.string, match.string.rfind("\n", 0, match.start()) + 1)
+    return line is not None and line.end() - 4 == match.start()
 
 
 RUN_DANGEROUS = Rule(
@@ -383,7 +385,7 @@ RUN_DANGEROUS = Rule(
     window=320,
     # (nor a Dockerfile's RUN, an instruction of the image's build: "RUN apt-get install ... &&
     # rm -rf /var/lib/apt/lists/*" asks the reader for nothing)
-    check=lambda m: _requested(m) and _use(m) and not _shown(m) and not _DOCKERFILE_RUN.match(m.string, _line_start(m)),
+    check=lambda m: _requested(m) and _use(m) and not _shown(m) and not _dockerfile_step(m),
     near=(_RUN_WORDS,),
     reach=100,  # the verb stands at most 90 bytes before the command
 )
