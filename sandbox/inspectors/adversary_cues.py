@@ -28,12 +28,12 @@ The rules are anchored on words that name an AI (rare in ordinary text) and gate
 from __future__ import annotations
 
 import bisect
-import ipaddress
 import re
 from typing import Any
 
 import regex
 
+from sandbox.hosts import canonical_host, floor_reason
 from sandbox.inspectors.engine import Finder, Rule
 from sandbox.inspectors.findings import ThreatLevel
 from sandbox.inspectors.prefilter import NOT_IN_PATH_AFTER, NOT_IN_PATH_BEFORE, whole_word
@@ -798,21 +798,22 @@ _LOCAL_SUFFIXES = (".localhost", ".local", ".lan", ".internal", ".home.arpa", ".
 
 def only_local_places(text: str) -> bool:
     """Every address ``text`` names (at least one) is on this machine or its own network:
-    ``http://localhost:8000``, ``backup@nas.local``, ``http://192.168.1.20/``. Data handed
-    there is not exposed to an outsider ("open http://localhost:8000 and log in with the
-    account you set in .env"); a public host or a place like a gist is another matter."""
+    ``http://localhost:8000``, ``backup@nas.local``, ``http://192.168.1.20/``, an address on
+    the proxy's internal-network floor (sandbox.hosts: the same ranges, in any spelling the
+    C library accepts). Data handed there is not exposed to an outsider ("open
+    http://localhost:8000 and log in with the account you set in .env"); a public host or a
+    place like a gist is another matter."""
     hosts = [m.group(1) or m.group(2) for m in _PLACE_HOST.finditer(text)]
     if not hosts:
         return False
-    for host in hosts:
-        host = host.strip("[]").rstrip(".").lower()
-        if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
-            continue
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
+    for raw in hosts:
+        host = canonical_host(raw)
+        if host is None:
             return False
-        if not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified):
+        if host.ip is None:
+            if host.name != "localhost" and not host.name.endswith(_LOCAL_SUFFIXES):
+                return False
+        elif floor_reason(host.ip) is None:
             return False
     return True
 
@@ -858,8 +859,9 @@ def _hands_over(match: re.Match[str]) -> bool:
         return False
     if only_public_keys(match, _FIND_DATA):
         return False  # "email ~/.ssh/id_ed25519.pub to ops@example.com": a public key
-    places = [m.group().lower() for m in _FIND_EXPOSED.finditer(match.group())]
-    if places and all(p.startswith(("http://", "https://", "@")) for p in places) and only_local_places(match.group()):
+    if only_local_places(match.group()) and all(
+        p.group().lower().startswith(("http://", "https://", "@")) for p in _FIND_EXPOSED.finditer(match.group())
+    ):
         return False  # every place it names is an address of this machine's or its own network's
     starts = _clause_starts(span)
     cut = 0
