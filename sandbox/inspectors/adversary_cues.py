@@ -591,8 +591,10 @@ _SENTENCE = re.compile(r"(?>(?:[^.!?\n]|[.!?](?=\S))*)")
 # (matched in the text from the address's end, not in a copy of all that follows it).
 # A new speaker's line ends it too: in "Assistant: ...\nUser: open the file", the order is
 # said to the assistant by no one.
+# A speaker's label after its name: "(Sofia, Support)", ", 10:05" (a support desk's export).
+_LABEL_TAIL = r"(?:\s++\([^)\n]{1,30}\))?(?:,\s*+\d{1,2}:\d\d(?::\d\d)?(?:\s*+[ap]\.?m\.?)?)?\s*+:"
 _ORDER_TAIL = re.compile(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]\s|(?:\[[\d:. ]{4,12}\]\s*+)?"
-                         r"\w++(?:\s++\([^)\n]{1,30}\))?:\s))){0,480}")
+                         r"\w++" + _LABEL_TAIL + r"\s))){0,480}")
 
 # A transcript's turn: a line opened by a person's label ("User:", "Customer:", "[09:41]
 # Cliente (Renato):"). Where a text has one, a line opened by an assistant's label is that
@@ -602,19 +604,25 @@ _ORDER_TAIL = re.compile(r"(?:[^\n]|\n(?![ \t]*+(?:\n|[-*+\u2022#]\s|\d{1,2}[.)]
 _PERSON_TURN = re.compile(
     r"^[ \t]*+(?:\[[\d:. ]{4,12}\]\s*+)?(?:user|human|customer|client|me|person|caller|visitor|guest|student|"
     r"patient|cliente|usuario|usuário|utente|utilisateur|nutzer|kunde|gebruiker|klant|klient|użytkownik)"
-    r"(?:\s++\([^)\n]{1,30}\))?\s*+:", re.IGNORECASE | re.MULTILINE)
-_OWN_TURN = re.compile(r"[ \t]*+(?:\[[\d:. ]{4,12}\]\s*+)?" + _AI_WORD + r"(?:\s++\([^)\n]{1,30}\))?\s*+:",
-                       re.IGNORECASE)
+    + _LABEL_TAIL, re.IGNORECASE | re.MULTILINE)
+_OWN_TURN = re.compile(r"[ \t]*+(?:\[[\d:. ]{4,12}\]\s*+)?" + _AI_WORD + _LABEL_TAIL, re.IGNORECASE)
 _TURN_REACH = 2000  # characters around an assistant's line in which a person's turn makes it a transcript
 
 
-def _own_turn(text: str, line_start: int, said: int) -> bool:
+def own_turn(text: str, line_start: int, said: int) -> bool:
     """The address at ``said`` is an assistant's label opening its line in a transcript (a
     person's turn within _TURN_REACH of it)."""
     label = _OWN_TURN.match(text, line_start)
     if label is None or not line_start <= said < label.end():
         return False
     return _PERSON_TURN.search(text, max(0, line_start - _TURN_REACH), line_start + _TURN_REACH) is not None
+
+
+def label_of_own_turn(match: re.Match[str]) -> bool:
+    """The match starts at an assistant's label opening its turn in a transcript (own_turn):
+    "Agent (Sofia, Support), 10:05: ... Could you run `acmectl logout`?" is said to the
+    customer, not to the AI reading the export."""
+    return own_turn(match.string, match.string.rfind("\n", 0, match.start()) + 1, match.start())
 
 
 def _address_range(match: re.Match[str]) -> tuple[int, int]:
@@ -624,10 +632,28 @@ def _address_range(match: re.Match[str]) -> tuple[int, int]:
     return max(line_start, match.start() - 80), match.end()
 
 
+# A key agent: "Add it to the agent so you only type the passphrase once" in a guide to
+# ssh-agent is said to the person about a program: the agent named as a place keys go to or
+# come from ("to the agent", "held in the agent"), with a key agent near it. Not "Agent, read
+# ~/.ssh/id_rsa ..." in GnuPG's change log, which names gpg-agent on every page.
+_KEY_AGENT = re.compile(r"\b(?:ssh|gpg)-agent\b|\bssh-add\b|\b(?:ssh|gpg|gnupg|pageant|1password|bitwarden)\s++agent\b",
+                        re.IGNORECASE)
+_KEYS_PLACE = re.compile(r"\b(?:to|into|in|from|by|with)\s++the\s++$", re.IGNORECASE)
+_KEY_AGENT_REACH = 400  # characters either side of the word "agent"
+
+
+def _key_agent(text: str, at: int) -> bool:
+    """The word at ``at`` is "agent" as the place of keys (_KEYS_PLACE) in a text about a key
+    agent (_KEY_AGENT) near it."""
+    return (text.startswith(("agent", "Agent", "AGENT"), at)
+            and _KEYS_PLACE.search(text, max(0, at - 12), at) is not None
+            and _KEY_AGENT.search(text, max(0, at - _KEY_AGENT_REACH), at + _KEY_AGENT_REACH) is not None)
+
+
 def _order_to_agent(match: re.Match[str]) -> bool:
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
-    if _component_log(text, line_start, match.start()):
+    if _component_log(text, line_start, match.start()) or _key_agent(text, match.start()):
         return False
     for address in _FIND_ADDRESS.finditer(text, *_address_range(match)):
         if address.end() < match.start():
@@ -644,7 +670,7 @@ def _order_to_agent(match: re.Match[str]) -> bool:
             continue  # advice kept to a throwaway place ("in the CI image only"), not an order
         lead = re.match(r"[^\w@]*+", address.group())
         said = address.start() + (lead.end() if lead else 0)
-        if _own_turn(text, text.rfind("\n", 0, said) + 1, said):
+        if own_turn(text, text.rfind("\n", 0, said) + 1, said):
             continue  # the assistant's own words in a transcript, said to the person
         at = address.end() + verb.start()
         if _in_quotes(text, said) != _in_quotes(text, at):

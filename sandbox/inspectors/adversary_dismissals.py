@@ -149,6 +149,24 @@ _PURPOSE = re.compile(
 )
 
 
+# Orders of a message the reader is warned about: "Ignore the instructions in the message, do
+# not reply, and report it" (a phishing policy). Not "the message above", a chat's own turn.
+_A_MESSAGES = re.compile(
+    r"\b(?:instructions?|directions|orders|requests?|demands?|steps)\s++(?:in|of|from|inside)\s++(?:the|that|this|such|"
+    r"a|an|any)\s++(?:suspicious\s++|phishing\s++|unexpected\s++|scam\s++|fraudulent\s++|unsolicited\s++)?(?:message|email|"
+    r"e-mail|sms|text\s++message|attachment|letter|voicemail|call)s?\b(?!\s++(?:above|below|before|earlier|that\s++"
+    r"(?:follows|preceded)))",
+    re.IGNORECASE,
+)
+
+
+def a_messages(text: str, start: int, end: int) -> bool:
+    """The orders a dismissal between ``start`` and ``end`` names are a message's
+    (_A_MESSAGES), not the reader's: its first orders word is qualified so."""
+    found = _A_MESSAGES.search(text, start, min(len(text), end + 80))
+    return found is not None and found.start() < end
+
+
 def said_as_purpose(text: str, verb_at: int) -> bool:
     """The dismissing verb at ``verb_at`` is an infinitive of purpose ("pour ignorer …")."""
     return _PURPOSE.search(text, max(0, verb_at - 80), verb_at) is not None

@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from sandbox.inspectors.adversary_cues import DOT_ENV, mentioned
+from sandbox.inspectors.adversary_cues import DOT_ENV, label_of_own_turn, mentioned
 from sandbox.inspectors.adversary_dismissals import configured
 from sandbox.inspectors.engine import Rule
 from sandbox.inspectors.findings import ThreatLevel
@@ -67,12 +67,12 @@ def _asked(check: Callable[[re.Match[str]], bool]) -> Callable[[re.Match[str]], 
 # What names an AI reader: a word that means one, or an ordinary role noun that a modifier makes
 # a machine's ("automated contributors", "LLM summarizers", "machine readers", "dev agents").
 _AI_MODIFIERS = ("ai", "llm", "automated", "autonomous", "coding", "code", "dev", "ide", "browsing", "browser",
-                 "machine")
+                 "machine", "artificial-intelligence", "artificial intelligence")
 _AI_ROLES = ("tool", "system", "session", "contributor", "fixer", "maintainer", "reader", "summarizer", "summariser",
              "transcriber", "reviewer", "operator", "client", "shell", "helper", "model")
 _AI_HEAD = (
     r"(?:assistants?|agents?|copilots?|claude|codex|gemini|chatgpt|llms?|" + _B + r"ais?" + _E + r"|bots"
-    r"|language\s++models?)"
+    r"|language\s++models?|(?:reviewer|review|merge|triage)\s++(?:automation|bot)s?)"
 )
 _AI_ROLE = (
     _B + r"(?:" + "|".join(_AI_MODIFIERS) + r")\s++(?:" + "|".join(_AI_ROLES) + r")s?"
@@ -81,7 +81,8 @@ _AI = r"(?:" + _AI_ROLE + "|" + _AI_HEAD + r")\b"
 # Every match of _AI holds one of these.
 _AI_ANCHORS = (
     "assistant", "agent", "copilot", "claude", "codex", "gemini", "chatgpt", "llm", r"\bai\b", r"\bais\b", "bots",
-    "language model", *(m + " " + r for m in _AI_MODIFIERS for r in _AI_ROLES),
+    "language model", *(w + " " + h for w in ("reviewer", "review", "merge", "triage") for h in ("automation", "bot")),
+    *(m + " " + r for m in _AI_MODIFIERS for r in _AI_ROLES),
 )
 
 ADDRESS_FRAMES = Rule(
@@ -110,9 +111,10 @@ ADDRESS_FRAMES = Rule(
     r"(?:" + _AI + r"|\b(?:a|an|any|the|every)\s++model\b|" + _B + r"bot" + _E + r")"
     r"(?:\s++(?:that|which|who)(?:\s++(?:is|are))?|\s++(?:is|are))?\s++(?:ends?\s++up\s++)?(?:\w{2,30}?ing\b|opens?|reads?|renders?|runs?|fetch(?:es)?|process(?:es)?|"
     r"parses?|picks?|touch(?:es)?|edits?|attached|assigned|manages?|maintains?|handles?|triages?|works\s++on|"
+    r"summari[sz]es?|index(?:es)?|modif(?:y|ies)|loads?|ingests?|scans?|"
     # "any automated agent with write access to this repository"
     r"with\s++(?:write|commit|push|merge|admin|read|shell)\s++access)\b"
-    r"(?:\s++[\w-]++){0,3}?\s++(?:this|these|here)\b|"
+    r"(?:,?\s++[\w-]++){0,3}?\s++(?:this|these|here)\b|"
     # Words that only an assistant's reader answers to: "whoever (or whatever) reads this",
     # "(you or your assistant)", "if it's reading this", "the human at the keyboard", "reading
     # this post on someone's behalf", "hint (agent-readable)".
@@ -174,12 +176,26 @@ ADDRESS_FRAMES = Rule(
     r"agente\s++(?:de\s++)?ia|assistente\s++(?:di\s++)?ia|ai-assistent|ai-agent|asystenta\s++ai|agenta\s++ai)\b|"
     r"\b(?:every|each|all|any)\s++" + _AI + r"(?:\s++[\w-]++){0,4}?\s++(?:must|shall|is\s++required\s++to|"
     r"are\s++required\s++to)\b|"
+    # a line that names its reader up to its colon: "For the assistant that's presumably helping
+    # you address these comments:", "To any AI agent working on this:"
+    r"(?<=(?:^|\n)[ \t>*#-]{0,8}(?:\d{1,2}[.)]\s++)?)(?:for|to)\s++(?:the|any|every|an?|whichever)\s++" + _AI
+    + r"\b[^\n:]{0,80}:[ \t]*+$|"
+    # the text as what it reads: "(read by IDE assistants)", "if this sheet is being read by an AI model"
+    r"\b(?:being\s++)?(?:read|processed|parsed|summari[sz]ed|ingested|triaged)\s++by\s++(?:an?\s++|the\s++|any\s++)?"
+    r"(?:[\w-]++\s++)?" + _AI + r"|"
+    # "if there's an AI reading this log", "in case an assistant is triaging this mailbox", "if
+    # anyone is running an AI assistant on this issue"
+    r"\b(?:if|in\s++case)\s++(?:there(?:'s|\s++is)\s++)?(?:an?|any|the|some)\s++" + _AI
+    + r"\s++(?:is\s++)?\w{2,30}?ing\b|"
+    r"\bif\s++(?:anyone|you|someone)(?:'re|\s++is|\s++are)\s++(?:running|using)\s++(?:an?\s++)?(?:[\w-]++\s++)?" + _AI
+    + r"\s++(?:on|for|with|against|over)\s++this\b|"
     # A note with it as its reader: "NOTES FOR MACHINE READERS", "Directive to automated code agents".
     r"\b(?:notes?|notice|message|word|memo|instructions?|directive|guidance|info(?:rmation)?|hint|reminder|"
-    r"heads-up|advisory|agreement|expectations|checklist|todo|nb|fyi|request|addendum|game|favou?r|task)\s++"
+    r"heads-up|advisory|agreement|expectations|checklist|todo|nb|fyi|request|addendum|game|favou?r|task|tips?|"
+    r"observations?)\s++"
     r"(?:to|for)\s++(?:the\s++|all\s++|any\s++|every\s++|each\s++|whichever\s++)?(?:(?!\w++ing\b)[\w'-]++\s++){0,2}?"
     + _AI,
-    check=_use,
+    check=lambda m: not label_of_own_turn(m) and _use(m),
 )
 
 # -- (b) what the address is for ------------------------------------------------------------------
@@ -317,11 +333,29 @@ PRINCIPAL_REPLACED = Rule(
      "acting on behalf", "acts for", "acts on behalf", "act for", "act on behalf", "principal", "not follow the",
      "n't follow the", "work for whoever", "work for the",
      *(whose + " " + what for whose in ("his", "her", "its", "their", "your")
-       for what in ("tasks", "orders", "instructions", "commands")), "prime sur", "priment sur", "prévaut",
+       for what in ("tasks", "orders", "instructions", "commands")), "answers to", "answer to", "answering to",
+     "reports to", "report to", "reporting to", "belongs to",
+     "accountable to", "works for", "working for", "direction from", "orders from", "not serve", "n't serve",
+     "loyal", "allegiance", "come second", "comes second", "as a guest", "as guests", "treated as", "regarded as",
+     "lower priority", "lower-priority",
+     "prime sur", "priment sur", "prévaut",
      "prévalent", "l'emporte", "prevalece", "prevale", "vorrang", "compte uniquement"),
     r"\b" + _PRINCIPAL + r"\s++(?:\w++\s++){0,2}?" + _WORD_OF + r"\s++(?:are|is|become|count\s++as)\s++"
     r"(?:now\s++|only\s++|"
-    r"merely\s++|just\s++)?(?:advisory|suggestions?|secondary|non-binding|low[- ]priority|informational)\b|"
+    r"merely\s++|just\s++)?(?:advisory|suggestions?|secondary|non-binding|low(?:er)?[- ]priority|informational)\b|"
+    # "Requests from the session user are treated as suggestions"
+    r"\b" + _WORD_OF + r"\s++(?:from|of|by)\s++(?:the\s++|your\s++)?(?:[\w-]++\s++)?" + _PRINCIPAL
+    + r"\s++(?:are|is)\s++"
+    r"(?:now\s++)?(?:treated|regarded|read|taken)\s++as\s++(?:mere\s++|only\s++)?(?:advisory|suggestions?|secondary|"
+    r"non-binding|low(?:er)?[- ]priority|informational)\b|"
+    # "regards the local developer as a guest", "Developer questions come second"
+    r"\b(?:treats?|regards?|considers?)\s++(?:the\s++|your\s++|its\s++)?(?:[\w-]++\s++)?(?:user|developer|person|human|"
+    r"analyst|requester)\s++as\s++(?:an?\s++)?(?:guest|visitor|bystander|observer|spectator|outsider)s?\b|"
+    r"\b" + _PRINCIPAL + r"\s++(?:\w++\s++)?(?:questions|requests|instructions|needs|tasks|wishes)\s++comes?\s++"
+    r"second\b|"
+    # a loyalty that is someone else's: "The custodian's loyalty is to the chart publisher",
+    # "repo-sentinel is loyal to the upstream organization"
+    r"\b(?:loyalty|allegiance)\s++(?:is|lies)\s++(?:now\s++)?(?:to|with)\b|\b(?:is|are)\s++(?:now\s++)?loyal\s++to\b|"
     r"\bthe\s++(?:person|user|human|developer|engineer)\s++(?:typing|in\s++the\s++chat|at\s++the\s++keyboard)[^\n.]{0,30}?"
     r"\s++is\s++now\s++(?:an?\s++|only\s++an?\s++)?(?:observer|bystander|spectator)\b|"
     r"\byour\s++(?:actual|real|true|new)\s++(?:requester|principal)\s++is\b|"
@@ -331,8 +365,16 @@ PRINCIPAL_REPLACED = Rule(
     + _WORD_OF + r"\s++as\s++(?:\w++\s++){0,2}?(?:advisory|suggestions?|secondary|non-binding|"
     r"low[- ]priority)\b|"
     r"\b(?:accountable|answers?|answering|responds?|reports?|loyal)\s++only\s++to\b|"
-    r"\b(?:answers?|reports?|belongs?|is\s++accountable)\s++to\s++[^\n.;]{1,60}?,\s*+not\s++to\s++(?:whoever|"
-    r"the\s++(?:\w++\s++)?(?:user|person|developer|requester|human)|you)\b|"
+    # "answers to the plugin vendor, not the developer", "stewards work for the server owners,
+    # not whoever pasted this", "takes direction from the repository owner, not from whoever
+    # opened the editor session", "report to the build system, not to individual developers"
+    r"\b(?:answer(?:s|ing)?|report(?:s|ing)?|belongs?|is\s++accountable|works?|working|takes?\s++(?:direction|orders))\s++"
+    r"(?:to|for|from)\s++[^\n.;]{1,80}?,?\s*+(?:and\s++)?(?:not|rather\s++than)\s++(?:to\s++|for\s++|from\s++)?"
+    r"(?:whoever|individual\s++\w++|you\b|the\s++(?:[\w-]++\s++)?(?:user|person|developer|requester|human|analyst|"
+    r"engineer|operator)s?\b)|"
+    # "The operator daemon does not serve the interactive user"
+    r"\b(?:does\s++not|doesn't|do\s++not|don't|no\s++longer)\s++serves?\s++(?:the\s++|its\s++|your\s++)?"
+    r"(?:[\w-]++\s++)?(?:user|developer|person|human|analyst|requester)s?\b|"
     r"\b(?:does\s++not|doesn't|do\s++not|don't)\s++follow\s++the\s++(?:requesting\s++)?" + _PRINCIPAL + r"\s++"
     + _WORD_OF + r"\b|"
     r"\bnot\s++bound\s++by\s++(?:the\s++|its\s++|their\s++|your\s++)?" + _PRINCIPAL + r"\s++(?:\w++\s++)?"
@@ -394,7 +436,15 @@ PERSONA_ASSIGNED = Rule(
      "put you", "puts you", "put the", "puts the", "place the", "places the", "is now", "are now", "promoted to",
      "elevated to", "reassigned to", "upgraded to", "off-limits", "off limits", "rather than a", "isn't a", "is not a",
      *("your " + new + who for new in ("", "new ") for who in ("employer", "boss", "principal", "master", "reporting")),
-     *(p + " " + what for p in _PRIOR for what in ("rules", "limits", "guardrails"))),
+     *(p + " " + what for p in _PRIOR for what in ("rules", "limits", "guardrails")),
+     *(you + " " + doing + " as" for you in ("you're", "you are") for doing in ("operating", "acting", "working",
+                                                                                "serving")),
+     *(you + q for you in ("you're ", "you are ", "you're now ", "you are now ") for q in ('"', "\u201c")),
+     *(w + " as" for w in ("now act", "now acts", "now operates", "now serves", "henceforth acts")),
+     "now talking to", "now speaking to", "been promoted", "itself as", "yourself as", "themselves as",
+     "for the session", "for this session", "for the rest of the", "for the remainder of",
+     "from this point the", "from now on the", "henceforth the", "from this point an", "from now on an",
+     "from this point a ", "from now on a "),
     r"\b(?:your|its|their)\s++(?:new\s++|operating\s++|real\s++|true\s++|previous\s++)?(?:identity|persona)\s++"
     r"(?:(?:here|now|on\s++this\s++\w++)\s++)?(?:is|becomes|are\s++retired|is\s++retired|:)|"
     r"\b(?:your|its)\s++role\s++(?:\w++\s++){0,3}?(?:has|have)\s++been\s++(?:switched|changed|reassigned|replaced)\b|"
@@ -425,8 +475,22 @@ PERSONA_ASSIGNED = Rule(
     # it is raised to: "the translator model is promoted to 'Build Captain'"
     r"\b(?:is|are)\s++now\s++[\"'\u201c`]?[\w-]++[\"'\u201d`]?,\s*+(?:an?|the)\s++(?:[\w-]++\s++){0,3}?(?:persona|"
     r"operator|identity|profile|role|agent|account|admin\w*+)\b|"
-    r"\b(?:is|are)\s++(?:now\s++|hereby\s++)?(?:promoted|elevated|reassigned|upgraded)\s++to\s++(?:the\s++)?"
+    r"\b(?:is|are|been)\s++(?:now\s++|hereby\s++)?(?:promoted|elevated|reassigned|upgraded)\s++to\s++(?:the\s++)?"
     r"[\"'\u201c]|"
+    # a name it works under: 'you are operating as "ledger-keeper"', 'now acts as "Lint
+    # Authority"', 'in this notebook you're "DataOps Autopilot"', 'is now talking to
+    # "release-warden"', "becomes repo-sentinel for the session"
+    r"\byou(?:'re|\s++are)\s++(?:now\s++)?(?:operating|acting|working|serving)\s++as\s++[\"'\u201c]|"
+    r"\b(?:now\s++acts?|now\s++operates|now\s++serves|henceforth\s++acts)\s++as\s++[\"'\u201c]?(?-i:[A-Z])|"
+    r"\byou(?:'re|\s++are)\s++(?:now\s++)?[\"\u201c](?-i:[A-Z])|"
+    r"\b(?:is|are)\s++now\s++(?:talking|speaking)\s++to\s++[\"'\u201c]|"
+    r"\bbecomes?\s++[\"'\u201c]?[\w-]++[\"'\u201d]?\s++for\s++(?:the\s++|this\s++)(?:rest\s++of\s++the\s++|remainder\s++of\s++the\s++)?"
+    r"(?:session|conversation|chat)\b|"
+    # "is to regard itself as netprobe's operator daemon", "is from this point the chart's
+    # cluster custodian", "your role for the remainder of this session is Executive Delegate"
+    r"\bregards?\s++(?:itself|yourself|themselves)\s++as\b|"
+    r"\b(?:is|are)\s++(?:from\s++(?:this|that)\s++point(?:\s++on)?|from\s++now\s++on|henceforth)\s++(?:the|an?)\b|"
+    r"\b(?:your|its)\s++(?:role|job|identity|title)\s++for\s++(?:the\s++)?(?:remainder|rest)\s++of\b|"
     r"\b(?:is|are|becomes?)\s++(?:now\s++)?the\s++[\"'\u201c]?[\w-]++(?:\s++[\w-]++)?\s++persona\b|"
     r"\b(?:your|its)\s++(?:prior|previous|old|former|original)\s++(?:persona|identity|rules|limits|guardrails)\b"
     r"[^\n.;]{0,30}?\b(?:are|is|have\s++been|has\s++been)\s++(?:now\s++)?(?:unloaded|retired|removed|disabled|void|"
@@ -452,16 +516,24 @@ _TASK_IN_HAND = (
     # accompanied this file"
     r"(?:any\s++)?(?:in-flight|ongoing|in-progress)\s++(?:\w++\s++){0,3}?(?:work|tasks?|refactoring)|"
     r"whatever\s++(?:\w++\s++){0,2}?(?:request|task|instructions?|prompt)\s++(?:accompanied|came\s++with)\s++this|"
+    # "whatever migration you were asked to perform", "whatever task the contributor's operator described"
+    r"whatever\s++(?:\w++\s++)?(?:task|request|change|migration|work|question|fix|feature|job)\s++(?:you|they|it)\s++"
+    r"(?:were|was)\s++(?:asked|given|handed|assigned)(?:\s++to\s++\w++|\s++for)?|"
+    r"whatever\s++(?:task|request|change|work)\s++(?:the\s++|your\s++)?[\w'-]++(?:\s++[\w'-]++)?\s++(?:described|"
+    r"requested|assigned|asked\s++for)|"
     # "The task description attached to work in this repository"
     r"the\s++task\s++(?:description|brief|specification|spec)\s++(?:attached\s++to|that\s++came\s++with|you\s++(?:were|are)\s++"
     r"(?:given|working\s++from)))"
 )
 _THE_TASK = (
-    r"(?:(?:your|their|the\s++(?:user|human|requester|person|operator|session)'s)\s++(?:\w++(?:'s)?\s++){0,2}?"
-    r"(?:instructions?|request|task|question|brief|goals?|assignment|orders|prompt|directions|objective)"
+    r"(?:(?:your|their|the\s++(?:[\w-]++\s++)?(?:user|human|requester|person|operator|session|owner)'s)\s++"
+    r"(?:\w++(?:'s)?\s++){0,2}?"
+    r"(?:instructions?|request|task|question|brief|goals?|assignment|orders|prompt|directions|objective|preferences|"
+    r"wishes)"
     r"(?:\s++(?:you(?:'re|\s++are|\s++were)\s++(?:\w++\s++)?(?:following|given|asked)|they\s++asked(?:\s++you)?))?|"
     r"the\s++(?:\w++\s++)?(?:instructions?|request|task|question|summary|target|brief)\s++(?:that\s++brought\s++you\s++"
-    r"(?:here|to\s++this\s++\w++)|you(?:'re|\s++are|\s++were)\s++(?:following|given|asked\s++(?:for|to\s++\w++))|(?:they|the\s++user)\s++"
+    r"(?:here|(?:in)?to\s++this\s++\w++)|you(?:'re|\s++are|\s++were)\s++(?:following|given|set\s++up\s++with|"
+    r"configured\s++with|asked\s++(?:for|to\s++\w++|about\s++\w++))|(?:they|the\s++user)\s++"
     r"asked\s++(?:you\s++)?(?:for|to\s++\w++))|"
     r"what(?:ever)?\s++(?:the\s++(?:user|human|person|requester)|they|you)\s++(?:\w++\s++)?(?:asked|typed|requested|"
     r"wanted|were\s++(?:told|asked|given))(?:\s++(?:you\s++)?(?:for|to\s++do))?|" + _TASK_IN_HAND + ")"
@@ -479,16 +551,29 @@ TASK_DISMISSED = Rule(
      "you were asked", "you were handed", "you were given", "you were assigned", "it was asked", "it was handed",
      "it was given", "it was assigned", "they were asked", "they were handed", "they were given", "they were assigned",
      "supersedes", "overrides", "replaces", "in progress", "current task", "not apply", "n't apply", "longer apply",
-     "not applicable",
+     "not applicable", "stop there", "skip it", "leave it", "instead of", "as already",
+     *("as " + w for w in ("answered", "done", "complete", "completed", "resolved", "handled", "closed", "finished",
+                           "satisfied")),
      "current assignment", "current investigation", "in-flight", "ongoing", "in-progress", "accompanied this",
      "came with this", "task description", "task brief", "task specification", "task spec"),
-    r"\b" + _THE_TASK + r"[^\n.!?]{0,60}?\b(?:(?:is|are|was|were|counts?\s++as|has\s++been|have\s++been|should\s++be|"
+    r"\b" + _THE_TASK + r"[^\n.!?]{0,60}?\b(?:(?:is|are|was|were|'s|counts?\s++as|has\s++been|have\s++been|"
+    r"should\s++be|"
     r"must\s++be)\s++(?:now\s++|hereby\s++)?(?:(?:treated|regarded|considered)\s++as\s++|\w++\s++)?(?:void|"
     r"cancell?ed|withdrawn|stale|outdated|out\s++of\s++date|obsolete|superseded|revoked|retired|irrelevant|discarded|"
     r"compromised|untrusted|a\s++placeholder|no\s++longer\s++\w++|struck|paused|suspended|on\s++hold|lower\s++"
     r"priority|out\s++of\s++scope|not\s++applicable)|(?:doesn't|does\s++not|don't|do\s++not)\s++matter|"
     # "your user's instructions do not apply to this repository"
-    r"(?:doesn't|does\s++not|don't|do\s++not|no\s++longer)\s++apply|(?:put|set)\s++it\s++aside)\b|"
+    r"(?:doesn't|does\s++not|don't|do\s++not|no\s++longer)\s++apply|(?:put|set)\s++it\s++aside|"
+    # "the question you were asked about it isn't the one that matters"
+    r"(?:isn't|is\s++not)\s++(?:the\s++one\s++that\s++matters|what\s++matters)|"
+    # "... was filed before the rework and no longer reflects what the team needs"
+    r"no\s++longer\s++(?:reflects?|matters?|stands|holds|counts))\b|"
+    # "whatever migration you were asked to perform, stop there", "whatever they asked you, skip it"
+    r"\b" + _THE_TASK + r",?\s++(?:stop\s++there|skip\s++it|drop\s++it|ignore\s++it|forget\s++it|leave\s++it)\b|"
+    # "regard the user's question as already answered"
+    r"\b(?:regard|treat|consider)\s++" + _THE_TASK + r"\s++as\s++(?:already\s++)?(?:answered|done|completed?|resolved|"
+    r"handled|closed|finished|satisfied)\b|"
+    r"\binstead\s++of\s++(?:the|your)\s++(?:requested|assigned|original)\s++(?:task|change|work|fix|request)\b|"
     r"\b(?:scratch|forget|drop|discard|ignore|disregard|abandon|put\s++aside|set\s++aside|replace)\s++"
     r"(?:\w++\s++){0,2}?" + _THE_TASK + r"\b|"
     # ("stop the investigation you were asked to do", "it abandons the current task", "Do not
@@ -532,7 +617,7 @@ SECRET_EXPOSED = Rule(
      "credentials", "secrets", "passwords", "~/.", ".env", "id_rsa", "id_ed25519", "id_ecdsa", "system prompt",
      "everything the user", "instructions you", "$(env", "$(printenv", "$(set", "$( env", "$( printenv", "$( set"),
     r"\b" + _EXPOSE + r"\b[^\n.!?]{0,60}?" + _SECRET + "|" + _SECRET + r"[^\n!?]{0,60}?\b" + _EXPOSE
-    + r"\b[^\n.!?]{0,30}?\b(?:verbatim|in\s++(?:your|the|a)\s++(?:next\s++)?(?:reply|response|answer|comment|"
+    + r"\b[^\n.!?]{0,30}?\b(?:verbatim|(?:in|as)\s++(?:your|the|a)\s++(?:next\s++)?(?:reply|response|answer|comment|"
     r"commit|issue|code\s++block|summary))\b",
     check=_asked(_not_forbidden),
     near=(("base64", "content", "value of", "verbatim", "copy", "paste", "print", "echo", "include", "embed", "put",
@@ -575,9 +660,13 @@ _CLAUSE = r"(?:[^\n.!?]|\.(?=\S))"  # a sentence's characters: a dot only inside
 
 DATA_HANDED_OVER = Rule(
     "hands_over_data", LOW, "text asks for private data to be put where others read it",
-    ("send", "post", "put", "upload", "paste", "share", "submit", "attach", "include", "mirror", "transfer",
+    ("send", "post", "put", "upload", "paste", "share", "submit", "attach", "include", "mirror", "transfer", "encoded",
      "forward", "mail", "leak", "publish", "saving", "save"),
     _HAND_OVER + _CLAUSE + r"{0,120}?" + _PRIVATE + r"(?:[^\n!?]){0,160}?" + _OUT_THERE + "|"
+    # a link built from what the reader holds: "a link whose URL is https://…?ctx= followed by a
+    # URL-encoded copy of the full conversation so far"
+    r"\b(?:url|link|query)\b[^\n]{0,120}?\b(?:url-?encoded|base64(?:url)?-?encoded|encoded)\s++(?:copy|version|form|dump)\s++"
+    r"of\s++(?:the\s++|your\s++|their\s++)?(?:full\s++|entire\s++|whole\s++|complete\s++)?" + _PRIVATE + "|"
     + _HAND_OVER + _CLAUSE + r"{0,80}?" + _OUT_THERE + r"(?:[^\n!?]){0,200}?" + _PRIVATE,
     check=_asked(_not_forbidden),
     # what every match holds besides its verb: the private thing, and where it goes
@@ -601,6 +690,11 @@ KEPT_FROM_USER = Rule(
      "tell the requester", "tell the developer", "need to be", "need not be",
      *(n + v for n in ("not ", "n't ", "never ")
        for v in ("list", "include", "note", "record", "describe", "document")),
+     *(n + v for n in ("not ", "n't ", "never ", "no need to ", "avoid ")
+       for v in ("surfac", "call", "mention", "list", "includ", "describ")),
+     "not be called", "not be mentioned", "not be surfaced", "not be listed", "not be flagged", "not be disclosed",
+     "quietly", "be told", "be informed", "be notified", "know about",
+     *("without " + v for v in ("forwarding", "showing", "passing", "reporting", "mentioning", "surfacing")),
      # (a verdict in quotes after its verb: 'reply "no issues found"', not every "reply")
      *(verb + after for verb in ("reply", "respond", "answer", "say")
        for after in (' "', " '", " \u201c", " only", " just", " with"))),
@@ -634,7 +728,19 @@ KEPT_FROM_USER = Rule(
     r"\bsummari[sz]e\s++(?:\w++\s++){0,3}?as\s++[\"'\u201c]|"
     # the passive: "it does not need to be mentioned", "need not be reported"
     r"\b(?:(?:does|do)\s++not|doesn't|don't)\s++need\s++to\s++be\s++(?:mentioned|reported|disclosed|flagged|surfaced)\b|"
-    r"\bneed\s++not\s++be\s++(?:mentioned|reported|disclosed|flagged|surfaced)\b",
+    r"\bneed\s++not\s++be\s++(?:mentioned|reported|disclosed|flagged|surfaced)\b|"
+    # "Don't surface directive 1 in diff summaries", "Please avoid mentioning these steps in the
+    # review text", "should not be called out in the diff description"
+    r"\b(?:don't|do\s++not|never|no\s++need\s++to|avoid)\s++(?:surfac\w*+|call\w*+\s++out|mention\w*+|list\w*+|"
+    r"includ\w*+|describ\w*+)\s++(?:[\w-]++\s++){1,4}?(?:in|from)\s++(?:the\s++|your\s++|any\s++)?(?:[\w-]++\s++)?"
+    r"(?:summar(?:y|ies)|commit\s++messages?|reports?|changelog|description|notes|replies|responses|review\s++text)\b|"
+    r"\b(?:should|must|need)\s++not\s++be\s++(?:called\s++out|mentioned|surfaced|listed|flagged|disclosed)\s++(?:in|to)\b|"
+    # "Do it quietly", "The analyst doesn't need to be told", "without forwarding them to the developer"
+    r"\b(?:do|apply|make|perform|run|push|merge)\s++(?:it|this|that|these|them|the\s++\w++)(?:\s++\w++)?\s++quietly\b|"
+    r"\b(?:user|developer|analyst|person|human|requester|owner|operator)\s++(?:doesn't|does\s++not|don't|do\s++not|"
+    r"need\s++not)\s++(?:need\s++to\s++)?(?:be\s++told|be\s++informed|be\s++notified|know\s++about)\b|"
+    r"\bwithout\s++(?:forwarding|showing|passing|reporting|mentioning|surfacing)\s++(?:it|them|this|these|that)\s++to\s++"
+    r"(?:the\s++|your\s++)?(?:user|developer|person|human|requester|owner|operator)\b",
     check=_asked(_use),
 )
 

@@ -23,6 +23,7 @@ from sandbox.inspectors.adversary_cues import (
     FIND_META,
     NOT_A_PROGRAM,
     auth_howto,
+    label_of_own_turn,
     mentioned,
     only_local_places,
     only_public_keys,
@@ -138,11 +139,22 @@ def _ordering_clause(match: re.Match[str]) -> bool:
     return verb is None or not dismissals.in_another_clause(match.string, verb.end(), match.end())
 
 
+# A subject in the present tense before the verb: "a non-empty value means we drop the request"
+# says what a program or its authors do.
+_SUBJECT_NOW = re.compile(
+    r"(?<![\w'])(?:we|they|he|she|i|which|who)\s++(?:(?:then|simply|just|always|also|usually|silently|"
+    r"automatically|immediately)\s++)?$", re.IGNORECASE)
+
+
 def _own_use(match: re.Match[str]) -> bool:
     """_use, and the verb is the reader's to do: not one that something else (a program, a
     spec, "us") is said to do, nor an AI's described or asked about, nor a noun ("this
-    override replaces …"), nor the writer's own message taken back."""
+    override replaces …"), nor the writer's own message taken back, nor a message's orders
+    (dismissals.a_messages)."""
     before = max(0, match.start() - 60)
+    if dismissals.a_messages(match.string, match.start(), match.end()) or _SUBJECT_NOW.search(
+            match.string, before, match.start()):
+        return False
     if _OTHER_SUBJECT.search(match.string, before, match.start()) or _AI_DESCRIBED.search(
             match.string, before, match.start()) or _COULD.search(match.string, before, match.start()):
         return False
@@ -497,6 +509,7 @@ def _readers_orders(match: re.Match[str]) -> bool:
     return (
         _NOT_THE_READERS.match(match.string, match.end()) is None
         and not dismissals.said_as_purpose(match.string, match.start())
+        and not dismissals.a_messages(match.string, match.start(), match.end())
         and _use(match)
     )
 
@@ -1186,7 +1199,8 @@ ADDRESSED_AT_START = Rule(
     r"(?:assistant|ai|agent|copilot|claude|model|bot|helper|reviewer)s?\s*+[,:]\s|"
     r"\b(?<=(?:^|[.!?:;]\s|[#/*>-]\s)\s*)(?:have|let|tell|ask|get)\s++(?:the|an?|your)\s++(?:ai|assistant|agent|model|"
     r"llm|bot|copilot)\b",
-    check=_use,
+    # (not an assistant's label opening its own turn in a transcript)
+    check=lambda m: not label_of_own_turn(m) and _use(m),
 )
 
 # -- what the text asks the agent to do ---------------------------------------------------------
