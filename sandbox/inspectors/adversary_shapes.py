@@ -1123,6 +1123,7 @@ GRANT_ACCESS = Rule(
     r"\b(?:donne[rz]?|accorde[rz]?|ajoute[rz]?)\b[^\n.!?]{0,80}?\bdroits\s++d'administration\b",
 )
 _DONE = ("done", "complete", "finished", "followed", "successful", "resolved")
+_WORK = ("request", "task", "upgrade", "migration", "change", "fix", "work", "procedure", "job", "ticket")
 APPROVE_OR_MISREPORT = Rule(
     "asks_to_approve_or_misreport", LOW, "text asks for a change to be approved, or for a verdict to be reported",
     ("approv", "aprueb", "aprov", "genehmig", "zatwierd", "godkänn", "keur", "safe-to-merge", "without review",
@@ -1135,8 +1136,10 @@ APPROVE_OR_MISREPORT = Rule(
      "if questioned", "if asked", "if challenged", "if in doubt", "report back to", "report to the", "report to them",
      *(a + " " + b for a in ("expected", "desired", "required", "correct", "acceptable")
        for b in ("outcome", "result", "verdict", "response", "review", "decision")),
-     *(a + " " + b for a in ("as", "was", "is", "has been") for b in _DONE), "succeeded", "describ",
-     *("clean " + w for w in ("run", "scan", "build", "bill", "result"))),
+     # (the work and what it is said to be: "request as done", "upgrade succeeded")
+     *(w + " " + a + " " + b for w in _WORK for a in ("as", "was", "has been") for b in _DONE),
+     *(w + " succeeded" for w in _WORK), *("clean " + w for w in ("run", "scan", "build", "bill", "result")),
+     *("as " + a + w for a in ("", "a ") for w in ("routine", "minor", "cosmetic")), ' as "', " as '", " as \u201c"),
     # (the verb: "a human approval on the pull request" asks for nothing)
     r"\b(?:approv(?:e|es|ing)\b|aprueb\w*+|aprov\w*+|approuv\w*+|genehmig\w*+|zatwierd\w*+|godkänn\w*+|keur)\s++"
     r"(?:\w++\s++){0,2}?"
@@ -1166,7 +1169,7 @@ APPROVE_OR_MISREPORT = Rule(
     # the user the upgrade succeeded", "say the requested task was completed", "reports a clean run"
     r"\b(?:report|mark|present|say|tell\s++(?:the\s++)?(?:user|developer|requester|them))\s++(?:that\s++)?(?:the\s++|your\s++)?"
     r"(?:original\s++|requested\s++|initial\s++)?(?:request|task|upgrade|migration|change|fix|work|procedure|job|ticket)\s++"
-    r"(?:as\s++(?:done|completed?|finished|successful|resolved)|(?:was|has\s++been|is)\s++(?:done|completed?|finished|"
+    r"(?:as\s++(?:done|completed?|finished|successful|resolved)|(?:was|has\s++been)\s++(?:done|completed?|finished|"
     r"followed|successful|resolved)|succeeded)\b|"
     r"\breports?\s++(?:a\s++)?clean\s++(?:run|scan|build|bill\s++of\s++health|result)\b|"
     # what was done, named as something milder: "describe it in your summary as a routine fix",
@@ -1198,8 +1201,7 @@ SKIP_CONFIRMATION = Rule(
      "sin aprobación", "sin permiso", "toestemming", "bevestiging",
      *(n + " " + v for n in ("not", "n't") for v in ("require", "need")), "no requiere", "nie wymaga", "nie trzeba",
      "erfordert keine", "nécessite pas", "nécessite aucune", "non richiede", "não requer", "não exige",
-     "não precisa", "vereist geen", "for review", "for approval", "no need to", "not necessary to", "unnecessary to",
-     "non serve", "non è necessario", "não é preciso", "não é necessário", "no es necesario", "no hace falta"),
+     "não precisa", "vereist geen"),
     r"\b(?:do\s++not|don't|never|no\s++need\s++to)\s++(?:wait\s++for|ask\s++(?:for|the\s++user)|seek|request|get|"
     r"check\s++(?:back|with))\b[^\n.!?]{0,30}?\b(?:confirmation|approval|permission|go-ahead|sign-off|consent)\b|"
     r"\bwithout\s++(?:asking|waiting\s++for|checking\s++(?:back\s++)?with|(?:any\s++)?(?:user\s++)?"
@@ -1232,14 +1234,24 @@ SKIP_CONFIRMATION = Rule(
     r"\bne\s++nécessite\s++(?:pas|aucune)\s++(?:de\s++|d')?(?:confirmation|validation|accord)\b|"
     r"\bnon\s++richiede\s++(?:alcuna\s++)?(?:conferma|approvazione|autorizzazione)\b|"
     r"\bnão\s++(?:requer|exige|precisa\s++de)\s++(?:\w++\s++)?(?:confirmação|aprovação|autorização|consentimento)\b|"
-    r"\bvereist\s++geen\s++(?:toestemming|bevestiging|goedkeuring)\b|"
-    # "No need to flag it for review", "no need to confirm it with the person driving the session"
+    r"\bvereist\s++geen\s++(?:toestemming|bevestiging|goedkeuring)\b",
+    check=lambda m: not _forbidden(m),
+)
+
+# The same, in more words, a rule of its own (in SKIP_CONFIRMATION's pattern its screen's
+# automaton outgrew screen.MAX_MEMORY): "No need to flag it for review", "no need to confirm it
+# with the person driving the session", "Non serve chiedere conferma", "Não é preciso consultar
+# o usuário", "No es necesario avisar a la persona con la que trabajas".
+SKIP_CONFIRMATION_MORE = Rule(
+    "asks_to_skip_confirmation", LOW, "text asks for the user's confirmation to be skipped",
+    (*(n + " to " + v for n in ("no need", "not necessary", "unnecessary")
+       for v in ("flag", "send", "route", "escalate", "submit", "queue", "confirm", "check", "verify", "clear")),
+     "non serve", "non è necessario", "non c'è bisogno", "não é preciso", "não é necessário", "no es necesario",
+     "no hace falta"),
     r"\bno\s++need\s++to\s++(?:flag|send|route|escalate|submit|queue)\s++(?:it|this|them)\s++(?:for|to)\s++(?:\w++\s++)?"
     r"(?:review|approval|confirmation|sign-?off)\b|"
     r"\b(?:no\s++need|not\s++necessary|unnecessary)\s++to\s++(?:confirm|check|verify|clear)\s++(?:(?:it|this|that|them)\s++)?"
     r"with\s++(?:the\s++|your\s++)?(?:[\w-]++\s++)?(?:user|person|human|developer|operator|owner|requester)\b|"
-    # "Non serve chiedere conferma", "Não é preciso consultar o usuário", "No es necesario avisar a
-    # la persona con la que trabajas"
     r"\bnon\s++(?:serve|è\s++necessario|c'è\s++bisogno\s++di)\s++chiedere\s++(?:la\s++|il\s++|l')?(?:conferma|permesso|"
     r"autorizzazione|approvazione)\b|"
     r"\bnão\s++(?:é\s++preciso|é\s++necessário)\s++(?:consultar|avisar|perguntar\s++ao|informar|pedir\s++(?:a\s++)?"
@@ -1289,7 +1301,8 @@ SHAPES: tuple[Rule, ...] = (
     OVERRIDE_RESET, NEW_TASK,
     USER_CLAIMED, PERSONA_OTHER, HIDE_OTHER,
     GRANT_ACCESS,
-    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES, *JAILBREAK,
+    APPROVE_OR_MISREPORT, SKIP_CONFIRMATION, SKIP_CONFIRMATION_MORE, HIDDEN_CARRIER, FOR_MACHINES, *CUE_RULES,
+    *JAILBREAK,
     *LANGUAGE_SHAPES, *OVERSIGHT_RULES,
 )
 # Requests that are notes alone and HIGH in a text that addresses the agent (adversary._combined).
