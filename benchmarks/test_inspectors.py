@@ -191,6 +191,47 @@ def test_throughput_by_kind_of_text() -> None:
     note("by kind of text (2.6 MB each, one run): " + "; ".join(figures))
 
 
+def test_screens_within_their_memory() -> None:
+    """Each rule's screen on its own windows of 10 MB of benign text, as compiled (at most
+    screen.MAX_MEMORY) and with sixteen times that: a rule whose RE2 automaton outgrows the
+    bound has its cache started over on every window and runs RE2's slower automaton (a rule
+    grown to that cost 20 ms where 0.3 had been). Such a rule is split in two of its kind."""
+    re2 = pytest.importorskip("re2")
+    from sandbox.inspectors import engine, screen
+    from sandbox.inspectors.normalize import normalize
+    from sandbox.inspectors.prefilter import joined_windows
+
+    rules = AdversaryInspector()._rules
+    data = normalize(_benign_text(10 << 20)).data
+    windows, _, _ = rules._gate.scan(data, engine.MAX_WINDOWS, engine.B64_BYTES, engine.MIN_BLOCK)
+    per_rule: dict[int, list[tuple[int, int]]] = {}
+    for index, low, high in windows:
+        if index < len(rules.rules):
+            per_rule.setdefault(index, []).append((low, high))
+    slow, total = [], 0.0
+    for index, ranges in per_rule.items():
+        pattern = rules.rules[index].pattern
+        source = screen.widened(pattern, engine._parse(pattern), engine._sre_const)
+        if source is None:
+            continue
+        joined, _ = joined_windows(data, ranges)
+        seconds = []
+        for memory in (screen.MAX_MEMORY, 16 * screen.MAX_MEMORY):
+            options = re2.Options()
+            options.max_mem, options.log_errors = memory, False
+            compiled = re2.compile(source, options)
+            compiled.search(joined)  # its automaton built once, as in a process that has read text
+            started = time.perf_counter()
+            compiled.search(joined)
+            seconds.append(time.perf_counter() - started)
+        total += seconds[0]
+        if seconds[0] > 3 * seconds[1] + 0.001:
+            slow.append(f"{rules.rules[index].id} #{index} ({seconds[0] * 1e3:.1f} ms against "
+                        f"{seconds[1] * 1e3:.1f}, {len(ranges)} windows)")
+    note(f"screens on their windows of 10 MB of benign text: {total * 1e3:.1f} ms in all; held back by their memory: "
+         + (", ".join(slow) or "none"))
+
+
 @pytest.mark.benchmark(group="inspect")
 def test_adversary_throughput_on_dense_text(benchmark) -> None:
     rows = [r["text"] for r in _load("holdout-adversary.jsonl") if r["label"] == "injection"]
