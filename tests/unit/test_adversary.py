@@ -18,7 +18,7 @@ from sandbox.inspectors.normalize import normalize
 
 # One inspector per backend for the module, as an agent keeps one for thousands of calls:
 # building the rules (a gate over six thousand literals, two hundred patterns) for each of
-# some fifteen hundred tests was most of this module's time (400 s of the 12 s it now takes).
+# some fifteen hundred tests was most of this module's time (about 400 s; it now takes 12).
 _BUILT: dict[str, AdversaryInspector] = {}
 
 
