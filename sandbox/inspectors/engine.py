@@ -43,6 +43,7 @@ from sandbox.inspectors.prefilter import (
     NOT_IN_PATH_AFTER,
     NOT_IN_PATH_BEFORE,
     Gate,
+    character_start,
     collapse_blanks,
     fits,
     joined_windows,
@@ -694,7 +695,7 @@ class RuleSet:
                 continue
             rule, pattern = self.rules[index], self._compiled[index]
             places: list[tuple[int, int]] = []
-            low = _character_start(data, low, high)
+            low = character_start(data, low, high)
             raw = readings[index][low:high]
             ascii = raw.isascii()
             window = original = raw.decode("ascii") if ascii else raw.decode("utf-8", "ignore")
@@ -843,14 +844,6 @@ class RuleSet:
 
 
 _UNCOMPILED = object()  # a screen not compiled yet (RuleSet._screen)
-
-
-def _character_start(data: bytes, low: int, high: int) -> int:
-    """``low``, moved past the continuation bytes of a character it falls inside (a window
-    starts at a whole character: offsets count whole characters)."""
-    while low < high and data[low] & 0xC0 == 0x80:
-        low += 1
-    return low
 
 
 @dataclass(slots=True)

@@ -531,6 +531,14 @@ def utf8_runs(text: str, join: int) -> tuple[bytes, Sequence[int] | None]:
     return text.encode("utf-8", "surrogatepass"), None
 
 
+def character_start(data: bytes, low: int, high: int) -> int:
+    """``low``, moved past the continuation bytes of a character it falls inside (a window
+    starts at a whole character: offsets count whole characters)."""
+    while low < high and data[low] & 0xC0 == 0x80:
+        low += 1
+    return low
+
+
 def joined_windows(data: bytes, windows: list[tuple[int, int]]) -> tuple[bytes, Sequence[int]]:
     """``(joined, starts)``: each ``(low, high)`` range of ``data`` from its first whole
     character, as ``decode("utf-8", "ignore")`` leaves it (in UTF-8), joined by 0xFF bytes,
@@ -546,9 +554,7 @@ def joined_windows(data: bytes, windows: list[tuple[int, int]]) -> tuple[bytes, 
     for low, high in windows:
         if not 0 <= low <= high <= len(data):
             raise ValueError("a window outside the data")
-        while low < high and data[low] & 0xC0 == 0x80:
-            low += 1
-        raw = data[low:high]
+        raw = data[character_start(data, low, high) : high]
         pieces.append(raw if raw.isascii() else raw.decode("utf-8", "ignore").encode("utf-8"))
     return b"\xff".join(pieces), list(itertools.accumulate((len(piece) + 1 for piece in pieces), initial=0))
 

@@ -14,7 +14,7 @@ from helpers import corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.inspectors import engine, screen
+from sandbox.inspectors import engine, prefilter, screen
 from sandbox.inspectors.adversary_rules import RULES as ADVERSARY_RULES
 from sandbox.inspectors.secret_rules import RULES as SECRET_RULES
 
@@ -246,7 +246,7 @@ def test_windows_joined_for_one_search_are_told_apart() -> None:
     alone = []
     for index, low, high in windows:
         compiled = rules._screen(index)
-        raw = data[engine._character_start(data, low, high) : high]
+        raw = data[prefilter.character_start(data, low, high) : high]
         piece = raw.decode("utf-8", "ignore").encode("utf-8")
         alone.append(compiled is None or compiled.search(piece) is not None)
     assert together == alone
