@@ -63,6 +63,9 @@ METADATA_ADDRESSES = frozenset(
 METADATA_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metadata"})
 
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_NAME = re.compile(rf"{_LABEL.pattern}(?:\.{_LABEL.pattern})*")  # labels parted by dots, each a _LABEL
+# What parse_ipv4 can take: one to four dotted parts of digits, hexadecimal and "x".
+_IPV4_SHAPE = re.compile(r"[0-9a-fA-FxX]+(?:\.[0-9a-fA-FxX]+){0,3}")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f@/\\%?#\[\]]")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _6TO4 = ipaddress.ip_network("2002::/16")
@@ -72,9 +75,9 @@ def parse_ipv4(text: str) -> ipaddress.IPv4Address | None:
     """An IPv4 address in any spelling the C library's inet_aton accepts: one to four parts,
     each decimal, octal (a leading 0) or hexadecimal (0x), the last part filling the bytes
     that remain (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``127.1``). None otherwise."""
+    if not _IPV4_SHAPE.fullmatch(text):
+        return None  # most names: one search in C, not a pattern per label
     parts = text.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
     values = []
     for part in parts:
         if re.fullmatch(r"0[xX][0-9a-fA-F]+", part):  # "0x" alone is refused, as glibc refuses it
@@ -187,7 +190,7 @@ def _canonical(raw: str) -> Host | None:
             return None
         name = ascii_name
     name = name.lower()
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+    if len(name) > 253 or not _NAME.fullmatch(name):
         return None
     # A name whose last label is all digits is an address spelling inet_aton refused, not a
     # name: ``1.2.3.999`` must not reach a resolver.

@@ -220,6 +220,8 @@ def _quoted_commands(data: bytes, spans: list[tuple[int, int]], blocks: list[tup
             yield m.start() + low, command
     for low, high in joined(blocks):
         region = data[low:high].decode("utf-8", "ignore")
+        if ":" not in region or "\n" not in region:
+            continue  # no line that ends in ":" and goes on: no block (the pattern tried each character, 10 ms a MB)
         for m in _BLOCK_COMMANDS.finditer(region):
             if _PROSE_LINE.match(m.group(1).strip()):
                 lines = m.group(2).split("\n")

@@ -238,3 +238,13 @@ def test_the_index_of_entries_decides_as_every_entry_would(name: str, port: int 
     for policy in (HostPolicy(_ENTRIES, _ENTRIES[1:]), HostPolicy((), ["*", *_ENTRIES[:3]], mode="blocklist")):
         for index, patterns in ((policy._allowed, policy.allowed), (policy._blocked, policy.blocked)):
             assert index.matches(host, port) == any(p.matches(host, port) for p in patterns), (name, port)
+
+
+@given(st.text(alphabet="ab0_-.Z", max_size=12))
+def test_a_name_is_checked_whole_as_label_by_label(name: str) -> None:
+    """hosts._NAME, one pattern for the whole name (one call in C for each of thousands of
+    hosts the egress inspector decides), takes exactly the names whose every label is one."""
+    from sandbox import hosts
+
+    by_label = all(hosts._LABEL.fullmatch(label) for label in name.split("."))
+    assert bool(hosts._NAME.fullmatch(name)) == by_label

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
+import re
 
 import pytest
 from helpers import corpus
@@ -258,6 +259,57 @@ def test_a_finder_finds_what_finditer_finds(finder: str, monkeypatch: pytest.Mon
                 ends = list(itertools.accumulate(map(len, window.splitlines(keepends=True))))
                 lines = sorted({bisect.bisect_right(ends, m.start()) for m in expected})
                 assert found.first_in_each(window, lambda ends=ends: ends) == lines, window[:200]
+
+
+def test_a_leading_lookbehind_drops_places_only_where_it_fails() -> None:
+    """A Finder drops the places its pattern's leading lookbehind rules out (a character
+    compared, not a match tried): only for a lookbehind before the whole pattern, and each
+    finds the lines finditer finds, at a line's start, after a word, after a character
+    beyond ASCII and at the text's start."""
+    import random
+
+    cases = {
+        r"(?<=[^\n])(?:curl|nc)\s": True,
+        r"(?<![\w./-])(?:curl|nc)\b": True,
+        r"(?<![\w./-])(?:curl|nc)\b|://": False,  # the lookbehind stands before one alternative
+        r"(?<!x)(?:curl|nc)\b": False,  # not a class
+    }
+    rnd = random.Random(7)
+    pieces = ["curl ", "nc ", "\n", "x", ".", "é", " ", "://", "-", "\u00a0"]
+    for source, filtered in cases.items():
+        pattern = re.compile(source)
+        found = engine.Finder(pattern)
+        assert (found._behind is not None) == filtered, source
+        for _ in range(300):
+            text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
+            ends = list(itertools.accumulate(map(len, text.splitlines(keepends=True)))) or [0]
+            expected = sorted({bisect.bisect_right(ends, m.start()) for m in pattern.finditer(text)})
+            assert found.first_in_each(text, lambda ends=ends: ends) == expected, (source, text)
+
+
+@pytest.mark.parametrize("finder", [pytest.param("automaton", marks=pytest.mark.native), "find"])
+def test_a_guarded_pattern_finds_what_search_finds(finder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.Guarded (a pattern searched only where a literal of its best mandatory group
+    is): the same first match as ``search`` on every corpus text, on each with its case
+    changed, and on the same texts with the egress inspector's secret paths glued into
+    words, which the guard must never turn away."""
+    from sandbox.inspectors import egress, prefilter
+
+    if finder == "find":
+        monkeypatch.setattr(prefilter, "_native_module", None)
+    paths = ["~/.ssh/id_rsa", "$HOME/.aws/credentials", "/etc/shadow", ".env.local", "/proc/1/environ", "~/.gnupg"]
+    for pattern in (egress._SECRET_PATH, egress._SECRET_DIR):
+        guarded = engine.Guarded(pattern)
+        assert guarded._literals is not None
+        assert guarded._literals.backend == ("python" if finder == "find" else "native")
+        found = 0
+        for text in corpus.texts():
+            for variant in (text, text.upper(), text.replace(" ", f" {paths[len(text) % len(paths)]}x", 2)):
+                expected = pattern.search(variant)
+                got = guarded.search(variant)
+                assert (got.span() if got else None) == (expected.span() if expected else None), variant[:200]
+                found += expected is not None
+        assert found  # the texts hold matches too
 
 
 @pytest.mark.parametrize("finder", [pytest.param("automaton", marks=pytest.mark.native), "find"])
