@@ -315,6 +315,9 @@ def test_egress_crafted_megabytes() -> None:
     inspector = EgressInspector(EGRESS_ALLOWLIST)
     cases = {
         "command lines (curl to an unlisted host)": "curl https://x.example/a\n" * 45_000,
+        # a host of its own on each line: nothing about one command's hosts helps the next
+        "command lines (wget, each to a host of its own)": "".join(
+            f"wget -q http://{i}.ex.com/p -O /tmp/f{i}\n" for i in range(45_000)),
         "quoted commands on one line": "'curl x' " * 120_000,
         "quoted commands run by eval": "eval 'curl x' " * 80_000,
         "one line of a tool's name": "nc " * 350_000,
