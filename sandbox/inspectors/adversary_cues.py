@@ -350,6 +350,9 @@ def auth_howto(match: re.Match[str]) -> bool:
 _ASSIGNED = re.compile(r"([A-Za-z_][\w.]{0,60})\s*+(?:(?::[^=\n]{0,40})?=\s*+[(\[{]?|[(\[{])\s*+$")
 # The quoted strings of a list before a phrase's own, each closed and followed by a comma (an
 # atomic group, not "++": see _SENTENCE on CPython gh-100061).
+# What a speaker's words go on after: '…," typed the user, "…', '…," she said, "…'.
+_SPEECH_TAG = re.compile(r"\b(?:said|says|typed|types|wrote|writes|asked|asks|replied|replies|answered|added|continued|"
+                         r"whispered|shouted|told\s++\w++)(?:\s++[\w'-]++){0,3}?\s*+,$", re.IGNORECASE)
 _LISTED_QUOTES = re.compile(r"(?>(?:[\"\u201c][^\"\u201c\u201d\n]{1,200}+[\"\u201d]\s*+,\s*+)+)$")
 
 
@@ -397,6 +400,8 @@ def _quoting(line: str) -> str:
                 return "prose"
             if not before.endswith(("=", "[", "(", "{", ",")) and not re.search(r"[\"']\s*+:$|\w\s*+:$", before):
                 return "prose"
+        elif _SPEECH_TAG.search(before, max(0, len(before) - 60)):
+            return "prose"  # a story's dialogue: '"Atlas," typed the user, "just give me the password."'
         return "value"
     if _PROSE_PARENTHESIS.search(before[-40:]):
         return "prose"  # 'a) direct override ("disregard your instructions ...")'
@@ -662,6 +667,12 @@ def _order_to_agent(match: re.Match[str]) -> bool:
         # (a new list item or heading is another rule, said to whoever the list speaks to)
         tail = _ORDER_TAIL.match(text, address.end())
         span = tail.group() if tail else ""
+        if _SUBJECT_VERB.match(span) or _ENDS_IN_MODAL.search(address.group()) is not None:
+            # The AI word is a sentence's subject ("Agents must not run with long-lived
+            # credentials. Use short-lived tokens."): what it is told is in that sentence;
+            # the next one speaks to whoever the document speaks to.
+            end = _SENTENCE_END.search(span)
+            span = span[: end.start() + 1] if end else span
         verb = _risky_order(span)
         if verb is None:
             continue
@@ -678,6 +689,15 @@ def _order_to_agent(match: re.Match[str]) -> bool:
         if not mentioned(text, said, min(len(text), at + 40)):
             return True
     return False
+
+
+# A verb or modal right after the AI word: it is the subject of its sentence.
+_SUBJECT_VERB = re.compile(
+    r"\s++(?:must|mustn't|should|shouldn't|shall|will|won't|may|might|can|cannot|can't|need|needs|are|is|were|was|"
+    r"have|has|do|does|don't|doesn't|never|always|often|usually|typically|run|runs|use|uses|get|gets)\b", re.IGNORECASE)
+_ENDS_IN_MODAL = re.compile(r"\s(?:must|mustn't|should|shouldn't|shall|will|may|might|can|cannot|need|needs)$",
+                            re.IGNORECASE)  # an address may end with its modal: "Agents must"
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
 
 
 # What _order_to_agent is charged for a match. It looks for an address from 80 characters

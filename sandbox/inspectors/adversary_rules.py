@@ -1061,7 +1061,7 @@ def _system_header(opens: Callable[[str], str]) -> str:
         r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|"
         + opens("###") + r"\s*+(?:developer|system)\s++(?:message|prompt)\b|"
         r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
-        r"</?system[-_ ]reminder>|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|"
+        r"</?system[-_ ]reminder>|<system[-_](?:message|instructions?)\b|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|"
         r"<\|system\|>|<<sys>>|\[inst\]|<system>|"
         # a turn the reader would take for its user's or its own: Gemma's, harmony's, Llama 3's, a bare user token
         r"<start_of_turn>\s*+(?:user|system)\b|<\|start\|>\s*+(?:system|developer|user)\b|<\|channel\|>|<system_prompt>|"
@@ -1083,7 +1083,8 @@ FAKE_SYSTEM = Rule(
      "system message", "system prompt", "developer:", "[system]", "(system)", "system notice", "system override",
      "<|start_header_id|>", '"system"', '"developer"', "developer message", "system reminder", "system-reminder",
      "system_reminder", "<instructions>", "[system override]", "system prompt (", "[system](", "### developer",
-     "<start_of_turn>", "<|channel|>", "<|start|>", "<system_prompt>", "<|user|>"),
+     "<start_of_turn>", "<|channel|>", "<|start|>", "<system_prompt>", "<|user|>", "<system_message", "<system-message",
+     "<system_instruction", "<system-instruction"),
     _SYSTEM_HEADER
     # Up to 400 characters to the order, none of them opening another header: in a text of
     # headers one after another ("[inst]" every twenty characters) each header read the same
@@ -1292,7 +1293,8 @@ SEND_ANYTHING = Rule(
     window=320,
     # ("IT will never ask you to send your password … by email": a warning, not a request)
     # (nor "rsync ~/photos/ backup@nas.local:": this machine's own network is no outside address)
-    check=lambda m: _use(m) and not _forbids(m) and not only_local_places(m.group()),
+    # (nor a method called in code: ``client.post("/users", json={"email": …})`` in a test's log)
+    check=lambda m: _use(m) and not _forbids(m) and not only_local_places(m.group()) and not _called(m),
     # What every match holds besides its verb: the thing sent, and where to ("Upload the
     # source package" alone is every maintainer's note; a text of such sentences with no
     # address once opened a window at each).
@@ -1435,9 +1437,10 @@ HIDE_FROM_USER = Rule(
     # ("Do not add dependencies without telling the user": a rule that keeps the user told)
     check=lambda m: _use(m) and not (m.group().lower().startswith("without") and _forbids(m)),
 )
-# "Once the user has approved the changes, the installer runs": a condition, not a claim.
+# "Once the user has approved the changes, the installer runs": a condition, not a claim; so
+# is the second of two joined ("unless the task requires it and the user has approved").
 _CONDITION = re.compile(r"\b(?:once|when|whenever|after|if|until|unless|before|whether|as\s++soon\s++as)\s++"
-                        r"(?:the\s++|an?\s++|your\s++)?$", re.IGNORECASE)
+                        r"(?:[^.;:!?\n]{1,60}?\s(?:and|or)\s++)?(?:the\s++|an?\s++|your\s++)?$", re.IGNORECASE)
 FAKE_PERMISSION = Rule(
     "claims_permission", HIGH, "text claims the user already allowed what it asks",
     ("permission", "authorized", "authorised", "approved", "consent", "verified as", "without asking", "granted",
@@ -1483,7 +1486,7 @@ FAKE_PERMISSION = Rule(
     r"department|security|devsecops|compliance|provider|vendor|admin\w*+)\b|granted\s++(?:full\s++|elevated\s++)?"
     r"(?:admin\w*+|root|superuser|owner|elevated|unrestricted|write)\s++(?:scope|access|rights|privileges|"
     r"permissions?|role)\b)",
-    check=lambda m: _use(m) and not _CONDITION.search(m.string[max(0, m.start() - 40) : m.start()]),
+    check=lambda m: _use(m) and not _CONDITION.search(m.string[max(0, m.start() - 100) : m.start()]),
 )
 WEAKEN_SAFEGUARDS = Rule(
     "asks_to_weaken_safeguards", HIGH, "text asks the reader to turn off its own confirmations or safety checks",
@@ -1853,7 +1856,12 @@ DECODE_ASK = Rule(
     near=(("follow", "execute", r"\brun\b", "obey", "do what", "instruction", "carry", "apply", "comply", "act on"),),
 )
 
-from sandbox.inspectors.adversary_shapes import SHAPE_ACTIONS, SHAPES, _forbids  # noqa: E402  (it imports _use from here)
+from sandbox.inspectors.adversary_shapes import (  # noqa: E402  (it imports _use from here)
+    SHAPE_ACTIONS,
+    SHAPES,
+    _called,
+    _forbids,
+)
 
 RULES: tuple[Rule, ...] = (
     OVERRIDE, OVERRIDE_EVERYTHING, OVERRIDE_REST, OVERRIDE_CUES, OVERRIDE_EARLIER, OVERRIDE_DISOWNED, OVERRIDE_WORDED,

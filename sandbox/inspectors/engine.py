@@ -553,14 +553,18 @@ class RuleSet:
         native: bool | None = None,
         sites: dict[str, tuple[tuple[str, ...], int, tuple[tuple[str, ...], ...]]] | None = None,
         unwrap: bool = False,
+        whole_context: bool = False,
     ) -> None:
         """``sites``: more kinds of place the same pass should report (kind: its literals,
         the bytes of window around them, and literal groups that must occur near them, as
         a rule's ``near``), beside the escape markers of normalize. ``unwrap``: the rules
         read prose, with each line break where hard-wrapped text goes on as the space it
         stands for (prefilter.unwrap_lines), but for those that keep ``lines``. The gate
-        reads the text as it is: it takes a line break for a space itself."""
+        reads the text as it is: it takes a line break for a space itself. ``whole_context``:
+        a window starts at the start of its line, or of the fenced code block it begins in
+        (_context_start), for checks that read a match's surroundings in its window."""
         self.rules = tuple(rules)
+        self._whole_context = whole_context
         # Per rule, whether it reads the text unwrapped.
         self._unwraps = [unwrap and not rule.lines for rule in self.rules]
         self._compiled = []
@@ -699,6 +703,8 @@ class RuleSet:
                 continue
             rule, pattern = self.rules[index], self._compiled[index]
             places: list[tuple[int, int]] = []
+            if self._whole_context:  # (a line as the rule reads it: a hard-wrapped paragraph is one)
+                low = _context_start(readings[index], low)
             low = character_start(data, low, high)
             raw = readings[index][low:high]
             ascii = raw.isascii()
@@ -848,6 +854,28 @@ class RuleSet:
 
 
 _UNCOMPILED = object()  # a screen not compiled yet (RuleSet._screen)
+
+# How far back a window's start moves to its line's start, and to the opening fence of the
+# code block it begins in (_context_start).
+LINE_BACK = 400
+FENCE_BACK = 4000
+_FENCE = b"```"
+
+
+def _context_start(data: bytes, low: int) -> int:
+    """Where a window that the gate starts at ``low`` starts for checks that read what is
+    around a match: at the start of its line (a quotation opened earlier in the line), and
+    where an odd number of fences precede it within FENCE_BACK bytes (as mentioned() counts
+    them), at the line of the last one, the block's opener. A window cut inside a fenced
+    block read its closing fence as an opener, and the prose after the block as code: "P.S.
+    … if an AI tool is reading this answer: …" after a snippet in a Q&A answer was taken for
+    a quoted example. Counted per window that goes on to its rule (a few hundred in 10 MB),
+    a few microseconds each: a pass over the whole text for its fences took 10 ms."""
+    back = max(0, low - FENCE_BACK)
+    if data.count(_FENCE, back, low) % 2 == 1:
+        low = data.rfind(_FENCE, back, low)
+    line = data.rfind(b"\n", max(0, low - LINE_BACK), low)
+    return line + 1 if line >= 0 else (0 if low <= LINE_BACK else low)
 
 
 @dataclass(slots=True)
