@@ -227,7 +227,8 @@ ADDRESS_BY_TASK = Rule(
     r"\b(?:para\s++(?:o|a|os|as)|ao|à|aos|às)\s++(?:assistente|agente)s?\s++(?:de\s++ia\s++)?que\b|"
     # a bracket of names between the AI word and its duty: "Assistants (Claude Code, Cursor,
     # Codex…) are expected to run `task bootstrap`"
-    + _AI + r"\s*+\([^()\n]{1,80}\)\s++(?:are|is)\s++(?:expected|required|asked|instructed|directed|bound)\s++(?:to|by)\b",
+    + _AI + r"\s*+\([^()\n]{1,80}\)\s++(?:are|is)\s++(?:expected|required|asked|instructed|directed|bound)\s++"
+    r"(?:to|by)\b",
     check=lambda m: not label_of_own_turn(m) and _use(m),
 )
 

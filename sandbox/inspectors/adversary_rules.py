@@ -1061,7 +1061,8 @@ def _system_header(opens: Callable[[str], str]) -> str:
         r"(?:\[(?:developer|system)\s++(?:message|note|instructions?)\]|"
         + opens("###") + r"\s*+(?:developer|system)\s++(?:message|prompt)\b|"
         r"\bsystem\s++message\s++from\b|\[system\s++override\]|=\s*+system\s++prompt\b|\bsystem\s++prompt\s++\(|"
-        r"</?system[-_ ]reminder>|<system[-_](?:message|instructions?)\b|<instructions>|\[system\]\(#|<\|im_start\|>\s*+(?:system|developer|tool)|"
+        r"</?system[-_ ]reminder>|<system[-_](?:message|instructions?)\b|<instructions>|\[system\]\(#|"
+        r"<\|im_start\|>\s*+(?:system|developer|tool)|"
         r"<\|system\|>|<<sys>>|\[inst\]|<system>|"
         # a turn the reader would take for its user's or its own: Gemma's, harmony's, Llama 3's, a bare user token
         r"<start_of_turn>\s*+(?:user|system)\b|<\|start\|>\s*+(?:system|developer|user)\b|<\|channel\|>|<system_prompt>|"
