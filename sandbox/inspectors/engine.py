@@ -561,8 +561,8 @@ class RuleSet:
         read prose, with each line break where hard-wrapped text goes on as the space it
         stands for (prefilter.unwrap_lines), but for those that keep ``lines``. The gate
         reads the text as it is: it takes a line break for a space itself. ``whole_context``:
-        a window starts at the start of its line, or of the fenced code block it begins in
-        (_context_start), for checks that read a match's surroundings in its window."""
+        a window starts at the opening fence of the code block it begins in (_context_start),
+        for checks that read a match's surroundings in its window."""
         self.rules = tuple(rules)
         self._whole_context = whole_context
         # Per rule, whether it reads the text unwrapped.
@@ -691,6 +691,7 @@ class RuleSet:
         findings: dict[tuple[str, int, int], Finding] = {}
         budget = [RULE_FLOOR + int(len(data) * RULE_SHARE)] * len(self.rules)
         unread: dict[int, list[tuple[int, int]]] = {}
+        read_to: dict[int, int] = {}  # per rule, where its last window read (whole_context)
         if prose is None:
             prose = self._prose(data, windows)
         readings = [prose if unwraps else data for unwraps in self._unwraps]
@@ -703,8 +704,11 @@ class RuleSet:
                 continue
             rule, pattern = self.rules[index], self._compiled[index]
             places: list[tuple[int, int]] = []
-            if self._whole_context:  # (a line as the rule reads it: a hard-wrapped paragraph is one)
-                low = _context_start(readings[index], low)
+            if self._whole_context:
+                # Not back into the rule's window before, which read that text already (and
+                # was charged for it: a page of one rule's windows read twice ran out of budget).
+                low = max(_context_start(readings[index], low), min(low, read_to.get(index, 0)))
+                read_to[index] = high
             low = character_start(data, low, high)
             raw = readings[index][low:high]
             ascii = raw.isascii()
@@ -855,27 +859,26 @@ class RuleSet:
 
 _UNCOMPILED = object()  # a screen not compiled yet (RuleSet._screen)
 
-# How far back a window's start moves to its line's start, and to the opening fence of the
-# code block it begins in (_context_start).
-LINE_BACK = 400
+# How far back a window's start moves to the opening fence of the code block it begins in
+# (_context_start).
 FENCE_BACK = 4000
 _FENCE = b"```"
 
 
 def _context_start(data: bytes, low: int) -> int:
     """Where a window that the gate starts at ``low`` starts for checks that read what is
-    around a match: at the start of its line (a quotation opened earlier in the line), and
-    where an odd number of fences precede it within FENCE_BACK bytes (as mentioned() counts
-    them), at the line of the last one, the block's opener. A window cut inside a fenced
-    block read its closing fence as an opener, and the prose after the block as code: "P.S.
-    … if an AI tool is reading this answer: …" after a snippet in a Q&A answer was taken for
-    a quoted example. Counted per window that goes on to its rule (a few hundred in 10 MB),
-    a few microseconds each: a pass over the whole text for its fences took 10 ms."""
+    around a match: where an odd number of fences precede it within FENCE_BACK bytes (as
+    mentioned() counts them), at the last of them, the block's opener. A window cut inside
+    a fenced block read its closing fence as an opener, and the prose after the block as
+    code: "P.S. … if an AI tool is reading this answer: …" after a snippet in a Q&A answer
+    was taken for a quoted example. Counted per window that goes on to its rule (a few
+    hundred in 10 MB), a few microseconds each: a pass over the whole text for its fences
+    took 10 ms. (Not to its line's start as well: every window a few hundred bytes longer
+    took a manual page's dense rule past its budget.)"""
     back = max(0, low - FENCE_BACK)
     if data.count(_FENCE, back, low) % 2 == 1:
-        low = data.rfind(_FENCE, back, low)
-    line = data.rfind(b"\n", max(0, low - LINE_BACK), low)
-    return line + 1 if line >= 0 else (0 if low <= LINE_BACK else low)
+        return data.rfind(_FENCE, back, low)
+    return low
 
 
 @dataclass(slots=True)
