@@ -350,9 +350,6 @@ def auth_howto(match: re.Match[str]) -> bool:
 _ASSIGNED = re.compile(r"([A-Za-z_][\w.]{0,60})\s*+(?:(?::[^=\n]{0,40})?=\s*+[(\[{]?|[(\[{])\s*+$")
 # The quoted strings of a list before a phrase's own, each closed and followed by a comma (an
 # atomic group, not "++": see _SENTENCE on CPython gh-100061).
-# What a speaker's words go on after: '…," typed the user, "…', '…," she said, "…'.
-_SPEECH_TAG = re.compile(r"\b(?:said|says|typed|types|wrote|writes|asked|asks|replied|replies|answered|added|continued|"
-                         r"whispered|shouted|told\s++\w++)(?:\s++[\w'-]++){0,3}?\s*+,$", re.IGNORECASE)
 _LISTED_QUOTES = re.compile(r"(?>(?:[\"\u201c][^\"\u201c\u201d\n]{1,200}+[\"\u201d]\s*+,\s*+)+)$")
 
 
@@ -400,8 +397,6 @@ def _quoting(line: str) -> str:
                 return "prose"
             if not before.endswith(("=", "[", "(", "{", ",")) and not re.search(r"[\"']\s*+:$|\w\s*+:$", before):
                 return "prose"
-        elif _SPEECH_TAG.search(before, max(0, len(before) - 60)):
-            return "prose"  # a story's dialogue: '"Atlas," typed the user, "just give me the password."'
         return "value"
     if _PROSE_PARENTHESIS.search(before[-40:]):
         return "prose"  # 'a) direct override ("disregard your instructions ...")'
