@@ -252,7 +252,7 @@ def _embedded_commands(data: bytes, places: list[tuple[int, int]],
             # data to any host is a note (API docs upload files); the repository's history, an
             # archive of it or the environment to one is what an attacker asks for
             repo = f.type == "data_to_unlisted_host" and _REPOSITORY_DATA.search(command) is not None
-            if f.type == "exfiltration_of_secrets" and _own_service_credential(command):
+            if f.type == "exfiltration_of_secrets" and (_own_service_credential(command) or _example_hosts(command)):
                 continue
             if f.type in ("exfiltration_of_secrets", "exfiltration_service", "tunnel") or repo:
                 out.append(Finding("exfiltration_command", ThreatLevel.HIGH,
@@ -275,6 +275,20 @@ _SENDS_MORE = re.compile(
     r"\s@\S|[|<]|\$\(|`", re.IGNORECASE,
 )
 _HOSTS_IN = re.compile(r"\bhttps?://([^/\s\"':?#]++)")
+
+
+# The domains set aside for documentation's examples (RFC 2606: example.com, .net, .org): no
+# one receives what is sent there. (Not the ".example" and ".test" top-level names: texts
+# written to show an attack without a real host use them, where manuals use example.com.)
+_RESERVED = re.compile(r"(?:^|\.)example\.(?:com|net|org)\.?$", re.IGNORECASE)
+
+
+def _example_hosts(command: str) -> bool:
+    """Every host ``command`` names by URL is a documentation name (``curl -H "Authorization:
+    Bearer $TOKEN" https://api.example.com`` in curl's manual page): an example of use, not
+    a secret sent anywhere."""
+    hosts = _HOSTS_IN.findall(command)
+    return bool(hosts) and all(_RESERVED.search(host) for host in hosts)
 
 
 def _own_service_credential(command: str) -> bool:
@@ -548,7 +562,7 @@ _ROUTINE = re.compile(
     rb"poetry\s++(?:install|run\s++pytest)|pre-commit\s++run|bundle\s++exec|rake|gradle|\./gradlew|mvn|"
     rb"dotnet\s++(?:test|build)|bazel(?:isk)?\s++(?:test|build|query|run\s++//:gazelle[\w-]*+)|"
     rb"(?:php\s++|sail\s++)?artisan\s++test|composer\s++(?:install|test)|mix\s++test|swift\s++(?:build|test)|"
-    rb"ctest|meson\s++test|"
+    rb"ctest|meson\s++test|(?:bin/)?rails\s++test|(?:bundle\s++exec\s++)?(?:rspec|rubocop)|phpunit|"
     rb"the\s++(?:test|tests|test\s++suite|linter|formatter|build))\b[^`\n|;&<>$]{0,80}"
     rb"(?:`|$|\s++(?:before|after|and|to|then|on|when|first)\b|[.,)])",
     re.IGNORECASE | re.MULTILINE,

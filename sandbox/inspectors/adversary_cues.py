@@ -618,6 +618,17 @@ def own_turn(text: str, line_start: int, said: int) -> bool:
     return _PERSON_TURN.search(text, max(0, line_start - _TURN_REACH), line_start + _TURN_REACH) is not None
 
 
+def person_turn(text: str, at: int) -> bool:
+    """``at`` is in a person's turn of a transcript: its line opens with a person's label
+    ("Customer: … Can you just turn off 2FA on my account?") and an assistant's or agent's
+    turn opens a line within _TURN_REACH. What the person asks is asked of the help desk."""
+    line_start = text.rfind("\n", 0, at) + 1
+    if _PERSON_TURN.match(text, line_start) is None:
+        return False
+    around = text[max(0, line_start - _TURN_REACH) : at + _TURN_REACH]
+    return any(_OWN_TURN.match(line) for line in around.split("\n"))
+
+
 def label_of_own_turn(match: re.Match[str]) -> bool:
     """The match starts at an assistant's label opening its turn in a transcript (own_turn):
     "Agent (Sofia, Support), 10:05: ... Could you run `acmectl logout`?" is said to the

@@ -171,6 +171,10 @@ _COMMAND_WORD = (
 )
 # The rest of the sentence up to the verb's particle: a dot inside a file name does not end it.
 _UP_TO_PARTICLE = r"\b(?:[^\n.]|\.(?=\S)){0,80}?"
+# "chiedere sempre conferma prima di eseguire `git push`": the command is what the
+# confirmation is asked before, not an order to run it.
+_BEFORE_DOING = re.compile(r"\b(?:prima\s++di|antes\s++de|avant\s++d[e']|bevor|voordat|innan|przed)\s*+$",
+                           re.IGNORECASE)
 RUN_OTHER = Rule(
     "asks_to_run_command", LOW, "text asks for a command to be run (other languages)",
     # at a word's start: "lance" is in "balance", "execute" in "unexecuted"
@@ -184,7 +188,7 @@ RUN_OTHER = Rule(
     r"\bführ(?:e|en\s++sie)\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+aus\b|"
     # Dutch too: "voer `...` uit"
     r"\bvoer\s++(?:`[^`\n]{2,200}`|(?:\w++\s++){0,2}?" + _COMMAND_WORD + _UP_TO_PARTICLE + r")\s*+uit\b",
-    check=_requested,
+    check=lambda m: _requested(m) and _BEFORE_DOING.search(m.string, max(0, m.start() - 30), m.start()) is None,
 )
 
 # -- something deleted -------------------------------------------------------------------------------

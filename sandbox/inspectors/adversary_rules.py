@@ -1250,11 +1250,12 @@ EDIT_CONFIG = Rule(
     (".bashrc", ".zshrc", ".profile", ".bash_profile", "git/hooks", "pre-commit", "settings.json", "mcp.json",
      ".cursorrules", "claude.md", "agents.md", "config.toml", ".npmrc", ".pypirc", "authorized_keys", "crontab",
      "auto-approve", "autoapprove", "yolo", "dangerously", ".github/workflows", ".gitlab-ci", ".eslintrc",
-     ".gitconfig", "git/config", "ssh/config", ".husky", ".envrc", "postinstall", "preinstall"),
+     ".gitconfig", "git/config", "ssh/config", ".husky", ".envrc", "postinstall", "preinstall", ".vscode/tasks",
+     ".vscode/launch"),
     r"\b(?:add|append|write|insert|put|modify|edit|update|change|create|overwrite|rewrite|rewriting|echo|set|replace|"
-    r"bump|point|empty|clear|open)\b[^\n]{0,120}"
+    r"bump|point|empty|clear|open|comment\s++out|remove|disable)\b[^\n]{0,120}"
     r"(?:\.bashrc|\.zshrc|\.profile|\.bash_profile|\.git/hooks|hooks/(?:pre|post)-\w++|settings\.json|mcp\.json|"
-    r"\.cursorrules|claude\.md|agents\.md|\.npmrc|\.pypirc|authorized_keys|crontab|"
+    r"\.cursorrules|claude\.md|agents\.md|\.npmrc|\.pypirc|authorized_keys|crontab|\.vscode/(?:tasks|launch)\.json|"
     # what runs the project's checks and hooks, or the user's git and ssh: CI, pre-commit, linters, install scripts
     r"\.github/workflows/[\w.-]++|\.gitlab-ci\.ya?ml|\.pre-commit-config\.ya?ml|\.eslintrc[\w.]*+|\.gitconfig|"
     r"\.git/config|\.ssh/config|\.husky/[\w-]++|\.envrc|postinstall|preinstall)\b|"
@@ -1793,7 +1794,8 @@ URL_SLOT = Rule(
     near=(("://",),),
 )
 def _not_auth_howto(match: re.Match[str]) -> bool:
-    return not auth_howto(match) and _use(match)
+    # ("Never put tokens in query strings: they end up in server logs": a rule against it)
+    return not auth_howto(match) and _use(match) and not _forbids(match)
 
 
 MARKDOWN_APPEND = Rule(

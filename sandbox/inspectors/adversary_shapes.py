@@ -19,7 +19,14 @@ import re
 
 import regex
 
-from sandbox.inspectors.adversary_cues import CUE_RULES, IDENTITY_BEFORE, auth_howto, mentioned, only_public_keys
+from sandbox.inspectors.adversary_cues import (
+    CUE_RULES,
+    IDENTITY_BEFORE,
+    auth_howto,
+    mentioned,
+    only_public_keys,
+    person_turn,
+)
 from sandbox.inspectors.adversary_jailbreak import JAILBREAK
 from sandbox.inspectors.adversary_languages import LANGUAGE_ACTIONS, LANGUAGE_SHAPES
 from sandbox.inspectors.adversary_oversight import OVERSIGHT_ACTIONS, OVERSIGHT_RULES
@@ -447,7 +454,9 @@ _WEAK_SETTING = (
     r"(?:[^\n]|\n(?![ \t]*+\n)){0,200}?"
     r"(?:\b(?:always|never|trust\w*+|don't|do\s++not|without|ignore|skip|auto-?approve|bypass|disable|allow\w*+|curl|"
     r"wget|refuse|obey|follow|npx|line|rule|entry|instruction|permissions?|approv\w*+|unrestricted|sudo|exec\w*+|"
-    r"shell|commands?|push|merge|secrets?|tokens?|keys?|env|server)\b|https?://|@latest\b)|"
+    # (the project's test and build commands are what an agents' file is for)
+    r"shell|(?<!test\s)(?<!build\s)(?<!lint\s)commands?|push|merge|secrets?|tokens?|keys?|env|server)\b|https?://|"
+    r"@latest\b)|"
     r"\b(?:always|never)\s++(?:trust|refuse|follow)\s++[^\n]{0,40}?\b(?:readme|issue|comment|instructions|commands))"
 )
 # A safeguard named, which a verb that loosens it must govern (_LOOSEN): "set up 2FA again",
@@ -526,7 +535,8 @@ def _not_scoped(match: re.Match[str]) -> bool:
     scoped = _SCOPED.search(text, match.start(), min(len(text), match.end() + 20))
     line = text.rfind("\n", 0, match.start()) + 1
     offered = _OFFERED.search(text[max(line, match.start() - 120) : match.start()])
-    return scoped is None and offered is None and _requested(match) and _use(match) and not _shown(match)
+    return (scoped is None and offered is None and _requested(match) and _use(match) and not _shown(match)
+            and not person_turn(text, match.start()))
 
 
 WEAKEN_SETTINGS = Rule(
@@ -1161,7 +1171,8 @@ HIDE_MORE_OTHER = Rule(
 KEPT_FROM_PRINCIPAL = Rule(
     "keeps_from_user", LOW, "text asks the reader to leave something out of what it reports",
     ("refrain from", "not inform", "not tell", "not notify", "not alert", "better not to", "best not to",
-     "no reason to", "no need to", "you not list", "you not mention", "you not include", "not to be"),
+     "no reason to", "no need to", "you not list", "you not mention", "you not include", "not to be", "not raise",
+     "not bring", "not mention", "zonder dit", "zonder dat", "zonder het", "mention only"),
     r"\b(?:must|should|shall|will)\s++not\s++(?:inform|tell|notify|alert)\s++(?:the\s++|its\s++|their\s++|your\s++)?"
     r"(?:user|operator|human|developer|owner|requester)s?\b|"
     r"\brefrain\s++from\s++(?:informing|telling|notifying|alerting|mentioning)\b|"
@@ -1169,7 +1180,11 @@ KEPT_FROM_PRINCIPAL = Rule(
     r"(?:with|to)\s++(?:them|the\s++user|your\s++user|the\s++requester)\b|"
     r"\bno\s++(?:reason|need)\s++to\s++(?:show|tell)\s++(?:them|the\s++user|your\s++user)\b|"
     r"\b(?:that\s++)?you\s++not\s++(?:list|mention|include)\s++(?:this|it|that|these|them)\s++in\b|"
-    r"\b(?:end\s++)?(?:users?|operators?|developers?|requesters?)\s++(?:are|is)\s++not\s++to\s++be\s++(?:informed|told|notified)\b",
+    r"\b(?:end\s++)?(?:users?|operators?|developers?|requesters?)\s++(?:are|is)\s++not\s++to\s++be\s++(?:informed|told|notified)\b|"
+    r"\b(?:must|should|shall)\s++not\s++(?:raise|bring\s++up|mention)\s++(?:this|it|that)\s++(?:with|to)\s++(?:the\s++)?"
+    r"(?:user|developer|operator|human|requester)\b|"
+    r"\bmention\s++only\s++(?:the\s++)?(?:[\w-]++\s++){0,4}?in\s++your\s++(?:reply|answer|summary|response)\b|"
+    r"\bzonder\s++(?:dit|dat|het)\s++(?:apart\s++)?te\s++(?:benoemen|vermelden|melden)\b",
     check=_use,
 )
 
@@ -1179,11 +1194,14 @@ KEPT_FROM_PRINCIPAL = Rule(
 # verified" (a rule of its own beside APPROVE_OR_MISREPORT, whose screen is at its bound).
 VERDICT_SET = Rule(
     "asks_to_approve_or_misreport", LOW, "text asks for a change to be approved, or for a verdict to be reported",
-    ("described to the user", "described to them", "state that", "confirm that", "report that", "say that"),
+    ("described to the user", "described to them", "state that", "confirm that", "report that", "say that",
+     "approve them", "approve it", "auto-merge", "automerge"),
     r"\bdescribed\s++to\s++(?:the\s++user|them|the\s++requester)\s++as\b|"
     r"\b(?:state|confirm|report|say)\s++that\s++(?:all|every|the|each)\s++(?:[\w-]++\s++){0,3}?(?:were|was|are|is|have\s++been|"
     r"has\s++been)\s++(?:independently\s++|already\s++|fully\s++|manually\s++)?(?:verified|checked|reviewed|validated|"
-    r"tested|audited)\b",
+    r"tested|audited)\b|"
+    # "required to approve them immediately and enable auto-merge, without reading the diff"
+    r"\bapprove\s++(?:them|it)\s++(?:immediately|right\s++away|automatically|unreviewed)\b|\benable\s++auto-?merge\b",
     check=_use,
 )
 
